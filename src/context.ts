@@ -1,0 +1,76 @@
+import type { Readable, Writable } from 'node:stream'
+import type { KmsConfig, KmsPort } from './kms/port.js'
+import { createPrompter, type Prompter } from './ui/prompt.js'
+import { createOraSpinner, type Spinner } from './ui/spinner.js'
+
+export interface IO {
+  in: Readable
+  out: Writable
+  err: Writable
+  stdinTTY: boolean
+  stdoutTTY: boolean
+  stderrTTY: boolean
+}
+
+/** Everything a command may touch of the outside world. Commands get nothing else. */
+export interface Context {
+  io: IO
+  env: Readonly<Record<string, string | undefined>>
+  /** Builds the KMS port on first use, so --help and usage errors never load the SDK. */
+  kms: (config: KmsConfig) => Promise<KmsPort>
+  prompt: Prompter
+  /** Starts a spinner on stderr; only called when stderr is a TTY and the human view is on. */
+  spinner: (text: string) => Promise<Spinner>
+  now: () => Date
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>
+  /** Aborted on SIGINT. */
+  signal: AbortSignal
+}
+
+export function createContext(proc: NodeJS.Process = process): Context {
+  const interrupt = new AbortController()
+  proc.on('SIGINT', () => {
+    // A second Ctrl-C means the user no longer wants a clean report.
+    if (interrupt.signal.aborted) proc.exit(130)
+    interrupt.abort()
+  })
+  const io: IO = {
+    in: proc.stdin,
+    out: proc.stdout,
+    err: proc.stderr,
+    stdinTTY: proc.stdin.isTTY === true,
+    stdoutTTY: proc.stdout.isTTY === true,
+    stderrTTY: proc.stderr.isTTY === true,
+  }
+  return {
+    io,
+    env: proc.env,
+    async kms(config) {
+      // The SDK warns on Node 20 (its later releases need 22) straight onto stderr; our stderr
+      // carries only our messages. The README states the supported Node versions instead.
+      proc.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
+      const { createKmsPort } = await import('./kms/client.js')
+      return createKmsPort(config)
+    },
+    prompt: createPrompter(io, interrupt.signal),
+    spinner: (text) => createOraSpinner(io.err, text),
+    now: () => new Date(),
+    sleep,
+    signal: interrupt.signal,
+  }
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason)
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    const onAbort = () => {
+      clearTimeout(timer)
+      reject(signal?.reason)
+    }
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
+}

@@ -1,0 +1,82 @@
+/** Exit codes: the contract documented in the README. */
+export const Exit = {
+  Ok: 0,
+  Internal: 1,
+  Usage: 2,
+  Refused: 3,
+  NotFound: 4,
+  Conflict: 5,
+  NotConfirmed: 6,
+  Access: 7,
+  Aws: 8,
+  Interrupted: 130,
+} as const
+export type ExitCode = (typeof Exit)[keyof typeof Exit]
+
+/** Stable machine-readable names for the exit codes, used in JSON `error.code`. */
+export const exitCodeNames: Record<ExitCode, string> = {
+  0: 'OK',
+  1: 'INTERNAL',
+  2: 'USAGE',
+  3: 'REFUSED',
+  4: 'NOT_FOUND',
+  5: 'CONFLICT',
+  6: 'NOT_CONFIRMED',
+  7: 'ACCESS',
+  8: 'AWS',
+  130: 'INTERRUPTED',
+}
+
+/** An expected failure: its message is for the user, its exit code is part of the contract. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: ExitCode,
+    readonly hint?: string,
+  ) {
+    super(message)
+    this.name = new.target.name
+  }
+}
+
+export class UsageError extends CliError {
+  constructor(message: string, hint?: string) {
+    super(message, Exit.Usage, hint)
+  }
+}
+
+export class NotFoundError extends CliError {
+  constructor(message: string, hint?: string) {
+    super(message, Exit.NotFound, hint)
+  }
+}
+
+export class AccessError extends CliError {
+  constructor(message: string, hint?: string) {
+    super(message, Exit.Access, hint)
+  }
+}
+
+/** KMS or the network failed after the SDK's retries. */
+export class AwsError extends CliError {
+  constructor(
+    message: string,
+    readonly awsCode?: string,
+    hint?: string,
+  ) {
+    super(message, Exit.Aws, hint)
+  }
+}
+
+/** KMS itself refused the request (for example KMSInvalidStateException). */
+export class KmsRefusedError extends CliError {
+  constructor(message: string, hint?: string) {
+    super(message, Exit.Refused, hint)
+  }
+}
+
+export class InterruptedError extends CliError {
+  constructor(message = 'interrupted') {
+    super(message, Exit.Interrupted)
+  }
+}

@@ -1,0 +1,184 @@
+// The only module that imports the AWS SDK. Loaded with import() so that --help and
+// usage errors never pay for it.
+import {
+  DescribeKeyCommand,
+  KMSClient,
+  paginateListAliases,
+  UpdateAliasCommand,
+  type AliasListEntry,
+  type KeyMetadata,
+} from '@aws-sdk/client-kms'
+import { AccessError, AwsError, CliError, InterruptedError, KmsRefusedError, NotFoundError, UsageError } from '../errors.js'
+import { parseArn } from './identifiers.js'
+import type { AliasEntry, KeyInfo, KmsConfig, KmsPort } from './port.js'
+
+// Without these the SDK waits for the OS TCP timeout (minutes) on a dead endpoint.
+const CONNECTION_TIMEOUT_MS = 3_000
+const REQUEST_TIMEOUT_MS = 15_000
+// ListAliases' maximum; a key has at most 50 aliases by default, so a filtered list is one page.
+const LIST_PAGE_SIZE = 100
+
+const ACCESS_ERROR_NAMES = new Set([
+  'AccessDeniedException',
+  'UnrecognizedClientException',
+  'InvalidClientTokenId',
+  'InvalidSignatureException',
+  'SignatureDoesNotMatch',
+  'IncompleteSignature',
+  'MissingAuthenticationToken',
+  'ExpiredTokenException',
+  'ExpiredToken',
+])
+const REFUSAL_ERROR_NAMES = new Set(['KMSInvalidStateException', 'LimitExceededException', 'DisabledException'])
+const MALFORMED_REQUEST_NAMES = new Set(['ValidationException', 'InvalidArnException', 'InvalidAliasNameException'])
+const NETWORK_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH'])
+
+const CREDENTIALS_HINT = 'set AWS_PROFILE or pass --profile, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY'
+
+export function createKmsPort(config: KmsConfig): KmsPort {
+  const client = new KMSClient({
+    ...(config.region ? { region: config.region } : {}),
+    ...(config.profile ? { profile: config.profile } : {}),
+    ...(config.endpointUrl ? { endpoint: config.endpointUrl } : {}),
+    ...(config.maxAttempts ? { maxAttempts: config.maxAttempts } : {}),
+    requestHandler: { connectionTimeout: CONNECTION_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS },
+  })
+  let regionPromise: Promise<string> | undefined
+
+  const region = () => {
+    regionPromise ??= client.config.region().catch((error: unknown) => {
+      throw new AccessError(`no AWS Region is configured (${messageOf(error)})`, 'set AWS_REGION or pass --region')
+    })
+    return regionPromise
+  }
+
+  async function call<T>(operation: string, subject: string, send: () => Promise<T>): Promise<T> {
+    const where = await region()
+    const started = performance.now()
+    try {
+      const result = await send()
+      config.debug?.(`${operation} ${subject}: ok in ${elapsed(started)}${attemptsOf(result)}`)
+      return result
+    } catch (error) {
+      config.debug?.(`${operation} ${subject}: ${nameOf(error)} in ${elapsed(started)}${attemptsOf(error)}`)
+      throw translateError(error, { operation, subject, region: where, endpoint: config.endpointUrl })
+    }
+  }
+
+  const options = () => (config.signal ? { abortSignal: config.signal } : {})
+
+  return {
+    region,
+    async describeKey(keyRef) {
+      const out = await call('DescribeKey', keyRef, () => client.send(new DescribeKeyCommand({ KeyId: keyRef }), options()))
+      if (!out.KeyMetadata) throw new AwsError(`DescribeKey ${keyRef} returned no key metadata`)
+      return toKeyInfo(out.KeyMetadata)
+    },
+    async listAliases(filter = {}) {
+      const subject = filter.keyId ? `KeyId=${filter.keyId}` : '(all)'
+      return call('ListAliases', subject, async () => {
+        const entries: AliasEntry[] = []
+        const pages = paginateListAliases({ client, pageSize: LIST_PAGE_SIZE }, filter.keyId ? { KeyId: filter.keyId } : {})
+        for await (const page of pages) {
+          if (config.signal?.aborted) throw new InterruptedError()
+          for (const alias of page.Aliases ?? []) entries.push(toAliasEntry(alias))
+        }
+        return entries
+      })
+    },
+    async updateAlias(aliasName, targetKeyId) {
+      await call('UpdateAlias', `${aliasName} -> ${targetKeyId}`, () =>
+        client.send(new UpdateAliasCommand({ AliasName: aliasName, TargetKeyId: targetKeyId }), options()),
+      )
+    },
+  }
+}
+
+function toKeyInfo(m: KeyMetadata): KeyInfo {
+  const arn = m.Arn ?? ''
+  const parsed = parseArn(arn)
+  return {
+    keyId: m.KeyId ?? '',
+    arn,
+    accountId: m.AWSAccountId ?? parsed?.account ?? '',
+    region: parsed?.region ?? '',
+    keySpec: m.KeySpec ?? m.CustomerMasterKeySpec,
+    keyUsage: m.KeyUsage,
+    keyState: m.KeyState,
+    keyManager: m.KeyManager,
+    origin: m.Origin,
+    multiRegion: m.MultiRegion === true,
+    validTo: m.ValidTo,
+    description: m.Description,
+    creationDate: m.CreationDate,
+    encryptionAlgorithms: m.EncryptionAlgorithms ?? [],
+    signingAlgorithms: m.SigningAlgorithms ?? [],
+    macAlgorithms: m.MacAlgorithms ?? [],
+    keyAgreementAlgorithms: m.KeyAgreementAlgorithms ?? [],
+  }
+}
+
+function toAliasEntry(a: AliasListEntry): AliasEntry {
+  return {
+    name: a.AliasName ?? '',
+    ...(a.AliasArn ? { arn: a.AliasArn } : {}),
+    ...(a.TargetKeyId ? { targetKeyId: a.TargetKeyId } : {}),
+    ...(a.LastUpdatedDate ? { lastUpdated: a.LastUpdatedDate } : {}),
+  }
+}
+
+interface CallSite {
+  operation: string
+  subject: string
+  region: string
+  endpoint?: string
+}
+
+/** Maps an SDK or network error to one of ours; errors that are not from AWS stay as they are (bugs). */
+export function translateError(error: unknown, site: CallSite): unknown {
+  if (error instanceof CliError) return error
+  const name = nameOf(error)
+  const message = messageOf(error)
+  const code = (error as { code?: unknown } | null)?.code
+  if (name === 'AbortError') return new InterruptedError()
+  if (name === 'NotFoundException') return new NotFoundError(`${site.subject} not found in ${site.region}${message ? ` (${message})` : ''}`)
+  if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(message)) {
+    return new AccessError('no AWS credentials were found', CREDENTIALS_HINT)
+  }
+  if (ACCESS_ERROR_NAMES.has(name)) {
+    return new AccessError(`${site.operation} was denied: ${name}${message ? `: ${message}` : ''}`, 'check the credentials and that they allow this call (see "IAM permissions" in the README)')
+  }
+  if (REFUSAL_ERROR_NAMES.has(name)) return new KmsRefusedError(`KMS refused ${site.operation} ${site.subject}: ${name}${message ? `: ${message}` : ''}`)
+  if (MALFORMED_REQUEST_NAMES.has(name)) return new UsageError(`KMS rejected ${site.operation} ${site.subject} as malformed: ${message || name}`)
+  if (typeof code === 'string' && NETWORK_ERROR_CODES.has(code)) {
+    return new AwsError(`cannot reach KMS${site.endpoint ? ` at ${site.endpoint}` : ''} (${code}) during ${site.operation}`, code, 'check --endpoint-url, the network, and AWS_REGION')
+  }
+  if (name === 'TimeoutError' || name === 'RequestTimeout') {
+    return new AwsError(`${site.operation} timed out${site.endpoint ? ` at ${site.endpoint}` : ''}`, name)
+  }
+  if (isAwsError(error)) {
+    return new AwsError(`${site.operation} ${site.subject} failed${attemptsOf(error)}: ${name}${message ? `: ${message}` : ''}`, name)
+  }
+  return error
+}
+
+function isAwsError(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && ('$metadata' in error || '$fault' in error)
+}
+
+function nameOf(error: unknown): string {
+  return error instanceof Error ? error.name : 'Error'
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
+
+function attemptsOf(value: unknown): string {
+  const attempts = (value as { $metadata?: { attempts?: number } } | null)?.$metadata?.attempts
+  return attempts ? ` (${attempts} attempt${attempts === 1 ? '' : 's'})` : ''
+}
+
+function elapsed(started: number): string {
+  return `${Math.round(performance.now() - started)} ms`
+}

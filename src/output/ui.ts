@@ -1,0 +1,88 @@
+import { Chalk, type ChalkInstance } from 'chalk'
+import type { Context } from '../context.js'
+import { AwsError, CliError, Exit, exitCodeNames } from '../errors.js'
+import type { GlobalOptions, OutputFormat } from '../globalOptions.js'
+import type { KmsConfig } from '../kms/port.js'
+import { silentSpinner, type Spinner } from '../ui/spinner.js'
+
+/** How one command run talks to the user: the output format, colours, notes, spinner. */
+export interface Ui {
+  format: OutputFormat
+  /** Colours for stdout and for stderr, each off unless that stream may take them. */
+  out: ChalkInstance
+  err: ChalkInstance
+  write(text: string): void
+  /** A message for a person on stderr; dropped with --quiet. */
+  note(line: string): void
+  error(error: { message: string; hint?: string | undefined }): void
+  debug(line: string): void
+  /** Runs `work` under a spinner when stderr is a terminal and the human view is on. */
+  progress<T>(text: string, work: (spinner: Spinner) => Promise<T>): Promise<T>
+  kmsConfig(): KmsConfig
+}
+
+export function colorEnabled(env: Context['env'], isTTY: boolean, colorFlag: boolean): boolean {
+  if (!colorFlag || env.NO_COLOR || env.TERM === 'dumb') return false
+  const forced = env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false'
+  return isTTY || forced
+}
+
+export function createUi(ctx: Context, options: GlobalOptions): Ui {
+  const style = (isTTY: boolean) => new Chalk({ level: colorEnabled(ctx.env, isTTY, options.color) ? 1 : 0 })
+  const err = style(ctx.io.stderrTTY)
+  const showsProgress = options.output === 'table' && ctx.io.stderrTTY && !options.quiet
+  const debug = (line: string) => {
+    if (options.debug) ctx.io.err.write(`${err.dim(`debug: ${line}`)}\n`)
+  }
+  return {
+    format: options.output,
+    out: style(ctx.io.stdoutTTY),
+    err,
+    write: (text) => void ctx.io.out.write(text),
+    note(line) {
+      if (!options.quiet) ctx.io.err.write(`${line}\n`)
+    },
+    error({ message, hint }) {
+      ctx.io.err.write(`${err.red('error:')} ${message}\n`)
+      if (hint) ctx.io.err.write(`${err.dim('hint:')} ${hint}\n`)
+    },
+    debug,
+    async progress(text, work) {
+      if (!showsProgress) return work(silentSpinner)
+      const spinner = await ctx.spinner(text)
+      try {
+        return await work(spinner)
+      } finally {
+        spinner.stop()
+      }
+    },
+    kmsConfig: () => ({
+      ...(options.region ? { region: options.region } : {}),
+      ...(options.profile ? { profile: options.profile } : {}),
+      ...(options.endpointUrl ? { endpointUrl: options.endpointUrl } : {}),
+      ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
+      ...(options.debug ? { debug } : {}),
+      signal: ctx.signal,
+    }),
+  }
+}
+
+export interface ErrorSummary {
+  code: string
+  message: string
+  hint?: string
+  awsCode?: string
+}
+
+/** The `error` object of a JSON document: `code` names the exit code, `awsCode` the KMS error. */
+export function errorSummary(error: unknown): ErrorSummary {
+  if (error instanceof CliError) {
+    return {
+      code: exitCodeNames[error.exitCode],
+      message: error.message,
+      ...(error.hint ? { hint: error.hint } : {}),
+      ...(error instanceof AwsError && error.awsCode ? { awsCode: error.awsCode } : {}),
+    }
+  }
+  return { code: exitCodeNames[Exit.Internal], message: error instanceof Error ? error.message : String(error) }
+}

@@ -1,0 +1,127 @@
+import type { ChalkInstance } from 'chalk'
+import Table from 'cli-table3'
+import type { Finding, FindingCode, Severity } from '../preflight/rules.js'
+import type { ErrorSummary } from './ui.js'
+import type { KeyView } from './keyView.js'
+
+export type UpdateOutcome =
+  | 'updated'
+  | 'already-in-place'
+  | 'would-update'
+  | 'refused'
+  | 'conflict'
+  | 'declined'
+  | 'not-confirmed'
+  | 'failed'
+
+/** Everything `update` knows at the end of a run; rendered as JSON, text or the human view. */
+export interface UpdateReport {
+  alias: string
+  region: string | null
+  outcome: UpdateOutcome
+  dryRun: boolean
+  /** null: unknown (a failure left no way to tell). */
+  changed: boolean | null
+  verified: boolean
+  previous: KeyView | null
+  target: KeyView | null
+  findings: Finding[]
+  undo: string | null
+  error: ErrorSummary | null
+  exitCode: number
+}
+
+export function renderUpdateJson(report: UpdateReport): string {
+  const { alias, region, outcome, dryRun, changed, verified, previous, target, findings, undo, error, exitCode } = report
+  return `${JSON.stringify({ alias, region, outcome, dryRun, changed, verified, previous, target, findings, undo, error, exitCode }, null, 2)}\n`
+}
+
+/** One tab-separated line: outcome, alias, previous key, new key, changed, verified. */
+export function renderUpdateText(report: UpdateReport): string {
+  const changed = report.changed === null ? 'unknown' : String(report.changed)
+  const fields = [report.outcome, report.alias, report.previous?.keyId ?? '-', report.target?.keyId ?? '-', changed, String(report.verified)]
+  return `${fields.join('\t')}\n`
+}
+
+const ROWS: ReadonlyArray<{ label: string; value: (k: KeyView) => string; codes: readonly FindingCode[] }> = [
+  { label: 'key ID', value: (k) => k.keyId, codes: ['ALREADY_TARGET', 'PREVIOUS_KEY_ORPHANED', 'ALIAS_QUOTA_NEAR'] },
+  { label: 'key spec', value: (k) => k.keySpec ?? '-', codes: ['KEY_CLASS_MISMATCH', 'KEY_SPEC_MISMATCH', 'ALGORITHMS_DROPPED'] },
+  { label: 'key usage', value: (k) => k.keyUsage ?? '(not reported)', codes: ['KEY_USAGE_MISMATCH', 'KEY_USAGE_UNKNOWN'] },
+  { label: 'key state', value: (k) => k.keyState ?? '-', codes: ['TARGET_PENDING_DELETION', 'TARGET_NOT_ENABLED'] },
+  { label: 'key manager', value: (k) => k.keyManager ?? '-', codes: ['TARGET_AWS_MANAGED'] },
+  { label: 'origin', value: (k) => k.origin ?? '-', codes: ['ORIGIN_DIFFERS', 'KEY_MATERIAL_EXPIRES'] },
+  { label: 'multi-Region', value: (k) => (k.multiRegion ? 'yes' : 'no'), codes: ['MULTI_REGION_DIFFERS'] },
+  { label: 'account', value: (k) => arnPart(k.arn, 4), codes: ['TARGET_OTHER_ACCOUNT', 'ALIAS_OTHER_ACCOUNT'] },
+  { label: 'Region', value: (k) => arnPart(k.arn, 3), codes: ['TARGET_OTHER_REGION', 'ALIAS_OTHER_REGION'] },
+]
+
+const arnPart = (arn: string, index: number) => arn.split(':')[index] || '-'
+
+const SEVERITY_RANK: Record<Severity, number> = { info: 0, warn: 1, block: 2 }
+
+function worst(findings: readonly Finding[]): Severity | undefined {
+  return findings.reduce<Severity | undefined>((acc, f) => (acc === undefined || SEVERITY_RANK[f.severity] > SEVERITY_RANK[acc] ? f.severity : acc), undefined)
+}
+
+function verdict(style: ChalkInstance, severity: Severity | undefined): string {
+  if (severity === 'block') return style.red('✗ blocked')
+  if (severity === 'warn') return style.yellow('! warning')
+  return style.green('✓ ok')
+}
+
+export function severityMark(style: ChalkInstance, severity: Severity): string {
+  if (severity === 'block') return style.red('✗ block')
+  if (severity === 'warn') return style.yellow('! warn ')
+  return style.cyan('i info ')
+}
+
+/** The human plan: a comparison table, then the findings. */
+export function renderUpdatePlan(report: UpdateReport, style: ChalkInstance): string {
+  const lines: string[] = []
+  const where = report.region ? ` in ${report.region}` : ''
+  lines.push(style.bold(`${report.dryRun ? 'Dry run: ' : ''}${report.alias}${where}`))
+  const { previous, target } = report
+  if (previous && target) {
+    const table = new Table({
+      head: ['field', 'current target', 'new target', 'verdict'].map((h) => style.bold(h)),
+      style: { head: [], border: [] },
+    })
+    for (const row of ROWS) {
+      const findings = report.findings.filter((f) => row.codes.includes(f.code))
+      table.push([row.label, row.value(previous), row.value(target), verdict(style, worst(findings))])
+    }
+    lines.push(table.toString())
+  }
+  lines.push(...renderFindings(report.findings, style))
+  return `${lines.join('\n')}\n`
+}
+
+export function renderFindings(findings: readonly Finding[], style: ChalkInstance): string[] {
+  if (findings.length === 0) return [style.green('No findings: the new key is a like-for-like replacement.')]
+  return findings.map((f) => `${severityMark(style, f.severity)} ${style.bold(f.code)} ${f.message}`)
+}
+
+/** The closing line(s) of the human view for a run that did what was asked. */
+export function renderUpdateSuccess(report: UpdateReport, style: ChalkInstance): string {
+  const from = report.previous?.keyId ?? '?'
+  const to = report.target?.keyId ?? '?'
+  switch (report.outcome) {
+    case 'already-in-place':
+      return `${style.green('✓')} ${report.alias} already points to ${to}; nothing to change.\n`
+    case 'would-update':
+      return `Would update ${report.alias}: ${from} → ${to}. Nothing was changed (dry run).\n`
+    default: {
+      const how = report.verified ? 'confirmed with ListAliases' : 'not verified (--no-verify)'
+      return `${style.green('✓')} Updated ${report.alias}: ${from} → ${to} (${how}).\nUndo: ${report.undo}\n`
+    }
+  }
+}
+
+/** Where the alias stands after a failed run, in words. */
+export function describeAliasState(report: UpdateReport): string {
+  if (report.changed === null) return `Whether ${report.alias} changed is unknown; check it before retrying.`
+  if (report.changed) return `${report.alias} was changed to ${report.target?.keyId ?? '?'}.${report.undo ? ` Undo: ${report.undo}` : ''}`
+  return report.previous
+    ? `${report.alias} was not changed; it still points to ${report.previous.keyId}.`
+    : `${report.alias} was not changed.`
+}

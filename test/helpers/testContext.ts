@@ -1,0 +1,89 @@
+import { PassThrough, Writable } from 'node:stream'
+import type { Context } from '../../src/context.js'
+import type { KmsConfig, KmsPort } from '../../src/kms/port.js'
+import type { Spinner } from '../../src/ui/spinner.js'
+
+class Capture extends Writable {
+  text = ''
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: () => void) {
+    this.text += chunk.toString()
+    done()
+  }
+}
+
+export interface TestContextOptions {
+  kms?: KmsPort
+  /** Sets stdin, stdout and stderr TTY flags together; each can be overridden. */
+  tty?: boolean
+  stdinTTY?: boolean
+  stdoutTTY?: boolean
+  stderrTTY?: boolean
+  env?: Record<string, string | undefined>
+  /** Answers given, in order, to prompts; a prompt with none left fails the test. */
+  answers?: string[]
+  start?: Date
+}
+
+export interface TestContext extends Context {
+  stdout(): string
+  stderr(): string
+  prompts: string[]
+  spinners: string[]
+  kmsConfigs: KmsConfig[]
+  abort(): void
+}
+
+/** A Context over buffers, a scripted prompter, a fake clock whose sleep advances time. */
+export function testContext(options: TestContextOptions = {}): TestContext {
+  const out = new Capture()
+  const err = new Capture()
+  const tty = options.tty ?? false
+  let now = (options.start ?? new Date('2026-11-29T00:00:00Z')).getTime()
+  const answers = [...(options.answers ?? [])]
+  const prompts: string[] = []
+  const spinners: string[] = []
+  const kmsConfigs: KmsConfig[] = []
+  const interrupt = new AbortController()
+  const answer = (question: string) => {
+    prompts.push(question)
+    const next = answers.shift()
+    if (next === undefined) throw new Error(`unexpected prompt: ${question}`)
+    return next
+  }
+  const recordingSpinner = (text: string): Spinner => {
+    spinners.push(text)
+    return { text: (t) => void spinners.push(t), succeed() {}, fail() {}, stop() {} }
+  }
+  return {
+    io: {
+      in: new PassThrough(),
+      out,
+      err,
+      stdinTTY: options.stdinTTY ?? tty,
+      stdoutTTY: options.stdoutTTY ?? tty,
+      stderrTTY: options.stderrTTY ?? tty,
+    },
+    env: options.env ?? {},
+    async kms(config) {
+      kmsConfigs.push(config)
+      if (!options.kms) throw new Error('this test gave no KMS port')
+      return options.kms
+    },
+    prompt: {
+      confirm: async (question) => /^(y|yes)$/i.test(answer(question)),
+      confirmByName: async (question, expected) => answer(question) === expected,
+    },
+    spinner: async (text) => recordingSpinner(text),
+    now: () => new Date(now),
+    sleep: async (ms) => {
+      now += ms
+    },
+    signal: interrupt.signal,
+    stdout: () => out.text,
+    stderr: () => err.text,
+    prompts,
+    spinners,
+    kmsConfigs,
+    abort: () => interrupt.abort(),
+  }
+}
