@@ -113,6 +113,8 @@ class UpdateRun {
     try {
       return await this.steps(aliasRef, targetRef, expected)
     } catch (error) {
+      // Ctrl-C surfaces as whatever was waiting at the time (a sleep, a socket): all mean the same.
+      if (this.ctx.signal.aborted && !(error instanceof CliError)) return this.recordFailure(new InterruptedError())
       if (!(error instanceof CliError)) throw error
       return this.recordFailure(error)
     }

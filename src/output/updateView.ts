@@ -55,6 +55,9 @@ const ROWS: ReadonlyArray<{ label: string; value: (k: KeyView) => string; codes:
   { label: 'Region', value: (k) => arnPart(k.arn, 3), codes: ['TARGET_OTHER_REGION', 'ALIAS_OTHER_REGION'] },
 ]
 
+// No rule between body rows: nine rows read better without eight separators.
+const COMPACT_ROWS = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' }
+
 const arnPart = (arn: string, index: number) => arn.split(':')[index] || '-'
 
 const SEVERITY_RANK: Record<Severity, number> = { info: 0, warn: 1, block: 2 }
@@ -85,6 +88,7 @@ export function renderUpdatePlan(report: UpdateReport, style: ChalkInstance): st
     const table = new Table({
       head: ['field', 'current target', 'new target', 'verdict'].map((h) => style.bold(h)),
       style: { head: [], border: [] },
+      chars: COMPACT_ROWS,
     })
     for (const row of ROWS) {
       const findings = report.findings.filter((f) => row.codes.includes(f.code))

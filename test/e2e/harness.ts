@@ -1,0 +1,93 @@
+import { execFile } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { randomUUID } from 'node:crypto'
+import {
+  CreateAliasCommand,
+  CreateKeyCommand,
+  DisableKeyCommand,
+  KMSClient,
+  ListAliasesCommand,
+  ScheduleKeyDeletionCommand,
+  type KeySpec,
+  type KeyUsageType,
+} from '@aws-sdk/client-kms'
+import { inject } from 'vitest'
+
+export const BIN = fileURLToPath(new URL('../../bin/kms-alias.js', import.meta.url))
+export const REGION = 'us-east-1'
+export const MOTO_ACCOUNT = '123456789012'
+
+export const motoUrl = () => inject('motoUrl')
+
+// An empty HOME: no ~/.aws files of the machine can leak into a test.
+const home = mkdtempSync(join(tmpdir(), 'kms-alias-home-'))
+
+/** The environment every spawned CLI gets: loopback moto, test credentials, no metadata service. */
+export function cliEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
+  const env: Record<string, string | undefined> = {
+    PATH: process.env.PATH,
+    HOME: home,
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+    AWS_REGION: REGION,
+    AWS_ENDPOINT_URL_KMS: motoUrl(),
+    ...extra,
+  }
+  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined))
+}
+
+export interface CliResult {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+export function cli(args: string[], env: Record<string, string> = cliEnv(), bin = BIN): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, ...args], { env, timeout: 60_000 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0
+      resolve({ code, stdout, stderr })
+    })
+  })
+}
+
+let client: KMSClient | undefined
+/** A client of our own to set up fixtures and read back what moto really holds. */
+export function moto(): KMSClient {
+  client ??= new KMSClient({ region: REGION, endpoint: motoUrl(), credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } })
+  return client
+}
+
+export async function createKey(keySpec: KeySpec = 'SYMMETRIC_DEFAULT', keyUsage: KeyUsageType = 'ENCRYPT_DECRYPT'): Promise<string> {
+  // KeyUsage is always passed: moto omits it from DescribeKey otherwise.
+  const out = await moto().send(new CreateKeyCommand({ KeySpec: keySpec, KeyUsage: keyUsage }))
+  return out.KeyMetadata?.KeyId ?? ''
+}
+
+export const uniqueAlias = (label: string) => `alias/e2e-${label}-${randomUUID().slice(0, 8)}`
+
+export async function createAlias(name: string, keyId: string): Promise<void> {
+  await moto().send(new CreateAliasCommand({ AliasName: name, TargetKeyId: keyId }))
+}
+
+/** The key an alias points to on the emulator, read independently of kms-alias. */
+export async function targetOf(name: string): Promise<string | undefined> {
+  const out = await moto().send(new ListAliasesCommand({}))
+  return out.Aliases?.find((a) => a.AliasName === name)?.TargetKeyId
+}
+
+export const disableKey = (keyId: string) => moto().send(new DisableKeyCommand({ KeyId: keyId }))
+export const scheduleDeletion = (keyId: string) => moto().send(new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: 7 }))
+
+/** An alias on a fresh key, with a second alias so the old key is not orphaned by the change. */
+export async function aliasOnNewKey(label: string, spec?: KeySpec, usage?: KeyUsageType): Promise<{ alias: string; keyId: string }> {
+  const keyId = await createKey(spec, usage)
+  const alias = uniqueAlias(label)
+  await createAlias(alias, keyId)
+  await createAlias(`${alias}-keep`, keyId)
+  return { alias, keyId }
+}

@@ -1,0 +1,111 @@
+import { DescribeKeyCommand, KMSClient, KMSServiceException, ListAliasesCommand, NotFoundException, UpdateAliasCommand } from '@aws-sdk/client-kms'
+import { mockClient } from 'aws-sdk-client-mock'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { createKmsPort } from '../../src/kms/client.js'
+import { AccessError, AwsError, Exit, KmsRefusedError, NotFoundError } from '../../src/errors.js'
+
+const kmsMock = mockClient(KMSClient)
+const KEY = '1234abcd-12ab-34cd-56ef-1234567890ab'
+const serviceError = (name: string, status: number, message = `${name} happened`) =>
+  new KMSServiceException({ name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status, attempts: 3 }, message })
+
+beforeEach(() => kmsMock.reset())
+afterEach(() => kmsMock.reset())
+
+const port = (debugLines?: string[]) => createKmsPort({ region: 'us-east-1', ...(debugLines ? { debug: (l: string) => void debugLines.push(l) } : {}) })
+
+describe('KMS adapter (aws-sdk-client-mock)', () => {
+  it('reads every ListAliases page, 100 at a time', async () => {
+    const pages = [
+      { Aliases: [{ AliasName: 'alias/a', TargetKeyId: KEY }], Truncated: true, NextMarker: 'm1' },
+      { Aliases: [{ AliasName: 'alias/b', TargetKeyId: KEY }], Truncated: true, NextMarker: 'm2' },
+      { Aliases: [{ AliasName: 'alias/c' }], Truncated: false },
+    ]
+    // The paginator reuses one input object, so each input is copied as it arrives.
+    const inputs: unknown[] = []
+    kmsMock.on(ListAliasesCommand).callsFake((input: object) => {
+      inputs.push({ ...input })
+      return pages.shift()
+    })
+    const aliases = await port().listAliases({ keyId: KEY })
+    expect(aliases.map((a) => a.name)).toEqual(['alias/a', 'alias/b', 'alias/c'])
+    expect(inputs).toEqual([
+      { KeyId: KEY, Limit: 100 },
+      { KeyId: KEY, Limit: 100, Marker: 'm1' },
+      { KeyId: KEY, Limit: 100, Marker: 'm2' },
+    ])
+  })
+
+  it('maps DescribeKey metadata to plain data, with region and account from the ARN', async () => {
+    kmsMock.on(DescribeKeyCommand).resolves({
+      KeyMetadata: { KeyId: KEY, Arn: `arn:aws:kms:eu-west-1:111122223333:key/${KEY}`, AWSAccountId: '111122223333', CustomerMasterKeySpec: 'RSA_2048', KeyState: 'Enabled', SigningAlgorithms: ['RSASSA_PSS_SHA_256'] },
+    })
+    expect(await port().describeKey(KEY)).toEqual({
+      keyId: KEY,
+      arn: `arn:aws:kms:eu-west-1:111122223333:key/${KEY}`,
+      accountId: '111122223333',
+      region: 'eu-west-1',
+      keySpec: 'RSA_2048',
+      keyUsage: undefined,
+      keyState: 'Enabled',
+      keyManager: undefined,
+      origin: undefined,
+      multiRegion: false,
+      validTo: undefined,
+      description: undefined,
+      creationDate: undefined,
+      encryptionAlgorithms: [],
+      signingAlgorithms: ['RSASSA_PSS_SHA_256'],
+      macAlgorithms: [],
+      keyAgreementAlgorithms: [],
+    })
+  })
+
+  it.each([
+    ['NotFoundException', new NotFoundException({ message: 'Alias is not found.', $metadata: {} }), NotFoundError, Exit.NotFound, 'alias/app not found in us-east-1 (Alias is not found.)'],
+    ['AccessDenied', serviceError('AccessDeniedException', 400, 'User is not authorized'), AccessError, Exit.Access, 'DescribeKey was denied: AccessDeniedException: User is not authorized'],
+    ['throttling after retries', serviceError('ThrottlingException', 400, 'Rate exceeded'), AwsError, Exit.Aws, 'DescribeKey alias/app failed (3 attempts): ThrottlingException: Rate exceeded'],
+    ['5xx after retries', serviceError('KMSInternalException', 500, 'internal'), AwsError, Exit.Aws, 'DescribeKey alias/app failed (3 attempts): KMSInternalException: internal'],
+    ['KMSInvalidState', serviceError('KMSInvalidStateException', 409, 'pending deletion'), KmsRefusedError, Exit.Refused, 'KMS refused DescribeKey alias/app: KMSInvalidStateException: pending deletion'],
+    ['a dropped connection', Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), AwsError, Exit.Aws, 'cannot reach KMS (ECONNRESET) during DescribeKey'],
+    ['a timeout', Object.assign(new Error('timed out'), { name: 'TimeoutError' }), AwsError, Exit.Aws, 'DescribeKey timed out'],
+    ['no credentials', Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }), AccessError, Exit.Access, 'no AWS credentials were found'],
+  ])('translates %s', async (_name, error, type, exitCode, message) => {
+    kmsMock.on(DescribeKeyCommand).rejects(error)
+    const failure = await port().describeKey('alias/app').catch((e: unknown) => e)
+    expect(failure).toBeInstanceOf(type)
+    expect(failure).toMatchObject({ exitCode, message })
+  })
+
+  it('lets a non-AWS error through unchanged (a bug stays a bug)', async () => {
+    const bug = new TypeError('x is undefined')
+    kmsMock.on(UpdateAliasCommand).rejects(bug)
+    await expect(port().updateAlias('alias/app', KEY)).rejects.toBe(bug)
+  })
+
+  it('logs each call with its outcome and duration, and nothing secret', async () => {
+    kmsMock.on(UpdateAliasCommand).resolves({ $metadata: { attempts: 1 } })
+    kmsMock.on(DescribeKeyCommand).rejects(serviceError('AccessDeniedException', 400))
+    const lines: string[] = []
+    const kms = port(lines)
+    await kms.updateAlias('alias/app', KEY)
+    await kms.describeKey(KEY).catch(() => undefined)
+    expect(lines.map((l) => l.replace(/\d+ ms/, 'N ms'))).toEqual([
+      `UpdateAlias alias/app -> ${KEY}: ok in N ms (1 attempt)`,
+      `DescribeKey ${KEY}: AccessDeniedException in N ms (3 attempts)`,
+    ])
+  })
+
+  it('reports a missing Region as an access/configuration error', async () => {
+    const saved = process.env.AWS_REGION
+    delete process.env.AWS_REGION
+    try {
+      const kms = createKmsPort({ profile: 'kms-alias-test-no-such-profile' })
+      const failure = await kms.region().catch((e: unknown) => e)
+      expect(failure).toBeInstanceOf(AccessError)
+      expect(failure).toMatchObject({ exitCode: Exit.Access, hint: 'set AWS_REGION or pass --region' })
+    } finally {
+      if (saved !== undefined) process.env.AWS_REGION = saved
+    }
+  })
+})

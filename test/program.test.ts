@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest'
+import { main } from '../src/main.js'
+import { testContext } from './helpers/testContext.js'
+import { version } from '../src/version.js'
+
+async function run(args: string[]) {
+  const ctx = testContext()
+  const code = await main(args, ctx)
+  return { code, stdout: ctx.stdout(), stderr: ctx.stderr(), kmsBuilt: ctx.kmsConfigs.length }
+}
+
+const KEY = '1234abcd-12ab-34cd-56ef-1234567890ab'
+
+describe('parsing', () => {
+  it('prints help on stdout and exits 0', async () => {
+    const r = await run(['--help'])
+    expect(r.code).toBe(0)
+    expect(r.stdout).toContain('Usage: kms-alias [options] [command]')
+    expect(r.stdout).toContain('update [options] <alias>')
+    expect(r.stdout).toContain('Exit codes: 0 ok, 1 internal error, 2 usage, 3 refused, 4 not found, 5 conflict,')
+    expect(r.stderr).toBe('')
+    expect(r.kmsBuilt).toBe(0)
+  })
+
+  it('shows the global options in a command help', async () => {
+    const r = await run(['update', '--help'])
+    expect(r.code).toBe(0)
+    expect(r.stdout).toContain('--expect-current <key>')
+    expect(r.stdout).toContain('Global Options:')
+    expect(r.stdout).toContain('--endpoint-url <url>')
+  })
+
+  it('prints the version', async () => {
+    const r = await run(['--version'])
+    expect(r).toMatchObject({ code: 0, stdout: `${version}\n`, stderr: '' })
+  })
+
+  it.each([
+    [['update', 'alias/app'], "error: required option '--to <key>' not specified\n(add --help for usage)\n"],
+    [['update', '--to', KEY], "error: missing required argument 'alias'\n(add --help for usage)\n"],
+    [['update', 'alias/app', '--to', KEY, '--bogus'], "error: unknown option '--bogus'\n(add --help for usage)\n"],
+    [['updat'], "error: unknown command 'updat'\n(Did you mean update?)\n(add --help for usage)\n"],
+    [['update', 'alias/app', '--to', KEY, '-o', 'yaml'], "error: option '-o, --output <format>' argument 'yaml' is invalid. Allowed choices are table, json, text.\n(add --help for usage)\n"],
+    [['update', 'app', '--to', KEY], 'error: alias "app" is not an alias name\nhint: alias names start with "alias/" (did you mean alias/app?)\n'],
+    [['update', 'alias/app', '--to', 'app'], 'error: --to "app" is not a key identifier\nhint: give a key ID (1234abcd-12ab-34cd-56ef-1234567890ab or mrk-…), a key ARN, alias/<name> or an alias ARN\n'],
+    [['update', 'alias/app', '--to', KEY, '--expect-current', 'alias/x'], 'error: --expect-current must be a key ID or key ARN, not an alias\nhint: aliases move; a guard must name the key itself\n'],
+    [['update', 'alias/app', '--to', KEY, '--verify-timeout', '0'], 'error: --verify-timeout must be a number of seconds above 0, not "0"\n'],
+    [['update', 'alias/app', '--to', KEY, '--max-attempts', 'x'], 'error: --max-attempts must be a whole number of at least 1, not "x"\n'],
+    [['update', 'alias/app', '--to', KEY, '--json', '-o', 'text'], 'error: --json conflicts with --output text\n'],
+  ])('%j is a usage error (exit 2) that calls nothing', async (args, stderr) => {
+    const r = await run(args)
+    expect(r.code).toBe(2)
+    expect(r.stderr).toBe(stderr)
+    expect(r.stdout).toBe('')
+    expect(r.kmsBuilt).toBe(0)
+  })
+
+  it('reports a bug as exit 1 with a short message, and the stack only with --debug', async () => {
+    for (const debug of [false, true]) {
+      const ctx = testContext()
+      ctx.kms = async () => {
+        throw new TypeError('boom')
+      }
+      const code = await main(['update', 'alias/app', '--to', KEY, ...(debug ? ['--debug'] : [])], ctx)
+      expect(code).toBe(1)
+      const lines = ctx.stderr().split('\n')
+      expect(lines[0]).toBe('error: internal error: boom')
+      if (debug) expect(lines[1]).toBe('TypeError: boom')
+      else expect(lines.slice(1)).toEqual(['hint: this is a bug in kms-alias; run again with --debug for the stack trace', ''])
+    }
+  })
+})
