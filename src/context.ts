@@ -34,6 +34,13 @@ export function createContext(proc: NodeJS.Process = process): Context {
     if (interrupt.signal.aborted) proc.exit(130)
     interrupt.abort()
   })
+  // A reader that goes away (`kms-alias … | head`) must not crash a run that may be mid-change:
+  // later writes are dropped and the command finishes what it started.
+  for (const stream of [proc.stdout, proc.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error
+    })
+  }
   const io: IO = {
     in: proc.stdin,
     out: proc.stdout,
