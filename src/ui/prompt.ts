@@ -14,7 +14,12 @@ export function createPrompter(io: IO, signal: AbortSignal): Prompter {
     const rl = createInterface({ input: io.in, output: io.err, terminal: io.stdinTTY })
     try {
       // In terminal mode readline swallows Ctrl-C as a key press; it must still interrupt.
-      const interrupted = new Promise<never>((_, reject) => rl.once('SIGINT', () => reject(new InterruptedError())))
+      const interrupted = new Promise<never>((_, reject) =>
+        rl.once('SIGINT', () => {
+          io.err.write('\n')
+          reject(new InterruptedError())
+        }),
+      )
       return await Promise.race([rl.question(question, { signal }), interrupted])
     } catch (error) {
       if (signal.aborted || (error as Error).name === 'AbortError') throw new InterruptedError()
