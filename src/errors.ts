@@ -57,6 +57,13 @@ export class AccessError extends CliError {
   }
 }
 
+/** The state is not what the caller said or assumed (for example the alias already exists). */
+export class ConflictError extends CliError {
+  constructor(message: string, hint?: string) {
+    super(message, Exit.Conflict, hint)
+  }
+}
+
 /** KMS or the network failed after the SDK's retries. */
 export class AwsError extends CliError {
   constructor(

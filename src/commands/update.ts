@@ -1,13 +1,12 @@
 import { Option, type Command } from 'commander'
 import type { Context } from '../context.js'
-import { AwsError, CliError, Exit, InterruptedError, NotFoundError, type ExitCode } from '../errors.js'
+import { CliError, Exit, NotFoundError } from '../errors.js'
 import { parsePositiveSeconds, resolveGlobalOptions, type GlobalOptions } from '../globalOptions.js'
-import { confirmAliasTarget, currentTarget } from '../kms/confirm.js'
+import { confirmAliasTarget } from '../kms/confirm.js'
 import { isReservedAlias, parseAliasRef, parseKeyIdRef, parseKeyRef, type AliasRef, type KeyRef } from '../kms/identifiers.js'
 import type { AliasEntry, KeyInfo, KmsPort } from '../kms/port.js'
 import { toKeyView } from '../output/keyView.js'
-import { shellCommand } from '../output/shell.js'
-import { createUi, errorSummary, type Ui } from '../output/ui.js'
+import { createUi, type Ui } from '../output/ui.js'
 import {
   describeAliasState,
   renderFindings,
@@ -19,6 +18,7 @@ import {
 } from '../output/updateView.js'
 import { hasBlock, reservedAliasFindings, updatePreflight, type Finding } from '../preflight/rules.js'
 import type { SetExitCode } from '../program.js'
+import { canAsk, kmsAliasCommand, pollTiming, requireConfirmed, runMutation, sendChecked } from './mutation.js'
 
 export interface UpdateOptions {
   alias: string
@@ -83,57 +83,17 @@ export async function runUpdate(options: UpdateOptions, ctx: Context, globals: G
     error: null,
     exitCode: Exit.Ok,
   }
-  const run = new UpdateRun(ctx, ui, options, globals, report)
-  report.exitCode = await run.execute(aliasRef, targetRef, expected)
-  run.finish()
-  return report.exitCode
-}
-
-type Phase = 'preflight' | 'update' | 'verify'
-
-interface DescribedKey {
-  key: KeyInfo
-  aliases: AliasEntry[]
-}
-
-class UpdateRun {
-  private phase: Phase = 'preflight'
-  private planShown = false
-
-  constructor(
-    private readonly ctx: Context,
-    private readonly ui: Ui,
-    private readonly options: UpdateOptions,
-    private readonly globals: GlobalOptions,
-    private readonly report: UpdateReport,
-  ) {}
-
-  /** Runs every step; expected failures become the report's error and exit code. */
-  async execute(aliasRef: AliasRef, targetRef: KeyRef, expected: Extract<KeyRef, { kind: 'key' }> | undefined): Promise<ExitCode> {
-    try {
-      return await this.steps(aliasRef, targetRef, expected)
-    } catch (error) {
-      // Ctrl-C surfaces as whatever was waiting at the time (a sleep, a socket): all mean the same.
-      if (this.ctx.signal.aborted && !(error instanceof CliError)) return this.recordFailure(new InterruptedError())
-      if (!(error instanceof CliError)) throw error
-      return this.recordFailure(error)
-    }
-  }
-
-  private async steps(aliasRef: AliasRef, targetRef: KeyRef, expected: Extract<KeyRef, { kind: 'key' }> | undefined): Promise<ExitCode> {
-    const { report, ui, options } = this
-    const kms = await this.ctx.kms(ui.kmsConfig())
+  const plan = new PlanPrinter(ui, report)
+  report.exitCode = await runMutation(ctx, report, async (progress) => {
+    const kms = await ctx.kms(ui.kmsConfig())
     const region = await kms.region()
     report.region = region
 
     const local = localRefusals(aliasRef, targetRef, region)
-    if (local.length > 0) return this.refuse(local)
+    if (local.length > 0) return refuse(report, local, plan)
 
     const [current, target] = await ui.progress(`Preflight: describing ${aliasRef.name} and ${targetRef.input}`, () =>
-      Promise.all([
-        describeWithAliases(kms, aliasRef.name, `alias ${aliasRef.name}`),
-        describeWithAliases(kms, targetRef.input, `--to ${targetRef.input}`),
-      ]),
+      Promise.all([describeWithAliases(kms, aliasRef.name, `alias ${aliasRef.name}`), describeWithAliases(kms, targetRef.input, `--to ${targetRef.input}`)]),
     )
     report.previous = toKeyView(current.key)
     report.target = toKeyView(target.key)
@@ -160,144 +120,93 @@ class UpdateRun {
     if (report.findings.some((f) => f.code === 'ALREADY_TARGET')) {
       report.outcome = 'already-in-place'
       report.verified = current.aliases.some((a) => a.name === aliasRef.name)
-      this.showPlan()
+      plan.show()
       return Exit.Ok
     }
-    if (hasBlock(report.findings)) return this.refuse(report.findings)
-    this.showPlan()
+    if (hasBlock(report.findings)) return refuse(report, report.findings, plan)
+    plan.show()
     if (options.dryRun) {
       report.outcome = 'would-update'
       return Exit.Ok
     }
-    if (this.mustAsk() && !(await this.ctx.prompt.confirm(`Point ${aliasRef.name} from ${current.key.keyId} to ${target.key.keyId}?`))) {
+    if (!options.yes && canAsk(ctx, ui) && !(await ctx.prompt.confirm(`Point ${aliasRef.name} from ${current.key.keyId} to ${target.key.keyId}?`))) {
       report.outcome = 'declined'
       throw new CliError('cancelled at the prompt', Exit.Interrupted)
     }
 
-    this.phase = 'update'
-    await ui.progress(`Updating ${aliasRef.name}`, () => this.sendUpdate(kms, aliasRef.name, current.key, target.key))
+    progress.phase = 'changing'
+    const check = { aliasName: aliasRef.name, wanted: target.key.keyId, previous: current.key.keyId }
+    await ui.progress(`Updating ${aliasRef.name}`, () => sendChecked(kms, ui, report, check, () => kms.updateAlias(aliasRef.name, target.key.keyId)))
     report.changed = true
-    report.undo = this.undoCommand(aliasRef.name, current.key, target.key)
-
+    report.undo = undoCommand(aliasRef.name, current.key, target.key, report, globals)
     if (!options.verify) {
       report.outcome = 'updated'
       return Exit.Ok
     }
-    this.phase = 'verify'
-    return await this.confirm(kms, aliasRef.name, current.key, target.key)
-  }
 
-  private refuse(findings: Finding[]): never {
-    const { report } = this
-    report.findings = findings
-    report.outcome = 'refused'
-    const blocking = findings.filter((f) => f.severity === 'block').map((f) => f.code)
-    this.showPlan()
-    throw new CliError(`refused by the preflight: ${blocking.join(', ')}`, Exit.Refused, report.dryRun ? undefined : 'see the findings; nothing was changed')
-  }
-
-  private mustAsk(): boolean {
-    const { io } = this.ctx
-    return !this.options.yes && this.ui.format !== 'json' && io.stdinTTY && io.stderrTTY
-  }
-
-  private async sendUpdate(kms: KmsPort, aliasName: string, current: KeyInfo, target: KeyInfo): Promise<void> {
-    try {
-      await kms.updateAlias(aliasName, target.keyId)
-    } catch (error) {
-      if (!(error instanceof AwsError)) throw error
-      // The request may have been applied even though no answer came back: look before reporting.
-      const seen = await currentTarget(kms, aliasName).catch(() => null)
-      if (seen === target.keyId) {
-        this.ui.debug(`UpdateAlias failed (${error.message}) but ${aliasName} now points to ${target.keyId}; treating it as applied`)
-        return
-      }
-      this.report.changed = seen === null ? null : false
-      const observed =
-        seen === null ? 're-reading the alias failed too' : seen === undefined ? `${aliasName} no longer exists` : `${aliasName} points to ${seen}${seen === current.keyId ? ' (unchanged)' : ''}`
-      throw new AwsError(`${error.message}; ${observed}`, error.awsCode, error.hint)
-    }
-  }
-
-  private async confirm(kms: KmsPort, aliasName: string, current: KeyInfo, target: KeyInfo): Promise<ExitCode> {
-    const { report, ctx, ui } = this
-    const result = await ui.progress(`Confirming ${aliasName} with ListAliases`, () =>
-      confirmAliasTarget(kms, {
-        aliasName,
-        expectedKeyId: target.keyId,
-        previousKeyId: current.keyId,
-        timeoutMs: this.options.verifyTimeout * 1000,
-        now: ctx.now,
-        sleep: ctx.sleep,
-        signal: ctx.signal,
-      }),
+    progress.phase = 'confirming'
+    const result = await ui.progress(`Confirming ${aliasRef.name} with ListAliases`, () =>
+      confirmAliasTarget(kms, { aliasName: aliasRef.name, expectedKeyId: target.key.keyId, previousKeyId: current.key.keyId, ...pollTiming(ctx, options.verifyTimeout) }),
     )
-    switch (result.status) {
-      case 'confirmed':
-        report.verified = true
-        report.outcome = 'updated'
-        return Exit.Ok
-      case 'other-target':
-        report.outcome = 'not-confirmed'
-        throw new CliError(`after the update ${aliasName} points to ${result.keyId}, neither the old nor the new key: another writer changed it`, Exit.NotConfirmed, 'find out who else is changing this alias before retrying')
-      case 'gone':
-        report.outcome = 'not-confirmed'
-        throw new CliError(`after the update ${aliasName} no longer exists: another writer deleted it`, Exit.NotConfirmed)
-      case 'timeout':
-        report.outcome = 'not-confirmed'
-        throw new CliError(
-          `UpdateAlias was sent, but ListAliases did not show ${aliasName} on ${target.keyId} within ${this.options.verifyTimeout} s (${result.reads} reads; DescribeKey last saw ${result.lastSeenKeyId ?? 'nothing'})`,
-          Exit.NotConfirmed,
-          'KMS is eventually consistent: check again shortly, or raise --verify-timeout',
-        )
-    }
-  }
+    requireConfirmed(result, { operation: 'UpdateAlias', aliasName: aliasRef.name, expected: `${aliasRef.name} on ${target.key.keyId}`, timeoutSeconds: options.verifyTimeout })
+    report.verified = true
+    report.outcome = 'updated'
+    return Exit.Ok
+  })
+  finish(ui, report)
+  return report.exitCode
+}
 
-  private recordFailure(error: CliError): ExitCode {
-    const { report } = this
-    report.error = errorSummary(error)
-    const interrupted = error.exitCode === Exit.Interrupted
-    if (this.phase === 'update' && interrupted) report.changed = null
-    if (this.phase === 'verify') {
-      // The change went out; only its confirmation failed.
-      report.outcome = 'not-confirmed'
-      return interrupted ? Exit.Interrupted : Exit.NotConfirmed
-    }
-    return error.exitCode
-  }
+interface DescribedKey {
+  key: KeyInfo
+  aliases: AliasEntry[]
+}
 
-  private undoCommand(aliasName: string, previous: KeyInfo, target: KeyInfo): string {
-    const { globals, report } = this
-    const words = ['kms-alias', 'update', aliasName, '--to', previous.keyId, '--expect-current', target.keyId]
-    if (report.region) words.push('--region', report.region)
-    if (globals.profile) words.push('--profile', globals.profile)
-    if (globals.endpointUrl) words.push('--endpoint-url', globals.endpointUrl)
-    // Going back crosses the same differences, so it needs the same overrides.
-    if (report.findings.some((f) => f.code === 'KEY_SPEC_MISMATCH' || f.code === 'ALGORITHMS_DROPPED')) words.push('--allow-spec-change')
-    if (previous.keyState !== 'Enabled') words.push('--allow-disabled')
-    return shellCommand(words)
-  }
+/** Prints the human plan once, as soon as it is known (before any prompt). */
+class PlanPrinter {
+  private shown = false
+  constructor(
+    private readonly ui: Ui,
+    private readonly report: UpdateReport,
+  ) {}
 
-  private showPlan(): void {
-    if (this.ui.format !== 'table' || this.planShown) return
-    this.planShown = true
+  show(): void {
+    if (this.ui.format !== 'table' || this.shown) return
+    this.shown = true
     this.ui.write(renderUpdatePlan(this.report, this.ui.out))
   }
+}
 
-  /** Writes the final output for the chosen format. */
-  finish(): void {
-    const { report, ui } = this
-    if (ui.format === 'json') ui.write(renderUpdateJson(report))
-    if (ui.format === 'text') {
-      ui.write(renderUpdateText(report))
-      if (report.findings.length > 0) for (const line of renderFindings(report.findings, ui.err)) ui.note(line)
-    }
-    if (report.error) {
-      ui.error(report.error)
-      if (ui.format === 'table') ui.note(describeAliasState(report))
-    } else if (ui.format === 'table') {
-      ui.write(renderUpdateSuccess(report, ui.out))
-    }
+function refuse(report: UpdateReport, findings: Finding[], plan: PlanPrinter): never {
+  report.findings = findings
+  report.outcome = 'refused'
+  plan.show()
+  const blocking = findings.filter((f) => f.severity === 'block').map((f) => f.code)
+  throw new CliError(`refused by the preflight: ${blocking.join(', ')}`, Exit.Refused, report.dryRun ? undefined : 'see the findings; nothing was changed')
+}
+
+function undoCommand(aliasName: string, previous: KeyInfo, target: KeyInfo, report: UpdateReport, globals: GlobalOptions): string {
+  const words = ['update', aliasName, '--to', previous.keyId, '--expect-current', target.keyId]
+  const command = kmsAliasCommand(words, report.region, globals)
+  // Going back crosses the same differences, so it needs the same overrides.
+  const overrides: string[] = []
+  if (report.findings.some((f) => f.code === 'KEY_SPEC_MISMATCH' || f.code === 'ALGORITHMS_DROPPED')) overrides.push('--allow-spec-change')
+  if (previous.keyState !== 'Enabled') overrides.push('--allow-disabled')
+  return [command, ...overrides].join(' ')
+}
+
+/** Writes the final output for the chosen format. */
+function finish(ui: Ui, report: UpdateReport): void {
+  if (ui.format === 'json') ui.write(renderUpdateJson(report))
+  if (ui.format === 'text') {
+    ui.write(renderUpdateText(report))
+    for (const line of report.findings.length > 0 ? renderFindings(report.findings, ui.err) : []) ui.note(line)
+  }
+  if (report.error) {
+    ui.error(report.error)
+    if (ui.format === 'table') ui.note(describeAliasState(report))
+  } else if (ui.format === 'table') {
+    ui.write(renderUpdateSuccess(report, ui.out))
   }
 }
 
@@ -307,6 +216,13 @@ function localRefusals(aliasRef: AliasRef, targetRef: KeyRef, region: string): F
   if (aliasRef.arn && aliasRef.arn.region !== region) {
     findings.push({ code: 'ALIAS_OTHER_REGION', severity: 'block', message: `the alias ARN is in ${aliasRef.arn.region} but requests go to ${region}; pass --region ${aliasRef.arn.region} to change it there` })
   }
+  findings.push(...targetRefRefusals(targetRef, region))
+  return findings
+}
+
+/** Refusals of a typed target that need no KMS call; shared with create. */
+export function targetRefRefusals(targetRef: KeyRef, region: string): Finding[] {
+  const findings: Finding[] = []
   const targetArn = targetRef.kind === 'key' ? targetRef.arn : targetRef.alias.arn
   if (targetArn && targetArn.region !== region) {
     findings.push({ code: 'TARGET_OTHER_REGION', severity: 'block', message: `the new key ARN is in ${targetArn.region} but the alias is in ${region}; an alias can only point to a key in its own Region` })
@@ -317,7 +233,8 @@ function localRefusals(aliasRef: AliasRef, targetRef: KeyRef, region: string): F
   return findings
 }
 
-async function describeWithAliases(kms: KmsPort, keyRef: string, label: string): Promise<DescribedKey> {
+/** DescribeKey, then the key's aliases (one page: a key has at most 50). */
+export async function describeWithAliases(kms: KmsPort, keyRef: string, label: string): Promise<DescribedKey> {
   let key: KeyInfo
   try {
     key = await kms.describeKey(keyRef)

@@ -1,6 +1,8 @@
 // The only module that imports the AWS SDK. Loaded with import() so that --help and
 // usage errors never pay for it.
 import {
+  CreateAliasCommand,
+  DeleteAliasCommand,
   DescribeKeyCommand,
   KMSClient,
   paginateListAliases,
@@ -8,7 +10,7 @@ import {
   type AliasListEntry,
   type KeyMetadata,
 } from '@aws-sdk/client-kms'
-import { AccessError, AwsError, CliError, InterruptedError, KmsRefusedError, NotFoundError, UsageError } from '../errors.js'
+import { AccessError, AwsError, CliError, ConflictError, InterruptedError, KmsRefusedError, NotFoundError, UsageError } from '../errors.js'
 import { parseArn } from './identifiers.js'
 import type { AliasEntry, KeyInfo, KmsConfig, KmsPort } from './port.js'
 
@@ -91,6 +93,14 @@ export function createKmsPort(config: KmsConfig): KmsPort {
         client.send(new UpdateAliasCommand({ AliasName: aliasName, TargetKeyId: targetKeyId }), options()),
       )
     },
+    async createAlias(aliasName, targetKeyId) {
+      await call('CreateAlias', `${aliasName} -> ${targetKeyId}`, () =>
+        client.send(new CreateAliasCommand({ AliasName: aliasName, TargetKeyId: targetKeyId }), options()),
+      )
+    },
+    async deleteAlias(aliasName) {
+      await call('DeleteAlias', aliasName, () => client.send(new DeleteAliasCommand({ AliasName: aliasName }), options()))
+    },
   }
 }
 
@@ -142,6 +152,9 @@ export function translateError(error: unknown, site: CallSite): unknown {
   const code = (error as { code?: unknown } | null)?.code
   if (name === 'AbortError') return new InterruptedError()
   if (name === 'NotFoundException') return new NotFoundError(`${site.subject} not found in ${site.region}${message ? ` (${message})` : ''}`)
+  if (name === 'AlreadyExistsException') {
+    return new ConflictError(`${site.subject.split(' ')[0]} already exists in ${site.region}`, 'to point it to another key, use kms-alias update')
+  }
   if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(message)) {
     return new AccessError('no AWS credentials were found', CREDENTIALS_HINT)
   }

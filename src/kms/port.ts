@@ -35,6 +35,9 @@ export interface KmsPort {
   /** ListAliases across every page, optionally only those pointing at one key. */
   listAliases(filter?: { keyId?: string }): Promise<AliasEntry[]>
   updateAlias(aliasName: string, targetKeyId: string): Promise<void>
+  /** Throws ConflictError when the alias exists already. */
+  createAlias(aliasName: string, targetKeyId: string): Promise<void>
+  deleteAlias(aliasName: string): Promise<void>
 }
 
 /** Settings from the global options; unset fields leave the SDK's own default chain in charge. */

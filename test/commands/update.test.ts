@@ -221,7 +221,7 @@ describe('update, script view (stdout not a TTY)', () => {
     expect(r.code).toBe(6)
     expect(r.stdout).toBe(line('not-confirmed', 'alias/app', old.keyId, next.keyId, 'true', 'false'))
     expect(r.stderr).toBe(
-      `error: UpdateAlias was sent, but ListAliases did not show alias/app on ${next.keyId} within 2 s (5 reads; DescribeKey last saw ${old.keyId})\n` +
+      `error: UpdateAlias was sent, but ListAliases did not show alias/app on ${next.keyId} within 2 s (5 reads; last seen: ${old.keyId})\n` +
         'hint: KMS is eventually consistent: check again shortly, or raise --verify-timeout\n',
     )
   })
@@ -241,12 +241,12 @@ describe('update, script view (stdout not a TTY)', () => {
       outcome: 'not-confirmed',
       changed: true,
       verified: false,
-      error: { code: 'NOT_CONFIRMED', message: `after the update alias/app points to ${third.keyId}, neither the old nor the new key: another writer changed it` },
+      error: { code: 'NOT_CONFIRMED', message: `after UpdateAlias alias/app points to ${third.keyId}, not to the key this run chose: another writer changed it` },
     })
   })
 
   it('exits 8 and says the alias did not change when UpdateAlias fails after retries (fake port)', async () => {
-    const { old, next, kms } = world({ updateFailure: { error: throttled(), applied: false } })
+    const { old, next, kms } = world({ failures: { UpdateAlias: { error: throttled(), applied: false } } })
     const r = await run(['update', 'alias/app', '--to', next.keyId], { kms })
     expect(r.code).toBe(8)
     expect(r.stdout).toBe(line('failed', 'alias/app', old.keyId, next.keyId, 'false', 'false'))
@@ -254,14 +254,14 @@ describe('update, script view (stdout not a TTY)', () => {
   })
 
   it('a lost UpdateAlias response is checked, not assumed: applied means success (fake port)', async () => {
-    const { next, kms } = world({ updateFailure: { error: throttled(), applied: true } })
+    const { next, kms } = world({ failures: { UpdateAlias: { error: throttled(), applied: true } } })
     const r = await run(['update', 'alias/app', '--to', next.keyId, '--json'], { kms })
     expect(r.code).toBe(0)
     expect(JSON.parse(r.stdout)).toMatchObject({ outcome: 'updated', changed: true, verified: true })
   })
 
   it('says "unknown" when even the re-read after a failed UpdateAlias fails (fake port)', async () => {
-    const { old, next, kms } = world({ updateFailure: { error: throttled(), applied: false } })
+    const { old, next, kms } = world({ failures: { UpdateAlias: { error: throttled(), applied: false } } })
     const describe = kms.describeKey.bind(kms)
     kms.describeKey = async (ref) => {
       if (kms.mutations().length > 0) throw throttled()

@@ -1,4 +1,4 @@
-import { AwsError, NotFoundError } from '../../src/errors.js'
+import { AwsError, ConflictError, NotFoundError } from '../../src/errors.js'
 import type { AliasEntry, KeyInfo, KmsPort } from '../../src/kms/port.js'
 
 export const REGION = 'us-east-1'
@@ -34,15 +34,15 @@ export function key(overrides: Partial<KeyInfo> = {}): KeyInfo {
   }
 }
 
+type Mutation = 'UpdateAlias' | 'CreateAlias' | 'DeleteAlias'
+
 export interface FakeKmsOptions {
   keys?: KeyInfo[]
   aliases?: Record<string, string>
   /** ListAliases keeps showing the mapping from before UpdateAlias for this many reads. */
   staleReads?: number
-  /** Called before UpdateAlias is applied; may throw or change state (another writer). */
-  beforeUpdate?: (fake: FakeKms) => void
-  /** Thrown by UpdateAlias after (true) or instead of (false) applying it. */
-  updateFailure?: { error: Error; applied: boolean }
+  /** Thrown by a mutating call after (applied: true) or instead of (false) applying it. */
+  failures?: Partial<Record<Mutation, { error: Error; applied: boolean }>>
   region?: string | Error
 }
 
@@ -87,13 +87,34 @@ export class FakeKms implements KmsPort {
   }
 
   async updateAlias(aliasName: string, targetKeyId: string): Promise<void> {
-    this.calls.push(`UpdateAlias ${aliasName} ${targetKeyId}`)
-    this.options.beforeUpdate?.(this)
-    const failure = this.options.updateFailure
+    this.mutate('UpdateAlias', `${aliasName} ${targetKeyId}`, () => {
+      if (!this.aliases.has(aliasName)) throw new NotFoundError(`${aliasName} not found`)
+      this.aliases.set(aliasName, targetKeyId)
+    })
+  }
+
+  async createAlias(aliasName: string, targetKeyId: string): Promise<void> {
+    this.mutate('CreateAlias', `${aliasName} ${targetKeyId}`, () => {
+      if (this.aliases.has(aliasName)) throw new ConflictError(`${aliasName} already exists in ${REGION}`, 'to point it to another key, use kms-alias update')
+      if (!this.keys.has(targetKeyId)) throw new NotFoundError(`${targetKeyId} not found`)
+      this.aliases.set(aliasName, targetKeyId)
+    })
+  }
+
+  async deleteAlias(aliasName: string): Promise<void> {
+    this.mutate('DeleteAlias', aliasName, () => {
+      if (!this.aliases.delete(aliasName)) throw new NotFoundError(`${aliasName} not found in ${REGION}`)
+    })
+  }
+
+  /** Applies a change as KMS would, keeping the old state for stale reads, with injected failures. */
+  private mutate(operation: Mutation, subject: string, apply: () => void): void {
+    this.calls.push(`${operation} ${subject}`)
+    const failure = this.options.failures?.[operation]
     if (failure && !failure.applied) throw failure.error
-    if (!this.aliases.has(aliasName)) throw new NotFoundError(`${aliasName} not found`)
-    this.staleSnapshot = new Map(this.aliases)
-    this.aliases.set(aliasName, targetKeyId)
+    const before = new Map(this.aliases)
+    apply()
+    this.staleSnapshot = before
     if (failure) throw failure.error
   }
 

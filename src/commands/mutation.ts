@@ -1,0 +1,117 @@
+// What update, create and delete share: how a failure maps to the report and exit code in each
+// phase, how an ambiguous failure of the mutating call is checked, and how confirmation ends.
+import type { Context } from '../context.js'
+import { AwsError, CliError, Exit, InterruptedError, type ExitCode } from '../errors.js'
+import type { GlobalOptions } from '../globalOptions.js'
+import { currentTarget, type Confirmation, type PollTiming } from '../kms/confirm.js'
+import type { KmsPort } from '../kms/port.js'
+import { shellCommand } from '../output/shell.js'
+import { errorSummary, type ErrorSummary, type Ui } from '../output/ui.js'
+
+/** The fields every mutating command's report has. */
+export interface MutationReport {
+  region: string | null
+  outcome: string
+  /** null: unknown (a failure left no way to tell). */
+  changed: boolean | null
+  verified: boolean
+  error: ErrorSummary | null
+  exitCode: number
+}
+
+/** Where a run is: before the mutating call, while it is in flight, or confirming it. */
+export interface Progress {
+  phase: 'before' | 'changing' | 'confirming'
+}
+
+/** Runs `steps`; an expected failure becomes the report's error and the exit code for its phase. */
+export async function runMutation(ctx: Context, report: MutationReport, steps: (progress: Progress) => Promise<ExitCode>): Promise<ExitCode> {
+  const progress: Progress = { phase: 'before' }
+  try {
+    return await steps(progress)
+  } catch (error) {
+    // Ctrl-C surfaces as whatever was waiting at the time (a sleep, a socket): all mean the same.
+    const failure = ctx.signal.aborted && !(error instanceof CliError) ? new InterruptedError() : error
+    if (!(failure instanceof CliError)) throw failure
+    report.error = errorSummary(failure)
+    const interrupted = failure.exitCode === Exit.Interrupted
+    if (progress.phase === 'changing' && interrupted) report.changed = null
+    if (progress.phase === 'confirming') {
+      // The change went out; only its confirmation failed.
+      report.outcome = 'not-confirmed'
+      return interrupted ? Exit.Interrupted : Exit.NotConfirmed
+    }
+    return failure.exitCode
+  }
+}
+
+export interface CheckedSend {
+  aliasName: string
+  /** The key the alias should point to afterwards; undefined when it should be gone. */
+  wanted: string | undefined
+  previous: string | undefined
+  /** Errors besides AwsError that a retried call answers when its first try did the work. */
+  retryAnswers?: (error: unknown) => boolean
+}
+
+/**
+ * Sends the mutating call. A failure after retries may hide a success (the response was lost), so
+ * the alias is read again: if it is as wanted, the call counts as applied.
+ */
+export async function sendChecked(kms: KmsPort, ui: Ui, report: MutationReport, check: CheckedSend, send: () => Promise<void>): Promise<void> {
+  try {
+    await send()
+  } catch (error) {
+    if (!(error instanceof AwsError) && !check.retryAnswers?.(error)) throw error
+    const seen = await currentTarget(kms, check.aliasName).catch(() => null)
+    if (seen === check.wanted) {
+      ui.debug(`${(error as Error).message}, but ${check.aliasName} ${seen === undefined ? 'is gone' : `points to ${seen}`}: the call was applied`)
+      return
+    }
+    report.changed = seen === null ? null : false
+    if (!(error instanceof AwsError)) throw error
+    const observed =
+      seen === null
+        ? 're-reading the alias failed too'
+        : seen === undefined
+          ? `${check.aliasName} does not exist`
+          : `${check.aliasName} points to ${seen}${seen === check.previous ? ' (unchanged)' : ''}`
+    throw new AwsError(`${error.message}; ${observed}`, error.awsCode, error.hint)
+  }
+}
+
+/** Turns a confirmation that did not succeed into the error that ends the run (exit 6). */
+export function requireConfirmed(result: Confirmation, what: { operation: string; aliasName: string; expected: string; timeoutSeconds: number }): void {
+  switch (result.status) {
+    case 'confirmed':
+      return
+    case 'other-target':
+      throw new CliError(`after ${what.operation} ${what.aliasName} points to ${result.keyId}, not to the key this run chose: another writer changed it`, Exit.NotConfirmed, 'find out who else is changing this alias before retrying')
+    case 'gone':
+      throw new CliError(`after ${what.operation} ${what.aliasName} no longer exists: another writer deleted it`, Exit.NotConfirmed)
+    case 'timeout':
+      throw new CliError(
+        `${what.operation} was sent, but ListAliases did not show ${what.expected} within ${what.timeoutSeconds} s (${result.reads} reads; last seen: ${result.lastSeenKeyId ?? 'no target'})`,
+        Exit.NotConfirmed,
+        'KMS is eventually consistent: check again shortly, or raise --verify-timeout',
+      )
+  }
+}
+
+export function pollTiming(ctx: Context, timeoutSeconds: number): PollTiming {
+  return { timeoutMs: timeoutSeconds * 1000, now: ctx.now, sleep: ctx.sleep, signal: ctx.signal }
+}
+
+/** A kms-alias command line that acts where this run acted (same Region, profile and endpoint). */
+export function kmsAliasCommand(words: readonly string[], region: string | null, globals: GlobalOptions): string {
+  const all = ['kms-alias', ...words]
+  if (region) all.push('--region', region)
+  if (globals.profile) all.push('--profile', globals.profile)
+  if (globals.endpointUrl) all.push('--endpoint-url', globals.endpointUrl)
+  return shellCommand(all)
+}
+
+/** Stops a mutating command unless the user agrees; never asks scripts (no TTY) or the JSON view. */
+export function canAsk(ctx: Context, ui: Ui): boolean {
+  return ui.format !== 'json' && ctx.io.stdinTTY && ctx.io.stderrTTY
+}
