@@ -3,9 +3,12 @@
 import type { Context } from '../context.js'
 import { AwsError, CliError, Exit, InterruptedError, type ExitCode } from '../errors.js'
 import type { GlobalOptions } from '../globalOptions.js'
-import { currentTarget, type Confirmation, type PollTiming } from '../kms/confirm.js'
+import type { Confirmation, PollTiming } from '../kms/confirm.js'
+import { currentTarget } from '../kms/lookups.js'
 import type { KmsPort } from '../kms/port.js'
+import { describeAliasState, renderChangeJson, renderChangePlan, renderChangeSuccess, renderChangeText, renderFindings, type AliasChangeReport } from '../output/changeView.js'
 import { shellCommand } from '../output/shell.js'
+import type { Finding } from '../preflight/rules.js'
 import { errorSummary, type ErrorSummary, type Ui } from '../output/ui.js'
 
 /** The fields every mutating command's report has. */
@@ -114,4 +117,43 @@ export function kmsAliasCommand(words: readonly string[], region: string | null,
 /** Stops a mutating command unless the user agrees; never asks scripts (no TTY) or the JSON view. */
 export function canAsk(ctx: Context, ui: Ui): boolean {
   return ui.format !== 'json' && ctx.io.stdinTTY && ctx.io.stderrTTY
+}
+
+/** Prints the human plan once, as soon as it is known (before any prompt). */
+export class PlanPrinter {
+  private shown = false
+  constructor(
+    private readonly ui: Ui,
+    private readonly report: AliasChangeReport,
+  ) {}
+
+  show(): void {
+    if (this.ui.format !== 'table' || this.shown) return
+    this.shown = true
+    this.ui.write(renderChangePlan(this.report, this.ui.out))
+  }
+}
+
+/** Records the preflight's refusal and ends the run with exit 3. */
+export function refuse(report: AliasChangeReport, findings: Finding[], plan: PlanPrinter): never {
+  report.findings = findings
+  report.outcome = 'refused'
+  plan.show()
+  const blocking = findings.filter((f) => f.severity === 'block').map((f) => f.code)
+  throw new CliError(`refused by the preflight: ${blocking.join(', ')}`, Exit.Refused, report.dryRun ? undefined : 'see the findings; nothing was changed')
+}
+
+/** Writes the final output of a change for the chosen format. */
+export function finishChange(ui: Ui, report: AliasChangeReport): void {
+  if (ui.format === 'json') ui.write(renderChangeJson(report))
+  if (ui.format === 'text') {
+    ui.write(renderChangeText(report))
+    for (const line of report.findings.length > 0 ? renderFindings(report.findings, ui.err) : []) ui.note(line)
+  }
+  if (report.error) {
+    ui.error(report.error)
+    if (ui.format === 'table') ui.note(describeAliasState(report))
+  } else if (ui.format === 'table') {
+    ui.write(renderChangeSuccess(report, ui.out))
+  }
 }

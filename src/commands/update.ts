@@ -1,24 +1,18 @@
 import { Option, type Command } from 'commander'
 import type { Context } from '../context.js'
-import { CliError, Exit, NotFoundError } from '../errors.js'
+import { CliError, Exit } from '../errors.js'
 import { parsePositiveSeconds, resolveGlobalOptions, type GlobalOptions } from '../globalOptions.js'
 import { confirmAliasTarget } from '../kms/confirm.js'
-import { isReservedAlias, parseAliasRef, parseKeyIdRef, parseKeyRef, type AliasRef, type KeyRef } from '../kms/identifiers.js'
-import type { AliasEntry, KeyInfo, KmsPort } from '../kms/port.js'
+import { describeWithAliases } from '../kms/lookups.js'
+import { parseAliasRef, parseKeyIdRef, parseKeyRef, type AliasRef, type KeyRef } from '../kms/identifiers.js'
+import type { KeyInfo } from '../kms/port.js'
 import { toKeyView } from '../output/keyView.js'
-import { createUi, type Ui } from '../output/ui.js'
-import {
-  describeAliasState,
-  renderFindings,
-  renderUpdateJson,
-  renderUpdatePlan,
-  renderUpdateSuccess,
-  renderUpdateText,
-  type UpdateReport,
-} from '../output/updateView.js'
+import type { AliasChangeReport } from '../output/changeView.js'
+import { createUi } from '../output/ui.js'
+import { aliasRegionRefusals, targetRefRefusals } from '../preflight/local.js'
 import { hasBlock, reservedAliasFindings, updatePreflight, type Finding } from '../preflight/rules.js'
 import type { SetExitCode } from '../program.js'
-import { canAsk, kmsAliasCommand, pollTiming, requireConfirmed, runMutation, sendChecked } from './mutation.js'
+import { canAsk, finishChange, kmsAliasCommand, PlanPrinter, pollTiming, refuse, requireConfirmed, runMutation, sendChecked } from './mutation.js'
 
 export interface UpdateOptions {
   alias: string
@@ -69,7 +63,8 @@ export async function runUpdate(options: UpdateOptions, ctx: Context, globals: G
   const expected = options.expectCurrent === undefined ? undefined : parseKeyIdRef(options.expectCurrent, '--expect-current')
 
   const ui = createUi(ctx, globals)
-  const report: UpdateReport = {
+  const report: AliasChangeReport = {
+    action: 'update',
     alias: aliasRef.name,
     region: null,
     outcome: 'failed',
@@ -153,39 +148,11 @@ export async function runUpdate(options: UpdateOptions, ctx: Context, globals: G
     report.outcome = 'updated'
     return Exit.Ok
   })
-  finish(ui, report)
+  finishChange(ui, report)
   return report.exitCode
 }
 
-interface DescribedKey {
-  key: KeyInfo
-  aliases: AliasEntry[]
-}
-
-/** Prints the human plan once, as soon as it is known (before any prompt). */
-class PlanPrinter {
-  private shown = false
-  constructor(
-    private readonly ui: Ui,
-    private readonly report: UpdateReport,
-  ) {}
-
-  show(): void {
-    if (this.ui.format !== 'table' || this.shown) return
-    this.shown = true
-    this.ui.write(renderUpdatePlan(this.report, this.ui.out))
-  }
-}
-
-function refuse(report: UpdateReport, findings: Finding[], plan: PlanPrinter): never {
-  report.findings = findings
-  report.outcome = 'refused'
-  plan.show()
-  const blocking = findings.filter((f) => f.severity === 'block').map((f) => f.code)
-  throw new CliError(`refused by the preflight: ${blocking.join(', ')}`, Exit.Refused, report.dryRun ? undefined : 'see the findings; nothing was changed')
-}
-
-function undoCommand(aliasName: string, previous: KeyInfo, target: KeyInfo, report: UpdateReport, globals: GlobalOptions): string {
+function undoCommand(aliasName: string, previous: KeyInfo, target: KeyInfo, report: AliasChangeReport, globals: GlobalOptions): string {
   const words = ['update', aliasName, '--to', previous.keyId, '--expect-current', target.keyId]
   const command = kmsAliasCommand(words, report.region, globals)
   // Going back crosses the same differences, so it needs the same overrides.
@@ -195,55 +162,10 @@ function undoCommand(aliasName: string, previous: KeyInfo, target: KeyInfo, repo
   return [command, ...overrides].join(' ')
 }
 
-/** Writes the final output for the chosen format. */
-function finish(ui: Ui, report: UpdateReport): void {
-  if (ui.format === 'json') ui.write(renderUpdateJson(report))
-  if (ui.format === 'text') {
-    ui.write(renderUpdateText(report))
-    for (const line of report.findings.length > 0 ? renderFindings(report.findings, ui.err) : []) ui.note(line)
-  }
-  if (report.error) {
-    ui.error(report.error)
-    if (ui.format === 'table') ui.note(describeAliasState(report))
-  } else if (ui.format === 'table') {
-    ui.write(renderUpdateSuccess(report, ui.out))
-  }
-}
-
-/** Refusals that need no KMS call: some calls (DescribeKey on alias/aws/*) even have side effects. */
 function localRefusals(aliasRef: AliasRef, targetRef: KeyRef, region: string): Finding[] {
-  const findings: Finding[] = [...reservedAliasFindings(aliasRef.name)]
-  if (aliasRef.arn && aliasRef.arn.region !== region) {
-    findings.push({ code: 'ALIAS_OTHER_REGION', severity: 'block', message: `the alias ARN is in ${aliasRef.arn.region} but requests go to ${region}; pass --region ${aliasRef.arn.region} to change it there` })
-  }
-  findings.push(...targetRefRefusals(targetRef, region))
-  return findings
+  return [...reservedAliasFindings(aliasRef.name), ...aliasRegionRefusals(aliasRef, region), ...targetRefRefusals(targetRef, region)]
 }
 
-/** Refusals of a typed target that need no KMS call; shared with create. */
-export function targetRefRefusals(targetRef: KeyRef, region: string): Finding[] {
-  const findings: Finding[] = []
-  const targetArn = targetRef.kind === 'key' ? targetRef.arn : targetRef.alias.arn
-  if (targetArn && targetArn.region !== region) {
-    findings.push({ code: 'TARGET_OTHER_REGION', severity: 'block', message: `the new key ARN is in ${targetArn.region} but the alias is in ${region}; an alias can only point to a key in its own Region` })
-  }
-  if (targetRef.kind === 'alias' && isReservedAlias(targetRef.alias.name)) {
-    findings.push({ code: 'TARGET_AWS_MANAGED', severity: 'block', message: `${targetRef.alias.name} names an AWS managed key; aliases can only point to customer managed keys` })
-  }
-  return findings
-}
-
-/** DescribeKey, then the key's aliases (one page: a key has at most 50). */
-export async function describeWithAliases(kms: KmsPort, keyRef: string, label: string): Promise<DescribedKey> {
-  let key: KeyInfo
-  try {
-    key = await kms.describeKey(keyRef)
-  } catch (error) {
-    if (error instanceof NotFoundError) throw new NotFoundError(`${label} not found in ${await kms.region()}`, error.hint)
-    throw error
-  }
-  return { key, aliases: await kms.listAliases({ keyId: key.keyId }) }
-}
 
 function matchesKey(expected: Extract<KeyRef, { kind: 'key' }>, key: KeyInfo): boolean {
   return expected.keyId === key.keyId && (expected.arn === undefined || expected.input === key.arn)

@@ -1,4 +1,4 @@
-import { NotFoundError } from '../errors.js'
+import { currentTarget } from './lookups.js'
 import type { KmsPort } from './port.js'
 
 export type Confirmation =
@@ -72,14 +72,4 @@ export function confirmAliasGone(kms: KmsPort, options: ConfirmGoneOptions): Pro
     const onPreviousKey = await kms.listAliases({ keyId: previousKeyId })
     return onPreviousKey.some((a) => a.name === aliasName) ? { stale: previousKeyId } : { settled: { status: 'confirmed' } }
   })
-}
-
-/** The key the alias points to now, or undefined when the alias does not exist. */
-export async function currentTarget(kms: KmsPort, aliasName: string): Promise<string | undefined> {
-  try {
-    return (await kms.describeKey(aliasName)).keyId
-  } catch (error) {
-    if (error instanceof NotFoundError) return undefined
-    throw error
-  }
 }

@@ -48,6 +48,7 @@ describe('update, script view (stdout not a TTY)', () => {
     expect(r.stderr).toBe('')
     const view = (k: KeyInfo) => ({ keyId: k.keyId, arn: k.arn, keySpec: 'SYMMETRIC_DEFAULT', keyUsage: 'ENCRYPT_DECRYPT', keyState: 'Enabled', keyManager: 'CUSTOMER', origin: 'AWS_KMS', multiRegion: false })
     expect(JSON.parse(r.stdout)).toEqual({
+      action: 'update',
       alias: 'alias/app',
       region: REGION,
       outcome: 'updated',
@@ -315,7 +316,7 @@ describe('update, human view (TTY)', () => {
     const r = await run(['update', 'alias/app', '--to', next.keyId], { kms, tty: true, env, answers: ['y'] })
     expect(r.code).toBe(0)
     expect(r.stdout).toBe(
-      'alias/app in us-east-1\n' +
+      'update alias/app in us-east-1\n' +
         `${table(old, next)}\n` +
         'No findings: the new key is a like-for-like replacement.\n' +
         `✓ Updated alias/app: ${old.keyId} → ${next.keyId} (confirmed with ListAliases).\n` +
@@ -352,7 +353,7 @@ describe('update, human view (TTY)', () => {
     const r = await run(['update', 'alias/app', '--to', next.keyId, '--quiet'], { kms, tty: true, env })
     expect(r.code).toBe(3)
     expect(r.stdout).toBe(
-      'alias/app in us-east-1\n' +
+      'update alias/app in us-east-1\n' +
         `${table(old, next, { 'key state': '✗ blocked' })}\n` +
         '✗ block TARGET_NOT_ENABLED the new key is Disabled; callers fail until it is enabled (pass --allow-disabled to point to it anyway)\n',
     )

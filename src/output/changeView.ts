@@ -4,21 +4,31 @@ import type { Finding, FindingCode, Severity } from '../preflight/rules.js'
 import type { ErrorSummary } from './ui.js'
 import type { KeyView } from './keyView.js'
 
-export type UpdateOutcome =
+export type ChangeAction = 'update' | 'create' | 'delete'
+
+export type ChangeOutcome =
   | 'updated'
+  | 'created'
+  | 'deleted'
   | 'already-in-place'
   | 'would-update'
+  | 'would-create'
+  | 'would-delete'
   | 'refused'
   | 'conflict'
   | 'declined'
   | 'not-confirmed'
   | 'failed'
 
-/** Everything `update` knows at the end of a run; rendered as JSON, text or the human view. */
-export interface UpdateReport {
+/**
+ * Everything update, create or delete knows at the end of a run; rendered as JSON, text or the
+ * human view. `previous` is null for create, `target` for delete.
+ */
+export interface AliasChangeReport {
+  action: ChangeAction
   alias: string
   region: string | null
-  outcome: UpdateOutcome
+  outcome: ChangeOutcome
   dryRun: boolean
   /** null: unknown (a failure left no way to tell). */
   changed: boolean | null
@@ -31,13 +41,13 @@ export interface UpdateReport {
   exitCode: number
 }
 
-export function renderUpdateJson(report: UpdateReport): string {
-  const { alias, region, outcome, dryRun, changed, verified, previous, target, findings, undo, error, exitCode } = report
-  return `${JSON.stringify({ alias, region, outcome, dryRun, changed, verified, previous, target, findings, undo, error, exitCode }, null, 2)}\n`
+export function renderChangeJson(report: AliasChangeReport): string {
+  const { action, alias, region, outcome, dryRun, changed, verified, previous, target, findings, undo, error, exitCode } = report
+  return `${JSON.stringify({ action, alias, region, outcome, dryRun, changed, verified, previous, target, findings, undo, error, exitCode }, null, 2)}\n`
 }
 
 /** One tab-separated line: outcome, alias, previous key, new key, changed, verified. */
-export function renderUpdateText(report: UpdateReport): string {
+export function renderChangeText(report: AliasChangeReport): string {
   const changed = report.changed === null ? 'unknown' : String(report.changed)
   const fields = [report.outcome, report.alias, report.previous?.keyId ?? '-', report.target?.keyId ?? '-', changed, String(report.verified)]
   return `${fields.join('\t')}\n`
@@ -78,21 +88,24 @@ export function severityMark(style: ChalkInstance, severity: Severity): string {
   return style.cyan('i info ')
 }
 
-/** The human plan: a comparison table, then the findings. */
-export function renderUpdatePlan(report: UpdateReport, style: ChalkInstance): string {
+/** The human plan: the keys side by side with a verdict per row, then the findings. */
+export function renderChangePlan(report: AliasChangeReport, style: ChalkInstance): string {
   const lines: string[] = []
   const where = report.region ? ` in ${report.region}` : ''
-  lines.push(style.bold(`${report.dryRun ? 'Dry run: ' : ''}${report.alias}${where}`))
-  const { previous, target } = report
-  if (previous && target) {
+  lines.push(style.bold(`${report.dryRun ? 'Dry run: ' : ''}${report.action} ${report.alias}${where}`))
+  const columns = [
+    ...(report.previous ? [{ head: 'current target', key: report.previous }] : []),
+    ...(report.target ? [{ head: report.action === 'create' ? 'target' : 'new target', key: report.target }] : []),
+  ]
+  if (columns.length > 0) {
     const table = new Table({
-      head: ['field', 'current target', 'new target', 'verdict'].map((h) => style.bold(h)),
+      head: ['field', ...columns.map((c) => c.head), 'verdict'].map((h) => style.bold(h)),
       style: { head: [], border: [] },
       chars: COMPACT_ROWS,
     })
     for (const row of ROWS) {
       const findings = report.findings.filter((f) => row.codes.includes(f.code))
-      table.push([row.label, row.value(previous), row.value(target), verdict(style, worst(findings))])
+      table.push([row.label, ...columns.map((c) => row.value(c.key)), verdict(style, worst(findings))])
     }
     lines.push(table.toString())
   }
@@ -106,26 +119,38 @@ export function renderFindings(findings: readonly Finding[], style: ChalkInstanc
 }
 
 /** The closing line(s) of the human view for a run that did what was asked. */
-export function renderUpdateSuccess(report: UpdateReport, style: ChalkInstance): string {
+export function renderChangeSuccess(report: AliasChangeReport, style: ChalkInstance): string {
+  const { alias } = report
   const from = report.previous?.keyId ?? '?'
   const to = report.target?.keyId ?? '?'
+  const ok = style.green('✓')
+  const how = report.verified ? 'confirmed with ListAliases' : 'not verified (--no-verify)'
   switch (report.outcome) {
     case 'already-in-place':
-      return `${style.green('✓')} ${report.alias} already points to ${to}; nothing to change.\n`
+      return `${ok} ${alias} already points to ${to}; nothing to change.\n`
     case 'would-update':
-      return `Would update ${report.alias}: ${from} → ${to}. Nothing was changed (dry run).\n`
-    default: {
-      const how = report.verified ? 'confirmed with ListAliases' : 'not verified (--no-verify)'
-      return `${style.green('✓')} Updated ${report.alias}: ${from} → ${to} (${how}).\nUndo: ${report.undo}\n`
-    }
+      return `Would update ${alias}: ${from} → ${to}. Nothing was changed (dry run).\n`
+    case 'would-create':
+      return `Would create ${alias} → ${to}. Nothing was changed (dry run).\n`
+    case 'would-delete':
+      return `Would delete ${alias} (now → ${from}). Nothing was changed (dry run).\n`
+    case 'created':
+      return `${ok} Created ${alias} → ${to} (${how}).\nUndo: ${report.undo}\n`
+    case 'deleted':
+      return `${ok} Deleted ${alias} (was → ${from}; ${how}).\nRecreate it with: ${report.undo}\n`
+    default:
+      return `${ok} Updated ${alias}: ${from} → ${to} (${how}).\nUndo: ${report.undo}\n`
   }
 }
 
 /** Where the alias stands after a failed run, in words. */
-export function describeAliasState(report: UpdateReport): string {
-  if (report.changed === null) return `Whether ${report.alias} changed is unknown; check it before retrying.`
-  if (report.changed) return `${report.alias} was changed to ${report.target?.keyId ?? '?'}.${report.undo ? ` Undo: ${report.undo}` : ''}`
-  return report.previous
-    ? `${report.alias} was not changed; it still points to ${report.previous.keyId}.`
-    : `${report.alias} was not changed.`
+export function describeAliasState(report: AliasChangeReport): string {
+  const { alias } = report
+  if (report.changed === null) return `Whether ${alias} changed is unknown; check it before retrying.`
+  if (report.changed) {
+    const now = report.action === 'delete' ? `${alias} was deleted.` : `${alias} was changed to ${report.target?.keyId ?? '?'}.`
+    return `${now}${report.undo ? ` Undo: ${report.undo}` : ''}`
+  }
+  if (report.previous) return `${alias} was not changed; it still points to ${report.previous.keyId}.`
+  return report.action === 'create' ? `${alias} was not created.` : `${alias} was not changed.`
 }

@@ -1,0 +1,107 @@
+import type { Command } from 'commander'
+import type { Context } from '../context.js'
+import { AccessError, Exit, NotFoundError, UsageError } from '../errors.js'
+import { resolveGlobalOptions, type GlobalOptions } from '../globalOptions.js'
+import { mapWithLimit } from '../kms/concurrency.js'
+import { isReservedAlias, parseKeyRef, RESERVED_ALIAS_PREFIX } from '../kms/identifiers.js'
+import type { KeyInfo, KmsPort } from '../kms/port.js'
+import { renderListJson, renderListTable, renderListText, type AliasRow } from '../output/listView.js'
+import { createUi } from '../output/ui.js'
+import type { SetExitCode } from '../program.js'
+
+export interface ListOptions {
+  key?: string
+  prefix?: string
+  all: boolean
+}
+
+export type RunList = (options: ListOptions, ctx: Context, globals: GlobalOptions) => Promise<number>
+
+// DescribeKey's quota is high (2000/s), but a list should not crowd out other work on the account.
+const DESCRIBE_CONCURRENCY = 8
+
+const EXAMPLES = `
+Examples:
+  $ kms-alias list
+  $ kms-alias list --prefix alias/payments --json
+  $ kms-alias list --key alias/payments        # every alias on the key behind alias/payments`
+
+export function registerList(program: Command, ctx: Context, setExitCode: SetExitCode, run: RunList = runList): Command {
+  return program
+    .command('list')
+    .description('list the aliases in the Region with their keys\' spec, usage, state and manager')
+    .option('--key <key>', 'only aliases pointing to this key (key ID, key ARN, alias/<name> or alias ARN)')
+    .option('--prefix <prefix>', 'only aliases whose name starts with this (e.g. alias/payments)')
+    .option('--all', `also show the AWS managed aliases (${RESERVED_ALIAS_PREFIX}*)`)
+    .addHelpText('after', EXAMPLES)
+    .action(async (raw: ListOptions, command: Command) => {
+      const globals = resolveGlobalOptions(command.optsWithGlobals(), ctx)
+      setExitCode(await run({ ...raw, all: raw.all === true }, ctx, globals))
+    })
+}
+
+/** Lists aliases (every page) and describes each distinct target key once. */
+export async function runList(options: ListOptions, ctx: Context, globals: GlobalOptions): Promise<number> {
+  const keyRef = options.key === undefined ? undefined : parseKeyRef(options.key, '--key')
+  if (options.prefix !== undefined && !options.prefix.startsWith('alias/')) {
+    throw new UsageError(`--prefix "${options.prefix}" does not start with "alias/"`, `did you mean --prefix alias/${options.prefix}?`)
+  }
+  const ui = createUi(ctx, globals)
+  const kms = await ctx.kms(ui.kmsConfig())
+  const region = await kms.region()
+
+  const rows = await ui.progress(`Listing aliases in ${region}`, async (spinner) => {
+    const keyId = keyRef === undefined ? undefined : keyRef.kind === 'key' ? keyRef.input : await resolveKeyId(kms, keyRef.alias.name, options.key ?? '')
+    const entries = (await kms.listAliases(keyId === undefined ? {} : { keyId }))
+      .filter((a) => options.all || !isReservedAlias(a.name))
+      .filter((a) => options.prefix === undefined || a.name.startsWith(options.prefix))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    const keyIds = [...new Set(entries.flatMap((a) => (a.targetKeyId ? [a.targetKeyId] : [])))]
+    let described = 0
+    const keys = await mapWithLimit(keyIds, DESCRIBE_CONCURRENCY, async (id) => {
+      const key = await describeOrNull(kms, id, (line) => ui.note(ui.err.yellow(line)))
+      spinner.text(`Describing keys ${++described}/${keyIds.length}`)
+      return key
+    })
+    const byId = new Map(keyIds.map((id, i) => [id, keys[i]]))
+    return entries.map((a): AliasRow => {
+      const key = a.targetKeyId ? byId.get(a.targetKeyId) : undefined
+      return {
+        alias: a.name,
+        arn: a.arn ?? null,
+        targetKeyId: a.targetKeyId ?? null,
+        keySpec: key?.keySpec ?? null,
+        keyUsage: key?.keyUsage ?? null,
+        keyState: key?.keyState ?? null,
+        keyManager: key?.keyManager ?? null,
+        lastUpdated: a.lastUpdated?.toISOString() ?? null,
+      }
+    })
+  })
+
+  if (ui.format === 'json') ui.write(renderListJson(rows))
+  else if (ui.format === 'text') ui.write(renderListText(rows))
+  else if (rows.length === 0) ui.note(`No aliases in ${region}${options.prefix ? ` starting with ${options.prefix}` : ''}${options.key ? ` on ${options.key}` : ''}.`)
+  else ui.write(renderListTable(rows, ui.out))
+  return Exit.Ok
+}
+
+async function resolveKeyId(kms: KmsPort, aliasName: string, typed: string): Promise<string> {
+  try {
+    return (await kms.describeKey(aliasName)).keyId
+  } catch (error) {
+    if (error instanceof NotFoundError) throw new NotFoundError(`--key ${typed} not found in ${await kms.region()}`)
+    throw error
+  }
+}
+
+/** A key that cannot be described (deleted, or not ours to read) leaves its columns empty. */
+async function describeOrNull(kms: KmsPort, keyId: string, warn: (line: string) => void): Promise<KeyInfo | undefined> {
+  try {
+    return await kms.describeKey(keyId)
+  } catch (error) {
+    if (!(error instanceof NotFoundError) && !(error instanceof AccessError)) throw error
+    warn(`warning: cannot describe ${keyId}: ${error.message}`)
+    return undefined
+  }
+}

@@ -1,0 +1,96 @@
+import type { Command } from 'commander'
+import type { Context } from '../context.js'
+import { Exit, NotFoundError, UsageError } from '../errors.js'
+import { resolveGlobalOptions, type GlobalOptions } from '../globalOptions.js'
+import { isReservedAlias, parseAliasRef } from '../kms/identifiers.js'
+import type { AliasEntry, KeyInfo, KmsPort } from '../kms/port.js'
+import { renderShowJson, renderShowTable, renderShowText, toKeyDetails, type AliasDetails } from '../output/showView.js'
+import { createUi } from '../output/ui.js'
+import type { SetExitCode } from '../program.js'
+
+export interface ShowOptions {
+  alias: string
+}
+
+export type RunShow = (options: ShowOptions, ctx: Context, globals: GlobalOptions) => Promise<number>
+
+const EXAMPLES = `
+Examples:
+  $ kms-alias show alias/payments
+  $ kms-alias show alias/payments --json | jq .otherAliases`
+
+export function registerShow(program: Command, ctx: Context, setExitCode: SetExitCode, run: RunShow = runShow): Command {
+  return program
+    .command('show')
+    .description('show an alias, its key\'s full metadata, and the other aliases of that key')
+    .argument('<alias>', 'alias/<name> or an alias ARN')
+    .addHelpText('after', EXAMPLES)
+    .action(async (alias: string, _raw: unknown, command: Command) => {
+      const globals = resolveGlobalOptions(command.optsWithGlobals(), ctx)
+      setExitCode(await run({ alias }, ctx, globals))
+    })
+}
+
+/** Describes an alias's key and lists the key's other aliases. */
+export async function runShow(options: ShowOptions, ctx: Context, globals: GlobalOptions): Promise<number> {
+  const aliasRef = parseAliasRef(options.alias, 'alias')
+  const ui = createUi(ctx, globals)
+  const kms = await ctx.kms(ui.kmsConfig())
+  const region = await kms.region()
+  if (aliasRef.arn && aliasRef.arn.region !== region) {
+    throw new UsageError(`the alias ARN is in ${aliasRef.arn.region} but requests go to ${region}`, `pass --region ${aliasRef.arn.region}`)
+  }
+  const { key, aliases } = await ui.progress(`Describing ${aliasRef.name}`, () =>
+    isReservedAlias(aliasRef.name) ? lookUpReserved(kms, aliasRef.name) : lookUp(kms, aliasRef.name),
+  )
+  const entry = aliases.find((a) => a.name === aliasRef.name)
+  if (!entry) throw new NotFoundError(`alias ${aliasRef.name} not found in ${region}`)
+  const details: AliasDetails = {
+    alias: aliasRef.name,
+    arn: entry.arn ?? null,
+    region,
+    targetKeyId: key?.keyId ?? entry.targetKeyId ?? null,
+    lastUpdated: entry.lastUpdated?.toISOString() ?? null,
+    key: key ? toKeyDetails(key) : null,
+    otherAliases: aliases
+      .filter((a) => a.name !== aliasRef.name && a.targetKeyId !== undefined && a.targetKeyId === (key?.keyId ?? entry.targetKeyId))
+      .map((a) => a.name)
+      .sort(),
+  }
+  if (ui.format === 'json') ui.write(renderShowJson(details))
+  else if (ui.format === 'text') ui.write(renderShowText(details))
+  else ui.write(renderShowTable(details, ui.out))
+  return Exit.Ok
+}
+
+interface LookUp {
+  key: KeyInfo | undefined
+  aliases: AliasEntry[]
+}
+
+async function lookUp(kms: KmsPort, aliasName: string): Promise<LookUp> {
+  let key: KeyInfo
+  try {
+    key = await kms.describeKey(aliasName)
+  } catch (error) {
+    if (error instanceof NotFoundError) throw new NotFoundError(`alias ${aliasName} not found in ${await kms.region()}`)
+    throw error
+  }
+  return { key, aliases: await kms.listAliases({ keyId: key.keyId }) }
+}
+
+/**
+ * DescribeKey on alias/aws/<service> can create that AWS managed key, so a reserved alias is found
+ * through ListAliases, and its key described only if it already has one.
+ */
+async function lookUpReserved(kms: KmsPort, aliasName: string): Promise<LookUp> {
+  const aliases = await kms.listAliases()
+  const targetKeyId = aliases.find((a) => a.name === aliasName)?.targetKeyId
+  const key = targetKeyId
+    ? await kms.describeKey(targetKeyId).catch((error: unknown) => {
+        if (error instanceof NotFoundError) return undefined
+        throw error
+      })
+    : undefined
+  return { key, aliases }
+}

@@ -1,0 +1,35 @@
+import type { ChalkInstance } from 'chalk'
+import Table from 'cli-table3'
+
+/** One row of `list`; field names are part of the JSON contract. */
+export interface AliasRow {
+  alias: string
+  arn: string | null
+  targetKeyId: string | null
+  keySpec: string | null
+  keyUsage: string | null
+  keyState: string | null
+  keyManager: string | null
+  lastUpdated: string | null
+}
+
+export const renderListJson = (rows: readonly AliasRow[]): string => `${JSON.stringify(rows, null, 2)}\n`
+
+/** Tab-separated, no header: alias, target key, spec, usage, state, manager. */
+export function renderListText(rows: readonly AliasRow[]): string {
+  return rows.map((r) => `${[r.alias, r.targetKeyId, r.keySpec, r.keyUsage, r.keyState, r.keyManager].map((v) => v ?? '-').join('\t')}\n`).join('')
+}
+
+export function renderListTable(rows: readonly AliasRow[], style: ChalkInstance): string {
+  const withDates = rows.some((r) => r.lastUpdated)
+  const table = new Table({
+    head: ['alias', 'target key', 'spec', 'usage', 'state', 'manager', ...(withDates ? ['last updated'] : [])].map((h) => style.bold(h)),
+    style: { head: [], border: [] },
+    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
+  })
+  for (const r of rows) {
+    const state = r.keyState === 'Enabled' ? style.green(r.keyState) : r.keyState ? style.yellow(r.keyState) : ''
+    table.push([r.alias, r.targetKeyId ?? '', r.keySpec ?? '', r.keyUsage ?? '', state, r.keyManager ?? '', ...(withDates ? [r.lastUpdated ?? ''] : [])])
+  }
+  return `${table.toString()}\n`
+}

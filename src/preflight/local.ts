@@ -1,0 +1,23 @@
+// Refusals that need no KMS call: the input alone says the change is not allowed. Some calls
+// would even have side effects (DescribeKey on alias/aws/<service> can create that AWS managed key).
+import { isReservedAlias, type AliasRef, type KeyRef } from '../kms/identifiers.js'
+import type { Finding } from './rules.js'
+
+/** An alias ARN names its Region; it is never acted on in another. */
+export function aliasRegionRefusals(aliasRef: AliasRef, region: string): Finding[] {
+  if (!aliasRef.arn || aliasRef.arn.region === region) return []
+  return [{ code: 'ALIAS_OTHER_REGION', severity: 'block', message: `the alias ARN is in ${aliasRef.arn.region} but requests go to ${region}; pass --region ${aliasRef.arn.region} to act there` }]
+}
+
+/** Refusals of a typed target that need no KMS call. */
+export function targetRefRefusals(targetRef: KeyRef, region: string): Finding[] {
+  const findings: Finding[] = []
+  const targetArn = targetRef.kind === 'key' ? targetRef.arn : targetRef.alias.arn
+  if (targetArn && targetArn.region !== region) {
+    findings.push({ code: 'TARGET_OTHER_REGION', severity: 'block', message: `the new key ARN is in ${targetArn.region} but the alias is in ${region}; an alias can only point to a key in its own Region` })
+  }
+  if (targetRef.kind === 'alias' && isReservedAlias(targetRef.alias.name)) {
+    findings.push({ code: 'TARGET_AWS_MANAGED', severity: 'block', message: `${targetRef.alias.name} names an AWS managed key; aliases can only point to customer managed keys` })
+  }
+  return findings
+}
