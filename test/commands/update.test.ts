@@ -2,14 +2,10 @@ import { describe, expect, it } from 'vitest'
 import { AccessError } from '../../src/errors.js'
 import { main } from '../../src/main.js'
 import { ACCOUNT, FakeKms, key, REGION, throttled, type FakeKmsOptions } from '../helpers/fakeKms.js'
-import { testContext, type TestContextOptions } from '../helpers/testContext.js'
+import { testContext } from '../helpers/testContext.js'
+import { line, run } from '../helpers/run.js'
 import type { KeyInfo } from '../../src/kms/port.js'
 
-async function run(args: string[], options: TestContextOptions = {}) {
-  const ctx = testContext(options)
-  const code = await main(args, ctx)
-  return { code, stdout: ctx.stdout(), stderr: ctx.stderr(), ctx }
-}
 
 /** alias/app -> old, alias/keep -> old (so the old key keeps an alias), and a like-for-like new key. */
 function world(options: Partial<FakeKmsOptions> & { target?: Partial<KeyInfo>; current?: Partial<KeyInfo> } = {}) {
@@ -19,7 +15,6 @@ function world(options: Partial<FakeKmsOptions> & { target?: Partial<KeyInfo>; c
   return { old, next, kms }
 }
 
-const line = (...fields: string[]) => `${fields.join('\t')}\n`
 
 describe('update, script view (stdout not a TTY)', () => {
   it('repoints, confirms and prints one tab-separated line', async () => {

@@ -133,4 +133,5 @@ export class FakeKms implements KmsPort {
   }
 }
 
-export const throttled = () => new AwsError('UpdateAlias failed (3 attempts): ThrottlingException: Rate exceeded', 'ThrottlingException')
+/** What the adapter throws when an operation stays throttled through the SDK's retries. */
+export const throttled = (operation = 'UpdateAlias') => new AwsError(`${operation} failed (3 attempts): ThrottlingException: Rate exceeded`, 'ThrottlingException')

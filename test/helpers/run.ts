@@ -1,0 +1,12 @@
+import { main } from '../../src/main.js'
+import { testContext, type TestContextOptions } from './testContext.js'
+
+/** Runs kms-alias in-process on a test Context; returns the exit code and exact output. */
+export async function run(args: string[], options: TestContextOptions = {}) {
+  const ctx = testContext(options)
+  const code = await main(args, ctx)
+  return { code, stdout: ctx.stdout(), stderr: ctx.stderr(), ctx }
+}
+
+/** One tab-separated line, as the text view prints it. */
+export const line = (...fields: string[]) => `${fields.join('\t')}\n`
