@@ -6,10 +6,23 @@ import type { GlobalOptions } from '../globalOptions.js'
 import type { Confirmation, PollTiming } from '../kms/confirm.js'
 import { currentTarget } from '../kms/lookups.js'
 import type { KmsPort } from '../kms/port.js'
-import { describeAliasState, renderChangeJson, renderChangePlan, renderChangeSuccess, renderChangeText, renderFindings, type AliasChangeReport } from '../output/changeView.js'
+import {
+  describeAliasState,
+  renderChangeJson,
+  renderChangePlan,
+  renderChangeSuccess,
+  renderChangeText,
+  renderFindings,
+  type AliasChangeReport,
+  type ChangeAction,
+  type ChangeOutcome,
+} from '../output/changeView.js'
 import { shellCommand } from '../output/shell.js'
 import type { Finding } from '../preflight/rules.js'
-import { errorSummary, type ErrorSummary, type Ui } from '../output/ui.js'
+import { createUi, errorSummary, type ErrorSummary, type Ui } from '../output/ui.js'
+import type { OutputFormat } from '../globalOptions.js'
+import { Option, type Command } from 'commander'
+import { parsePositiveSeconds } from '../globalOptions.js'
 
 /** The fields every mutating command's report has. */
 export interface MutationReport {
@@ -114,9 +127,87 @@ export function kmsAliasCommand(words: readonly string[], region: string | null,
   return shellCommand(all)
 }
 
-/** Stops a mutating command unless the user agrees; never asks scripts (no TTY) or the JSON view. */
-export function canAsk(ctx: Context, ui: Ui): boolean {
-  return ui.format !== 'json' && ctx.io.stdinTTY && ctx.io.stderrTTY
+/** Whether a prompt may be shown: never to scripts (no TTY) or in the JSON view. */
+export function canAsk(ctx: Context, format: OutputFormat): boolean {
+  return format !== 'json' && ctx.io.stdinTTY && ctx.io.stderrTTY
+}
+
+/** The confirmation options every mutating command takes. */
+export function addVerifyOptions(command: Command, what: string): Command {
+  return command
+    .option('--no-verify', `skip confirming with ListAliases that ${what} (output says verified: false)`)
+    .addOption(new Option('--verify-timeout <seconds>', `how long to wait for ListAliases to show that ${what}`).default(30).argParser(parsePositiveSeconds('--verify-timeout')))
+}
+
+/** What a change's steps work with. */
+export interface ChangeStep {
+  kms: KmsPort
+  region: string
+  ui: Ui
+  report: AliasChangeReport
+  plan: PlanPrinter
+  progress: Progress
+}
+
+/** Runs one alias change: sets up the report and the KMS port, runs `steps`, prints the result. */
+export async function runChange(
+  ctx: Context,
+  globals: GlobalOptions,
+  start: { action: ChangeAction; alias: string; dryRun: boolean },
+  steps: (step: ChangeStep) => Promise<ExitCode>,
+): Promise<number> {
+  const ui = createUi(ctx, globals)
+  const report: AliasChangeReport = {
+    ...start,
+    region: null,
+    outcome: 'failed',
+    changed: false,
+    verified: false,
+    previous: null,
+    target: null,
+    findings: [],
+    undo: null,
+    error: null,
+    exitCode: Exit.Ok,
+  }
+  const plan = new PlanPrinter(ui, report)
+  report.exitCode = await runMutation(ctx, report, async (progress) => {
+    const kms = await ctx.kms(ui.kmsConfig())
+    const region = await kms.region()
+    report.region = region
+    return steps({ kms, region, ui, report, plan, progress })
+  })
+  finishChange(ui, report)
+  return report.exitCode
+}
+
+export interface Application {
+  /** Spinner text while the call is in flight, e.g. "Updating alias/x". */
+  label: string
+  check: CheckedSend
+  send: () => Promise<void>
+  undo: string
+  outcome: ChangeOutcome
+  verify: boolean
+  confirmLabel: string
+  confirm: () => Promise<Confirmation>
+  expectation: Parameters<typeof requireConfirmed>[1]
+}
+
+/** Sends the mutating call (checked), records the undo, then confirms unless --no-verify. */
+export async function applyChange(step: ChangeStep, application: Application): Promise<ExitCode> {
+  const { ui, report, progress } = step
+  progress.phase = 'changing'
+  await ui.progress(application.label, () => sendChecked(step.kms, ui, report, application.check, application.send))
+  report.changed = true
+  report.undo = application.undo
+  if (application.verify) {
+    progress.phase = 'confirming'
+    requireConfirmed(await ui.progress(application.confirmLabel, application.confirm), application.expectation)
+    report.verified = true
+  }
+  report.outcome = application.outcome
+  return Exit.Ok
 }
 
 /** Prints the human plan once, as soon as it is known (before any prompt). */

@@ -1,18 +1,17 @@
-import { Option, type Command } from 'commander'
+import type { Command } from 'commander'
 import type { Context } from '../context.js'
 import { CliError, Exit } from '../errors.js'
-import { parsePositiveSeconds, resolveGlobalOptions, type GlobalOptions } from '../globalOptions.js'
+import { resolveGlobalOptions, type GlobalOptions } from '../globalOptions.js'
 import { confirmAliasTarget } from '../kms/confirm.js'
+import { parseAliasRef, parseKeyIdRef, parseKeyRef, type KeyRef } from '../kms/identifiers.js'
 import { describeWithAliases } from '../kms/lookups.js'
-import { parseAliasRef, parseKeyIdRef, parseKeyRef, type AliasRef, type KeyRef } from '../kms/identifiers.js'
 import type { KeyInfo } from '../kms/port.js'
-import { toKeyView } from '../output/keyView.js'
 import type { AliasChangeReport } from '../output/changeView.js'
-import { createUi } from '../output/ui.js'
-import { aliasRegionRefusals, targetRefRefusals } from '../preflight/local.js'
-import { hasBlock, reservedAliasFindings, updatePreflight, type Finding } from '../preflight/rules.js'
+import { toKeyView } from '../output/keyView.js'
+import { aliasRegionRefusals, targetLocation, targetRefRefusals } from '../preflight/local.js'
+import { hasBlock, reservedAliasFindings, updatePreflight } from '../preflight/rules.js'
 import type { SetExitCode } from '../program.js'
-import { canAsk, finishChange, kmsAliasCommand, PlanPrinter, pollTiming, refuse, requireConfirmed, runMutation, sendChecked } from './mutation.js'
+import { addVerifyOptions, applyChange, canAsk, kmsAliasCommand, pollTiming, refuse, runChange } from './mutation.js'
 
 export interface UpdateOptions {
   alias: string
@@ -36,7 +35,7 @@ Examples:
       --expect-current 0987dcba-09fe-87dc-65ba-ab0987654321 --allow-spec-change`
 
 export function registerUpdate(program: Command, ctx: Context, setExitCode: SetExitCode, run: RunUpdate = runUpdate): Command {
-  return program
+  const command = program
     .command('update')
     .description('point an alias to another key, after checking that the new key can replace the old one')
     .argument('<alias>', 'alias/<name> or an alias ARN')
@@ -46,8 +45,7 @@ export function registerUpdate(program: Command, ctx: Context, setExitCode: SetE
     .option('--expect-current <key>', 'change nothing and exit 5 unless the alias points to this key (ID or ARN) now')
     .option('--allow-spec-change', 'allow a different KeySpec or fewer algorithms within the same key class (a warning instead)')
     .option('--allow-disabled', 'allow a target that is not Enabled (never one pending deletion)')
-    .option('--no-verify', 'skip confirming the change with ListAliases (output says verified: false)')
-    .addOption(new Option('--verify-timeout <seconds>', 'how long to wait for ListAliases to show the change').default(30).argParser(parsePositiveSeconds('--verify-timeout')))
+  return addVerifyOptions(command, 'the alias points to the new key')
     .addHelpText('after', EXAMPLES)
     .action(async (alias: string, raw: Omit<UpdateOptions, 'alias'>, command: Command) => {
       const globals = resolveGlobalOptions(command.optsWithGlobals(), ctx)
@@ -62,29 +60,9 @@ export async function runUpdate(options: UpdateOptions, ctx: Context, globals: G
   const targetRef = parseKeyRef(options.to, '--to')
   const expected = options.expectCurrent === undefined ? undefined : parseKeyIdRef(options.expectCurrent, '--expect-current')
 
-  const ui = createUi(ctx, globals)
-  const report: AliasChangeReport = {
-    action: 'update',
-    alias: aliasRef.name,
-    region: null,
-    outcome: 'failed',
-    dryRun: options.dryRun,
-    changed: false,
-    verified: false,
-    previous: null,
-    target: null,
-    findings: [],
-    undo: null,
-    error: null,
-    exitCode: Exit.Ok,
-  }
-  const plan = new PlanPrinter(ui, report)
-  report.exitCode = await runMutation(ctx, report, async (progress) => {
-    const kms = await ctx.kms(ui.kmsConfig())
-    const region = await kms.region()
-    report.region = region
-
-    const local = localRefusals(aliasRef, targetRef, region)
+  return runChange(ctx, globals, { action: 'update', alias: aliasRef.name, dryRun: options.dryRun }, async (step) => {
+    const { kms, region, ui, report, plan } = step
+    const local = [...reservedAliasFindings(aliasRef.name), ...aliasRegionRefusals(aliasRef, region), ...targetRefRefusals(targetRef, region)]
     if (local.length > 0) return refuse(report, local, plan)
 
     const [current, target] = await ui.progress(`Preflight: describing ${aliasRef.name} and ${targetRef.input}`, () =>
@@ -103,11 +81,7 @@ export async function runUpdate(options: UpdateOptions, ctx: Context, globals: G
       ...(aliasRef.arn ? { typedAliasAccount: aliasRef.arn.account } : {}),
       current: current.key,
       target: target.key,
-      targetLocation: {
-        region: target.key.region,
-        account: target.key.accountId,
-        ...(targetRef.kind === 'key' && targetRef.arn ? { typedRegion: targetRef.arn.region, typedAccount: targetRef.arn.account } : {}),
-      },
+      targetLocation: targetLocation(target.key, targetRef),
       aliasesOnCurrent: current.aliases,
       aliasesOnTarget: target.aliases,
       overrides: { allowSpecChange: options.allowSpecChange, allowDisabled: options.allowDisabled },
@@ -124,32 +98,25 @@ export async function runUpdate(options: UpdateOptions, ctx: Context, globals: G
       report.outcome = 'would-update'
       return Exit.Ok
     }
-    if (!options.yes && canAsk(ctx, ui) && !(await ctx.prompt.confirm(`Point ${aliasRef.name} from ${current.key.keyId} to ${target.key.keyId}?`))) {
+    if (!options.yes && canAsk(ctx, ui.format) && !(await ctx.prompt.confirm(`Point ${aliasRef.name} from ${current.key.keyId} to ${target.key.keyId}?`))) {
       report.outcome = 'declined'
       throw new CliError('cancelled at the prompt', Exit.Interrupted)
     }
 
-    progress.phase = 'changing'
-    const check = { aliasName: aliasRef.name, wanted: target.key.keyId, previous: current.key.keyId }
-    await ui.progress(`Updating ${aliasRef.name}`, () => sendChecked(kms, ui, report, check, () => kms.updateAlias(aliasRef.name, target.key.keyId)))
-    report.changed = true
-    report.undo = undoCommand(aliasRef.name, current.key, target.key, report, globals)
-    if (!options.verify) {
-      report.outcome = 'updated'
-      return Exit.Ok
-    }
-
-    progress.phase = 'confirming'
-    const result = await ui.progress(`Confirming ${aliasRef.name} with ListAliases`, () =>
-      confirmAliasTarget(kms, { aliasName: aliasRef.name, expectedKeyId: target.key.keyId, previousKeyId: current.key.keyId, ...pollTiming(ctx, options.verifyTimeout) }),
-    )
-    requireConfirmed(result, { operation: 'UpdateAlias', aliasName: aliasRef.name, expected: `${aliasRef.name} on ${target.key.keyId}`, timeoutSeconds: options.verifyTimeout })
-    report.verified = true
-    report.outcome = 'updated'
-    return Exit.Ok
+    const name = aliasRef.name
+    const newKeyId = target.key.keyId
+    return applyChange(step, {
+      label: `Updating ${name}`,
+      check: { aliasName: name, wanted: newKeyId, previous: current.key.keyId },
+      send: () => kms.updateAlias(name, newKeyId),
+      undo: undoCommand(name, current.key, target.key, report, globals),
+      outcome: 'updated',
+      verify: options.verify,
+      confirmLabel: `Confirming ${name} with ListAliases`,
+      confirm: () => confirmAliasTarget(kms, { aliasName: name, expectedKeyId: newKeyId, previousKeyId: current.key.keyId, ...pollTiming(ctx, options.verifyTimeout) }),
+      expectation: { operation: 'UpdateAlias', aliasName: name, expected: `${name} on ${newKeyId}`, timeoutSeconds: options.verifyTimeout },
+    })
   })
-  finishChange(ui, report)
-  return report.exitCode
 }
 
 function undoCommand(aliasName: string, previous: KeyInfo, target: KeyInfo, report: AliasChangeReport, globals: GlobalOptions): string {
@@ -162,9 +129,6 @@ function undoCommand(aliasName: string, previous: KeyInfo, target: KeyInfo, repo
   return [command, ...overrides].join(' ')
 }
 
-function localRefusals(aliasRef: AliasRef, targetRef: KeyRef, region: string): Finding[] {
-  return [...reservedAliasFindings(aliasRef.name), ...aliasRegionRefusals(aliasRef, region), ...targetRefRefusals(targetRef, region)]
-}
 
 
 function matchesKey(expected: Extract<KeyRef, { kind: 'key' }>, key: KeyInfo): boolean {

@@ -1,6 +1,7 @@
 import type { ChalkInstance } from 'chalk'
 import Table from 'cli-table3'
 import type { KeyInfo } from '../kms/port.js'
+import { toKeyView, type KeyView } from './keyView.js'
 
 /** What `show` prints; field names are part of the JSON contract. */
 export interface AliasDetails {
@@ -14,16 +15,8 @@ export interface AliasDetails {
   otherAliases: string[]
 }
 
-export interface KeyDetails {
-  keyId: string
-  arn: string
+export interface KeyDetails extends KeyView {
   accountId: string
-  keySpec: string | null
-  keyUsage: string | null
-  keyState: string | null
-  keyManager: string | null
-  origin: string | null
-  multiRegion: boolean
   description: string | null
   creationDate: string | null
   validTo: string | null
@@ -35,15 +28,8 @@ export interface KeyDetails {
 
 export function toKeyDetails(key: KeyInfo): KeyDetails {
   return {
-    keyId: key.keyId,
-    arn: key.arn,
+    ...toKeyView(key),
     accountId: key.accountId,
-    keySpec: key.keySpec ?? null,
-    keyUsage: key.keyUsage ?? null,
-    keyState: key.keyState ?? null,
-    keyManager: key.keyManager ?? null,
-    origin: key.origin ?? null,
-    multiRegion: key.multiRegion,
     description: key.description || null,
     creationDate: key.creationDate?.toISOString() ?? null,
     validTo: key.validTo?.toISOString() ?? null,

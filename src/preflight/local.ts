@@ -1,7 +1,9 @@
-// Refusals that need no KMS call: the input alone says the change is not allowed. Some calls
-// would even have side effects (DescribeKey on alias/aws/<service> can create that AWS managed key).
+// What the typed identifiers alone tell: refusals that need no KMS call (some calls would even
+// have side effects: DescribeKey on alias/aws/<service> can create that AWS managed key), and
+// where a typed ARN says the target is.
 import { isReservedAlias, type AliasRef, type KeyRef } from '../kms/identifiers.js'
-import type { Finding } from './rules.js'
+import type { KeyInfo } from '../kms/port.js'
+import type { Finding, TargetLocation } from './rules.js'
 
 /** An alias ARN names its Region; it is never acted on in another. */
 export function aliasRegionRefusals(aliasRef: AliasRef, region: string): Finding[] {
@@ -20,4 +22,13 @@ export function targetRefRefusals(targetRef: KeyRef, region: string): Finding[] 
     findings.push({ code: 'TARGET_AWS_MANAGED', severity: 'block', message: `${targetRef.alias.name} names an AWS managed key; aliases can only point to customer managed keys` })
   }
   return findings
+}
+
+/** Where the target is: its described ARN, and the ARN the user typed if any. */
+export function targetLocation(target: KeyInfo, targetRef: KeyRef): TargetLocation {
+  return {
+    region: target.region,
+    account: target.accountId,
+    ...(targetRef.kind === 'key' && targetRef.arn ? { typedRegion: targetRef.arn.region, typedAccount: targetRef.arn.account } : {}),
+  }
 }
