@@ -16,6 +16,7 @@ export interface IO {
 export interface Context {
   io: IO
   env: Readonly<Record<string, string | undefined>>
+  platform: NodeJS.Platform
   /** Builds the KMS port on first use, so --help and usage errors never load the SDK. */
   kms: (config: KmsConfig) => Promise<KmsPort>
   prompt: Prompter
@@ -52,6 +53,7 @@ export function createContext(proc: NodeJS.Process = process): Context {
   return {
     io,
     env: proc.env,
+    platform: proc.platform,
     async kms(config) {
       // The SDK warns on Node 20 (its later releases need 22) straight onto stderr; our stderr
       // carries only our messages. The README states the supported Node versions instead.

@@ -15,6 +15,8 @@ export interface GlobalOptions {
   color: boolean
   quiet: boolean
   debug: boolean
+  /** A journal path, false for --no-journal, undefined for the default location. */
+  journal?: string | false
 }
 
 export function addGlobalOptions(program: Command): Command {
@@ -28,6 +30,8 @@ export function addGlobalOptions(program: Command): Command {
     .option('--no-color', 'no colour (also NO_COLOR=1 or TERM=dumb)')
     .option('-q, --quiet', 'no spinner or notes on stderr; only results and errors')
     .option('--debug', 'log each KMS call with its duration to stderr, and stacks of internal errors')
+    .option('--journal <path>', 'journal file for changes (default: KMS_ALIAS_JOURNAL, else the state directory)')
+    .option('--no-journal', 'do not record changes in the journal')
 }
 
 interface RawGlobals {
@@ -40,6 +44,7 @@ interface RawGlobals {
   color?: boolean
   quiet?: boolean
   debug?: boolean
+  journal?: string | boolean
 }
 
 export function resolveGlobalOptions(raw: RawGlobals, ctx: Pick<Context, 'io'>): GlobalOptions {
@@ -56,6 +61,7 @@ export function resolveGlobalOptions(raw: RawGlobals, ctx: Pick<Context, 'io'>):
     color: raw.color !== false,
     quiet: raw.quiet === true,
     debug: raw.debug === true,
+    ...(raw.journal === false ? { journal: false as const } : typeof raw.journal === 'string' ? { journal: raw.journal } : {}),
   }
 }
 

@@ -59,7 +59,7 @@ export async function runList(options: ListOptions, ctx: Context, globals: Globa
     const keyIds = [...new Set(entries.flatMap((a) => (a.targetKeyId ? [a.targetKeyId] : [])))]
     let described = 0
     const keys = await mapWithLimit(keyIds, DESCRIBE_CONCURRENCY, async (id) => {
-      const key = await describeOrNull(kms, id, (line) => ui.note(ui.err.yellow(line)))
+      const key = await describeOrNull(kms, id, (line) => ui.warn(line))
       spinner.text(`Describing keys ${++described}/${keyIds.length}`)
       return key
     })
@@ -101,7 +101,7 @@ async function describeOrNull(kms: KmsPort, keyId: string, warn: (line: string) 
     return await kms.describeKey(keyId)
   } catch (error) {
     if (!(error instanceof NotFoundError) && !(error instanceof AccessError)) throw error
-    warn(`warning: cannot describe ${keyId}: ${error.message}`)
+    warn(`cannot describe ${keyId}: ${error.message}`)
     return undefined
   }
 }

@@ -6,6 +6,9 @@ import type { GlobalOptions } from '../globalOptions.js'
 import type { Confirmation, PollTiming } from '../kms/confirm.js'
 import { currentTarget } from '../kms/lookups.js'
 import type { KmsPort } from '../kms/port.js'
+import { parseArn } from '../kms/identifiers.js'
+import { appendJournal, journalPath, newJournalId, type JournalEntry } from '../journal.js'
+import { version } from '../version.js'
 import {
   describeAliasState,
   renderChangeJson,
@@ -153,12 +156,13 @@ export interface ChangeStep {
 export async function runChange(
   ctx: Context,
   globals: GlobalOptions,
-  start: { action: ChangeAction; alias: string; dryRun: boolean },
+  start: { action: ChangeAction; alias: string; dryRun: boolean; command?: string; reverts?: string },
   steps: (step: ChangeStep) => Promise<ExitCode>,
 ): Promise<number> {
   const ui = createUi(ctx, globals)
+  const { command = start.action, reverts = null, ...fields } = start
   const report: AliasChangeReport = {
-    ...start,
+    ...fields,
     region: null,
     outcome: 'failed',
     changed: false,
@@ -167,6 +171,7 @@ export async function runChange(
     target: null,
     findings: [],
     undo: null,
+    journalId: null,
     error: null,
     exitCode: Exit.Ok,
   }
@@ -177,8 +182,48 @@ export async function runChange(
     report.region = region
     return steps({ kms, region, ui, report, plan, progress })
   })
+  const entry = journalEntryFor(report, { time: ctx.now(), command, reverts })
+  if (entry && (await recordInJournal(ctx, ui, globals, [entry]))) report.journalId = entry.id
   finishChange(ui, report)
   return report.exitCode
+}
+
+/** The journal line for a change that was made (or may have been); undefined when nothing changed. */
+export function journalEntryFor(report: AliasChangeReport, origin: { time: Date; command: string; reverts: string | null }): JournalEntry | undefined {
+  if (report.changed === false || report.region === null) return undefined
+  const key = report.target ?? report.previous
+  return {
+    id: newJournalId(),
+    time: origin.time.toISOString(),
+    account: key ? (parseArn(key.arn)?.account ?? null) : null,
+    region: report.region,
+    alias: report.alias,
+    action: report.action,
+    previousKeyId: report.previous?.keyId ?? null,
+    newKeyId: report.target?.keyId ?? null,
+    verified: report.verified,
+    certain: report.changed === true,
+    command: origin.command,
+    reverts: origin.reverts,
+    toolVersion: version,
+  }
+}
+
+/** Appends to the journal; a failure is a warning, never a failed change. Returns whether it was written. */
+export async function recordInJournal(ctx: Context, ui: Ui, globals: GlobalOptions, entries: readonly JournalEntry[]): Promise<boolean> {
+  if (entries.length === 0 || globals.journal === false) return false
+  const path = journalPath(globals.journal, ctx.env, ctx.platform)
+  if (path === null) {
+    ui.warn('the change was made, but there is no journal location: set KMS_ALIAS_JOURNAL, XDG_STATE_HOME or HOME, or pass --journal <path> or --no-journal')
+    return false
+  }
+  try {
+    await appendJournal(path, entries)
+    return true
+  } catch (error) {
+    ui.warn(`the change was made, but the journal could not be written (${path}): ${(error as Error).message}`)
+    return false
+  }
 }
 
 export interface Application {

@@ -37,13 +37,15 @@ export interface AliasChangeReport {
   target: KeyView | null
   findings: Finding[]
   undo: string | null
+  /** The journal entry of this change, for `kms-alias undo <id>`; null when nothing was journaled. */
+  journalId: string | null
   error: ErrorSummary | null
   exitCode: number
 }
 
 export function renderChangeJson(report: AliasChangeReport): string {
-  const { action, alias, region, outcome, dryRun, changed, verified, previous, target, findings, undo, error, exitCode } = report
-  return `${JSON.stringify({ action, alias, region, outcome, dryRun, changed, verified, previous, target, findings, undo, error, exitCode }, null, 2)}\n`
+  const { action, alias, region, outcome, dryRun, changed, verified, previous, target, findings, undo, journalId, error, exitCode } = report
+  return `${JSON.stringify({ action, alias, region, outcome, dryRun, changed, verified, previous, target, findings, undo, journalId, error, exitCode }, null, 2)}\n`
 }
 
 /** One tab-separated line: outcome, alias, previous key, new key, changed, verified. */

@@ -14,6 +14,8 @@ export interface Ui {
   write(text: string): void
   /** A message for a person on stderr; dropped with --quiet. */
   note(line: string): void
+  /** A warning on stderr; shown even with --quiet. */
+  warn(line: string): void
   error(error: { message: string; hint?: string | undefined }): void
   debug(line: string): void
   /** Runs `work` under a spinner when stderr is a terminal and the human view is on. */
@@ -41,6 +43,9 @@ export function createUi(ctx: Context, options: GlobalOptions): Ui {
     write: (text) => void ctx.io.out.write(text),
     note(line) {
       if (!options.quiet) ctx.io.err.write(`${line}\n`)
+    },
+    warn(line) {
+      ctx.io.err.write(`${err.yellow('warning:')} ${line}\n`)
     },
     error({ message, hint }) {
       ctx.io.err.write(`${err.red('error:')} ${message}\n`)

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { AccessError } from '../../src/errors.js'
 import { main } from '../../src/main.js'
+import { version } from '../../src/version.js'
 import { ACCOUNT, FakeKms, key, REGION, throttled, type FakeKmsOptions } from '../helpers/fakeKms.js'
 import { testContext } from '../helpers/testContext.js'
-import { line, run } from '../helpers/run.js'
+import { journalOf, line, run } from '../helpers/run.js'
 import type { KeyInfo } from '../../src/kms/port.js'
 
 
@@ -54,10 +55,28 @@ describe('update, script view (stdout not a TTY)', () => {
       target: view(next),
       findings: [],
       undo: `kms-alias update alias/app --to ${old.keyId} --expect-current ${next.keyId} --region us-east-1`,
+      journalId: expect.stringMatching(/^[0-9a-f]{8}$/),
       error: null,
       exitCode: 0,
     })
     expect(r.ctx.kmsConfigs[0]).toMatchObject({ region: 'us-east-1' })
+    expect(await journalOf(r.ctx)).toEqual([
+      {
+        id: JSON.parse(r.stdout).journalId,
+        time: '2026-11-29T00:00:00.000Z',
+        account: '111122223333',
+        region: 'us-east-1',
+        alias: 'alias/app',
+        action: 'update',
+        previousKeyId: old.keyId,
+        newKeyId: next.keyId,
+        verified: true,
+        certain: true,
+        command: 'update',
+        reverts: null,
+        toolVersion: version,
+      },
+    ])
   })
 
   it('resolves --to given as an alias and sends UpdateAlias the key ID', async () => {

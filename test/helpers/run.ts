@@ -1,3 +1,4 @@
+import { readJournal, type JournalEntry } from '../../src/journal.js'
 import { main } from '../../src/main.js'
 import { testContext, type TestContextOptions } from './testContext.js'
 
@@ -10,3 +11,8 @@ export async function run(args: string[], options: TestContextOptions = {}) {
 
 /** One tab-separated line, as the text view prints it. */
 export const line = (...fields: string[]) => `${fields.join('\t')}\n`
+
+/** The entries a test context's journal holds, oldest first. */
+export async function journalOf(ctx: { env: Readonly<Record<string, string | undefined>> }): Promise<JournalEntry[]> {
+  return (await readJournal(ctx.env.KMS_ALIAS_JOURNAL ?? '')).entries
+}

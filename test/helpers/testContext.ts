@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { PassThrough, Writable } from 'node:stream'
 import type { Context } from '../../src/context.js'
 import type { KmsConfig, KmsPort } from '../../src/kms/port.js'
@@ -22,6 +25,13 @@ export interface TestContextOptions {
   /** Answers given, in order, to prompts; a prompt with none left fails the test. */
   answers?: string[]
   start?: Date
+  /** Journal file; by default a fresh one in a temporary folder. */
+  journal?: string
+}
+
+/** A journal path of its own for each test context, so no test sees another's entries. */
+export function defaultJournal(): string {
+  return join(mkdtempSync(join(tmpdir(), 'kms-alias-journal-')), 'journal.jsonl')
 }
 
 export interface TestContext extends Context {
@@ -63,7 +73,8 @@ export function testContext(options: TestContextOptions = {}): TestContext {
       stdoutTTY: options.stdoutTTY ?? tty,
       stderrTTY: options.stderrTTY ?? tty,
     },
-    env: options.env ?? {},
+    env: { KMS_ALIAS_JOURNAL: options.journal ?? defaultJournal(), ...options.env },
+    platform: 'linux',
     async kms(config) {
       kmsConfigs.push(config)
       if (!options.kms) throw new Error('this test gave no KMS port')
