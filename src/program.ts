@@ -3,6 +3,8 @@ import type { Context } from './context.js'
 import { addGlobalOptions } from './globalOptions.js'
 import { registerCreate } from './commands/create.js'
 import { registerDelete } from './commands/delete.js'
+import { registerHistory } from './commands/history.js'
+import { registerUndo } from './commands/undo.js'
 import { registerList } from './commands/list.js'
 import { registerShow } from './commands/show.js'
 import { registerUpdate } from './commands/update.js'
@@ -17,6 +19,8 @@ Examples:
   $ kms-alias update alias/payments --to alias/payments-next --yes
   $ kms-alias update alias/signing --to mrk-1234abcd12ab34cd56ef1234567890ab --expect-current 0987dcba-09fe-87dc-65ba-ab0987654321 --json
   $ kms-alias delete alias/payments-old --yes
+  $ kms-alias history alias/payments
+  $ kms-alias undo --last
 
 Exit codes: 0 ok, 1 internal error, 2 usage, 3 refused, 4 not found, 5 conflict,
 6 not confirmed, 7 access or configuration, 8 AWS or network failure, 130 interrupted.`
@@ -44,5 +48,7 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
   registerCreate(program, ctx, setExitCode)
   registerUpdate(program, ctx, setExitCode)
   registerDelete(program, ctx, setExitCode)
+  registerHistory(program, ctx, setExitCode)
+  registerUndo(program, ctx, setExitCode)
   return program
 }

@@ -9,7 +9,7 @@ import { toKeyView } from '../output/keyView.js'
 import { aliasRegionRefusals, targetLocation, targetRefRefusals } from '../preflight/local.js'
 import { hasBlock, quotaFindings, reservedAliasFindings, targetFindings } from '../preflight/rules.js'
 import type { SetExitCode } from '../program.js'
-import { addVerifyOptions, applyChange, kmsAliasCommand, pollTiming, refuse, runChange } from './mutation.js'
+import { addVerifyOptions, applyChange, kmsAliasCommand, pollTiming, refuse, runChange, type ChangeOrigin } from './mutation.js'
 
 export interface CreateOptions {
   alias: string
@@ -18,9 +18,11 @@ export interface CreateOptions {
   allowDisabled: boolean
   verify: boolean
   verifyTimeout: number
+  /** The account the alias must be in (undo knows it from the journal). */
+  expectAccount?: string
 }
 
-export type RunCreate = (options: CreateOptions, ctx: Context, globals: GlobalOptions) => Promise<number>
+export type RunCreate = (options: CreateOptions, ctx: Context, globals: GlobalOptions, origin?: ChangeOrigin) => Promise<number>
 
 const EXAMPLES = `
 Examples:
@@ -44,10 +46,10 @@ export function registerCreate(program: Command, ctx: Context, setExitCode: SetE
 }
 
 /** Creates an alias: local checks, target preflight, CreateAlias, confirmation. */
-export async function runCreate(options: CreateOptions, ctx: Context, globals: GlobalOptions): Promise<number> {
+export async function runCreate(options: CreateOptions, ctx: Context, globals: GlobalOptions, origin?: ChangeOrigin): Promise<number> {
   const aliasRef = parseAliasRef(options.alias, 'alias')
   const targetRef = parseKeyRef(options.to, '--to')
-  return runChange(ctx, globals, { action: 'create', alias: aliasRef.name, dryRun: options.dryRun }, async (step) => {
+  return runChange(ctx, globals, { action: 'create', alias: aliasRef.name, dryRun: options.dryRun, ...origin }, async (step) => {
     const { kms, region, ui, report, plan } = step
     const local = [...reservedAliasFindings(aliasRef.name), ...aliasRegionRefusals(aliasRef, region), ...targetRefRefusals(targetRef, region)]
     if (local.length > 0) return refuse(report, local, plan)
@@ -62,7 +64,8 @@ export async function runCreate(options: CreateOptions, ctx: Context, globals: G
     }
 
     // Without an alias ARN the caller's account is unknown (that would take an STS call).
-    const home = { region, ...(aliasRef.arn ? { account: aliasRef.arn.account } : {}) }
+    const account = aliasRef.arn?.account ?? options.expectAccount
+    const home = { region, ...(account ? { account } : {}) }
     report.findings = [...targetFindings(target.key, targetLocation(target.key, targetRef), home, { allowDisabled: options.allowDisabled }), ...quotaFindings(target.aliases)]
     if (hasBlock(report.findings)) return refuse(report, report.findings, plan)
     plan.show()

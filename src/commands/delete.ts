@@ -3,13 +3,13 @@ import type { Context } from '../context.js'
 import { CliError, Exit, NotFoundError, UsageError } from '../errors.js'
 import { resolveGlobalOptions, type GlobalOptions } from '../globalOptions.js'
 import { confirmAliasGone } from '../kms/confirm.js'
-import { parseAliasRef } from '../kms/identifiers.js'
-import { describeWithAliases } from '../kms/lookups.js'
+import { parseAliasRef, parseKeyIdRef } from '../kms/identifiers.js'
+import { describeWithAliases, matchesKey } from '../kms/lookups.js'
 import { toKeyView } from '../output/keyView.js'
 import { aliasRegionRefusals } from '../preflight/local.js'
 import { orphanFindings, reservedAliasFindings } from '../preflight/rules.js'
 import type { SetExitCode } from '../program.js'
-import { addVerifyOptions, applyChange, canAsk, kmsAliasCommand, pollTiming, refuse, runChange } from './mutation.js'
+import { addVerifyOptions, applyChange, canAsk, guardConflict, kmsAliasCommand, pollTiming, refuse, runChange, type ChangeOrigin } from './mutation.js'
 
 export interface DeleteOptions {
   alias: string
@@ -17,9 +17,12 @@ export interface DeleteOptions {
   dryRun: boolean
   verify: boolean
   verifyTimeout: number
+  expectCurrent?: string
+  /** The account the alias must be in (undo knows it from the journal). */
+  expectAccount?: string
 }
 
-export type RunDelete = (options: DeleteOptions, ctx: Context, globals: GlobalOptions) => Promise<number>
+export type RunDelete = (options: DeleteOptions, ctx: Context, globals: GlobalOptions, origin?: ChangeOrigin) => Promise<number>
 
 const EXAMPLES = `
 Examples:
@@ -34,6 +37,7 @@ export function registerDelete(program: Command, ctx: Context, setExitCode: SetE
     .argument('<alias>', 'alias/<name> or an alias ARN')
     .option('-y, --yes', 'delete without typing the name; required when not on a terminal')
     .option('--dry-run', 'show what the alias points to and what would be lost; change nothing')
+    .option('--expect-current <key>', 'delete nothing and exit 5 unless the alias points to this key (ID or ARN) now')
   return addVerifyOptions(command, 'the alias is gone')
     .addHelpText('after', EXAMPLES)
     .action(async (alias: string, raw: Omit<DeleteOptions, 'alias'>, command: Command) => {
@@ -43,20 +47,30 @@ export function registerDelete(program: Command, ctx: Context, setExitCode: SetE
 }
 
 /** Deletes an alias: guard, describe what it points to, DeleteAlias, confirmation. */
-export async function runDelete(options: DeleteOptions, ctx: Context, globals: GlobalOptions): Promise<number> {
+export async function runDelete(options: DeleteOptions, ctx: Context, globals: GlobalOptions, origin?: ChangeOrigin): Promise<number> {
   const aliasRef = parseAliasRef(options.alias, 'alias')
+  const expected = options.expectCurrent === undefined ? undefined : parseKeyIdRef(options.expectCurrent, '--expect-current')
   const asksByName = !options.yes && !options.dryRun
   if (asksByName && !canAsk(ctx, globals.output)) {
     throw new UsageError('--yes is required to delete an alias when not running interactively', 'deleting an alias breaks every caller that uses it; pass --yes, or run on a terminal to confirm by name')
   }
-  return runChange(ctx, globals, { action: 'delete', alias: aliasRef.name, dryRun: options.dryRun }, async (step) => {
+  return runChange(ctx, globals, { action: 'delete', alias: aliasRef.name, dryRun: options.dryRun, ...origin }, async (step) => {
     const { kms, region, ui, report, plan } = step
     const local = [...reservedAliasFindings(aliasRef.name), ...aliasRegionRefusals(aliasRef, region)]
     if (local.length > 0) return refuse(report, local, plan)
 
     const current = await ui.progress(`Describing ${aliasRef.name}`, () => describeWithAliases(kms, aliasRef.name, `alias ${aliasRef.name}`))
     report.previous = toKeyView(current.key)
-    report.findings = orphanFindings(aliasRef.name, current.key.keyId, current.aliases)
+    if (expected && !matchesKey(expected, current.key)) guardConflict(report, aliasRef.name, current.key.keyId, expected.input)
+    const account = aliasRef.arn?.account ?? options.expectAccount
+    const otherAccount = account !== undefined && account !== current.key.accountId
+    report.findings = [
+      ...(otherAccount
+        ? [{ code: 'ALIAS_OTHER_ACCOUNT' as const, severity: 'block' as const, message: `the alias is expected in account ${account}, but these credentials act on account ${current.key.accountId}` }]
+        : []),
+      ...orphanFindings(aliasRef.name, current.key.keyId, current.aliases),
+    ]
+    if (otherAccount) return refuse(report, report.findings, plan)
     plan.show()
     if (options.dryRun) {
       report.outcome = 'would-delete'

@@ -142,6 +142,18 @@ export function addVerifyOptions(command: Command, what: string): Command {
     .addOption(new Option('--verify-timeout <seconds>', `how long to wait for ListAliases to show that ${what}`).default(30).argParser(parsePositiveSeconds('--verify-timeout')))
 }
 
+/** Who asked for a change, for the journal: a command of its own, or undo/rollback of an entry. */
+export interface ChangeOrigin {
+  command: string
+  reverts: string
+}
+
+/** Thrown when a guard (--expect-current) finds the alias somewhere else: exit 5, nothing changed. */
+export function guardConflict(report: AliasChangeReport, aliasName: string, actual: string, expected: string): never {
+  report.outcome = 'conflict'
+  throw new CliError(`${aliasName} points to ${actual}, not ${expected} (--expect-current); nothing was changed`, Exit.Conflict, 'someone else may have changed it; check before retrying')
+}
+
 /** What a change's steps work with. */
 export interface ChangeStep {
   kms: KmsPort

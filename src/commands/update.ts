@@ -3,15 +3,15 @@ import type { Context } from '../context.js'
 import { CliError, Exit } from '../errors.js'
 import { resolveGlobalOptions, type GlobalOptions } from '../globalOptions.js'
 import { confirmAliasTarget } from '../kms/confirm.js'
-import { parseAliasRef, parseKeyIdRef, parseKeyRef, type KeyRef } from '../kms/identifiers.js'
-import { describeWithAliases } from '../kms/lookups.js'
+import { parseAliasRef, parseKeyIdRef, parseKeyRef } from '../kms/identifiers.js'
+import { describeWithAliases, matchesKey } from '../kms/lookups.js'
 import type { KeyInfo } from '../kms/port.js'
 import type { AliasChangeReport } from '../output/changeView.js'
 import { toKeyView } from '../output/keyView.js'
 import { aliasRegionRefusals, targetLocation, targetRefRefusals } from '../preflight/local.js'
 import { hasBlock, reservedAliasFindings, updatePreflight } from '../preflight/rules.js'
 import type { SetExitCode } from '../program.js'
-import { addVerifyOptions, applyChange, canAsk, kmsAliasCommand, pollTiming, refuse, runChange } from './mutation.js'
+import { addVerifyOptions, applyChange, canAsk, guardConflict, kmsAliasCommand, pollTiming, refuse, runChange, type ChangeOrigin } from './mutation.js'
 
 export interface UpdateOptions {
   alias: string
@@ -23,9 +23,11 @@ export interface UpdateOptions {
   allowDisabled: boolean
   verify: boolean
   verifyTimeout: number
+  /** The account the alias must be in (undo knows it from the journal). */
+  expectAccount?: string
 }
 
-export type RunUpdate = (options: UpdateOptions, ctx: Context, globals: GlobalOptions) => Promise<number>
+export type RunUpdate = (options: UpdateOptions, ctx: Context, globals: GlobalOptions, origin?: ChangeOrigin) => Promise<number>
 
 const EXAMPLES = `
 Examples:
@@ -54,13 +56,13 @@ export function registerUpdate(program: Command, ctx: Context, setExitCode: SetE
 }
 
 /** The safe repoint: local checks, preflight, optional prompt, UpdateAlias, confirmation. */
-export async function runUpdate(options: UpdateOptions, ctx: Context, globals: GlobalOptions): Promise<number> {
+export async function runUpdate(options: UpdateOptions, ctx: Context, globals: GlobalOptions, origin?: ChangeOrigin): Promise<number> {
   // Malformed input is a usage error before anything else happens (main prints it; exit 2).
   const aliasRef = parseAliasRef(options.alias, 'alias')
   const targetRef = parseKeyRef(options.to, '--to')
   const expected = options.expectCurrent === undefined ? undefined : parseKeyIdRef(options.expectCurrent, '--expect-current')
 
-  return runChange(ctx, globals, { action: 'update', alias: aliasRef.name, dryRun: options.dryRun }, async (step) => {
+  return runChange(ctx, globals, { action: 'update', alias: aliasRef.name, dryRun: options.dryRun, ...origin }, async (step) => {
     const { kms, region, ui, report, plan } = step
     const local = [...reservedAliasFindings(aliasRef.name), ...aliasRegionRefusals(aliasRef, region), ...targetRefRefusals(targetRef, region)]
     if (local.length > 0) return refuse(report, local, plan)
@@ -71,14 +73,11 @@ export async function runUpdate(options: UpdateOptions, ctx: Context, globals: G
     report.previous = toKeyView(current.key)
     report.target = toKeyView(target.key)
 
-    if (expected && !matchesKey(expected, current.key)) {
-      report.outcome = 'conflict'
-      throw new CliError(`${aliasRef.name} points to ${current.key.keyId}, not ${expected.input} (--expect-current); nothing was changed`, Exit.Conflict, 'someone else may have changed it; check before retrying')
-    }
+    if (expected && !matchesKey(expected, current.key)) guardConflict(report, aliasRef.name, current.key.keyId, expected.input)
 
     report.findings = updatePreflight({
       aliasName: aliasRef.name,
-      ...(aliasRef.arn ? { typedAliasAccount: aliasRef.arn.account } : {}),
+      ...(aliasRef.arn || options.expectAccount ? { typedAliasAccount: aliasRef.arn?.account ?? options.expectAccount } : {}),
       current: current.key,
       target: target.key,
       targetLocation: targetLocation(target.key, targetRef),
@@ -127,10 +126,4 @@ function undoCommand(aliasName: string, previous: KeyInfo, target: KeyInfo, repo
   if (report.findings.some((f) => f.code === 'KEY_SPEC_MISMATCH' || f.code === 'ALGORITHMS_DROPPED')) overrides.push('--allow-spec-change')
   if (previous.keyState !== 'Enabled') overrides.push('--allow-disabled')
   return [command, ...overrides].join(' ')
-}
-
-
-
-function matchesKey(expected: Extract<KeyRef, { kind: 'key' }>, key: KeyInfo): boolean {
-  return expected.keyId === key.keyId && (expected.arn === undefined || expected.input === key.arn)
 }

@@ -1,4 +1,5 @@
 import { NotFoundError } from '../errors.js'
+import type { KeyRef } from './identifiers.js'
 import type { AliasEntry, KeyInfo, KmsPort } from './port.js'
 
 export interface DescribedKey {
@@ -26,4 +27,9 @@ export async function currentTarget(kms: KmsPort, aliasName: string): Promise<st
     if (error instanceof NotFoundError) return undefined
     throw error
   }
+}
+
+/** Whether a guard like --expect-current names this key (by ID, or by its exact ARN). */
+export function matchesKey(expected: Extract<KeyRef, { kind: 'key' }>, key: KeyInfo): boolean {
+  return expected.keyId === key.keyId && (expected.arn === undefined || expected.input === key.arn)
 }

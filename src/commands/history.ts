@@ -1,0 +1,55 @@
+import type { Command } from 'commander'
+import type { Context } from '../context.js'
+import { AccessError, Exit, UsageError } from '../errors.js'
+import { resolveGlobalOptions, type GlobalOptions } from '../globalOptions.js'
+import { journalPath, readJournal, type JournalEntry } from '../journal.js'
+import { parseAliasRef } from '../kms/identifiers.js'
+import { renderHistoryJson, renderHistoryTable, renderHistoryText } from '../output/historyView.js'
+import { createUi } from '../output/ui.js'
+import type { SetExitCode } from '../program.js'
+
+export interface HistoryOptions {
+  alias?: string
+}
+
+export type RunHistory = (options: HistoryOptions, ctx: Context, globals: GlobalOptions) => Promise<number>
+
+const EXAMPLES = `
+Examples:
+  $ kms-alias history
+  $ kms-alias history alias/payments --json`
+
+export function registerHistory(program: Command, ctx: Context, setExitCode: SetExitCode, run: RunHistory = runHistory): Command {
+  return program
+    .command('history')
+    .description('the journal of alias changes made with kms-alias, newest first')
+    .argument('[alias]', 'only changes of this alias')
+    .addHelpText('after', EXAMPLES)
+    .action(async (alias: string | undefined, _raw: unknown, command: Command) => {
+      const globals = resolveGlobalOptions(command.optsWithGlobals(), ctx)
+      setExitCode(await run(alias === undefined ? {} : { alias }, ctx, globals))
+    })
+}
+
+/** Reads the journal (no KMS call) and prints it newest first. */
+export async function runHistory(options: HistoryOptions, ctx: Context, globals: GlobalOptions): Promise<number> {
+  const aliasName = options.alias === undefined ? undefined : parseAliasRef(options.alias, 'alias').name
+  const ui = createUi(ctx, globals)
+  const entries = (await loadJournal(ctx, globals, ui.warn)).filter((e) => aliasName === undefined || e.alias === aliasName).reverse()
+  if (ui.format === 'json') ui.write(renderHistoryJson(entries))
+  else if (ui.format === 'text') ui.write(renderHistoryText(entries))
+  else if (entries.length === 0) ui.note(`No changes in the journal${aliasName ? ` for ${aliasName}` : ''}.`)
+  else ui.write(renderHistoryTable(entries, ui.out))
+  return Exit.Ok
+}
+
+/** The journal's entries, oldest first; shared with undo. */
+export async function loadJournal(ctx: Context, globals: GlobalOptions, warn: (line: string) => void): Promise<JournalEntry[]> {
+  const path = journalPath(globals.journal, ctx.env, ctx.platform)
+  if (path === null) throw new UsageError('there is no journal to read', 'pass --journal <path>, or set KMS_ALIAS_JOURNAL, XDG_STATE_HOME or HOME')
+  const { entries, skipped } = await readJournal(path).catch((error: unknown) => {
+    throw new AccessError(`cannot read the journal ${path}: ${(error as Error).message}`)
+  })
+  if (skipped > 0) warn(`skipped ${skipped} line${skipped === 1 ? '' : 's'} of ${path} that ${skipped === 1 ? 'is' : 'are'} not journal entries`)
+  return entries
+}

@@ -1,0 +1,24 @@
+import type { ChalkInstance } from 'chalk'
+import Table from 'cli-table3'
+import type { JournalEntry } from '../journal.js'
+
+export const renderHistoryJson = (entries: readonly JournalEntry[]): string => `${JSON.stringify(entries, null, 2)}\n`
+
+/** Tab-separated, no header: id, time, action, alias, previous key, new key, verified, region. */
+export function renderHistoryText(entries: readonly JournalEntry[]): string {
+  return entries.map((e) => `${[e.id, e.time, e.action, e.alias, e.previousKeyId ?? '-', e.newKeyId ?? '-', String(e.verified), e.region].join('\t')}\n`).join('')
+}
+
+export function renderHistoryTable(entries: readonly JournalEntry[], style: ChalkInstance): string {
+  const table = new Table({
+    head: ['id', 'time', 'action', 'alias', 'previous key', 'new key', 'verified', 'by'].map((h) => style.bold(h)),
+    style: { head: [], border: [] },
+    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
+  })
+  for (const e of entries) {
+    const verified = e.certain ? (e.verified ? style.green('yes') : style.yellow('no')) : style.red('unknown')
+    const by = e.reverts ? `${e.command} of ${e.reverts}` : e.command
+    table.push([e.id, e.time.replace('T', ' ').replace(/\.\d+Z$/, 'Z'), e.action, e.alias, e.previousKeyId ?? '-', e.newKeyId ?? '-', verified, by])
+  }
+  return `${table.toString()}\n`
+}

@@ -1,0 +1,150 @@
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { FakeKms, key, throttled } from '../helpers/fakeKms.js'
+import { journalOf, line, run } from '../helpers/run.js'
+import { defaultJournal } from '../helpers/testContext.js'
+
+function world() {
+  const a = key()
+  const b = key()
+  const kms = new FakeKms({ keys: [a, b], aliases: { 'alias/app': a.keyId, 'alias/keep': a.keyId } })
+  return { a, b, kms }
+}
+
+describe('journal lines from each mutating command', () => {
+  it('update, create and delete each append one line; dry runs and refusals append none', async () => {
+    const { a, b, kms } = world()
+    const journal = defaultJournal()
+    const opts = { kms, journal }
+    await run(['update', 'alias/app', '--to', b.keyId, '--dry-run'], opts)
+    await run(['create', 'alias/aws/x', '--to', b.keyId], opts)
+    expect(await journalOf({ env: { KMS_ALIAS_JOURNAL: journal } })).toEqual([])
+    await run(['update', 'alias/app', '--to', b.keyId], opts)
+    await run(['create', 'alias/new', '--to', a.keyId], opts)
+    await run(['delete', 'alias/keep', '--yes'], opts)
+    const entries = await journalOf({ env: { KMS_ALIAS_JOURNAL: journal } })
+    expect(entries.map((e) => [e.command, e.action, e.alias, e.previousKeyId, e.newKeyId, e.verified, e.certain])).toEqual([
+      ['update', 'update', 'alias/app', a.keyId, b.keyId, true, true],
+      ['create', 'create', 'alias/new', null, a.keyId, true, true],
+      ['delete', 'delete', 'alias/keep', a.keyId, null, true, true],
+    ])
+    expect(new Set(entries.map((e) => e.id)).size).toBe(3)
+  })
+
+  it('a change whose outcome is unknown is journaled as uncertain', async () => {
+    const { b, kms } = world()
+    kms.updateAlias = async (name, target) => {
+      kms.calls.push(`UpdateAlias ${name} ${target}`)
+      throw throttled()
+    }
+    // The re-read after the failed UpdateAlias fails too: nobody can tell whether it was applied.
+    const describe = kms.describeKey.bind(kms)
+    kms.describeKey = async (ref) => {
+      if (kms.mutations().length > 0) throw throttled('DescribeKey')
+      return describe(ref)
+    }
+    const r = await run(['update', 'alias/app', '--to', b.keyId], { kms })
+    expect(r.code).toBe(8)
+    expect((await journalOf(r.ctx)).map((e) => [e.certain, e.verified, e.newKeyId])).toEqual([[false, false, b.keyId]])
+  })
+
+  it('--no-journal writes nothing', async () => {
+    const { b, kms } = world()
+    const r = await run(['update', 'alias/app', '--to', b.keyId, '--no-journal', '--json'], { kms })
+    expect(r.code).toBe(0)
+    expect(JSON.parse(r.stdout).journalId).toBeNull()
+    expect(await journalOf(r.ctx)).toEqual([])
+  })
+
+  it('an unwritable journal is a warning, and the change still succeeds', async () => {
+    const { b, kms } = world()
+    const file = join(mkdtempSync(join(tmpdir(), 'kms-alias-')), 'file')
+    writeFileSync(file, '')
+    const r = await run(['update', 'alias/app', '--to', b.keyId, '--journal', join(file, 'journal.jsonl')], { kms })
+    expect(r.code).toBe(0)
+    expect(r.stderr).toMatch(/^warning: the change was made, but the journal could not be written \(.*\/file\/journal\.jsonl\): .*E(NOTDIR|EXIST).*\n$/)
+    expect(kms.aliases.get('alias/app')).toBe(b.keyId)
+  })
+})
+
+describe('history', () => {
+  it('prints the journal newest first, filtered by alias', async () => {
+    const { a, b, kms } = world()
+    const journal = defaultJournal()
+    await run(['update', 'alias/app', '--to', b.keyId], { kms, journal })
+    await run(['update', 'alias/keep', '--to', b.keyId], { kms, journal })
+    const all = await run(['history', '--json'], { journal })
+    expect(JSON.parse(all.stdout).map((e: { alias: string }) => e.alias)).toEqual(['alias/keep', 'alias/app'])
+    const one = await run(['history', 'alias/app'], { journal })
+    const [entry] = JSON.parse((await run(['history', 'alias/app', '--json'], { journal })).stdout)
+    expect(one.stdout).toBe(line(entry.id, entry.time, 'update', 'alias/app', a.keyId, b.keyId, 'true', 'us-east-1'))
+  })
+
+  it('an empty journal is not an error', async () => {
+    expect(await run(['history', '--json'])).toMatchObject({ code: 0, stdout: '[]\n' })
+    expect(await run(['history'], { tty: true })).toMatchObject({ code: 0, stdout: '', stderr: 'No changes in the journal.\n' })
+  })
+})
+
+describe('undo', () => {
+  it('reverts an update, guarded by where the change left the alias; the undo is journaled', async () => {
+    const { a, b, kms } = world()
+    const journal = defaultJournal()
+    await run(['update', 'alias/app', '--to', b.keyId], { kms, journal })
+    const r = await run(['undo', '--last', '--json'], { kms, journal })
+    expect(r.code).toBe(0)
+    expect(JSON.parse(r.stdout)).toMatchObject({ action: 'update', outcome: 'updated', previous: { keyId: b.keyId }, target: { keyId: a.keyId } })
+    expect(kms.aliases.get('alias/app')).toBe(a.keyId)
+    const entries = await journalOf({ env: { KMS_ALIAS_JOURNAL: journal } })
+    expect(entries.map((e) => [e.command, e.reverts])).toEqual([['update', null], ['undo', entries[0]!.id]])
+  })
+
+  it('refuses with exit 5 when the alias changed after the recorded change', async () => {
+    const { a, b, kms } = world()
+    const journal = defaultJournal()
+    await run(['update', 'alias/app', '--to', b.keyId], { kms, journal })
+    const [entry] = await journalOf({ env: { KMS_ALIAS_JOURNAL: journal } })
+    const third = key()
+    kms.keys.set(third.keyId, third)
+    kms.aliases.set('alias/app', third.keyId)
+    const r = await run(['undo', entry!.id], { kms, journal })
+    expect(r.code).toBe(5)
+    expect(kms.aliases.get('alias/app')).toBe(third.keyId)
+    expect(kms.mutations()).toEqual([`UpdateAlias alias/app ${b.keyId}`])
+    expect(a.keyId).not.toBe(third.keyId)
+  })
+
+  it('reverts a create by deleting (only while it points to the key it was created on)', async () => {
+    const { a, b, kms } = world()
+    const journal = defaultJournal()
+    await run(['create', 'alias/new', '--to', a.keyId], { kms, journal })
+    kms.aliases.set('alias/new', b.keyId)
+    expect((await run(['undo', '--last', '--yes'], { kms, journal })).code).toBe(5)
+    expect(kms.aliases.get('alias/new')).toBe(b.keyId)
+    kms.aliases.set('alias/new', a.keyId)
+    expect((await run(['undo', '--last', '--yes'], { kms, journal })).code).toBe(0)
+    expect(kms.aliases.has('alias/new')).toBe(false)
+  })
+
+  it('reverts a delete by recreating (exit 5 if the alias exists again)', async () => {
+    const { a, kms } = world()
+    const journal = defaultJournal()
+    await run(['delete', 'alias/keep', '--yes'], { kms, journal })
+    const [entry] = await journalOf({ env: { KMS_ALIAS_JOURNAL: journal } })
+    expect((await run(['undo', entry!.id], { kms, journal })).code).toBe(0)
+    expect(kms.aliases.get('alias/keep')).toBe(a.keyId)
+    expect((await run(['undo', entry!.id], { kms, journal })).code).toBe(5)
+  })
+
+  it('usage errors: neither or both of id and --last (2); an unknown id (4); another --region (2)', async () => {
+    const { b, kms } = world()
+    const journal = defaultJournal()
+    await run(['update', 'alias/app', '--to', b.keyId], { kms, journal })
+    expect((await run(['undo'], { kms, journal })).stderr).toBe('error: give either a journal id or --last\nhint: kms-alias history lists the ids\n')
+    expect((await run(['undo', 'abc', '--last'], { kms, journal })).code).toBe(2)
+    expect(await run(['undo', 'deadbeef'], { kms, journal })).toMatchObject({ code: 4, stderr: 'error: no journal entry deadbeef\nhint: kms-alias history lists the ids\n' })
+    expect((await run(['undo', '--last', '--region', 'eu-west-1'], { kms, journal })).code).toBe(2)
+  })
+})
