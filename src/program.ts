@@ -1,6 +1,7 @@
 import { Command } from 'commander'
 import type { Context } from './context.js'
 import { addGlobalOptions } from './globalOptions.js'
+import { registerApply } from './commands/apply.js'
 import { registerCreate } from './commands/create.js'
 import { registerDelete } from './commands/delete.js'
 import { registerHistory } from './commands/history.js'
@@ -19,6 +20,7 @@ Examples:
   $ kms-alias update alias/payments --to alias/payments-next --yes
   $ kms-alias update alias/signing --to mrk-1234abcd12ab34cd56ef1234567890ab --expect-current 0987dcba-09fe-87dc-65ba-ab0987654321 --json
   $ kms-alias delete alias/payments-old --yes
+  $ kms-alias apply aliases.txt --dry-run
   $ kms-alias history alias/payments
   $ kms-alias undo --last
 
@@ -48,6 +50,7 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
   registerCreate(program, ctx, setExitCode)
   registerUpdate(program, ctx, setExitCode)
   registerDelete(program, ctx, setExitCode)
+  registerApply(program, ctx, setExitCode)
   registerHistory(program, ctx, setExitCode)
   registerUndo(program, ctx, setExitCode)
   return program

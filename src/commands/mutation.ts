@@ -77,7 +77,7 @@ export interface CheckedSend {
  * Sends the mutating call. A failure after retries may hide a success (the response was lost), so
  * the alias is read again: if it is as wanted, the call counts as applied.
  */
-export async function sendChecked(kms: KmsPort, ui: Ui, report: MutationReport, check: CheckedSend, send: () => Promise<void>): Promise<void> {
+export async function sendChecked(kms: KmsPort, ui: Ui, report: { changed: boolean | null }, check: CheckedSend, send: () => Promise<void>): Promise<void> {
   try {
     await send()
   } catch (error) {

@@ -1,0 +1,97 @@
+import type { ChalkInstance } from 'chalk'
+import Table from 'cli-table3'
+import type { Finding } from '../preflight/rules.js'
+import { severityMark } from './changeView.js'
+import type { ErrorSummary } from './ui.js'
+
+export type PlannedAction = 'create' | 'update' | 'no-op' | 'unknown'
+export type ApplyStatus = 'applied' | 'no-op' | 'rolled-back' | 'failed' | 'not-attempted'
+
+/** One line of the apply file, from plan to final state; field names are part of the JSON contract. */
+export interface ApplyChange {
+  alias: string
+  line: number
+  /** `unknown`: refused before any lookup (e.g. a reserved name). */
+  action: PlannedAction
+  previousKeyId: string | null
+  targetKeyId: string | null
+  findings: Finding[]
+  status: ApplyStatus
+  /** Where the alias points at the end (null: it does not exist); see `stateKnown`. */
+  nowKeyId: string | null
+  stateKnown: boolean
+  verified: boolean
+  journalId: string | null
+  error: ErrorSummary | null
+}
+
+export interface ApplyReport {
+  region: string | null
+  dryRun: boolean
+  changes: ApplyChange[]
+  error: ErrorSummary | null
+  exitCode: number
+}
+
+export function summarize(changes: readonly ApplyChange[]) {
+  const count = (test: (c: ApplyChange) => boolean) => changes.filter(test).length
+  return {
+    total: changes.length,
+    create: count((c) => c.action === 'create'),
+    update: count((c) => c.action === 'update'),
+    noOp: count((c) => c.action === 'no-op'),
+    blocked: count((c) => c.findings.some((f) => f.severity === 'block')),
+    applied: count((c) => c.status === 'applied'),
+    rolledBack: count((c) => c.status === 'rolled-back'),
+    failed: count((c) => c.status === 'failed'),
+    notAttempted: count((c) => c.status === 'not-attempted'),
+    unverified: count((c) => (c.status === 'applied' || c.status === 'rolled-back') && !c.verified),
+  }
+}
+
+export function renderApplyJson(report: ApplyReport): string {
+  const { region, dryRun, changes, error, exitCode } = report
+  return `${JSON.stringify({ region, dryRun, changes, summary: summarize(changes), error, exitCode }, null, 2)}\n`
+}
+
+/** One tab-separated line per entry: status, alias, action, previous key, target key, verified. */
+export function renderApplyText(report: ApplyReport): string {
+  return report.changes.map((c) => `${[c.status, c.alias, c.action, c.previousKeyId ?? '-', c.targetKeyId ?? '-', String(c.verified)].join('\t')}\n`).join('')
+}
+
+const compact = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' }
+
+export function renderApplyPlan(report: ApplyReport, style: ChalkInstance): string {
+  const table = new Table({
+    head: ['alias', 'action', 'current', 'new', 'findings'].map((h) => style.bold(h)),
+    style: { head: [], border: [] },
+    chars: compact,
+  })
+  for (const c of report.changes) {
+    const findings = c.findings.map((f) => `${severityMark(style, f.severity).trim()} ${f.code}`).join('\n')
+    table.push([c.alias, c.action, c.previousKeyId ?? '-', c.targetKeyId ?? '-', findings || style.green('✓')])
+  }
+  const details = report.changes.flatMap((c) => c.findings.filter((f) => f.severity === 'block').map((f) => `${c.alias}: ${severityMark(style, f.severity)} ${f.code} ${f.message}`))
+  const s = summarize(report.changes)
+  const heading = style.bold(`${report.dryRun ? 'Dry run: ' : ''}apply in ${report.region ?? '?'}: ${s.create} to create, ${s.update} to update, ${s.noOp} already in place`)
+  return `${[heading, table.toString(), ...details].join('\n')}\n`
+}
+
+/** The human view's closing part: every entry's final status, or what a dry run or no-op run means. */
+export function renderApplyOutcome(report: ApplyReport, style: ChalkInstance): string {
+  const s = summarize(report.changes)
+  if (s.applied + s.rolledBack + s.failed > 0) return renderApplyResult(report, style)
+  if (report.error) return ''
+  const pending = s.create + s.update
+  if (pending === 0) return `${style.green('✓')} Nothing to change: ${s.noOp} ${s.noOp === 1 ? 'alias is' : 'aliases are'} already in place.\n`
+  return `Dry run: ${pending} change${pending === 1 ? '' : 's'} would be made. Nothing was changed.\n`
+}
+
+function renderApplyResult(report: ApplyReport, style: ChalkInstance): string {
+  const table = new Table({ head: ['alias', 'action', 'status', 'verified'].map((h) => style.bold(h)), style: { head: [], border: [] }, chars: compact })
+  const colour = (status: ApplyStatus) => (status === 'applied' || status === 'no-op' ? style.green(status) : status === 'failed' ? style.red(status) : style.yellow(status))
+  for (const c of report.changes) table.push([c.alias, c.action, colour(c.status), c.status === 'applied' || c.status === 'rolled-back' ? (c.verified ? 'yes' : style.yellow('no')) : '-'])
+  const s = summarize(report.changes)
+  const line = `${s.applied} applied, ${s.noOp} already in place, ${s.rolledBack} rolled back, ${s.failed} failed, ${s.notAttempted} not attempted.`
+  return `${table.toString()}\n${report.error ? line : `${style.green('✓')} ${line}`}\n`
+}
