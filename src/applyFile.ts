@@ -10,7 +10,7 @@ export interface ApplyEntry {
 }
 
 export function parseApplyFile(text: string, source: string): ApplyEntry[] {
-  const raw = text.trimStart().startsWith('{') ? jsonPairs(text, source) : linePairs(text, source)
+  const raw = /^\s*[{[]/.test(text) ? jsonPairs(text, source) : linePairs(text, source)
   const seen = new Map<string, number>()
   return raw.map(({ alias, key, line }) => {
     const at = `${source}:${line}`

@@ -41,8 +41,8 @@ export interface FakeKmsOptions {
   aliases?: Record<string, string>
   /** ListAliases keeps showing the mapping from before UpdateAlias for this many reads. */
   staleReads?: number
-  /** Thrown by a mutating call after (applied: true) or instead of (false) applying it. */
-  failures?: Partial<Record<Mutation, { error: Error; applied: boolean }>>
+  /** Thrown by a mutating call after (applied: true) or instead of (false) applying it; only on the `call`-th call of it when given. */
+  failures?: Partial<Record<Mutation, { error: Error; applied: boolean; call?: number }>>
   region?: string | Error
 }
 
@@ -110,7 +110,9 @@ export class FakeKms implements KmsPort {
   /** Applies a change as KMS would, keeping the old state for stale reads, with injected failures. */
   private mutate(operation: Mutation, subject: string, apply: () => void): void {
     this.calls.push(`${operation} ${subject}`)
-    const failure = this.options.failures?.[operation]
+    const configured = this.options.failures?.[operation]
+    const nth = this.calls.filter((c) => c.startsWith(`${operation} `)).length
+    const failure = configured && (configured.call === undefined || configured.call === nth) ? configured : undefined
     if (failure && !failure.applied) throw failure.error
     const before = new Map(this.aliases)
     apply()

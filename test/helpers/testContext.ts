@@ -25,6 +25,8 @@ export interface TestContextOptions {
   /** Answers given, in order, to prompts; a prompt with none left fails the test. */
   answers?: string[]
   start?: Date
+  /** What stdin holds (it is closed after it). */
+  stdin?: string
   /** Journal file; by default a fresh one in a temporary folder. */
   journal?: string
 }
@@ -64,9 +66,11 @@ export function testContext(options: TestContextOptions = {}): TestContext {
     spinners.push(text)
     return { text: (t) => void spinners.push(t), succeed() {}, fail() {}, stop() {} }
   }
+  const stdin = new PassThrough()
+  if (options.stdin !== undefined) stdin.end(options.stdin)
   return {
     io: {
-      in: new PassThrough(),
+      in: stdin,
       out,
       err,
       stdinTTY: options.stdinTTY ?? tty,

@@ -1,0 +1,160 @@
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { FakeKms, key, throttled } from '../helpers/fakeKms.js'
+import { journalOf, line, run } from '../helpers/run.js'
+
+function file(text: string): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'kms-alias-apply-')), 'aliases.txt')
+  writeFileSync(path, text)
+  return path
+}
+
+/** a and c point to k1 (with alias/keep so k1 keeps an alias), k2 is the new key; b does not exist. */
+function world(options: ConstructorParameters<typeof FakeKms>[0] = {}) {
+  const k1 = key()
+  const k2 = key()
+  const kms = new FakeKms({ keys: [k1, k2], aliases: { 'alias/a': k1.keyId, 'alias/c': k1.keyId, 'alias/keep': k1.keyId, 'alias/same': k2.keyId }, ...options })
+  const mapping = file(`alias/a ${k2.keyId}\nalias/b ${k2.keyId}\nalias/c ${k2.keyId}\nalias/same ${k2.keyId}\n`)
+  return { k1, k2, kms, mapping }
+}
+
+const statuses = (stdout: string) => JSON.parse(stdout).changes.map((c: { alias: string; action: string; status: string }) => `${c.alias} ${c.action} ${c.status}`)
+
+describe('apply', () => {
+  it('plans create, update and no-op, applies them in order, confirms and journals', async () => {
+    const { k1, k2, kms, mapping } = world()
+    const r = await run(['apply', mapping, '--json'], { kms })
+    expect(r.code).toBe(0)
+    expect(r.stderr).toBe('')
+    const doc = JSON.parse(r.stdout)
+    expect(statuses(r.stdout)).toEqual(['alias/a update applied', 'alias/b create applied', 'alias/c update applied', 'alias/same no-op no-op'])
+    expect(doc.changes[1]).toMatchObject({ alias: 'alias/b', line: 2, previousKeyId: null, targetKeyId: k2.keyId, nowKeyId: k2.keyId, stateKnown: true, verified: true, findings: [], error: null })
+    expect(doc.summary).toEqual({ total: 4, create: 1, update: 2, noOp: 1, blocked: 0, applied: 3, rolledBack: 0, failed: 0, notAttempted: 0, unverified: 0 })
+    expect(kms.mutations()).toEqual([`UpdateAlias alias/a ${k2.keyId}`, `CreateAlias alias/b ${k2.keyId}`, `UpdateAlias alias/c ${k2.keyId}`])
+    const journal = await journalOf(r.ctx)
+    expect(journal.map((e) => [e.command, e.action, e.alias, e.previousKeyId, e.newKeyId, e.verified])).toEqual([
+      ['apply', 'update', 'alias/a', k1.keyId, k2.keyId, true],
+      ['apply', 'create', 'alias/b', null, k2.keyId, true],
+      ['apply', 'update', 'alias/c', k1.keyId, k2.keyId, true],
+    ])
+    expect(doc.changes.slice(0, 3).map((c: { journalId: string }) => c.journalId)).toEqual(journal.map((e) => e.id))
+  })
+
+  it('a second run of the same file changes nothing', async () => {
+    const { kms, mapping } = world()
+    expect((await run(['apply', mapping], { kms })).code).toBe(0)
+    const before = kms.mutations().length
+    const again = await run(['apply', mapping], { kms })
+    expect(again.code).toBe(0)
+    expect(again.stdout.split('\n').filter(Boolean).map((l) => l.split('\t')[0])).toEqual(['no-op', 'no-op', 'no-op', 'no-op'])
+    expect(kms.mutations()).toHaveLength(before)
+  })
+
+  it('refuses the whole batch (exit 3) when any entry is refused, and changes nothing', async () => {
+    const { k1, kms } = world()
+    const disabled = key({ keyState: 'Disabled' })
+    kms.keys.set(disabled.keyId, disabled)
+    const mapping = file(`alias/a ${disabled.keyId}\nalias/b ${k1.keyId}\n`)
+    const r = await run(['apply', mapping, '--json'], { kms })
+    expect(r.code).toBe(3)
+    const doc = JSON.parse(r.stdout)
+    expect(statuses(r.stdout)).toEqual(['alias/a update not-attempted', 'alias/b create not-attempted'])
+    expect(doc.changes[0].findings.map((f: { code: string }) => f.code)).toEqual(['TARGET_NOT_ENABLED'])
+    expect(doc.error.message).toBe('refused by the preflight: 1 of 2 entries (alias/a); nothing was applied')
+    expect(kms.mutations()).toEqual([])
+    expect(await journalOf(r.ctx)).toEqual([])
+  })
+
+  it('--dry-run stops after the plan', async () => {
+    const { k2, kms, mapping } = world()
+    const r = await run(['apply', mapping, '--dry-run'], { kms })
+    expect(r.code).toBe(0)
+    expect(r.stdout).toBe(
+      line('not-attempted', 'alias/a', 'update', [...kms.keys.keys()][0]!, k2.keyId, 'false') +
+        line('not-attempted', 'alias/b', 'create', '-', k2.keyId, 'false') +
+        line('not-attempted', 'alias/c', 'update', [...kms.keys.keys()][0]!, k2.keyId, 'false') +
+        line('no-op', 'alias/same', 'no-op', k2.keyId, k2.keyId, 'false'),
+    )
+    expect(kms.mutations()).toEqual([])
+  })
+
+  it('a part-way failure rolls back what was applied; every alias ends where it was (fake port)', async () => {
+    const { k1, k2, kms, mapping } = world({ failures: { UpdateAlias: { error: throttled(), applied: false, call: 2 } } })
+    const r = await run(['apply', mapping, '--json'], { kms })
+    expect(r.code).toBe(8)
+    expect(statuses(r.stdout)).toEqual(['alias/a update rolled-back', 'alias/b create rolled-back', 'alias/c update failed', 'alias/same no-op no-op'])
+    const doc = JSON.parse(r.stdout)
+    expect(doc.changes.map((c: { nowKeyId: string | null; verified: boolean }) => [c.nowKeyId, c.verified])).toEqual([[k1.keyId, true], [null, true], [k1.keyId, false], [k2.keyId, false]])
+    expect(doc.error).toMatchObject({ code: 'AWS', message: `UpdateAlias failed (3 attempts): ThrottlingException: Rate exceeded; alias/c points to ${k1.keyId} (unchanged)` })
+    expect(Object.fromEntries(kms.aliases)).toEqual({ 'alias/a': k1.keyId, 'alias/c': k1.keyId, 'alias/keep': k1.keyId, 'alias/same': k2.keyId })
+    expect(kms.mutations()).toEqual([
+      `UpdateAlias alias/a ${k2.keyId}`,
+      `CreateAlias alias/b ${k2.keyId}`,
+      `UpdateAlias alias/c ${k2.keyId}`,
+      'DeleteAlias alias/b',
+      `UpdateAlias alias/a ${k1.keyId}`,
+    ])
+    const journal = await journalOf(r.ctx)
+    expect(journal.map((e) => [e.command, e.action, e.alias, e.reverts === null ? null : journal.findIndex((o) => o.id === e.reverts)])).toEqual([
+      ['apply', 'update', 'alias/a', null],
+      ['apply', 'create', 'alias/b', null],
+      ['apply (rollback)', 'delete', 'alias/b', 1],
+      ['apply (rollback)', 'update', 'alias/a', 0],
+    ])
+  })
+
+  it('--no-rollback leaves what was applied and says so (fake port)', async () => {
+    const { k1, k2, kms, mapping } = world({ failures: { UpdateAlias: { error: throttled(), applied: false, call: 2 } } })
+    const r = await run(['apply', mapping, '--no-rollback'], { kms })
+    expect(r.code).toBe(8)
+    expect(r.stdout.split('\n').filter(Boolean).map((l) => l.split('\t').slice(0, 3).join(' '))).toEqual(['applied alias/a update', 'applied alias/b create', 'failed alias/c update', 'no-op alias/same no-op'])
+    expect(Object.fromEntries(kms.aliases)).toEqual({ 'alias/a': k2.keyId, 'alias/b': k2.keyId, 'alias/c': k1.keyId, 'alias/keep': k1.keyId, 'alias/same': k2.keyId })
+  })
+
+  it('keeps to --rate: 4 changes at 2 a second take 1.5 s of (fake) time', async () => {
+    const k1 = key()
+    const k2 = key()
+    const kms = new FakeKms({ keys: [k1, k2], aliases: { 'alias/a': k1.keyId, 'alias/b': k1.keyId, 'alias/c': k1.keyId, 'alias/d': k1.keyId, 'alias/keep': k1.keyId } })
+    const mapping = file(['a', 'b', 'c', 'd'].map((n) => `alias/${n} ${k2.keyId}`).join('\n'))
+    const start = new Date('2026-11-29T00:00:00Z')
+    const r = await run(['apply', mapping, '--rate', '2', '--no-verify'], { kms, start })
+    expect(r.code).toBe(0)
+    expect(r.ctx.now().getTime() - start.getTime()).toBe(1500)
+  })
+
+  it('reads the file from stdin with -', async () => {
+    const { k2, kms } = world()
+    const r = await run(['apply', '-', '--json'], { kms, stdin: `{"alias/a": "${k2.keyId}"}` })
+    expect(r.code).toBe(0)
+    expect(statuses(r.stdout)).toEqual(['alias/a update applied'])
+  })
+
+  it('a missing file or a bad line is a usage error before any KMS call', async () => {
+    const { kms } = world()
+    expect(await run(['apply', '/nonexistent/aliases.txt'], { kms })).toMatchObject({ code: 2, stderr: 'error: cannot read /nonexistent/aliases.txt: ENOENT\n' })
+    const bad = file('alias/a 1234\n')
+    const r = await run(['apply', bad], { kms })
+    expect(r.code).toBe(2)
+    expect(r.stderr).toBe(`error: ${bad}:1: key "1234" is not a key identifier\nhint: give a key ID (1234abcd-12ab-34cd-56ef-1234567890ab or mrk-…), a key ARN, alias/<name> or an alias ARN\n`)
+    expect(kms.calls).toEqual([])
+  })
+
+  it('a key that does not exist stops the plan with exit 4; nothing is applied', async () => {
+    const { kms } = world()
+    const missing = key()
+    const r = await run(['apply', file(`alias/a ${missing.keyId}\n`)], { kms })
+    expect(r.code).toBe(4)
+    expect(r.stderr).toBe(`error: alias/a: key ${missing.keyId} not found in us-east-1\n`)
+    expect(kms.mutations()).toEqual([])
+  })
+
+  it('on a terminal it asks once; no applies nothing (exit 130)', async () => {
+    const { kms, mapping } = world()
+    const r = await run(['apply', mapping], { kms, tty: true, env: { NO_COLOR: '1' }, answers: ['n'] })
+    expect(r.code).toBe(130)
+    expect(r.ctx.prompts).toEqual(['Apply 3 changes in us-east-1?'])
+    expect(kms.mutations()).toEqual([])
+  })
+})
