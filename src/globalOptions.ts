@@ -11,6 +11,7 @@ export interface GlobalOptions {
   profile?: string
   endpointUrl?: string
   maxAttempts?: number
+  timeoutSeconds?: number
   output: OutputFormat
   color: boolean
   quiet: boolean
@@ -25,6 +26,7 @@ export function addGlobalOptions(program: Command): Command {
     .option('--profile <name>', 'shared config/credentials profile (default: AWS_PROFILE)')
     .option('--endpoint-url <url>', 'KMS endpoint, e.g. a local emulator (default: AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL)')
     .addOption(new Option('--max-attempts <n>', 'attempts per KMS call, first included (default: AWS_MAX_ATTEMPTS or 3)').argParser(parsePositiveInt('--max-attempts')))
+    .addOption(new Option('--timeout <seconds>', 'time limit of each KMS request (default: 15)').argParser(parsePositiveSeconds('--timeout')))
     .addOption(new Option('-o, --output <format>', 'table, json or text (default: table on a terminal, text otherwise)').choices(outputFormats))
     .option('--json', 'shorthand for --output json')
     .option('--no-color', 'no colour (also NO_COLOR=1 or TERM=dumb)')
@@ -39,6 +41,7 @@ interface RawGlobals {
   profile?: string
   endpointUrl?: string
   maxAttempts?: number
+  timeout?: number
   output?: OutputFormat
   json?: boolean
   color?: boolean
@@ -57,6 +60,7 @@ export function resolveGlobalOptions(raw: RawGlobals, ctx: Pick<Context, 'io'>):
     ...(raw.profile ? { profile: raw.profile } : {}),
     ...(raw.endpointUrl ? { endpointUrl: raw.endpointUrl } : {}),
     ...(raw.maxAttempts ? { maxAttempts: raw.maxAttempts } : {}),
+    ...(raw.timeout ? { timeoutSeconds: raw.timeout } : {}),
     output,
     color: raw.color !== false,
     quiet: raw.quiet === true,

@@ -118,7 +118,7 @@ class ApplyRun {
 
   async execute(entries: ApplyEntry[]): Promise<ExitCode> {
     const { ctx, ui, options, report } = this
-    this.kms = await ctx.kms(ui.kmsConfig())
+    this.kms = await ui.openKms()
     this.region = await this.kms.region()
     report.region = this.region
 

@@ -47,7 +47,7 @@ export async function runList(options: ListOptions, ctx: Context, globals: Globa
     throw new UsageError(`--prefix "${options.prefix}" does not start with "alias/"`, `did you mean --prefix alias/${options.prefix}?`)
   }
   const ui = createUi(ctx, globals)
-  const kms = await ctx.kms(ui.kmsConfig())
+  const kms = await ui.openKms()
   const region = await kms.region()
 
   const rows = await ui.progress(`Listing aliases in ${region}`, async (spinner) => {

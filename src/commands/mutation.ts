@@ -189,7 +189,7 @@ export async function runChange(
   }
   const plan = new PlanPrinter(ui, report)
   report.exitCode = await runMutation(ctx, report, async (progress) => {
-    const kms = await ctx.kms(ui.kmsConfig())
+    const kms = await ui.openKms()
     const region = await kms.region()
     report.region = region
     return steps({ kms, region, ui, report, plan, progress })

@@ -35,7 +35,7 @@ export function registerShow(program: Command, ctx: Context, setExitCode: SetExi
 export async function runShow(options: ShowOptions, ctx: Context, globals: GlobalOptions): Promise<number> {
   const aliasRef = parseAliasRef(options.alias, 'alias')
   const ui = createUi(ctx, globals)
-  const kms = await ctx.kms(ui.kmsConfig())
+  const kms = await ui.openKms()
   const region = await kms.region()
   if (aliasRef.arn && aliasRef.arn.region !== region) {
     throw new UsageError(`the alias ARN is in ${aliasRef.arn.region} but requests go to ${region}`, `pass --region ${aliasRef.arn.region}`)

@@ -4,7 +4,7 @@ import { CliError, Exit } from '../errors.js'
 import { resolveGlobalOptions, type GlobalOptions } from '../globalOptions.js'
 import { confirmAliasTarget } from '../kms/confirm.js'
 import { parseAliasRef, parseKeyIdRef, parseKeyRef } from '../kms/identifiers.js'
-import { describeWithAliases, matchesKey } from '../kms/lookups.js'
+import { currentTarget, describeWithAliases, matchesKey } from '../kms/lookups.js'
 import type { KeyInfo } from '../kms/port.js'
 import type { AliasChangeReport } from '../output/changeView.js'
 import { toKeyView } from '../output/keyView.js'
@@ -104,6 +104,12 @@ export async function runUpdate(options: UpdateOptions, ctx: Context, globals: G
 
     const name = aliasRef.name
     const newKeyId = target.key.keyId
+    if (expected) {
+      // The guard is only as good as its last read: look again right before the write, so that a
+      // writer who acted during the preflight or the prompt is caught, not overwritten.
+      const now = await currentTarget(kms, name)
+      if (now !== current.key.keyId) guardConflict(report, name, now ?? 'nothing (the alias is gone)', expected.input)
+    }
     return applyChange(step, {
       label: `Updating ${name}`,
       check: { aliasName: name, wanted: newKeyId, previous: current.key.keyId },

@@ -43,7 +43,10 @@ export function createKmsPort(config: KmsConfig): KmsPort {
     ...(config.profile ? { profile: config.profile } : {}),
     ...(config.endpointUrl ? { endpoint: config.endpointUrl } : {}),
     ...(config.maxAttempts ? { maxAttempts: config.maxAttempts } : {}),
-    requestHandler: { connectionTimeout: CONNECTION_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS },
+    requestHandler: {
+      connectionTimeout: Math.min(CONNECTION_TIMEOUT_MS, config.requestTimeoutMs ?? CONNECTION_TIMEOUT_MS),
+      requestTimeout: config.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
+    },
   })
   let regionPromise: Promise<string> | undefined
 

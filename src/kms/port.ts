@@ -46,6 +46,8 @@ export interface KmsConfig {
   profile?: string
   endpointUrl?: string
   maxAttempts?: number
+  /** Per request, connection included; default 15 s. */
+  requestTimeoutMs?: number
   /** Receives one line per KMS call (operation, outcome, duration) when --debug is on. */
   debug?: (line: string) => void
   signal?: AbortSignal

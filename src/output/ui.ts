@@ -2,7 +2,7 @@ import { Chalk, type ChalkInstance } from 'chalk'
 import type { Context } from '../context.js'
 import { AwsError, CliError, Exit, exitCodeNames } from '../errors.js'
 import type { GlobalOptions, OutputFormat } from '../globalOptions.js'
-import type { KmsConfig } from '../kms/port.js'
+import type { KmsConfig, KmsPort } from '../kms/port.js'
 import { silentSpinner, type Spinner } from '../ui/spinner.js'
 
 /** How one command run talks to the user: the output format, colours, notes, spinner. */
@@ -20,7 +20,8 @@ export interface Ui {
   debug(line: string): void
   /** Runs `work` under a spinner when stderr is a terminal and the human view is on. */
   progress<T>(text: string, work: (spinner: Spinner) => Promise<T>): Promise<T>
-  kmsConfig(): KmsConfig
+  /** Builds the KMS port from the global options, warning about an unencrypted remote endpoint. */
+  openKms(): Promise<KmsPort>
 }
 
 export function colorEnabled(env: Context['env'], isTTY: boolean, colorFlag: boolean): boolean {
@@ -33,6 +34,7 @@ export function createUi(ctx: Context, options: GlobalOptions): Ui {
   const style = (isTTY: boolean) => new Chalk({ level: colorEnabled(ctx.env, isTTY, options.color) ? 1 : 0 })
   const err = style(ctx.io.stderrTTY)
   const showsProgress = options.output === 'table' && ctx.io.stderrTTY && !options.quiet
+  const warn = (line: string) => void ctx.io.err.write(`${err.yellow('warning:')} ${line}\n`)
   const debug = (line: string) => {
     if (options.debug) ctx.io.err.write(`${err.dim(`debug: ${line}`)}\n`)
   }
@@ -44,9 +46,7 @@ export function createUi(ctx: Context, options: GlobalOptions): Ui {
     note(line) {
       if (!options.quiet) ctx.io.err.write(`${line}\n`)
     },
-    warn(line) {
-      ctx.io.err.write(`${err.yellow('warning:')} ${line}\n`)
-    },
+    warn,
     error({ message, hint }) {
       ctx.io.err.write(`${err.red('error:')} ${message}\n`)
       if (hint) ctx.io.err.write(`${err.dim('hint:')} ${hint}\n`)
@@ -61,14 +61,34 @@ export function createUi(ctx: Context, options: GlobalOptions): Ui {
         spinner.stop()
       }
     },
-    kmsConfig: () => ({
-      ...(options.region ? { region: options.region } : {}),
-      ...(options.profile ? { profile: options.profile } : {}),
-      ...(options.endpointUrl ? { endpointUrl: options.endpointUrl } : {}),
-      ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
-      ...(options.debug ? { debug } : {}),
-      signal: ctx.signal,
-    }),
+    async openKms() {
+      const endpoint = options.endpointUrl ?? ctx.env.AWS_ENDPOINT_URL_KMS ?? ctx.env.AWS_ENDPOINT_URL
+      if (endpoint && isPlainRemoteHttp(endpoint)) {
+        warn(`${endpoint} is plain http:// and not on this machine: requests and responses cross the network unencrypted`)
+      }
+      const config: KmsConfig = {
+        ...(options.region ? { region: options.region } : {}),
+        ...(options.profile ? { profile: options.profile } : {}),
+        ...(options.endpointUrl ? { endpointUrl: options.endpointUrl } : {}),
+        ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
+        ...(options.timeoutSeconds ? { requestTimeoutMs: options.timeoutSeconds * 1000 } : {}),
+        ...(options.debug ? { debug } : {}),
+        signal: ctx.signal,
+      }
+      return ctx.kms(config)
+    },
+  }
+}
+
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i
+
+/** An http:// URL whose host is not loopback. */
+export function isPlainRemoteHttp(endpoint: string): boolean {
+  try {
+    const url = new URL(endpoint)
+    return url.protocol === 'http:' && !LOOPBACK.test(url.hostname)
+  } catch {
+    return false
   }
 }
 

@@ -1,0 +1,13 @@
+export type FaultKind = 'throttle' | 'internal' | 'dependency-timeout' | 'access-denied' | 'delay' | 'hang' | 'drop' | 'lose-response'
+export interface FaultProxy {
+  url: string
+  fault(operation: string, kind: FaultKind, options?: { calls?: number[]; ms?: number }): void
+  before(operation: string, calls: number[] | undefined, run: (call: number) => Promise<void> | void): void
+  staleAfterMutations(ms: number): void
+  limitRate(operations: string[], perSecond: number): void
+  calls(operation: string): number
+  log: string[]
+  reset(): void
+  stop(): Promise<void>
+}
+export function startFaultProxy(target: string): Promise<FaultProxy>

@@ -1,0 +1,154 @@
+// A fault-injecting HTTP proxy between kms-alias and moto_server, for faults moto cannot produce:
+// throttling, 5xx, delays, dropped connections, lost responses, stale ListAliases (eventual
+// consistency), a rate limit, and hooks that let "another writer" act at an exact moment.
+// It only ever listens on and connects to 127.0.0.1.
+import { createServer, request } from 'node:http'
+
+const HOST = '127.0.0.1'
+const MUTATIONS = new Set(['UpdateAlias', 'CreateAlias', 'DeleteAlias'])
+
+const FAULTS = {
+  throttle: { status: 400, type: 'ThrottlingException', message: 'You have exceeded the rate at which you may call KMS. Reduce the frequency of your calls.' },
+  internal: { status: 500, type: 'KMSInternalException', message: 'An internal error occurred.' },
+  'dependency-timeout': { status: 503, type: 'DependencyTimeoutException', message: 'The system timed out while trying to fulfill the request.' },
+  'access-denied': { status: 400, type: 'AccessDeniedException', message: 'User is not authorized to perform this operation.' },
+}
+
+/**
+ * Starts the proxy in front of `target` (moto's URL). Rules are added with `fault(operation, kind,
+ * { calls })`, where calls lists the 1-based call numbers of that operation to hit (all when omitted).
+ */
+export async function startFaultProxy(target) {
+  const upstream = new URL(target)
+  if (upstream.hostname !== HOST) throw new Error(`the fault proxy only forwards to ${HOST}, not ${upstream.hostname}`)
+  const counts = new Map()
+  const rules = []
+  const hooks = []
+  const listCache = new Map()
+  let staleUntil = 0
+  let staleForMs = 0
+  let rate
+  const log = []
+
+  const server = createServer(async (req, res) => {
+    const body = await readBody(req)
+    const operation = String(req.headers['x-amz-target'] ?? '').split('.').pop() || 'unknown'
+    const call = (counts.get(operation) ?? 0) + 1
+    counts.set(operation, call)
+    log.push(`${operation}#${call}`)
+
+    for (const hook of hooks) if (hook.operation === operation && matches(hook.calls, call)) await hook.run(call)
+
+    if (rate && rate.operations.has(operation) && !rate.take()) return sendFault(res, 'throttle')
+    const rule = rules.find((r) => r.operation === operation && matches(r.calls, call))
+    if (rule?.kind === 'delay') await sleep(rule.ms)
+    else if (rule?.kind === 'hang') return // never answer: the client's timeout must fire
+    else if (rule?.kind === 'drop') return req.socket.destroy()
+    else if (rule && FAULTS[rule.kind]) return sendFault(res, rule.kind)
+
+    if (operation === 'ListAliases' && Date.now() < staleUntil && listCache.has(body)) {
+      const cached = listCache.get(body)
+      res.writeHead(cached.status, cached.headers)
+      return res.end(cached.body)
+    }
+    let answer
+    try {
+      answer = await forward(upstream, req, body)
+    } catch {
+      return req.socket.destroy()
+    }
+    if (operation === 'ListAliases' && Date.now() >= staleUntil) listCache.set(body, answer)
+    if (MUTATIONS.has(operation) && staleForMs > 0 && answer.status < 300) staleUntil = Date.now() + staleForMs
+    // The change happened on moto; the client never hears of it.
+    if (rule?.kind === 'lose-response') return req.socket.destroy()
+    res.writeHead(answer.status, answer.headers)
+    res.end(answer.body)
+  })
+  await new Promise((resolve) => server.listen(0, HOST, resolve))
+  const { port } = server.address()
+
+  return {
+    url: `http://${HOST}:${port}`,
+    /** kind: throttle, internal, dependency-timeout, access-denied, delay, hang, drop, lose-response. */
+    fault(operation, kind, options = {}) {
+      if (!FAULTS[kind] && !['delay', 'hang', 'drop', 'lose-response'].includes(kind)) throw new Error(`unknown fault ${kind}`)
+      rules.push({ operation, kind, calls: options.calls, ms: options.ms ?? 0 })
+    },
+    /** Runs `run` when the given call of `operation` arrives, before it is handled. */
+    before(operation, calls, run) {
+      hooks.push({ operation, calls, run })
+    },
+    /** After each successful mutation, ListAliases serves what it served before, for `ms`. */
+    staleAfterMutations(ms) {
+      staleForMs = ms
+    },
+    /** Answers ThrottlingException beyond `perSecond` calls a second of `operations` (a token bucket). */
+    limitRate(operations, perSecond) {
+      let tokens = perSecond
+      let last = Date.now()
+      rate = {
+        operations: new Set(operations),
+        take() {
+          const now = Date.now()
+          tokens = Math.min(perSecond, tokens + ((now - last) / 1000) * perSecond)
+          last = now
+          if (tokens < 1) return false
+          tokens -= 1
+          return true
+        },
+      }
+    },
+    calls: (operation) => counts.get(operation) ?? 0,
+    log,
+    reset() {
+      counts.clear()
+      rules.length = 0
+      hooks.length = 0
+      listCache.clear()
+      staleUntil = 0
+      staleForMs = 0
+      rate = undefined
+      log.length = 0
+    },
+    stop: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  }
+}
+
+const matches = (calls, call) => calls === undefined || calls.includes(call)
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+
+function readBody(req) {
+  return new Promise((resolve, reject) => {
+    const chunks = []
+    req.on('data', (c) => chunks.push(c))
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
+    req.on('error', reject)
+  })
+}
+
+function forward(upstream, req, body) {
+  return new Promise((resolve, reject) => {
+    const out = request(
+      { host: HOST, port: upstream.port, path: req.url, method: req.method, headers: { ...req.headers, host: `${HOST}:${upstream.port}` } },
+      (res) => {
+        const chunks = []
+        res.on('data', (c) => chunks.push(c))
+        res.on('end', () => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }))
+        res.on('error', reject)
+      },
+    )
+    out.on('error', reject)
+    out.end(body)
+  })
+}
+
+function sendFault(res, kind) {
+  const fault = FAULTS[kind]
+  const body = JSON.stringify({ __type: fault.type, message: fault.message })
+  res.writeHead(fault.status, { 'content-type': 'application/x-amz-json-1.1', 'content-length': Buffer.byteLength(body), 'x-amzn-requestid': 'fault-proxy' })
+  res.end(body)
+}
