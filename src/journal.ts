@@ -45,7 +45,7 @@ const LOCK_STALE_MS = 30_000
 /** Appends entries as whole lines, under a lock; throws on any failure (the caller warns). */
 export async function appendJournal(path: string, entries: readonly JournalEntry[]): Promise<void> {
   if (entries.length === 0) return
-  await mkdir(dirname(path), { recursive: true })
+  await ensureDirectory(dirname(path))
   const release = await lock(`${path}.lock`)
   try {
     const sealed = await endsWithNewline(path)
@@ -85,6 +85,26 @@ export async function readJournal(path: string): Promise<JournalRead> {
     }
   }
   return { entries, skipped }
+}
+
+/**
+ * mkdir -p that gives up: Node's own recursive mkdir never settles under /proc, where a child that
+ * cannot exist answers ENOENT although its parent exists.
+ */
+async function ensureDirectory(dir: string): Promise<void> {
+  try {
+    await mkdir(dir)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'EEXIST') return
+    const parent = dirname(dir)
+    if (code !== 'ENOENT' || parent === dir) throw error
+    await ensureDirectory(parent)
+    // A second ENOENT, now that the parent exists, is final.
+    await mkdir(dir).catch((again: NodeJS.ErrnoException) => {
+      if (again.code !== 'EEXIST') throw again
+    })
+  }
 }
 
 async function endsWithNewline(path: string): Promise<boolean> {

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -90,4 +90,20 @@ export async function aliasOnNewKey(label: string, spec?: KeySpec, usage?: KeyUs
   await createAlias(alias, keyId)
   await createAlias(`${alias}-keep`, keyId)
   return { alias, keyId }
+}
+
+/** Reads the journal a CLI run wrote (the harness's HOME, or KMS_ALIAS_JOURNAL when set). */
+export async function journalEntries(path: string) {
+  const { readJournal } = await import('../../src/journal.js')
+  return (await readJournal(path)).entries
+}
+
+/** A fresh journal file for one test. */
+export const freshJournal = () => join(mkdtempSync(join(tmpdir(), 'kms-alias-e2e-journal-')), 'journal.jsonl')
+
+/** A mapping file for apply. */
+export function mappingFile(lines: string[]): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'kms-alias-e2e-apply-')), 'aliases.txt')
+  writeFileSync(path, `${lines.join('\n')}\n`)
+  return path
 }

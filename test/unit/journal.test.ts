@@ -80,3 +80,16 @@ describe('appendJournal / readJournal', () => {
     expect(new Set(read.entries.map((e) => e.id)).size).toBe(100)
   })
 })
+
+describe('journal directories', () => {
+  it('creates missing parent directories', async () => {
+    const path = join(dir(), 'a', 'b', 'c', 'journal.jsonl')
+    await appendJournal(path, [entry('a')])
+    expect((await readJournal(path)).entries).toHaveLength(1)
+  })
+
+  // Node's recursive mkdir never settles here; a hang shows as this test's timeout.
+  it('fails under /proc instead of hanging', async () => {
+    await expect(appendJournal('/proc/kms-alias-test/journal.jsonl', [entry('a')])).rejects.toThrow(/ENOENT/)
+  })
+})

@@ -1,0 +1,146 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { startFaultProxy, type FaultProxy } from '../support/faultProxy.js'
+import { aliasOnNewKey, cli, cliEnv, createAlias, createKey, disableKey, freshJournal, journalEntries, mappingFile, motoUrl, targetOf, uniqueAlias } from './harness.js'
+
+let proxy: FaultProxy
+beforeAll(async () => {
+  proxy = await startFaultProxy(motoUrl())
+})
+afterAll(() => proxy.stop())
+beforeEach(() => proxy.reset())
+
+const statuses = (stdout: string) => JSON.parse(stdout).changes.map((c: { action: string; status: string }) => `${c.action} ${c.status}`)
+
+describe('apply against moto_server', () => {
+  it('applies a mixed plan (create, update, no-op), journals it, and a second run is all no-op', async () => {
+    const journal = freshJournal()
+    const env = cliEnv({ KMS_ALIAS_JOURNAL: journal })
+    const { alias: updated, keyId: old } = await aliasOnNewKey('apply-update')
+    const { alias: same, keyId: sameKey } = await aliasOnNewKey('apply-same')
+    const created = uniqueAlias('apply-create')
+    const next = await createKey()
+    const mapping = mappingFile([`${updated} ${next}`, `${created} ${next}`, `${same} ${sameKey}`])
+    const r = await cli(['apply', mapping, '--json'], env)
+    expect(r.code).toBe(0)
+    expect(statuses(r.stdout)).toEqual(['update applied', 'create applied', 'no-op no-op'])
+    expect([await targetOf(updated), await targetOf(created), await targetOf(same)]).toEqual([next, next, sameKey])
+    expect((await journalEntries(journal)).map((e) => [e.action, e.alias, e.previousKeyId, e.newKeyId, e.verified])).toEqual([
+      ['update', updated, old, next, true],
+      ['create', created, null, next, true],
+    ])
+    const again = await cli(['apply', mapping, '--json'], env)
+    expect(again.code).toBe(0)
+    expect(statuses(again.stdout)).toEqual(['no-op no-op', 'no-op no-op', 'no-op no-op'])
+    expect(await journalEntries(journal)).toHaveLength(2)
+  })
+
+  it('refuses the whole batch when one entry is unsafe: exit 3 and nothing changes', async () => {
+    const { alias: a, keyId: aKey } = await aliasOnNewKey('apply-refuse-a')
+    const { alias: b, keyId: bKey } = await aliasOnNewKey('apply-refuse-b')
+    const good = await createKey()
+    const disabled = await createKey()
+    await disableKey(disabled)
+    const r = await cli(['apply', mappingFile([`${a} ${good}`, `${b} ${disabled}`]), '--json'])
+    expect(r.code).toBe(3)
+    expect(statuses(r.stdout)).toEqual(['update not-attempted', 'update not-attempted'])
+    expect([await targetOf(a), await targetOf(b)]).toEqual([aKey, bKey])
+  })
+
+  it('rolls back a part-way failure; every alias is back where it was (fault proxy: UpdateAlias throttled)', async () => {
+    const journal = freshJournal()
+    const { alias: a, keyId: aKey } = await aliasOnNewKey('apply-rb-a')
+    const { alias: c, keyId: cKey } = await aliasOnNewKey('apply-rb-c')
+    const b = uniqueAlias('apply-rb-b')
+    const next = await createKey()
+    // a is UpdateAlias #1, c is #2 and its retries #3 and #4; the rollback of a is #5.
+    proxy.fault('UpdateAlias', 'throttle', { calls: [2, 3, 4] })
+    const r = await cli(['apply', mappingFile([`${a} ${next}`, `${b} ${next}`, `${c} ${next}`]), '--json', '--max-attempts', '3'], cliEnv({ AWS_ENDPOINT_URL_KMS: proxy.url, KMS_ALIAS_JOURNAL: journal }))
+    expect(r.code).toBe(8)
+    expect(statuses(r.stdout)).toEqual(['update rolled-back', 'create rolled-back', 'update failed'])
+    expect([await targetOf(a), await targetOf(b), await targetOf(c)]).toEqual([aKey, undefined, cKey])
+    expect((await journalEntries(journal)).map((e) => `${e.command} ${e.action} ${e.alias}`)).toEqual([
+      `apply update ${a}`,
+      `apply create ${b}`,
+      `apply (rollback) delete ${b}`,
+      `apply (rollback) update ${a}`,
+    ])
+  })
+
+  it('keeps to a 5-per-second mutation quota without a failed entry (fault proxy: rate limit)', async () => {
+    const next = await createKey()
+    const aliases = await Promise.all(Array.from({ length: 8 }, (_, i) => aliasOnNewKey(`apply-rate-${i}`)))
+    proxy.limitRate(['UpdateAlias', 'CreateAlias', 'DeleteAlias'], 5)
+    const r = await cli(['apply', mappingFile(aliases.map(({ alias }) => `${alias} ${next}`)), '--json'], cliEnv({ AWS_ENDPOINT_URL_KMS: proxy.url }))
+    expect(r.code).toBe(0)
+    expect(JSON.parse(r.stdout).summary).toMatchObject({ applied: 8, failed: 0 })
+    for (const { alias } of aliases) expect(await targetOf(alias)).toBe(next)
+  })
+})
+
+describe('history and undo against moto_server', () => {
+  it('undoes an update, a create and a delete, each guarded and journaled', async () => {
+    const journal = freshJournal()
+    const env = cliEnv({ KMS_ALIAS_JOURNAL: journal })
+    const { alias, keyId: old } = await aliasOnNewKey('undo-update')
+    const next = await createKey()
+    expect((await cli(['update', alias, '--to', next], env)).code).toBe(0)
+    expect((await cli(['undo', '--last'], env)).code).toBe(0)
+    expect(await targetOf(alias)).toBe(old)
+
+    const created = uniqueAlias('undo-create')
+    expect((await cli(['create', created, '--to', next], env)).code).toBe(0)
+    expect((await cli(['undo', '--last', '--yes'], env)).code).toBe(0)
+    expect(await targetOf(created)).toBeUndefined()
+
+    expect((await cli(['delete', `${alias}-keep`, '--yes'], env)).code).toBe(0)
+    expect((await cli(['undo', '--last'], env)).code).toBe(0)
+    expect(await targetOf(`${alias}-keep`)).toBe(old)
+
+    const history = JSON.parse((await cli(['history', '--json'], env)).stdout)
+    expect(history.map((e: { command: string; action: string }) => `${e.command} ${e.action}`)).toEqual([
+      'undo create',
+      'delete delete',
+      'undo delete',
+      'create create',
+      'undo update',
+      'update update',
+    ])
+  })
+
+  it('refuses an undo after a later change (exit 5) and leaves the later change alone', async () => {
+    const journal = freshJournal()
+    const env = cliEnv({ KMS_ALIAS_JOURNAL: journal })
+    const { alias } = await aliasOnNewKey('undo-later')
+    const next = await createKey()
+    const later = await createKey()
+    await cli(['update', alias, '--to', next], env)
+    const [first] = await journalEntries(journal)
+    await cli(['update', alias, '--to', later], env)
+    const r = await cli(['undo', first!.id], env)
+    expect(r.code).toBe(5)
+    expect(await targetOf(alias)).toBe(later)
+  })
+
+  it('an unwritable journal path is a warning; the change is made', async () => {
+    const { alias } = await aliasOnNewKey('journal-bad')
+    const next = await createKey()
+    const r = await cli(['update', alias, '--to', next, '--journal', '/proc/kms-alias/journal.jsonl'])
+    expect(r.code).toBe(0)
+    expect(r.stderr).toMatch(/^warning: the change was made, but the journal could not be written \(\/proc\/kms-alias\/journal\.jsonl\)/)
+    expect(await targetOf(alias)).toBe(next)
+  })
+
+  it('journals create and delete made by the single commands', async () => {
+    const journal = freshJournal()
+    const env = cliEnv({ KMS_ALIAS_JOURNAL: journal })
+    const keyId = await createKey()
+    const alias = uniqueAlias('journal-cd')
+    await createAlias(`${alias}-other`, keyId)
+    await cli(['create', alias, '--to', keyId], env)
+    await cli(['delete', alias, '--yes'], env)
+    expect((await journalEntries(journal)).map((e) => [e.command, e.action, e.alias, e.previousKeyId, e.newKeyId, e.region, e.account])).toEqual([
+      ['create', 'create', alias, null, keyId, 'us-east-1', '123456789012'],
+      ['delete', 'delete', alias, keyId, null, 'us-east-1', '123456789012'],
+    ])
+  })
+})
