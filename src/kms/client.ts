@@ -33,7 +33,7 @@ const ACCESS_ERROR_NAMES = new Set([
 ])
 const REFUSAL_ERROR_NAMES = new Set(['KMSInvalidStateException', 'LimitExceededException', 'DisabledException'])
 const MALFORMED_REQUEST_NAMES = new Set(['ValidationException', 'InvalidArnException', 'InvalidAliasNameException'])
-const NETWORK_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH'])
+const NETWORK_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH'])
 
 const CREDENTIALS_HINT = 'set AWS_PROFILE or pass --profile, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY'
 
@@ -46,6 +46,8 @@ export function createKmsPort(config: KmsConfig): KmsPort {
     requestHandler: {
       connectionTimeout: Math.min(CONNECTION_TIMEOUT_MS, config.requestTimeoutMs ?? CONNECTION_TIMEOUT_MS),
       requestTimeout: config.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
+      // Without this the handler only logs a warning (to the console) and keeps waiting.
+      throwOnRequestTimeout: true,
     },
   })
   let regionPromise: Promise<string> | undefined
@@ -166,11 +168,12 @@ export function translateError(error: unknown, site: CallSite): unknown {
   }
   if (REFUSAL_ERROR_NAMES.has(name)) return new KmsRefusedError(`KMS refused ${site.operation} ${site.subject}: ${name}${message ? `: ${message}` : ''}`)
   if (MALFORMED_REQUEST_NAMES.has(name)) return new UsageError(`KMS rejected ${site.operation} ${site.subject} as malformed: ${message || name}`)
+  // The SDK names dropped connections TimeoutError too (to retry them); the code tells them apart.
   if (typeof code === 'string' && NETWORK_ERROR_CODES.has(code)) {
     return new AwsError(`cannot reach KMS${site.endpoint ? ` at ${site.endpoint}` : ''} (${code}) during ${site.operation}`, code, 'check --endpoint-url, the network, and AWS_REGION')
   }
-  if (name === 'TimeoutError' || name === 'RequestTimeout') {
-    return new AwsError(`${site.operation} timed out${site.endpoint ? ` at ${site.endpoint}` : ''}`, name)
+  if (name === 'TimeoutError' || name === 'RequestTimeout' || code === 'ETIMEDOUT') {
+    return new AwsError(`${site.operation} timed out${site.endpoint ? ` at ${site.endpoint}` : ''}`, name, 'raise --timeout if KMS is slow, or check the endpoint')
   }
   if (isAwsError(error)) {
     return new AwsError(`${site.operation} ${site.subject} failed${attemptsOf(error)}: ${name}${message ? `: ${message}` : ''}`, name)
