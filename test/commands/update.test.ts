@@ -403,3 +403,23 @@ describe('update, human view (TTY)', () => {
     expect(JSON.parse(r.stdout).findings[0].code).toBe('TARGET_NOT_ENABLED')
   })
 })
+
+describe('endpoint warnings', () => {
+  it.each([
+    ['http://10.1.2.3:4566', true],
+    ['http://kms.internal.example', true],
+    ['https://kms.internal.example', false],
+    ['http://127.0.0.1:4566', false],
+    ['http://localhost:4566', false],
+    ['http://[::1]:4566', false],
+  ])('%s warns: %s', async (endpoint, warns) => {
+    const old = key()
+    const next = key()
+    const kms = new FakeKms({ keys: [old, next], aliases: { 'alias/app': old.keyId, 'alias/keep': old.keyId } })
+    for (const how of ['flag', 'env'] as const) {
+      const r = await run(['update', 'alias/app', '--to', next.keyId, '--dry-run', ...(how === 'flag' ? ['--endpoint-url', endpoint] : [])], { kms, env: how === 'env' ? { AWS_ENDPOINT_URL_KMS: endpoint } : {} })
+      expect(r.code).toBe(0)
+      expect(r.stderr).toBe(warns ? `warning: ${endpoint} is plain http:// and not on this machine: requests and responses cross the network unencrypted\n` : '')
+    }
+  })
+})
