@@ -1,101 +1,172 @@
-// npm run bench: start-up and one update, each side by side with its baseline in one run.
-// Medians over repeated runs with their spread; ratios, not absolute times, are what to compare.
-import { spawnSync } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
-import { cpus, platform, release } from 'node:os'
+// npm run bench: each measurement side by side with its baseline, in one run, interleaved so that
+// machine noise hits both sides alike. Medians with the spread (min–max); compare ratios, not times.
+import { execFile, spawnSync } from 'node:child_process'
+import { promisify } from 'node:util'
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { cpus, platform, release, tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { CreateAliasCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms'
+import { startFaultProxy } from '../test/support/faultProxy.js'
 import { startMoto } from '../test/support/moto.js'
 
 // The benchmark's own SDK client (fixtures) must not print the Node 20 notice either.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15)
+const UPDATE_RUNS = Math.max(3, Math.round(RUNS / 2))
+const APPLY_RUNS = 3
+const APPLY_SIZE = 200
+const QUOTA = 5
 const BIN = fileURLToPath(new URL('../bin/kms-alias.js', import.meta.url))
 const REGION = 'us-east-1'
+const scratch = mkdtempSync(join(tmpdir(), 'kms-alias-bench-'))
 
-function time(command, args, env) {
+// Asynchronous, so that the fault proxy (in this process) keeps serving while a command runs.
+async function time(command, args, env) {
   const started = process.hrtime.bigint()
-  const result = spawnSync(command, args, { env, encoding: 'utf8' })
-  const ms = Number(process.hrtime.bigint() - started) / 1e6
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} exited ${result.status}: ${result.stderr}`)
-  return { ms, result }
+  try {
+    const result = await promisify(execFile)(command, args, { env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
+    return { ms: Number(process.hrtime.bigint() - started) / 1e6, result }
+  } catch (error) {
+    throw new Error(`${command} ${args.join(' ')} exited ${error.code}: ${error.stderr}`)
+  }
 }
 
 function stats(samples) {
   const sorted = [...samples].sort((a, b) => a - b)
   const mid = Math.floor(sorted.length / 2)
   const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
-  return { median, min: sorted[0], max: sorted.at(-1) }
+  return { median, min: sorted[0], max: sorted.at(-1), runs: sorted.length }
 }
 
-/** Runs each case in turn, RUNS times, interleaved so that machine noise hits both sides alike. */
-function measure(cases) {
+async function measure(cases, runs) {
   const samples = cases.map(() => [])
-  for (let i = 0; i < RUNS; i++) cases.forEach((c, j) => samples[j].push(c.run(i).ms))
+  for (let i = 0; i < runs; i++) for (const [j, c] of cases.entries()) samples[j].push((await c.run(i)).ms)
   return cases.map((c, j) => ({ name: c.name, ...stats(samples[j]) }))
 }
 
-const fmt = (ms) => `${ms.toFixed(0)} ms`
-const row = (r, base) => `| ${r.name} | ${fmt(r.median)} | ${fmt(r.min)}–${fmt(r.max)} | ${base ? `${(r.median / base.median).toFixed(2)}×` : '1.00× (baseline)'} |`
+const fmt = (ms) => (ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${ms.toFixed(0)} ms`)
+const row = (r, base) => `| ${r.name} | ${fmt(r.median)} | ${fmt(r.min)}–${fmt(r.max)} | ${r.runs} | ${base ? `${(r.median / base.median).toFixed(2)}×` : '1.00× (baseline)'} |`
+const section = (results) => results.map((r, i) => row(r, i === 0 ? undefined : results[0]))
 
 const moto = await startMoto()
+const proxy = await startFaultProxy(moto.url)
 try {
   const env = {
     PATH: process.env.PATH,
-    HOME: process.env.HOME,
+    HOME: scratch,
     AWS_ACCESS_KEY_ID: 'testing',
     AWS_SECRET_ACCESS_KEY: 'testing',
     AWS_REGION: REGION,
+    AWS_DEFAULT_REGION: REGION,
     AWS_EC2_METADATA_DISABLED: 'true',
     AWS_ENDPOINT_URL_KMS: moto.url,
+    KMS_ALIAS_JOURNAL: join(scratch, 'journal.jsonl'),
     ...(process.env.NODE_EXTRA_CA_CERTS ? { NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS } : {}),
   }
   const kms = new KMSClient({ region: REGION, endpoint: moto.url, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } })
   const newKey = async () => (await kms.send(new CreateKeyCommand({ KeySpec: 'SYMMETRIC_DEFAULT', KeyUsage: 'ENCRYPT_DECRYPT' }))).KeyMetadata.KeyId
+  const alias = (name, key) => kms.send(new CreateAliasCommand({ AliasName: name, TargetKeyId: key }))
   const keys = [await newKey(), await newKey()]
-  const ours = 'alias/bench-kms-alias'
-  const theirs = 'alias/bench-aws-cli'
-  await kms.send(new CreateAliasCommand({ AliasName: ours, TargetKeyId: keys[0] }))
-  await kms.send(new CreateAliasCommand({ AliasName: theirs, TargetKeyId: keys[0] }))
-  // Keep an alias on each key so no run warns about an orphaned key.
-  await kms.send(new CreateAliasCommand({ AliasName: 'alias/bench-keep-0', TargetKeyId: keys[0] }))
-  await kms.send(new CreateAliasCommand({ AliasName: 'alias/bench-keep-1', TargetKeyId: keys[1] }))
+  // Each key keeps an alias, so no run warns about an orphaned key.
+  await alias('alias/bench-keep-0', keys[0])
+  await alias('alias/bench-keep-1', keys[1])
+  for (const name of ['alias/bench-ours', 'alias/bench-aws-cli', 'alias/bench-script']) await alias(name, keys[0])
 
-  const startup = measure([
-    { name: '`node -e 0`', run: () => time(process.execPath, ['-e', '0'], env) },
-    { name: '`kms-alias --help`', run: () => time(process.execPath, [BIN, '--help'], env) },
-  ])
+  const startup = await measure(
+    [
+      { name: '`node -e 0`', run: () => time(process.execPath, ['-e', '0'], env) },
+      { name: '`kms-alias --help`', run: () => time(process.execPath, [BIN, '--help'], env) },
+    ],
+    RUNS,
+  )
 
-  // Each run really repoints: alternate between the two keys.
+  // Every run really repoints: alternate between the two keys.
+  const to = (i) => keys[(i + 1) % 2]
+  const from = (i) => keys[i % 2]
+  const aws = (args) => ['kms', ...args, '--region', REGION, '--endpoint-url', moto.url]
   const awsCli = spawnSync('aws', ['--version'], { encoding: 'utf8' }).status === 0
-  const updateCases = [
-    { name: '`kms-alias update` (preflight, update, confirm)', run: (i) => time(process.execPath, [BIN, 'update', ours, '--to', keys[(i + 1) % 2], '--yes'], env) },
-  ]
-  if (awsCli) {
-    updateCases.unshift({ name: '`aws kms update-alias` (no checks)', run: (i) => time('aws', ['kms', 'update-alias', '--region', REGION, '--endpoint-url', moto.url, '--alias-name', theirs, '--target-key-id', keys[(i + 1) % 2]], env) })
+  const safeScript = (i) => {
+    // What kms-alias does, by hand: describe both keys, list both keys' aliases, update, list again.
+    const calls = [
+      aws(['describe-key', '--key-id', 'alias/bench-script']),
+      aws(['describe-key', '--key-id', to(i)]),
+      aws(['list-aliases', '--key-id', from(i)]),
+      aws(['list-aliases', '--key-id', to(i)]),
+      aws(['update-alias', '--alias-name', 'alias/bench-script', '--target-key-id', to(i)]),
+      aws(['list-aliases', '--key-id', to(i)]),
+    ]
+    return `set -e\n${calls.map((c) => `aws ${c.join(' ')} >/dev/null`).join('\n')}`
   }
-  const update = measure(updateCases)
+  const updateCases = [
+    ...(awsCli
+      ? [
+          { name: '`aws kms update-alias` (no checks)', run: (i) => time('aws', aws(['update-alias', '--alias-name', 'alias/bench-aws-cli', '--target-key-id', to(i)]), env) },
+          { name: 'the same safe procedure as a shell script of 6 AWS CLI calls', run: (i) => time('sh', ['-c', safeScript(i)], env) },
+        ]
+      : []),
+    { name: '`kms-alias update` (preflight, update, confirm)', run: (i) => time(process.execPath, [BIN, 'update', 'alias/bench-ours', '--to', to(i), '--yes'], env) },
+  ]
+  const update = await measure(updateCases, UPDATE_RUNS)
 
-  const debug = spawnSync(process.execPath, [BIN, 'update', ours, '--to', keys[(RUNS + 1) % 2], '--yes', '--debug'], { env, encoding: 'utf8' })
-  const calls = debug.stderr.split('\n').filter((l) => l.startsWith('debug: ')).map((l) => l.split(' ')[1])
+  // KMS calls per command, counted from --debug (one line per call).
+  const callsOf = async (args) => {
+    const out = await promisify(execFile)(process.execPath, [BIN, ...args, '--debug'], { env, encoding: 'utf8' })
+    return out.stderr.split('\n').filter((l) => l.startsWith('debug: ')).map((l) => l.split(' ')[1])
+  }
+  const callCounts = [
+    ['list --prefix alias/bench-keep (2 aliases, 2 keys)', await callsOf(['list', '--prefix', 'alias/bench-keep'])],
+    ['show alias/bench-ours', await callsOf(['show', 'alias/bench-ours'])],
+    ['create', await callsOf(['create', 'alias/bench-created', '--to', keys[0]])],
+    ['update', await callsOf(['update', 'alias/bench-ours', '--to', to(UPDATE_RUNS), '--yes'])],
+    ['update --expect-current (re-reads before the write)', await callsOf(['update', 'alias/bench-ours', '--to', to(UPDATE_RUNS + 1), '--expect-current', from(UPDATE_RUNS + 1), '--yes'])],
+    ['delete', await callsOf(['delete', 'alias/bench-created', '--yes'])],
+  ]
+
+  // apply: 200 aliases, alternately repointed to one key and back, so every run changes all of them.
+  const names = Array.from({ length: APPLY_SIZE }, (_, i) => `alias/bench-apply-${String(i).padStart(3, '0')}`)
+  for (const name of names) await alias(name, keys[0])
+  const mapping = (key) => {
+    const path = join(scratch, `apply-${key}.txt`)
+    writeFileSync(path, names.map((n) => `${n} ${key}`).join('\n'))
+    return path
+  }
+  const files = [mapping(keys[1]), mapping(keys[0])]
+  let flip = 0
+  const applyRun = (extraEnv, extraArgs) => async () => {
+    const file = files[flip++ % 2]
+    const r = await time(process.execPath, [BIN, 'apply', file, '--yes', '--json', ...extraArgs], { ...env, ...extraEnv })
+    const summary = JSON.parse(r.result.stdout).summary
+    if (summary.applied !== APPLY_SIZE || summary.failed !== 0) throw new Error(`apply did not apply all: ${JSON.stringify(summary)}`)
+    return r
+  }
+  const applyDirect = await measure([{ name: `\`apply\` of ${APPLY_SIZE} aliases, moto direct, --rate 1000`, run: applyRun({}, ['--rate', '1000']) }], APPLY_RUNS)
+  proxy.limitRate(['UpdateAlias', 'CreateAlias', 'DeleteAlias'], QUOTA)
+  const floor = { name: `floor: ${APPLY_SIZE} changes / ${QUOTA} a second`, median: (APPLY_SIZE / QUOTA) * 1000, min: (APPLY_SIZE / QUOTA) * 1000, max: (APPLY_SIZE / QUOTA) * 1000, runs: 1 }
+  const applyQuota = await measure([{ name: `\`apply\` of ${APPLY_SIZE} aliases through a proxy enforcing ${QUOTA}/s (ThrottlingException beyond), default --rate`, run: applyRun({ AWS_ENDPOINT_URL_KMS: proxy.url }, []) }], 1)
 
   const lines = [
-    `kms-alias benchmark, ${new Date().toISOString().slice(0, 10)}: ${RUNS} runs each, interleaved; node ${process.version}, ${platform()} ${release()}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}; moto ${moto.version} on loopback.`,
-    `NODE_EXTRA_CA_CERTS is ${process.env.NODE_EXTRA_CA_CERTS ? 'set' : 'not set'} (same for both sides).`,
+    `kms-alias benchmark, ${new Date().toISOString().slice(0, 10)}: node ${process.version}, ${platform()} ${release()}, ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}; moto ${moto.version} on loopback.`,
+    `NODE_EXTRA_CA_CERTS is ${process.env.NODE_EXTRA_CA_CERTS ? 'set' : 'not set'}, the same for every row. Rows of one block run interleaved; ratios are to the block's first row.`,
     '',
-    '| command | median | spread (min–max) | ratio |',
-    '|---|---|---|---|',
-    ...startup.map((r, i) => row(r, i === 0 ? undefined : startup[0])),
-    ...update.map((r, i) => row(r, i === 0 ? undefined : update[0])),
+    '| command | median | spread (min–max) | runs | ratio |',
+    '|---|---|---|---|---|',
+    ...section(startup),
+    ...section(update),
+    ...section(applyDirect),
+    ...section([floor, ...applyQuota]),
     '',
-    awsCli ? '' : 'The AWS CLI is not installed: the `aws kms update-alias` row is skipped.',
-    `KMS calls of one update: ${calls.length} (${calls.join(', ')}); the minimum is 4: DescribeKey ×2, UpdateAlias, ListAliases. The two extra ListAliases calls find the keys' other aliases (PREVIOUS_KEY_ORPHANED, ALIAS_QUOTA_NEAR) and run concurrently with the DescribeKey calls' follow-ups.`,
-  ].filter((l, i, all) => l !== '' || all[i - 1] !== '')
+    awsCli ? '' : 'The AWS CLI is not installed: its rows are skipped.',
+    '| command | KMS calls |',
+    '|---|---|',
+    ...callCounts.map(([name, calls]) => `| ${name} | ${calls.length}: ${Object.entries(calls.reduce((m, c) => ({ ...m, [c]: (m[c] ?? 0) + 1 }), {})).map(([op, n]) => `${op} ×${n}`).join(', ')} |`),
+  ].filter((l, i, all) => !(l === '' && all[i - 1] === ''))
   const table = lines.join('\n')
   console.log(table)
   mkdirSync(new URL('../.bench/', import.meta.url), { recursive: true })
   writeFileSync(new URL('../.bench/results.md', import.meta.url), `${table}\n`)
 } finally {
+  await proxy.stop()
   await moto.stop()
 }

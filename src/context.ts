@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events'
 import type { Readable, Writable } from 'node:stream'
 import type { KmsConfig, KmsPort } from './kms/port.js'
 import { createPrompter, type Prompter } from './ui/prompt.js'
@@ -30,6 +31,9 @@ export interface Context {
 
 export function createContext(proc: NodeJS.Process = process): Context {
   const interrupt = new AbortController()
+  // Every KMS call in flight listens on this one signal; apply and list keep many in flight, and
+  // Node would warn on stderr past ten listeners.
+  setMaxListeners(0, interrupt.signal)
   proc.on('SIGINT', () => {
     // A second Ctrl-C means the user no longer wants a clean report.
     if (interrupt.signal.aborted) proc.exit(130)

@@ -1,7 +1,10 @@
 // Starts and stops moto's KMS emulator (moto_server) on a free loopback port.
 // Plain JavaScript so that vitest's globalSetup and the benchmark script share it.
 import { execFile, spawn } from 'node:child_process'
+import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { promisify } from 'node:util'
 
 const MIN_MOTO = [5, 2, 0]
@@ -59,18 +62,20 @@ async function waitUntilReady(url, child) {
 export async function startMoto() {
   const version = await checkMoto()
   const port = await freePort()
-  const child = spawn(motoCommand(), ['-H', HOST, '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] })
-  let log = ''
-  child.stderr.on('data', (chunk) => {
-    log = (log + chunk).slice(-4000)
-  })
+  // moto logs every request. Into a file, not a pipe: a pipe nobody drains (a parent blocked in
+  // spawnSync) fills up and then stalls moto itself.
+  const logPath = join(mkdtempSync(join(tmpdir(), 'kms-alias-moto-')), 'moto.log')
+  const logFd = openSync(logPath, 'w')
+  const child = spawn(motoCommand(), ['-H', HOST, '-p', String(port)], { stdio: ['ignore', logFd, logFd] })
+  closeSync(logFd)
+  const log = () => readFileSync(logPath, 'utf8').slice(-4000)
   const spawnFailed = new Promise((_, reject) => child.once('error', (e) => reject(new Error(`cannot start ${motoCommand()}: ${e.message}`))))
   const url = `http://${HOST}:${port}`
   try {
     await Promise.race([waitUntilReady(url, child), spawnFailed])
   } catch (error) {
     child.kill('SIGKILL')
-    throw new Error(`${error.message}\n${log}`)
+    throw new Error(`${error.message}\n${log()}`)
   }
   const stop = () =>
     new Promise((resolve) => {
