@@ -18,7 +18,7 @@ import { aliasRegionRefusals, targetLocation, targetRefRefusals } from '../prefl
 import { hasBlock, quotaFindings, reservedAliasFindings, targetFindings, updatePreflight } from '../preflight/rules.js'
 import type { SetExitCode } from '../program.js'
 import { version } from '../version.js'
-import { addVerifyOptions, canAsk, pollTiming, recordInJournal, sendChecked } from './mutation.js'
+import { addVerifyOptions, canAsk, expectedFailure, pollTiming, recordInJournal, sendChecked } from './mutation.js'
 
 export interface ApplyOptions {
   file: string
@@ -83,8 +83,7 @@ export async function runApply(options: ApplyOptions, ctx: Context, globals: Glo
   try {
     report.exitCode = await run.execute(entries)
   } catch (error) {
-    const failure = ctx.signal.aborted && !(error instanceof CliError) ? new InterruptedError() : error
-    if (!(failure instanceof CliError)) throw failure
+    const failure = expectedFailure(ctx, error)
     report.error = errorSummary(failure)
     report.exitCode = failure.exitCode
   }
@@ -233,8 +232,7 @@ class ApplyRun {
         change.journalId = this.record(p, change.action as 'create' | 'update', change.previousKeyId, target, true, null)
         progress(index + 1)
       } catch (error) {
-        const failure = this.ctx.signal.aborted && !(error instanceof CliError) ? new InterruptedError() : error
-        if (!(failure instanceof CliError)) throw failure
+        const failure = expectedFailure(this.ctx, error)
         change.status = 'failed'
         change.error = errorSummary(failure)
         change.stateKnown = state.changed !== null
@@ -264,8 +262,8 @@ class ApplyRun {
         change.status = 'rolled-back'
         change.nowKeyId = change.previousKeyId
       } catch (error) {
-        if (!(error instanceof CliError)) throw error
-        change.error = { ...errorSummary(error), message: `rollback failed: ${error.message}` }
+        const failure = expectedFailure(this.ctx, error)
+        change.error = { ...errorSummary(failure), message: `rollback failed: ${failure.message}` }
         change.stateKnown = state.changed !== null
       }
     }
@@ -276,14 +274,21 @@ class ApplyRun {
     const changed = pending.filter((p) => p.change.status === 'applied' || p.change.status === 'rolled-back')
     await mapWithLimit(changed, PLAN_CONCURRENCY, async ({ change }) => {
       const timing = pollTiming(this.ctx, this.options.verifyTimeout)
-      let result: Confirmation
-      if (change.nowKeyId === null) {
-        result = await confirmAliasGone(this.kms, { aliasName: change.alias, previousKeyId: change.targetKeyId as string, ...timing })
-      } else {
-        const other = change.nowKeyId === change.targetKeyId ? change.previousKeyId : change.targetKeyId
-        result = await confirmAliasTarget(this.kms, { aliasName: change.alias, expectedKeyId: change.nowKeyId, previousKeyId: other ?? undefined, ...timing })
+      let result: Confirmation | undefined
+      try {
+        if (change.nowKeyId === null) {
+          result = await confirmAliasGone(this.kms, { aliasName: change.alias, previousKeyId: change.targetKeyId as string, ...timing })
+        } else {
+          const other = change.nowKeyId === change.targetKeyId ? change.previousKeyId : change.targetKeyId
+          result = await confirmAliasTarget(this.kms, { aliasName: change.alias, expectedKeyId: change.nowKeyId, previousKeyId: other ?? undefined, ...timing })
+        }
+      } catch (error) {
+        // A read that fails leaves this entry unconfirmed (exit 6), not the whole run failed.
+        const failure = expectedFailure(this.ctx, error)
+        if (failure.exitCode === Exit.Interrupted) throw failure
       }
-      change.verified = result.status === 'confirmed'
+      change.verified = result?.status === 'confirmed'
+      if (result === undefined) return
       if (result.status === 'other-target') change.nowKeyId = result.keyId
       // Only the alias's last change describes its final state; earlier ones were superseded.
       const last = this.journalEntries.filter((e) => e.alias === change.alias).at(-1)

@@ -1,14 +1,15 @@
-// What update, create and delete share: how a failure maps to the report and exit code in each
-// phase, how an ambiguous failure of the mutating call is checked, and how confirmation ends.
+// What the commands that change aliases share: how a failure maps to the report and exit code in
+// each phase, how an ambiguous failure of the mutating call is checked, how confirmation ends, and
+// how changes reach the journal.
+import { Option, type Command } from 'commander'
 import type { Context } from '../context.js'
 import { AwsError, CliError, Exit, InterruptedError, type ExitCode } from '../errors.js'
-import type { GlobalOptions } from '../globalOptions.js'
+import { parsePositiveSeconds, type GlobalOptions, type OutputFormat } from '../globalOptions.js'
+import { appendJournal, journalPath, newJournalId, type JournalEntry } from '../journal.js'
 import type { Confirmation, PollTiming } from '../kms/confirm.js'
+import { parseArn } from '../kms/identifiers.js'
 import { currentTarget } from '../kms/lookups.js'
 import type { KmsPort } from '../kms/port.js'
-import { parseArn } from '../kms/identifiers.js'
-import { appendJournal, journalPath, newJournalId, type JournalEntry } from '../journal.js'
-import { version } from '../version.js'
 import {
   describeAliasState,
   renderChangeJson,
@@ -21,37 +22,32 @@ import {
   type ChangeOutcome,
 } from '../output/changeView.js'
 import { shellCommand } from '../output/shell.js'
+import { createUi, errorSummary, type Ui } from '../output/ui.js'
 import type { Finding } from '../preflight/rules.js'
-import { createUi, errorSummary, type ErrorSummary, type Ui } from '../output/ui.js'
-import type { OutputFormat } from '../globalOptions.js'
-import { Option, type Command } from 'commander'
-import { parsePositiveSeconds } from '../globalOptions.js'
-
-/** The fields every mutating command's report has. */
-export interface MutationReport {
-  region: string | null
-  outcome: string
-  /** null: unknown (a failure left no way to tell). */
-  changed: boolean | null
-  verified: boolean
-  error: ErrorSummary | null
-  exitCode: number
-}
+import { version } from '../version.js'
 
 /** Where a run is: before the mutating call, while it is in flight, or confirming it. */
 export interface Progress {
   phase: 'before' | 'changing' | 'confirming'
 }
 
+/**
+ * The CliError a failure stands for; anything else is a bug and is thrown on. Ctrl-C surfaces as
+ * whatever was waiting at the time (a sleep, a socket): all of those mean "interrupted".
+ */
+export function expectedFailure(ctx: Context, error: unknown): CliError {
+  const failure = ctx.signal.aborted && !(error instanceof CliError) ? new InterruptedError() : error
+  if (!(failure instanceof CliError)) throw failure
+  return failure
+}
+
 /** Runs `steps`; an expected failure becomes the report's error and the exit code for its phase. */
-export async function runMutation(ctx: Context, report: MutationReport, steps: (progress: Progress) => Promise<ExitCode>): Promise<ExitCode> {
+async function runMutation(ctx: Context, report: AliasChangeReport, steps: (progress: Progress) => Promise<ExitCode>): Promise<ExitCode> {
   const progress: Progress = { phase: 'before' }
   try {
     return await steps(progress)
   } catch (error) {
-    // Ctrl-C surfaces as whatever was waiting at the time (a sleep, a socket): all mean the same.
-    const failure = ctx.signal.aborted && !(error instanceof CliError) ? new InterruptedError() : error
-    if (!(failure instanceof CliError)) throw failure
+    const failure = expectedFailure(ctx, error)
     report.error = errorSummary(failure)
     const interrupted = failure.exitCode === Exit.Interrupted
     if (progress.phase === 'changing' && interrupted) report.changed = null

@@ -113,6 +113,20 @@ describe('apply', () => {
     expect(Object.fromEntries(kms.aliases)).toEqual({ 'alias/a': k2.keyId, 'alias/b': k2.keyId, 'alias/c': k1.keyId, 'alias/keep': k1.keyId, 'alias/same': k2.keyId })
   })
 
+  it('a confirmation read that fails leaves entries applied but unverified: exit 6 (fake port)', async () => {
+    const { kms, mapping } = world()
+    const list = kms.listAliases.bind(kms)
+    kms.listAliases = async (filter) => {
+      if (kms.mutations().length > 0) throw throttled('ListAliases')
+      return list(filter)
+    }
+    const r = await run(['apply', mapping, '--json'], { kms })
+    expect(r.code).toBe(6)
+    expect(statuses(r.stdout)).toEqual(['alias/a update applied', 'alias/b create applied', 'alias/c update applied', 'alias/same no-op no-op'])
+    expect(JSON.parse(r.stdout).summary).toMatchObject({ applied: 3, unverified: 3 })
+    expect((await journalOf(r.ctx)).map((e) => e.verified)).toEqual([false, false, false])
+  })
+
   it('keeps to --rate: 4 changes at 2 a second take 1.5 s of (fake) time', async () => {
     const k1 = key()
     const k2 = key()
