@@ -133,6 +133,7 @@ try {
     return path
   }
   const files = [mapping(keys[1]), mapping(keys[0])]
+  callCounts.push([`apply --dry-run of ${APPLY_SIZE} aliases (all on one key, to one new key)`, await callsOf(['apply', files[0], '--dry-run'])])
   let flip = 0
   const applyRun = (extraEnv, extraArgs) => async () => {
     const file = files[flip++ % 2]

@@ -9,9 +9,9 @@ import { newJournalId, type JournalEntry } from '../journal.js'
 import { mapWithLimit } from '../kms/concurrency.js'
 import { confirmAliasGone, confirmAliasTarget, type Confirmation } from '../kms/confirm.js'
 import { parseArn } from '../kms/identifiers.js'
-import { describeWithAliases, type DescribedKey } from '../kms/lookups.js'
+import type { DescribedKey } from '../kms/lookups.js'
 import { createPacer } from '../kms/pacer.js'
-import type { KmsPort } from '../kms/port.js'
+import type { AliasEntry, KmsPort } from '../kms/port.js'
 import { renderApplyJson, renderApplyOutcome, renderApplyPlan, renderApplyText, type ApplyChange, type ApplyReport } from '../output/applyView.js'
 import { createUi, errorSummary, type Ui } from '../output/ui.js'
 import { aliasRegionRefusals, targetLocation, targetRefRefusals } from '../preflight/local.js'
@@ -160,7 +160,7 @@ class ApplyRun {
 
   /** The same preflight as create or update, for one entry. */
   private async plan(entry: ApplyEntry): Promise<Planned> {
-    const { kms, region } = this
+    const { region } = this
     const change: ApplyChange = {
       alias: entry.alias.name,
       line: entry.line,
@@ -178,13 +178,7 @@ class ApplyRun {
     const local = [...reservedAliasFindings(entry.alias.name), ...aliasRegionRefusals(entry.alias, region), ...targetRefRefusals(entry.target, region)]
     if (local.length > 0) return { change: { ...change, findings: local }, entry }
 
-    const [current, target] = await Promise.all([
-      describeWithAliases(kms, entry.alias.name, `alias ${entry.alias.name}`).catch((error: unknown) => {
-        if (error instanceof NotFoundError) return undefined
-        throw error
-      }),
-      describeWithAliases(kms, entry.target.input, `${entry.alias.name}: key ${entry.target.input}`),
-    ])
+    const [current, target] = await Promise.all([this.describeAlias(entry.alias.name), this.describeTarget(entry)])
     change.targetKeyId = target.key.keyId
     change.previousKeyId = current?.key.keyId ?? null
     change.nowKeyId = change.previousKeyId
@@ -210,6 +204,41 @@ class ApplyRun {
       })
     }
     return { change, entry, ...(current ? { current } : {}), target }
+  }
+
+  // Many entries share keys (a rotation points them all to one new key): each key is described,
+  // and its aliases listed, once per run. The alias itself is described per entry.
+  private readonly keyLookups = new Map<string, Promise<DescribedKey>>()
+  private readonly aliasLists = new Map<string, Promise<AliasEntry[]>>()
+
+  private describeTarget(entry: ApplyEntry): Promise<DescribedKey> {
+    const ref = entry.target.input
+    let lookup = this.keyLookups.get(ref)
+    if (!lookup) {
+      lookup = this.kms.describeKey(ref).then(async (key) => ({ key, aliases: await this.aliasesOf(key.keyId) }))
+      this.keyLookups.set(ref, lookup)
+    }
+    return lookup.catch(async (error: unknown) => {
+      if (error instanceof NotFoundError) throw new NotFoundError(`${entry.alias.name}: key ${ref} not found in ${this.region}`)
+      throw error
+    })
+  }
+
+  private async describeAlias(aliasName: string): Promise<DescribedKey | undefined> {
+    const key = await this.kms.describeKey(aliasName).catch((error: unknown) => {
+      if (error instanceof NotFoundError) return undefined
+      throw error
+    })
+    return key && { key, aliases: await this.aliasesOf(key.keyId) }
+  }
+
+  private aliasesOf(keyId: string): Promise<AliasEntry[]> {
+    let list = this.aliasLists.get(keyId)
+    if (!list) {
+      list = this.kms.listAliases({ keyId })
+      this.aliasLists.set(keyId, list)
+    }
+    return list
   }
 
   /** Applies in file order at the paced rate; stops at the first failure and returns it. */

@@ -42,6 +42,17 @@ describe('apply', () => {
     expect(doc.changes.slice(0, 3).map((c: { journalId: string }) => c.journalId)).toEqual(journal.map((e) => e.id))
   })
 
+  it('plans with one DescribeKey per alias and one lookup per shared key', async () => {
+    const { k1, k2, kms, mapping } = world()
+    await run(['apply', mapping, '--dry-run'], { kms })
+    const count = (prefix: string) => kms.calls.filter((c) => c.startsWith(prefix)).length
+    expect(count(`DescribeKey ${k2.keyId}`)).toBe(1)
+    expect(count(`ListAliases ${k2.keyId}`)).toBe(1)
+    expect(count(`ListAliases ${k1.keyId}`)).toBe(1)
+    expect(count('DescribeKey alias/')).toBe(4)
+    expect(kms.calls).toHaveLength(7)
+  })
+
   it('a second run of the same file changes nothing', async () => {
     const { kms, mapping } = world()
     expect((await run(['apply', mapping], { kms })).code).toBe(0)
