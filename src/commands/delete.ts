@@ -7,7 +7,7 @@ import { parseAliasRef, parseKeyIdRef } from '../kms/identifiers.js'
 import { describeWithAliases, matchesKey } from '../kms/lookups.js'
 import { toKeyView } from '../output/keyView.js'
 import { aliasRegionRefusals } from '../preflight/local.js'
-import { orphanFindings, reservedAliasFindings } from '../preflight/rules.js'
+import { aliasAccountFindings, hasBlock, orphanFindings, reservedAliasFindings } from '../preflight/rules.js'
 import type { SetExitCode } from '../program.js'
 import { addVerifyOptions, applyChange, canAsk, guardConflict, kmsAliasCommand, pollTiming, refuse, runChange, type ChangeOrigin } from './mutation.js'
 
@@ -62,15 +62,11 @@ export async function runDelete(options: DeleteOptions, ctx: Context, globals: G
     const current = await ui.progress(`Describing ${aliasRef.name}`, () => describeWithAliases(kms, aliasRef.name, `alias ${aliasRef.name}`))
     report.previous = toKeyView(current.key)
     if (expected && !matchesKey(expected, current.key)) guardConflict(report, aliasRef.name, current.key.keyId, expected.input)
-    const account = aliasRef.arn?.account ?? options.expectAccount
-    const otherAccount = account !== undefined && account !== current.key.accountId
     report.findings = [
-      ...(otherAccount
-        ? [{ code: 'ALIAS_OTHER_ACCOUNT' as const, severity: 'block' as const, message: `the alias is expected in account ${account}, but these credentials act on account ${current.key.accountId}` }]
-        : []),
+      ...aliasAccountFindings(aliasRef.arn?.account ?? options.expectAccount, current.key.accountId),
       ...orphanFindings(aliasRef.name, current.key.keyId, current.aliases),
     ]
-    if (otherAccount) return refuse(report, report.findings, plan)
+    if (hasBlock(report.findings)) return refuse(report, report.findings, plan)
     plan.show()
     if (options.dryRun) {
       report.outcome = 'would-delete'

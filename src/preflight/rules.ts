@@ -68,6 +68,12 @@ export function reservedAliasFindings(aliasName: string): Finding[] {
 
 const describeKey = (key: KeyInfo) => `${keyClassOf(key.keySpec) ?? 'unknown-class'} ${key.keySpec ?? 'unknown spec'}`
 
+/** The alias must be in the account the user (or the journal) named; `actual` is where it is. */
+export function aliasAccountFindings(expected: string | undefined, actual: string): Finding[] {
+  if (expected === undefined || expected === actual) return []
+  return [{ code: 'ALIAS_OTHER_ACCOUNT', severity: 'block', message: `the alias is expected in account ${expected}, but these credentials act on account ${actual}` }]
+}
+
 /** Will callers that use the current key keep working with the target? */
 export function compatibilityFindings(current: KeyInfo, target: KeyInfo, overrides: Overrides): Finding[] {
   const findings: Finding[] = []
@@ -204,7 +210,7 @@ export function quotaFindings(aliasesOnTarget: readonly AliasEntry[]): Finding[]
 
 export interface UpdatePreflightInput {
   aliasName: string
-  /** Account named by an alias ARN the user typed, checked against the alias's real home. */
+  /** The account the alias must be in (from a typed alias ARN, or undo's journal entry). */
   typedAliasAccount?: string
   current: KeyInfo
   target: KeyInfo
@@ -224,13 +230,7 @@ export function updatePreflight(input: UpdatePreflightInput): Finding[] {
   }
   const home: Home = { region: current.region, account: current.accountId }
   const findings: Finding[] = []
-  if (input.typedAliasAccount !== undefined && input.typedAliasAccount !== current.accountId) {
-    findings.push({
-      code: 'ALIAS_OTHER_ACCOUNT',
-      severity: 'block',
-      message: `the alias ARN names account ${input.typedAliasAccount}, but these credentials act on account ${current.accountId}`,
-    })
-  }
+  findings.push(...aliasAccountFindings(input.typedAliasAccount, current.accountId))
   findings.push(...targetFindings(target, input.targetLocation, home, input.overrides))
   findings.push(...compatibilityFindings(current, target, input.overrides))
   findings.push(...contextFindings(input))

@@ -79,6 +79,14 @@ describe('delete', () => {
     expect(kms.mutations()).toEqual([])
   })
 
+  it('refuses an alias ARN of another account (exit 3): the name would act on this account', async () => {
+    const { kms } = world()
+    const r = await run(['delete', 'arn:aws:kms:us-east-1:999988887777:alias/old', '--yes', '--json'], { kms })
+    expect(r.code).toBe(3)
+    expect(JSON.parse(r.stdout).findings.map((f: { code: string }) => f.code)).toEqual(['ALIAS_OTHER_ACCOUNT'])
+    expect(kms.mutations()).toEqual([])
+  })
+
   it('exits 3 for a reserved alias, 4 for a missing one', async () => {
     const { kms } = world()
     expect((await run(['delete', 'alias/aws/s3', '--yes'], { kms })).code).toBe(3)
