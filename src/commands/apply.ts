@@ -194,7 +194,7 @@ class ApplyRun {
       change.action = 'update'
       change.findings = updatePreflight({
         aliasName: entry.alias.name,
-        ...(entry.alias.arn ? { typedAliasAccount: entry.alias.arn.account } : {}),
+        expectedAccount: entry.alias.arn?.account,
         current: current.key,
         target: target.key,
         targetLocation: targetLocation(target.key, entry.target),

@@ -77,7 +77,7 @@ export async function runUpdate(options: UpdateOptions, ctx: Context, globals: G
 
     report.findings = updatePreflight({
       aliasName: aliasRef.name,
-      ...(aliasRef.arn || options.expectAccount ? { typedAliasAccount: aliasRef.arn?.account ?? options.expectAccount } : {}),
+      expectedAccount: aliasRef.arn?.account ?? options.expectAccount,
       current: current.key,
       target: target.key,
       targetLocation: targetLocation(target.key, targetRef),

@@ -211,7 +211,7 @@ export function quotaFindings(aliasesOnTarget: readonly AliasEntry[]): Finding[]
 export interface UpdatePreflightInput {
   aliasName: string
   /** The account the alias must be in (from a typed alias ARN, or undo's journal entry). */
-  typedAliasAccount?: string
+  expectedAccount?: string | undefined
   current: KeyInfo
   target: KeyInfo
   targetLocation: TargetLocation
@@ -230,7 +230,7 @@ export function updatePreflight(input: UpdatePreflightInput): Finding[] {
   }
   const home: Home = { region: current.region, account: current.accountId }
   const findings: Finding[] = []
-  findings.push(...aliasAccountFindings(input.typedAliasAccount, current.accountId))
+  findings.push(...aliasAccountFindings(input.expectedAccount, current.accountId))
   findings.push(...targetFindings(target, input.targetLocation, home, input.overrides))
   findings.push(...compatibilityFindings(current, target, input.overrides))
   findings.push(...contextFindings(input))

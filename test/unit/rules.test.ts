@@ -188,7 +188,7 @@ describe('updatePreflight', () => {
     expect(codes(updatePreflight(input({ current: same, target: same })))).toEqual(['info:ALREADY_TARGET'])
   })
   it('refuses an alias ARN that names another account', () => {
-    expect(codes(updatePreflight(input({ typedAliasAccount: '999988887777' })))).toEqual(['block:ALIAS_OTHER_ACCOUNT'])
+    expect(codes(updatePreflight(input({ expectedAccount: '999988887777' })))).toEqual(['block:ALIAS_OTHER_ACCOUNT'])
   })
   it('puts target, compatibility and context findings together', () => {
     const target = key({ keyState: 'Disabled', keySpec: 'RSA_2048', keyUsage: 'SIGN_VERIFY', encryptionAlgorithms: [] })
