@@ -1,7 +1,7 @@
 import type { ChalkInstance } from 'chalk'
-import Table from 'cli-table3'
 import type { Finding } from '../preflight/rules.js'
 import { severityMark } from './changeView.js'
+import { newTable } from './table.js'
 import type { ErrorSummary } from './ui.js'
 
 export type PlannedAction = 'create' | 'update' | 'no-op' | 'unknown'
@@ -59,14 +59,8 @@ export function renderApplyText(report: ApplyReport): string {
   return report.changes.map((c) => `${[c.status, c.alias, c.action, c.previousKeyId ?? '-', c.targetKeyId ?? '-', String(c.verified)].join('\t')}\n`).join('')
 }
 
-const compact = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' }
-
 export function renderApplyPlan(report: ApplyReport, style: ChalkInstance): string {
-  const table = new Table({
-    head: ['alias', 'action', 'current', 'new', 'findings'].map((h) => style.bold(h)),
-    style: { head: [], border: [] },
-    chars: compact,
-  })
+  const table = newTable(style, ['alias', 'action', 'current', 'new', 'findings'])
   for (const c of report.changes) {
     const findings = c.findings.map((f) => `${severityMark(style, f.severity).trim()} ${f.code}`).join('\n')
     table.push([c.alias, c.action, c.previousKeyId ?? '-', c.targetKeyId ?? '-', findings || style.green('✓')])
@@ -88,7 +82,7 @@ export function renderApplyOutcome(report: ApplyReport, style: ChalkInstance): s
 }
 
 function renderApplyResult(report: ApplyReport, style: ChalkInstance): string {
-  const table = new Table({ head: ['alias', 'action', 'status', 'verified'].map((h) => style.bold(h)), style: { head: [], border: [] }, chars: compact })
+  const table = newTable(style, ['alias', 'action', 'status', 'verified'])
   const colour = (status: ApplyStatus) => (status === 'applied' || status === 'no-op' ? style.green(status) : status === 'failed' ? style.red(status) : style.yellow(status))
   for (const c of report.changes) table.push([c.alias, c.action, colour(c.status), c.status === 'applied' || c.status === 'rolled-back' ? (c.verified ? 'yes' : style.yellow('no')) : '-'])
   const s = summarize(report.changes)

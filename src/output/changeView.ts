@@ -1,8 +1,8 @@
 import type { ChalkInstance } from 'chalk'
-import Table from 'cli-table3'
 import type { Finding, FindingCode, Severity } from '../preflight/rules.js'
 import type { ErrorSummary } from './ui.js'
 import type { KeyView } from './keyView.js'
+import { newTable } from './table.js'
 
 export type ChangeAction = 'update' | 'create' | 'delete'
 
@@ -67,9 +67,6 @@ const ROWS: ReadonlyArray<{ label: string; value: (k: KeyView) => string; codes:
   { label: 'Region', value: (k) => arnPart(k.arn, 3), codes: ['TARGET_OTHER_REGION', 'ALIAS_OTHER_REGION'] },
 ]
 
-// No rule between body rows: nine rows read better without eight separators.
-const COMPACT_ROWS = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' }
-
 const arnPart = (arn: string, index: number) => arn.split(':')[index] || '-'
 
 const SEVERITY_RANK: Record<Severity, number> = { info: 0, warn: 1, block: 2 }
@@ -100,11 +97,7 @@ export function renderChangePlan(report: AliasChangeReport, style: ChalkInstance
     ...(report.target ? [{ head: report.action === 'create' ? 'target' : 'new target', key: report.target }] : []),
   ]
   if (columns.length > 0) {
-    const table = new Table({
-      head: ['field', ...columns.map((c) => c.head), 'verdict'].map((h) => style.bold(h)),
-      style: { head: [], border: [] },
-      chars: COMPACT_ROWS,
-    })
+    const table = newTable(style, ['field', ...columns.map((c) => c.head), 'verdict'])
     for (const row of ROWS) {
       const findings = report.findings.filter((f) => row.codes.includes(f.code))
       table.push([row.label, ...columns.map((c) => row.value(c.key)), verdict(style, worst(findings))])

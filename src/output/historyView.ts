@@ -1,6 +1,6 @@
 import type { ChalkInstance } from 'chalk'
-import Table from 'cli-table3'
 import type { JournalEntry } from '../journal.js'
+import { newTable } from './table.js'
 
 export const renderHistoryJson = (entries: readonly JournalEntry[]): string => `${JSON.stringify(entries, null, 2)}\n`
 
@@ -10,11 +10,7 @@ export function renderHistoryText(entries: readonly JournalEntry[]): string {
 }
 
 export function renderHistoryTable(entries: readonly JournalEntry[], style: ChalkInstance): string {
-  const table = new Table({
-    head: ['id', 'time', 'action', 'alias', 'previous key', 'new key', 'verified', 'by'].map((h) => style.bold(h)),
-    style: { head: [], border: [] },
-    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
-  })
+  const table = newTable(style, ['id', 'time', 'action', 'alias', 'previous key', 'new key', 'verified', 'by'])
   for (const e of entries) {
     const verified = e.certain ? (e.verified ? style.green('yes') : style.yellow('no')) : style.red('unknown')
     const by = e.reverts ? `${e.command} of ${e.reverts}` : e.command

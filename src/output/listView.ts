@@ -1,5 +1,5 @@
 import type { ChalkInstance } from 'chalk'
-import Table from 'cli-table3'
+import { newTable } from './table.js'
 
 /** One row of `list`; field names are part of the JSON contract. */
 export interface AliasRow {
@@ -22,11 +22,7 @@ export function renderListText(rows: readonly AliasRow[]): string {
 
 export function renderListTable(rows: readonly AliasRow[], style: ChalkInstance): string {
   const withDates = rows.some((r) => r.lastUpdated)
-  const table = new Table({
-    head: ['alias', 'target key', 'spec', 'usage', 'state', 'manager', ...(withDates ? ['last updated'] : [])].map((h) => style.bold(h)),
-    style: { head: [], border: [] },
-    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
-  })
+  const table = newTable(style, ['alias', 'target key', 'spec', 'usage', 'state', 'manager', ...(withDates ? ['last updated'] : [])])
   for (const r of rows) {
     const state = r.keyState === 'Enabled' ? style.green(r.keyState) : r.keyState ? style.yellow(r.keyState) : ''
     table.push([r.alias, r.targetKeyId ?? '', r.keySpec ?? '', r.keyUsage ?? '', state, r.keyManager ?? '', ...(withDates ? [r.lastUpdated ?? ''] : [])])

@@ -1,7 +1,7 @@
 import type { ChalkInstance } from 'chalk'
-import Table from 'cli-table3'
 import type { KeyInfo } from '../kms/port.js'
 import { toKeyView, type KeyView } from './keyView.js'
+import { newTable } from './table.js'
 
 /** What `show` prints; field names are part of the JSON contract. */
 export interface AliasDetails {
@@ -73,7 +73,7 @@ export function renderShowTable(d: AliasDetails, style: ChalkInstance): string {
     )
   }
   rows.push(['other aliases', list(d.otherAliases)])
-  const table = new Table({ style: { head: [], border: [] }, chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' } })
+  const table = newTable(style)
   for (const [field, value] of rows) table.push([style.bold(field), value])
   return `${table.toString()}\n`
 }
