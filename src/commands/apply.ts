@@ -265,6 +265,7 @@ class ApplyRun {
         change.status = 'failed'
         change.error = errorSummary(failure)
         change.stateKnown = state.changed !== null
+        if (!change.stateKnown) change.nowKeyId = null
         if (state.changed === null) this.record(p, change.action as 'create' | 'update', change.previousKeyId, target, false, null)
         return failure
       }
@@ -294,6 +295,7 @@ class ApplyRun {
         const failure = expectedFailure(this.ctx, error)
         change.error = { ...errorSummary(failure), message: `rollback failed: ${failure.message}` }
         change.stateKnown = state.changed !== null
+        if (!change.stateKnown) change.nowKeyId = null
       }
     }
   }

@@ -50,7 +50,6 @@ async function runMutation(ctx: Context, report: AliasChangeReport, steps: (prog
     const failure = expectedFailure(ctx, error)
     report.error = errorSummary(failure)
     const interrupted = failure.exitCode === Exit.Interrupted
-    if (progress.phase === 'changing' && interrupted) report.changed = null
     if (progress.phase === 'confirming') {
       // The change went out; only its confirmation failed.
       report.outcome = 'not-confirmed'
@@ -77,6 +76,8 @@ export async function sendChecked(kms: KmsPort, ui: Ui, report: { changed: boole
   try {
     await send()
   } catch (error) {
+    // Interrupted in flight: the request may have reached KMS, and there is no time to look.
+    if (error instanceof InterruptedError) report.changed = null
     if (!(error instanceof AwsError) && !check.retryAnswers?.(error)) throw error
     const seen = await currentTarget(kms, check.aliasName).catch(() => null)
     if (seen === check.wanted) {

@@ -17,7 +17,7 @@ export interface ApplyChange {
   targetKeyId: string | null
   findings: Finding[]
   status: ApplyStatus
-  /** Where the alias points at the end (null: it does not exist); see `stateKnown`. */
+  /** Where the alias points at the end (null: it does not exist, or `stateKnown` is false). */
   nowKeyId: string | null
   stateKnown: boolean
   verified: boolean
@@ -84,7 +84,10 @@ export function renderApplyOutcome(report: ApplyReport, style: ChalkInstance): s
 function renderApplyResult(report: ApplyReport, style: ChalkInstance): string {
   const table = newTable(style, ['alias', 'action', 'status', 'verified'])
   const colour = (status: ApplyStatus) => (status === 'applied' || status === 'no-op' ? style.green(status) : status === 'failed' ? style.red(status) : style.yellow(status))
-  for (const c of report.changes) table.push([c.alias, c.action, colour(c.status), c.status === 'applied' || c.status === 'rolled-back' ? (c.verified ? 'yes' : style.yellow('no')) : '-'])
+  for (const c of report.changes) {
+    const status = c.stateKnown || c.status === 'not-attempted' || c.action === 'no-op' ? colour(c.status) : `${colour(c.status)} ${style.red('(state unknown)')}`
+    table.push([c.alias, c.action, status, c.status === 'applied' || c.status === 'rolled-back' ? (c.verified ? 'yes' : style.yellow('no')) : '-'])
+  }
   const s = summarize(report.changes)
   const line = `${s.applied} applied, ${s.noOp} already in place, ${s.rolledBack} rolled back, ${s.failed} failed, ${s.notAttempted} not attempted.`
   return `${table.toString()}\n${report.error ? line : `${style.green('✓')} ${line}`}\n`

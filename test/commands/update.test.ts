@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { AccessError } from '../../src/errors.js'
+import { AccessError, InterruptedError } from '../../src/errors.js'
 import { main } from '../../src/main.js'
 import { version } from '../../src/version.js'
 import { ACCOUNT, FakeKms, key, REGION, throttled, type FakeKmsOptions } from '../helpers/fakeKms.js'
@@ -286,6 +286,14 @@ describe('update, script view (stdout not a TTY)', () => {
     expect(r.code).toBe(8)
     expect(r.stdout).toBe(line('failed', 'alias/app', old.keyId, next.keyId, 'unknown', 'false'))
     expect(r.stderr).toBe('error: UpdateAlias failed (3 attempts): ThrottlingException: Rate exceeded; re-reading the alias failed too\n')
+  })
+
+  it('exits 130 when interrupted while UpdateAlias is in flight, and says the change is unknown', async () => {
+    const { old, next, kms } = world({ failures: { UpdateAlias: { error: new InterruptedError(), applied: false } } })
+    const r = await run(['update', 'alias/app', '--to', next.keyId], { kms })
+    expect(r.code).toBe(130)
+    expect(r.stdout).toBe(line('failed', 'alias/app', old.keyId, next.keyId, 'unknown', 'false'))
+    expect((await journalOf(r.ctx)).map((e) => e.certain)).toEqual([false])
   })
 
   it('exits 130 when interrupted while confirming, and says the alias changed', async () => {

@@ -216,12 +216,16 @@ describe('SIGINT (fault proxy keeps the run busy)', () => {
     const aliases = await Promise.all(Array.from({ length: 5 }, (_, i) => aliasOnNewKey(`f-sigint-apply-${i}`)))
     const r = await interrupted(['apply', mappingFile(aliases.map(({ alias }) => `${alias} ${next}`)), '--rate', '2', '--json'], viaProxy(), () => proxy.calls('UpdateAlias') >= 2)
     expect(r.code).toBe(130)
-    const changes = json(r.stdout).changes as Array<{ alias: string; status: string }>
+    const changes = json(r.stdout).changes as Array<{ alias: string; status: string; stateKnown: boolean; nowKeyId: string | null }>
     for (const change of changes) {
       const now = await targetOf(change.alias)
-      expect(change.status === 'applied' ? now === next : now !== next).toBe(true)
+      if (change.status === 'applied') expect(now).toBe(next)
+      else if (change.stateKnown) expect(now).not.toBe(next)
+      // The call in flight when Ctrl-C came may or may not have reached KMS: the output says so.
+      else expect(change).toMatchObject({ status: 'failed', nowKeyId: null })
     }
-    expect(changes.filter((c) => c.status === 'applied').length).toBeGreaterThanOrEqual(2)
+    // SIGINT went out once the second UpdateAlias reached the proxy: the first is surely done.
+    expect(changes.filter((c) => c.status === 'applied').length).toBeGreaterThanOrEqual(1)
     expect(changes.filter((c) => c.status === 'not-attempted').length).toBeGreaterThanOrEqual(1)
   })
 })
