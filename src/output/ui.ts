@@ -24,7 +24,7 @@ export interface Ui {
   openKms(): Promise<KmsPort>
 }
 
-export function colorEnabled(env: Context['env'], isTTY: boolean, colorFlag: boolean): boolean {
+function colorEnabled(env: Context['env'], isTTY: boolean, colorFlag: boolean): boolean {
   if (!colorFlag || env.NO_COLOR || env.TERM === 'dumb') return false
   const forced = env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false'
   return isTTY || forced
@@ -83,7 +83,7 @@ export function createUi(ctx: Context, options: GlobalOptions): Ui {
 const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i
 
 /** An http:// URL whose host is not loopback. */
-export function isPlainRemoteHttp(endpoint: string): boolean {
+function isPlainRemoteHttp(endpoint: string): boolean {
   try {
     const url = new URL(endpoint)
     return url.protocol === 'http:' && !LOOPBACK.test(url.hostname)

@@ -24,8 +24,6 @@ export const usagesBySpec: Readonly<Record<string, readonly string[]>> = {
   SM2: ['ENCRYPT_DECRYPT', 'SIGN_VERIFY', 'KEY_AGREEMENT'],
 }
 
-export const knownKeySpecs = Object.keys(usagesBySpec)
-
 /** The class UpdateAlias itself compares; undefined for a spec this version does not know. */
 export function keyClassOf(keySpec: string | undefined): KeyClass | undefined {
   if (keySpec === undefined) return undefined
