@@ -28,7 +28,7 @@ export interface JournalEntry {
 export const newJournalId = (): string => randomBytes(4).toString('hex')
 
 /** Where the journal lives: --journal, then KMS_ALIAS_JOURNAL, then the platform's state directory. */
-export function journalPath(flag: string | false | undefined, env: Readonly<Record<string, string | undefined>>, platform: NodeJS.Platform = process.platform): string | null {
+export function journalPath(flag: string | false | undefined, env: Readonly<Record<string, string | undefined>>, platform: NodeJS.Platform): string | null {
   if (flag === false) return null
   if (flag) return flag
   if (env.KMS_ALIAS_JOURNAL) return env.KMS_ALIAS_JOURNAL
