@@ -1,14 +1,9 @@
-import { Command } from 'commander'
+// The commander table: every command's arguments, options and help. Each action imports its
+// command module only when it runs, so --help and usage errors load none of them.
+import { Command, Option } from 'commander'
 import type { Context } from './context.js'
-import { addGlobalOptions } from './globalOptions.js'
-import { registerApply } from './commands/apply.js'
-import { registerCreate } from './commands/create.js'
-import { registerDelete } from './commands/delete.js'
-import { registerHistory } from './commands/history.js'
-import { registerUndo } from './commands/undo.js'
-import { registerList } from './commands/list.js'
-import { registerShow } from './commands/show.js'
-import { registerUpdate } from './commands/update.js'
+import { UsageError } from './errors.js'
+import { addGlobalOptions, parsePositiveSeconds, resolveGlobalOptions, type GlobalOptions } from './globalOptions.js'
 import { version } from './version.js'
 
 const EXAMPLES = `
@@ -26,6 +21,11 @@ Examples:
 
 Exit codes: 0 ok, 1 internal error, 2 usage, 3 refused, 4 not found, 5 conflict,
 6 not confirmed, 7 access or configuration, 8 AWS or network failure, 130 interrupted.`
+
+const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}`
+
+// KMS's default quota for CreateAlias and UpdateAlias: 5 requests a second per account and Region.
+const DEFAULT_APPLY_RATE = 5
 
 /** Called by a command's action with the exit code it chose. */
 export type SetExitCode = (code: number) => void
@@ -45,13 +45,170 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
     .configureHelp({ showGlobalOptions: true })
     .addHelpText('after', EXAMPLES)
   addGlobalOptions(program)
-  registerList(program, ctx, setExitCode)
-  registerShow(program, ctx, setExitCode)
-  registerCreate(program, ctx, setExitCode)
-  registerUpdate(program, ctx, setExitCode)
-  registerDelete(program, ctx, setExitCode)
-  registerApply(program, ctx, setExitCode)
-  registerHistory(program, ctx, setExitCode)
-  registerUndo(program, ctx, setExitCode)
+
+  /** Resolves the global options of the command that runs, and reports its exit code. */
+  const run = async (command: Command, work: (globals: GlobalOptions) => Promise<number>) => {
+    setExitCode(await work(resolveGlobalOptions(command.optsWithGlobals(), ctx)))
+  }
+
+  program
+    .command('list')
+    .description("list the aliases in the Region with their keys' spec, usage, state and manager")
+    .option('--key <key>', 'only aliases pointing to this key (key ID, key ARN, alias/<name> or alias ARN)')
+    .option('--prefix <prefix>', 'only aliases whose name starts with this (e.g. alias/payments)')
+    .option('--all', 'also show the AWS managed aliases (alias/aws/*)')
+    .addHelpText('after', examples('kms-alias list', 'kms-alias list --prefix alias/payments --json', 'kms-alias list --key alias/payments        # every alias on the key behind alias/payments'))
+    .action(async (raw: { key?: string; prefix?: string; all?: boolean }, command: Command) => {
+      const { runList } = await import('./commands/list.js')
+      await run(command, (globals) => runList({ ...raw, all: raw.all === true }, ctx, globals))
+    })
+
+  program
+    .command('show')
+    .description("show an alias, its key's full metadata, and the other aliases of that key")
+    .argument('<alias>', 'alias/<name> or an alias ARN')
+    .addHelpText('after', examples('kms-alias show alias/payments', 'kms-alias show alias/payments --json | jq .otherAliases'))
+    .action(async (alias: string, _raw: unknown, command: Command) => {
+      const { runShow } = await import('./commands/show.js')
+      await run(command, (globals) => runShow({ alias }, ctx, globals))
+    })
+
+  const create = program
+    .command('create')
+    .description('create an alias, after checking that its key can be a target')
+    .argument('<alias>', 'alias/<name> or an alias ARN')
+    .requiredOption('--to <key>', 'the target: key ID, mrk- ID, key ARN, alias/<name> or alias ARN')
+    .option('--dry-run', 'run the preflight and print the plan; change nothing (exit 0 if it would be made, 3 if refused)')
+    .option('--allow-disabled', 'allow a target that is not Enabled (never one pending deletion)')
+  addVerifyOptions(create, 'the alias exists')
+    .addHelpText('after', examples('kms-alias create alias/payments-2027 --to 1234abcd-12ab-34cd-56ef-1234567890ab', 'kms-alias create alias/payments-next --to alias/payments --dry-run --json'))
+    .action(async (alias: string, raw: Flags & { to: string }, command: Command) => {
+      const { runCreate } = await import('./commands/create.js')
+      await run(command, (globals) => runCreate({ alias, to: raw.to, dryRun: raw.dryRun === true, allowDisabled: raw.allowDisabled === true, verify: raw.verify, verifyTimeout: raw.verifyTimeout }, ctx, globals))
+    })
+
+  const update = program
+    .command('update')
+    .description('point an alias to another key, after checking that the new key can replace the old one')
+    .argument('<alias>', 'alias/<name> or an alias ARN')
+    .requiredOption('--to <key>', 'the new target: key ID, mrk- ID, key ARN, alias/<name> or alias ARN')
+    .option('--dry-run', 'run the preflight and print the plan; change nothing (exit 0 if it would be made, 3 if refused)')
+    .option('-y, --yes', 'do not ask for confirmation on a terminal')
+    .option('--expect-current <key>', 'change nothing and exit 5 unless the alias points to this key (ID or ARN) now')
+    .option('--allow-spec-change', 'allow a different KeySpec or fewer algorithms within the same key class (a warning instead)')
+    .option('--allow-disabled', 'allow a target that is not Enabled (never one pending deletion)')
+  addVerifyOptions(update, 'the alias points to the new key')
+    .addHelpText(
+      'after',
+      examples(
+        'kms-alias update alias/payments --to 1234abcd-12ab-34cd-56ef-1234567890ab --dry-run',
+        'kms-alias update alias/payments --to alias/payments-2027 --yes --json',
+        'kms-alias update alias/signing --to arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab \\\n      --expect-current 0987dcba-09fe-87dc-65ba-ab0987654321 --allow-spec-change',
+      ),
+    )
+    .action(async (alias: string, raw: Flags & { to: string; expectCurrent?: string }, command: Command) => {
+      const { runUpdate } = await import('./commands/update.js')
+      const options = {
+        alias,
+        to: raw.to,
+        dryRun: raw.dryRun === true,
+        yes: raw.yes === true,
+        allowSpecChange: raw.allowSpecChange === true,
+        allowDisabled: raw.allowDisabled === true,
+        verify: raw.verify,
+        verifyTimeout: raw.verifyTimeout,
+        ...(raw.expectCurrent === undefined ? {} : { expectCurrent: raw.expectCurrent }),
+      }
+      await run(command, (globals) => runUpdate(options, ctx, globals))
+    })
+
+  const remove = program
+    .command('delete')
+    .description('delete an alias (never its key); on a terminal you type the name to confirm')
+    .argument('<alias>', 'alias/<name> or an alias ARN')
+    .option('-y, --yes', 'delete without typing the name; required when not on a terminal')
+    .option('--dry-run', 'show what the alias points to and what would be lost; change nothing')
+    .option('--expect-current <key>', 'delete nothing and exit 5 unless the alias points to this key (ID or ARN) now')
+  addVerifyOptions(remove, 'the alias is gone')
+    .addHelpText('after', examples('kms-alias delete alias/payments-old            # on a terminal: type the name to confirm', 'kms-alias delete alias/payments-old --yes --json', 'kms-alias delete alias/payments-old --dry-run'))
+    .action(async (alias: string, raw: Flags & { expectCurrent?: string }, command: Command) => {
+      const { runDelete } = await import('./commands/delete.js')
+      const options = { alias, yes: raw.yes === true, dryRun: raw.dryRun === true, verify: raw.verify, verifyTimeout: raw.verifyTimeout, ...(raw.expectCurrent === undefined ? {} : { expectCurrent: raw.expectCurrent }) }
+      await run(command, (globals) => runDelete(options, ctx, globals))
+    })
+
+  const apply = program
+    .command('apply')
+    .description('create or repoint many aliases from a file, all or nothing at planning time, rolled back on failure')
+    .argument('<file>', 'the mapping file, or - for stdin')
+    .option('--dry-run', 'plan and show; change nothing (exit 0, or 3 if any entry is refused)')
+    .addOption(new Option('--rate <per-second>', 'mutating calls a second at most').default(DEFAULT_APPLY_RATE).argParser(parseRate))
+    .option('--no-rollback', 'on a failure, leave the entries already applied as they are')
+    .option('-y, --yes', 'do not ask for confirmation on a terminal')
+  addVerifyOptions(apply, 'each change is visible')
+    .addHelpText(
+      'after',
+      `
+File formats (chosen by content):
+  {"alias/payments": "1234abcd-12ab-34cd-56ef-1234567890ab", "alias/orders": "alias/orders-2027"}
+  # or plain lines: alias and key, # comments
+  alias/payments 1234abcd-12ab-34cd-56ef-1234567890ab
+${examples('kms-alias apply aliases.txt --dry-run', 'generate-mapping | kms-alias apply - --yes --json')}`,
+    )
+    .action(async (file: string, raw: Flags & { rate: number; rollback: boolean }, command: Command) => {
+      const { runApply } = await import('./commands/apply.js')
+      const options = { file, dryRun: raw.dryRun === true, rate: raw.rate, rollback: raw.rollback, yes: raw.yes === true, verify: raw.verify, verifyTimeout: raw.verifyTimeout }
+      await run(command, (globals) => runApply(options, ctx, globals))
+    })
+
+  program
+    .command('history')
+    .description('the journal of alias changes made with kms-alias, newest first')
+    .argument('[alias]', 'only changes of this alias')
+    .addHelpText('after', examples('kms-alias history', 'kms-alias history alias/payments --json'))
+    .action(async (alias: string | undefined, _raw: unknown, command: Command) => {
+      const { runHistory } = await import('./commands/history.js')
+      await run(command, (globals) => runHistory(alias === undefined ? {} : { alias }, ctx, globals))
+    })
+
+  const undo = program
+    .command('undo')
+    .description('revert one journaled change, unless the alias has changed since (exit 5)')
+    .argument('[id]', 'the journal entry to revert (see kms-alias history)')
+    .option('--last', 'revert the newest journal entry')
+    .option('--dry-run', 'run the preflight and show the plan; change nothing')
+    .option('-y, --yes', 'do not ask for confirmation on a terminal (needed to revert a create when not on one)')
+    .option('--allow-disabled', 'allow going back to a key that is not Enabled (never one pending deletion)')
+  addVerifyOptions(undo, 'the revert is visible')
+    .addHelpText('after', examples('kms-alias undo --last --dry-run', 'kms-alias undo 3f9c01ab --yes'))
+    .action(async (id: string | undefined, raw: Flags & { last?: boolean }, command: Command) => {
+      const { runUndo } = await import('./commands/undo.js')
+      const options = { last: raw.last === true, dryRun: raw.dryRun === true, yes: raw.yes === true, allowDisabled: raw.allowDisabled === true, verify: raw.verify, verifyTimeout: raw.verifyTimeout, ...(id === undefined ? {} : { id }) }
+      await run(command, (globals) => runUndo(options, ctx, globals))
+    })
+
   return program
+}
+
+/** The flags several commands share, as commander hands them over (booleans unset when absent). */
+interface Flags {
+  dryRun?: boolean
+  yes?: boolean
+  allowDisabled?: boolean
+  allowSpecChange?: boolean
+  verify: boolean
+  verifyTimeout: number
+}
+
+/** The confirmation options every command that changes aliases takes. */
+function addVerifyOptions(command: Command, what: string): Command {
+  return command
+    .option('--no-verify', `skip confirming with ListAliases that ${what} (output says verified: false)`)
+    .addOption(new Option('--verify-timeout <seconds>', `how long to wait for ListAliases to show that ${what}`).default(30).argParser(parsePositiveSeconds('--verify-timeout')))
+}
+
+function parseRate(value: string): number {
+  const rate = Number(value)
+  if (value.trim() === '' || !Number.isFinite(rate) || rate <= 0 || rate > 1000) throw new UsageError(`--rate must be a number above 0 and at most 1000, not "${value}"`)
+  return rate
 }

@@ -1,10 +1,9 @@
 import { readFile } from 'node:fs/promises'
 import { text as readStream } from 'node:stream/consumers'
-import { Option, type Command } from 'commander'
 import { parseApplyFile, type ApplyEntry } from '../applyFile.js'
 import type { Context } from '../context.js'
 import { CliError, ConflictError, Exit, InterruptedError, NotFoundError, UsageError, type ExitCode } from '../errors.js'
-import { resolveGlobalOptions, type GlobalOptions } from '../globalOptions.js'
+import type { GlobalOptions } from '../globalOptions.js'
 import { newJournalId, type JournalEntry } from '../journal.js'
 import { mapWithLimit } from '../kms/concurrency.js'
 import { confirmAliasGone, confirmAliasTarget, type Confirmation } from '../kms/confirm.js'
@@ -16,9 +15,8 @@ import { renderApplyJson, renderApplyOutcome, renderApplyPlan, renderApplyText, 
 import { createUi, errorSummary, type Ui } from '../output/ui.js'
 import { aliasRegionRefusals, targetLocation, targetRefRefusals } from '../preflight/local.js'
 import { hasBlock, quotaFindings, reservedAliasFindings, targetFindings, updatePreflight } from '../preflight/rules.js'
-import type { SetExitCode } from '../program.js'
 import { version } from '../version.js'
-import { addVerifyOptions, canAsk, expectedFailure, pollTiming, recordInJournal, sendChecked } from './mutation.js'
+import { canAsk, expectedFailure, pollTiming, recordInJournal, sendChecked } from './mutation.js'
 
 export interface ApplyOptions {
   file: string
@@ -30,45 +28,10 @@ export interface ApplyOptions {
   verifyTimeout: number
 }
 
-export type RunApply = (options: ApplyOptions, ctx: Context, globals: GlobalOptions) => Promise<number>
-
-// KMS's default quota for CreateAlias and UpdateAlias: 5 requests a second per account and Region.
-const DEFAULT_RATE = 5
 // Planning reads (DescribeKey, ListAliases) have far larger quotas; keep a few in flight.
 const PLAN_CONCURRENCY = 8
 
-const EXAMPLES = `
-File formats (chosen by content):
-  {"alias/payments": "1234abcd-12ab-34cd-56ef-1234567890ab", "alias/orders": "alias/orders-2027"}
-  # or plain lines: alias and key, # comments
-  alias/payments 1234abcd-12ab-34cd-56ef-1234567890ab
 
-Examples:
-  $ kms-alias apply aliases.txt --dry-run
-  $ generate-mapping | kms-alias apply - --yes --json`
-
-export function registerApply(program: Command, ctx: Context, setExitCode: SetExitCode, run: RunApply = runApply): Command {
-  const command = program
-    .command('apply')
-    .description('create or repoint many aliases from a file, all or nothing at planning time, rolled back on failure')
-    .argument('<file>', 'the mapping file, or - for stdin')
-    .option('--dry-run', 'plan and show; change nothing (exit 0, or 3 if any entry is refused)')
-    .addOption(new Option('--rate <per-second>', 'mutating calls a second at most').default(DEFAULT_RATE).argParser(parseRate))
-    .option('--no-rollback', 'on a failure, leave the entries already applied as they are')
-    .option('-y, --yes', 'do not ask for confirmation on a terminal')
-  return addVerifyOptions(command, 'each change is visible')
-    .addHelpText('after', EXAMPLES)
-    .action(async (file: string, raw: Omit<ApplyOptions, 'file'>, cmd: Command) => {
-      const globals = resolveGlobalOptions(cmd.optsWithGlobals(), ctx)
-      setExitCode(await run({ ...raw, file, dryRun: raw.dryRun === true, yes: raw.yes === true }, ctx, globals))
-    })
-}
-
-function parseRate(value: string): number {
-  const rate = Number(value)
-  if (value.trim() === '' || !Number.isFinite(rate) || rate <= 0 || rate > 1000) throw new UsageError(`--rate must be a number above 0 and at most 1000, not "${value}"`)
-  return rate
-}
 
 /** Plans every entry, applies all or nothing, rolls back on a part-way failure, confirms, journals. */
 export async function runApply(options: ApplyOptions, ctx: Context, globals: GlobalOptions): Promise<number> {

@@ -1,15 +1,13 @@
-import type { Command } from 'commander'
 import type { Context } from '../context.js'
 import { ConflictError, Exit } from '../errors.js'
-import { resolveGlobalOptions, type GlobalOptions } from '../globalOptions.js'
+import type { GlobalOptions } from '../globalOptions.js'
 import { confirmAliasTarget } from '../kms/confirm.js'
 import { parseAliasRef, parseKeyRef } from '../kms/identifiers.js'
 import { currentTarget, describeWithAliases } from '../kms/lookups.js'
 import { toKeyView } from '../output/keyView.js'
 import { aliasRegionRefusals, targetLocation, targetRefRefusals } from '../preflight/local.js'
 import { hasBlock, quotaFindings, reservedAliasFindings, targetFindings } from '../preflight/rules.js'
-import type { SetExitCode } from '../program.js'
-import { addVerifyOptions, applyChange, kmsAliasCommand, pollTiming, refuse, runChange, type ChangeOrigin } from './mutation.js'
+import { applyChange, kmsAliasCommand, pollTiming, refuse, runChange, type ChangeOrigin } from './mutation.js'
 
 export interface CreateOptions {
   alias: string
@@ -22,28 +20,6 @@ export interface CreateOptions {
   expectAccount?: string
 }
 
-export type RunCreate = (options: CreateOptions, ctx: Context, globals: GlobalOptions, origin?: ChangeOrigin) => Promise<number>
-
-const EXAMPLES = `
-Examples:
-  $ kms-alias create alias/payments-2027 --to 1234abcd-12ab-34cd-56ef-1234567890ab
-  $ kms-alias create alias/payments-next --to alias/payments --dry-run --json`
-
-export function registerCreate(program: Command, ctx: Context, setExitCode: SetExitCode, run: RunCreate = runCreate): Command {
-  const command = program
-    .command('create')
-    .description('create an alias, after checking that its key can be a target')
-    .argument('<alias>', 'alias/<name> or an alias ARN')
-    .requiredOption('--to <key>', 'the target: key ID, mrk- ID, key ARN, alias/<name> or alias ARN')
-    .option('--dry-run', 'run the preflight and print the plan; change nothing (exit 0 if it would be made, 3 if refused)')
-    .option('--allow-disabled', 'allow a target that is not Enabled (never one pending deletion)')
-  return addVerifyOptions(command, 'the alias exists')
-    .addHelpText('after', EXAMPLES)
-    .action(async (alias: string, raw: Omit<CreateOptions, 'alias'>, command: Command) => {
-      const globals = resolveGlobalOptions(command.optsWithGlobals(), ctx)
-      setExitCode(await run({ ...raw, alias, dryRun: raw.dryRun === true, allowDisabled: raw.allowDisabled === true }, ctx, globals))
-    })
-}
 
 /** Creates an alias: local checks, target preflight, CreateAlias, confirmation. */
 export async function runCreate(options: CreateOptions, ctx: Context, globals: GlobalOptions, origin?: ChangeOrigin): Promise<number> {

@@ -1,15 +1,13 @@
-import type { Command } from 'commander'
 import type { Context } from '../context.js'
 import { CliError, Exit, NotFoundError, UsageError } from '../errors.js'
-import { resolveGlobalOptions, type GlobalOptions } from '../globalOptions.js'
+import type { GlobalOptions } from '../globalOptions.js'
 import { confirmAliasGone } from '../kms/confirm.js'
 import { parseAliasRef, parseKeyIdRef } from '../kms/identifiers.js'
 import { describeWithAliases, matchesKey } from '../kms/lookups.js'
 import { toKeyView } from '../output/keyView.js'
 import { aliasRegionRefusals } from '../preflight/local.js'
 import { aliasAccountFindings, hasBlock, orphanFindings, reservedAliasFindings } from '../preflight/rules.js'
-import type { SetExitCode } from '../program.js'
-import { addVerifyOptions, applyChange, canAsk, guardConflict, kmsAliasCommand, pollTiming, refuse, runChange, type ChangeOrigin } from './mutation.js'
+import { applyChange, canAsk, guardConflict, kmsAliasCommand, pollTiming, refuse, runChange, type ChangeOrigin } from './mutation.js'
 
 export interface DeleteOptions {
   alias: string
@@ -22,29 +20,6 @@ export interface DeleteOptions {
   expectAccount?: string
 }
 
-export type RunDelete = (options: DeleteOptions, ctx: Context, globals: GlobalOptions, origin?: ChangeOrigin) => Promise<number>
-
-const EXAMPLES = `
-Examples:
-  $ kms-alias delete alias/payments-old            # on a terminal: type the name to confirm
-  $ kms-alias delete alias/payments-old --yes --json
-  $ kms-alias delete alias/payments-old --dry-run`
-
-export function registerDelete(program: Command, ctx: Context, setExitCode: SetExitCode, run: RunDelete = runDelete): Command {
-  const command = program
-    .command('delete')
-    .description('delete an alias (never its key); on a terminal you type the name to confirm')
-    .argument('<alias>', 'alias/<name> or an alias ARN')
-    .option('-y, --yes', 'delete without typing the name; required when not on a terminal')
-    .option('--dry-run', 'show what the alias points to and what would be lost; change nothing')
-    .option('--expect-current <key>', 'delete nothing and exit 5 unless the alias points to this key (ID or ARN) now')
-  return addVerifyOptions(command, 'the alias is gone')
-    .addHelpText('after', EXAMPLES)
-    .action(async (alias: string, raw: Omit<DeleteOptions, 'alias'>, command: Command) => {
-      const globals = resolveGlobalOptions(command.optsWithGlobals(), ctx)
-      setExitCode(await run({ ...raw, alias, yes: raw.yes === true, dryRun: raw.dryRun === true }, ctx, globals))
-    })
-}
 
 /** Deletes an alias: guard, describe what it points to, DeleteAlias, confirmation. */
 export async function runDelete(options: DeleteOptions, ctx: Context, globals: GlobalOptions, origin?: ChangeOrigin): Promise<number> {

@@ -1,35 +1,15 @@
-import type { Command } from 'commander'
 import type { Context } from '../context.js'
 import { AccessError, Exit, UsageError } from '../errors.js'
-import { resolveGlobalOptions, type GlobalOptions } from '../globalOptions.js'
+import type { GlobalOptions } from '../globalOptions.js'
 import { journalPath, readJournal, type JournalEntry } from '../journal.js'
 import { parseAliasRef } from '../kms/identifiers.js'
 import { renderHistoryJson, renderHistoryTable, renderHistoryText } from '../output/historyView.js'
 import { createUi } from '../output/ui.js'
-import type { SetExitCode } from '../program.js'
 
 export interface HistoryOptions {
   alias?: string
 }
 
-export type RunHistory = (options: HistoryOptions, ctx: Context, globals: GlobalOptions) => Promise<number>
-
-const EXAMPLES = `
-Examples:
-  $ kms-alias history
-  $ kms-alias history alias/payments --json`
-
-export function registerHistory(program: Command, ctx: Context, setExitCode: SetExitCode, run: RunHistory = runHistory): Command {
-  return program
-    .command('history')
-    .description('the journal of alias changes made with kms-alias, newest first')
-    .argument('[alias]', 'only changes of this alias')
-    .addHelpText('after', EXAMPLES)
-    .action(async (alias: string | undefined, _raw: unknown, command: Command) => {
-      const globals = resolveGlobalOptions(command.optsWithGlobals(), ctx)
-      setExitCode(await run(alias === undefined ? {} : { alias }, ctx, globals))
-    })
-}
 
 /** Reads the journal (no KMS call) and prints it newest first. */
 export async function runHistory(options: HistoryOptions, ctx: Context, globals: GlobalOptions): Promise<number> {

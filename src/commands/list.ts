@@ -1,13 +1,11 @@
-import type { Command } from 'commander'
 import type { Context } from '../context.js'
 import { AccessError, Exit, NotFoundError, UsageError } from '../errors.js'
-import { resolveGlobalOptions, type GlobalOptions } from '../globalOptions.js'
+import type { GlobalOptions } from '../globalOptions.js'
 import { mapWithLimit } from '../kms/concurrency.js'
-import { isReservedAlias, parseKeyRef, RESERVED_ALIAS_PREFIX } from '../kms/identifiers.js'
+import { isReservedAlias, parseKeyRef } from '../kms/identifiers.js'
 import type { KeyInfo, KmsPort } from '../kms/port.js'
 import { renderListJson, renderListTable, renderListText, type AliasRow } from '../output/listView.js'
 import { createUi } from '../output/ui.js'
-import type { SetExitCode } from '../program.js'
 
 export interface ListOptions {
   key?: string
@@ -15,30 +13,9 @@ export interface ListOptions {
   all: boolean
 }
 
-export type RunList = (options: ListOptions, ctx: Context, globals: GlobalOptions) => Promise<number>
-
 // DescribeKey's quota is high (2000/s), but a list should not crowd out other work on the account.
 const DESCRIBE_CONCURRENCY = 8
 
-const EXAMPLES = `
-Examples:
-  $ kms-alias list
-  $ kms-alias list --prefix alias/payments --json
-  $ kms-alias list --key alias/payments        # every alias on the key behind alias/payments`
-
-export function registerList(program: Command, ctx: Context, setExitCode: SetExitCode, run: RunList = runList): Command {
-  return program
-    .command('list')
-    .description('list the aliases in the Region with their keys\' spec, usage, state and manager')
-    .option('--key <key>', 'only aliases pointing to this key (key ID, key ARN, alias/<name> or alias ARN)')
-    .option('--prefix <prefix>', 'only aliases whose name starts with this (e.g. alias/payments)')
-    .option('--all', `also show the AWS managed aliases (${RESERVED_ALIAS_PREFIX}*)`)
-    .addHelpText('after', EXAMPLES)
-    .action(async (raw: ListOptions, command: Command) => {
-      const globals = resolveGlobalOptions(command.optsWithGlobals(), ctx)
-      setExitCode(await run({ ...raw, all: raw.all === true }, ctx, globals))
-    })
-}
 
 /** Lists aliases (every page) and describes each distinct target key once. */
 export async function runList(options: ListOptions, ctx: Context, globals: GlobalOptions): Promise<number> {

@@ -1,10 +1,9 @@
 // What the commands that change aliases share: how a failure maps to the report and exit code in
 // each phase, how an ambiguous failure of the mutating call is checked, how confirmation ends, and
 // how changes reach the journal.
-import { Option, type Command } from 'commander'
 import type { Context } from '../context.js'
 import { AwsError, CliError, Exit, InterruptedError, type ExitCode } from '../errors.js'
-import { parsePositiveSeconds, type GlobalOptions, type OutputFormat } from '../globalOptions.js'
+import type { GlobalOptions, OutputFormat } from '../globalOptions.js'
 import { appendJournal, journalPath, newJournalId, type JournalEntry } from '../journal.js'
 import type { Confirmation, PollTiming } from '../kms/confirm.js'
 import { parseArn } from '../kms/identifiers.js'
@@ -132,12 +131,6 @@ export function canAsk(ctx: Context, format: OutputFormat): boolean {
   return format !== 'json' && ctx.io.stdinTTY && ctx.io.stderrTTY
 }
 
-/** The confirmation options every mutating command takes. */
-export function addVerifyOptions(command: Command, what: string): Command {
-  return command
-    .option('--no-verify', `skip confirming with ListAliases that ${what} (output says verified: false)`)
-    .addOption(new Option('--verify-timeout <seconds>', `how long to wait for ListAliases to show that ${what}`).default(30).argParser(parsePositiveSeconds('--verify-timeout')))
-}
 
 /** Who asked for a change, for the journal: a command of its own, or undo/rollback of an entry. */
 export interface ChangeOrigin {

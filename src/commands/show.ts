@@ -1,35 +1,15 @@
-import type { Command } from 'commander'
 import type { Context } from '../context.js'
 import { Exit, NotFoundError, UsageError } from '../errors.js'
-import { resolveGlobalOptions, type GlobalOptions } from '../globalOptions.js'
+import type { GlobalOptions } from '../globalOptions.js'
 import { isReservedAlias, parseAliasRef } from '../kms/identifiers.js'
 import type { AliasEntry, KeyInfo, KmsPort } from '../kms/port.js'
 import { renderShowJson, renderShowTable, renderShowText, toKeyDetails, type AliasDetails } from '../output/showView.js'
 import { createUi } from '../output/ui.js'
-import type { SetExitCode } from '../program.js'
 
 export interface ShowOptions {
   alias: string
 }
 
-export type RunShow = (options: ShowOptions, ctx: Context, globals: GlobalOptions) => Promise<number>
-
-const EXAMPLES = `
-Examples:
-  $ kms-alias show alias/payments
-  $ kms-alias show alias/payments --json | jq .otherAliases`
-
-export function registerShow(program: Command, ctx: Context, setExitCode: SetExitCode, run: RunShow = runShow): Command {
-  return program
-    .command('show')
-    .description('show an alias, its key\'s full metadata, and the other aliases of that key')
-    .argument('<alias>', 'alias/<name> or an alias ARN')
-    .addHelpText('after', EXAMPLES)
-    .action(async (alias: string, _raw: unknown, command: Command) => {
-      const globals = resolveGlobalOptions(command.optsWithGlobals(), ctx)
-      setExitCode(await run({ alias }, ctx, globals))
-    })
-}
 
 /** Describes an alias's key and lists the key's other aliases. */
 export async function runShow(options: ShowOptions, ctx: Context, globals: GlobalOptions): Promise<number> {

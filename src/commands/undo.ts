@@ -1,14 +1,11 @@
-import type { Command } from 'commander'
 import type { Context } from '../context.js'
 import { NotFoundError, UsageError } from '../errors.js'
-import { resolveGlobalOptions, type GlobalOptions } from '../globalOptions.js'
+import type { GlobalOptions } from '../globalOptions.js'
 import type { JournalEntry } from '../journal.js'
 import { createUi } from '../output/ui.js'
-import type { SetExitCode } from '../program.js'
 import { runCreate } from './create.js'
 import { runDelete } from './delete.js'
 import { loadJournal } from './history.js'
-import { addVerifyOptions } from './mutation.js'
 import { runUpdate } from './update.js'
 
 export interface UndoOptions {
@@ -21,30 +18,6 @@ export interface UndoOptions {
   verifyTimeout: number
 }
 
-export type RunUndo = (options: UndoOptions, ctx: Context, globals: GlobalOptions) => Promise<number>
-
-const EXAMPLES = `
-Examples:
-  $ kms-alias undo --last --dry-run
-  $ kms-alias undo 3f9c01ab --yes`
-
-export function registerUndo(program: Command, ctx: Context, setExitCode: SetExitCode, run: RunUndo = runUndo): Command {
-  const command = program
-    .command('undo')
-    .description('revert one journaled change, unless the alias has changed since (exit 5)')
-    .argument('[id]', 'the journal entry to revert (see kms-alias history)')
-    .option('--last', 'revert the newest journal entry')
-    .option('--dry-run', 'run the preflight and show the plan; change nothing')
-    .option('-y, --yes', 'do not ask for confirmation on a terminal (needed to revert a create when not on one)')
-    .option('--allow-disabled', 'allow going back to a key that is not Enabled (never one pending deletion)')
-  return addVerifyOptions(command, 'the revert is visible')
-    .addHelpText('after', EXAMPLES)
-    .action(async (id: string | undefined, raw: Omit<UndoOptions, 'id'>, cmd: Command) => {
-      const globals = resolveGlobalOptions(cmd.optsWithGlobals(), ctx)
-      const flags = { ...raw, last: raw.last === true, dryRun: raw.dryRun === true, yes: raw.yes === true, allowDisabled: raw.allowDisabled === true }
-      setExitCode(await run(id === undefined ? flags : { ...flags, id }, ctx, globals))
-    })
-}
 
 /**
  * Reverts a journal entry through the same command and preflight as a change of its own, guarded so

@@ -1,7 +1,6 @@
-import type { Command } from 'commander'
 import type { Context } from '../context.js'
 import { CliError, Exit } from '../errors.js'
-import { resolveGlobalOptions, type GlobalOptions } from '../globalOptions.js'
+import type { GlobalOptions } from '../globalOptions.js'
 import { confirmAliasTarget } from '../kms/confirm.js'
 import { parseAliasRef, parseKeyIdRef, parseKeyRef } from '../kms/identifiers.js'
 import { currentTarget, describeWithAliases, matchesKey } from '../kms/lookups.js'
@@ -10,8 +9,7 @@ import type { AliasChangeReport } from '../output/changeView.js'
 import { toKeyView } from '../output/keyView.js'
 import { aliasRegionRefusals, targetLocation, targetRefRefusals } from '../preflight/local.js'
 import { hasBlock, reservedAliasFindings, updatePreflight } from '../preflight/rules.js'
-import type { SetExitCode } from '../program.js'
-import { addVerifyOptions, applyChange, canAsk, guardConflict, kmsAliasCommand, pollTiming, refuse, runChange, type ChangeOrigin } from './mutation.js'
+import { applyChange, canAsk, guardConflict, kmsAliasCommand, pollTiming, refuse, runChange, type ChangeOrigin } from './mutation.js'
 
 export interface UpdateOptions {
   alias: string
@@ -27,33 +25,6 @@ export interface UpdateOptions {
   expectAccount?: string
 }
 
-export type RunUpdate = (options: UpdateOptions, ctx: Context, globals: GlobalOptions, origin?: ChangeOrigin) => Promise<number>
-
-const EXAMPLES = `
-Examples:
-  $ kms-alias update alias/payments --to 1234abcd-12ab-34cd-56ef-1234567890ab --dry-run
-  $ kms-alias update alias/payments --to alias/payments-2027 --yes --json
-  $ kms-alias update alias/signing --to arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab \\
-      --expect-current 0987dcba-09fe-87dc-65ba-ab0987654321 --allow-spec-change`
-
-export function registerUpdate(program: Command, ctx: Context, setExitCode: SetExitCode, run: RunUpdate = runUpdate): Command {
-  const command = program
-    .command('update')
-    .description('point an alias to another key, after checking that the new key can replace the old one')
-    .argument('<alias>', 'alias/<name> or an alias ARN')
-    .requiredOption('--to <key>', 'the new target: key ID, mrk- ID, key ARN, alias/<name> or alias ARN')
-    .option('--dry-run', 'run the preflight and print the plan; change nothing (exit 0 if it would be made, 3 if refused)')
-    .option('-y, --yes', 'do not ask for confirmation on a terminal')
-    .option('--expect-current <key>', 'change nothing and exit 5 unless the alias points to this key (ID or ARN) now')
-    .option('--allow-spec-change', 'allow a different KeySpec or fewer algorithms within the same key class (a warning instead)')
-    .option('--allow-disabled', 'allow a target that is not Enabled (never one pending deletion)')
-  return addVerifyOptions(command, 'the alias points to the new key')
-    .addHelpText('after', EXAMPLES)
-    .action(async (alias: string, raw: Omit<UpdateOptions, 'alias'>, command: Command) => {
-      const globals = resolveGlobalOptions(command.optsWithGlobals(), ctx)
-      setExitCode(await run({ ...raw, alias, dryRun: raw.dryRun === true, yes: raw.yes === true, allowSpecChange: raw.allowSpecChange === true, allowDisabled: raw.allowDisabled === true }, ctx, globals))
-    })
-}
 
 /** The safe repoint: local checks, preflight, optional prompt, UpdateAlias, confirmation. */
 export async function runUpdate(options: UpdateOptions, ctx: Context, globals: GlobalOptions, origin?: ChangeOrigin): Promise<number> {
