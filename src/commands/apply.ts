@@ -31,8 +31,6 @@ export interface ApplyOptions {
 // Planning reads (DescribeKey, ListAliases) have far larger quotas; keep a few in flight.
 const PLAN_CONCURRENCY = 8
 
-
-
 /** Plans every entry, applies all or nothing, rolls back on a part-way failure, confirms, journals. */
 export async function runApply(options: ApplyOptions, ctx: Context, globals: GlobalOptions): Promise<number> {
   const source = options.file === '-' ? 'stdin' : options.file

@@ -20,7 +20,6 @@ export interface CreateOptions {
   expectAccount?: string
 }
 
-
 /** Creates an alias: local checks, target preflight, CreateAlias, confirmation. */
 export async function runCreate(options: CreateOptions, ctx: Context, globals: GlobalOptions, origin?: ChangeOrigin): Promise<number> {
   const aliasRef = parseAliasRef(options.alias, 'alias')

@@ -20,7 +20,6 @@ export interface DeleteOptions {
   expectAccount?: string
 }
 
-
 /** Deletes an alias: guard, describe what it points to, DeleteAlias, confirmation. */
 export async function runDelete(options: DeleteOptions, ctx: Context, globals: GlobalOptions, origin?: ChangeOrigin): Promise<number> {
   const aliasRef = parseAliasRef(options.alias, 'alias')

@@ -10,7 +10,6 @@ export interface HistoryOptions {
   alias?: string
 }
 
-
 /** Reads the journal (no KMS call) and prints it newest first. */
 export async function runHistory(options: HistoryOptions, ctx: Context, globals: GlobalOptions): Promise<number> {
   const aliasName = options.alias === undefined ? undefined : parseAliasRef(options.alias, 'alias').name

@@ -16,7 +16,6 @@ export interface ListOptions {
 // DescribeKey's quota is high (2000/s), but a list should not crowd out other work on the account.
 const DESCRIBE_CONCURRENCY = 8
 
-
 /** Lists aliases (every page) and describes each distinct target key once. */
 export async function runList(options: ListOptions, ctx: Context, globals: GlobalOptions): Promise<number> {
   const keyRef = options.key === undefined ? undefined : parseKeyRef(options.key, '--key')

@@ -131,7 +131,6 @@ export function canAsk(ctx: Context, format: OutputFormat): boolean {
   return format !== 'json' && ctx.io.stdinTTY && ctx.io.stderrTTY
 }
 
-
 /** Who asked for a change, for the journal: a command of its own, or undo/rollback of an entry. */
 export interface ChangeOrigin {
   command: string

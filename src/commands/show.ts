@@ -10,7 +10,6 @@ export interface ShowOptions {
   alias: string
 }
 
-
 /** Describes an alias's key and lists the key's other aliases. */
 export async function runShow(options: ShowOptions, ctx: Context, globals: GlobalOptions): Promise<number> {
   const aliasRef = parseAliasRef(options.alias, 'alias')

@@ -18,7 +18,6 @@ export interface UndoOptions {
   verifyTimeout: number
 }
 
-
 /**
  * Reverts a journal entry through the same command and preflight as a change of its own, guarded so
  * that a later change is never clobbered: update back with --expect-current, delete a created alias

@@ -25,7 +25,6 @@ export interface UpdateOptions {
   expectAccount?: string
 }
 
-
 /** The safe repoint: local checks, preflight, optional prompt, UpdateAlias, confirmation. */
 export async function runUpdate(options: UpdateOptions, ctx: Context, globals: GlobalOptions, origin?: ChangeOrigin): Promise<number> {
   // Malformed input is a usage error before anything else happens (main prints it; exit 2).
