@@ -13,8 +13,8 @@ import { createPacer } from '../kms/pacer.js'
 import type { AliasEntry, KmsPort } from '../kms/port.js'
 import { renderApplyJson, renderApplyOutcome, renderApplyPlan, renderApplyText, type ApplyChange, type ApplyReport } from '../output/applyView.js'
 import { createUi, errorSummary, type Ui } from '../output/ui.js'
-import { aliasRegionRefusals, targetLocation, targetRefRefusals } from '../preflight/local.js'
-import { hasBlock, quotaFindings, reservedAliasFindings, targetFindings, updatePreflight } from '../preflight/rules.js'
+import { localRefusals, targetLocation } from '../preflight/local.js'
+import { hasBlock, quotaFindings, targetFindings, updatePreflight } from '../preflight/rules.js'
 import { version } from '../version.js'
 import { canAsk, expectedFailure, pollTiming, recordInJournal, sendChecked } from './mutation.js'
 
@@ -136,7 +136,7 @@ class ApplyRun {
       journalId: null,
       error: null,
     }
-    const local = [...reservedAliasFindings(entry.alias.name), ...aliasRegionRefusals(entry.alias, region), ...targetRefRefusals(entry.target, region)]
+    const local = localRefusals(entry.alias, region, entry.target)
     if (local.length > 0) return { change: { ...change, findings: local }, entry }
 
     const [current, target] = await Promise.all([this.describeAlias(entry.alias.name), this.describeTarget(entry)])

@@ -5,8 +5,8 @@ import { confirmAliasTarget } from '../kms/confirm.js'
 import { parseAliasRef, parseKeyRef } from '../kms/identifiers.js'
 import { currentTarget, describeWithAliases } from '../kms/lookups.js'
 import { toKeyView } from '../output/keyView.js'
-import { aliasRegionRefusals, targetLocation, targetRefRefusals } from '../preflight/local.js'
-import { hasBlock, quotaFindings, reservedAliasFindings, targetFindings } from '../preflight/rules.js'
+import { localRefusals, targetLocation } from '../preflight/local.js'
+import { hasBlock, quotaFindings, targetFindings } from '../preflight/rules.js'
 import { applyChange, kmsAliasCommand, pollTiming, refuse, runChange, type ChangeOrigin } from './mutation.js'
 
 export interface CreateOptions {
@@ -26,7 +26,7 @@ export async function runCreate(options: CreateOptions, ctx: Context, globals: G
   const targetRef = parseKeyRef(options.to, '--to')
   return runChange(ctx, globals, { action: 'create', alias: aliasRef.name, dryRun: options.dryRun, ...origin }, async (step) => {
     const { kms, region, ui, report, plan } = step
-    const local = [...reservedAliasFindings(aliasRef.name), ...aliasRegionRefusals(aliasRef, region), ...targetRefRefusals(targetRef, region)]
+    const local = localRefusals(aliasRef, region, targetRef)
     if (local.length > 0) return refuse(report, local, plan)
 
     const [existing, target] = await ui.progress(`Preflight: checking ${aliasRef.name} and describing ${targetRef.input}`, () =>

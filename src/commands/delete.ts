@@ -5,8 +5,8 @@ import { confirmAliasGone } from '../kms/confirm.js'
 import { parseAliasRef, parseKeyIdRef } from '../kms/identifiers.js'
 import { describeWithAliases, matchesKey } from '../kms/lookups.js'
 import { toKeyView } from '../output/keyView.js'
-import { aliasRegionRefusals } from '../preflight/local.js'
-import { aliasAccountFindings, hasBlock, orphanFindings, reservedAliasFindings } from '../preflight/rules.js'
+import { localRefusals } from '../preflight/local.js'
+import { aliasAccountFindings, hasBlock, orphanFindings } from '../preflight/rules.js'
 import { applyChange, canAsk, guardConflict, kmsAliasCommand, pollTiming, refuse, runChange, type ChangeOrigin } from './mutation.js'
 
 export interface DeleteOptions {
@@ -30,7 +30,7 @@ export async function runDelete(options: DeleteOptions, ctx: Context, globals: G
   }
   return runChange(ctx, globals, { action: 'delete', alias: aliasRef.name, dryRun: options.dryRun, ...origin }, async (step) => {
     const { kms, region, ui, report, plan } = step
-    const local = [...reservedAliasFindings(aliasRef.name), ...aliasRegionRefusals(aliasRef, region)]
+    const local = localRefusals(aliasRef, region)
     if (local.length > 0) return refuse(report, local, plan)
 
     const current = await ui.progress(`Describing ${aliasRef.name}`, () => describeWithAliases(kms, aliasRef.name, `alias ${aliasRef.name}`))

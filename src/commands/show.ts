@@ -2,6 +2,7 @@ import type { Context } from '../context.js'
 import { Exit, NotFoundError, UsageError } from '../errors.js'
 import type { GlobalOptions } from '../globalOptions.js'
 import { isReservedAlias, parseAliasRef } from '../kms/identifiers.js'
+import { describeWithAliases } from '../kms/lookups.js'
 import type { AliasEntry, KeyInfo, KmsPort } from '../kms/port.js'
 import { renderShowJson, renderShowTable, renderShowText, toKeyDetails, type AliasDetails } from '../output/showView.js'
 import { createUi } from '../output/ui.js'
@@ -20,7 +21,7 @@ export async function runShow(options: ShowOptions, ctx: Context, globals: Globa
     throw new UsageError(`the alias ARN is in ${aliasRef.arn.region} but requests go to ${region}`, `pass --region ${aliasRef.arn.region}`)
   }
   const { key, aliases } = await ui.progress(`Describing ${aliasRef.name}`, () =>
-    isReservedAlias(aliasRef.name) ? lookUpReserved(kms, aliasRef.name) : lookUp(kms, aliasRef.name),
+    isReservedAlias(aliasRef.name) ? lookUpReserved(kms, aliasRef.name) : describeWithAliases(kms, aliasRef.name, `alias ${aliasRef.name}`),
   )
   const entry = aliases.find((a) => a.name === aliasRef.name)
   if (!entry) throw new NotFoundError(`alias ${aliasRef.name} not found in ${region}`)
@@ -47,16 +48,6 @@ interface LookUp {
   aliases: AliasEntry[]
 }
 
-async function lookUp(kms: KmsPort, aliasName: string): Promise<LookUp> {
-  let key: KeyInfo
-  try {
-    key = await kms.describeKey(aliasName)
-  } catch (error) {
-    if (error instanceof NotFoundError) throw new NotFoundError(`alias ${aliasName} not found in ${await kms.region()}`)
-    throw error
-  }
-  return { key, aliases: await kms.listAliases({ keyId: key.keyId }) }
-}
 
 /**
  * DescribeKey on alias/aws/<service> can create that AWS managed key, so a reserved alias is found

@@ -7,8 +7,8 @@ import { currentTarget, describeWithAliases, matchesKey } from '../kms/lookups.j
 import type { KeyInfo } from '../kms/port.js'
 import type { AliasChangeReport } from '../output/changeView.js'
 import { toKeyView } from '../output/keyView.js'
-import { aliasRegionRefusals, targetLocation, targetRefRefusals } from '../preflight/local.js'
-import { hasBlock, reservedAliasFindings, updatePreflight } from '../preflight/rules.js'
+import { localRefusals, targetLocation } from '../preflight/local.js'
+import { hasBlock, updatePreflight } from '../preflight/rules.js'
 import { applyChange, canAsk, guardConflict, kmsAliasCommand, pollTiming, refuse, runChange, type ChangeOrigin } from './mutation.js'
 
 export interface UpdateOptions {
@@ -34,7 +34,7 @@ export async function runUpdate(options: UpdateOptions, ctx: Context, globals: G
 
   return runChange(ctx, globals, { action: 'update', alias: aliasRef.name, dryRun: options.dryRun, ...origin }, async (step) => {
     const { kms, region, ui, report, plan } = step
-    const local = [...reservedAliasFindings(aliasRef.name), ...aliasRegionRefusals(aliasRef, region), ...targetRefRefusals(targetRef, region)]
+    const local = localRefusals(aliasRef, region, targetRef)
     if (local.length > 0) return refuse(report, local, plan)
 
     const [current, target] = await ui.progress(`Preflight: describing ${aliasRef.name} and ${targetRef.input}`, () =>

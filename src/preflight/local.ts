@@ -3,7 +3,12 @@
 // where a typed ARN says the target is.
 import { isReservedAlias, type AliasRef, type KeyRef } from '../kms/identifiers.js'
 import type { KeyInfo } from '../kms/port.js'
-import type { Finding, TargetLocation } from './rules.js'
+import { reservedAliasFindings, type Finding, type TargetLocation } from './rules.js'
+
+/** Everything the typed alias (and target, where there is one) alone refuses, before any KMS call. */
+export function localRefusals(aliasRef: AliasRef, region: string, targetRef?: KeyRef): Finding[] {
+  return [...reservedAliasFindings(aliasRef.name), ...aliasRegionRefusals(aliasRef, region), ...(targetRef ? targetRefRefusals(targetRef, region) : [])]
+}
 
 /** An alias ARN names its Region; it is never acted on in another. */
 export function aliasRegionRefusals(aliasRef: AliasRef, region: string): Finding[] {
