@@ -2,6 +2,7 @@ import type { Context } from '../context.js'
 import { AccessError, Exit, NotFoundError, UsageError } from '../errors.js'
 import type { GlobalOptions } from '../globalOptions.js'
 import { mapWithLimit } from '../kms/concurrency.js'
+import { currentTarget } from '../kms/lookups.js'
 import { isReservedAlias, parseKeyRef } from '../kms/identifiers.js'
 import type { KeyInfo, KmsPort } from '../kms/port.js'
 import { renderListJson, renderListTable, renderListText, type AliasRow } from '../output/listView.js'
@@ -63,12 +64,9 @@ export async function runList(options: ListOptions, ctx: Context, globals: Globa
 }
 
 async function resolveKeyId(kms: KmsPort, aliasName: string, typed: string): Promise<string> {
-  try {
-    return (await kms.describeKey(aliasName)).keyId
-  } catch (error) {
-    if (error instanceof NotFoundError) throw new NotFoundError(`--key ${typed} not found in ${await kms.region()}`)
-    throw error
-  }
+  const keyId = await currentTarget(kms, aliasName)
+  if (keyId === undefined) throw new NotFoundError(`--key ${typed} not found in ${await kms.region()}`)
+  return keyId
 }
 
 /** A key that cannot be described (deleted, or not ours to read) leaves its columns empty. */
