@@ -2,17 +2,26 @@
 // usage errors never pay for it.
 import {
   CreateAliasCommand,
+  CreateKeyCommand,
   DeleteAliasCommand,
   DescribeKeyCommand,
+  DisableKeyCommand,
+  EnableKeyRotationCommand,
+  GetKeyPolicyCommand,
+  GetKeyRotationStatusCommand,
   KMSClient,
   paginateListAliases,
+  paginateListGrants,
+  paginateListResourceTags,
   UpdateAliasCommand,
   type AliasListEntry,
+  type CreateKeyCommandInput,
+  type GrantListEntry,
   type KeyMetadata,
 } from '@aws-sdk/client-kms'
 import { AccessError, AwsError, CliError, ConflictError, InterruptedError, KmsRefusedError, NotFoundError, UsageError } from '../errors.js'
 import { parseArn } from './identifiers.js'
-import type { AliasEntry, KeyInfo, KmsConfig, KmsPort } from './port.js'
+import type { AliasEntry, GrantInfo, KeyInfo, KmsConfig, KmsPort, MultiRegionConfiguration } from './port.js'
 
 // Without these the SDK waits for the OS TCP timeout (minutes) on a dead endpoint.
 const CONNECTION_TIMEOUT_MS = 3_000
@@ -106,6 +115,77 @@ export function createKmsPort(config: KmsConfig): KmsPort {
     async deleteAlias(aliasName) {
       await call('DeleteAlias', aliasName, () => client.send(new DeleteAliasCommand({ AliasName: aliasName }), options()))
     },
+    async getKeyPolicy(keyId) {
+      const out = await call('GetKeyPolicy', keyId, () => client.send(new GetKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default' }), options()))
+      return out.Policy ?? ''
+    },
+    async listGrants(keyId) {
+      return call('ListGrants', keyId, async () => {
+        const grants: GrantInfo[] = []
+        for await (const page of paginateListGrants({ client, pageSize: LIST_PAGE_SIZE }, { KeyId: keyId })) {
+          if (config.signal?.aborted) throw new InterruptedError()
+          for (const grant of page.Grants ?? []) grants.push(toGrantInfo(grant))
+        }
+        return grants
+      })
+    },
+    async listResourceTags(keyId) {
+      return call('ListResourceTags', keyId, async () => {
+        const tags: Record<string, string> = {}
+        for await (const page of paginateListResourceTags({ client, pageSize: LIST_PAGE_SIZE }, { KeyId: keyId })) {
+          if (config.signal?.aborted) throw new InterruptedError()
+          for (const tag of page.Tags ?? []) if (tag.TagKey !== undefined) tags[tag.TagKey] = tag.TagValue ?? ''
+        }
+        return tags
+      })
+    },
+    async getKeyRotationStatus(keyId) {
+      const out = await call('GetKeyRotationStatus', keyId, () => client.send(new GetKeyRotationStatusCommand({ KeyId: keyId }), options()))
+      return out.KeyRotationEnabled === true
+    },
+    async createKey(request) {
+      const input: CreateKeyCommandInput = {
+        KeySpec: request.keySpec as CreateKeyCommandInput['KeySpec'],
+        KeyUsage: request.keyUsage as CreateKeyCommandInput['KeyUsage'],
+        ...(request.description === undefined ? {} : { Description: request.description }),
+        ...(request.policy === undefined ? {} : { Policy: request.policy }),
+        ...(request.tags ? { Tags: Object.entries(request.tags).map(([TagKey, TagValue]) => ({ TagKey, TagValue })) } : {}),
+      }
+      const out = await call('CreateKey', `${request.keySpec}/${request.keyUsage}`, () => client.send(new CreateKeyCommand(input), options()))
+      if (!out.KeyMetadata) throw new AwsError('CreateKey returned no key metadata')
+      return toKeyInfo(out.KeyMetadata)
+    },
+    async enableKeyRotation(keyId) {
+      await call('EnableKeyRotation', keyId, () => client.send(new EnableKeyRotationCommand({ KeyId: keyId }), options()))
+    },
+    async disableKey(keyId) {
+      await call('DisableKey', keyId, () => client.send(new DisableKeyCommand({ KeyId: keyId }), options()))
+    },
+  }
+}
+
+function toGrantInfo(g: GrantListEntry): GrantInfo {
+  const subset = g.Constraints?.EncryptionContextSubset
+  const equals = g.Constraints?.EncryptionContextEquals
+  return {
+    grantId: g.GrantId ?? '',
+    ...(g.Name ? { name: g.Name } : {}),
+    ...(g.GranteePrincipal ? { granteePrincipal: g.GranteePrincipal } : {}),
+    ...(g.RetiringPrincipal ? { retiringPrincipal: g.RetiringPrincipal } : {}),
+    ...(g.IssuingAccount ? { issuingAccount: g.IssuingAccount } : {}),
+    operations: g.Operations ?? [],
+    ...(subset || equals ? { constraints: { ...(subset ? { encryptionContextSubset: subset } : {}), ...(equals ? { encryptionContextEquals: equals } : {}) } } : {}),
+  }
+}
+
+function toMultiRegionConfiguration(m: KeyMetadata): MultiRegionConfiguration | undefined {
+  const c = m.MultiRegionConfiguration
+  if (!c?.MultiRegionKeyType) return undefined
+  const place = (k: { Arn?: string | undefined; Region?: string | undefined }) => ({ arn: k.Arn ?? '', region: k.Region ?? '' })
+  return {
+    keyType: c.MultiRegionKeyType,
+    ...(c.PrimaryKey ? { primary: place(c.PrimaryKey) } : {}),
+    replicas: (c.ReplicaKeys ?? []).map(place),
   }
 }
 
@@ -130,7 +210,13 @@ function toKeyInfo(m: KeyMetadata): KeyInfo {
     signingAlgorithms: m.SigningAlgorithms ?? [],
     macAlgorithms: m.MacAlgorithms ?? [],
     keyAgreementAlgorithms: m.KeyAgreementAlgorithms ?? [],
+    ...withMultiRegion(m),
   }
+}
+
+function withMultiRegion(m: KeyMetadata): { multiRegionConfiguration?: MultiRegionConfiguration } {
+  const configuration = toMultiRegionConfiguration(m)
+  return configuration ? { multiRegionConfiguration: configuration } : {}
 }
 
 function toAliasEntry(a: AliasListEntry): AliasEntry {

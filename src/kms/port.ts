@@ -17,6 +17,35 @@ export interface KeyInfo {
   signingAlgorithms: string[]
   macAlgorithms: string[]
   keyAgreementAlgorithms: string[]
+  /** Present on multi-Region keys: where the primary and the replicas are. */
+  multiRegionConfiguration?: MultiRegionConfiguration
+}
+
+export interface MultiRegionConfiguration {
+  keyType: 'PRIMARY' | 'REPLICA'
+  primary?: { arn: string; region: string }
+  replicas: { arn: string; region: string }[]
+}
+
+/** A grant on one key (ListGrants), as plain data. */
+export interface GrantInfo {
+  grantId: string
+  name?: string
+  granteePrincipal?: string
+  retiringPrincipal?: string
+  issuingAccount?: string
+  operations: string[]
+  constraints?: { encryptionContextSubset?: Record<string, string>; encryptionContextEquals?: Record<string, string> }
+}
+
+/** What CreateKey needs for a key kms-alias makes itself (rotate). */
+export interface NewKeyRequest {
+  keySpec: string
+  keyUsage: string
+  description?: string
+  /** The key policy document (JSON text); omitted means KMS's default policy. */
+  policy?: string
+  tags?: Record<string, string>
 }
 
 export interface AliasEntry {
@@ -38,6 +67,18 @@ export interface KmsPort {
   /** Throws ConflictError when the alias exists already. */
   createAlias(aliasName: string, targetKeyId: string): Promise<void>
   deleteAlias(aliasName: string): Promise<void>
+  /** GetKeyPolicy with the policy name `default`: the policy document as JSON text. */
+  getKeyPolicy(keyId: string): Promise<string>
+  /** ListGrants across every page. */
+  listGrants(keyId: string): Promise<GrantInfo[]>
+  /** ListResourceTags across every page, as a tag-key to tag-value map. */
+  listResourceTags(keyId: string): Promise<Record<string, string>>
+  /** GetKeyRotationStatus: whether automatic rotation is on. */
+  getKeyRotationStatus(keyId: string): Promise<boolean>
+  /** CreateKey (never with BypassPolicyLockoutSafetyCheck). */
+  createKey(request: NewKeyRequest): Promise<KeyInfo>
+  enableKeyRotation(keyId: string): Promise<void>
+  disableKey(keyId: string): Promise<void>
 }
 
 /** Settings from the global options; unset fields leave the SDK's own default chain in charge. */

@@ -1,5 +1,5 @@
 import { AwsError, ConflictError, NotFoundError } from '../../src/errors.js'
-import type { AliasEntry, KeyInfo, KmsPort } from '../../src/kms/port.js'
+import type { AliasEntry, GrantInfo, KeyInfo, KmsPort, NewKeyRequest } from '../../src/kms/port.js'
 
 export const REGION = 'us-east-1'
 export const ACCOUNT = '111122223333'
@@ -44,6 +44,11 @@ export interface FakeKmsOptions {
   /** Thrown by a mutating call after (applied: true) or instead of (false) applying it; only on the `call`-th call of it when given. */
   failures?: Partial<Record<Mutation, { error: Error; applied: boolean; call?: number }>>
   region?: string | Error
+  /** Key policies (JSON text), grants, tags and rotation status by key ID. */
+  policies?: Record<string, string>
+  grants?: Record<string, GrantInfo[]>
+  tags?: Record<string, Record<string, string>>
+  rotation?: Record<string, boolean>
 }
 
 /** An in-memory KMS that records every call; behaves as KMS does for what the tool uses. */
@@ -51,6 +56,10 @@ export class FakeKms implements KmsPort {
   readonly keys = new Map<string, KeyInfo>()
   readonly aliases = new Map<string, string>()
   readonly calls: string[] = []
+  readonly policies = new Map<string, string>()
+  readonly grants = new Map<string, GrantInfo[]>()
+  readonly tags = new Map<string, Record<string, string>>()
+  readonly rotation = new Map<string, boolean>()
   private staleSnapshot: Map<string, string> | undefined
   private staleLeft: number
 
@@ -58,6 +67,10 @@ export class FakeKms implements KmsPort {
     for (const k of options.keys ?? []) this.keys.set(k.keyId, k)
     for (const [name, keyId] of Object.entries(options.aliases ?? {})) this.aliases.set(name, keyId)
     this.staleLeft = options.staleReads ?? 0
+    for (const [keyId, policy] of Object.entries(options.policies ?? {})) this.policies.set(keyId, policy)
+    for (const [keyId, grants] of Object.entries(options.grants ?? {})) this.grants.set(keyId, grants)
+    for (const [keyId, tags] of Object.entries(options.tags ?? {})) this.tags.set(keyId, tags)
+    for (const [keyId, enabled] of Object.entries(options.rotation ?? {})) this.rotation.set(keyId, enabled)
   }
 
   async region(): Promise<string> {
@@ -107,6 +120,57 @@ export class FakeKms implements KmsPort {
     })
   }
 
+  async getKeyPolicy(keyId: string): Promise<string> {
+    this.calls.push(`GetKeyPolicy ${keyId}`)
+    this.existing(keyId)
+    return this.policies.get(keyId) ?? defaultPolicy(this.keys.get(keyId) as KeyInfo)
+  }
+
+  async listGrants(keyId: string): Promise<GrantInfo[]> {
+    this.calls.push(`ListGrants ${keyId}`)
+    this.existing(keyId)
+    return this.grants.get(keyId) ?? []
+  }
+
+  async listResourceTags(keyId: string): Promise<Record<string, string>> {
+    this.calls.push(`ListResourceTags ${keyId}`)
+    this.existing(keyId)
+    return { ...(this.tags.get(keyId) ?? {}) }
+  }
+
+  async getKeyRotationStatus(keyId: string): Promise<boolean> {
+    this.calls.push(`GetKeyRotationStatus ${keyId}`)
+    this.existing(keyId)
+    return this.rotation.get(keyId) ?? false
+  }
+
+  async createKey(request: NewKeyRequest): Promise<KeyInfo> {
+    this.calls.push(`CreateKey ${request.keySpec} ${request.keyUsage}`)
+    const created = key({ keySpec: request.keySpec, keyUsage: request.keyUsage, ...(request.description === undefined ? {} : { description: request.description }) })
+    this.keys.set(created.keyId, created)
+    if (request.policy !== undefined) this.policies.set(created.keyId, request.policy)
+    if (request.tags) this.tags.set(created.keyId, { ...request.tags })
+    return created
+  }
+
+  async enableKeyRotation(keyId: string): Promise<void> {
+    this.calls.push(`EnableKeyRotation ${keyId}`)
+    this.existing(keyId)
+    this.rotation.set(keyId, true)
+  }
+
+  async disableKey(keyId: string): Promise<void> {
+    this.calls.push(`DisableKey ${keyId}`)
+    const found = this.existing(keyId)
+    this.keys.set(keyId, { ...found, keyState: 'Disabled' })
+  }
+
+  private existing(keyId: string): KeyInfo {
+    const found = this.keys.get(keyId)
+    if (!found) throw new NotFoundError(`${keyId} not found in ${REGION}`)
+    return found
+  }
+
   /** Applies a change as KMS would, keeping the old state for stale reads, with injected failures. */
   private mutate(operation: Mutation, subject: string, apply: () => void): void {
     this.calls.push(`${operation} ${subject}`)
@@ -133,6 +197,15 @@ export class FakeKms implements KmsPort {
     }
     return keyRef
   }
+}
+
+/** KMS's default key policy: the key's account, through IAM, may do everything. */
+export function defaultPolicy(k: Pick<KeyInfo, 'accountId'>): string {
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Id: 'key-default-1',
+    Statement: [{ Sid: 'Enable IAM User Permissions', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${k.accountId}:root` }, Action: 'kms:*', Resource: '*' }],
+  })
 }
 
 /** What the adapter throws when an operation stays throttled through the SDK's retries. */
