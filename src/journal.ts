@@ -1,55 +1,93 @@
-// The journal: one JSON line per alias change, so that what an alias pointed to before is never
-// lost (CloudTrail logs only the new key). Appends hold a lock file, so concurrent runs never
-// interleave lines; a torn last line (a crash mid-write) is skipped on read and sealed off on write.
+// The journal: JSON lines that make sure what an alias pointed to before is never lost (CloudTrail
+// logs only the new key). It is a write-ahead log: an intent line is appended and flushed before a
+// mutating call goes out, and outcome lines for the same id follow once the call returned and once
+// it was confirmed. Readers fold the lines by id, so a run killed after the send still names the
+// previous key (an intent with no outcome reads as "unknown"). Appends hold a lock file, so
+// concurrent runs never interleave lines; a torn last line (a crash mid-write) is skipped on read
+// and sealed off on write.
 import { randomBytes } from 'node:crypto'
-import { appendFile, mkdir, open, readFile, rm, stat } from 'node:fs/promises'
+import { appendFile, mkdir, open, readFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
+import { acquireLock } from './lock.js'
 
-export interface JournalEntry {
+export const JOURNAL_ACTIONS = ['create', 'update', 'delete', 'rotate'] as const
+export type JournalAction = (typeof JOURNAL_ACTIONS)[number]
+
+/** Written before the mutating call goes out. */
+export interface JournalIntent {
+  type: 'intent'
   /** Short id for `kms-alias undo <id>`. */
   id: string
   time: string
   account: string | null
   region: string
   alias: string
-  action: 'create' | 'update' | 'delete'
+  action: JournalAction
   previousKeyId: string | null
   newKeyId: string | null
-  verified: boolean
-  /** false only when a failure left it unknown whether the change was made. */
-  certain: boolean
   /** The kms-alias command that made the change. */
   command: string
   /** For undo and rollback: the id of the entry this change reverts. */
   reverts: string | null
+  /** Shared by every change of one apply run. */
+  runId: string | null
+  /** rotate: the key it created. */
+  createdKeyId?: string
   toolVersion: string
 }
 
+/** Written after the call returned (changed) and after confirmation (verified). */
+export interface JournalOutcome {
+  type: 'outcome'
+  id: string
+  time: string
+  /** null: it could not be told whether KMS made the change. */
+  changed: boolean | null
+  verified: boolean
+}
+
+export type JournalLine = JournalIntent | JournalOutcome
+
+/** One change as history and undo see it: its intent folded with its latest outcome. */
+export interface JournalEntry extends Omit<JournalIntent, 'type'> {
+  /** null when no outcome was recorded (a kill after the send) or the outcome was unclear. */
+  changed: boolean | null
+  verified: boolean
+  /** Whether it is known that the change was made. */
+  certain: boolean
+}
+
 export const newJournalId = (): string => randomBytes(4).toString('hex')
+
+/** The per-user state directory kms-alias keeps its journal and locks in. */
+export function stateDirectory(env: Readonly<Record<string, string | undefined>>, platform: NodeJS.Platform): string | null {
+  const base =
+    platform === 'win32'
+      ? env.LOCALAPPDATA
+      : env.XDG_STATE_HOME || (env.HOME ? join(env.HOME, platform === 'darwin' ? 'Library/Application Support' : '.local/state') : undefined)
+  return base ? join(base, 'kms-alias') : null
+}
 
 /** Where the journal lives: --journal, then KMS_ALIAS_JOURNAL, then the platform's state directory. */
 export function journalPath(flag: string | false | undefined, env: Readonly<Record<string, string | undefined>>, platform: NodeJS.Platform): string | null {
   if (flag === false) return null
   if (flag) return flag
   if (env.KMS_ALIAS_JOURNAL) return env.KMS_ALIAS_JOURNAL
-  const base =
-    platform === 'win32'
-      ? env.LOCALAPPDATA
-      : env.XDG_STATE_HOME || (env.HOME ? join(env.HOME, platform === 'darwin' ? 'Library/Application Support' : '.local/state') : undefined)
-  return base ? join(base, 'kms-alias', 'journal.jsonl') : null
+  const state = stateDirectory(env, platform)
+  return state ? join(state, 'journal.jsonl') : null
 }
 
 const LOCK_WAIT_MS = 5_000
 const LOCK_STALE_MS = 30_000
 
-/** Appends entries as whole lines, under a lock; throws on any failure (the caller warns). */
-export async function appendJournal(path: string, entries: readonly JournalEntry[]): Promise<void> {
-  if (entries.length === 0) return
+/** Appends lines whole, under a lock, flushed to disk before it returns; throws on any failure (the caller warns). */
+export async function appendJournal(path: string, lines: readonly JournalLine[]): Promise<void> {
+  if (lines.length === 0) return
   await ensureDirectory(dirname(path))
-  const release = await lock(`${path}.lock`)
+  const release = await acquireLock(`${path}.lock`, { waitMs: LOCK_WAIT_MS, staleMs: LOCK_STALE_MS })
   try {
     const sealed = await endsWithNewline(path)
-    const text = `${sealed ? '' : '\n'}${entries.map((e) => JSON.stringify(e)).join('\n')}\n`
+    const text = `${sealed ? '' : '\n'}${lines.map((e) => JSON.stringify(e)).join('\n')}\n`
     // One write call for the whole batch: a reader never sees half of it.
     await appendFile(path, text, { encoding: 'utf8', flush: true })
   } finally {
@@ -57,34 +95,101 @@ export async function appendJournal(path: string, entries: readonly JournalEntry
   }
 }
 
-export interface JournalRead {
-  entries: JournalEntry[]
-  /** Lines that are not entries (a torn write), skipped. */
-  skipped: number
+export interface InvalidEntry {
+  id: string
+  reason: string
+  /** The id of the last readable intent before it (null: none), so undo --last can tell it was the newest. */
+  after: string | null
 }
 
-/** Reads the journal in file order (oldest first); a missing file is an empty journal. */
+export interface JournalRead {
+  /** Changes that were made or may have been, oldest first (those known not to have happened are left out). */
+  entries: JournalEntry[]
+  /** Lines that are not journal lines (a torn write), skipped. */
+  skipped: number
+  /** Entries whose intent cannot be acted on (unknown action, no Region, no key ID), skipped. */
+  invalid: InvalidEntry[]
+}
+
+/** Reads and folds the journal in file order (oldest first); a missing file is an empty journal. */
 export async function readJournal(path: string): Promise<JournalRead> {
   let text: string
   try {
     text = await readFile(path, 'utf8')
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { entries: [], skipped: 0 }
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { entries: [], skipped: 0, invalid: [] }
     throw error
   }
-  const entries: JournalEntry[] = []
+  const folded = new Map<string, JournalEntry>()
+  const invalid: InvalidEntry[] = []
   let skipped = 0
+  let lastIntent: string | null = null
   for (const line of text.split('\n')) {
     if (line.trim() === '') continue
+    let parsed: unknown
     try {
-      const entry = JSON.parse(line) as JournalEntry
-      if (typeof entry.id === 'string' && typeof entry.alias === 'string') entries.push(entry)
-      else skipped += 1
+      parsed = JSON.parse(line)
     } catch {
       skipped += 1
+      continue
+    }
+    const record = parsed as Record<string, unknown>
+    if (typeof record !== 'object' || record === null || typeof record.id !== 'string') {
+      skipped += 1
+    } else if (record.type === 'outcome') {
+      const entry = folded.get(record.id)
+      if (!entry) continue // the intent was torn or invalid
+      if (record.changed === true || record.changed === false || record.changed === null) entry.changed = record.changed
+      if (record.verified === true) entry.verified = true
+      entry.certain = entry.changed === true
+    } else {
+      const reason = invalidReason(record)
+      if (reason) {
+        invalid.push({ id: record.id, reason, after: lastIntent })
+        continue
+      }
+      folded.set(record.id, fromIntent(record))
+      lastIntent = record.id
     }
   }
-  return { entries, skipped }
+  const entries = [...folded.values()].filter((e) => e.changed !== false)
+  return { entries, skipped, invalid }
+}
+
+/** Why an intent (or a whole entry written before the journal was a write-ahead log) cannot be used. */
+function invalidReason(record: Record<string, unknown>): string | undefined {
+  if (typeof record.alias !== 'string' || !record.alias.startsWith('alias/')) return 'no alias name'
+  if (!JOURNAL_ACTIONS.includes(record.action as JournalAction)) return `unknown action ${JSON.stringify(record.action ?? null)}`
+  if (typeof record.region !== 'string' || record.region === '') return 'no Region'
+  const needs: Record<JournalAction, ReadonlyArray<'previousKeyId' | 'newKeyId'>> = {
+    create: ['newKeyId'],
+    update: ['previousKeyId', 'newKeyId'],
+    rotate: ['previousKeyId', 'newKeyId'],
+    delete: ['previousKeyId'],
+  }
+  for (const field of needs[record.action as JournalAction]) {
+    if (typeof record[field] !== 'string' || record[field] === '') return `no ${field}`
+  }
+  return undefined
+}
+
+function fromIntent(record: Record<string, unknown>): JournalEntry {
+  const { type: _type, ...intent } = record as unknown as JournalIntent & Partial<JournalEntry>
+  // A line without `type` is a whole entry from before the write-ahead journal: written only
+  // after the change, with `certain` saying whether it was made.
+  const legacy = record.type === undefined
+  const changed = legacy ? (intent.certain === true ? true : null) : null
+  return {
+    ...intent,
+    account: intent.account ?? null,
+    previousKeyId: intent.previousKeyId ?? null,
+    newKeyId: intent.newKeyId ?? null,
+    reverts: intent.reverts ?? null,
+    runId: intent.runId ?? null,
+    changed,
+    verified: legacy ? intent.verified === true : false,
+    certain: changed === true,
+  }
 }
 
 /**
@@ -123,23 +228,5 @@ async function endsWithNewline(path: string): Promise<boolean> {
     return last[0] === 0x0a
   } finally {
     await handle.close()
-  }
-}
-
-async function lock(lockPath: string): Promise<() => Promise<void>> {
-  const deadline = Date.now() + LOCK_WAIT_MS
-  for (let delay = 10; ; delay = Math.min(delay * 2, 200)) {
-    try {
-      const handle = await open(lockPath, 'wx')
-      await handle.close()
-      return () => rm(lockPath, { force: true })
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-      // A run that died holding the lock must not block every later run.
-      const age = await stat(lockPath).then((s) => Date.now() - s.mtimeMs, () => 0)
-      if (age > LOCK_STALE_MS) await rm(lockPath, { force: true })
-      else if (Date.now() > deadline) throw new Error(`the journal is locked by another run (${lockPath})`)
-      else await new Promise((r) => setTimeout(r, delay))
-    }
   }
 }

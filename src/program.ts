@@ -145,6 +145,8 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
     .addOption(new Option('--rate <per-second>', 'mutating calls a second at most').default(DEFAULT_APPLY_RATE).argParser(parseRate))
     .option('--no-rollback', 'on a failure, leave the entries already applied as they are')
     .option('-y, --yes', 'do not ask for confirmation on a terminal')
+    .option('--allow-spec-change', 'for every entry: allow a different KeySpec or fewer algorithms within the same key class (a warning instead)')
+    .option('--allow-disabled', 'for every entry: allow a target that is not Enabled (never one pending deletion)')
   addVerifyOptions(apply, 'each change is visible')
     .addHelpText(
       'after',
@@ -157,7 +159,17 @@ ${examples('kms-alias apply aliases.txt --dry-run', 'generate-mapping | kms-alia
     )
     .action(async (file: string, raw: Flags & { rate: number; rollback: boolean }, command: Command) => {
       const { runApply } = await import('./commands/apply.js')
-      const options = { file, dryRun: raw.dryRun === true, rate: raw.rate, rollback: raw.rollback, yes: raw.yes === true, verify: raw.verify, verifyTimeout: raw.verifyTimeout }
+      const options = {
+        file,
+        dryRun: raw.dryRun === true,
+        rate: raw.rate,
+        rollback: raw.rollback,
+        yes: raw.yes === true,
+        verify: raw.verify,
+        verifyTimeout: raw.verifyTimeout,
+        allowSpecChange: raw.allowSpecChange === true,
+        allowDisabled: raw.allowDisabled === true,
+      }
       await run(command, (globals) => runApply(options, ctx, globals))
     })
 
@@ -175,7 +187,7 @@ ${examples('kms-alias apply aliases.txt --dry-run', 'generate-mapping | kms-alia
     .command('undo')
     .description('revert one journaled change, unless the alias has changed since (exit 5)')
     .argument('[id]', 'the journal entry to revert (see kms-alias history)')
-    .option('--last', 'revert the newest journal entry')
+    .option('--last', 'revert the newest change not yet reverted (a second undo --last steps further back; it never undoes the undo)')
     .option('--dry-run', 'run the preflight and show the plan; change nothing')
     .option('-y, --yes', 'do not ask for confirmation on a terminal (needed to revert a create when not on one)')
     .option('--allow-disabled', 'allow going back to a key that is not Enabled (never one pending deletion)')

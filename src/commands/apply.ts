@@ -2,21 +2,21 @@ import { readFile } from 'node:fs/promises'
 import { text as readStream } from 'node:stream/consumers'
 import { parseApplyFile, type ApplyEntry } from '../applyFile.js'
 import type { Context } from '../context.js'
-import { CliError, ConflictError, Exit, InterruptedError, NotFoundError, UsageError, type ExitCode } from '../errors.js'
+import { CliError, ConflictError, Exit, NotFoundError, UsageError, type ExitCode } from '../errors.js'
 import type { GlobalOptions } from '../globalOptions.js'
-import { newJournalId, type JournalEntry } from '../journal.js'
+import { newJournalId } from '../journal.js'
 import { mapWithLimit } from '../kms/concurrency.js'
 import { confirmAliasGone, confirmAliasTarget, type Confirmation } from '../kms/confirm.js'
-import { parseArn } from '../kms/identifiers.js'
 import type { DescribedKey } from '../kms/lookups.js'
 import { createPacer } from '../kms/pacer.js'
 import type { AliasEntry, KmsPort } from '../kms/port.js'
 import { renderApplyJson, renderApplyOutcome, renderApplyPlan, renderApplyText, type ApplyChange, type ApplyReport } from '../output/applyView.js'
 import { createUi, errorSummary, type Ui } from '../output/ui.js'
-import { localRefusals, targetLocation } from '../preflight/local.js'
-import { hasBlock, quotaFindings, targetFindings, updatePreflight } from '../preflight/rules.js'
-import { version } from '../version.js'
-import { canAsk, expectedFailure, pollTiming, recordInJournal, sendChecked } from './mutation.js'
+import { localRefusals } from '../preflight/local.js'
+import { createFindings, updateFindings } from '../preflight/plan.js'
+import { hasBlock } from '../preflight/rules.js'
+import { interruption, Writer, type PlannedWrite, type WriteOrigin } from '../writePath.js'
+import { canAsk, expectedFailure, pollTiming } from './mutation.js'
 
 export interface ApplyOptions {
   file: string
@@ -26,6 +26,9 @@ export interface ApplyOptions {
   yes: boolean
   verify: boolean
   verifyTimeout: number
+  /** Overrides for the whole run, as update takes them for one alias. */
+  allowSpecChange: boolean
+  allowDisabled: boolean
 }
 
 // Planning reads (DescribeKey, ListAliases) have far larger quotas; keep a few in flight.
@@ -39,7 +42,7 @@ export async function runApply(options: ApplyOptions, ctx: Context, globals: Glo
   })
   const entries = parseApplyFile(text, source)
   const ui = createUi(ctx, globals)
-  const report: ApplyReport = { region: null, dryRun: options.dryRun, changes: [], error: null, exitCode: Exit.Ok }
+  const report: ApplyReport = { runId: `run-${newJournalId()}`, region: null, dryRun: options.dryRun, changes: [], error: null, exitCode: Exit.Ok }
   const run = new ApplyRun(ctx, ui, globals, options, report)
   try {
     report.exitCode = await run.execute(entries)
@@ -48,7 +51,6 @@ export async function runApply(options: ApplyOptions, ctx: Context, globals: Glo
     report.error = errorSummary(failure)
     report.exitCode = failure.exitCode
   }
-  await run.journal()
   if (ui.format === 'json') ui.write(renderApplyJson(report))
   else if (ui.format === 'text') ui.write(renderApplyText(report))
   else ui.write(renderApplyOutcome(report, ui.out))
@@ -64,9 +66,11 @@ interface Planned {
 }
 
 class ApplyRun {
-  private readonly journalEntries: JournalEntry[] = []
   private kms!: KmsPort
+  private writer!: Writer
   private region = ''
+  /** The journal id of each alias's latest write (its change, or its rollback), marked verified once confirmed. */
+  private readonly lastWrite = new Map<string, string>()
 
   constructor(
     private readonly ctx: Context,
@@ -80,6 +84,7 @@ class ApplyRun {
     const { ctx, ui, options, report } = this
     this.kms = await ui.openKms()
     this.region = await this.kms.region()
+    this.writer = new Writer(ctx, ui, this.globals, this.kms)
     report.region = this.region
 
     const planned = await ui.progress(`Planning ${entries.length} aliases`, (spinner) => {
@@ -110,6 +115,12 @@ class ApplyRun {
       await ui.progress(`Rolling back ${applied.length} changes`, () => this.rollBack(applied, pace))
     }
     if (options.verify && !ctx.signal.aborted) await ui.progress('Confirming with ListAliases', () => this.confirmAll(pending))
+    const leftAlone = pending.filter((p) => p.change.status === 'conflict' && p.change.rollbackSkipped)
+    if (leftAlone.length > 0) {
+      // The rollback refused to overwrite another writer: that is what the run ends on.
+      const names = leftAlone.map((p) => p.change.alias).join(', ')
+      throw new ConflictError(`${failure?.message ?? 'the run failed'}; not rolled back because another writer changed them since: ${names}`, 'check those aliases by hand; kms-alias history lists what this run did')
+    }
     if (failure) throw failure
 
     const unverified = options.verify ? pending.filter((p) => p.change.status === 'applied' && !p.change.verified) : []
@@ -144,25 +155,16 @@ class ApplyRun {
     change.previousKeyId = current?.key.keyId ?? null
     change.nowKeyId = change.previousKeyId
     change.stateKnown = true
+    const { allowSpecChange, allowDisabled } = this.options
     if (!current) {
-      const home = { region, ...(entry.alias.arn ? { account: entry.alias.arn.account } : {}) }
       change.action = 'create'
-      change.findings = [...targetFindings(target.key, targetLocation(target.key, entry.target), home, { allowDisabled: false }), ...quotaFindings(target.aliases)]
+      change.findings = createFindings({ aliasRef: entry.alias, targetRef: entry.target, target, region, overrides: { allowDisabled } })
     } else if (current.key.keyId === target.key.keyId) {
       change.action = 'no-op'
       change.status = 'no-op'
     } else {
       change.action = 'update'
-      change.findings = updatePreflight({
-        aliasName: entry.alias.name,
-        expectedAccount: entry.alias.arn?.account,
-        current: current.key,
-        target: target.key,
-        targetLocation: targetLocation(target.key, entry.target),
-        aliasesOnCurrent: current.aliases,
-        aliasesOnTarget: target.aliases,
-        overrides: { allowSpecChange: false, allowDisabled: false },
-      })
+      change.findings = updateFindings({ aliasRef: entry.alias, targetRef: entry.target, current, target, overrides: { allowSpecChange, allowDisabled } })
     }
     return { change, entry, ...(current ? { current } : {}), target }
   }
@@ -202,63 +204,97 @@ class ApplyRun {
     return list
   }
 
-  /** Applies in file order at the paced rate; stops at the first failure and returns it. */
+  /** Applies in file order at the paced rate; stops at the first failure or conflict and returns it. */
   private async applyAll(pending: Planned[], pace: () => Promise<void>, progress: (n: number) => void): Promise<CliError | undefined> {
     for (const [index, p] of pending.entries()) {
       const { change } = p
       const target = change.targetKeyId as string
-      const state = { changed: false as boolean | null }
       try {
         await pace()
       } catch {
-        // Only Ctrl-C ends a wait for the next slot; this entry was never sent.
-        return new InterruptedError()
+        // Only a signal ends a wait for the next slot; this entry was never sent.
+        return interruption(this.ctx)
       }
-      try {
-        const check = { aliasName: change.alias, wanted: target, previous: change.previousKeyId ?? undefined, retryAnswers: (e: unknown) => change.action === 'create' && e instanceof ConflictError }
-        await sendChecked(this.kms, this.ui, state, check, () => (change.action === 'create' ? this.kms.createAlias(change.alias, target) : this.kms.updateAlias(change.alias, target)))
+      const result = await this.write(p, {
+        action: change.action === 'create' ? 'create' : 'update',
+        expected: change.previousKeyId ?? undefined,
+        wanted: target,
+        origin: this.origin(null),
+        send: () => (change.action === 'create' ? this.kms.createAlias(change.alias, target) : this.kms.updateAlias(change.alias, target)),
+        retryAnswers: (e) => change.action === 'create' && e instanceof ConflictError,
+      })
+      change.journalId = result.journalId
+      if (result.status === 'written') {
         change.status = 'applied'
         change.nowKeyId = target
-        change.journalId = this.record(p, change.action as 'create' | 'update', change.previousKeyId, target, true, null)
         progress(index + 1)
-      } catch (error) {
-        const failure = expectedFailure(this.ctx, error)
-        change.status = 'failed'
-        change.error = errorSummary(failure)
-        change.stateKnown = state.changed !== null
-        if (!change.stateKnown) change.nowKeyId = null
-        if (state.changed === null) this.record(p, change.action as 'create' | 'update', change.previousKeyId, target, false, null)
-        return failure
+        continue
       }
+      change.error = errorSummary(result.error)
+      if (result.status === 'conflict') {
+        change.status = 'conflict'
+        change.stateKnown = result.seen !== null
+        change.nowKeyId = result.seen ?? null
+      } else {
+        change.status = 'failed'
+        change.stateKnown = result.changed !== null
+        if (!change.stateKnown) change.nowKeyId = null
+      }
+      return result.error
     }
     return undefined
   }
 
-  /** Puts each applied entry back: update to its previous key, delete what this run created. */
+  /**
+   * Puts each applied entry back (update to its previous key, delete what this run created), but
+   * only while the alias still points where this run left it: a later writer's change is left alone.
+   */
   private async rollBack(applied: Planned[], pace: () => Promise<void>): Promise<void> {
     for (const p of applied) {
       const { change } = p
-      const state = { changed: false as boolean | null }
       try {
         await pace()
-        if (change.action === 'create') {
-          const check = { aliasName: change.alias, wanted: undefined, previous: change.targetKeyId ?? undefined, retryAnswers: (e: unknown) => e instanceof NotFoundError }
-          await sendChecked(this.kms, this.ui, state, check, () => this.kms.deleteAlias(change.alias))
-          this.record(p, 'delete', change.targetKeyId, null, true, change.journalId)
-        } else {
-          const previous = change.previousKeyId as string
-          await sendChecked(this.kms, this.ui, state, { aliasName: change.alias, wanted: previous, previous: change.targetKeyId ?? undefined }, () => this.kms.updateAlias(change.alias, previous))
-          this.record(p, 'update', change.targetKeyId, previous, true, change.journalId)
-        }
+      } catch {
+        return
+      }
+      const created = change.action === 'create'
+      const previous = change.previousKeyId ?? undefined
+      const result = await this.write(p, {
+        action: created ? 'delete' : 'update',
+        expected: change.targetKeyId ?? undefined,
+        wanted: created ? undefined : previous,
+        origin: this.origin(change.journalId),
+        send: () => (created ? this.kms.deleteAlias(change.alias) : this.kms.updateAlias(change.alias, previous as string)),
+        // A retried DeleteAlias whose first try worked is answered with NotFound.
+        retryAnswers: (e) => created && e instanceof NotFoundError,
+      })
+      if (result.status === 'written') {
         change.status = 'rolled-back'
         change.nowKeyId = change.previousKeyId
-      } catch (error) {
-        const failure = expectedFailure(this.ctx, error)
-        change.error = { ...errorSummary(failure), message: `rollback failed: ${failure.message}` }
-        change.stateKnown = state.changed !== null
+      } else if (result.status === 'conflict') {
+        change.status = 'conflict'
+        change.rollbackSkipped = true
+        change.stateKnown = result.seen !== null
+        change.nowKeyId = result.seen ?? null
+        change.error = { ...errorSummary(result.error), message: `not rolled back: ${result.error.message}` }
+      } else {
+        change.error = { ...errorSummary(result.error), message: `rollback failed: ${result.error.message}` }
+        change.stateKnown = result.changed !== null
         if (!change.stateKnown) change.nowKeyId = null
       }
     }
+  }
+
+  /** One entry's write through the shared write path. */
+  private async write(p: Planned, w: Omit<PlannedWrite, 'alias' | 'region' | 'account'>) {
+    const arn = p.current?.key ?? p.target?.key
+    const result = await this.writer.write({ ...w, alias: p.change.alias, region: this.region, account: arn?.accountId || null })
+    if (result.journalId) this.lastWrite.set(p.change.alias, result.journalId)
+    return result
+  }
+
+  private origin(reverts: string | null): WriteOrigin {
+    return { command: reverts ? 'apply (rollback)' : 'apply', reverts, runId: this.report.runId }
   }
 
   /** Confirms the final state of every entry that changed (applied, or rolled back). */
@@ -283,34 +319,7 @@ class ApplyRun {
       if (result === undefined) return
       if (result.status === 'other-target') change.nowKeyId = result.keyId
       // Only the alias's last change describes its final state; earlier ones were superseded.
-      const last = this.journalEntries.filter((e) => e.alias === change.alias).at(-1)
-      if (last) last.verified = change.verified
+      if (change.verified) await this.writer.verified(this.lastWrite.get(change.alias) ?? null)
     })
-  }
-
-  private record(p: Planned, action: JournalEntry['action'], previousKeyId: string | null, newKeyId: string | null, certain: boolean, reverts: string | null): string {
-    const arn = p.target?.key.arn ?? p.current?.key.arn
-    const entry: JournalEntry = {
-      id: newJournalId(),
-      time: this.ctx.now().toISOString(),
-      account: arn ? (parseArn(arn)?.account ?? null) : null,
-      region: this.region,
-      alias: p.change.alias,
-      action,
-      previousKeyId,
-      newKeyId,
-      verified: false,
-      certain,
-      command: reverts ? 'apply (rollback)' : 'apply',
-      reverts,
-      toolVersion: version,
-    }
-    this.journalEntries.push(entry)
-    return entry.id
-  }
-
-  /** Writes what changed to the journal once the run is over (one locked append). */
-  async journal(): Promise<void> {
-    await recordInJournal(this.ctx, this.ui, this.globals, this.journalEntries)
   }
 }

@@ -5,8 +5,9 @@ import { confirmAliasTarget } from '../kms/confirm.js'
 import { parseAliasRef, parseKeyRef } from '../kms/identifiers.js'
 import { currentTarget, describeWithAliases } from '../kms/lookups.js'
 import { toKeyView } from '../output/keyView.js'
-import { localRefusals, targetLocation } from '../preflight/local.js'
-import { hasBlock, quotaFindings, targetFindings } from '../preflight/rules.js'
+import { localRefusals } from '../preflight/local.js'
+import { createFindings } from '../preflight/plan.js'
+import { hasBlock } from '../preflight/rules.js'
 import { applyChange, kmsAliasCommand, pollTiming, refuse, runChange, type ChangeOrigin } from './mutation.js'
 
 export interface CreateOptions {
@@ -38,10 +39,7 @@ export async function runCreate(options: CreateOptions, ctx: Context, globals: G
       throw new ConflictError(`${aliasRef.name} already exists in ${region} (it points to ${existing})`, `to point it to another key, use kms-alias update ${aliasRef.name} --to ${targetRef.input}`)
     }
 
-    // Without an alias ARN the caller's account is unknown (that would take an STS call).
-    const account = aliasRef.arn?.account ?? options.expectAccount
-    const home = { region, ...(account ? { account } : {}) }
-    report.findings = [...targetFindings(target.key, targetLocation(target.key, targetRef), home, { allowDisabled: options.allowDisabled }), ...quotaFindings(target.aliases)]
+    report.findings = createFindings({ aliasRef, targetRef, target, region, expectAccount: options.expectAccount, overrides: { allowDisabled: options.allowDisabled } })
     if (hasBlock(report.findings)) return refuse(report, report.findings, plan)
     plan.show()
     if (options.dryRun) {
@@ -53,9 +51,15 @@ export async function runCreate(options: CreateOptions, ctx: Context, globals: G
     const keyId = target.key.keyId
     return applyChange(step, {
       label: `Creating ${name}`,
-      // A retried CreateAlias whose first try worked is answered with AlreadyExists.
-      check: { aliasName: name, wanted: keyId, previous: undefined, retryAnswers: (e) => e instanceof ConflictError },
-      send: () => kms.createAlias(name, keyId),
+      write: {
+        action: 'create',
+        expected: undefined,
+        wanted: keyId,
+        send: () => kms.createAlias(name, keyId),
+        // A retried CreateAlias whose first try worked is answered with AlreadyExists.
+        retryAnswers: (e) => e instanceof ConflictError,
+      },
+      account: target.key.accountId || null,
       undo: kmsAliasCommand(['delete', name, '--yes'], region, globals),
       outcome: 'created',
       verify: options.verify,

@@ -35,7 +35,7 @@ export async function runDelete(options: DeleteOptions, ctx: Context, globals: G
 
     const current = await ui.progress(`Describing ${aliasRef.name}`, () => describeWithAliases(kms, aliasRef.name, `alias ${aliasRef.name}`))
     report.previous = toKeyView(current.key)
-    if (expected && !matchesKey(expected, current.key)) guardConflict(report, aliasRef.name, current.key.keyId, expected.input)
+    if (expected && !matchesKey(expected, current.key)) guardConflict(report, aliasRef.name, current.key.keyId, expected.input, origin ? undefined : '--expect-current')
     report.findings = [
       ...aliasAccountFindings(aliasRef.arn?.account ?? options.expectAccount, current.key.accountId),
       ...orphanFindings(aliasRef.name, current.key.keyId, current.aliases),
@@ -56,9 +56,15 @@ export async function runDelete(options: DeleteOptions, ctx: Context, globals: G
     const recreate = [kmsAliasCommand(['create', name, '--to', keyId], region, globals), ...(current.key.keyState === 'Enabled' ? [] : ['--allow-disabled'])].join(' ')
     return applyChange(step, {
       label: `Deleting ${name}`,
-      // A retried DeleteAlias whose first try worked is answered with NotFound.
-      check: { aliasName: name, wanted: undefined, previous: keyId, retryAnswers: (e) => e instanceof NotFoundError },
-      send: () => kms.deleteAlias(name),
+      write: {
+        action: 'delete',
+        expected: keyId,
+        wanted: undefined,
+        send: () => kms.deleteAlias(name),
+        // A retried DeleteAlias whose first try worked is answered with NotFound.
+        retryAnswers: (e) => e instanceof NotFoundError,
+      },
+      account: current.key.accountId || null,
       undo: recreate,
       outcome: 'deleted',
       verify: options.verify,

@@ -1,7 +1,7 @@
 import type { Context } from '../context.js'
 import { AccessError, Exit, UsageError } from '../errors.js'
 import type { GlobalOptions } from '../globalOptions.js'
-import { journalPath, readJournal, type JournalEntry } from '../journal.js'
+import { journalPath, readJournal, type JournalRead } from '../journal.js'
 import { parseAliasRef } from '../kms/identifiers.js'
 import { renderHistoryJson, renderHistoryTable, renderHistoryText } from '../output/historyView.js'
 import { createUi } from '../output/ui.js'
@@ -14,7 +14,7 @@ export interface HistoryOptions {
 export async function runHistory(options: HistoryOptions, ctx: Context, globals: GlobalOptions): Promise<number> {
   const aliasName = options.alias === undefined ? undefined : parseAliasRef(options.alias, 'alias').name
   const ui = createUi(ctx, globals)
-  const entries = (await loadJournal(ctx, globals, ui.warn)).filter((e) => aliasName === undefined || e.alias === aliasName).reverse()
+  const entries = (await loadJournal(ctx, globals, ui.warn)).entries.filter((e) => aliasName === undefined || e.alias === aliasName).reverse()
   if (ui.format === 'json') ui.write(renderHistoryJson(entries))
   else if (ui.format === 'text') ui.write(renderHistoryText(entries))
   else if (entries.length === 0) ui.note(`No changes in the journal${aliasName ? ` for ${aliasName}` : ''}.`)
@@ -22,13 +22,15 @@ export async function runHistory(options: HistoryOptions, ctx: Context, globals:
   return Exit.Ok
 }
 
-/** The journal's entries, oldest first; shared with undo. */
-export async function loadJournal(ctx: Context, globals: GlobalOptions, warn: (line: string) => void): Promise<JournalEntry[]> {
+/** The journal, oldest first, with a warning for what could not be read; shared with undo. */
+export async function loadJournal(ctx: Context, globals: GlobalOptions, warn: (line: string) => void): Promise<JournalRead> {
   const path = journalPath(globals.journal, ctx.env, ctx.platform)
   if (path === null) throw new UsageError('there is no journal to read', 'pass --journal <path>, or set KMS_ALIAS_JOURNAL, XDG_STATE_HOME or HOME')
-  const { entries, skipped } = await readJournal(path).catch((error: unknown) => {
+  const read = await readJournal(path).catch((error: unknown) => {
     throw new AccessError(`cannot read the journal ${path}: ${(error as Error).message}`)
   })
+  const { skipped, invalid } = read
   if (skipped > 0) warn(`skipped ${skipped} line${skipped === 1 ? '' : 's'} of ${path} that ${skipped === 1 ? 'is' : 'are'} not journal entries`)
-  return entries
+  for (const entry of invalid) warn(`skipped journal entry ${entry.id} of ${path}: ${entry.reason}`)
+  return read
 }

@@ -2,12 +2,9 @@
 // each phase, how an ambiguous failure of the mutating call is checked, how confirmation ends, and
 // how changes reach the journal.
 import type { Context } from '../context.js'
-import { AwsError, CliError, Exit, InterruptedError, type ExitCode } from '../errors.js'
+import { CliError, Exit, type ExitCode } from '../errors.js'
 import type { GlobalOptions, OutputFormat } from '../globalOptions.js'
-import { appendJournal, journalPath, newJournalId, type JournalEntry } from '../journal.js'
 import type { Confirmation, PollTiming } from '../kms/confirm.js'
-import { parseArn } from '../kms/identifiers.js'
-import { currentTarget } from '../kms/lookups.js'
 import type { KmsPort } from '../kms/port.js'
 import {
   describeAliasState,
@@ -23,7 +20,7 @@ import {
 import { shellCommand } from '../output/shell.js'
 import { createUi, errorSummary, type Ui } from '../output/ui.js'
 import type { Finding } from '../preflight/rules.js'
-import { version } from '../version.js'
+import { interruption, Writer, type PlannedWrite, type WriteOrigin } from '../writePath.js'
 
 /** Where a run is: before the mutating call, while it is in flight, or confirming it. */
 export interface Progress {
@@ -35,9 +32,9 @@ export interface Progress {
  * whatever was waiting at the time (a sleep, a socket): all of those mean "interrupted".
  */
 export function expectedFailure(ctx: Context, error: unknown): CliError {
-  const failure = ctx.signal.aborted && !(error instanceof CliError) ? new InterruptedError() : error
-  if (!(failure instanceof CliError)) throw failure
-  return failure
+  if (ctx.signal.aborted && (!(error instanceof CliError) || error.exitCode === Exit.Interrupted)) return interruption(ctx)
+  if (!(error instanceof CliError)) throw error
+  return error
 }
 
 /** Runs `steps`; an expected failure becomes the report's error and the exit code for its phase. */
@@ -48,50 +45,12 @@ async function runMutation(ctx: Context, report: AliasChangeReport, steps: (prog
   } catch (error) {
     const failure = expectedFailure(ctx, error)
     report.error = errorSummary(failure)
-    const interrupted = failure.exitCode === Exit.Interrupted
     if (progress.phase === 'confirming') {
       // The change went out; only its confirmation failed.
       report.outcome = 'not-confirmed'
-      return interrupted ? Exit.Interrupted : Exit.NotConfirmed
+      return failure.exitCode === Exit.Interrupted || ctx.signal.aborted ? failure.exitCode : Exit.NotConfirmed
     }
     return failure.exitCode
-  }
-}
-
-export interface CheckedSend {
-  aliasName: string
-  /** The key the alias should point to afterwards; undefined when it should be gone. */
-  wanted: string | undefined
-  previous: string | undefined
-  /** Errors besides AwsError that a retried call answers when its first try did the work. */
-  retryAnswers?: (error: unknown) => boolean
-}
-
-/**
- * Sends the mutating call. A failure after retries may hide a success (the response was lost), so
- * the alias is read again: if it is as wanted, the call counts as applied.
- */
-export async function sendChecked(kms: KmsPort, ui: Ui, report: { changed: boolean | null }, check: CheckedSend, send: () => Promise<void>): Promise<void> {
-  try {
-    await send()
-  } catch (error) {
-    // Interrupted in flight: the request may have reached KMS, and there is no time to look.
-    if (error instanceof InterruptedError) report.changed = null
-    if (!(error instanceof AwsError) && !check.retryAnswers?.(error)) throw error
-    const seen = await currentTarget(kms, check.aliasName).catch(() => null)
-    if (seen === check.wanted) {
-      ui.debug(`${(error as Error).message}, but ${check.aliasName} ${seen === undefined ? 'is gone' : `points to ${seen}`}: the call was applied`)
-      return
-    }
-    report.changed = seen === null ? null : false
-    if (!(error instanceof AwsError)) throw error
-    const observed =
-      seen === null
-        ? 're-reading the alias failed too'
-        : seen === undefined
-          ? `${check.aliasName} does not exist`
-          : `${check.aliasName} points to ${seen}${seen === check.previous ? ' (unchanged)' : ''}`
-    throw new AwsError(`${error.message}; ${observed}`, error.awsCode, error.hint)
   }
 }
 
@@ -137,15 +96,20 @@ export interface ChangeOrigin {
   reverts: string
 }
 
-/** Thrown when a guard (--expect-current) finds the alias somewhere else: exit 5, nothing changed. */
-export function guardConflict(report: AliasChangeReport, aliasName: string, actual: string, expected: string): never {
+/**
+ * Thrown when the alias is not where the caller said it must be (`--expect-current`, or the entry
+ * undo reverts): exit 5, nothing changed. `flag` names the option when the user typed it.
+ */
+export function guardConflict(report: AliasChangeReport, aliasName: string, actual: string, expected: string, flag?: string): never {
   report.outcome = 'conflict'
-  throw new CliError(`${aliasName} points to ${actual}, not ${expected} (--expect-current); nothing was changed`, Exit.Conflict, 'someone else may have changed it; check before retrying')
+  throw new CliError(`${aliasName} points to ${actual}, not ${expected}${flag ? ` (${flag})` : ''}; nothing was changed`, Exit.Conflict, 'someone else may have changed it; check before retrying')
 }
 
 /** What a change's steps work with. */
 export interface ChangeStep {
   kms: KmsPort
+  writer: Writer
+  origin: WriteOrigin
   region: string
   ui: Ui
   report: AliasChangeReport
@@ -181,57 +145,19 @@ export async function runChange(
     const kms = await ui.openKms()
     const region = await kms.region()
     report.region = region
-    return steps({ kms, region, ui, report, plan, progress })
+    const writer = new Writer(ctx, ui, globals, kms)
+    return steps({ kms, writer, origin: { command, reverts, runId: null }, region, ui, report, plan, progress })
   })
-  const entry = journalEntryFor(report, { time: ctx.now(), command, reverts })
-  if (entry && (await recordInJournal(ctx, ui, globals, [entry]))) report.journalId = entry.id
   finishChange(ui, report)
   return report.exitCode
-}
-
-/** The journal line for a change that was made (or may have been); undefined when nothing changed. */
-export function journalEntryFor(report: AliasChangeReport, origin: { time: Date; command: string; reverts: string | null }): JournalEntry | undefined {
-  if (report.changed === false || report.region === null) return undefined
-  const key = report.target ?? report.previous
-  return {
-    id: newJournalId(),
-    time: origin.time.toISOString(),
-    account: key ? (parseArn(key.arn)?.account ?? null) : null,
-    region: report.region,
-    alias: report.alias,
-    action: report.action,
-    previousKeyId: report.previous?.keyId ?? null,
-    newKeyId: report.target?.keyId ?? null,
-    verified: report.verified,
-    certain: report.changed === true,
-    command: origin.command,
-    reverts: origin.reverts,
-    toolVersion: version,
-  }
-}
-
-/** Appends to the journal; a failure is a warning, never a failed change. Returns whether it was written. */
-export async function recordInJournal(ctx: Context, ui: Ui, globals: GlobalOptions, entries: readonly JournalEntry[]): Promise<boolean> {
-  if (entries.length === 0 || globals.journal === false) return false
-  const path = journalPath(globals.journal, ctx.env, ctx.platform)
-  if (path === null) {
-    ui.warn('the change was made, but there is no journal location: set KMS_ALIAS_JOURNAL, XDG_STATE_HOME or HOME, or pass --journal <path> or --no-journal')
-    return false
-  }
-  try {
-    await appendJournal(path, entries)
-    return true
-  } catch (error) {
-    ui.warn(`the change was made, but the journal could not be written (${path}): ${(error as Error).message}`)
-    return false
-  }
 }
 
 export interface Application {
   /** Spinner text while the call is in flight, e.g. "Updating alias/x". */
   label: string
-  check: CheckedSend
-  send: () => Promise<void>
+  write: Pick<PlannedWrite, 'action' | 'expected' | 'wanted' | 'send' | 'retryAnswers' | 'createdKeyId'>
+  /** The account the alias is in, as far as the plan knows. */
+  account: string | null
   undo: string
   outcome: ChangeOutcome
   verify: boolean
@@ -240,17 +166,22 @@ export interface Application {
   expectation: Parameters<typeof requireConfirmed>[1]
 }
 
-/** Sends the mutating call (checked), records the undo, then confirms unless --no-verify. */
+/** Makes the change through the one write path, records the undo, then confirms unless --no-verify. */
 export async function applyChange(step: ChangeStep, application: Application): Promise<ExitCode> {
   const { ui, report, progress } = step
   progress.phase = 'changing'
-  await ui.progress(application.label, () => sendChecked(step.kms, ui, report, application.check, application.send))
-  report.changed = true
+  const planned: PlannedWrite = { ...application.write, alias: report.alias, region: step.region, account: application.account, origin: step.origin }
+  const result = await ui.progress(application.label, () => step.writer.write(planned))
+  report.changed = result.changed
+  report.journalId = result.journalId
+  if (result.status === 'conflict') report.outcome = 'conflict'
+  if (result.status !== 'written') throw result.error
   report.undo = application.undo
   if (application.verify) {
     progress.phase = 'confirming'
     requireConfirmed(await ui.progress(application.confirmLabel, application.confirm), application.expectation)
     report.verified = true
+    await step.writer.verified(result.journalId)
   }
   report.outcome = application.outcome
   return Exit.Ok

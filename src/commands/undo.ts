@@ -25,9 +25,12 @@ export interface UndoOptions {
  */
 export async function runUndo(options: UndoOptions, ctx: Context, globals: GlobalOptions): Promise<number> {
   if ((options.id === undefined) === !options.last) throw new UsageError('give either a journal id or --last', 'kms-alias history lists the ids')
-  const entries = await loadJournal(ctx, globals, createUi(ctx, globals).warn)
-  const entry = options.last ? entries.at(-1) : entries.find((e) => e.id === options.id)
-  if (!entry) throw new NotFoundError(options.last ? 'the journal is empty' : `no journal entry ${options.id}`, 'kms-alias history lists the ids')
+  const { entries, invalid } = await loadJournal(ctx, globals, createUi(ctx, globals).warn)
+  const entry = options.last ? lastUndoable(entries) : entries.find((e) => e.id === options.id)
+  // An entry that cannot be read whole is never guessed at: undo refuses it by name.
+  const unreadable = options.last ? invalid.find((i) => i.after === (entries.at(-1)?.id ?? null)) : invalid.find((i) => i.id === options.id)
+  if (unreadable) throw new UsageError(`journal entry ${unreadable.id} cannot be undone: ${unreadable.reason}`, 'revert it by hand with kms-alias update, create or delete')
+  if (!entry) throw new NotFoundError(options.last ? 'the journal has no change left to undo' : `no journal entry ${options.id}`, 'kms-alias history lists the ids')
   if (globals.region && globals.region !== entry.region) {
     throw new UsageError(`entry ${entry.id} changed ${entry.alias} in ${entry.region}, not ${globals.region}`, 'undo acts where the change was made; drop --region')
   }
@@ -36,6 +39,7 @@ export async function runUndo(options: UndoOptions, ctx: Context, globals: Globa
   const common = { alias: entry.alias, dryRun: options.dryRun, verify: options.verify, verifyTimeout: options.verifyTimeout, ...(entry.account ? { expectAccount: entry.account } : {}) }
   switch (entry.action) {
     case 'update':
+    case 'rotate':
       return runUpdate(
         // Going back crosses the same spec difference the change did, which was accepted then.
         { ...common, to: required(entry, 'previousKeyId'), expectCurrent: required(entry, 'newKeyId'), yes: options.yes, allowSpecChange: true, allowDisabled: options.allowDisabled },
@@ -48,6 +52,15 @@ export async function runUndo(options: UndoOptions, ctx: Context, globals: Globa
     case 'delete':
       return runCreate({ ...common, to: required(entry, 'previousKeyId'), allowDisabled: options.allowDisabled }, ctx, where, origin)
   }
+}
+
+/**
+ * The newest change that neither reverts another nor was reverted: so a second `undo --last` steps
+ * further back instead of undoing the undo, and a rolled-back apply entry is passed over.
+ */
+export function lastUndoable(entries: readonly JournalEntry[]): JournalEntry | undefined {
+  const reverted = new Set(entries.flatMap((e) => (e.reverts ? [e.reverts] : [])))
+  return entries.findLast((e) => e.reverts === null && !reverted.has(e.id))
 }
 
 function required(entry: JournalEntry, field: 'previousKeyId' | 'newKeyId'): string {

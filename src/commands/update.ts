@@ -3,12 +3,13 @@ import { CliError, Exit } from '../errors.js'
 import type { GlobalOptions } from '../globalOptions.js'
 import { confirmAliasTarget } from '../kms/confirm.js'
 import { parseAliasRef, parseKeyIdRef, parseKeyRef } from '../kms/identifiers.js'
-import { currentTarget, describeWithAliases, matchesKey } from '../kms/lookups.js'
+import { describeWithAliases, matchesKey } from '../kms/lookups.js'
 import type { KeyInfo } from '../kms/port.js'
 import type { AliasChangeReport } from '../output/changeView.js'
 import { toKeyView } from '../output/keyView.js'
-import { localRefusals, targetLocation } from '../preflight/local.js'
-import { hasBlock, updatePreflight } from '../preflight/rules.js'
+import { localRefusals } from '../preflight/local.js'
+import { updateFindings } from '../preflight/plan.js'
+import { hasBlock } from '../preflight/rules.js'
 import { applyChange, canAsk, guardConflict, kmsAliasCommand, pollTiming, refuse, runChange, type ChangeOrigin } from './mutation.js'
 
 export interface UpdateOptions {
@@ -43,16 +44,15 @@ export async function runUpdate(options: UpdateOptions, ctx: Context, globals: G
     report.previous = toKeyView(current.key)
     report.target = toKeyView(target.key)
 
-    if (expected && !matchesKey(expected, current.key)) guardConflict(report, aliasRef.name, current.key.keyId, expected.input)
+    // Undo passes the guard itself: the user typed no flag then.
+    if (expected && !matchesKey(expected, current.key)) guardConflict(report, aliasRef.name, current.key.keyId, expected.input, origin ? undefined : '--expect-current')
 
-    report.findings = updatePreflight({
-      aliasName: aliasRef.name,
-      expectedAccount: aliasRef.arn?.account ?? options.expectAccount,
-      current: current.key,
-      target: target.key,
-      targetLocation: targetLocation(target.key, targetRef),
-      aliasesOnCurrent: current.aliases,
-      aliasesOnTarget: target.aliases,
+    report.findings = updateFindings({
+      aliasRef,
+      targetRef,
+      current,
+      target,
+      expectAccount: options.expectAccount,
       overrides: { allowSpecChange: options.allowSpecChange, allowDisabled: options.allowDisabled },
     })
     if (report.findings.some((f) => f.code === 'ALREADY_TARGET')) {
@@ -74,16 +74,10 @@ export async function runUpdate(options: UpdateOptions, ctx: Context, globals: G
 
     const name = aliasRef.name
     const newKeyId = target.key.keyId
-    if (expected) {
-      // The guard is only as good as its last read: look again right before the write, so that a
-      // writer who acted during the preflight or the prompt is caught, not overwritten.
-      const now = await currentTarget(kms, name)
-      if (now !== current.key.keyId) guardConflict(report, name, now ?? 'nothing (the alias is gone)', expected.input)
-    }
     return applyChange(step, {
       label: `Updating ${name}`,
-      check: { aliasName: name, wanted: newKeyId, previous: current.key.keyId },
-      send: () => kms.updateAlias(name, newKeyId),
+      write: { action: 'update', expected: current.key.keyId, wanted: newKeyId, send: () => kms.updateAlias(name, newKeyId) },
+      account: current.key.accountId || null,
       undo: undoCommand(name, current.key, target.key, report, globals),
       outcome: 'updated',
       verify: options.verify,

@@ -21,13 +21,13 @@ const MAX_DELAY_MS = 5_000
 
 type WithoutReads<T> = T extends unknown ? Omit<T, 'reads'> : never
 /** One read either settles the outcome or is stale: `stale` is where the alias pointed then. */
-type Read = { settled: WithoutReads<Confirmation> } | { stale: string | undefined }
+export type Read = { settled: WithoutReads<Confirmation> } | { stale: string | undefined }
 
 /**
  * Reads with a doubling backoff until a read settles or the time is up. KMS is eventually
  * consistent, so a read may show the state from before the change for a while.
  */
-async function poll(timing: PollTiming, read: () => Promise<Read>): Promise<Confirmation> {
+export async function poll(timing: PollTiming, read: () => Promise<Read>): Promise<Confirmation> {
   const deadline = timing.now().getTime() + timing.timeoutMs
   let delay = FIRST_DELAY_MS
   for (let reads = 1; ; reads++) {
@@ -65,11 +65,17 @@ export interface ConfirmGoneOptions extends PollTiming {
   previousKeyId: string
 }
 
-/** Waits until ListAliases filtered by the key the alias pointed to no longer lists it. */
+/**
+ * Waits until ListAliases filtered by the key the alias pointed to no longer lists it and the alias
+ * does not exist at all: an alias that moved to a third key is another writer's, not gone.
+ */
 export function confirmAliasGone(kms: KmsPort, options: ConfirmGoneOptions): Promise<Confirmation> {
   const { aliasName, previousKeyId } = options
   return poll(options, async () => {
     const onPreviousKey = await kms.listAliases({ keyId: previousKeyId })
-    return onPreviousKey.some((a) => a.name === aliasName) ? { stale: previousKeyId } : { settled: { status: 'confirmed' } }
+    if (onPreviousKey.some((a) => a.name === aliasName)) return { stale: previousKeyId }
+    const seen = await currentTarget(kms, aliasName)
+    if (seen === undefined) return { settled: { status: 'confirmed' } }
+    return seen === previousKeyId ? { stale: seen } : { settled: { status: 'other-target', keyId: seen } }
   })
 }

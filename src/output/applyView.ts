@@ -5,7 +5,8 @@ import { newTable } from './table.js'
 import type { ErrorSummary } from './ui.js'
 
 export type PlannedAction = 'create' | 'update' | 'no-op' | 'unknown'
-export type ApplyStatus = 'applied' | 'no-op' | 'rolled-back' | 'failed' | 'not-attempted'
+/** `conflict`: the guard found the alias moved by another writer, so this run left it alone (its own change, or its rollback). */
+export type ApplyStatus = 'applied' | 'no-op' | 'rolled-back' | 'failed' | 'conflict' | 'not-attempted'
 
 /** One line of the apply file, from plan to final state; field names are part of the JSON contract. */
 export interface ApplyChange {
@@ -23,9 +24,13 @@ export interface ApplyChange {
   verified: boolean
   journalId: string | null
   error: ErrorSummary | null
+  /** Set when the rollback left this entry alone because another writer had changed it since. */
+  rollbackSkipped?: true
 }
 
 export interface ApplyReport {
+  /** Shared by every journal line of this run; `kms-alias history --run` and `undo --run` take it. */
+  runId: string
   region: string | null
   dryRun: boolean
   changes: ApplyChange[]
@@ -44,14 +49,15 @@ export function summarize(changes: readonly ApplyChange[]) {
     applied: count((c) => c.status === 'applied'),
     rolledBack: count((c) => c.status === 'rolled-back'),
     failed: count((c) => c.status === 'failed'),
+    conflict: count((c) => c.status === 'conflict'),
     notAttempted: count((c) => c.status === 'not-attempted'),
     unverified: count((c) => (c.status === 'applied' || c.status === 'rolled-back') && !c.verified),
   }
 }
 
 export function renderApplyJson(report: ApplyReport): string {
-  const { region, dryRun, changes, error, exitCode } = report
-  return `${JSON.stringify({ region, dryRun, changes, summary: summarize(changes), error, exitCode }, null, 2)}\n`
+  const { runId, region, dryRun, changes, error, exitCode } = report
+  return `${JSON.stringify({ runId, region, dryRun, changes, summary: summarize(changes), error, exitCode }, null, 2)}\n`
 }
 
 /** One tab-separated line per entry: status, alias, action, previous key, target key, verified. */
@@ -74,7 +80,7 @@ export function renderApplyPlan(report: ApplyReport, style: ChalkInstance): stri
 /** The human view's closing part: every entry's final status, or what a dry run or no-op run means. */
 export function renderApplyOutcome(report: ApplyReport, style: ChalkInstance): string {
   const s = summarize(report.changes)
-  if (s.applied + s.rolledBack + s.failed > 0) return renderApplyResult(report, style)
+  if (s.applied + s.rolledBack + s.failed + s.conflict > 0) return renderApplyResult(report, style)
   if (report.error) return ''
   const pending = s.create + s.update
   if (pending === 0) return `${style.green('✓')} Nothing to change: ${s.noOp} ${s.noOp === 1 ? 'alias is' : 'aliases are'} already in place.\n`
@@ -89,6 +95,6 @@ function renderApplyResult(report: ApplyReport, style: ChalkInstance): string {
     table.push([c.alias, c.action, status, c.status === 'applied' || c.status === 'rolled-back' ? (c.verified ? 'yes' : style.yellow('no')) : '-'])
   }
   const s = summarize(report.changes)
-  const line = `${s.applied} applied, ${s.noOp} already in place, ${s.rolledBack} rolled back, ${s.failed} failed, ${s.notAttempted} not attempted.`
+  const line = `${s.applied} applied, ${s.noOp} already in place, ${s.rolledBack} rolled back, ${s.failed} failed, ${s.conflict > 0 ? `${s.conflict} left alone (another writer), ` : ''}${s.notAttempted} not attempted.`
   return `${table.toString()}\n${report.error ? line : `${style.green('✓')} ${line}`}\n`
 }

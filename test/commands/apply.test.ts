@@ -31,7 +31,7 @@ describe('apply', () => {
     const doc = JSON.parse(r.stdout)
     expect(statuses(r.stdout)).toEqual(['alias/a update applied', 'alias/b create applied', 'alias/c update applied', 'alias/same no-op no-op'])
     expect(doc.changes[1]).toMatchObject({ alias: 'alias/b', line: 2, previousKeyId: null, targetKeyId: k2.keyId, nowKeyId: k2.keyId, stateKnown: true, verified: true, findings: [], error: null })
-    expect(doc.summary).toEqual({ total: 4, create: 1, update: 2, noOp: 1, blocked: 0, applied: 3, rolledBack: 0, failed: 0, notAttempted: 0, unverified: 0 })
+    expect(doc.summary).toEqual({ total: 4, create: 1, update: 2, noOp: 1, blocked: 0, applied: 3, rolledBack: 0, failed: 0, conflict: 0, notAttempted: 0, unverified: 0 })
     expect(kms.mutations()).toEqual([`UpdateAlias alias/a ${k2.keyId}`, `CreateAlias alias/b ${k2.keyId}`, `UpdateAlias alias/c ${k2.keyId}`])
     const journal = await journalOf(r.ctx)
     expect(journal.map((e) => [e.command, e.action, e.alias, e.previousKeyId, e.newKeyId, e.verified])).toEqual([

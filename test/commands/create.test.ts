@@ -28,7 +28,7 @@ describe('create', () => {
       exitCode: 0,
     })
     expect(kms.aliases.get('alias/new')).toBe(next.keyId)
-    expect(kms.calls).toEqual(['DescribeKey alias/new', `DescribeKey ${next.keyId}`, `ListAliases ${next.keyId}`, `CreateAlias alias/new ${next.keyId}`, `ListAliases ${next.keyId}`])
+    expect(kms.calls).toEqual(['DescribeKey alias/new', `DescribeKey ${next.keyId}`, `ListAliases ${next.keyId}`, 'DescribeKey alias/new', `CreateAlias alias/new ${next.keyId}`, `ListAliases ${next.keyId}`])
   })
 
   it('prints one text line when piped', async () => {
@@ -112,7 +112,7 @@ describe('create', () => {
     const { next, kms } = world({}, { failures: { CreateAlias: { error: throttled('CreateAlias'), applied: false } } })
     const r = await run(['create', 'alias/new', '--to', next.keyId], { kms })
     expect(r.code).toBe(8)
-    expect(r.stderr).toBe('error: CreateAlias failed (3 attempts): ThrottlingException: Rate exceeded; alias/new does not exist\n')
+    expect(r.stderr).toBe('error: CreateAlias failed (3 attempts): ThrottlingException: Rate exceeded; alias/new still does not exist (unchanged)\n')
   })
 
   it('shows the plan with a target column on a terminal', async () => {

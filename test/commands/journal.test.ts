@@ -64,7 +64,7 @@ describe('journal lines from each mutating command', () => {
     writeFileSync(file, '')
     const r = await run(['update', 'alias/app', '--to', b.keyId, '--journal', join(file, 'journal.jsonl')], { kms })
     expect(r.code).toBe(0)
-    expect(r.stderr).toMatch(/^warning: the change was made, but the journal could not be written \(.*\/file\/journal\.jsonl\): .*E(NOTDIR|EXIST).*\n$/)
+    expect(r.stderr).toMatch(/^warning: changes are not journaled: the journal could not be written \(.*\/file\/journal\.jsonl\): .*E(NOTDIR|EXIST).*\n$/)
     expect(kms.aliases.get('alias/app')).toBe(b.keyId)
   })
 })

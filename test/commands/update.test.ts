@@ -30,6 +30,8 @@ describe('update, script view (stdout not a TTY)', () => {
       `DescribeKey ${next.keyId}`,
       `ListAliases ${old.keyId}`,
       `ListAliases ${next.keyId}`,
+      // The guard's re-read, right before the write.
+      'DescribeKey alias/app',
       `UpdateAlias alias/app ${next.keyId}`,
       `ListAliases ${next.keyId}`,
     ])
@@ -70,10 +72,12 @@ describe('update, script view (stdout not a TTY)', () => {
         action: 'update',
         previousKeyId: old.keyId,
         newKeyId: next.keyId,
+        changed: true,
         verified: true,
         certain: true,
         command: 'update',
         reverts: null,
+        runId: null,
         toolVersion: version,
       },
     ])

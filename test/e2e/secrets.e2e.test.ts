@@ -1,41 +1,46 @@
 import { spawn } from 'node:child_process'
-import { describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { aliasOnNewKey, BIN, cli, cliEnv, createKey, freshJournal, mappingFile, uniqueAlias } from './harness.js'
 
 const SECRET = 'SeCrEt-MaRkEr-wJalrXUtnFEMI-K7MDENG'
 const TOKEN = 'SeSsIoN-ToKeN-MaRkEr-FwoGZXIvYXdz'
 
-describe('secrets never reach any output', () => {
-  it('no command prints the secret key or the session token, --debug and error paths included', async () => {
-    const env = cliEnv({ AWS_SECRET_ACCESS_KEY: SECRET, AWS_SESSION_TOKEN: TOKEN, KMS_ALIAS_JOURNAL: freshJournal() })
-    const { alias, keyId } = await aliasOnNewKey('secrets')
-    const next = await createKey()
-    const created = uniqueAlias('secrets-created')
-    const runs: string[][] = [
-      ['list', '--prefix', alias],
-      ['show', alias],
-      ['show', uniqueAlias('secrets-missing')],
-      ['update', alias, '--to', next, '--dry-run'],
-      ['update', alias, '--to', next],
-      ['update', alias, '--to', '99999999-9999-4999-8999-999999999999'],
-      ['create', created, '--to', keyId],
-      ['create', created, '--to', keyId],
-      ['delete', created, '--yes'],
-      ['apply', mappingFile([`${alias} ${keyId}`])],
-      ['apply', mappingFile(['not a mapping'])],
-      ['history'],
-      ['undo', '--last'],
-      ['undo', 'nope'],
-      ['update', 'bad', '--to', 'bad'],
-    ]
-    for (const args of runs) {
-      for (const extra of [['--debug'], ['--debug', '--json']]) {
-        const r = await cli([...args, ...extra], env)
-        expect(r.stdout + r.stderr, args.join(' ')).not.toContain(SECRET)
-        expect(r.stdout + r.stderr, args.join(' ')).not.toContain(TOKEN)
-      }
+// One test per command line (two spawns each), in order: a single test for all of them outgrew its
+// time limit on a loaded machine. The lines share one alias and journal, so they run in sequence.
+describe('secrets never reach any output, --debug and error paths included', () => {
+  const env = cliEnv({ AWS_SECRET_ACCESS_KEY: SECRET, AWS_SESSION_TOKEN: TOKEN, KMS_ALIAS_JOURNAL: freshJournal() })
+  const world = { alias: '', keyId: '', next: '', created: uniqueAlias('secrets-created') }
+  beforeAll(async () => {
+    Object.assign(world, await aliasOnNewKey('secrets'))
+    world.next = await createKey()
+  })
+  const runs: Array<[string, () => string[]]> = [
+    ['list', () => ['list', '--prefix', world.alias]],
+    ['show', () => ['show', world.alias]],
+    ['show (missing)', () => ['show', uniqueAlias('secrets-missing')]],
+    ['update --dry-run', () => ['update', world.alias, '--to', world.next, '--dry-run']],
+    ['update', () => ['update', world.alias, '--to', world.next]],
+    ['update (missing key)', () => ['update', world.alias, '--to', '99999999-9999-4999-8999-999999999999']],
+    ['create', () => ['create', world.created, '--to', world.keyId]],
+    ['create (exists)', () => ['create', world.created, '--to', world.keyId]],
+    ['delete', () => ['delete', world.created, '--yes']],
+    ['apply', () => ['apply', mappingFile([`${world.alias} ${world.keyId}`])]],
+    ['apply (bad file)', () => ['apply', mappingFile(['not a mapping'])]],
+    ['history', () => ['history']],
+    ['undo --last', () => ['undo', '--last']],
+    ['undo (missing id)', () => ['undo', 'nope']],
+    ['usage error', () => ['update', 'bad', '--to', 'bad']],
+  ]
+  it.each(runs)('%s', async (_name, args) => {
+    for (const extra of [['--debug'], ['--debug', '--json']]) {
+      const line = [...args(), ...extra]
+      const r = await cli(line, env)
+      expect(r.stdout + r.stderr, line.join(' ')).not.toContain(SECRET)
+      expect(r.stdout + r.stderr, line.join(' ')).not.toContain(TOKEN)
     }
-    // The same with credentials the endpoint does not accept: the access error path.
+  })
+
+  it('the access error path (credentials the endpoint does not accept)', async () => {
     const denied = await cli(['list', '--debug'], cliEnv({ AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_SESSION_TOKEN: TOKEN }))
     expect(denied.stdout + denied.stderr).not.toContain(TOKEN)
   })

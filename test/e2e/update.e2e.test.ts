@@ -182,7 +182,7 @@ describe('update against moto_server', () => {
     const r = await cli(['update', alias, '--to', next, '--debug'], cliEnv({ AWS_SECRET_ACCESS_KEY: secret, AWS_SESSION_TOKEN: 'TOKEN-marker-9876' }))
     expect(r.code).toBe(0)
     const operations = r.stderr.split('\n').filter(Boolean).map((l) => l.replace(/^debug: (\w+) .*$/, '$1'))
-    expect(operations.sort()).toEqual(['DescribeKey', 'DescribeKey', 'ListAliases', 'ListAliases', 'ListAliases', 'UpdateAlias'])
+    expect(operations.sort()).toEqual(['DescribeKey', 'DescribeKey', 'DescribeKey', 'ListAliases', 'ListAliases', 'ListAliases', 'UpdateAlias'])
     expect(r.stdout + r.stderr).not.toContain(secret)
     expect(r.stdout + r.stderr).not.toContain('TOKEN-marker')
   })

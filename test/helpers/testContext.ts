@@ -1,6 +1,6 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { PassThrough, Writable } from 'node:stream'
 import type { Context } from '../../src/context.js'
 import type { KmsConfig, KmsPort } from '../../src/kms/port.js'
@@ -66,6 +66,7 @@ export function testContext(options: TestContextOptions = {}): TestContext {
     spinners.push(text)
     return { text: (t) => void spinners.push(t), succeed() {}, fail() {}, stop() {} }
   }
+  const journal = options.journal ?? defaultJournal()
   const stdin = new PassThrough()
   if (options.stdin !== undefined) stdin.end(options.stdin)
   return {
@@ -77,7 +78,8 @@ export function testContext(options: TestContextOptions = {}): TestContext {
       stdoutTTY: options.stdoutTTY ?? tty,
       stderrTTY: options.stderrTTY ?? tty,
     },
-    env: { KMS_ALIAS_JOURNAL: options.journal ?? defaultJournal(), ...options.env },
+    // The state directory (alias locks) of its own too, so that tests never wait on each other.
+    env: { KMS_ALIAS_JOURNAL: journal, XDG_STATE_HOME: dirname(journal), ...options.env },
     platform: 'linux',
     async kms(config) {
       kmsConfigs.push(config)

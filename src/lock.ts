@@ -1,0 +1,132 @@
+// Lock files shared by the journal (whole-line appends) and the alias write lock (one writer per
+// alias on this machine). A lock is a file created with O_EXCL that names its holder; a holder that
+// died (its process is gone, or the lock is older than any run could hold it) is taken over, and
+// takeovers are themselves serialised so that two waiters can never both remove a lock and then
+// both believe they hold it.
+import { randomBytes } from 'node:crypto'
+import { open, readFile, rm, stat } from 'node:fs/promises'
+
+export interface LockOptions {
+  /** How long to wait for a live holder before giving up. */
+  waitMs: number
+  /** A lock older than this is taken over even if its process seems alive (pid reuse, another machine's NFS). */
+  staleMs: number
+}
+
+/** The lock is held by a live run and did not come free in time. */
+export class LockTimeoutError extends Error {
+  constructor(readonly path: string, readonly holder: LockHolder | undefined) {
+    super(`${path} is held by ${holder ? `process ${holder.pid}` : 'another run'}`)
+  }
+}
+
+export interface LockHolder {
+  pid: number
+  token: string
+  created: number
+}
+
+export type Release = () => Promise<void>
+
+const TAKEOVER_STALE_MS = 5_000
+
+/** Waits for the lock (doubling pauses up to 200 ms) and returns its release. */
+export async function acquireLock(path: string, options: LockOptions): Promise<Release> {
+  const deadline = Date.now() + options.waitMs
+  const token = randomBytes(8).toString('hex')
+  for (let delay = 10; ; delay = Math.min(delay * 2, 200)) {
+    if (await tryCreate(path, token)) return () => releaseIfOurs(path, token)
+    const holder = await readHolder(path)
+    if (holder === null) continue // released between our create and our read
+    if (isStale(holder, options.staleMs)) {
+      await takeOver(path, holder)
+      continue
+    }
+    if (Date.now() >= deadline) throw new LockTimeoutError(path, holder)
+    await new Promise((resolve) => setTimeout(resolve, delay))
+  }
+}
+
+async function tryCreate(path: string, token: string): Promise<boolean> {
+  let handle
+  try {
+    handle = await open(path, 'wx')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false
+    throw error
+  }
+  try {
+    const holder: LockHolder = { pid: process.pid, token, created: Date.now() }
+    await handle.writeFile(JSON.stringify(holder))
+  } finally {
+    await handle.close()
+  }
+  return true
+}
+
+/** The holder named in the lock; null when there is no lock, undefined fields when it is still being written. */
+async function readHolder(path: string): Promise<LockHolder | null> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null
+    throw error
+  }
+  try {
+    const parsed = JSON.parse(text) as LockHolder
+    if (typeof parsed.pid === 'number' && typeof parsed.token === 'string' && typeof parsed.created === 'number') return parsed
+  } catch {
+    // A holder that is between creating the file and writing it, or died there.
+  }
+  // Judge an unreadable lock by the file's age alone.
+  const created = await stat(path).then(
+    (s) => s.mtimeMs,
+    () => Date.now(),
+  )
+  return { pid: 0, token: `unreadable@${created}`, created }
+}
+
+function isStale(holder: LockHolder, staleMs: number): boolean {
+  if (Date.now() - holder.created > staleMs) return true
+  if (holder.pid === 0) return Date.now() - holder.created > TAKEOVER_STALE_MS
+  return !processAlive(holder.pid)
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/**
+ * Removes a stale lock, but only while holding the takeover lock and only if the lock still names
+ * the stale holder: without this, a waiter that saw the stale lock could remove the fresh lock
+ * another waiter had just created in its place.
+ */
+export async function takeOver(path: string, stale: LockHolder): Promise<void> {
+  const takeoverPath = `${path}.takeover`
+  const token = randomBytes(8).toString('hex')
+  if (!(await tryCreate(takeoverPath, token))) {
+    // A takeover that died half-way must not block every later run.
+    const other = await readHolder(takeoverPath)
+    if (other && Date.now() - other.created > TAKEOVER_STALE_MS) await releaseIfOurs(takeoverPath, other.token)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    return
+  }
+  try {
+    const now = await readHolder(path)
+    if (now && now.token === stale.token) await rm(path, { force: true })
+  } finally {
+    await releaseIfOurs(takeoverPath, token)
+  }
+}
+
+async function releaseIfOurs(path: string, token: string): Promise<void> {
+  const holder = await readHolder(path).catch(() => null)
+  if (holder && holder.token === token) await rm(path, { force: true })
+}

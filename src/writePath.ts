@@ -1,0 +1,246 @@
+// The one write path. Every mutating call kms-alias makes (update, create, delete, each apply entry,
+// each rollback, undo, rotate) goes through `Writer.write`, in this order:
+//   lock    one writer per (account, Region, alias) on this machine, held until the call returned
+//   guard   re-read the alias; if it is not where the plan saw it, nothing is sent (conflict)
+//   intent  append and flush the journal line naming the previous and the new key
+//   send    the call itself
+//   outcome settle what happened (reading again when the call failed ambiguously), journal it
+// Confirmation comes after, from the caller, and is journaled with `verified`.
+import { createHash } from 'node:crypto'
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Context } from './context.js'
+import { AwsError, CliError, ConflictError, InterruptedError } from './errors.js'
+import type { GlobalOptions } from './globalOptions.js'
+import { appendJournal, journalPath, newJournalId, stateDirectory, type JournalAction, type JournalLine } from './journal.js'
+import { poll, type Read } from './kms/confirm.js'
+import { currentTarget } from './kms/lookups.js'
+import type { KmsPort } from './kms/port.js'
+import { acquireLock, LockTimeoutError, type Release } from './lock.js'
+import type { Ui } from './output/ui.js'
+import { version } from './version.js'
+
+/** Who asked for a change: a command of its own, or undo/rollback of a journal entry, maybe within an apply run. */
+export interface WriteOrigin {
+  command: string
+  reverts: string | null
+  runId: string | null
+}
+
+export interface PlannedWrite {
+  action: JournalAction
+  alias: string
+  region: string
+  account: string | null
+  /** Where the plan saw the alias: a key ID, or undefined when it did not exist. */
+  expected: string | undefined
+  /** Where the call leaves it: a key ID, or undefined when it deletes it. */
+  wanted: string | undefined
+  origin: WriteOrigin
+  createdKeyId?: string
+  send: () => Promise<void>
+  /** Errors besides AwsError that a retried call answers when its first try did the work. */
+  retryAnswers?: (error: unknown) => boolean
+}
+
+export type WriteOutcome =
+  | { status: 'written'; changed: true; journalId: string | null }
+  /** The alias was not where the plan saw it (`seen`), or another run on this machine held it: nothing was sent. */
+  | { status: 'conflict'; changed: false; seen: string | undefined | null; journalId: null; error: CliError }
+  /** The call failed; `changed` says whether KMS made the change anyway (null: it could not be told). */
+  | { status: 'failed'; changed: boolean | null; journalId: string | null; error: CliError }
+
+// How long the outcome of an ambiguous failure is read for; the confirmation's backoff (250 ms,
+// doubling) gives about five reads in this window.
+const SETTLE_MS = 4_000
+const LOCK_WAIT_SECONDS = 30
+// No run holds an alias lock this long (a call and its retries take well under a minute); a dead
+// holder is noticed at once by its process id.
+const LOCK_STALE_MS = 10 * 60_000
+
+/** Makes a run's mutating calls; one per run, so that journal warnings are given once. */
+export class Writer {
+  private journalWarned = false
+  private lockWarned = false
+
+  constructor(
+    private readonly ctx: Context,
+    private readonly ui: Ui,
+    private readonly globals: GlobalOptions,
+    private readonly kms: KmsPort,
+  ) {}
+
+  async write(w: PlannedWrite): Promise<WriteOutcome> {
+    let release: Release | undefined
+    try {
+      release = await this.lock(w)
+    } catch (error) {
+      if (!(error instanceof LockTimeoutError)) throw error
+      const holder = error.holder?.pid ? ` (process ${error.holder.pid})` : ''
+      return conflict(null, new ConflictError(`another kms-alias run on this machine${holder} is changing ${w.alias}; nothing was changed`, 'wait for it to finish, then run again (the plan may no longer hold)'))
+    }
+    let journalId: string | null = null
+    let sent = false
+    try {
+      let seen: string | undefined
+      try {
+        seen = await currentTarget(this.kms, w.alias)
+      } catch (error) {
+        return { status: 'failed', changed: false, journalId: null, error: this.failure(error) }
+      }
+      if (seen !== w.expected) return conflict(seen, movedError(w, seen))
+
+      journalId = await this.journal([this.intent(w)])
+      sent = true
+      await w.send()
+    } catch (error) {
+      if (!sent) throw error
+      // The call has returned: the next writer may go ahead while this one reads what happened.
+      await release?.()
+      release = undefined
+      const failure = this.failure(error)
+      const { changed, readable } = await this.settle(w, error)
+      await this.journalOutcome(journalId, changed, false)
+      if (changed === true) {
+        this.ui.debug(`${failure.message}, but ${w.alias} ${w.wanted === undefined ? 'is gone' : `points to ${w.wanted}`}: the call was applied`)
+        return { status: 'written', changed: true, journalId }
+      }
+      return { status: 'failed', changed, journalId, error: withObservation(failure, w, changed, readable) }
+    } finally {
+      await release?.()
+    }
+    await this.journalOutcome(journalId, true, false)
+    return { status: 'written', changed: true, journalId }
+  }
+
+  /** Records that the change was confirmed. */
+  async verified(journalId: string | null): Promise<void> {
+    if (journalId) await this.journalOutcome(journalId, true, true)
+  }
+
+  private failure(error: unknown): CliError {
+    if (this.ctx.signal.aborted && (error instanceof InterruptedError || !(error instanceof CliError))) return interruption(this.ctx)
+    if (error instanceof CliError) return error
+    throw error
+  }
+
+  /**
+   * Whether a failed call changed the alias. A typed refusal from KMS is its answer to the request;
+   * anything else (throttled retries, 5xx, timeouts, lost responses) may hide a success, so the alias
+   * is read over a short window: one read showing the new state decides; "unchanged" needs every read.
+   */
+  private async settle(w: PlannedWrite, error: unknown): Promise<{ changed: boolean | null; readable: boolean }> {
+    if (this.ctx.signal.aborted || error instanceof InterruptedError) return { changed: null, readable: true } // no time to look
+    if (!(error instanceof AwsError) && !w.retryAnswers?.(error)) return { changed: false, readable: true }
+    let unclear = false
+    let readable = false
+    try {
+      const result = await poll({ timeoutMs: SETTLE_MS, now: this.ctx.now, sleep: this.ctx.sleep, signal: this.ctx.signal }, async (): Promise<Read> => {
+        const seen = await currentTarget(this.kms, w.alias).catch(() => null)
+        if (seen !== null) readable = true
+        if (seen === w.wanted) return { settled: { status: 'confirmed' } }
+        if (seen === null || seen === w.expected) return { stale: seen ?? undefined }
+        unclear = true
+        // Another writer acted: whether our call landed first cannot be told.
+        return seen === undefined ? { settled: { status: 'gone' } } : { settled: { status: 'other-target', keyId: seen } }
+      })
+      if (result.status === 'confirmed') return { changed: true, readable }
+      return { changed: result.status === 'timeout' && !unclear && readable ? false : null, readable }
+    } catch {
+      return { changed: null, readable }
+    }
+  }
+
+  private intent(w: PlannedWrite): JournalLine {
+    return {
+      type: 'intent',
+      id: newJournalId(),
+      time: this.ctx.now().toISOString(),
+      account: w.account,
+      region: w.region,
+      alias: w.alias,
+      action: w.action,
+      previousKeyId: w.expected ?? null,
+      newKeyId: w.wanted ?? null,
+      command: w.origin.command,
+      reverts: w.origin.reverts,
+      runId: w.origin.runId,
+      ...(w.createdKeyId ? { createdKeyId: w.createdKeyId } : {}),
+      toolVersion: version,
+    }
+  }
+
+  private async journalOutcome(id: string | null, changed: boolean | null, verified: boolean): Promise<void> {
+    if (id) await this.journal([{ type: 'outcome', id, time: this.ctx.now().toISOString(), changed, verified }])
+  }
+
+  /** Appends lines; a journal that cannot be written is a warning (once a run), never a failed change. Returns the id written. */
+  private async journal(lines: JournalLine[]): Promise<string | null> {
+    if (this.globals.journal === false) return null
+    const path = journalPath(this.globals.journal, this.ctx.env, this.ctx.platform)
+    const warn = (message: string) => {
+      if (!this.journalWarned) this.ui.warn(message)
+      this.journalWarned = true
+    }
+    if (path === null) {
+      warn('changes are not journaled: there is no journal location; set KMS_ALIAS_JOURNAL, XDG_STATE_HOME or HOME, or pass --journal <path> or --no-journal')
+      return null
+    }
+    try {
+      await appendJournal(path, lines)
+      return lines[0]?.id ?? null
+    } catch (error) {
+      warn(`changes are not journaled: the journal could not be written (${path}): ${(error as Error).message}`)
+      return null
+    }
+  }
+
+  private async lock(w: PlannedWrite): Promise<Release | undefined> {
+    const directory = lockDirectory(this.ctx.env, this.ctx.platform)
+    const name = createHash('sha256').update(`${w.account ?? ''}\n${w.region}\n${w.alias}`).digest('hex').slice(0, 32)
+    try {
+      await mkdir(directory, { recursive: true })
+    } catch (error) {
+      if (!this.lockWarned) this.ui.warn(`changes are not serialised with other kms-alias runs: cannot create ${directory}: ${(error as Error).message}`)
+      this.lockWarned = true
+      return undefined
+    }
+    const waitSeconds = Number(this.ctx.env.KMS_ALIAS_LOCK_WAIT ?? LOCK_WAIT_SECONDS)
+    const waitMs = Number.isFinite(waitSeconds) && waitSeconds >= 0 ? waitSeconds * 1000 : LOCK_WAIT_SECONDS * 1000
+    return acquireLock(join(directory, `${name}.lock`), { waitMs, staleMs: LOCK_STALE_MS })
+  }
+}
+
+/** Where the alias locks live: the state directory, else the temporary directory. */
+export function lockDirectory(env: Readonly<Record<string, string | undefined>>, platform: NodeJS.Platform): string {
+  const state = stateDirectory(env, platform)
+  return join(state ?? join(env.TMPDIR ?? env.TEMP ?? '/tmp', 'kms-alias'), 'locks')
+}
+
+/** The error an interrupting signal stands for (SIGINT 130, SIGTERM 143, SIGHUP 129). */
+export function interruption(ctx: Context): InterruptedError {
+  const reason: unknown = ctx.signal.reason
+  return reason instanceof InterruptedError ? reason : new InterruptedError()
+}
+
+function conflict(seen: string | undefined | null, error: CliError): WriteOutcome {
+  return { status: 'conflict', changed: false, seen, journalId: null, error }
+}
+
+function movedError(w: PlannedWrite, seen: string | undefined): ConflictError {
+  const now = seen === undefined ? 'does not exist' : `points to ${seen}`
+  const planned = w.expected === undefined ? 'did not exist' : `pointed to ${w.expected}`
+  return new ConflictError(`${w.alias} ${now}, but when this run planned the change it ${planned}: another writer changed it; nothing was changed`, 'find out who else changes this alias, then plan again')
+}
+
+function withObservation(failure: CliError, w: PlannedWrite, changed: boolean | null, readable: boolean): CliError {
+  if (!(failure instanceof AwsError)) return failure
+  const observed = !readable
+    ? 're-reading the alias failed too'
+    : changed === false
+      ? w.expected === undefined
+        ? `${w.alias} still does not exist (unchanged)`
+        : `${w.alias} points to ${w.expected} (unchanged)`
+      : `it could not be told whether ${w.alias} changed`
+  return new AwsError(`${failure.message}; ${observed}`, failure.awsCode, failure.hint)
+}
