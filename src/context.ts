@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events'
 import type { Readable, Writable } from 'node:stream'
+import { InterruptedError } from './errors.js'
 import type { KmsConfig, KmsPort } from './kms/port.js'
 import { createPrompter, type Prompter } from './ui/prompt.js'
 import { createOraSpinner, type Spinner } from './ui/spinner.js'
@@ -11,6 +12,8 @@ export interface IO {
   stdinTTY: boolean
   stdoutTTY: boolean
   stderrTTY: boolean
+  /** Whether stderr can show a spinner: a terminal that reports a size and allows cursor control. */
+  stderrAnimates: boolean
 }
 
 /** Everything a command may touch of the outside world. Commands get nothing else. */
@@ -34,11 +37,15 @@ export function createContext(proc: NodeJS.Process = process): Context {
   // Every KMS call in flight listens on this one signal; apply and list keep many in flight, and
   // Node would warn on stderr past ten listeners.
   setMaxListeners(0, interrupt.signal)
-  proc.on('SIGINT', () => {
-    // A second Ctrl-C means the user no longer wants a clean report.
-    if (interrupt.signal.aborted) proc.exit(130)
-    interrupt.abort()
-  })
+  // SIGTERM (a CI job cancelled, `timeout`) and SIGHUP (the terminal closed) stop a run like the
+  // first Ctrl-C: stop waiting, finish the journal, print what is known, exit 128 + the signal.
+  for (const name of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    proc.on(name, () => {
+      // A second signal means the user no longer wants a clean report.
+      if (interrupt.signal.aborted) proc.exit(new InterruptedError(name).exitCode)
+      interrupt.abort(new InterruptedError(name))
+    })
+  }
   // A reader that goes away (`kms-alias … | head`) must not crash a run that may be mid-change:
   // later writes are dropped and the command finishes what it started.
   for (const stream of [proc.stdout, proc.stderr]) {
@@ -53,6 +60,7 @@ export function createContext(proc: NodeJS.Process = process): Context {
     stdinTTY: proc.stdin.isTTY === true,
     stdoutTTY: proc.stdout.isTTY === true,
     stderrTTY: proc.stderr.isTTY === true,
+    stderrAnimates: canAnimate(proc.stderr, proc.env),
   }
   return {
     io,
@@ -66,11 +74,22 @@ export function createContext(proc: NodeJS.Process = process): Context {
       return createKmsPort(config)
     },
     prompt: createPrompter(io, interrupt.signal),
-    spinner: (text) => createOraSpinner(io.err, text),
+    spinner: (text) => createOraSpinner(io.err, text, { color: !proc.env.NO_COLOR }),
     now: () => new Date(),
     sleep,
     signal: interrupt.signal,
   }
+}
+
+/**
+ * A spinner rewrites its line with cursor movements sized by the terminal's width. A pty that
+ * reports 0 columns (`script`, expect-style CI harnesses) made ora loop forever writing cursor-up
+ * sequences; TERM=dumb has no cursor control; KMS_ALIAS_NO_SPINNER=1 opts out.
+ */
+export function canAnimate(stream: { isTTY?: boolean; columns?: number }, env: Readonly<Record<string, string | undefined>>): boolean {
+  if (stream.isTTY !== true || env.TERM === 'dumb') return false
+  if (env.KMS_ALIAS_NO_SPINNER && env.KMS_ALIAS_NO_SPINNER !== '0') return false
+  return typeof stream.columns === 'number' && stream.columns > 0
 }
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {

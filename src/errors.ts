@@ -9,7 +9,12 @@ export const Exit = {
   NotConfirmed: 6,
   Access: 7,
   Aws: 8,
+  /** SIGHUP: the terminal went away. */
+  HangUp: 129,
+  /** SIGINT (Ctrl-C), or a prompt declined. */
   Interrupted: 130,
+  /** SIGTERM. */
+  Terminated: 143,
 } as const
 export type ExitCode = (typeof Exit)[keyof typeof Exit]
 
@@ -24,7 +29,9 @@ export const exitCodeNames: Record<ExitCode, string> = {
   6: 'NOT_CONFIRMED',
   7: 'ACCESS',
   8: 'AWS',
+  129: 'HANGUP',
   130: 'INTERRUPTED',
+  143: 'TERMINATED',
 }
 
 /** An expected failure: its message is for the user, its exit code is part of the contract. */
@@ -82,8 +89,19 @@ export class KmsRefusedError extends CliError {
   }
 }
 
+export type StopSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP'
+
+const SIGNAL_EXIT: Record<StopSignal, ExitCode> = { SIGINT: Exit.Interrupted, SIGTERM: Exit.Terminated, SIGHUP: Exit.HangUp }
+
+/** A run stopped by a signal; the exit code is 128 + the signal's number, as shells report it. */
 export class InterruptedError extends CliError {
-  constructor(message = 'interrupted') {
-    super(message, Exit.Interrupted)
+  constructor(readonly signal: StopSignal = 'SIGINT') {
+    super(signal === 'SIGINT' ? 'interrupted' : `stopped by ${signal}`, SIGNAL_EXIT[signal])
   }
+}
+
+/** The error that stands for the signal that aborted `signal` (the Context aborts with one). */
+export function interruptedBy(signal: AbortSignal | undefined): InterruptedError {
+  const reason: unknown = signal?.reason
+  return reason instanceof InterruptedError ? reason : new InterruptedError()
 }

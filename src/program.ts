@@ -20,7 +20,8 @@ Examples:
   $ kms-alias undo --last
 
 Exit codes: 0 ok, 1 internal error, 2 usage, 3 refused, 4 not found, 5 conflict,
-6 not confirmed, 7 access or configuration, 8 AWS or network failure, 130 interrupted.`
+6 not confirmed, 7 access or configuration, 8 AWS or network failure, 129 hang-up (SIGHUP),
+130 interrupted (Ctrl-C), 143 terminated (SIGTERM).`
 
 const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}`
 

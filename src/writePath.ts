@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Context } from './context.js'
-import { AwsError, CliError, ConflictError, InterruptedError } from './errors.js'
+import { AwsError, CliError, ConflictError, InterruptedError, interruptedBy } from './errors.js'
 import type { GlobalOptions } from './globalOptions.js'
 import { appendJournal, journalPath, newJournalId, stateDirectory, type JournalAction, type JournalLine } from './journal.js'
 import { poll, type Read } from './kms/confirm.js'
@@ -219,8 +219,7 @@ export function lockDirectory(env: Readonly<Record<string, string | undefined>>,
 
 /** The error an interrupting signal stands for (SIGINT 130, SIGTERM 143, SIGHUP 129). */
 export function interruption(ctx: Context): InterruptedError {
-  const reason: unknown = ctx.signal.reason
-  return reason instanceof InterruptedError ? reason : new InterruptedError()
+  return interruptedBy(ctx.signal)
 }
 
 function conflict(seen: string | undefined | null, error: CliError): WriteOutcome {

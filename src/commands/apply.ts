@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { text as readStream } from 'node:stream/consumers'
 import { parseApplyFile, type ApplyEntry } from '../applyFile.js'
 import type { Context } from '../context.js'
-import { CliError, ConflictError, Exit, NotFoundError, UsageError, type ExitCode } from '../errors.js'
+import { CliError, ConflictError, Exit, InterruptedError, NotFoundError, UsageError, type ExitCode } from '../errors.js'
 import type { GlobalOptions } from '../globalOptions.js'
 import { newJournalId } from '../journal.js'
 import { mapWithLimit } from '../kms/concurrency.js'
@@ -313,7 +313,7 @@ class ApplyRun {
       } catch (error) {
         // A read that fails leaves this entry unconfirmed (exit 6), not the whole run failed.
         const failure = expectedFailure(this.ctx, error)
-        if (failure.exitCode === Exit.Interrupted) throw failure
+        if (failure instanceof InterruptedError) throw failure
       }
       change.verified = result?.status === 'confirmed'
       if (result === undefined) return

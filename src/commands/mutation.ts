@@ -2,7 +2,7 @@
 // each phase, how an ambiguous failure of the mutating call is checked, how confirmation ends, and
 // how changes reach the journal.
 import type { Context } from '../context.js'
-import { CliError, Exit, type ExitCode } from '../errors.js'
+import { CliError, Exit, InterruptedError, type ExitCode } from '../errors.js'
 import type { GlobalOptions, OutputFormat } from '../globalOptions.js'
 import type { Confirmation, PollTiming } from '../kms/confirm.js'
 import type { KmsPort } from '../kms/port.js'
@@ -32,7 +32,7 @@ export interface Progress {
  * whatever was waiting at the time (a sleep, a socket): all of those mean "interrupted".
  */
 export function expectedFailure(ctx: Context, error: unknown): CliError {
-  if (ctx.signal.aborted && (!(error instanceof CliError) || error.exitCode === Exit.Interrupted)) return interruption(ctx)
+  if (ctx.signal.aborted && (!(error instanceof CliError) || error instanceof InterruptedError)) return interruption(ctx)
   if (!(error instanceof CliError)) throw error
   return error
 }
@@ -48,7 +48,7 @@ async function runMutation(ctx: Context, report: AliasChangeReport, steps: (prog
     if (progress.phase === 'confirming') {
       // The change went out; only its confirmation failed.
       report.outcome = 'not-confirmed'
-      return failure.exitCode === Exit.Interrupted || ctx.signal.aborted ? failure.exitCode : Exit.NotConfirmed
+      return failure instanceof InterruptedError ? failure.exitCode : Exit.NotConfirmed
     }
     return failure.exitCode
   }

@@ -19,7 +19,7 @@ import {
   type GrantListEntry,
   type KeyMetadata,
 } from '@aws-sdk/client-kms'
-import { AccessError, AwsError, CliError, ConflictError, InterruptedError, KmsRefusedError, NotFoundError, UsageError } from '../errors.js'
+import { AccessError, AwsError, CliError, ConflictError, interruptedBy, KmsRefusedError, NotFoundError, UsageError } from '../errors.js'
 import { parseArn } from './identifiers.js'
 import type { AliasEntry, GrantInfo, KeyInfo, KmsConfig, KmsPort, MultiRegionConfiguration } from './port.js'
 
@@ -77,7 +77,7 @@ export function createKmsPort(config: KmsConfig): KmsPort {
       return result
     } catch (error) {
       config.debug?.(`${operation} ${subject}: ${nameOf(error)} in ${elapsed(started)}${attemptsOf(error)}`)
-      throw translateError(error, { operation, subject, region: where, endpoint: config.endpointUrl })
+      throw translateError(error, { operation, subject, region: where, endpoint: config.endpointUrl, signal: config.signal })
     }
   }
 
@@ -96,7 +96,7 @@ export function createKmsPort(config: KmsConfig): KmsPort {
         const entries: AliasEntry[] = []
         const pages = paginateListAliases({ client, pageSize: LIST_PAGE_SIZE }, filter.keyId ? { KeyId: filter.keyId } : {})
         for await (const page of pages) {
-          if (config.signal?.aborted) throw new InterruptedError()
+          if (config.signal?.aborted) throw interruptedBy(config.signal)
           for (const alias of page.Aliases ?? []) entries.push(toAliasEntry(alias))
         }
         return entries
@@ -123,7 +123,7 @@ export function createKmsPort(config: KmsConfig): KmsPort {
       return call('ListGrants', keyId, async () => {
         const grants: GrantInfo[] = []
         for await (const page of paginateListGrants({ client, pageSize: LIST_PAGE_SIZE }, { KeyId: keyId })) {
-          if (config.signal?.aborted) throw new InterruptedError()
+          if (config.signal?.aborted) throw interruptedBy(config.signal)
           for (const grant of page.Grants ?? []) grants.push(toGrantInfo(grant))
         }
         return grants
@@ -133,7 +133,7 @@ export function createKmsPort(config: KmsConfig): KmsPort {
       return call('ListResourceTags', keyId, async () => {
         const tags: Record<string, string> = {}
         for await (const page of paginateListResourceTags({ client, pageSize: LIST_PAGE_SIZE }, { KeyId: keyId })) {
-          if (config.signal?.aborted) throw new InterruptedError()
+          if (config.signal?.aborted) throw interruptedBy(config.signal)
           for (const tag of page.Tags ?? []) if (tag.TagKey !== undefined) tags[tag.TagKey] = tag.TagValue ?? ''
         }
         return tags
@@ -229,6 +229,7 @@ function toAliasEntry(a: AliasListEntry): AliasEntry {
 }
 
 interface CallSite {
+  signal?: AbortSignal | undefined
   operation: string
   subject: string
   region: string
@@ -241,7 +242,7 @@ export function translateError(error: unknown, site: CallSite): unknown {
   const name = nameOf(error)
   const message = messageOf(error)
   const code = (error as { code?: unknown } | null)?.code
-  if (name === 'AbortError') return new InterruptedError()
+  if (name === 'AbortError') return interruptedBy(site.signal)
   if (name === 'NotFoundException') return new NotFoundError(`${site.subject} not found in ${site.region}${message ? ` (${message})` : ''}`)
   if (name === 'AlreadyExistsException') {
     return new ConflictError(`${site.subject.split(' ')[0]} already exists in ${site.region}`, 'to point it to another key, use kms-alias update')

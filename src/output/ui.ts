@@ -33,7 +33,7 @@ function colorEnabled(env: Context['env'], isTTY: boolean, colorFlag: boolean): 
 export function createUi(ctx: Context, options: GlobalOptions): Ui {
   const style = (isTTY: boolean) => new Chalk({ level: colorEnabled(ctx.env, isTTY, options.color) ? 1 : 0 })
   const err = style(ctx.io.stderrTTY)
-  const showsProgress = options.output === 'table' && ctx.io.stderrTTY && !options.quiet
+  const showsProgress = options.output === 'table' && ctx.io.stderrAnimates && !options.quiet
   const warn = (line: string) => void ctx.io.err.write(`${err.yellow('warning:')} ${line}\n`)
   const debug = (line: string) => {
     if (options.debug) ctx.io.err.write(`${err.dim(`debug: ${line}`)}\n`)

@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline/promises'
-import { InterruptedError } from '../errors.js'
+import { interruptedBy } from '../errors.js'
 import type { IO } from '../context.js'
 
 export interface Prompter {
@@ -17,12 +17,12 @@ export function createPrompter(io: IO, signal: AbortSignal): Prompter {
       const interrupted = new Promise<never>((_, reject) =>
         rl.once('SIGINT', () => {
           io.err.write('\n')
-          reject(new InterruptedError())
+          reject(interruptedBy(signal))
         }),
       )
       return await Promise.race([rl.question(question, { signal }), interrupted])
     } catch (error) {
-      if (signal.aborted || (error as Error).name === 'AbortError') throw new InterruptedError()
+      if (signal.aborted || (error as Error).name === 'AbortError') throw interruptedBy(signal)
       throw error
     } finally {
       rl.close()

@@ -8,9 +8,9 @@ export interface Spinner {
 }
 
 /** ora costs ~170 ms to import, so it is loaded only when a spinner is really shown. */
-export async function createOraSpinner(stream: Writable, text: string): Promise<Spinner> {
+export async function createOraSpinner(stream: Writable, text: string, options: { color: boolean }): Promise<Spinner> {
   const { default: ora } = await import('ora')
-  const spinner = ora({ text, stream, isEnabled: true, discardStdin: false }).start()
+  const spinner = ora({ text, stream, isEnabled: true, discardStdin: false, ...(options.color ? {} : { color: false }) }).start()
   return {
     text: (t) => {
       spinner.text = t

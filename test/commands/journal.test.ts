@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -146,5 +146,91 @@ describe('undo', () => {
     expect((await run(['undo', 'abc', '--last'], { kms, journal })).code).toBe(2)
     expect(await run(['undo', 'deadbeef'], { kms, journal })).toMatchObject({ code: 4, stderr: 'error: no journal entry deadbeef\nhint: kms-alias history lists the ids\n' })
     expect((await run(['undo', '--last', '--region', 'eu-west-1'], { kms, journal })).code).toBe(2)
+  })
+})
+
+describe('the write-ahead journal (fake port)', () => {
+  it('writes the intent before the mutating call goes out, then the outcome and the confirmation', async () => {
+    const { a, b, kms } = world()
+    const journal = defaultJournal()
+    let linesWhenSent = ''
+    const update = kms.updateAlias.bind(kms)
+    kms.updateAlias = async (name, keyId) => {
+      linesWhenSent = readFileSync(journal, 'utf8')
+      return update(name, keyId)
+    }
+    expect((await run(['update', 'alias/app', '--to', b.keyId], { kms, journal })).code).toBe(0)
+    const sent = linesWhenSent.trim().split('\n').map((l) => JSON.parse(l))
+    expect(sent).toEqual([expect.objectContaining({ type: 'intent', alias: 'alias/app', previousKeyId: a.keyId, newKeyId: b.keyId })])
+    const all = readFileSync(journal, 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+    expect(all.map((l) => [l.type, l.id, l.changed, l.verified])).toEqual([
+      ['intent', sent[0].id, undefined, undefined],
+      ['outcome', sent[0].id, true, false],
+      ['outcome', sent[0].id, true, true],
+    ])
+  })
+
+  it('a guard conflict sends nothing and journals nothing', async () => {
+    const { a, b, kms } = world()
+    const journal = defaultJournal()
+    const c = key()
+    kms.keys.set(c.keyId, c)
+    // The prompt stands for any wait between the plan and the write: someone moves the alias meanwhile.
+    const r = await run(['update', 'alias/app', '--to', b.keyId], {
+      kms,
+      journal,
+      tty: true,
+      env: { NO_COLOR: '1' },
+      answers: ['y'],
+      onPrompt: () => kms.aliases.set('alias/app', c.keyId),
+    })
+    expect(r.code).toBe(5)
+    expect(r.stderr).toContain(`error: alias/app points to ${c.keyId}, but when this run planned the change it pointed to ${a.keyId}: another writer changed it; nothing was changed\n`)
+    expect(kms.mutations()).toEqual([])
+    expect(kms.aliases.get('alias/app')).toBe(c.keyId)
+    expect(existsSync(journal)).toBe(false)
+  })
+})
+
+describe('undo of entries it cannot read whole', () => {
+  const intent = (fields: Record<string, unknown>) =>
+    JSON.stringify({ type: 'intent', id: 'e1', time: '2026-11-29T00:00:00.000Z', account: null, region: 'us-east-1', alias: 'alias/app', action: 'update', previousKeyId: 'k1', newKeyId: 'k2', command: 'update', reverts: null, runId: null, toolVersion: '0', ...fields })
+
+  it.each([
+    ['an unknown action', { action: 'rename' }, 'unknown action "rename"'],
+    ['no Region', { region: null }, 'no Region'],
+    ['no key ID', { previousKeyId: '' }, 'no previousKeyId'],
+  ])('refuses %s by name (exit 2), by id and with --last; history skips it with a warning', async (_name, fields, reason) => {
+    const { kms } = world()
+    const journal = defaultJournal()
+    writeFileSync(journal, `${intent(fields)}\n`)
+    for (const args of [['undo', 'e1'], ['undo', '--last']]) {
+      const r = await run(args, { kms, journal })
+      expect(r.code).toBe(2)
+      expect(r.stderr).toBe(`warning: skipped journal entry e1 of ${journal}: ${reason}\nerror: journal entry e1 cannot be undone: ${reason}\nhint: revert it by hand with kms-alias update, create or delete\n`)
+    }
+    const history = await run(['history', '--json'], { kms, journal })
+    expect(history.code).toBe(0)
+    expect(history.stdout).toBe('[]\n')
+    expect(history.stderr).toBe(`warning: skipped journal entry e1 of ${journal}: ${reason}\n`)
+    expect(kms.mutations()).toEqual([])
+  })
+})
+
+describe('undo --last steps back', () => {
+  it('a second undo --last reverts the change before, not the undo', async () => {
+    const { a, b, kms } = world()
+    const c = key()
+    kms.keys.set(c.keyId, c)
+    const journal = defaultJournal()
+    expect((await run(['update', 'alias/app', '--to', b.keyId], { kms, journal })).code).toBe(0)
+    expect((await run(['update', 'alias/app', '--to', c.keyId], { kms, journal })).code).toBe(0)
+    expect((await run(['undo', '--last'], { kms, journal })).code).toBe(0)
+    expect(kms.aliases.get('alias/app')).toBe(b.keyId)
+    expect((await run(['undo', '--last'], { kms, journal })).code).toBe(0)
+    expect(kms.aliases.get('alias/app')).toBe(a.keyId)
+    const third = await run(['undo', '--last'], { kms, journal })
+    expect(third.code).toBe(4)
+    expect(third.stderr).toBe('error: the journal has no change left to undo\nhint: kms-alias history lists the ids\n')
   })
 })

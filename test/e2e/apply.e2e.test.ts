@@ -66,7 +66,10 @@ describe('apply against moto_server', () => {
     ])
   })
 
-  it('keeps to a 5-per-second mutation quota without a failed entry (fault proxy: rate limit)', async () => {
+  // The SDK's retries alone also end with every entry applied, so the old form of this test passed
+  // with the pacer disabled (tried). What only the pacer gives: no call is ever throttled, and the
+  // calls are spread over (n - 1) / rate seconds. Checked: with the pacer disabled this test fails.
+  it('keeps to a 5-per-second mutation quota: never throttled, calls spread out (fault proxy: rate limit)', async () => {
     const next = await createKey()
     const aliases = await Promise.all(Array.from({ length: 8 }, (_, i) => aliasOnNewKey(`apply-rate-${i}`)))
     proxy.limitRate(['UpdateAlias', 'CreateAlias', 'DeleteAlias'], 5)
@@ -74,6 +77,11 @@ describe('apply against moto_server', () => {
     expect(r.code).toBe(0)
     expect(JSON.parse(r.stdout).summary).toMatchObject({ applied: 8, failed: 0 })
     for (const { alias } of aliases) expect(await targetOf(alias)).toBe(next)
+    expect(proxy.throttled()).toBe(0)
+    const times = proxy.arrivals('UpdateAlias')
+    expect(times).toHaveLength(8)
+    // 7 intervals of 200 ms; a little slack for timer granularity.
+    expect(times.at(-1)! - times[0]!).toBeGreaterThanOrEqual(1_350)
   })
 })
 

@@ -41,6 +41,8 @@ export interface FakeKmsOptions {
   aliases?: Record<string, string>
   /** ListAliases keeps showing the mapping from before UpdateAlias for this many reads. */
   staleReads?: number
+  /** DescribeKey of an alias keeps resolving it as before the last mutation for this many reads. */
+  staleDescribeReads?: number
   /** Thrown by a mutating call after (applied: true) or instead of (false) applying it; only on the `call`-th call of it when given. */
   failures?: Partial<Record<Mutation, { error: Error; applied: boolean; call?: number }>>
   region?: string | Error
@@ -62,6 +64,7 @@ export class FakeKms implements KmsPort {
   readonly rotation = new Map<string, boolean>()
   private staleSnapshot: Map<string, string> | undefined
   private staleLeft: number
+  private staleDescribeLeft = 0
 
   constructor(private readonly options: FakeKmsOptions = {}) {
     for (const k of options.keys ?? []) this.keys.set(k.keyId, k)
@@ -81,7 +84,12 @@ export class FakeKms implements KmsPort {
 
   async describeKey(keyRef: string): Promise<KeyInfo> {
     this.calls.push(`DescribeKey ${keyRef}`)
-    const keyId = this.resolve(keyRef)
+    let aliases = this.aliases
+    if (this.staleSnapshot && this.staleDescribeLeft > 0 && keyRef.startsWith('alias/')) {
+      this.staleDescribeLeft -= 1
+      aliases = this.staleSnapshot
+    }
+    const keyId = this.resolve(keyRef, aliases)
     const found = keyId === undefined ? undefined : this.keys.get(keyId)
     if (!found) throw new NotFoundError(`${keyRef} not found in ${REGION}`)
     return found
@@ -181,6 +189,8 @@ export class FakeKms implements KmsPort {
     const before = new Map(this.aliases)
     apply()
     this.staleSnapshot = before
+    this.staleLeft = this.options.staleReads ?? 0
+    this.staleDescribeLeft = this.options.staleDescribeReads ?? 0
     if (failure) throw failure.error
   }
 
@@ -189,11 +199,11 @@ export class FakeKms implements KmsPort {
     return this.calls.filter((c) => c.startsWith('UpdateAlias') || c.startsWith('CreateAlias') || c.startsWith('DeleteAlias'))
   }
 
-  private resolve(keyRef: string): string | undefined {
-    if (keyRef.startsWith('alias/')) return this.aliases.get(keyRef)
+  private resolve(keyRef: string, aliases = this.aliases): string | undefined {
+    if (keyRef.startsWith('alias/')) return aliases.get(keyRef)
     if (keyRef.startsWith('arn:')) {
       const resource = keyRef.split(':').slice(5).join(':')
-      return resource.startsWith('alias/') ? this.aliases.get(resource) : resource.replace(/^key\//, '')
+      return resource.startsWith('alias/') ? aliases.get(resource) : resource.replace(/^key\//, '')
     }
     return keyRef
   }

@@ -21,9 +21,13 @@ export interface TestContextOptions {
   stdinTTY?: boolean
   stdoutTTY?: boolean
   stderrTTY?: boolean
+  /** Whether stderr could show a spinner; defaults to stderrTTY. */
+  stderrAnimates?: boolean
   env?: Record<string, string | undefined>
   /** Answers given, in order, to prompts; a prompt with none left fails the test. */
   answers?: string[]
+  /** Runs while a prompt is open (before it is answered), e.g. another writer acting meanwhile. */
+  onPrompt?: () => void
   start?: Date
   /** What stdin holds (it is closed after it). */
   stdin?: string
@@ -58,6 +62,7 @@ export function testContext(options: TestContextOptions = {}): TestContext {
   const interrupt = new AbortController()
   const answer = (question: string) => {
     prompts.push(question)
+    options.onPrompt?.()
     const next = answers.shift()
     if (next === undefined) throw new Error(`unexpected prompt: ${question}`)
     return next
@@ -77,6 +82,7 @@ export function testContext(options: TestContextOptions = {}): TestContext {
       stdinTTY: options.stdinTTY ?? tty,
       stdoutTTY: options.stdoutTTY ?? tty,
       stderrTTY: options.stderrTTY ?? tty,
+      stderrAnimates: options.stderrAnimates ?? options.stderrTTY ?? tty,
     },
     // The state directory (alias locks) of its own too, so that tests never wait on each other.
     env: { KMS_ALIAS_JOURNAL: journal, XDG_STATE_HOME: dirname(journal), ...options.env },

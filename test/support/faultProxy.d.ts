@@ -3,9 +3,11 @@ export interface FaultProxy {
   url: string
   fault(operation: string, kind: FaultKind, options?: { calls?: number[]; ms?: number }): void
   before(operation: string, calls: number[] | undefined, run: (call: number) => Promise<void> | void): void
-  staleAfterMutations(ms: number): void
+  staleAfterMutations(ms: number, operations?: Array<'ListAliases' | 'DescribeKey'>): void
   limitRate(operations: string[], perSecond: number): void
   calls(operation: string): number
+  arrivals(operation: string): number[]
+  throttled(): number
   log: string[]
   reset(): void
   stop(): Promise<void>

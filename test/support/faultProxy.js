@@ -1,6 +1,6 @@
 // A fault-injecting HTTP proxy between kms-alias and moto_server, for faults moto cannot produce:
 // throttling, 5xx, delays, dropped connections, lost responses, stale ListAliases (eventual
-// consistency), a rate limit, and hooks that let "another writer" act at an exact moment.
+// consistency: ListAliases and DescribeKey), a rate limit, and hooks that let "another writer" act at an exact moment.
 // It only ever listens on and connects to 127.0.0.1.
 import { createServer, request } from 'node:http'
 
@@ -27,8 +27,11 @@ export async function startFaultProxy(target) {
   const listCache = new Map()
   let staleUntil = 0
   let staleForMs = 0
+  let staleOperations = new Set(['ListAliases'])
   let rate
   const log = []
+  const arrivals = []
+  let throttled = 0
 
   const server = createServer(async (req, res) => {
     const body = await readBody(req)
@@ -39,15 +42,20 @@ export async function startFaultProxy(target) {
 
     for (const hook of hooks) if (hook.operation === operation && matches(hook.calls, call)) await hook.run(call)
 
-    if (rate && rate.operations.has(operation) && !rate.take()) return sendFault(res, 'throttle')
+    arrivals.push({ operation, at: Date.now() })
+    if (rate && rate.operations.has(operation) && !rate.take()) {
+      throttled += 1
+      return sendFault(res, 'throttle')
+    }
     const rule = rules.find((r) => r.operation === operation && matches(r.calls, call))
     if (rule?.kind === 'delay') await sleep(rule.ms)
     else if (rule?.kind === 'hang') return // never answer: the client's timeout must fire
     else if (rule?.kind === 'drop') return req.socket.destroy()
     else if (rule && FAULTS[rule.kind]) return sendFault(res, rule.kind)
 
-    if (operation === 'ListAliases' && Date.now() < staleUntil && listCache.has(body)) {
-      const cached = listCache.get(body)
+    const cacheKey = `${operation} ${body}`
+    if (staleOperations.has(operation) && Date.now() < staleUntil && listCache.has(cacheKey)) {
+      const cached = listCache.get(cacheKey)
       res.writeHead(cached.status, cached.headers)
       return res.end(cached.body)
     }
@@ -57,7 +65,7 @@ export async function startFaultProxy(target) {
     } catch {
       return req.socket.destroy()
     }
-    if (operation === 'ListAliases' && Date.now() >= staleUntil) listCache.set(body, answer)
+    if (staleOperations.has(operation) && Date.now() >= staleUntil) listCache.set(cacheKey, answer)
     if (MUTATIONS.has(operation) && staleForMs > 0 && answer.status < 300) staleUntil = Date.now() + staleForMs
     // The change happened on moto; the client never hears of it.
     if (rule?.kind === 'lose-response') return req.socket.destroy()
@@ -78,9 +86,10 @@ export async function startFaultProxy(target) {
     before(operation, calls, run) {
       hooks.push({ operation, calls, run })
     },
-    /** After each successful mutation, ListAliases serves what it served before, for `ms`. */
-    staleAfterMutations(ms) {
+    /** After each successful mutation, the reads in `operations` serve what they served before, for `ms`. */
+    staleAfterMutations(ms, operations = ['ListAliases']) {
       staleForMs = ms
+      staleOperations = new Set(operations)
     },
     /** Answers ThrottlingException beyond `perSecond` calls a second of `operations` (a token bucket). */
     limitRate(operations, perSecond) {
@@ -99,6 +108,10 @@ export async function startFaultProxy(target) {
       }
     },
     calls: (operation) => counts.get(operation) ?? 0,
+    /** When each call of `operation` arrived (ms since the epoch), in order. */
+    arrivals: (operation) => arrivals.filter((a) => a.operation === operation).map((a) => a.at),
+    /** How many calls the rate limit answered with ThrottlingException. */
+    throttled: () => throttled,
     log,
     reset() {
       counts.clear()
@@ -107,8 +120,11 @@ export async function startFaultProxy(target) {
       listCache.clear()
       staleUntil = 0
       staleForMs = 0
+      staleOperations = new Set(['ListAliases'])
       rate = undefined
       log.length = 0
+      arrivals.length = 0
+      throttled = 0
     },
     stop: () =>
       new Promise((resolve) => {

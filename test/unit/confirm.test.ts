@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { canAnimate } from '../../src/context.js'
 import { confirmAliasTarget } from '../../src/kms/confirm.js'
 import { FakeKms, key } from '../helpers/fakeKms.js'
 
@@ -59,5 +60,19 @@ describe('confirmAliasTarget', () => {
     const { kms, options } = setup(0)
     kms.aliases.delete('alias/app')
     expect(await confirmAliasTarget(kms, options)).toEqual({ status: 'gone', reads: 1 })
+  })
+})
+
+describe('canAnimate (when a spinner may be shown on stderr)', () => {
+  it.each([
+    ['a sized terminal', { isTTY: true, columns: 80 }, {}, true],
+    ['not a terminal', { isTTY: false, columns: 80 }, {}, false],
+    ['a terminal that reports 0 columns (script, expect)', { isTTY: true, columns: 0 }, {}, false],
+    ['a terminal that reports no size', { isTTY: true }, {}, false],
+    ['TERM=dumb (no cursor control)', { isTTY: true, columns: 80 }, { TERM: 'dumb' }, false],
+    ['KMS_ALIAS_NO_SPINNER=1', { isTTY: true, columns: 80 }, { KMS_ALIAS_NO_SPINNER: '1' }, false],
+    ['KMS_ALIAS_NO_SPINNER=0', { isTTY: true, columns: 80 }, { KMS_ALIAS_NO_SPINNER: '0' }, true],
+  ] as const)('%s', (_name, stream, env, expected) => {
+    expect(canAnimate(stream, env)).toBe(expected)
   })
 })
