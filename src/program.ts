@@ -4,6 +4,7 @@ import { Command, Option } from 'commander'
 import type { Context } from './context.js'
 import { UsageError } from './errors.js'
 import { addGlobalOptions, parsePositiveSeconds, resolveGlobalOptions, type GlobalOptions } from './globalOptions.js'
+import { parseRegions } from './regions.js'
 import { version } from './version.js'
 
 const EXAMPLES = `
@@ -57,8 +58,18 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
     .option('--key <key>', 'only aliases pointing to this key (key ID, key ARN, alias/<name> or alias ARN)')
     .option('--prefix <prefix>', 'only aliases whose name starts with this (e.g. alias/payments)')
     .option('--all', 'also show the AWS managed aliases (alias/aws/*)')
-    .addHelpText('after', examples('kms-alias list', 'kms-alias list --prefix alias/payments --json', 'kms-alias list --key alias/payments        # every alias on the key behind alias/payments'))
-    .action(async (raw: { key?: string; prefix?: string; all?: boolean }, command: Command) => {
+    .addOption(new Option('--regions <r1,r2,...>', 'read these Regions at once: one row per alias and Region, skew marked where the keys differ').argParser((value) => parseRegions(value)))
+    .addHelpText(
+      'after',
+      examples(
+        'kms-alias list',
+        'kms-alias list --prefix alias/payments --json',
+        'kms-alias list --key alias/payments        # every alias on the key behind alias/payments',
+        'kms-alias list --regions us-east-1,eu-west-1 --prefix alias/payments',
+        'kms-alias list --role-arn arn:aws:iam::111122223333:role/kms-alias-reader --json',
+      ),
+    )
+    .action(async (raw: { key?: string; prefix?: string; all?: boolean; regions?: string[] }, command: Command) => {
       const { runList } = await import('./commands/list.js')
       await run(command, (globals) => runList({ ...raw, all: raw.all === true }, ctx, globals))
     })

@@ -20,8 +20,11 @@ export interface Ui {
   debug(line: string): void
   /** Runs `work` under a spinner when stderr is a terminal and the human view is on. */
   progress<T>(text: string, work: (spinner: Spinner) => Promise<T>): Promise<T>
-  /** Builds the KMS port from the global options, warning about an unencrypted remote endpoint. */
-  openKms(): Promise<KmsPort>
+  /**
+   * Builds the KMS port from the global options, warning (once) about an unencrypted remote
+   * endpoint; `region` replaces --region, for commands that work in several Regions.
+   */
+  openKms(region?: string): Promise<KmsPort>
 }
 
 function colorEnabled(env: Context['env'], isTTY: boolean, colorFlag: boolean): boolean {
@@ -38,6 +41,7 @@ export function createUi(ctx: Context, options: GlobalOptions): Ui {
   const debug = (line: string) => {
     if (options.debug) ctx.io.err.write(`${err.dim(`debug: ${line}`)}\n`)
   }
+  let endpointChecked = false
   return {
     format: options.output,
     out: style(ctx.io.stdoutTTY),
@@ -61,18 +65,20 @@ export function createUi(ctx: Context, options: GlobalOptions): Ui {
         spinner.stop()
       }
     },
-    async openKms() {
+    async openKms(region) {
       const endpoint = options.endpointUrl ?? ctx.env.AWS_ENDPOINT_URL_KMS ?? ctx.env.AWS_ENDPOINT_URL
-      if (endpoint && isPlainRemoteHttp(endpoint)) {
+      if (endpoint && isPlainRemoteHttp(endpoint) && !endpointChecked) {
         warn(`${endpoint} is plain http:// and not on this machine: requests and responses cross the network unencrypted`)
       }
+      endpointChecked = true
       const config: KmsConfig = {
-        ...(options.region ? { region: options.region } : {}),
+        ...(region ?? options.region ? { region: region ?? options.region } : {}),
         ...(options.profile ? { profile: options.profile } : {}),
         ...(options.endpointUrl ? { endpointUrl: options.endpointUrl } : {}),
         ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
         ...(options.timeoutSeconds ? { requestTimeoutMs: options.timeoutSeconds * 1000 } : {}),
         ...(options.debug ? { debug } : {}),
+        ...(options.role ? { role: options.role } : {}),
         signal: ctx.signal,
       }
       return ctx.kms(config)

@@ -44,6 +44,8 @@ export interface FakeKmsOptions {
   /** Thrown by a mutating call after (applied: true) or instead of (false) applying it; only on the `call`-th call of it when given. */
   failures?: Partial<Record<Mutation, { error: Error; applied: boolean; call?: number }>>
   region?: string | Error
+  /** The account GetCallerIdentity reports (default ACCOUNT); an Error is thrown instead. */
+  account?: string | Error
   /** Key policies (JSON text), grants, tags and rotation status by key ID. */
   policies?: Record<string, string>
   grants?: Record<string, GrantInfo[]>
@@ -79,6 +81,13 @@ export class FakeKms implements KmsPort {
     return region
   }
 
+  async accountId(): Promise<string> {
+    this.calls.push('GetCallerIdentity')
+    const account = this.options.account ?? ACCOUNT
+    if (account instanceof Error) throw account
+    return account
+  }
+
   async describeKey(keyRef: string): Promise<KeyInfo> {
     this.calls.push(`DescribeKey ${keyRef}`)
     const keyId = this.resolve(keyRef)
@@ -96,7 +105,7 @@ export class FakeKms implements KmsPort {
     }
     return [...view.entries()]
       .filter(([, target]) => filter.keyId === undefined || target === filter.keyId)
-      .map(([name, targetKeyId]) => ({ name, arn: `arn:aws:kms:${REGION}:${ACCOUNT}:${name}`, targetKeyId }))
+      .map(([name, targetKeyId]) => ({ name, arn: `arn:aws:kms:${this.regionName()}:${this.accountName()}:${name}`, targetKeyId }))
   }
 
   async updateAlias(aliasName: string, targetKeyId: string): Promise<void> {
@@ -163,6 +172,14 @@ export class FakeKms implements KmsPort {
     this.calls.push(`DisableKey ${keyId}`)
     const found = this.existing(keyId)
     this.keys.set(keyId, { ...found, keyState: 'Disabled' })
+  }
+
+  private regionName(): string {
+    return typeof this.options.region === 'string' ? this.options.region : REGION
+  }
+
+  private accountName(): string {
+    return typeof this.options.account === 'string' ? this.options.account : ACCOUNT
   }
 
   private existing(keyId: string): KeyInfo {
