@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { text as readStream } from 'node:stream/consumers'
-import { parseApplyFile, type ApplyEntry } from '../applyFile.js'
+import { checkSinglePartition, parseApplyFile, type ApplyEntry } from '../applyFile.js'
 import type { Context } from '../context.js'
 import { CliError, ConflictError, Exit, InterruptedError, NotFoundError, UsageError, type ExitCode } from '../errors.js'
 import type { GlobalOptions } from '../globalOptions.js'
@@ -81,6 +81,7 @@ class ApplyRun {
     this.kms = await ui.openKms()
     this.region = await this.kms.region()
     report.region = this.region
+    checkSinglePartition(entries, { region: this.region, account: entries.some((e) => e.account !== undefined) ? await this.kms.accountId() : undefined })
 
     const planned = await ui.progress(`Planning ${entries.length} aliases`, (spinner) => {
       let done = 0
