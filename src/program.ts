@@ -162,8 +162,10 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
       `
 File formats (chosen by content):
   {"alias/payments": "1234abcd-12ab-34cd-56ef-1234567890ab", "alias/orders": "alias/orders-2027"}
-  # or plain lines: alias and key, # comments
-  alias/payments 1234abcd-12ab-34cd-56ef-1234567890ab
+  [{"alias": "alias/payments", "to": "alias/payments-2027", "region": "eu-west-1", "account": "111122223333"}]
+  # or plain lines: alias, key and an optional Region, # comments
+  alias/payments 1234abcd-12ab-34cd-56ef-1234567890ab eu-west-1
+An entry for another Region or account than the client's is refused for now (exit 2).
 ${examples('kms-alias apply aliases.txt --dry-run', 'generate-mapping | kms-alias apply - --yes --json')}`,
     )
     .action(async (file: string, raw: Flags & { rate: number; rollback: boolean }, command: Command) => {
