@@ -1,8 +1,9 @@
 import type { Context } from '../context.js'
-import { AccessError, CliError, Exit, NotFoundError, UsageError } from '../errors.js'
+import { AccessError, Exit, NotFoundError, UsageError } from '../errors.js'
 import type { GlobalOptions } from '../globalOptions.js'
 import { checkAccount } from '../kms/account.js'
 import { mapWithLimit } from '../kms/concurrency.js'
+import { inEveryRegion } from '../kms/regional.js'
 import { currentTarget } from '../kms/lookups.js'
 import { isReservedAlias, parseKeyRef, type KeyRef } from '../kms/identifiers.js'
 import type { KeyInfo, KmsPort } from '../kms/port.js'
@@ -50,21 +51,14 @@ export async function runList(options: ListOptions, ctx: Context, globals: Globa
 async function listRegions(options: ListOptions, regions: string[], keyRef: KeyRef | undefined, ctx: Context, globals: GlobalOptions): Promise<number> {
   const keyRefs = keyRef === undefined ? undefined : resolvePerRegion(keyRef, regions, '--key')
   const ui = createUi(ctx, globals)
-  const perRegion = await ui.progress(`Listing aliases in ${regions.join(', ')}`, async (spinner) => {
+  const perRegion = await ui.progress(`Listing aliases in ${regions.join(', ')}`, (spinner) => {
     let done = 0
-    return Promise.all(
-      regions.map(async (region, index) => {
-        try {
-          const kms = await ui.openKms(region)
-          const regional = keyRefs?.[index]
-          const rows = await readRegion(kms, options, regional === undefined ? undefined : parseKeyRef(regional.keyRef, '--key'), ui, undefined, globals)
-          spinner.text(`Listed ${++done}/${regions.length} Regions`)
-          return rows
-        } catch (error) {
-          throw inRegion(region, error)
-        }
-      }),
-    )
+    return inEveryRegion(regions.map((region) => ({ region })), (partition) => ui.openKms(partition), async (kms, { region }) => {
+      const regional = keyRefs?.find((r) => r.region === region)
+      const rows = await readRegion(kms, options, regional === undefined ? undefined : parseKeyRef(regional.keyRef, '--key'), ui, undefined, globals)
+      spinner.text(`Listed ${++done}/${regions.length} Regions`)
+      return rows
+    })
   })
   const rows = perRegion.flatMap((regionRows, index) => regionRows.map((row) => ({ ...row, region: regions[index] as string })))
   const skewed = skewedAliases(rows)
@@ -120,12 +114,6 @@ async function resolveKeyId(kms: KmsPort, aliasName: string, typed: string): Pro
   const keyId = await currentTarget(kms, aliasName)
   if (keyId === undefined) throw new NotFoundError(`--key ${typed} not found in ${await kms.region()}`)
   return keyId
-}
-
-/** The same failure, saying which Region it came from (the adapter does not always). */
-function inRegion(region: string, error: unknown): unknown {
-  if (!(error instanceof CliError) || error.message.includes(region)) return error
-  return new CliError(`${region}: ${error.message}`, error.exitCode, error.hint)
 }
 
 /** A key that cannot be described (deleted, or not ours to read) leaves its columns empty. */

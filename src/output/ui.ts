@@ -2,7 +2,7 @@ import { Chalk, type ChalkInstance } from 'chalk'
 import type { Context } from '../context.js'
 import { AwsError, CliError, Exit, exitCodeNames } from '../errors.js'
 import type { GlobalOptions, OutputFormat } from '../globalOptions.js'
-import type { KmsConfig, KmsPort } from '../kms/port.js'
+import type { AssumeRoleConfig, KmsConfig, KmsPort } from '../kms/port.js'
 import { silentSpinner, type Spinner } from '../ui/spinner.js'
 
 /** How one command run talks to the user: the output format, colours, notes, spinner. */
@@ -22,9 +22,10 @@ export interface Ui {
   progress<T>(text: string, work: (spinner: Spinner) => Promise<T>): Promise<T>
   /**
    * Builds the KMS port from the global options, warning (once) about an unencrypted remote
-   * endpoint; `region` replaces --region, for commands that work in several Regions.
+   * endpoint. `region` and `role` replace --region and --role-arn, for commands that work in
+   * several Regions or accounts.
    */
-  openKms(region?: string): Promise<KmsPort>
+  openKms(place?: { region?: string; role?: AssumeRoleConfig }): Promise<KmsPort>
 }
 
 function colorEnabled(env: Context['env'], isTTY: boolean, colorFlag: boolean): boolean {
@@ -65,20 +66,22 @@ export function createUi(ctx: Context, options: GlobalOptions): Ui {
         spinner.stop()
       }
     },
-    async openKms(region) {
+    async openKms(place = {}) {
+      const region = place.region ?? options.region
+      const role = place.role ?? options.role
       const endpoint = options.endpointUrl ?? ctx.env.AWS_ENDPOINT_URL_KMS ?? ctx.env.AWS_ENDPOINT_URL
       if (endpoint && isPlainRemoteHttp(endpoint) && !endpointChecked) {
         warn(`${endpoint} is plain http:// and not on this machine: requests and responses cross the network unencrypted`)
       }
       endpointChecked = true
       const config: KmsConfig = {
-        ...(region ?? options.region ? { region: region ?? options.region } : {}),
+        ...(region ? { region } : {}),
         ...(options.profile ? { profile: options.profile } : {}),
         ...(options.endpointUrl ? { endpointUrl: options.endpointUrl } : {}),
         ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
         ...(options.timeoutSeconds ? { requestTimeoutMs: options.timeoutSeconds * 1000 } : {}),
         ...(options.debug ? { debug } : {}),
-        ...(options.role ? { role: options.role } : {}),
+        ...(role ? { role } : {}),
         signal: ctx.signal,
       }
       return ctx.kms(config)

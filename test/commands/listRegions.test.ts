@@ -76,7 +76,7 @@ describe('list --regions', () => {
   it('reads the Regions concurrently: every ListAliases starts before any finishes', async () => {
     // Each Region's ListAliases waits until all three have started. Read one Region after another
     // and the first waits forever, so the barrier gives up and the list fails (tried: with the
-    // Promise.all in listRegions replaced by a for loop, this test fails with exit 1).
+    // Promise.all in inEveryRegion (src/kms/regional.ts) replaced by a for loop, this test fails with exit 1).
     const { ports, kms } = world()
     let started = 0
     let release!: () => void
