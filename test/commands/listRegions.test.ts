@@ -189,3 +189,26 @@ describe('list --role-arn (the account check, through FakeKms)', () => {
     expect(r.ctx.kmsConfigs).toEqual([])
   })
 })
+
+describe('show --role-arn (the account check, through FakeKms)', () => {
+  const ROLE = 'arn:aws:iam::111122223333:role/kms-alias-reader'
+
+  it('shows an alias in the role\'s account, told by the ARNs without GetCallerIdentity', async () => {
+    const k = key()
+    const kms = new FakeKms({ keys: [k], aliases: { 'alias/a': k.keyId } })
+    const r = await run(['show', 'alias/a', '--role-arn', ROLE, '--json'], { kms })
+    expect(r.code).toBe(0)
+    expect(JSON.parse(r.stdout).arn).toBe('arn:aws:kms:us-east-1:111122223333:alias/a')
+    expect(kms.calls).not.toContain('GetCallerIdentity')
+  })
+
+  it('refuses (exit 3) an alias in another account than the role\'s, printing nothing', async () => {
+    // Tried: without the checkAccount call in show.ts this exits 0 and prints the other account's key.
+    const k = key({ accountId: '444455556666' })
+    const kms = new FakeKms({ account: '444455556666', keys: [k], aliases: { 'alias/a': k.keyId } })
+    const r = await run(['show', 'alias/a', '--role-arn', ROLE, '--json'], { kms })
+    expect(r.code).toBe(3)
+    expect(r.stdout).toBe('')
+    expect(r.stderr).toMatch(/^error: refused \(ALIAS_OTHER_ACCOUNT\): the alias is expected in account 111122223333, but these credentials act on account 444455556666\n/)
+  })
+})
