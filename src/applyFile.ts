@@ -1,31 +1,96 @@
-// The apply file: `{"alias/a": "<key>", ...}` or plain lines `alias/a <key>` with # comments.
-// Every problem is a usage error naming the line, found before any KMS call.
+// The apply file: `{"alias/a": "<key>", ...}`, a JSON array of `{"alias", "to", "region"?,
+// "account"?}` objects, or plain lines `alias/a <key> [<region>]` with # comments. Every problem is
+// a usage error naming the line, found before any KMS call.
 import { UsageError } from './errors.js'
 import { parseAliasRef, parseKeyRef, type AliasRef, type KeyRef } from './kms/identifiers.js'
+import { isRegionName } from './regions.js'
 
 export interface ApplyEntry {
   alias: AliasRef
   target: KeyRef
   line: number
+  /** The file as named in messages (`stdin` for -). */
+  source: string
+  /** The Region the entry names; absent means the client's Region. */
+  region?: string
+  /** The account the entry names; absent means the credentials' account. */
+  account?: string
 }
 
+const ACCOUNT_ID = /^\d{12}$/
+const ENTRY_FIELDS = ['alias', 'to', 'region', 'account']
+
 export function parseApplyFile(text: string, source: string): ApplyEntry[] {
-  const raw = /^\s*[{[]/.test(text) ? jsonPairs(text, source) : linePairs(text, source)
+  const raw = /^\s*\[/.test(text) ? jsonArrayRows(text, source) : /^\s*\{/.test(text) ? jsonPairs(text, source) : linePairs(text, source)
   const seen = new Map<string, number>()
-  return raw.map(({ alias, key, line }) => {
+  return raw.map(({ alias, key, line, region, account }) => {
     const at = `${source}:${line}`
-    const parsed = { alias: atLine(at, () => parseAliasRef(alias, 'alias')), target: atLine(at, () => parseKeyRef(key, 'key')), line }
-    const first = seen.get(parsed.alias.name)
-    if (first !== undefined) throw new UsageError(`${at}: ${parsed.alias.name} appears twice (first at line ${first})`)
-    seen.set(parsed.alias.name, line)
+    const parsed: ApplyEntry = {
+      alias: atLine(at, () => parseAliasRef(alias, 'alias')),
+      target: atLine(at, () => parseKeyRef(key, 'key')),
+      line,
+      source,
+      ...(region === undefined ? {} : { region }),
+      ...(account === undefined ? {} : { account }),
+    }
+    checkPlace(parsed, at)
+    // The same name in another Region or account is another alias; only one partition is a clash.
+    const id = partitionKey(parsed)
+    const first = seen.get(id)
+    if (first !== undefined) throw new UsageError(`${at}: ${parsed.alias.name}${where(parsed)} appears twice (first at line ${first})`)
+    seen.set(id, line)
     return parsed
   })
+}
+
+/**
+ * apply runs in one partition (the client's Region and account) until it can run several: an
+ * entry naming another Region or account is refused, and so is an alias that names the client's
+ * Region on one line and leaves it implicit on another.
+ */
+export function checkSinglePartition(entries: readonly ApplyEntry[], home: { region: string; account?: string | undefined }): void {
+  const seen = new Map<string, ApplyEntry>()
+  for (const entry of entries) {
+    const at = `${entry.source}:${entry.line}`
+    const otherRegion = entry.region !== undefined && entry.region !== home.region
+    const otherAccount = entry.account !== undefined && entry.account !== home.account
+    if (otherRegion || otherAccount) {
+      const place = [otherAccount ? `account ${entry.account}` : undefined, otherRegion ? entry.region : undefined].filter(Boolean).join(', ')
+      throw new UsageError(
+        `${at}: ${entry.alias.name} is for ${place}, but apply changes only ${home.account ? `account ${home.account}, ` : ''}${home.region} for now; nothing was changed`,
+        'split the file and run apply once per Region (--region) and account (--role-arn)',
+      )
+    }
+    const first = seen.get(entry.alias.name)
+    if (first) throw new UsageError(`${at}: ${entry.alias.name} appears twice in ${home.region} (first at line ${first.line})`)
+    seen.set(entry.alias.name, entry)
+  }
 }
 
 interface RawPair {
   alias: string
   key: string
   line: number
+  region?: string
+  account?: string
+}
+
+const partitionKey = (e: ApplyEntry) => JSON.stringify([e.account ?? null, e.region ?? null, e.alias.name])
+const where = (e: Pick<ApplyEntry, 'region' | 'account'>) => (e.region || e.account ? ` in ${[e.account, e.region].filter(Boolean).join(' ')}` : '')
+
+/** The Region and account columns must be well-formed and agree with any ARN on the same row. */
+function checkPlace(entry: ApplyEntry, at: string): void {
+  if (entry.region !== undefined && !isRegionName(entry.region)) throw new UsageError(`${at}: "${entry.region}" is not a Region name`, 'a Region looks like us-east-1 or eu-west-1')
+  if (entry.account !== undefined && !ACCOUNT_ID.test(entry.account)) throw new UsageError(`${at}: account "${entry.account}" is not a 12-digit account ID`)
+  const arns = [
+    ['alias', entry.alias.arn],
+    ['key', entry.target.kind === 'key' ? entry.target.arn : entry.target.alias.arn],
+  ] as const
+  for (const [what, arn] of arns) {
+    if (!arn) continue
+    if (entry.region !== undefined && arn.region !== entry.region) throw new UsageError(`${at}: the ${what} ARN is in ${arn.region}, but the entry's Region is ${entry.region}`)
+    if (entry.account !== undefined && arn.account !== entry.account) throw new UsageError(`${at}: the ${what} ARN is in account ${arn.account}, but the entry's account is ${entry.account}`)
+  }
 }
 
 function atLine<T>(at: string, parse: () => T): T {
@@ -43,21 +108,24 @@ function linePairs(text: string, source: string): RawPair[] {
     const content = raw.replace(/#.*$/, '').trim()
     if (content === '') return
     const fields = content.split(/\s+/)
-    if (fields.length !== 2) throw new UsageError(`${source}:${index + 1}: expected "alias/<name> <key>", got "${content}"`)
-    pairs.push({ alias: fields[0] as string, key: fields[1] as string, line: index + 1 })
+    if (fields.length !== 2 && fields.length !== 3) throw new UsageError(`${source}:${index + 1}: expected "alias/<name> <key> [<region>]", got "${content}"`)
+    pairs.push({ alias: fields[0] as string, key: fields[1] as string, line: index + 1, ...(fields[2] === undefined ? {} : { region: fields[2] }) })
   })
   return pairs
 }
 
-function jsonPairs(text: string, source: string): RawPair[] {
-  let value: unknown
+function parseJson(text: string, source: string): unknown {
   try {
-    value = JSON.parse(text)
+    return JSON.parse(text)
   } catch (error) {
     const position = /position (\d+)/.exec((error as Error).message)?.[1]
     const line = position === undefined ? '' : `:${lineAt(text, Number(position))}`
     throw new UsageError(`${source}${line}: not valid JSON (${(error as Error).message})`)
   }
+}
+
+function jsonPairs(text: string, source: string): RawPair[] {
+  const value = parseJson(text, source)
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UsageError(`${source}: the JSON must be an object of "alias/<name>": "<key>"`)
   const keyLines = topLevelKeyLines(text)
   const duplicate = keyLines.find((k, i) => keyLines.findIndex((o) => o.key === k.key) !== i)
@@ -69,25 +137,80 @@ function jsonPairs(text: string, source: string): RawPair[] {
   })
 }
 
+/** `[{"alias": …, "to": …, "region"?: …, "account"?: …}, …]`, each entry at the line it starts on. */
+function jsonArrayRows(text: string, source: string): RawPair[] {
+  const value = parseJson(text, source) as unknown[]
+  const lines = topLevelElementLines(text)
+  return value.map((element, index) => {
+    const line = lines[index] ?? 1
+    const at = `${source}:${line}`
+    if (typeof element !== 'object' || element === null || Array.isArray(element)) {
+      throw new UsageError(`${at}: each entry of a JSON array must be an object {"alias": …, "to": …, "region"?: …, "account"?: …}`)
+    }
+    const fields = element as Record<string, unknown>
+    const unknown = Object.keys(fields).find((f) => !ENTRY_FIELDS.includes(f))
+    if (unknown !== undefined) throw new UsageError(`${at}: unknown field "${unknown}" (an entry has alias, to, region and account)`)
+    const text = (name: string, required: boolean): string | undefined => {
+      const field = fields[name]
+      if (field === undefined && !required) return undefined
+      if (typeof field !== 'string') throw new UsageError(`${at}: "${name}" must be a string${required ? '' : ' when given'}`)
+      return field
+    }
+    const region = text('region', false)
+    const account = text('account', false)
+    return { alias: text('alias', true) as string, key: text('to', true) as string, line, ...(region === undefined ? {} : { region }), ...(account === undefined ? {} : { account }) }
+  })
+}
+
 function lineAt(text: string, position: number): number {
   return text.slice(0, position).split('\n').length
+}
+
+/** Walks JSON text outside strings, calling `visit` with each structural character and its depth before it. */
+function scan(text: string, visit: (c: string, i: number, depth: number) => void): void {
+  let depth = 0
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i] as string
+    if (c === '"') {
+      let end = i + 1
+      while (text[end] !== '"') end += text[end] === '\\' ? 2 : 1
+      visit(c, i, depth)
+      i = end
+      continue
+    }
+    visit(c, i, depth)
+    if (c === '{' || c === '[') depth++
+    else if (c === '}' || c === ']') depth--
+  }
 }
 
 /** The object's own keys with their lines, in order; JSON.parse would keep only the last duplicate. */
 function topLevelKeyLines(text: string): Array<{ key: string; line: number }> {
   const keys: Array<{ key: string; line: number }> = []
-  let depth = 0
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]
-    if (c === '{' || c === '[') depth++
-    else if (c === '}' || c === ']') depth--
-    else if (c === '"') {
-      let end = i + 1
-      while (text[end] !== '"') end += text[end] === '\\' ? 2 : 1
-      const after = text.slice(end + 1).trimStart()
-      if (depth === 1 && after.startsWith(':')) keys.push({ key: JSON.parse(text.slice(i, end + 1)) as string, line: lineAt(text, i) })
-      i = end
-    }
-  }
+  scan(text, (c, i, depth) => {
+    if (c !== '"' || depth !== 1) return
+    let end = i + 1
+    while (text[end] !== '"') end += text[end] === '\\' ? 2 : 1
+    if (text.slice(end + 1).trimStart().startsWith(':')) keys.push({ key: JSON.parse(text.slice(i, end + 1)) as string, line: lineAt(text, i) })
+  })
   return keys
+}
+
+/** The line each element of the top-level array starts on. */
+function topLevelElementLines(text: string): number[] {
+  const lines: number[] = []
+  let expecting = false
+  scan(text, (c, i, depth) => {
+    if (depth === 0 && c === '[') {
+      expecting = true
+      return
+    }
+    if (depth !== 1) return
+    if (c === ',') expecting = true
+    else if (expecting && !/\s/.test(c) && c !== ']') {
+      lines.push(lineAt(text, i))
+      expecting = false
+    }
+  })
+  return lines
 }

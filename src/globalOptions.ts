@@ -1,6 +1,8 @@
 import { Option, type Command } from 'commander'
 import { UsageError } from './errors.js'
 import type { Context } from './context.js'
+import type { AssumeRoleConfig } from './kms/port.js'
+import { parseRoleOptions } from './roles.js'
 
 export type OutputFormat = 'table' | 'json' | 'text'
 export const outputFormats: readonly OutputFormat[] = ['table', 'json', 'text']
@@ -18,6 +20,8 @@ export interface GlobalOptions {
   debug: boolean
   /** A journal path, false for --no-journal, undefined for the default location. */
   journal?: string | false
+  /** --role-arn and its companions: every call uses that role's credentials. */
+  role?: AssumeRoleConfig
 }
 
 export function addGlobalOptions(program: Command): Command {
@@ -34,6 +38,9 @@ export function addGlobalOptions(program: Command): Command {
     .option('--debug', 'log each KMS call with its duration to stderr, and stacks of internal errors')
     .option('--journal <path>', 'journal file for changes (default: KMS_ALIAS_JOURNAL, else the state directory)')
     .option('--no-journal', 'do not record changes in the journal')
+    .option('--role-arn <arn>', 'make every call with credentials from STS AssumeRole of this role (e.g. in another account)')
+    .option('--role-session-name <name>', 'the session name for --role-arn, seen in CloudTrail (default: kms-alias)')
+    .option('--external-id <id>', 'the external ID the role trust policy asks for, with --role-arn')
 }
 
 interface RawGlobals {
@@ -48,6 +55,9 @@ interface RawGlobals {
   quiet?: boolean
   debug?: boolean
   journal?: string | boolean
+  roleArn?: string
+  roleSessionName?: string
+  externalId?: string
 }
 
 export function resolveGlobalOptions(raw: RawGlobals, ctx: Pick<Context, 'io'>): GlobalOptions {
@@ -66,6 +76,7 @@ export function resolveGlobalOptions(raw: RawGlobals, ctx: Pick<Context, 'io'>):
     quiet: raw.quiet === true,
     debug: raw.debug === true,
     ...(raw.journal === false ? { journal: false as const } : typeof raw.journal === 'string' ? { journal: raw.journal } : {}),
+    ...withRole(parseRoleOptions(raw)),
   }
 }
 
@@ -82,4 +93,8 @@ export function parsePositiveSeconds(flag: string) {
     if (value.trim() === '' || !Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`${flag} must be a number of seconds above 0, not "${value}"`)
     return seconds
   }
+}
+
+function withRole(role: AssumeRoleConfig | undefined): { role?: AssumeRoleConfig } {
+  return role ? { role } : {}
 }

@@ -4,6 +4,7 @@ import { Command, Option } from 'commander'
 import type { Context } from './context.js'
 import { UsageError } from './errors.js'
 import { addGlobalOptions, parsePositiveSeconds, resolveGlobalOptions, type GlobalOptions } from './globalOptions.js'
+import { parseRegions } from './regions.js'
 import { version } from './version.js'
 
 const EXAMPLES = `
@@ -58,8 +59,18 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
     .option('--key <key>', 'only aliases pointing to this key (key ID, key ARN, alias/<name> or alias ARN)')
     .option('--prefix <prefix>', 'only aliases whose name starts with this (e.g. alias/payments)')
     .option('--all', 'also show the AWS managed aliases (alias/aws/*)')
-    .addHelpText('after', examples('kms-alias list', 'kms-alias list --prefix alias/payments --json', 'kms-alias list --key alias/payments        # every alias on the key behind alias/payments'))
-    .action(async (raw: { key?: string; prefix?: string; all?: boolean }, command: Command) => {
+    .addOption(new Option('--regions <r1,r2,...>', 'read these Regions at once: one row per alias and Region, skew marked where the keys differ').argParser((value) => parseRegions(value)))
+    .addHelpText(
+      'after',
+      examples(
+        'kms-alias list',
+        'kms-alias list --prefix alias/payments --json',
+        'kms-alias list --key alias/payments        # every alias on the key behind alias/payments',
+        'kms-alias list --regions us-east-1,eu-west-1 --prefix alias/payments',
+        'kms-alias list --role-arn arn:aws:iam::111122223333:role/kms-alias-reader --json',
+      ),
+    )
+    .action(async (raw: { key?: string; prefix?: string; all?: boolean; regions?: string[] }, command: Command) => {
       const { runList } = await import('./commands/list.js')
       await run(command, (globals) => runList({ ...raw, all: raw.all === true }, ctx, globals))
     })
@@ -154,8 +165,10 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
       `
 File formats (chosen by content):
   {"alias/payments": "1234abcd-12ab-34cd-56ef-1234567890ab", "alias/orders": "alias/orders-2027"}
-  # or plain lines: alias and key, # comments
-  alias/payments 1234abcd-12ab-34cd-56ef-1234567890ab
+  [{"alias": "alias/payments", "to": "alias/payments-2027", "region": "eu-west-1", "account": "111122223333"}]
+  # or plain lines: alias, key and an optional Region, # comments
+  alias/payments 1234abcd-12ab-34cd-56ef-1234567890ab eu-west-1
+An entry for another Region or account than the client's is refused for now (exit 2).
 ${examples('kms-alias apply aliases.txt --dry-run', 'generate-mapping | kms-alias apply - --yes --json')}`,
     )
     .action(async (file: string, raw: Flags & { rate: number; rollback: boolean }, command: Command) => {

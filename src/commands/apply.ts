@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { text as readStream } from 'node:stream/consumers'
-import { parseApplyFile, type ApplyEntry } from '../applyFile.js'
+import { checkSinglePartition, parseApplyFile, type ApplyEntry } from '../applyFile.js'
 import type { Context } from '../context.js'
 import { CliError, ConflictError, Exit, InterruptedError, NotFoundError, UsageError, type ExitCode } from '../errors.js'
 import type { GlobalOptions } from '../globalOptions.js'
@@ -86,6 +86,7 @@ class ApplyRun {
     this.region = await this.kms.region()
     this.writer = new Writer(ctx, ui, this.globals, this.kms)
     report.region = this.region
+    checkSinglePartition(entries, { region: this.region, account: entries.some((e) => e.account !== undefined) ? await this.kms.accountId() : undefined })
 
     const planned = await ui.progress(`Planning ${entries.length} aliases`, (spinner) => {
       let done = 0

@@ -1,66 +1,113 @@
 import type { Context } from '../context.js'
 import { AccessError, Exit, NotFoundError, UsageError } from '../errors.js'
 import type { GlobalOptions } from '../globalOptions.js'
+import { checkAccount } from '../kms/account.js'
 import { mapWithLimit } from '../kms/concurrency.js'
+import { inEveryRegion } from '../kms/regional.js'
 import { currentTarget } from '../kms/lookups.js'
-import { isReservedAlias, parseKeyRef } from '../kms/identifiers.js'
+import { isReservedAlias, parseKeyRef, type KeyRef } from '../kms/identifiers.js'
 import type { KeyInfo, KmsPort } from '../kms/port.js'
-import { renderListJson, renderListTable, renderListText, type AliasRow } from '../output/listView.js'
-import { createUi } from '../output/ui.js'
+import { renderListJson, renderListTable, renderListText, renderRegionalListJson, renderRegionalListTable, renderRegionalListText, type AliasRow, type RegionalAliasRow } from '../output/listView.js'
+import { createUi, type Ui } from '../output/ui.js'
+import { resolvePerRegion } from '../preflight/multiRegion.js'
+import { skewedAliases } from '../regions.js'
+import type { Spinner } from '../ui/spinner.js'
 
 export interface ListOptions {
   key?: string
   prefix?: string
   all: boolean
+  /** --regions: read each of these Regions (concurrently) instead of the one Region. */
+  regions?: string[]
 }
 
 // DescribeKey's quota is high (2000/s), but a list should not crowd out other work on the account.
 const DESCRIBE_CONCURRENCY = 8
 
-/** Lists aliases (every page) and describes each distinct target key once. */
+/** Lists aliases (every page) and describes each distinct target key once, in one Region or several. */
 export async function runList(options: ListOptions, ctx: Context, globals: GlobalOptions): Promise<number> {
   const keyRef = options.key === undefined ? undefined : parseKeyRef(options.key, '--key')
   if (options.prefix !== undefined && !options.prefix.startsWith('alias/')) {
     throw new UsageError(`--prefix "${options.prefix}" does not start with "alias/"`, `did you mean --prefix alias/${options.prefix}?`)
   }
+  if (options.regions !== undefined) {
+    if (globals.region !== undefined) throw new UsageError('--region and --regions cannot be used together', 'list every Region in --regions')
+    return listRegions(options, options.regions, keyRef, ctx, globals)
+  }
   const ui = createUi(ctx, globals)
   const kms = await ui.openKms()
   const region = await kms.region()
 
-  const rows = await ui.progress(`Listing aliases in ${region}`, async (spinner) => {
-    const keyId = keyRef === undefined ? undefined : keyRef.kind === 'key' ? keyRef.input : await resolveKeyId(kms, keyRef.alias.name, options.key ?? '')
-    const entries = (await kms.listAliases(keyId === undefined ? {} : { keyId }))
-      .filter((a) => options.all || !isReservedAlias(a.name))
-      .filter((a) => options.prefix === undefined || a.name.startsWith(options.prefix))
-      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-    const keyIds = [...new Set(entries.flatMap((a) => (a.targetKeyId ? [a.targetKeyId] : [])))]
-    let described = 0
-    const keys = await mapWithLimit(keyIds, DESCRIBE_CONCURRENCY, async (id) => {
-      const key = await describeOrNull(kms, id, (line) => ui.warn(line))
-      spinner.text(`Describing keys ${++described}/${keyIds.length}`)
-      return key
-    })
-    const byId = new Map(keyIds.map((id, i) => [id, keys[i]]))
-    return entries.map((a): AliasRow => {
-      const key = a.targetKeyId ? byId.get(a.targetKeyId) : undefined
-      return {
-        alias: a.name,
-        arn: a.arn ?? null,
-        targetKeyId: a.targetKeyId ?? null,
-        keySpec: key?.keySpec ?? null,
-        keyUsage: key?.keyUsage ?? null,
-        keyState: key?.keyState ?? null,
-        keyManager: key?.keyManager ?? null,
-        lastUpdated: a.lastUpdated?.toISOString() ?? null,
-      }
-    })
-  })
+  const rows = await ui.progress(`Listing aliases in ${region}`, (spinner) => readRegion(kms, options, keyRef, ui, spinner, globals))
 
   if (ui.format === 'json') ui.write(renderListJson(rows))
   else if (ui.format === 'text') ui.write(renderListText(rows))
   else if (rows.length === 0) ui.note(`No aliases in ${region}${options.prefix ? ` starting with ${options.prefix}` : ''}${options.key ? ` on ${options.key}` : ''}.`)
   else ui.write(renderListTable(rows, ui.out))
   return Exit.Ok
+}
+
+/** --regions: every Region is read at the same time, each through its own port. */
+async function listRegions(options: ListOptions, regions: string[], keyRef: KeyRef | undefined, ctx: Context, globals: GlobalOptions): Promise<number> {
+  const keyRefs = keyRef === undefined ? undefined : resolvePerRegion(keyRef, regions, '--key')
+  const ui = createUi(ctx, globals)
+  const perRegion = await ui.progress(`Listing aliases in ${regions.join(', ')}`, (spinner) => {
+    let done = 0
+    return inEveryRegion(regions.map((region) => ({ region })), (partition) => ui.openKms(partition), async (kms, { region }) => {
+      const regional = keyRefs?.find((r) => r.region === region)
+      const rows = await readRegion(kms, options, regional === undefined ? undefined : parseKeyRef(regional.keyRef, '--key'), ui, undefined, globals)
+      spinner.text(`Listed ${++done}/${regions.length} Regions`)
+      return rows
+    })
+  })
+  const rows = perRegion.flatMap((regionRows, index) => regionRows.map((row) => ({ ...row, region: regions[index] as string })))
+  const skewed = skewedAliases(rows)
+  const all: RegionalAliasRow[] = rows
+    .map(({ alias, region, ...rest }) => ({ alias, region, ...rest, skew: skewed.has(alias) }))
+    // Stable sort by name keeps each alias's Regions in --regions order, side by side.
+    .sort((a, b) => (a.alias < b.alias ? -1 : a.alias > b.alias ? 1 : 0))
+
+  if (ui.format === 'json') ui.write(renderRegionalListJson(all))
+  else if (ui.format === 'text') ui.write(renderRegionalListText(all))
+  else if (all.length === 0) ui.note(`No aliases in ${regions.join(', ')}${options.prefix ? ` starting with ${options.prefix}` : ''}${options.key ? ` on ${options.key}` : ''}.`)
+  else {
+    ui.write(renderRegionalListTable(all, ui.out))
+    if (skewed.size > 0) ui.note(`${skewed.size} alias${skewed.size === 1 ? '' : 'es'} point${skewed.size === 1 ? 's' : ''} to different keys in different Regions (skew).`)
+  }
+  return Exit.Ok
+}
+
+/** One Region's rows; with --role-arn, first checks that the account is the role's. */
+async function readRegion(kms: KmsPort, options: ListOptions, keyRef: KeyRef | undefined, ui: Ui, spinner: Spinner | undefined, globals: GlobalOptions): Promise<AliasRow[]> {
+  const keyId = keyRef === undefined ? undefined : keyRef.kind === 'key' ? keyRef.input : await resolveKeyId(kms, keyRef.alias.name, options.key ?? '')
+  const listed = await kms.listAliases(keyId === undefined ? {} : { keyId })
+  // The alias ARNs name the account; an empty list leaves it to GetCallerIdentity.
+  await checkAccount(kms, globals, listed.map((a) => a.arn))
+  const entries = listed
+    .filter((a) => options.all || !isReservedAlias(a.name))
+    .filter((a) => options.prefix === undefined || a.name.startsWith(options.prefix))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  const keyIds = [...new Set(entries.flatMap((a) => (a.targetKeyId ? [a.targetKeyId] : [])))]
+  let described = 0
+  const keys = await mapWithLimit(keyIds, DESCRIBE_CONCURRENCY, async (id) => {
+    const key = await describeOrNull(kms, id, (line) => ui.warn(line))
+    spinner?.text(`Describing keys ${++described}/${keyIds.length}`)
+    return key
+  })
+  const byId = new Map(keyIds.map((id, i) => [id, keys[i]]))
+  return entries.map((a): AliasRow => {
+    const key = a.targetKeyId ? byId.get(a.targetKeyId) : undefined
+    return {
+      alias: a.name,
+      arn: a.arn ?? null,
+      targetKeyId: a.targetKeyId ?? null,
+      keySpec: key?.keySpec ?? null,
+      keyUsage: key?.keyUsage ?? null,
+      keyState: key?.keyState ?? null,
+      keyManager: key?.keyManager ?? null,
+      lastUpdated: a.lastUpdated?.toISOString() ?? null,
+    }
+  })
 }
 
 async function resolveKeyId(kms: KmsPort, aliasName: string, typed: string): Promise<string> {

@@ -1,6 +1,7 @@
 import type { Context } from '../context.js'
 import { Exit, NotFoundError, UsageError } from '../errors.js'
 import type { GlobalOptions } from '../globalOptions.js'
+import { checkAccount } from '../kms/account.js'
 import { isReservedAlias, parseAliasRef } from '../kms/identifiers.js'
 import { describeWithAliases } from '../kms/lookups.js'
 import type { AliasEntry, KeyInfo, KmsPort } from '../kms/port.js'
@@ -25,6 +26,8 @@ export async function runShow(options: ShowOptions, ctx: Context, globals: Globa
   )
   const entry = aliases.find((a) => a.name === aliasRef.name)
   if (!entry) throw new NotFoundError(`alias ${aliasRef.name} not found in ${region}`)
+  // With --role-arn the alias must be in the role's account; the alias ARN says which it is in.
+  await checkAccount(kms, globals, [entry.arn, key?.arn])
   const details: AliasDetails = {
     alias: aliasRef.name,
     arn: entry.arn ?? null,

@@ -19,9 +19,10 @@ import {
   type GrantListEntry,
   type KeyMetadata,
 } from '@aws-sdk/client-kms'
+import type { fromTemporaryCredentials } from '@aws-sdk/credential-providers'
 import { AccessError, AwsError, CliError, ConflictError, interruptedBy, KmsRefusedError, NotFoundError, UsageError } from '../errors.js'
 import { parseArn } from './identifiers.js'
-import type { AliasEntry, GrantInfo, KeyInfo, KmsConfig, KmsPort, MultiRegionConfiguration } from './port.js'
+import type { AliasEntry, AssumeRoleConfig, GrantInfo, KeyInfo, KmsConfig, KmsPort, MultiRegionConfiguration } from './port.js'
 
 // Without these the SDK waits for the OS TCP timeout (minutes) on a dead endpoint.
 const CONNECTION_TIMEOUT_MS = 3_000
@@ -39,6 +40,8 @@ const ACCESS_ERROR_NAMES = new Set([
   'MissingAuthenticationToken',
   'ExpiredTokenException',
   'ExpiredToken',
+  // STS names its denial without the suffix (AssumeRole, GetCallerIdentity).
+  'AccessDenied',
 ])
 const REFUSAL_ERROR_NAMES = new Set(['KMSInvalidStateException', 'LimitExceededException', 'DisabledException'])
 const MALFORMED_REQUEST_NAMES = new Set(['ValidationException', 'InvalidArnException', 'InvalidAliasNameException'])
@@ -47,19 +50,23 @@ const NETWORK_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 
 const CREDENTIALS_HINT = 'set AWS_PROFILE or pass --profile, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY'
 
 export function createKmsPort(config: KmsConfig): KmsPort {
-  const client = new KMSClient({
+  const requestHandler = {
+    connectionTimeout: Math.min(CONNECTION_TIMEOUT_MS, config.requestTimeoutMs ?? CONNECTION_TIMEOUT_MS),
+    requestTimeout: config.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
+    // Without this the handler only logs a warning (to the console) and keeps waiting.
+    throwOnRequestTimeout: true,
+  }
+  // Settings STS (AssumeRole, GetCallerIdentity) shares with KMS; --endpoint-url is for KMS only.
+  const shared = {
     ...(config.region ? { region: config.region } : {}),
     ...(config.profile ? { profile: config.profile } : {}),
-    ...(config.endpointUrl ? { endpoint: config.endpointUrl } : {}),
     ...(config.maxAttempts ? { maxAttempts: config.maxAttempts } : {}),
-    requestHandler: {
-      connectionTimeout: Math.min(CONNECTION_TIMEOUT_MS, config.requestTimeoutMs ?? CONNECTION_TIMEOUT_MS),
-      requestTimeout: config.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
-      // Without this the handler only logs a warning (to the console) and keeps waiting.
-      throwOnRequestTimeout: true,
-    },
-  })
+    ...(config.role ? { credentials: assumedRoleCredentials(config.role, config) } : {}),
+    requestHandler,
+  }
+  const client = new KMSClient({ ...shared, ...(config.endpointUrl ? { endpoint: config.endpointUrl } : {}) })
   let regionPromise: Promise<string> | undefined
+  let accountPromise: Promise<string> | undefined
 
   const region = () => {
     regionPromise ??= client.config.region().catch((error: unknown) => {
@@ -85,6 +92,24 @@ export function createKmsPort(config: KmsConfig): KmsPort {
 
   return {
     region,
+    accountId() {
+      accountPromise ??= (async () => {
+        const where = await region()
+        const started = performance.now()
+        try {
+          const { GetCallerIdentityCommand, STSClient } = await import('@aws-sdk/client-sts')
+          const sts = new STSClient({ ...shared, region: where })
+          const out = await sts.send(new GetCallerIdentityCommand({}), options())
+          config.debug?.(`GetCallerIdentity: ok in ${elapsed(started)}${attemptsOf(out)}`)
+          if (!out.Account) throw new AwsError('GetCallerIdentity returned no account')
+          return out.Account
+        } catch (error) {
+          config.debug?.(`GetCallerIdentity: ${nameOf(error)} in ${elapsed(started)}${attemptsOf(error)}`)
+          throw translateError(error, { operation: 'GetCallerIdentity', subject: '', region: where })
+        }
+      })()
+      return accountPromise
+    },
     async describeKey(keyRef) {
       const out = await call('DescribeKey', keyRef, () => client.send(new DescribeKeyCommand({ KeyId: keyRef }), options()))
       if (!out.KeyMetadata) throw new AwsError(`DescribeKey ${keyRef} returned no key metadata`)
@@ -162,6 +187,67 @@ export function createKmsPort(config: KmsConfig): KmsPort {
       await call('DisableKey', keyId, () => client.send(new DisableKeyCommand({ KeyId: keyId }), options()))
     },
   }
+}
+
+type Credentials = Awaited<ReturnType<ReturnType<typeof fromTemporaryCredentials>>>
+type CredentialsProvider = (properties?: Parameters<ReturnType<typeof fromTemporaryCredentials>>[0]) => Promise<Credentials>
+
+// Credentials are refreshed this long before they expire, so no request is signed with dying ones.
+const REFRESH_MARGIN_MS = 60_000
+// One provider per role (and profile) for the whole run: the ports of several Regions share one
+// AssumeRole instead of each asking STS for its own.
+const roleProviders = new Map<string, CredentialsProvider>()
+
+/**
+ * STS AssumeRole through the SDK's own provider (fromTemporaryCredentials), loaded only when a
+ * role is asked for. Its STS client takes the caller's Region, profile and request handler; its
+ * endpoint comes from AWS_ENDPOINT_URL_STS or AWS_ENDPOINT_URL like any SDK client's.
+ */
+function assumedRoleCredentials(role: AssumeRoleConfig, config: Pick<KmsConfig, 'profile' | 'maxAttempts' | 'debug'>): CredentialsProvider {
+  const cacheKey = JSON.stringify([role.arn, role.sessionName, role.externalId ?? null, config.profile ?? null])
+  const existing = roleProviders.get(cacheKey)
+  if (existing) return existing
+  let assume: CredentialsProvider | undefined
+  let current: Promise<Credentials> | undefined
+  const fetch = async (properties: Parameters<CredentialsProvider>[0]) => {
+    const started = performance.now()
+    try {
+      if (!assume) {
+        const { fromTemporaryCredentials } = await import('@aws-sdk/credential-providers')
+        assume = fromTemporaryCredentials({
+          params: { RoleArn: role.arn, RoleSessionName: role.sessionName, ...(role.externalId === undefined ? {} : { ExternalId: role.externalId }) },
+          ...(config.maxAttempts ? { clientConfig: { maxAttempts: config.maxAttempts } } : {}),
+        })
+      }
+      const credentials = await assume(properties)
+      config.debug?.(`AssumeRole ${role.arn}: ok in ${elapsed(started)}`)
+      return credentials
+    } catch (error) {
+      config.debug?.(`AssumeRole ${role.arn}: ${nameOf(error)} in ${elapsed(started)}`)
+      if (ACCESS_ERROR_NAMES.has(nameOf(error))) {
+        throw new AccessError(`cannot assume ${role.arn}: ${nameOf(error)}: ${messageOf(error)}`, "check that the role's trust policy lets these credentials assume it (and the --external-id it asks for)")
+      }
+      throw translateError(error, { operation: 'AssumeRole', subject: role.arn, region: '' })
+    }
+  }
+  const provider: CredentialsProvider = async (properties) => {
+    const held = current
+    if (held) {
+      const credentials = await held.catch(() => undefined)
+      const expiring = credentials?.expiration !== undefined && credentials.expiration.getTime() - Date.now() < REFRESH_MARGIN_MS
+      if (credentials && !expiring) return credentials
+      // Another caller may have started the refresh while this one waited.
+      if (current !== held) return provider(properties)
+    }
+    const next = fetch(properties)
+    current = next
+    next.catch(() => {
+      if (current === next) current = undefined
+    })
+    return next
+  }
+  roleProviders.set(cacheKey, provider)
+  return provider
 }
 
 function toGrantInfo(g: GrantListEntry): GrantInfo {

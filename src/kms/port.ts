@@ -59,6 +59,8 @@ export interface AliasEntry {
 export interface KmsPort {
   /** The Region requests go to; throws an AccessError when none is configured. */
   region(): Promise<string>
+  /** The account these credentials act on (STS GetCallerIdentity, asked once). */
+  accountId(): Promise<string>
   /** DescribeKey; `keyRef` is a key ID, key ARN, alias name or alias ARN. */
   describeKey(keyRef: string): Promise<KeyInfo>
   /** ListAliases across every page, optionally only those pointing at one key. */
@@ -92,4 +94,13 @@ export interface KmsConfig {
   /** Receives one line per KMS call (operation, outcome, duration) when --debug is on. */
   debug?: (line: string) => void
   signal?: AbortSignal
+  /** Every call uses credentials from STS AssumeRole of this role (--role-arn). */
+  role?: AssumeRoleConfig
+}
+
+/** What --role-arn, --role-session-name and --external-id ask for. */
+export interface AssumeRoleConfig {
+  arn: string
+  sessionName: string
+  externalId?: string
 }

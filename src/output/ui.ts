@@ -2,7 +2,7 @@ import { Chalk, type ChalkInstance } from 'chalk'
 import type { Context } from '../context.js'
 import { AwsError, CliError, Exit, exitCodeNames } from '../errors.js'
 import type { GlobalOptions, OutputFormat } from '../globalOptions.js'
-import type { KmsConfig, KmsPort } from '../kms/port.js'
+import type { AssumeRoleConfig, KmsConfig, KmsPort } from '../kms/port.js'
 import { silentSpinner, type Spinner } from '../ui/spinner.js'
 
 /** How one command run talks to the user: the output format, colours, notes, spinner. */
@@ -20,8 +20,12 @@ export interface Ui {
   debug(line: string): void
   /** Runs `work` under a spinner when stderr is a terminal and the human view is on. */
   progress<T>(text: string, work: (spinner: Spinner) => Promise<T>): Promise<T>
-  /** Builds the KMS port from the global options, warning about an unencrypted remote endpoint. */
-  openKms(): Promise<KmsPort>
+  /**
+   * Builds the KMS port from the global options, warning (once) about an unencrypted remote
+   * endpoint. `region` and `role` replace --region and --role-arn, for commands that work in
+   * several Regions or accounts.
+   */
+  openKms(place?: { region?: string; role?: AssumeRoleConfig }): Promise<KmsPort>
 }
 
 function colorEnabled(env: Context['env'], isTTY: boolean, colorFlag: boolean): boolean {
@@ -38,6 +42,7 @@ export function createUi(ctx: Context, options: GlobalOptions): Ui {
   const debug = (line: string) => {
     if (options.debug) ctx.io.err.write(`${err.dim(`debug: ${line}`)}\n`)
   }
+  let endpointChecked = false
   return {
     format: options.output,
     out: style(ctx.io.stdoutTTY),
@@ -61,18 +66,22 @@ export function createUi(ctx: Context, options: GlobalOptions): Ui {
         spinner.stop()
       }
     },
-    async openKms() {
+    async openKms(place = {}) {
+      const region = place.region ?? options.region
+      const role = place.role ?? options.role
       const endpoint = options.endpointUrl ?? ctx.env.AWS_ENDPOINT_URL_KMS ?? ctx.env.AWS_ENDPOINT_URL
-      if (endpoint && isPlainRemoteHttp(endpoint)) {
+      if (endpoint && isPlainRemoteHttp(endpoint) && !endpointChecked) {
         warn(`${endpoint} is plain http:// and not on this machine: requests and responses cross the network unencrypted`)
       }
+      endpointChecked = true
       const config: KmsConfig = {
-        ...(options.region ? { region: options.region } : {}),
+        ...(region ? { region } : {}),
         ...(options.profile ? { profile: options.profile } : {}),
         ...(options.endpointUrl ? { endpointUrl: options.endpointUrl } : {}),
         ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
         ...(options.timeoutSeconds ? { requestTimeoutMs: options.timeoutSeconds * 1000 } : {}),
         ...(options.debug ? { debug } : {}),
+        ...(role ? { role } : {}),
         signal: ctx.signal,
       }
       return ctx.kms(config)

@@ -46,6 +46,8 @@ export interface FakeKmsOptions {
   /** Thrown by a mutating call after (applied: true) or instead of (false) applying it; only on the `call`-th call of it when given. */
   failures?: Partial<Record<Mutation, { error: Error; applied: boolean; call?: number }>>
   region?: string | Error
+  /** The account GetCallerIdentity reports (default ACCOUNT); an Error is thrown instead. */
+  account?: string | Error
   /** Key policies (JSON text), grants, tags and rotation status by key ID. */
   policies?: Record<string, string>
   grants?: Record<string, GrantInfo[]>
@@ -82,6 +84,13 @@ export class FakeKms implements KmsPort {
     return region
   }
 
+  async accountId(): Promise<string> {
+    this.calls.push('GetCallerIdentity')
+    const account = this.options.account ?? ACCOUNT
+    if (account instanceof Error) throw account
+    return account
+  }
+
   async describeKey(keyRef: string): Promise<KeyInfo> {
     this.calls.push(`DescribeKey ${keyRef}`)
     let aliases = this.aliases
@@ -104,7 +113,7 @@ export class FakeKms implements KmsPort {
     }
     return [...view.entries()]
       .filter(([, target]) => filter.keyId === undefined || target === filter.keyId)
-      .map(([name, targetKeyId]) => ({ name, arn: `arn:aws:kms:${REGION}:${ACCOUNT}:${name}`, targetKeyId }))
+      .map(([name, targetKeyId]) => ({ name, arn: `arn:aws:kms:${this.regionName()}:${this.accountName()}:${name}`, targetKeyId }))
   }
 
   async updateAlias(aliasName: string, targetKeyId: string): Promise<void> {
@@ -171,6 +180,14 @@ export class FakeKms implements KmsPort {
     this.calls.push(`DisableKey ${keyId}`)
     const found = this.existing(keyId)
     this.keys.set(keyId, { ...found, keyState: 'Disabled' })
+  }
+
+  private regionName(): string {
+    return typeof this.options.region === 'string' ? this.options.region : REGION
+  }
+
+  private accountName(): string {
+    return typeof this.options.account === 'string' ? this.options.account : ACCOUNT
   }
 
   private existing(keyId: string): KeyInfo {

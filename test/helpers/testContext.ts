@@ -15,7 +15,8 @@ class Capture extends Writable {
 }
 
 export interface TestContextOptions {
-  kms?: KmsPort
+  /** The port every kms() call gets, or a function choosing one per config (e.g. per Region). */
+  kms?: KmsPort | ((config: KmsConfig) => KmsPort)
   /** Sets stdin, stdout and stderr TTY flags together; each can be overridden. */
   tty?: boolean
   stdinTTY?: boolean
@@ -90,7 +91,7 @@ export function testContext(options: TestContextOptions = {}): TestContext {
     async kms(config) {
       kmsConfigs.push(config)
       if (!options.kms) throw new Error('this test gave no KMS port')
-      return options.kms
+      return typeof options.kms === 'function' ? options.kms(config) : options.kms
     },
     prompt: {
       confirm: async (question) => /^(y|yes)$/i.test(answer(question)),

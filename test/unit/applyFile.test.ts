@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { parseApplyFile } from '../../src/applyFile.js'
+import { checkSinglePartition, parseApplyFile } from '../../src/applyFile.js'
 import { UsageError } from '../../src/errors.js'
 
 const K1 = '1234abcd-12ab-34cd-56ef-1234567890ab'
@@ -39,17 +39,82 @@ describe('parseApplyFile', () => {
   it.each([
     [`alias/a ${K1}\nalias/a ${K2}\n`, 'f:2: alias/a appears twice (first at line 1)'],
     [`{\n "alias/a": "${K1}",\n "alias/a": "${K2}"\n}`, 'f:3: alias/a appears twice (first at line 2)'],
-    [`alias/a ${K1} extra\n`, `f:1: expected "alias/<name> <key>", got "alias/a ${K1} extra"`],
-    ['alias/a\n', 'f:1: expected "alias/<name> <key>", got "alias/a"'],
+    [`alias/a ${K1} extra\n`, 'f:1: "extra" is not a Region name'],
+    [`alias/a ${K1} us-east-1 more\n`, `f:1: expected "alias/<name> <key> [<region>]", got "alias/a ${K1} us-east-1 more"`],
+    ['alias/a\n', 'f:1: expected "alias/<name> <key> [<region>]", got "alias/a"'],
     [`a ${K1}\n`, 'f:1: alias "a" is not an alias name'],
     ['alias/a not-a-key\n', 'f:1: key "not-a-key" is not a key identifier'],
     [`{"alias/a": 5}`, 'f:1: the key for alias/a must be a string'],
-    [`["alias/a"]`, 'f: the JSON must be an object of "alias/<name>": "<key>"'],
+    [`["alias/a"]`, 'f:1: each entry of a JSON array must be an object {"alias": …, "to": …, "region"?: …, "account"?: …}'],
   ])('rejects %j', (text, message) => {
     expect(failure(text)).toBe(message)
   })
 
   it('names the line of a JSON syntax error', () => {
+    expect(failure(`[\n  {"alias": "alias/a", "to": "${K1}"}\n  {"alias": "alias/b"}\n]`)).toMatch(/^f:3: not valid JSON \(/)
     expect(failure(`{\n  "alias/a": "${K1}",\n  "alias/b" "${K2}"\n}`)).toMatch(/^f:3: not valid JSON \(/)
+  })
+})
+
+const place = (text: string) => parseApplyFile(text, 'f').map((e) => [e.alias.name, e.target.input, e.line, e.region ?? null, e.account ?? null])
+
+describe('parseApplyFile: Regions and accounts', () => {
+  it('reads a Region as the third column of a plain line', () => {
+    expect(place(`alias/a ${K1} eu-west-1\nalias/a ${K2}   us-east-1  # same name, another Region\nalias/b alias/c\n`)).toEqual([
+      ['alias/a', K1, 1, 'eu-west-1', null],
+      ['alias/a', K2, 2, 'us-east-1', null],
+      ['alias/b', 'alias/c', 3, null, null],
+    ])
+  })
+
+  it('reads a JSON array of objects, each at the line it starts on', () => {
+    const text = `[\n  {"alias": "alias/a", "to": "${K1}"},\n  {\n    "alias": "alias/a",\n    "to": "alias/next", "region": "eu-west-1", "account": "222233334444"\n  },\n  {"alias": "alias/a", "to": "${K2}", "account": "222233334444"}\n]`
+    expect(place(text)).toEqual([
+      ['alias/a', K1, 2, null, null],
+      ['alias/a', 'alias/next', 3, 'eu-west-1', '222233334444'],
+      ['alias/a', K2, 7, null, '222233334444'],
+    ])
+    expect(place('[]')).toEqual([])
+  })
+
+  it.each([
+    [`alias/a ${K1} eu-west-1\nalias/a ${K2} eu-west-1\n`, 'f:2: alias/a in eu-west-1 appears twice (first at line 1)'],
+    [`[{"alias": "alias/a", "to": "${K1}", "account": "222233334444"},\n {"alias": "alias/a", "to": "${K2}", "account": "222233334444"}]`, 'f:2: alias/a in 222233334444 appears twice (first at line 1)'],
+    [`[{"alias": "alias/a", "to": "${K1}", "regoin": "eu-west-1"}]`, 'f:1: unknown field "regoin" (an entry has alias, to, region and account)'],
+    [`[{"alias": "alias/a"}]`, 'f:1: "to" must be a string'],
+    [`[{"alias": "alias/a", "to": "${K1}", "region": 7}]`, 'f:1: "region" must be a string when given'],
+    [`[{"alias": "alias/a", "to": "${K1}", "region": "Ireland"}]`, 'f:1: "Ireland" is not a Region name'],
+    [`[{"alias": "alias/a", "to": "${K1}", "account": "2222"}]`, 'f:1: account "2222" is not a 12-digit account ID'],
+    [`[\n  {"alias": "alias/a", "to": "${K1}"},\n  5\n]`, 'f:3: each entry of a JSON array must be an object {"alias": …, "to": …, "region"?: …, "account"?: …}'],
+    [`[{"alias": "a", "to": "${K1}"}]`, 'f:1: alias "a" is not an alias name'],
+    [`alias/a arn:aws:kms:us-east-1:111122223333:key/${K1} eu-west-1\n`, "f:1: the key ARN is in us-east-1, but the entry's Region is eu-west-1"],
+    [`arn:aws:kms:us-east-1:111122223333:alias/a ${K1} eu-west-1\n`, "f:1: the alias ARN is in us-east-1, but the entry's Region is eu-west-1"],
+    [`[{"alias": "alias/a", "to": "arn:aws:kms:us-east-1:111122223333:key/${K1}", "account": "222233334444"}]`, "f:1: the key ARN is in account 111122223333, but the entry's account is 222233334444"],
+  ])('rejects %j', (text, message) => {
+    expect(failure(text)).toBe(message)
+  })
+})
+
+describe('checkSinglePartition (apply runs one Region and account until it can run several)', () => {
+  const entries = (text: string) => parseApplyFile(text, 'f')
+  const refusal = (text: string, home: { region: string; account?: string }) => {
+    try {
+      checkSinglePartition(entries(text), home)
+    } catch (error) {
+      expect(error).toBeInstanceOf(UsageError)
+      return (error as UsageError).message
+    }
+    return 'accepted'
+  }
+
+  it.each([
+    ['no Region or account column', `alias/a ${K1}\nalias/b ${K2}\n`, { region: 'us-east-1' }, 'accepted'],
+    ["the client's own Region", `alias/a ${K1} us-east-1\n`, { region: 'us-east-1' }, 'accepted'],
+    ["the credentials' own account", `[{"alias": "alias/a", "to": "${K1}", "account": "111122223333"}]`, { region: 'us-east-1', account: '111122223333' }, 'accepted'],
+    ['another Region', `alias/a ${K1}\nalias/a ${K2} eu-west-1\n`, { region: 'us-east-1' }, 'f:2: alias/a is for eu-west-1, but apply changes only us-east-1 for now; nothing was changed'],
+    ['another account', `[{"alias": "alias/a", "to": "${K1}", "account": "222233334444", "region": "us-east-1"}]`, { region: 'us-east-1', account: '111122223333' }, 'f:1: alias/a is for account 222233334444, but apply changes only account 111122223333, us-east-1 for now; nothing was changed'],
+    ['one alias with and without the Region', `alias/a ${K1}\nalias/a ${K2} us-east-1\n`, { region: 'us-east-1' }, 'f:2: alias/a appears twice in us-east-1 (first at line 1)'],
+  ])('%s', (_, text, home, expected) => {
+    expect(refusal(text, home)).toBe(expected)
   })
 })
