@@ -13,7 +13,8 @@ const ACCESS_ERROR_NAMES = new Set([
   'ExpiredTokenException',
   'ExpiredToken',
 ])
-const REFUSAL_ERROR_NAMES = new Set(['KMSInvalidStateException', 'LimitExceededException', 'DisabledException'])
+// NotAuthorizedException: moto and local-kms refuse an alias under alias/aws/ with it.
+const REFUSAL_ERROR_NAMES = new Set(['KMSInvalidStateException', 'LimitExceededException', 'DisabledException', 'NotAuthorizedException'])
 const MALFORMED_REQUEST_NAMES = new Set(['ValidationException', 'InvalidArnException', 'InvalidAliasNameException'])
 const NETWORK_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH'])
 
