@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto'
 import { keyClassOf, usagesBySpec } from '../preflight/keySpecs.js'
 import { ALIASES_PER_KEY_QUOTA } from '../preflight/rules.js'
-import { isReservedAlias, parseArn } from './identifiers.js'
+import { isKeyId, isReservedAlias, parseArn } from './identifiers.js'
 import { MEMORY_ENDPOINT, type AliasEntry, type GrantInfo, type KeyInfo, type KmsConfig, type KmsPort, type NewKeyRequest } from './port.js'
 import { nameOf, translateError } from './translate.js'
 
@@ -23,7 +23,7 @@ const MODEL_ALIAS_NAME = /^[a-zA-Z0-9:/_-]{1,256}$/
 const GUIDE_ALIAS_NAME = /^alias\/[a-zA-Z0-9/_-]+$/
 
 // Algorithms DescribeKey reports for each KeySpec and KeyUsage (kms-facts.md section 4).
-const RSA_SIGNING = ['RSASSA_PSS_SHA_256', 'RSASSA_PSS_SHA_384', 'RSASSA_PSS_SHA_512', 'RSASSA_PKCS1_V1_5_SHA_256', 'RSASSA_PKCS1_V1_5_SHA_384', 'RSASSA_PKCS1_V1_5_SHA_512']
+const RSA_SIGNING = ['RSASSA_PKCS1_V1_5_SHA_256', 'RSASSA_PKCS1_V1_5_SHA_384', 'RSASSA_PKCS1_V1_5_SHA_512', 'RSASSA_PSS_SHA_256', 'RSASSA_PSS_SHA_384', 'RSASSA_PSS_SHA_512']
 const ECDSA_BY_SPEC: Readonly<Record<string, string>> = {
   ECC_NIST_P256: 'ECDSA_SHA_256',
   ECC_SECG_P256K1: 'ECDSA_SHA_256',
@@ -188,7 +188,7 @@ export function createMemoryKms(store: MemoryKmsStore, config: Pick<KmsConfig, '
       ref = alias.targetKeyId
     }
     const key = here().keys.get(ref)
-    if (!key) throw notFound(`Key '${keyArn(ref)}' does not exist`)
+    if (!key) throw notFound(isKeyId(ref) ? `Key '${keyArn(ref)}' does not exist` : `Invalid keyId ${ref}`)
     return key
   }
 
