@@ -109,7 +109,7 @@ class Tour {
 
     await this.command(
       4,
-      'Moving alias/demo/payments to the next symmetric key is safe: kms-alias shows the plan, makes the change, confirms it with ListAliases and prints the command that undoes it.',
+      'Moving alias/demo/payments to the next symmetric key is safe, so kms-alias makes the change, confirms it with ListAliases and records how to undo it.',
       ['update', 'alias/demo/payments', '--to', 'alias/demo/payments-next', '--yes'],
       Exit.Ok,
     )
@@ -127,6 +127,7 @@ class Tour {
       await this.command(6, '`undo` reverts the last change through the same preflight, and only if the alias has not moved since.', ['undo', '--last', '--yes'], Exit.Ok)
     }
 
+    this.ui.note('')
     this.ui.note(this.ui.err.bold('That was the whole tool. The in-memory KMS is gone with this process; against AWS, start with: kms-alias list --region <your Region>'))
     if (this.ui.format === 'json') this.ui.write(`${JSON.stringify({ region, endpointUrl: MEMORY_ENDPOINT, steps: this.steps, exitCode: Exit.Ok }, null, 2)}\n`)
     return Exit.Ok
