@@ -121,7 +121,7 @@ class Tour {
       const skipped = 'With --no-journal there is no history to show, so the demo skips `history`.'
       await this.introduce(5, skipped, null)
       this.record(5, skipped, null, Exit.Ok, null)
-      await this.command(6, 'Without a journal, the undo is the command that update printed: back to the old key, only if the alias still points to the new one.', ['update', 'alias/demo/payments', '--to', previous.keyId, '--expect-current', next.keyId, '--yes'], Exit.Ok)
+      await this.command(6, 'Without a journal, the demo runs the undo command of step 4 itself: back to the old key, only if the alias still points to the new one.', ['update', 'alias/demo/payments', '--to', previous.keyId, '--expect-current', next.keyId, '--yes'], Exit.Ok)
     } else {
       await this.command(5, '`history` lists the changes kms-alias made, newest first, from its journal.', ['history'], Exit.Ok)
       await this.command(6, '`undo` reverts the last change through the same preflight, and only if the alias has not moved since.', ['undo', '--last', '--yes'], Exit.Ok)

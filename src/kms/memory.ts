@@ -178,7 +178,7 @@ export function createMemoryKms(store: MemoryKmsStore, config: Pick<KmsConfig, '
       const arn = parseArn(ref)
       if (!arn || !(arn.resource.startsWith('key/') || arn.resource.startsWith('alias/'))) throw new KmsErrorResponse('InvalidArnException', 400, `Invalid arn ${keyRef}`)
       // Another Region's or account's key is simply not here.
-      if (arn.region !== region || arn.account !== MEMORY_ACCOUNT) throw notFound(`Key '${keyRef}' does not exist`)
+      if (arn.region !== region || arn.account !== MEMORY_ACCOUNT) throw notFound(arn.resource.startsWith('alias/') ? `Alias ${keyRef} is not found.` : `Key '${keyRef}' does not exist`)
       ref = arn.resource.startsWith('key/') ? arn.resource.slice('key/'.length) : arn.resource
     }
     if (ref.startsWith('alias/')) {
