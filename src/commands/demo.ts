@@ -13,8 +13,8 @@ import { MEMORY_ENDPOINT, type KeyInfo, type KmsPort } from '../kms/port.js'
 import { toKeyView } from '../output/keyView.js'
 import { shellCommand } from '../output/shell.js'
 import { newTable } from '../output/table.js'
-import { createUi, type Ui } from '../output/ui.js'
-import { canAsk } from './mutation.js'
+import { createUi, errorSummary, type ErrorSummary, type Ui } from '../output/ui.js'
+import { canAsk, expectedFailure } from './mutation.js'
 
 export interface DemoOptions {
   /** Wait for Enter before each step after the first (on a terminal). */
@@ -69,6 +69,7 @@ export async function runDemo(options: DemoOptions, ctx: Context, globals: Globa
 
 class Tour {
   private readonly steps: StepReport[] = []
+  private region: string | null = null
   private stepWarned = false
 
   constructor(
@@ -79,9 +80,27 @@ class Tour {
     private readonly journal: string | false,
   ) {}
 
+  /** Runs the steps; the JSON view gets its one document even when a step fails or Ctrl-C stops it. */
   async run(): Promise<number> {
+    try {
+      await this.tour()
+    } catch (error) {
+      const failure = expectedFailure(this.ctx, error)
+      if (this.ui.format === 'json') this.ui.write(this.document(failure.exitCode, errorSummary(failure)))
+      throw failure
+    }
+    if (this.ui.format === 'json') this.ui.write(this.document(Exit.Ok, null))
+    return Exit.Ok
+  }
+
+  private document(exitCode: number, error: ErrorSummary | null): string {
+    return `${JSON.stringify({ region: this.region, endpointUrl: MEMORY_ENDPOINT, steps: this.steps, exitCode, error }, null, 2)}\n`
+  }
+
+  private async tour(): Promise<void> {
     const kms = await this.ui.openKms()
     const region = await kms.region()
+    this.region = region
     this.ui.note(this.ui.err.bold(`kms-alias demo: a tour on an in-memory KMS in ${region}. Nothing here reaches AWS, and nothing is kept after this process.`))
     this.ui.note(this.ui.err.dim(`Every command below runs with --endpoint-url ${MEMORY_ENDPOINT} and ${this.journal === false ? '--no-journal' : 'a temporary journal'}.`))
 
@@ -129,8 +148,6 @@ class Tour {
 
     this.ui.note('')
     this.ui.note(this.ui.err.bold('That was the whole tool. The in-memory KMS is gone with this process; against AWS, start with: kms-alias list --region <your Region>'))
-    if (this.ui.format === 'json') this.ui.write(`${JSON.stringify({ region, endpointUrl: MEMORY_ENDPOINT, steps: this.steps, exitCode: Exit.Ok }, null, 2)}\n`)
-    return Exit.Ok
   }
 
   /** The sentence that introduces a step (after waiting for Enter with --step), and its command line. */

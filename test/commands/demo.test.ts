@@ -92,7 +92,7 @@ describe('kms-alias demo', () => {
       [5, 'kms-alias history', 0],
       [6, 'kms-alias undo --last --yes', 0],
     ])
-    expect(doc).toMatchObject({ region: 'us-east-1', endpointUrl: 'memory:', exitCode: 0 })
+    expect(doc).toMatchObject({ region: 'us-east-1', endpointUrl: 'memory:', exitCode: 0, error: null })
     expect(doc.steps[1].output.map((r: { alias: string }) => r.alias)).toEqual(['alias/demo/payments', 'alias/demo/payments-next', 'alias/demo/retired', 'alias/demo/signing'])
     expect(doc.steps[2].output).toMatchObject({ outcome: 'refused', changed: false, exitCode: 3, error: { code: 'REFUSED', message: 'refused by the preflight: KEY_SPEC_MISMATCH' } })
     expect(doc.steps[2].output.findings.map((f: { code: string; severity: string }) => `${f.severity} ${f.code}`)).toEqual(['block KEY_SPEC_MISMATCH', 'warn PREVIOUS_KEY_ORPHANED'])
@@ -106,6 +106,15 @@ describe('kms-alias demo', () => {
     expect(doc.steps[5].output).toMatchObject({ outcome: 'updated', previous: { keyId: paymentsNext }, target: { keyId: payments } })
     expect((await kms.describeKey('alias/demo/signing')).keyId).toBe(rsa4096)
     expect((await kms.describeKey('alias/demo/payments')).keyId).toBe(payments)
+  })
+
+  it('JSON view, stopped by Ctrl-C at its first KMS call: still one document, exit 130', async () => {
+    const interrupted = new AbortController()
+    interrupted.abort()
+    const r = await run(['demo', '--json'], { kms: createMemoryKms(new MemoryKmsStore(), { signal: interrupted.signal }) })
+    expect(r.code).toBe(130)
+    expect(JSON.parse(r.stdout)).toEqual({ region: 'us-east-1', endpointUrl: 'memory:', steps: [], exitCode: 130, error: { code: 'INTERRUPTED', message: 'interrupted' } })
+    expect(r.stderr.endsWith('\nerror: interrupted\n')).toBe(true)
   })
 
   it('table view on a terminal: the plan, the result with its undo command; --step waits for Enter before steps 2 to 6', async () => {
