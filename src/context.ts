@@ -1,7 +1,8 @@
 import { setMaxListeners } from 'node:events'
 import type { Readable, Writable } from 'node:stream'
 import { InterruptedError } from './errors.js'
-import type { KmsConfig, KmsPort } from './kms/port.js'
+import { MEMORY_ENDPOINT, type KmsConfig, type KmsPort } from './kms/port.js'
+import type { MemoryKmsStore } from './kms/memory.js'
 import { createPrompter, type Prompter } from './ui/prompt.js'
 import { createOraSpinner, type Spinner } from './ui/spinner.js'
 
@@ -62,11 +63,19 @@ export function createContext(proc: NodeJS.Process = process): Context {
     stderrTTY: proc.stderr.isTTY === true,
     stderrAnimates: canAnimate(proc.stderr, proc.env),
   }
+  // `--endpoint-url memory:`: one in-memory KMS for the whole process, so that the commands the demo
+  // runs one after the other see each other's keys and aliases; it dies with the process.
+  let memory: MemoryKmsStore | undefined
   return {
     io,
     env: proc.env,
     platform: proc.platform,
     async kms(config) {
+      if (config.endpointUrl === MEMORY_ENDPOINT) {
+        const { createMemoryKms, MemoryKmsStore } = await import('./kms/memory.js')
+        memory ??= new MemoryKmsStore()
+        return createMemoryKms(memory, config)
+      }
       // The SDK warns on Node 20 (its later releases need 22) straight onto stderr; our stderr
       // carries only our messages. The README states the supported Node versions instead.
       proc.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'

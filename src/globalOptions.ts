@@ -28,7 +28,7 @@ export function addGlobalOptions(program: Command): Command {
   return program
     .option('--region <region>', 'AWS Region (default: AWS_REGION, then the profile)')
     .option('--profile <name>', 'shared config/credentials profile (default: AWS_PROFILE)')
-    .option('--endpoint-url <url>', 'KMS endpoint, e.g. a local emulator (default: AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL)')
+    .option('--endpoint-url <url>', 'KMS endpoint, e.g. a local emulator; memory: is an in-memory KMS that needs no credentials and keeps nothing after the process (default: AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL)')
     .addOption(new Option('--max-attempts <n>', 'attempts per KMS call, first included (default: AWS_MAX_ATTEMPTS or 3)').argParser(parsePositiveInt('--max-attempts')))
     .addOption(new Option('--timeout <seconds>', 'time limit of each KMS request (default: 15)').argParser(parsePositiveSeconds('--timeout')))
     .addOption(new Option('-o, --output <format>', 'table, json or text (default: table on a terminal, text otherwise)').choices(outputFormats))

@@ -19,6 +19,7 @@ Examples:
   $ kms-alias apply aliases.txt --dry-run
   $ kms-alias history alias/payments
   $ kms-alias undo --last
+  $ kms-alias demo                     # the whole tool on an in-memory KMS, no AWS account needed
 
 Exit codes: 0 ok, 1 internal error, 2 usage, 3 refused, 4 not found, 5 conflict,
 6 not confirmed, 7 access or configuration, 8 AWS or network failure, 129 hang-up (SIGHUP),
@@ -211,6 +212,22 @@ ${examples('kms-alias apply aliases.txt --dry-run', 'generate-mapping | kms-alia
       const { runUndo } = await import('./commands/undo.js')
       const options = { last: raw.last === true, dryRun: raw.dryRun === true, yes: raw.yes === true, allowDisabled: raw.allowDisabled === true, verify: raw.verify, verifyTimeout: raw.verifyTimeout, ...(id === undefined ? {} : { id }) }
       await run(command, (globals) => runUndo(options, ctx, globals))
+    })
+
+  program
+    .command('demo')
+    .description('a guided tour of kms-alias on an in-memory KMS: no AWS account, credentials, Region or network; nothing is kept')
+    .option('--step', 'wait for Enter before each step (on a terminal)')
+    .addHelpText(
+      'after',
+      `
+Each step runs a real kms-alias command with --endpoint-url memory: (the in-memory KMS of this
+process, gone when it ends) and a temporary journal (or none with --no-journal).
+${examples('kms-alias demo', 'kms-alias demo --step', 'kms-alias demo --json | jq ".steps[2].output.findings"')}`,
+    )
+    .action(async (raw: { step?: boolean }, command: Command) => {
+      const { runDemo } = await import('./commands/demo.js')
+      await run(command, (globals) => runDemo({ step: raw.step === true }, ctx, globals))
     })
 
   return program

@@ -15,7 +15,7 @@ import type { GlobalOptions } from './globalOptions.js'
 import { appendJournal, journalPath, newJournalId, stateDirectory, type JournalAction, type JournalLine } from './journal.js'
 import { poll, type Read } from './kms/confirm.js'
 import { currentTarget } from './kms/lookups.js'
-import type { KmsPort } from './kms/port.js'
+import { MEMORY_ENDPOINT, type KmsPort } from './kms/port.js'
 import { acquireLock, LockTimeoutError, type Release } from './lock.js'
 import type { Ui } from './output/ui.js'
 import { version } from './version.js'
@@ -196,6 +196,8 @@ export class Writer {
   }
 
   private async lock(w: PlannedWrite): Promise<Release | undefined> {
+    // The lock serialises processes that share one KMS; an in-memory KMS belongs to one process.
+    if (this.globals.endpointUrl === MEMORY_ENDPOINT) return undefined
     const directory = lockDirectory(this.ctx.env, this.ctx.platform)
     const name = createHash('sha256').update(`${w.account ?? ''}\n${w.region}\n${w.alias}`).digest('hex').slice(0, 32)
     try {

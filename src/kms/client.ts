@@ -20,9 +20,10 @@ import {
   type KeyMetadata,
 } from '@aws-sdk/client-kms'
 import type { fromTemporaryCredentials } from '@aws-sdk/credential-providers'
-import { AccessError, AwsError, CliError, ConflictError, interruptedBy, KmsRefusedError, NotFoundError, UsageError } from '../errors.js'
+import { AccessError, AwsError, interruptedBy } from '../errors.js'
 import { parseArn } from './identifiers.js'
 import type { AliasEntry, AssumeRoleConfig, GrantInfo, KeyInfo, KmsConfig, KmsPort, MultiRegionConfiguration } from './port.js'
+import { ACCESS_ERROR_NAMES, attemptsOf, messageOf, nameOf, translateError } from './translate.js'
 
 // Without these the SDK waits for the OS TCP timeout (minutes) on a dead endpoint.
 const CONNECTION_TIMEOUT_MS = 3_000
@@ -30,24 +31,6 @@ const REQUEST_TIMEOUT_MS = 15_000
 // ListAliases' maximum; a key has at most 50 aliases by default, so a filtered list is one page.
 const LIST_PAGE_SIZE = 100
 
-const ACCESS_ERROR_NAMES = new Set([
-  'AccessDeniedException',
-  'UnrecognizedClientException',
-  'InvalidClientTokenId',
-  'InvalidSignatureException',
-  'SignatureDoesNotMatch',
-  'IncompleteSignature',
-  'MissingAuthenticationToken',
-  'ExpiredTokenException',
-  'ExpiredToken',
-  // STS names its denial without the suffix (AssumeRole, GetCallerIdentity).
-  'AccessDenied',
-])
-const REFUSAL_ERROR_NAMES = new Set(['KMSInvalidStateException', 'LimitExceededException', 'DisabledException'])
-const MALFORMED_REQUEST_NAMES = new Set(['ValidationException', 'InvalidArnException', 'InvalidAliasNameException'])
-const NETWORK_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH'])
-
-const CREDENTIALS_HINT = 'set AWS_PROFILE or pass --profile, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY'
 
 export function createKmsPort(config: KmsConfig): KmsPort {
   const requestHandler = {
@@ -312,63 +295,6 @@ function toAliasEntry(a: AliasListEntry): AliasEntry {
     ...(a.TargetKeyId ? { targetKeyId: a.TargetKeyId } : {}),
     ...(a.LastUpdatedDate ? { lastUpdated: a.LastUpdatedDate } : {}),
   }
-}
-
-interface CallSite {
-  signal?: AbortSignal | undefined
-  operation: string
-  subject: string
-  region: string
-  endpoint?: string
-}
-
-/** Maps an SDK or network error to one of ours; errors that are not from AWS stay as they are (bugs). */
-export function translateError(error: unknown, site: CallSite): unknown {
-  if (error instanceof CliError) return error
-  const name = nameOf(error)
-  const message = messageOf(error)
-  const code = (error as { code?: unknown } | null)?.code
-  if (name === 'AbortError') return interruptedBy(site.signal)
-  if (name === 'NotFoundException') return new NotFoundError(`${site.subject} not found in ${site.region}${message ? ` (${message})` : ''}`)
-  if (name === 'AlreadyExistsException') {
-    return new ConflictError(`${site.subject.split(' ')[0]} already exists in ${site.region}`, 'to point it to another key, use kms-alias update')
-  }
-  if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(message)) {
-    return new AccessError('no AWS credentials were found', CREDENTIALS_HINT)
-  }
-  if (ACCESS_ERROR_NAMES.has(name)) {
-    return new AccessError(`${site.operation} was denied: ${name}${message ? `: ${message}` : ''}`, 'check the credentials and that they allow this call (see "IAM permissions" in the README)')
-  }
-  if (REFUSAL_ERROR_NAMES.has(name)) return new KmsRefusedError(`KMS refused ${site.operation} ${site.subject}: ${name}${message ? `: ${message}` : ''}`)
-  if (MALFORMED_REQUEST_NAMES.has(name)) return new UsageError(`KMS rejected ${site.operation} ${site.subject} as malformed: ${message || name}`)
-  // The SDK names dropped connections TimeoutError too (to retry them); the code tells them apart.
-  if (typeof code === 'string' && NETWORK_ERROR_CODES.has(code)) {
-    return new AwsError(`cannot reach KMS${site.endpoint ? ` at ${site.endpoint}` : ''} (${code}) during ${site.operation}`, code, 'check --endpoint-url, the network, and AWS_REGION')
-  }
-  if (name === 'TimeoutError' || name === 'RequestTimeout' || code === 'ETIMEDOUT') {
-    return new AwsError(`${site.operation} timed out${site.endpoint ? ` at ${site.endpoint}` : ''}`, name, 'raise --timeout if KMS is slow, or check the endpoint')
-  }
-  if (isAwsError(error)) {
-    return new AwsError(`${site.operation} ${site.subject} failed${attemptsOf(error)}: ${name}${message ? `: ${message}` : ''}`, name)
-  }
-  return error
-}
-
-function isAwsError(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && ('$metadata' in error || '$fault' in error)
-}
-
-function nameOf(error: unknown): string {
-  return error instanceof Error ? error.name : 'Error'
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
-}
-
-function attemptsOf(value: unknown): string {
-  const attempts = (value as { $metadata?: { attempts?: number } } | null)?.$metadata?.attempts
-  return attempts ? ` (${attempts} attempt${attempts === 1 ? '' : 's'})` : ''
 }
 
 function elapsed(started: number): string {

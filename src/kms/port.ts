@@ -83,6 +83,9 @@ export interface KmsPort {
   disableKey(keyId: string): Promise<void>
 }
 
+/** The --endpoint-url that selects the in-memory KMS of this process (src/kms/memory.ts) instead of the SDK. */
+export const MEMORY_ENDPOINT = 'memory:'
+
 /** Settings from the global options; unset fields leave the SDK's own default chain in charge. */
 export interface KmsConfig {
   region?: string

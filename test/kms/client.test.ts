@@ -67,6 +67,8 @@ describe('KMS adapter (aws-sdk-client-mock)', () => {
     ['throttling after retries', serviceError('ThrottlingException', 400, 'Rate exceeded'), AwsError, Exit.Aws, 'DescribeKey alias/app failed (3 attempts): ThrottlingException: Rate exceeded'],
     ['5xx after retries', serviceError('KMSInternalException', 500, 'internal'), AwsError, Exit.Aws, 'DescribeKey alias/app failed (3 attempts): KMSInternalException: internal'],
     ['KMSInvalidState', serviceError('KMSInvalidStateException', 409, 'pending deletion'), KmsRefusedError, Exit.Refused, 'KMS refused DescribeKey alias/app: KMSInvalidStateException: pending deletion'],
+    // moto's (and local-kms's) answer to a name under alias/aws/: a refusal, not an AWS failure.
+    ['NotAuthorized', serviceError('NotAuthorizedException', 400, ''), KmsRefusedError, Exit.Refused, 'KMS refused DescribeKey alias/app: NotAuthorizedException'],
     ['a dropped connection', Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), AwsError, Exit.Aws, 'cannot reach KMS (ECONNRESET) during DescribeKey'],
     ['a timeout', Object.assign(new Error('timed out'), { name: 'TimeoutError' }), AwsError, Exit.Aws, 'DescribeKey timed out'],
     ['no credentials', Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }), AccessError, Exit.Access, 'no AWS credentials were found'],

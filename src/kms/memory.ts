@@ -1,0 +1,325 @@
+// An in-memory KMS behind KmsPort, selected with `--endpoint-url memory:` (and used by `kms-alias
+// demo`). It keeps keys and aliases in this process only and enforces what KMS itself enforces
+// (kms-facts.md sections 1-5), no more: a Disabled target and a KeySpec change within a class are
+// accepted, so that the preflight, not the emulator, is what stops an unsafe change, as against AWS.
+// Refusals are thrown as the SDK throws them (the KMS error name) and go through the adapter's own
+// translateError, so every command sees the same errors, exit codes and messages as with KMS.
+import { randomUUID } from 'node:crypto'
+import { keyClassOf, usagesBySpec } from '../preflight/keySpecs.js'
+import { ALIASES_PER_KEY_QUOTA } from '../preflight/rules.js'
+import { isKeyId, isReservedAlias, parseArn } from './identifiers.js'
+import { MEMORY_ENDPOINT, type AliasEntry, type GrantInfo, type KeyInfo, type KmsConfig, type KmsPort, type NewKeyRequest } from './port.js'
+import { nameOf, translateError } from './translate.js'
+
+/** The account every in-memory key and alias belongs to (the AWS documentation's example account). */
+export const MEMORY_ACCOUNT = '111122223333'
+/** The Region when --region is not given: the in-memory KMS reads no AWS configuration. */
+export const MEMORY_DEFAULT_REGION = 'us-east-1'
+
+// API model: AliasNameType is 1-256 characters of [a-zA-Z0-9:/_-]. The developer guide is stricter
+// (an `alias/` prefix, no ':'); KMS answers the first with ValidationException and, we assume
+// (UNCONFIRMED), the second with InvalidAliasNameException.
+const MODEL_ALIAS_NAME = /^[a-zA-Z0-9:/_-]{1,256}$/
+const GUIDE_ALIAS_NAME = /^alias\/[a-zA-Z0-9/_-]+$/
+
+// Algorithms DescribeKey reports for each KeySpec and KeyUsage (kms-facts.md section 4).
+const RSA_SIGNING = ['RSASSA_PKCS1_V1_5_SHA_256', 'RSASSA_PKCS1_V1_5_SHA_384', 'RSASSA_PKCS1_V1_5_SHA_512', 'RSASSA_PSS_SHA_256', 'RSASSA_PSS_SHA_384', 'RSASSA_PSS_SHA_512']
+const ECDSA_BY_SPEC: Readonly<Record<string, string>> = {
+  ECC_NIST_P256: 'ECDSA_SHA_256',
+  ECC_SECG_P256K1: 'ECDSA_SHA_256',
+  ECC_NIST_P384: 'ECDSA_SHA_384',
+  ECC_NIST_P521: 'ECDSA_SHA_512',
+}
+
+type Algorithms = Pick<KeyInfo, 'encryptionAlgorithms' | 'signingAlgorithms' | 'macAlgorithms' | 'keyAgreementAlgorithms'>
+
+function algorithmsOf(keySpec: string, keyUsage: string): Algorithms {
+  const none: Algorithms = { encryptionAlgorithms: [], signingAlgorithms: [], macAlgorithms: [], keyAgreementAlgorithms: [] }
+  if (keyUsage === 'KEY_AGREEMENT') return { ...none, keyAgreementAlgorithms: ['ECDH'] }
+  if (keyUsage === 'GENERATE_VERIFY_MAC') return { ...none, macAlgorithms: [`HMAC_SHA_${keySpec.slice('HMAC_'.length)}`] }
+  if (keyUsage === 'ENCRYPT_DECRYPT') {
+    if (keySpec === 'SYMMETRIC_DEFAULT') return { ...none, encryptionAlgorithms: ['SYMMETRIC_DEFAULT'] }
+    return { ...none, encryptionAlgorithms: keySpec === 'SM2' ? ['SM2PKE'] : ['RSAES_OAEP_SHA_1', 'RSAES_OAEP_SHA_256'] }
+  }
+  if (keyUsage === 'SIGN_VERIFY') {
+    if (keySpec.startsWith('RSA_')) return { ...none, signingAlgorithms: [...RSA_SIGNING] }
+    if (keySpec === 'ECC_NIST_EDWARDS25519') return { ...none, signingAlgorithms: ['ED25519_SHA_512', 'ED25519_PH_SHA_512'] }
+    if (keySpec.startsWith('ML_DSA_')) return { ...none, signingAlgorithms: ['ML_DSA_SHAKE_256'] }
+    if (keySpec === 'SM2') return { ...none, signingAlgorithms: ['SM2DSA'] }
+    const ecdsa = ECDSA_BY_SPEC[keySpec]
+    return { ...none, signingAlgorithms: ecdsa ? [ecdsa] : [] }
+  }
+  // ENCAPSULATE_DECAPSULATE (ML-KEM): KeyInfo has no list for it.
+  return none
+}
+
+/** A KMS error response as the SDK throws it: `name` is the KMS error code. */
+class KmsErrorResponse extends Error {
+  readonly $fault = 'client'
+  readonly $metadata: { httpStatusCode: number }
+  constructor(name: string, status: number, message: string) {
+    super(message)
+    this.name = name
+    this.$metadata = { httpStatusCode: status }
+  }
+}
+
+const notFound = (message: string) => new KmsErrorResponse('NotFoundException', 400, message)
+const invalidState = (message: string) => new KmsErrorResponse('KMSInvalidStateException', 400, message)
+const validation = (message: string) => new KmsErrorResponse('ValidationException', 400, message)
+// moto and local-kms answer a name under alias/aws/ with NotAuthorizedException; what AWS answers
+// there, and for an AWS managed target, is UNCONFIRMED (kms-facts.md sections 2 and 5).
+const notAuthorized = (message: string) => new KmsErrorResponse('NotAuthorizedException', 400, message)
+
+interface StoredKey {
+  info: KeyInfo
+  policy: string
+  tags: Record<string, string>
+  grants: GrantInfo[]
+  rotation: boolean
+}
+
+interface StoredAlias {
+  targetKeyId: string
+  lastUpdated: Date
+}
+
+/** One account and Region: aliases are unique per account and Region, as in KMS. */
+interface Partition {
+  keys: Map<string, StoredKey>
+  aliases: Map<string, StoredAlias>
+}
+
+/** The keys and aliases of every Region; one per process (the Context keeps it), never written anywhere. */
+export class MemoryKmsStore {
+  private readonly partitions = new Map<string, Partition>()
+
+  constructor(readonly now: () => Date = () => new Date()) {}
+
+  /** The Region's keys and aliases; a Region starts with one AWS managed key, as accounts do. */
+  partition(region: string): Partition {
+    let partition = this.partitions.get(region)
+    if (!partition) {
+      partition = { keys: new Map(), aliases: new Map() }
+      this.partitions.set(region, partition)
+      const managed = newKey(region, this.now(), { keySpec: 'SYMMETRIC_DEFAULT', keyUsage: 'ENCRYPT_DECRYPT', description: 'Default key that protects my EBS volumes when no other key is defined' }, 'AWS')
+      partition.keys.set(managed.info.keyId, managed)
+      partition.aliases.set('alias/aws/ebs', { targetKeyId: managed.info.keyId, lastUpdated: this.now() })
+    }
+    return partition
+  }
+}
+
+function newKey(region: string, now: Date, request: NewKeyRequest, keyManager: 'AWS' | 'CUSTOMER'): StoredKey {
+  const keyId = randomUUID()
+  return {
+    info: {
+      keyId,
+      arn: `arn:aws:kms:${region}:${MEMORY_ACCOUNT}:key/${keyId}`,
+      accountId: MEMORY_ACCOUNT,
+      region,
+      keySpec: request.keySpec,
+      keyUsage: request.keyUsage,
+      keyState: 'Enabled',
+      keyManager,
+      origin: 'AWS_KMS',
+      multiRegion: false,
+      description: request.description ?? '',
+      creationDate: now,
+      ...algorithmsOf(request.keySpec, request.keyUsage),
+    },
+    policy: request.policy ?? defaultKeyPolicy(),
+    tags: { ...request.tags },
+    grants: [],
+    rotation: false,
+  }
+}
+
+/** KMS's default key policy: the account, through IAM, may do everything with the key. */
+function defaultKeyPolicy(): string {
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Id: 'key-default-1',
+    Statement: [{ Sid: 'Enable IAM User Permissions', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${MEMORY_ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' }],
+  })
+}
+
+/** The port, plus ScheduleKeyDeletion: a KMS operation kms-alias itself never calls. */
+export interface MemoryKms extends KmsPort {
+  scheduleKeyDeletion(keyId: string, pendingWindowInDays?: number): Promise<void>
+}
+
+/** A KMS port over `store`, acting in `config.region` (default us-east-1). */
+export function createMemoryKms(store: MemoryKmsStore, config: Pick<KmsConfig, 'region' | 'debug' | 'signal'> = {}): MemoryKms {
+  const region = config.region ?? MEMORY_DEFAULT_REGION
+  const arnPrefix = `arn:aws:kms:${region}:${MEMORY_ACCOUNT}:`
+  const here = () => store.partition(region)
+
+  /** Runs one KMS operation: refusals become the adapter's errors, --debug gets the adapter's line. */
+  async function call<T>(operation: string, subject: string, work: () => T): Promise<T> {
+    const started = performance.now()
+    try {
+      if (config.signal?.aborted) throw Object.assign(new Error('The operation was aborted'), { name: 'AbortError' })
+      const result = work()
+      config.debug?.(`${operation} ${subject}: ok in ${elapsed(started)}`)
+      return result
+    } catch (error) {
+      config.debug?.(`${operation} ${subject}: ${nameOf(error)} in ${elapsed(started)}`)
+      throw translateError(error, { operation, subject, region, endpoint: MEMORY_ENDPOINT })
+    }
+  }
+
+  const keyArn = (keyId: string) => `${arnPrefix}key/${keyId}`
+
+  /** A key ID or key ARN of this account and Region; aliases only where the operation takes them. */
+  function findKey(keyRef: string, takesAlias: boolean): StoredKey {
+    let ref = keyRef
+    if (ref.startsWith('arn:')) {
+      const arn = parseArn(ref)
+      if (!arn || !(arn.resource.startsWith('key/') || arn.resource.startsWith('alias/'))) throw new KmsErrorResponse('InvalidArnException', 400, `Invalid arn ${keyRef}`)
+      // Another Region's or account's key is simply not here.
+      if (arn.region !== region || arn.account !== MEMORY_ACCOUNT) throw notFound(arn.resource.startsWith('alias/') ? `Alias ${keyRef} is not found.` : `Key '${keyRef}' does not exist`)
+      ref = arn.resource.startsWith('key/') ? arn.resource.slice('key/'.length) : arn.resource
+    }
+    if (ref.startsWith('alias/')) {
+      if (!takesAlias) throw validation(`${keyRef} is an alias; this operation takes a key ID or key ARN`)
+      const alias = here().aliases.get(ref)
+      if (!alias) throw notFound(`Alias ${arnPrefix}${ref} is not found.`)
+      ref = alias.targetKeyId
+    }
+    const key = here().keys.get(ref)
+    if (!key) throw notFound(isKeyId(ref) ? `Key '${keyArn(ref)}' does not exist` : `Invalid keyId ${ref}`)
+    return key
+  }
+
+  function checkAliasName(aliasName: string): void {
+    if (!MODEL_ALIAS_NAME.test(aliasName)) {
+      throw validation(`1 validation error detected: Value '${aliasName}' at 'aliasName' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_-]+$ and have length between 1 and 256`)
+    }
+    if (!GUIDE_ALIAS_NAME.test(aliasName)) throw new KmsErrorResponse('InvalidAliasNameException', 400, `Alias name ${aliasName} must begin with alias/ followed by letters, digits, /, _ or -`)
+    if (isReservedAlias(aliasName)) throw notAuthorized(`Alias names starting with alias/aws/ are reserved for AWS managed keys: ${aliasName}`)
+  }
+
+  /** What CreateAlias and UpdateAlias require of the key an alias is to point to. */
+  function checkTarget(aliasName: string, target: StoredKey): void {
+    const key = target.info
+    if (key.keyManager === 'AWS') throw notAuthorized(`${key.arn} is an AWS managed key; aliases can only point to customer managed keys`)
+    if (key.keyState === 'PendingDeletion' || key.keyState === 'PendingReplicaDeletion') throw invalidState(`${key.arn} is pending deletion.`)
+    const others = [...here().aliases].filter(([name, alias]) => alias.targetKeyId === key.keyId && name !== aliasName).length
+    if (others >= ALIASES_PER_KEY_QUOTA) throw new KmsErrorResponse('LimitExceededException', 400, `${key.arn} already has ${others} aliases, the maximum`)
+  }
+
+  const customerKey = (keyId: string, operation: string): StoredKey => {
+    const key = findKey(keyId, false)
+    if (key.info.keyState === 'PendingDeletion') throw invalidState(`${key.info.arn} is pending deletion.`)
+    if (key.info.keyManager === 'AWS') throw notAuthorized(`${operation} is not allowed on the AWS managed key ${key.info.arn}`)
+    return key
+  }
+
+  const copyKey = (key: StoredKey): KeyInfo => ({
+    ...key.info,
+    encryptionAlgorithms: [...key.info.encryptionAlgorithms],
+    signingAlgorithms: [...key.info.signingAlgorithms],
+    macAlgorithms: [...key.info.macAlgorithms],
+    keyAgreementAlgorithms: [...key.info.keyAgreementAlgorithms],
+  })
+
+  return {
+    async region() {
+      return region
+    },
+    async accountId() {
+      return MEMORY_ACCOUNT
+    },
+    describeKey: (keyRef) => call('DescribeKey', keyRef, () => copyKey(findKey(keyRef, true))),
+    listAliases: (filter = {}) =>
+      call('ListAliases', filter.keyId ? `KeyId=${filter.keyId}` : '(all)', () => {
+        const keyId = filter.keyId === undefined ? undefined : findKey(filter.keyId, false).info.keyId
+        return [...here().aliases]
+          .filter(([, alias]) => keyId === undefined || alias.targetKeyId === keyId)
+          .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+          .map(([name, alias]): AliasEntry => ({ name, arn: `${arnPrefix}${name}`, targetKeyId: alias.targetKeyId, lastUpdated: alias.lastUpdated }))
+      }),
+    updateAlias: (aliasName, targetKeyId) =>
+      call('UpdateAlias', `${aliasName} -> ${targetKeyId}`, () => {
+        checkAliasName(aliasName)
+        const alias = here().aliases.get(aliasName)
+        if (!alias) throw notFound(`Alias ${arnPrefix}${aliasName} is not found.`)
+        const target = findKey(targetKeyId, false)
+        checkTarget(aliasName, target)
+        const current = here().keys.get(alias.targetKeyId)?.info
+        // The only compatibility UpdateAlias enforces: the same class and the same KeyUsage. The
+        // error code is UNCONFIRMED (kms-facts.md section 4); ValidationException as floci answers.
+        if (current && (keyClassOf(current.keySpec) !== keyClassOf(target.info.keySpec) || current.keyUsage !== target.info.keyUsage)) {
+          throw validation(`${aliasName} points to a ${current.keySpec} ${current.keyUsage} key; it cannot point to a ${target.info.keySpec} ${target.info.keyUsage} key`)
+        }
+        here().aliases.set(aliasName, { targetKeyId: target.info.keyId, lastUpdated: store.now() })
+      }),
+    createAlias: (aliasName, targetKeyId) =>
+      call('CreateAlias', `${aliasName} -> ${targetKeyId}`, () => {
+        checkAliasName(aliasName)
+        const target = findKey(targetKeyId, false)
+        if (here().aliases.has(aliasName)) throw new KmsErrorResponse('AlreadyExistsException', 400, `An alias with the name ${arnPrefix}${aliasName} already exists`)
+        checkTarget(aliasName, target)
+        here().aliases.set(aliasName, { targetKeyId: target.info.keyId, lastUpdated: store.now() })
+      }),
+    deleteAlias: (aliasName) =>
+      call('DeleteAlias', aliasName, () => {
+        checkAliasName(aliasName)
+        if (!here().aliases.delete(aliasName)) throw notFound(`Alias ${arnPrefix}${aliasName} is not found.`)
+      }),
+    getKeyPolicy: (keyId) => call('GetKeyPolicy', keyId, () => findKey(keyId, false).policy),
+    listGrants: (keyId) => call('ListGrants', keyId, () => findKey(keyId, false).grants.map((g) => ({ ...g, operations: [...g.operations] }))),
+    listResourceTags: (keyId) => call('ListResourceTags', keyId, () => ({ ...findKey(keyId, false).tags })),
+    getKeyRotationStatus: (keyId) =>
+      call('GetKeyRotationStatus', keyId, () => {
+        const key = findKey(keyId, false)
+        if (key.info.keyState === 'PendingDeletion') throw invalidState(`${key.info.arn} is pending deletion.`)
+        if (key.info.keySpec !== 'SYMMETRIC_DEFAULT') throw new KmsErrorResponse('UnsupportedOperationException', 400, `${key.info.arn} is not a symmetric encryption key; it has no automatic rotation`)
+        return key.rotation
+      }),
+    createKey: (request) =>
+      call('CreateKey', `${request.keySpec}/${request.keyUsage}`, () => {
+        const usages = usagesBySpec[request.keySpec]
+        if (!usages) throw validation(`KeySpec ${request.keySpec} is not a valid KeySpec`)
+        if (!usages.includes(request.keyUsage)) throw validation(`KeyUsage ${request.keyUsage} is not compatible with KeySpec ${request.keySpec}`)
+        if (request.policy !== undefined && !isJsonObject(request.policy)) throw new KmsErrorResponse('MalformedPolicyDocumentException', 400, 'The new key policy is not a JSON document')
+        const key = newKey(region, store.now(), request, 'CUSTOMER')
+        here().keys.set(key.info.keyId, key)
+        return copyKey(key)
+      }),
+    enableKeyRotation: (keyId) =>
+      call('EnableKeyRotation', keyId, () => {
+        const key = customerKey(keyId, 'EnableKeyRotation')
+        if (key.info.keySpec !== 'SYMMETRIC_DEFAULT' || key.info.origin !== 'AWS_KMS') {
+          throw new KmsErrorResponse('UnsupportedOperationException', 400, `${key.info.arn} does not support automatic rotation (symmetric keys with KMS key material only)`)
+        }
+        if (key.info.keyState !== 'Enabled') throw invalidState(`${key.info.arn} is ${key.info.keyState}.`)
+        key.rotation = true
+      }),
+    disableKey: (keyId) =>
+      call('DisableKey', keyId, () => {
+        const key = customerKey(keyId, 'DisableKey')
+        key.info = { ...key.info, keyState: 'Disabled' }
+      }),
+    scheduleKeyDeletion: (keyId, pendingWindowInDays = 30) =>
+      call('ScheduleKeyDeletion', keyId, () => {
+        if (!Number.isInteger(pendingWindowInDays) || pendingWindowInDays < 7 || pendingWindowInDays > 30) throw validation('PendingWindowInDays must be between 7 and 30')
+        const key = customerKey(keyId, 'ScheduleKeyDeletion')
+        key.info = { ...key.info, keyState: 'PendingDeletion' }
+      }),
+  }
+}
+
+function isJsonObject(text: string): boolean {
+  try {
+    const parsed: unknown = JSON.parse(text)
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+  } catch {
+    return false
+  }
+}
+
+function elapsed(started: number): string {
+  return `${Math.round(performance.now() - started)} ms`
+}

@@ -1,0 +1,82 @@
+// How a KMS or network error becomes one of ours. Kept apart from client.ts (which loads the SDK)
+// so that the in-memory KMS throws exactly what the adapter would, without loading the SDK.
+import { AccessError, AwsError, CliError, ConflictError, interruptedBy, KmsRefusedError, NotFoundError, UsageError } from '../errors.js'
+
+export const ACCESS_ERROR_NAMES: ReadonlySet<string> = new Set([
+  'AccessDeniedException',
+  'UnrecognizedClientException',
+  'InvalidClientTokenId',
+  'InvalidSignatureException',
+  'SignatureDoesNotMatch',
+  'IncompleteSignature',
+  'MissingAuthenticationToken',
+  'ExpiredTokenException',
+  'ExpiredToken',
+  // STS names its denial without the suffix (AssumeRole, GetCallerIdentity).
+  'AccessDenied',
+])
+// NotAuthorizedException: moto and local-kms refuse an alias under alias/aws/ with it.
+const REFUSAL_ERROR_NAMES = new Set(['KMSInvalidStateException', 'LimitExceededException', 'DisabledException', 'NotAuthorizedException'])
+const MALFORMED_REQUEST_NAMES = new Set(['ValidationException', 'InvalidArnException', 'InvalidAliasNameException'])
+const NETWORK_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH'])
+
+const CREDENTIALS_HINT = 'set AWS_PROFILE or pass --profile, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY'
+
+export interface CallSite {
+  /** The run's abort signal: an aborted request stands for the signal that stopped the run. */
+  signal?: AbortSignal | undefined
+  operation: string
+  subject: string
+  region: string
+  endpoint?: string
+}
+
+/** Maps an SDK or network error to one of ours; errors that are not from AWS stay as they are (bugs). */
+export function translateError(error: unknown, site: CallSite): unknown {
+  if (error instanceof CliError) return error
+  const name = nameOf(error)
+  const message = messageOf(error)
+  const code = (error as { code?: unknown } | null)?.code
+  if (name === 'AbortError') return interruptedBy(site.signal)
+  if (name === 'NotFoundException') return new NotFoundError(`${site.subject} not found in ${site.region}${message ? ` (${message})` : ''}`)
+  if (name === 'AlreadyExistsException') {
+    return new ConflictError(`${site.subject.split(' ')[0]} already exists in ${site.region}`, 'to point it to another key, use kms-alias update')
+  }
+  if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(message)) {
+    return new AccessError('no AWS credentials were found', CREDENTIALS_HINT)
+  }
+  if (ACCESS_ERROR_NAMES.has(name)) {
+    return new AccessError(`${site.operation} was denied: ${name}${message ? `: ${message}` : ''}`, 'check the credentials and that they allow this call (see "IAM permissions" in the README)')
+  }
+  if (REFUSAL_ERROR_NAMES.has(name)) return new KmsRefusedError(`KMS refused ${site.operation} ${site.subject}: ${name}${message ? `: ${message}` : ''}`)
+  if (MALFORMED_REQUEST_NAMES.has(name)) return new UsageError(`KMS rejected ${site.operation} ${site.subject} as malformed: ${message || name}`)
+  // The SDK names dropped connections TimeoutError too (to retry them); the code tells them apart.
+  if (typeof code === 'string' && NETWORK_ERROR_CODES.has(code)) {
+    return new AwsError(`cannot reach KMS${site.endpoint ? ` at ${site.endpoint}` : ''} (${code}) during ${site.operation}`, code, 'check --endpoint-url, the network, and AWS_REGION')
+  }
+  if (name === 'TimeoutError' || name === 'RequestTimeout' || code === 'ETIMEDOUT') {
+    return new AwsError(`${site.operation} timed out${site.endpoint ? ` at ${site.endpoint}` : ''}`, name, 'raise --timeout if KMS is slow, or check the endpoint')
+  }
+  if (isAwsError(error)) {
+    return new AwsError(`${site.operation} ${site.subject} failed${attemptsOf(error)}: ${name}${message ? `: ${message}` : ''}`, name)
+  }
+  return error
+}
+
+function isAwsError(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && ('$metadata' in error || '$fault' in error)
+}
+
+export function nameOf(error: unknown): string {
+  return error instanceof Error ? error.name : 'Error'
+}
+
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
+
+export function attemptsOf(value: unknown): string {
+  const attempts = (value as { $metadata?: { attempts?: number } } | null)?.$metadata?.attempts
+  return attempts ? ` (${attempts} attempt${attempts === 1 ? '' : 's'})` : ''
+}
+

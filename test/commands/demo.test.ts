@@ -1,0 +1,157 @@
+import { describe, expect, it } from 'vitest'
+import { createMemoryKms, MemoryKmsStore } from '../../src/kms/memory.js'
+import { journalOf, line, run } from '../helpers/run.js'
+
+/** A run of the demo on a fresh in-memory KMS (the test Context hands this port to every command). */
+async function demo(args: string[] = [], options: Parameters<typeof run>[1] = {}) {
+  const kms = createMemoryKms(new MemoryKmsStore())
+  const result = await run(['demo', ...args], { kms, ...options })
+  return { ...result, kms }
+}
+
+const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'
+
+/** The demo's key IDs, in the order it creates them, from the first lines of the text view. */
+function keyIds(stdout: string): [string, string, string, string, string] {
+  const ids = stdout.split('\n').slice(0, 5).map((l) => l.split('\t')[0] ?? '')
+  for (const id of ids) expect(id).toMatch(new RegExp(`^${UUID}$`))
+  return ids as [string, string, string, string, string]
+}
+
+describe('kms-alias demo', () => {
+  it('text view: every step through the real commands, the refusal on stderr, exit 0, the alias back where it was', async () => {
+    const { code, stdout, stderr, ctx, kms } = await demo()
+    expect(code).toBe(0)
+    const [rsa4096, rsa2048, payments, paymentsNext, retired] = keyIds(stdout)
+    const journalId = /\n([0-9a-f]{8})\t/.exec(stdout)?.[1] ?? 'no journal id'
+    expect(stdout).toBe(
+      line(rsa4096, 'RSA_4096', 'SIGN_VERIFY', 'Enabled', 'release signing key', 'alias/demo/signing') +
+        line(rsa2048, 'RSA_2048', 'SIGN_VERIFY', 'Enabled', 'smaller signing key', '-') +
+        line(payments, 'SYMMETRIC_DEFAULT', 'ENCRYPT_DECRYPT', 'Enabled', 'payments key 2026', 'alias/demo/payments') +
+        line(paymentsNext, 'SYMMETRIC_DEFAULT', 'ENCRYPT_DECRYPT', 'Enabled', 'payments key 2027', 'alias/demo/payments-next') +
+        line(retired, 'SYMMETRIC_DEFAULT', 'ENCRYPT_DECRYPT', 'Disabled', 'retired key', 'alias/demo/retired') +
+        // list
+        line('alias/demo/payments', payments, 'SYMMETRIC_DEFAULT', 'ENCRYPT_DECRYPT', 'Enabled', 'CUSTOMER') +
+        line('alias/demo/payments-next', paymentsNext, 'SYMMETRIC_DEFAULT', 'ENCRYPT_DECRYPT', 'Enabled', 'CUSTOMER') +
+        line('alias/demo/retired', retired, 'SYMMETRIC_DEFAULT', 'ENCRYPT_DECRYPT', 'Disabled', 'CUSTOMER') +
+        line('alias/demo/signing', rsa4096, 'RSA_4096', 'SIGN_VERIFY', 'Enabled', 'CUSTOMER') +
+        line('refused', 'alias/demo/signing', rsa4096, rsa2048, 'false', 'false') +
+        line('updated', 'alias/demo/payments', payments, paymentsNext, 'true', 'true') +
+        line(journalId, '2026-11-29T00:00:00.000Z', 'update', 'alias/demo/payments', payments, paymentsNext, 'true', 'us-east-1') +
+        line('updated', 'alias/demo/payments', paymentsNext, payments, 'true', 'true'),
+    )
+    expect(stderr).toBe(
+      [
+        'kms-alias demo: a tour on an in-memory KMS in us-east-1. Nothing here reaches AWS, and nothing is kept after this process.',
+        'Every command below runs with --endpoint-url memory: and a temporary journal.',
+        '',
+        '[1/6] First, the demo creates five keys in the in-memory KMS (RSA_4096 and RSA_2048 signing keys, two symmetric keys and a disabled one) and puts aliases on four of them.',
+        '',
+        '[2/6] `list` shows every alias with the spec, usage, state and manager of its key.',
+        '$ kms-alias list',
+        '',
+        '[3/6] Moving alias/demo/signing from the RSA_4096 key to the RSA_2048 key is a change KMS itself accepts, but every signature made through the alias would change, so the preflight refuses it.',
+        `$ kms-alias update alias/demo/signing --to ${rsa2048} --yes`,
+        '✗ block KEY_SPEC_MISMATCH the key spec changes from RSA_4096 to RSA_2048; KMS allows this but callers may fail (pass --allow-spec-change once callers are ready)',
+        `! warn  PREVIOUS_KEY_ORPHANED after this change no alias points to ${rsa4096}; keep that key enabled to decrypt or verify what was made with it`,
+        'error: refused by the preflight: KEY_SPEC_MISMATCH',
+        'hint: see the findings; nothing was changed',
+        `alias/demo/signing still points to ${rsa4096} (RSA_4096): nothing was changed.`,
+        '',
+        '[4/6] Moving alias/demo/payments to the next symmetric key is safe, so kms-alias makes the change, confirms it with ListAliases and records how to undo it.',
+        '$ kms-alias update alias/demo/payments --to alias/demo/payments-next --yes',
+        `! warn  PREVIOUS_KEY_ORPHANED after this change no alias points to ${payments}; keep that key enabled to decrypt or verify what was made with it`,
+        '',
+        '[5/6] `history` lists the changes kms-alias made, newest first, from its journal.',
+        '$ kms-alias history',
+        '',
+        '[6/6] `undo` reverts the last change through the same preflight, and only if the alias has not moved since.',
+        '$ kms-alias undo --last --yes',
+        '',
+        'That was the whole tool. The in-memory KMS is gone with this process; against AWS, start with: kms-alias list --region <your Region>',
+        '',
+      ].join('\n'),
+    )
+    expect((await kms.describeKey('alias/demo/payments')).keyId).toBe(payments)
+    expect((await kms.describeKey('alias/demo/signing')).keyId).toBe(rsa4096)
+    // Its journal was a temporary file: the user's journal (KMS_ALIAS_JOURNAL here) is untouched.
+    // Tried once: without --journal <temporary file> in the demo's commands this finds their entries.
+    expect(await journalOf(ctx)).toEqual([])
+  })
+
+  it('JSON view: one document with each step, the refusal findings, the undo command, and the undo itself', async () => {
+    const { code, stdout, kms } = await demo(['--json'])
+    expect(code).toBe(0)
+    const doc = JSON.parse(stdout)
+    const [rsa4096, rsa2048, payments, paymentsNext] = doc.steps[0].output.keys.map((k: { keyId: string }) => k.keyId)
+    expect(doc.steps.map((s: { step: number; command: string | null; exitCode: number }) => [s.step, s.command, s.exitCode])).toEqual([
+      [1, null, 0],
+      [2, 'kms-alias list', 0],
+      [3, `kms-alias update alias/demo/signing --to ${rsa2048} --yes`, 3],
+      [4, 'kms-alias update alias/demo/payments --to alias/demo/payments-next --yes', 0],
+      [5, 'kms-alias history', 0],
+      [6, 'kms-alias undo --last --yes', 0],
+    ])
+    expect(doc).toMatchObject({ region: 'us-east-1', endpointUrl: 'memory:', exitCode: 0, error: null })
+    expect(doc.steps[1].output.map((r: { alias: string }) => r.alias)).toEqual(['alias/demo/payments', 'alias/demo/payments-next', 'alias/demo/retired', 'alias/demo/signing'])
+    expect(doc.steps[2].output).toMatchObject({ outcome: 'refused', changed: false, exitCode: 3, error: { code: 'REFUSED', message: 'refused by the preflight: KEY_SPEC_MISMATCH' } })
+    expect(doc.steps[2].output.findings.map((f: { code: string; severity: string }) => `${f.severity} ${f.code}`)).toEqual(['block KEY_SPEC_MISMATCH', 'warn PREVIOUS_KEY_ORPHANED'])
+    expect(doc.steps[3].output).toMatchObject({
+      outcome: 'updated',
+      changed: true,
+      verified: true,
+      undo: `kms-alias update alias/demo/payments --to ${payments} --expect-current ${paymentsNext} --region us-east-1 --endpoint-url memory:`,
+    })
+    expect(doc.steps[4].output).toMatchObject([{ action: 'update', alias: 'alias/demo/payments', previousKeyId: payments, newKeyId: paymentsNext }])
+    expect(doc.steps[5].output).toMatchObject({ outcome: 'updated', previous: { keyId: paymentsNext }, target: { keyId: payments } })
+    expect((await kms.describeKey('alias/demo/signing')).keyId).toBe(rsa4096)
+    expect((await kms.describeKey('alias/demo/payments')).keyId).toBe(payments)
+  })
+
+  it('JSON view, stopped by Ctrl-C at its first KMS call: still one document, exit 130', async () => {
+    const interrupted = new AbortController()
+    interrupted.abort()
+    const r = await run(['demo', '--json'], { kms: createMemoryKms(new MemoryKmsStore(), { signal: interrupted.signal }) })
+    expect(r.code).toBe(130)
+    expect(JSON.parse(r.stdout)).toEqual({ region: 'us-east-1', endpointUrl: 'memory:', steps: [], exitCode: 130, error: { code: 'INTERRUPTED', message: 'interrupted' } })
+    expect(r.stderr.endsWith('\nerror: interrupted\n')).toBe(true)
+  })
+
+  it('table view on a terminal: the plan, the result with its undo command; --step waits for Enter before steps 2 to 6', async () => {
+    const { code, stdout, ctx, kms } = await demo(['--step'], { tty: true, env: { NO_COLOR: '1' }, answers: ['', '', '', '', ''] })
+    expect(code).toBe(0)
+    expect(ctx.prompts).toEqual(Array(5).fill('Press Enter for the next step (Ctrl-C stops).'))
+    const payments = (await kms.describeKey('alias/demo/payments')).keyId
+    const paymentsNext = (await kms.describeKey('alias/demo/payments-next')).keyId
+    expect(stdout).toContain(`│ key spec     │ RSA_4096                             │ RSA_2048                             │ ✗ blocked │`)
+    expect(stdout).toContain(`✓ Updated alias/demo/payments: ${payments} → ${paymentsNext} (confirmed with ListAliases).\nUndo: kms-alias update alias/demo/payments --to ${payments} --expect-current ${paymentsNext} --region us-east-1 --endpoint-url memory:\n`)
+    expect(stdout).toContain(`✓ Updated alias/demo/payments: ${paymentsNext} → ${payments} (confirmed with ListAliases).`)
+  })
+
+  it('--step off a terminal warns once and runs straight through', async () => {
+    const { code, stderr, ctx } = await demo(['--step'])
+    expect(code).toBe(0)
+    expect(ctx.prompts).toEqual([])
+    expect(stderr.split('\n').filter((l) => l.startsWith('warning:'))).toEqual(['warning: --step waits for Enter only on a terminal and not with --json; running straight through'])
+  })
+
+  it('--no-journal: no history step, and the undo is the command update printed', async () => {
+    const { code, stdout, stderr, ctx, kms } = await demo(['--no-journal'])
+    expect(code).toBe(0)
+    const [, , payments, paymentsNext] = keyIds(stdout)
+    expect(stdout.endsWith(line('updated', 'alias/demo/payments', payments, paymentsNext, 'true', 'true') + line('updated', 'alias/demo/payments', paymentsNext, payments, 'true', 'true'))).toBe(true)
+    expect(stderr).toContain('[5/6] With --no-journal there is no history to show, so the demo skips `history`.\n')
+    expect(stderr).toContain(`$ kms-alias update alias/demo/payments --to ${payments} --expect-current ${paymentsNext} --yes\n`)
+    expect((await kms.describeKey('alias/demo/payments')).keyId).toBe(payments)
+    expect(await journalOf(ctx)).toEqual([])
+  })
+
+  it.each([
+    [['--journal', 'journal.jsonl'], 'error: the demo keeps its journal in a temporary file of its own\nhint: drop --journal (or pass --no-journal)\n'],
+    [['--endpoint-url', 'http://127.0.0.1:4566'], 'error: the demo runs only on the in-memory KMS, not on http://127.0.0.1:4566\nhint: drop --endpoint-url\n'],
+  ])('refuses %j (exit 2) before touching any KMS', async (args, stderr) => {
+    const result = await demo(args)
+    expect(result).toMatchObject({ code: 2, stdout: '', stderr })
+    expect(result.ctx.kmsConfigs).toEqual([])
+  })
+})

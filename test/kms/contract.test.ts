@@ -1,0 +1,185 @@
+// One contract for KmsPort, run against the SDK adapter on moto_server and against the in-memory
+// KMS, for the behaviour where moto and AWS agree. Where moto accepts what AWS refuses, the in-memory
+// KMS refuses, and those refusals are tested on their own in memory.test.ts.
+import { randomUUID } from 'node:crypto'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { ConflictError, Exit, KmsRefusedError, NotFoundError, UsageError } from '../../src/errors.js'
+import { createKmsPort } from '../../src/kms/client.js'
+import { createMemoryKms, MEMORY_ACCOUNT, MemoryKmsStore } from '../../src/kms/memory.js'
+import type { KmsPort } from '../../src/kms/port.js'
+import { MOTO_ACCOUNT, motoUrl, REGION } from '../e2e/harness.js'
+
+interface Subject {
+  port: KmsPort
+  account: string
+}
+
+const subjects: [string, () => Subject][] = [
+  ['the SDK adapter on moto_server', () => ({ port: createKmsPort({ region: REGION, endpointUrl: motoUrl() }), account: MOTO_ACCOUNT })],
+  ['the in-memory KMS', () => ({ port: createMemoryKms(new MemoryKmsStore()), account: MEMORY_ACCOUNT })],
+]
+
+const MISSING_KEY = '0000dead-0000-4000-8000-00000000dead'
+const aliasName = (label: string) => `alias/contract-${label}-${randomUUID().slice(0, 8)}`
+const symmetric = { keySpec: 'SYMMETRIC_DEFAULT', keyUsage: 'ENCRYPT_DECRYPT' }
+const rsaSigning = (keySpec: string) => ({ keySpec, keyUsage: 'SIGN_VERIFY' })
+
+describe.each(subjects)('KmsPort contract: %s', (_name, make) => {
+  let kms: KmsPort
+  let account: string
+  const keyArn = (keyId: string) => `arn:aws:kms:${REGION}:${account}:key/${keyId}`
+  const aliasArn = (name: string) => `arn:aws:kms:${REGION}:${account}:${name}`
+  const targetOf = async (name: string) => (await kms.listAliases()).find((a) => a.name === name)?.targetKeyId
+
+  beforeAll(() => {
+    ;({ port: kms, account } = make())
+  })
+
+  it('CreateKey returns the metadata DescribeKey reports, with the algorithms of the spec', async () => {
+    const cases = [
+      [symmetric, { encryptionAlgorithms: ['SYMMETRIC_DEFAULT'], signingAlgorithms: [] }],
+      [rsaSigning('RSA_2048'), { encryptionAlgorithms: [], signingAlgorithms: ['RSASSA_PKCS1_V1_5_SHA_256', 'RSASSA_PKCS1_V1_5_SHA_384', 'RSASSA_PKCS1_V1_5_SHA_512', 'RSASSA_PSS_SHA_256', 'RSASSA_PSS_SHA_384', 'RSASSA_PSS_SHA_512'] }],
+      [rsaSigning('ECC_NIST_P384'), { encryptionAlgorithms: [], signingAlgorithms: ['ECDSA_SHA_384'] }],
+    ] as const
+    for (const [request, algorithms] of cases) {
+      const created = await kms.createKey({ ...request, description: 'contract' })
+      const expected = {
+        keyId: created.keyId,
+        arn: keyArn(created.keyId),
+        accountId: account,
+        region: REGION,
+        keySpec: request.keySpec,
+        keyUsage: request.keyUsage,
+        keyState: 'Enabled',
+        keyManager: 'CUSTOMER',
+        origin: 'AWS_KMS',
+        multiRegion: false,
+        description: 'contract',
+        ...algorithms,
+        macAlgorithms: [],
+        keyAgreementAlgorithms: [],
+      }
+      expect(created).toMatchObject(expected)
+      expect(await kms.describeKey(created.keyId)).toMatchObject(expected)
+    }
+  })
+
+  it('DescribeKey takes a key ID, a key ARN, an alias name and an alias ARN', async () => {
+    const { keyId } = await kms.createKey(symmetric)
+    const name = aliasName('describe')
+    await kms.createAlias(name, keyId)
+    for (const ref of [keyId, keyArn(keyId), name, aliasArn(name)]) expect((await kms.describeKey(ref)).keyId).toBe(keyId)
+  })
+
+  it('a missing key or alias is NotFound (exit 4) with KMS’s own words', async () => {
+    const name = aliasName('missing')
+    const failures = [
+      [() => kms.describeKey(MISSING_KEY), `${MISSING_KEY} not found in ${REGION} (Key '${keyArn(MISSING_KEY)}' does not exist)`],
+      [() => kms.describeKey(name), `${name} not found in ${REGION} (Alias ${aliasArn(name)} is not found.)`],
+      [() => kms.describeKey('not-a-key'), `not-a-key not found in ${REGION} (Invalid keyId not-a-key)`],
+      [() => kms.deleteAlias(name), `${name} not found in ${REGION} (Alias ${aliasArn(name)} is not found.)`],
+      [() => kms.createAlias(name, MISSING_KEY), `${name} -> ${MISSING_KEY} not found in ${REGION} (Key '${keyArn(MISSING_KEY)}' does not exist)`],
+      [() => kms.listAliases({ keyId: MISSING_KEY }), `KeyId=${MISSING_KEY} not found in ${REGION} (Key '${keyArn(MISSING_KEY)}' does not exist)`],
+      [() => kms.getKeyPolicy(MISSING_KEY), `${MISSING_KEY} not found in ${REGION} (Key '${keyArn(MISSING_KEY)}' does not exist)`],
+    ] as const
+    for (const [call, message] of failures) {
+      const error = await call().catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(NotFoundError)
+      expect(error).toMatchObject({ exitCode: Exit.NotFound, message })
+    }
+  })
+
+  it('CreateAlias makes an alias that ListAliases shows, filtered by key ID or key ARN', async () => {
+    const { keyId } = await kms.createKey(symmetric)
+    const name = aliasName('create')
+    await kms.createAlias(name, keyId)
+    const entry = { name, arn: aliasArn(name), targetKeyId: keyId }
+    expect(await kms.listAliases({ keyId })).toEqual([expect.objectContaining(entry)])
+    expect(await kms.listAliases({ keyId: keyArn(keyId) })).toEqual([expect.objectContaining(entry)])
+    expect((await kms.listAliases()).filter((a) => a.name === name)).toEqual([expect.objectContaining(entry)])
+  })
+
+  it('CreateAlias of an alias that exists is a conflict (exit 5) and changes nothing', async () => {
+    const [first, second] = [await kms.createKey(symmetric), await kms.createKey(symmetric)]
+    const name = aliasName('exists')
+    await kms.createAlias(name, first.keyId)
+    const error = await kms.createAlias(name, second.keyId).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(ConflictError)
+    expect(error).toMatchObject({ exitCode: Exit.Conflict, message: `${name} already exists in ${REGION}` })
+    expect(await targetOf(name)).toBe(first.keyId)
+  })
+
+  it('UpdateAlias repoints within a class: ListAliases shows it on the new key only', async () => {
+    const [from, to] = [await kms.createKey(symmetric), await kms.createKey(symmetric)]
+    const name = aliasName('update')
+    await kms.createAlias(name, from.keyId)
+    await kms.updateAlias(name, to.keyId)
+    expect((await kms.listAliases({ keyId: to.keyId })).map((a) => a.name)).toEqual([name])
+    expect(await kms.listAliases({ keyId: from.keyId })).toEqual([])
+  })
+
+  it('UpdateAlias accepts what KMS accepts: a Disabled target, and RSA_4096 to RSA_2048', async () => {
+    const [current, disabled] = [await kms.createKey(symmetric), await kms.createKey(symmetric)]
+    await kms.disableKey(disabled.keyId)
+    expect((await kms.describeKey(disabled.keyId)).keyState).toBe('Disabled')
+    const name = aliasName('disabled')
+    await kms.createAlias(name, current.keyId)
+    await kms.updateAlias(name, disabled.keyId)
+    expect(await targetOf(name)).toBe(disabled.keyId)
+
+    const [big, small] = [await kms.createKey(rsaSigning('RSA_4096')), await kms.createKey(rsaSigning('RSA_2048'))]
+    const signing = aliasName('spec')
+    await kms.createAlias(signing, big.keyId)
+    await kms.updateAlias(signing, small.keyId)
+    expect(await targetOf(signing)).toBe(small.keyId)
+  })
+
+  it('UpdateAlias refuses a missing alias or key (exit 4) and an alias as target (exit 2), and changes nothing', async () => {
+    const { keyId } = await kms.createKey(symmetric)
+    const name = aliasName('update-refused')
+    await kms.createAlias(name, keyId)
+    await expect(kms.updateAlias(aliasName('none'), keyId)).rejects.toBeInstanceOf(NotFoundError)
+    await expect(kms.updateAlias(name, MISSING_KEY)).rejects.toMatchObject({ exitCode: Exit.NotFound })
+    await expect(kms.updateAlias(name, name)).rejects.toBeInstanceOf(UsageError)
+    expect(await targetOf(name)).toBe(keyId)
+  })
+
+  it('DeleteAlias removes the alias and never the key', async () => {
+    const { keyId } = await kms.createKey(symmetric)
+    const name = aliasName('delete')
+    await kms.createAlias(name, keyId)
+    await kms.deleteAlias(name)
+    expect(await targetOf(name)).toBeUndefined()
+    expect((await kms.describeKey(keyId)).keyState).toBe('Enabled')
+  })
+
+  it('refuses alias/aws/ebs (exit 3) and malformed names (exit 2)', async () => {
+    const { keyId } = await kms.createKey(symmetric)
+    const reserved = await kms.createAlias('alias/aws/ebs', keyId).catch((e: unknown) => e)
+    expect(reserved).toBeInstanceOf(KmsRefusedError)
+    expect((reserved as Error).message).toMatch(/^KMS refused CreateAlias alias\/aws\/ebs -> [0-9a-f-]+: NotAuthorizedException/)
+    for (const bad of ['payments', 'alias/a:b', aliasArn('alias/as-arn')]) {
+      await expect(kms.createAlias(bad, keyId)).rejects.toMatchObject({ exitCode: Exit.Usage, message: expect.stringMatching(/^KMS rejected CreateAlias .* as malformed: /) })
+    }
+    expect(await kms.listAliases({ keyId })).toEqual([])
+  })
+
+  it('reads the key policy, tags, grants and rotation status, and turns rotation on', async () => {
+    const policy = { Version: '2012-10-17', Id: 'contract', Statement: [{ Sid: 'Root', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${account}:root` }, Action: 'kms:*', Resource: '*' }] }
+    const tagged = await kms.createKey({ ...symmetric, policy: JSON.stringify(policy), tags: { team: 'payments', env: 'prod' } })
+    expect(JSON.parse(await kms.getKeyPolicy(tagged.keyId))).toEqual(policy)
+    expect(await kms.listResourceTags(tagged.keyId)).toEqual({ team: 'payments', env: 'prod' })
+    expect(await kms.listGrants(tagged.keyId)).toEqual([])
+
+    const plain = await kms.createKey(symmetric)
+    expect(JSON.parse(await kms.getKeyPolicy(plain.keyId))).toEqual({
+      Version: '2012-10-17',
+      Id: 'key-default-1',
+      Statement: [{ Sid: 'Enable IAM User Permissions', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${account}:root` }, Action: 'kms:*', Resource: '*' }],
+    })
+    expect(await kms.listResourceTags(plain.keyId)).toEqual({})
+    expect(await kms.getKeyRotationStatus(plain.keyId)).toBe(false)
+    await kms.enableKeyRotation(plain.keyId)
+    expect(await kms.getKeyRotationStatus(plain.keyId)).toBe(true)
+  })
+})
