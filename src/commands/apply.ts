@@ -10,7 +10,7 @@ import { confirmAliasGone, confirmAliasTarget, type Confirmation } from '../kms/
 import type { DescribedKey } from '../kms/lookups.js'
 import { createPacer } from '../kms/pacer.js'
 import type { AliasEntry, KmsPort } from '../kms/port.js'
-import { renderApplyJson, renderApplyOutcome, renderApplyPlan, renderApplyText, type ApplyChange, type ApplyReport } from '../output/applyView.js'
+import { renderApplyJson, renderApplyNotes, renderApplyOutcome, renderApplyPlan, renderApplyText, type ApplyChange, type ApplyReport } from '../output/applyView.js'
 import { createUi, errorSummary, type Ui } from '../output/ui.js'
 import { localRefusals } from '../preflight/local.js'
 import { createFindings, updateFindings } from '../preflight/plan.js'
@@ -52,10 +52,53 @@ export async function runApply(options: ApplyOptions, ctx: Context, globals: Glo
     report.exitCode = failure.exitCode
   }
   if (ui.format === 'json') ui.write(renderApplyJson(report))
-  else if (ui.format === 'text') ui.write(renderApplyText(report))
-  else ui.write(renderApplyOutcome(report, ui.out))
+  else if (ui.format === 'text') {
+    ui.write(renderApplyText(report))
+    // The text view's stdout is one line per entry for scripts; why an entry was refused or where
+    // it was left goes to stderr for the person reading the log.
+    for (const line of renderApplyNotes(report, ui.err)) ui.warn(line)
+  } else ui.write(renderApplyOutcome(report, ui.out))
   if (report.error) ui.error(report.error)
   return report.exitCode
+}
+
+/**
+ * What only the whole file tells. A key is orphaned once the run moves every alias off it (one
+ * warning per key, not one per entry; a key another entry points to keeps an alias). An entry whose
+ * target is an alias the same file repoints is ambiguous: old key or new?
+ */
+function fileFindings(planned: Planned[]): void {
+  const repointed = new Map(planned.filter((p) => p.change.action === 'update' || p.change.action === 'create').map((p) => [p.change.alias, p.change.line]))
+  for (const p of planned) {
+    p.change.findings = p.change.findings.filter((f) => f.code !== 'PREVIOUS_KEY_ORPHANED')
+    const target = p.entry.target.kind === 'alias' ? p.entry.target.alias.name : undefined
+    const line = target === undefined ? undefined : repointed.get(target)
+    if (target !== undefined && line !== undefined && target !== p.change.alias) {
+      p.change.findings.push({
+        code: 'TARGET_REPOINTED_IN_FILE',
+        severity: 'block',
+        message: `line ${p.change.line} points to ${target}, which line ${line} of the same file repoints: name the key ID instead (old or new key?)`,
+      })
+    }
+  }
+  const movedOff = new Map<string, Planned[]>()
+  for (const p of planned) {
+    if (p.change.action !== 'update' || !p.current) continue
+    movedOff.set(p.current.key.keyId, [...(movedOff.get(p.current.key.keyId) ?? []), p])
+  }
+  const pointedTo = new Set(planned.map((p) => p.change.targetKeyId))
+  for (const [keyId, leaving] of movedOff) {
+    const moving = new Set(leaving.map((p) => p.change.alias))
+    const staying = leaving[0]!.current!.aliases.filter((a) => !moving.has(a.name))
+    if (staying.length > 0 || pointedTo.has(keyId)) continue
+    const last = leaving.at(-1)!
+    const lines = leaving.map((p) => p.change.line).join(', ')
+    last.change.findings.push({
+      code: 'PREVIOUS_KEY_ORPHANED',
+      severity: 'warn',
+      message: `after this run no alias points to ${keyId} (line${leaving.length === 1 ? '' : 's'} ${lines} move${leaving.length === 1 ? 's' : ''} its last alias${leaving.length === 1 ? '' : 'es'} away); keep that key enabled to decrypt or verify what was made with it`,
+    })
+  }
 }
 
 interface Planned {
@@ -96,6 +139,7 @@ class ApplyRun {
         return result
       })
     })
+    fileFindings(planned)
     report.changes = planned.map((p) => p.change)
     if (ui.format === 'table') ui.write(renderApplyPlan(report, ui.out))
 

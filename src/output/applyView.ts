@@ -60,6 +60,22 @@ export function renderApplyJson(report: ApplyReport): string {
   return `${JSON.stringify({ runId, region, dryRun, changes, summary: summarize(changes), error, exitCode }, null, 2)}\n`
 }
 
+/**
+ * The text view's notes for stderr: each blocking or warning finding with its entry, then where a
+ * failed run left entries (unknown state, failed or skipped rollback).
+ */
+export function renderApplyNotes(report: ApplyReport, style: ChalkInstance): string[] {
+  const notes: string[] = []
+  for (const c of report.changes) {
+    for (const f of c.findings) if (f.severity !== 'info') notes.push(`${c.alias} (line ${c.line}): ${severityMark(style, f.severity).trim()} ${f.code} ${f.message}`)
+  }
+  for (const c of report.changes) {
+    if (c.status === 'failed' && !c.stateKnown) notes.push(`${c.alias} (line ${c.line}): state unknown: the call may or may not have been made; check it before retrying`)
+    if (c.error && c.status !== 'failed') notes.push(`${c.alias} (line ${c.line}): ${c.error.message}`)
+  }
+  return notes
+}
+
 /** One tab-separated line per entry: status, alias, action, previous key, target key, verified. */
 export function renderApplyText(report: ApplyReport): string {
   return report.changes.map((c) => `${[c.status, c.alias, c.action, c.previousKeyId ?? '-', c.targetKeyId ?? '-', String(c.verified)].join('\t')}\n`).join('')

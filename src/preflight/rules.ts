@@ -26,6 +26,7 @@ export type FindingCode =
   | 'PREVIOUS_KEY_ORPHANED'
   | 'ALIAS_QUOTA_NEAR'
   | 'ALREADY_TARGET'
+  | 'TARGET_REPOINTED_IN_FILE'
 
 export interface Finding {
   code: FindingCode

@@ -183,3 +183,64 @@ describe('apply', () => {
     expect(kms.mutations()).toEqual([])
   })
 })
+
+describe('apply: what only the whole file tells (fake port)', () => {
+  const findingsOf = (stdout: string) => JSON.parse(stdout).changes.map((c: { alias: string; findings: Array<{ code: string }> }) => [c.alias, c.findings.map((f) => f.code)])
+
+  it('moving every alias off a key warns once for that key, on the last entry that leaves it', async () => {
+    const k1 = key()
+    const k2 = key()
+    const kms = new FakeKms({ keys: [k1, k2], aliases: { 'alias/a': k1.keyId, 'alias/c': k1.keyId } })
+    const r = await run(['apply', file(`alias/a ${k2.keyId}\nalias/c ${k2.keyId}\n`), '--dry-run', '--json'], { kms })
+    expect(r.code).toBe(0)
+    expect(findingsOf(r.stdout)).toEqual([
+      ['alias/a', []],
+      ['alias/c', ['PREVIOUS_KEY_ORPHANED']],
+    ])
+    expect(JSON.parse(r.stdout).changes[1].findings[0].message).toBe(`after this run no alias points to ${k1.keyId} (lines 1, 2 move its last aliases away); keep that key enabled to decrypt or verify what was made with it`)
+  })
+
+  it('a key that another entry points to is not orphaned', async () => {
+    const k1 = key()
+    const k2 = key()
+    const kms = new FakeKms({ keys: [k1, k2], aliases: { 'alias/a': k1.keyId, 'alias/b': k2.keyId } })
+    // a leaves k1 for k2, b leaves k2 for k1: each key keeps an alias.
+    const r = await run(['apply', file(`alias/a ${k2.keyId}\nalias/b ${k1.keyId}\n`), '--dry-run', '--json'], { kms })
+    expect(r.code).toBe(0)
+    expect(findingsOf(r.stdout)).toEqual([
+      ['alias/a', []],
+      ['alias/b', []],
+    ])
+  })
+
+  it('an entry whose target is an alias the same file repoints is refused as ambiguous (exit 3), naming both lines', async () => {
+    const { k2, kms } = world()
+    const r = await run(['apply', file(`alias/c alias/a\nalias/a ${k2.keyId}\n`), '--json'], { kms })
+    expect(r.code).toBe(3)
+    const refused = JSON.parse(r.stdout).changes[0].findings.find((f: { code: string }) => f.code === 'TARGET_REPOINTED_IN_FILE')
+    expect(refused).toEqual({ code: 'TARGET_REPOINTED_IN_FILE', severity: 'block', message: 'line 1 points to alias/a, which line 2 of the same file repoints: name the key ID instead (old or new key?)' })
+    expect(kms.mutations()).toEqual([])
+  })
+})
+
+describe('apply: the text view says why on stderr (fake port)', () => {
+  it('prints each blocking and warning finding with its entry', async () => {
+    const { k2, kms } = world()
+    const r = await run(['apply', file(`alias/c alias/a\nalias/a ${k2.keyId}\n`)], { kms })
+    expect(r.code).toBe(3)
+    expect(r.stderr).toBe(
+      [
+        'warning: alias/c (line 1): ✗ block TARGET_REPOINTED_IN_FILE line 1 points to alias/a, which line 2 of the same file repoints: name the key ID instead (old or new key?)',
+        'error: refused by the preflight: 1 of 2 entries (alias/c); nothing was applied',
+        '',
+      ].join('\n'),
+    )
+  })
+
+  it('after a part-way failure, says which entries are in an unknown state', async () => {
+    const { k2, kms } = world({ failures: { UpdateAlias: { error: new (await import('../../src/errors.js')).InterruptedError(), applied: false, call: 2 } } })
+    const r = await run(['apply', file(`alias/a ${k2.keyId}\nalias/c ${k2.keyId}\n`), '--no-rollback'], { kms })
+    expect(r.code).toBe(130)
+    expect(r.stderr).toContain('warning: alias/c (line 2): state unknown: the call may or may not have been made; check it before retrying\n')
+  })
+})
