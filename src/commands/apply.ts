@@ -13,6 +13,7 @@ import { createPacer } from '../kms/pacer.js'
 import type { AliasEntry, KmsPort } from '../kms/port.js'
 import { renderApplyJson, renderApplyOutcome, renderApplyPlan, renderApplyText, type ApplyChange, type ApplyReport } from '../output/applyView.js'
 import { createUi, errorSummary, type Ui } from '../output/ui.js'
+import { accessPreflight, newAccessCache } from '../preflight/accessPreflight.js'
 import { localRefusals, targetLocation } from '../preflight/local.js'
 import { hasBlock, quotaFindings, targetFindings, updatePreflight } from '../preflight/rules.js'
 import { version } from '../version.js'
@@ -26,6 +27,10 @@ export interface ApplyOptions {
   yes: boolean
   verify: boolean
   verifyTimeout: number
+  /** ACCESS_NARROWED and GRANTS_MISSING warn instead of block. */
+  allowAccessChange?: boolean
+  /** Also read IAM identity policies, once per run. */
+  iam?: boolean
 }
 
 // Planning reads (DescribeKey, ListAliases) have far larger quotas; keep a few in flight.
@@ -163,6 +168,8 @@ class ApplyRun {
         aliasesOnTarget: target.aliases,
         overrides: { allowSpecChange: false, allowDisabled: false },
       })
+      const { allowAccessChange = false, iam } = this.options
+      change.findings.push(...(await accessPreflight(this.kms, current.key, target.key, { aliasName: entry.alias.name, allowAccessChange, iam: iam ? () => this.ui.openIam() : undefined, cache: this.accessCache })))
     }
     return { change, entry, ...(current ? { current } : {}), target }
   }
@@ -171,6 +178,8 @@ class ApplyRun {
   // and its aliases listed, once per run. The alias itself is described per entry.
   private readonly keyLookups = new Map<string, Promise<DescribedKey>>()
   private readonly aliasLists = new Map<string, Promise<AliasEntry[]>>()
+  // Policies, grants and tags of each key, and IAM's policies, are read once per run too.
+  private readonly accessCache = newAccessCache()
 
   private describeTarget(entry: ApplyEntry): Promise<DescribedKey> {
     const ref = entry.target.input

@@ -7,6 +7,7 @@ import { currentTarget, describeWithAliases, matchesKey } from '../kms/lookups.j
 import type { KeyInfo } from '../kms/port.js'
 import type { AliasChangeReport } from '../output/changeView.js'
 import { toKeyView } from '../output/keyView.js'
+import { accessPreflight } from '../preflight/accessPreflight.js'
 import { localRefusals, targetLocation } from '../preflight/local.js'
 import { hasBlock, updatePreflight } from '../preflight/rules.js'
 import { applyChange, canAsk, guardConflict, kmsAliasCommand, pollTiming, refuse, runChange, type ChangeOrigin } from './mutation.js'
@@ -23,6 +24,10 @@ export interface UpdateOptions {
   verifyTimeout: number
   /** The account the alias must be in (undo knows it from the journal). */
   expectAccount?: string
+  /** ACCESS_NARROWED and GRANTS_MISSING warn instead of block. */
+  allowAccessChange?: boolean
+  /** Also read IAM identity policies (KEY_ARN_PINNED, alias conditions). */
+  iam?: boolean
 }
 
 /** The safe repoint: local checks, preflight, optional prompt, UpdateAlias, confirmation. */
@@ -45,6 +50,8 @@ export async function runUpdate(options: UpdateOptions, ctx: Context, globals: G
 
     if (expected && !matchesKey(expected, current.key)) guardConflict(report, aliasRef.name, current.key.keyId, expected.input)
 
+    // Access reads (policy, grants, tags, rotation) need the key IDs: one more round trip, all at once.
+    const access = accessPreflight(kms, current.key, target.key, { aliasName: aliasRef.name, allowAccessChange: options.allowAccessChange === true, iam: options.iam ? () => ui.openIam() : undefined })
     report.findings = updatePreflight({
       aliasName: aliasRef.name,
       expectedAccount: aliasRef.arn?.account ?? options.expectAccount,
@@ -55,6 +62,7 @@ export async function runUpdate(options: UpdateOptions, ctx: Context, globals: G
       aliasesOnTarget: target.aliases,
       overrides: { allowSpecChange: options.allowSpecChange, allowDisabled: options.allowDisabled },
     })
+    report.findings.push(...(await ui.progress('Preflight: reading key policies, grants and tags', () => access)))
     if (report.findings.some((f) => f.code === 'ALREADY_TARGET')) {
       report.outcome = 'already-in-place'
       report.verified = current.aliases.some((a) => a.name === aliasRef.name)

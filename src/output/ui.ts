@@ -2,6 +2,7 @@ import { Chalk, type ChalkInstance } from 'chalk'
 import type { Context } from '../context.js'
 import { AwsError, CliError, Exit, exitCodeNames } from '../errors.js'
 import type { GlobalOptions, OutputFormat } from '../globalOptions.js'
+import type { IamPort } from '../iam/port.js'
 import type { KmsConfig, KmsPort } from '../kms/port.js'
 import { silentSpinner, type Spinner } from '../ui/spinner.js'
 
@@ -22,6 +23,8 @@ export interface Ui {
   progress<T>(text: string, work: (spinner: Spinner) => Promise<T>): Promise<T>
   /** Builds the KMS port from the global options, warning about an unencrypted remote endpoint. */
   openKms(): Promise<KmsPort>
+  /** Builds the IAM port (--iam) with the same Region, profile, attempts and timeout as KMS. */
+  openIam(): Promise<IamPort>
 }
 
 function colorEnabled(env: Context['env'], isTTY: boolean, colorFlag: boolean): boolean {
@@ -76,6 +79,16 @@ export function createUi(ctx: Context, options: GlobalOptions): Ui {
         signal: ctx.signal,
       }
       return ctx.kms(config)
+    },
+    openIam() {
+      return ctx.iam({
+        ...(options.region ? { region: options.region } : {}),
+        ...(options.profile ? { profile: options.profile } : {}),
+        ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
+        ...(options.timeoutSeconds ? { requestTimeoutMs: options.timeoutSeconds * 1000 } : {}),
+        ...(options.debug ? { debug } : {}),
+        signal: ctx.signal,
+      })
     },
   }
 }

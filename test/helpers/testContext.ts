@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PassThrough, Writable } from 'node:stream'
 import type { Context } from '../../src/context.js'
+import type { IamConfig, IamPort } from '../../src/iam/port.js'
 import type { KmsConfig, KmsPort } from '../../src/kms/port.js'
 import type { Spinner } from '../../src/ui/spinner.js'
 
@@ -16,6 +17,8 @@ class Capture extends Writable {
 
 export interface TestContextOptions {
   kms?: KmsPort
+  /** The IAM port --iam gets. */
+  iam?: IamPort
   /** Sets stdin, stdout and stderr TTY flags together; each can be overridden. */
   tty?: boolean
   stdinTTY?: boolean
@@ -42,6 +45,7 @@ export interface TestContext extends Context {
   prompts: string[]
   spinners: string[]
   kmsConfigs: KmsConfig[]
+  iamConfigs: IamConfig[]
   abort(): void
 }
 
@@ -55,6 +59,7 @@ export function testContext(options: TestContextOptions = {}): TestContext {
   const prompts: string[] = []
   const spinners: string[] = []
   const kmsConfigs: KmsConfig[] = []
+  const iamConfigs: IamConfig[] = []
   const interrupt = new AbortController()
   const answer = (question: string) => {
     prompts.push(question)
@@ -84,6 +89,11 @@ export function testContext(options: TestContextOptions = {}): TestContext {
       if (!options.kms) throw new Error('this test gave no KMS port')
       return options.kms
     },
+    async iam(config) {
+      iamConfigs.push(config)
+      if (!options.iam) throw new Error('this test gave no IAM port')
+      return options.iam
+    },
     prompt: {
       confirm: async (question) => /^(y|yes)$/i.test(answer(question)),
       confirmByName: async (question, expected) => answer(question) === expected,
@@ -99,6 +109,7 @@ export function testContext(options: TestContextOptions = {}): TestContext {
     prompts,
     spinners,
     kmsConfigs,
+    iamConfigs,
     abort: () => interrupt.abort(),
   }
 }
