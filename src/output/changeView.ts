@@ -100,7 +100,7 @@ export function renderChangePlan(report: AliasChangeReport, style: ChalkInstance
   ]
   if (columns.length > 0) {
     const table = newTable(style, ['field', ...columns.map((c) => c.head), 'verdict'])
-    for (const row of ROWS) {
+    for (const row of ROWS.filter((r) => r.label !== 'access' || report.action === 'update')) {
       const findings = report.findings.filter((f) => row.codes.includes(f.code))
       table.push([row.label, ...columns.map((c) => row.value(c.key)), verdict(style, worst(findings))])
     }

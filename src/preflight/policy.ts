@@ -205,6 +205,8 @@ function accessOf(policy: NormalizedPolicy, principal: string, action: string): 
 }
 
 const sameSet = (a: Set<string>, b: Set<string>) => a.size === b.size && [...a].every((v) => b.has(v))
+// An unconditional Allow makes any conditional ones beside it irrelevant.
+const sameAllow = (a: Set<string>, b: Set<string>) => (a.has('') && b.has('')) || sameSet(a, b)
 const describeConditions = (access: Access) => [
   ...[...access.allow].sort().map((c) => (c === '' ? 'Allow without conditions' : `Allow if ${c}`)),
   ...[...access.deny].sort().map((c) => `Deny if ${c}`),
@@ -231,7 +233,7 @@ export function comparePolicies(current: NormalizedPolicy, next: NormalizedPolic
     const denied = after.deny.has('')
     if (after.allow.size === 0 || denied) {
       missing.push({ principal, action, denied })
-    } else if (!sameSet(before.allow, after.allow) || !sameSet(before.deny, after.deny)) {
+    } else if (!sameAllow(before.allow, after.allow) || !sameSet(before.deny, after.deny)) {
       changedConditions.push({ principal, action, current: describeConditions(before), next: describeConditions(after) })
     }
   }
