@@ -203,8 +203,13 @@ export function oldArtifactFindings(current: KeyInfo): Finding[] {
   return [{ code: 'OLD_ARTIFACTS_NEED_OLD_KEY', severity: 'warn', message: `${call} made under ${current.keyId}: callers must keep using that key ID for them` }]
 }
 
-/** Resource patterns of the Allow statements of an identity policy; undefined when unparseable. */
-function allowedResources(document: string): { resources: string[]; aliasConditions: AliasCondition[] } | undefined {
+interface IdentityStatement {
+  resources: string[]
+  actions: string[]
+}
+
+/** The Allow statements (resources, KMS actions) and alias conditions of an identity policy; undefined when unparseable. */
+function identityStatements(document: string): { allows: IdentityStatement[]; aliasConditions: AliasCondition[] } | undefined {
   let doc: { Statement?: unknown }
   try {
     doc = JSON.parse(document) as { Statement?: unknown }
@@ -212,17 +217,24 @@ function allowedResources(document: string): { resources: string[]; aliasConditi
     return undefined
   }
   const statements = Array.isArray(doc.Statement) ? doc.Statement : doc.Statement ? [doc.Statement] : []
-  const resources: string[] = []
+  const allows: IdentityStatement[] = []
   const aliasConditions: AliasCondition[] = []
   for (const raw of statements as Array<Record<string, unknown>>) {
-    // Principal is absent from identity policies; a dummy keeps the normalizer's checks meaningful.
+    // Identity policies have no Principal; a stand-in lets the key-policy normalizer read the rest.
     const normalized = normalizePolicy(JSON.stringify({ Statement: [{ ...raw, Principal: '*', NotResource: undefined }] })).statements[0]
-    if (normalized) aliasConditions.push(...normalized.aliasConditions)
-    if (raw.Effect !== 'Allow') continue
+    if (!normalized) continue
+    aliasConditions.push(...normalized.aliasConditions)
+    if (normalized.effect !== 'Allow') continue
     const list = raw.Resource === undefined ? [] : Array.isArray(raw.Resource) ? raw.Resource : [raw.Resource]
-    resources.push(...list.filter((r): r is string => typeof r === 'string'))
+    allows.push({ resources: list.filter((r): r is string => typeof r === 'string'), actions: normalized.actions })
   }
-  return { resources, aliasConditions }
+  return { allows, aliasConditions }
+}
+
+/** Does some Allow statement whose Resource matches `arn` allow every one of `actions`? Conditions are not evaluated. */
+function covers(allows: readonly IdentityStatement[], arn: string, actions: readonly string[]): boolean {
+  const onArn = allows.filter((s) => s.resources.some((r) => wildcardPattern(r, '').test(arn)))
+  return actions.every((a) => onArn.some((s) => s.actions.includes(a)))
 }
 
 /** KEY_ARN_PINNED and ALIAS_IN_POLICY from the IAM identity policies (--iam). */
@@ -230,11 +242,10 @@ export function iamFindings(policies: readonly IdentityPolicy[], current: KeyInf
   const pinned: string[] = []
   const byAlias: string[] = []
   for (const policy of policies) {
-    const parsed = allowedResources(policy.document)
+    const parsed = identityStatements(policy.document)
     if (!parsed) continue
-    const namesCurrent = parsed.resources.includes(current.arn)
-    const coversTarget = parsed.resources.some((r) => wildcardPattern(r, '').test(target.arn))
-    if (namesCurrent && !coversTarget) pinned.push(policy.source)
+    // A statement that names the current key's ARN, for actions no statement allows on the new key.
+    if (parsed.allows.some((s) => s.resources.includes(current.arn) && !covers(parsed.allows, target.arn, s.actions))) pinned.push(policy.source)
     if (aliasName !== undefined && parsed.aliasConditions.some((c) => c.values.some((v) => (c.operator.includes('Like') ? wildcardPattern(v, '').test(aliasName) : v === aliasName)))) {
       byAlias.push(policy.source)
     }

@@ -126,6 +126,8 @@ describe('iamFindings (--iam)', () => {
     ["the current key's ARN only", doc(use(current.arn)), ['KEY_ARN_PINNED']],
     ['both ARNs', doc(use([current.arn, target.arn])), []],
     ['a wildcard over both keys', doc(use(current.arn), use(`arn:aws:kms:us-east-1:${ACCOUNT}:key/*`)), []],
+    ['a wildcard over both keys for other actions only', doc(use(current.arn), { Effect: 'Allow', Action: 'kms:Encrypt', Resource: '*' }), ['KEY_ARN_PINNED']],
+    ['a wildcard action on the new key', doc(use(current.arn), { Effect: 'Allow', Action: 'kms:*', Resource: target.arn }), []],
     ['the current ARN in a Deny only', doc({ Effect: 'Deny', Action: 'kms:*', Resource: current.arn }), []],
     ['an alias condition matching by StringLike', doc(use('*', { Condition: { 'ForAnyValue:StringLike': { 'kms:ResourceAliases': 'alias/ap*' } } })), ['ALIAS_IN_POLICY']],
     ['an alias condition naming the alias', doc(use('*', { Condition: { StringEquals: { 'kms:RequestAlias': 'alias/app' } } })), ['ALIAS_IN_POLICY']],
