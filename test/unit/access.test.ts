@@ -31,6 +31,7 @@ describe('accessFindings', () => {
     ['kms:RequestAlias in the new key policy', {}, { policy: ok(policy(allow({ AWS: ROOT }, 'kms:*'), allow('*', 'kms:Decrypt', { Condition: { StringEquals: { 'kms:RequestAlias': 'alias/app' } } }))) }, ['ALIAS_IN_POLICY:warn']],
     ['a grant not on the new key', { grants: ok([grant()]) }, {}, ['GRANTS_MISSING:block']],
     ['a grant covered on the new key', { grants: ok([grant()]) }, { grants: ok([grant({ grantId: 'h', operations: ['Decrypt', 'Encrypt'] })]) }, []],
+    // Tried once: without isServiceGrant's filter in grantFindings this case reports GRANTS_MISSING.
     ['an AWS service grant for one volume', { grants: ok([grant({ granteePrincipal: `arn:aws:sts::${ACCOUNT}:assumed-role/aws:ec2-infrastructure/i-0123`, constraints: { encryptionContextSubset: { 'aws:ebs:id': 'vol-1' } } })]) }, {}, []],
     ['a tag missing', { tags: ok({ team: 'pay' }) }, {}, ['TAGS_DIFFER:warn']],
     ['a tag with another value', { tags: ok({ team: 'pay' }) }, { tags: ok({ team: 'ops' }) }, ['TAGS_DIFFER:warn']],
