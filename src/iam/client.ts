@@ -41,10 +41,10 @@ export function createIamPort(config: IamConfig): IamPort {
             if (version?.Document) policies.push({ source: `managed policy ${policy.Arn}`, document: decode(version.Document) })
           }
         }
-        config.debug?.(`GetAccountAuthorizationDetails: ok in ${Math.round(performance.now() - started)} ms`)
+        config.debug?.(`GetAccountAuthorizationDetails (all pages): ok in ${Math.round(performance.now() - started)} ms`)
         return policies
       } catch (error) {
-        config.debug?.(`GetAccountAuthorizationDetails: ${error instanceof Error ? error.name : 'Error'} in ${Math.round(performance.now() - started)} ms`)
+        config.debug?.(`GetAccountAuthorizationDetails (all pages): ${error instanceof Error ? error.name : 'Error'} in ${Math.round(performance.now() - started)} ms`)
         throw translate(error)
       }
     },
