@@ -168,7 +168,7 @@ ${examples('kms-alias apply aliases.txt --dry-run', 'generate-mapping | kms-alia
   // The access preflight's read-only view (issue 9).
   program
     .command('compare')
-    .description('compare two keys side by side (spec, state, rotation, tags, key policy, grants) with the findings an update from the first to the second would give; changes nothing (exit 0 allowed, 3 refused, 4 not found)')
+    .description('compare two keys side by side, access included, with the findings an update would give; read-only (exit 0 allowed, 3 refused, 4 not found)')
     .argument('<current>', 'the key the alias points to now: alias/<name>, alias ARN, key ID or key ARN')
     .argument('<new>', 'the key it would point to')
     .option('--iam', 'also read IAM identity policies (GetAccountAuthorizationDetails) for KEY_ARN_PINNED and alias conditions')

@@ -57,7 +57,7 @@ export function accessFindings(input: AccessInput): Finding[] {
   }
   for (const which of ['current', 'target'] as const) {
     for (const reason of policies[which]?.uncomparable ?? []) {
-      findings.push({ code: 'ACCESS_UNCHECKED', severity: 'warn', message: `statement ${reason} in the key policy of ${WHICH[which]}; it cannot be compared, so the access comparison is incomplete` })
+      findings.push({ code: 'ACCESS_UNCHECKED', severity: 'warn', message: `${reason} in the key policy of ${WHICH[which]}; it cannot be compared, so the access comparison is incomplete` })
     }
   }
   if (policies.current && policies.target) findings.push(...policyFindings(policies.current, policies.target, input.allowAccessChange))

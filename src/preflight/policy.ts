@@ -28,7 +28,7 @@ export const ALIAS_CONDITION_KEYS: readonly string[] = ['kms:RequestAlias', 'kms
 
 /** One statement, normalized: principals and actions as sets of canonical strings. */
 export interface NormalizedStatement {
-  /** "Sid X" or "statement 2", for messages. */
+  /** `statement "Sid"` or `statement 2`, for messages. */
   label: string
   effect: 'Allow' | 'Deny'
   /** `*`, an AWS ARN (an account ID becomes `arn:<partition>:iam::<account>:root`), a service name, … */
@@ -65,7 +65,7 @@ export function normalizePolicy(text: string, partition = 'aws'): NormalizedPoli
   const uncomparable: string[] = []
   asList(doc.Statement).forEach((raw, index) => {
     const s = (raw ?? {}) as Record<string, Json>
-    const label = typeof s.Sid === 'string' && s.Sid !== '' ? `"${s.Sid}"` : `statement ${index + 1}`
+    const label = typeof s.Sid === 'string' && s.Sid !== '' ? `statement "${s.Sid}"` : `statement ${index + 1}`
     const unsupported = ['NotAction', 'NotPrincipal', 'NotResource'].filter((k) => k in s)
     if (unsupported.length > 0) {
       uncomparable.push(`${label} uses ${unsupported.join(' and ')}`)

@@ -129,6 +129,34 @@ describe('compare', () => {
   })
 })
 
+describe('update: the access reads of both keys are in flight together (one round trip)', () => {
+  it('all eight start before any answers', async () => {
+    const { next, kms } = world()
+    let inFlight = 0
+    let most = 0
+    let release: () => void = () => {}
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    // Released when all eight are waiting, or after 200 ms so a sequential version fails instead of hanging.
+    const fallback = setTimeout(() => release(), 200)
+    for (const op of ['getKeyPolicy', 'listGrants', 'listResourceTags', 'getKeyRotationStatus'] as const) {
+      const original = kms[op].bind(kms) as (id: string) => Promise<unknown>
+      ;(kms as unknown as Record<string, (id: string) => Promise<unknown>>)[op] = async (id: string) => {
+        inFlight += 1
+        most = Math.max(most, inFlight)
+        if (most === 8) release()
+        await gate
+        inFlight -= 1
+        return original(id)
+      }
+    }
+    const r = await run(['update', 'alias/app', '--to', next.keyId, '--dry-run'], { kms })
+    clearTimeout(fallback)
+    // Tried once: with the two keys read one after the other (await each in accessPreflight.ts) this is 4.
+    expect(most).toBe(8)
+    expect(r.code).toBe(0)
+  })
+})
+
 describe('--iam (fake IAM port)', () => {
   const iamWith = (documents: Record<string, object>): IamPort => ({
     identityPolicies: async () => Object.entries(documents).map(([source, doc]) => ({ source, document: JSON.stringify(doc) })),

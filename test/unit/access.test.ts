@@ -65,6 +65,13 @@ describe('accessFindings', () => {
     ])
   })
 
+  it('says which statement cannot be compared', () => {
+    const target = { policy: ok(policy(allow({ AWS: ROOT }, 'kms:*'), { Sid: 'OnlyAdmins', Effect: 'Deny', NotPrincipal: { AWS: APP }, Action: 'kms:Decrypt', Resource: '*' })) }
+    expect(findings({}, target)).toEqual([
+      { code: 'ACCESS_UNCHECKED', severity: 'warn', message: 'statement "OnlyAdmins" uses NotPrincipal in the key policy of the new key; it cannot be compared, so the access comparison is incomplete' },
+    ])
+  })
+
   it('says which read failed and why', () => {
     expect(findings({}, { grants: failed('ListGrants was denied: AccessDeniedException: no') })).toEqual([
       { code: 'ACCESS_UNCHECKED', severity: 'warn', message: 'the grants of the new key could not be read (ListGrants was denied: AccessDeniedException: no); the access comparison is incomplete' },

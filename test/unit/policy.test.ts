@@ -66,7 +66,7 @@ describe('normalizeCondition', () => {
 describe('normalizePolicy', () => {
   it.each([
     ['NotAction', { Effect: 'Allow', Principal: '*', NotAction: 'kms:Decrypt', Resource: '*' }, 'statement 1 uses NotAction'],
-    ['NotPrincipal', { Sid: 'x', Effect: 'Deny', NotPrincipal: { AWS: APP }, Action: 'kms:*', Resource: '*' }, '"x" uses NotPrincipal'],
+    ['NotPrincipal', { Sid: 'x', Effect: 'Deny', NotPrincipal: { AWS: APP }, Action: 'kms:*', Resource: '*' }, 'statement "x" uses NotPrincipal'],
     ['NotResource', { Effect: 'Allow', Principal: '*', Action: 'kms:*', NotResource: 'x' }, 'statement 1 uses NotResource'],
     ['no Principal', { Effect: 'Allow', Action: 'kms:*', Resource: '*' }, 'statement 1 has no Principal'],
   ])('reports a statement with %s as one that cannot be compared', (_name, statement, reason) => {
