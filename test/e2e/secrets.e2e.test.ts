@@ -17,6 +17,7 @@ describe('secrets never reach any output', () => {
       ['show', uniqueAlias('secrets-missing')],
       ['update', alias, '--to', next, '--dry-run'],
       ['update', alias, '--to', next],
+      ['compare', alias, keyId],
       ['update', alias, '--to', '99999999-9999-4999-8999-999999999999'],
       ['create', created, '--to', keyId],
       ['create', created, '--to', keyId],
@@ -38,7 +39,8 @@ describe('secrets never reach any output', () => {
     // The same with credentials the endpoint does not accept: the access error path.
     const denied = await cli(['list', '--debug'], cliEnv({ AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_SESSION_TOKEN: TOKEN }))
     expect(denied.stdout + denied.stderr).not.toContain(TOKEN)
-  })
+    // 33 CLI runs; each update also reads both keys' policies, grants, tags and rotation now.
+  }, 90_000)
 })
 
 describe('pipes', () => {
