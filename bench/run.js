@@ -111,8 +111,8 @@ try {
   const update = await measure(updateCases, UPDATE_RUNS)
 
   // KMS calls per command, counted from --debug (one line per call).
-  const callsOf = async (args) => {
-    const out = await promisify(execFile)(process.execPath, [BIN, ...args, '--debug'], { env, encoding: 'utf8' })
+  const callsOf = async (args, extraEnv = {}) => {
+    const out = await promisify(execFile)(process.execPath, [BIN, ...args, '--debug'], { env: { ...env, ...extraEnv }, encoding: 'utf8' })
     return out.stderr.split('\n').filter((l) => l.startsWith('debug: ')).map((l) => l.split(' ')[1])
   }
   const callCounts = [
@@ -122,6 +122,8 @@ try {
     ['update', await callsOf(['update', 'alias/bench-ours', '--to', to(UPDATE_RUNS), '--yes'])],
     ['update --expect-current (re-reads before the write)', await callsOf(['update', 'alias/bench-ours', '--to', to(UPDATE_RUNS + 1), '--expect-current', from(UPDATE_RUNS + 1), '--yes'])],
     ['delete', await callsOf(['delete', 'alias/bench-created', '--yes'])],
+    ['compare <key> <key>', await callsOf(['compare', keys[0], keys[1]])],
+    ['update --dry-run --iam (the IAM call counted too)', await callsOf(['update', 'alias/bench-keep-0', '--to', keys[1], '--dry-run', '--iam'], { AWS_ENDPOINT_URL_IAM: moto.url })],
   ]
 
   // apply: 200 aliases, alternately repointed to one key and back, so every run changes all of them.

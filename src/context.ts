@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events'
 import type { Readable, Writable } from 'node:stream'
 import { InterruptedError } from './errors.js'
+import type { IamConfig, IamPort } from './iam/port.js'
 import { MEMORY_ENDPOINT, type KmsConfig, type KmsPort } from './kms/port.js'
 import type { MemoryKmsStore } from './kms/memory.js'
 import { createPrompter, type Prompter } from './ui/prompt.js'
@@ -24,6 +25,8 @@ export interface Context {
   platform: NodeJS.Platform
   /** Builds the KMS port on first use, so --help and usage errors never load the SDK. */
   kms: (config: KmsConfig) => Promise<KmsPort>
+  /** Builds the IAM port; only --iam calls it, so no other run loads the IAM SDK. */
+  iam: (config: IamConfig) => Promise<IamPort>
   prompt: Prompter
   /** Starts a spinner on stderr; only called when stderr is a TTY and the human view is on. */
   spinner: (text: string) => Promise<Spinner>
@@ -81,6 +84,11 @@ export function createContext(proc: NodeJS.Process = process): Context {
       proc.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
       const { createKmsPort } = await import('./kms/client.js')
       return createKmsPort(config)
+    },
+    async iam(config) {
+      proc.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
+      const { createIamPort } = await import('./iam/client.js')
+      return createIamPort(config)
     },
     prompt: createPrompter(io, interrupt.signal),
     spinner: (text) => createOraSpinner(io.err, text, { color: !proc.env.NO_COLOR }),

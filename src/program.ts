@@ -17,6 +17,7 @@ Examples:
   $ kms-alias update alias/signing --to mrk-1234abcd12ab34cd56ef1234567890ab --expect-current 0987dcba-09fe-87dc-65ba-ab0987654321 --json
   $ kms-alias delete alias/payments-old --yes
   $ kms-alias apply aliases.txt --dry-run
+  $ kms-alias compare alias/payments 1234abcd-12ab-34cd-56ef-1234567890ab
   $ kms-alias history alias/payments
   $ kms-alias undo --last
   $ kms-alias demo                     # the whole tool on an in-memory KMS, no AWS account needed
@@ -110,6 +111,7 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
     .option('--expect-current <key>', 'change nothing and exit 5 unless the alias points to this key (ID or ARN) now')
     .option('--allow-spec-change', 'allow a different KeySpec or fewer algorithms within the same key class (a warning instead)')
     .option('--allow-disabled', 'allow a target that is not Enabled (never one pending deletion)')
+  addAccessOptions(update)
   addVerifyOptions(update, 'the alias points to the new key')
     .addHelpText(
       'after',
@@ -131,6 +133,7 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
         verify: raw.verify,
         verifyTimeout: raw.verifyTimeout,
         ...(raw.expectCurrent === undefined ? {} : { expectCurrent: raw.expectCurrent }),
+        ...accessFlags(raw),
       }
       await run(command, (globals) => runUpdate(options, ctx, globals))
     })
@@ -160,6 +163,7 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
     .option('-y, --yes', 'do not ask for confirmation on a terminal')
     .option('--allow-spec-change', 'for every entry: allow a different KeySpec or fewer algorithms within the same key class (a warning instead)')
     .option('--allow-disabled', 'for every entry: allow a target that is not Enabled (never one pending deletion)')
+  addAccessOptions(apply)
   addVerifyOptions(apply, 'each change is visible')
     .addHelpText(
       'after',
@@ -184,8 +188,26 @@ ${examples('kms-alias apply aliases.txt --dry-run', 'generate-mapping | kms-alia
         verifyTimeout: raw.verifyTimeout,
         allowSpecChange: raw.allowSpecChange === true,
         allowDisabled: raw.allowDisabled === true,
+        ...accessFlags(raw),
       }
       await run(command, (globals) => runApply(options, ctx, globals))
+    })
+
+  // The access preflight's read-only view (issue 9).
+  program
+    .command('compare')
+    .description('compare two keys side by side, access included, with the findings an update would give; read-only (exit 0 allowed, 3 refused, 4 not found)')
+    .argument('<current>', 'the key the alias points to now: alias/<name>, alias ARN, key ID or key ARN')
+    .argument('<new>', 'the key it would point to')
+    .option('--iam', 'also read IAM identity policies (GetAccountAuthorizationDetails) for KEY_ARN_PINNED and alias conditions')
+    .option('--allow-spec-change', 'judge as update --allow-spec-change would')
+    .option('--allow-disabled', 'judge as update --allow-disabled would')
+    .option('--allow-access-change', 'judge as update --allow-access-change would')
+    .addHelpText('after', examples('kms-alias compare alias/payments 1234abcd-12ab-34cd-56ef-1234567890ab', 'kms-alias compare alias/payments alias/payments-2027 --iam --json | jq .findings'))
+    .action(async (current: string, next: string, raw: Flags, command: Command) => {
+      const { runCompare } = await import('./commands/compare.js')
+      const options = { current, next, iam: raw.iam === true, allowSpecChange: raw.allowSpecChange === true, allowDisabled: raw.allowDisabled === true, allowAccessChange: raw.allowAccessChange === true }
+      await run(command, (globals) => runCompare(options, ctx, globals))
     })
 
   program
@@ -239,9 +261,20 @@ interface Flags {
   yes?: boolean
   allowDisabled?: boolean
   allowSpecChange?: boolean
+  allowAccessChange?: boolean
+  iam?: boolean
   verify: boolean
   verifyTimeout: number
 }
+
+/** The access preflight's flags (update and apply). */
+function addAccessOptions(command: Command): Command {
+  return command
+    .option('--allow-access-change', 'allow a new key whose key policy or grants allow less than the current key\'s (ACCESS_NARROWED, GRANTS_MISSING warn instead)')
+    .option('--iam', 'also read IAM identity policies once (GetAccountAuthorizationDetails): KEY_ARN_PINNED, alias conditions')
+}
+
+const accessFlags = (raw: { allowAccessChange?: boolean; iam?: boolean }) => ({ allowAccessChange: raw.allowAccessChange === true, iam: raw.iam === true })
 
 /** The confirmation options every command that changes aliases takes. */
 function addVerifyOptions(command: Command, what: string): Command {

@@ -12,6 +12,7 @@ import { createPacer } from '../kms/pacer.js'
 import type { AliasEntry, KmsPort } from '../kms/port.js'
 import { renderApplyJson, renderApplyNotes, renderApplyOutcome, renderApplyPlan, renderApplyText, type ApplyChange, type ApplyReport } from '../output/applyView.js'
 import { createUi, errorSummary, type Ui } from '../output/ui.js'
+import { accessPreflight, newAccessCache } from '../preflight/accessPreflight.js'
 import { localRefusals } from '../preflight/local.js'
 import { createFindings, updateFindings } from '../preflight/plan.js'
 import { hasBlock } from '../preflight/rules.js'
@@ -29,6 +30,10 @@ export interface ApplyOptions {
   /** Overrides for the whole run, as update takes them for one alias. */
   allowSpecChange: boolean
   allowDisabled: boolean
+  /** ACCESS_NARROWED and GRANTS_MISSING warn instead of block. */
+  allowAccessChange?: boolean
+  /** Also read IAM identity policies, once per run. */
+  iam?: boolean
 }
 
 // Planning reads (DescribeKey, ListAliases) have far larger quotas; keep a few in flight.
@@ -210,6 +215,8 @@ class ApplyRun {
     } else {
       change.action = 'update'
       change.findings = updateFindings({ aliasRef: entry.alias, targetRef: entry.target, current, target, overrides: { allowSpecChange, allowDisabled } })
+      const { allowAccessChange = false, iam } = this.options
+      change.findings.push(...(await accessPreflight(this.kms, current.key, target.key, { aliasName: entry.alias.name, allowAccessChange, iam: iam ? () => this.ui.openIam() : undefined, cache: this.accessCache })))
     }
     return { change, entry, ...(current ? { current } : {}), target }
   }
@@ -218,6 +225,8 @@ class ApplyRun {
   // and its aliases listed, once per run. The alias itself is described per entry.
   private readonly keyLookups = new Map<string, Promise<DescribedKey>>()
   private readonly aliasLists = new Map<string, Promise<AliasEntry[]>>()
+  // Policies, grants and tags of each key, and IAM's policies, are read once per run too.
+  private readonly accessCache = newAccessCache()
 
   private describeTarget(entry: ApplyEntry): Promise<DescribedKey> {
     const ref = entry.target.input

@@ -7,6 +7,7 @@ import { describeWithAliases, matchesKey } from '../kms/lookups.js'
 import type { KeyInfo } from '../kms/port.js'
 import type { AliasChangeReport } from '../output/changeView.js'
 import { toKeyView } from '../output/keyView.js'
+import { accessPreflight } from '../preflight/accessPreflight.js'
 import { localRefusals } from '../preflight/local.js'
 import { updateFindings } from '../preflight/plan.js'
 import { hasBlock } from '../preflight/rules.js'
@@ -24,6 +25,10 @@ export interface UpdateOptions {
   verifyTimeout: number
   /** The account the alias must be in (undo knows it from the journal). */
   expectAccount?: string
+  /** ACCESS_NARROWED and GRANTS_MISSING warn instead of block. */
+  allowAccessChange?: boolean
+  /** Also read IAM identity policies (KEY_ARN_PINNED, alias conditions). */
+  iam?: boolean
 }
 
 /** The safe repoint: local checks, preflight, optional prompt, UpdateAlias, confirmation. */
@@ -47,6 +52,8 @@ export async function runUpdate(options: UpdateOptions, ctx: Context, globals: G
     // Undo passes the guard itself: the user typed no flag then.
     if (expected && !matchesKey(expected, current.key)) guardConflict(report, aliasRef.name, current.key.keyId, expected.input, origin ? undefined : '--expect-current')
 
+    // Access reads (policy, grants, tags, rotation) need the key IDs: one more round trip, all at once.
+    const access = accessPreflight(kms, current.key, target.key, { aliasName: aliasRef.name, allowAccessChange: options.allowAccessChange === true, iam: options.iam ? () => ui.openIam() : undefined })
     report.findings = updateFindings({
       aliasRef,
       targetRef,
@@ -55,6 +62,7 @@ export async function runUpdate(options: UpdateOptions, ctx: Context, globals: G
       expectAccount: options.expectAccount,
       overrides: { allowSpecChange: options.allowSpecChange, allowDisabled: options.allowDisabled },
     })
+    report.findings.push(...(await ui.progress('Preflight: reading key policies, grants and tags', () => access)))
     if (report.findings.some((f) => f.code === 'ALREADY_TARGET')) {
       report.outcome = 'already-in-place'
       report.verified = current.aliases.some((a) => a.name === aliasRef.name)

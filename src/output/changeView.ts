@@ -65,6 +65,8 @@ const ROWS: ReadonlyArray<{ label: string; value: (k: KeyView) => string; codes:
   { label: 'multi-Region', value: (k) => (k.multiRegion ? 'yes' : 'no'), codes: ['MULTI_REGION_DIFFERS'] },
   { label: 'account', value: (k) => arnPart(k.arn, 4), codes: ['TARGET_OTHER_ACCOUNT', 'ALIAS_OTHER_ACCOUNT'] },
   { label: 'Region', value: (k) => arnPart(k.arn, 3), codes: ['TARGET_OTHER_REGION', 'ALIAS_OTHER_REGION'] },
+  // The access preflight reads more than KeyView holds: its row carries the verdict, the findings say why.
+  { label: 'access', value: () => 'see findings', codes: ['ACCESS_NARROWED', 'ACCESS_CONDITIONS_DIFFER', 'GRANTS_MISSING', 'ALIAS_IN_POLICY', 'TAGS_DIFFER', 'ROTATION_DIFFERS', 'OLD_ARTIFACTS_NEED_OLD_KEY', 'ACCESS_UNCHECKED', 'KEY_ARN_PINNED'] },
 ]
 
 const arnPart = (arn: string, index: number) => arn.split(':')[index] || '-'
@@ -98,7 +100,7 @@ export function renderChangePlan(report: AliasChangeReport, style: ChalkInstance
   ]
   if (columns.length > 0) {
     const table = newTable(style, ['field', ...columns.map((c) => c.head), 'verdict'])
-    for (const row of ROWS) {
+    for (const row of ROWS.filter((r) => r.label !== 'access' || report.action === 'update')) {
       const findings = report.findings.filter((f) => row.codes.includes(f.code))
       table.push([row.label, ...columns.map((c) => row.value(c.key)), verdict(style, worst(findings))])
     }

@@ -2,6 +2,7 @@ import { Chalk, type ChalkInstance } from 'chalk'
 import type { Context } from '../context.js'
 import { AwsError, CliError, Exit, exitCodeNames } from '../errors.js'
 import type { GlobalOptions, OutputFormat } from '../globalOptions.js'
+import type { IamPort } from '../iam/port.js'
 import type { AssumeRoleConfig, KmsConfig, KmsPort } from '../kms/port.js'
 import { silentSpinner, type Spinner } from '../ui/spinner.js'
 
@@ -26,6 +27,8 @@ export interface Ui {
    * several Regions or accounts.
    */
   openKms(place?: { region?: string; role?: AssumeRoleConfig }): Promise<KmsPort>
+  /** Builds the IAM port (--iam) with the same Region, profile, attempts and timeout as KMS. */
+  openIam(): Promise<IamPort>
 }
 
 function colorEnabled(env: Context['env'], isTTY: boolean, colorFlag: boolean): boolean {
@@ -85,6 +88,16 @@ export function createUi(ctx: Context, options: GlobalOptions): Ui {
         signal: ctx.signal,
       }
       return ctx.kms(config)
+    },
+    openIam() {
+      return ctx.iam({
+        ...(options.region ? { region: options.region } : {}),
+        ...(options.profile ? { profile: options.profile } : {}),
+        ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
+        ...(options.timeoutSeconds ? { requestTimeoutMs: options.timeoutSeconds * 1000 } : {}),
+        ...(options.debug ? { debug } : {}),
+        signal: ctx.signal,
+      })
     },
   }
 }

@@ -27,6 +27,16 @@ export type FindingCode =
   | 'ALIAS_QUOTA_NEAR'
   | 'ALREADY_TARGET'
   | 'TARGET_REPOINTED_IN_FILE'
+  // The access preflight (access.ts)
+  | 'ACCESS_NARROWED'
+  | 'ACCESS_CONDITIONS_DIFFER'
+  | 'GRANTS_MISSING'
+  | 'ALIAS_IN_POLICY'
+  | 'TAGS_DIFFER'
+  | 'ROTATION_DIFFERS'
+  | 'OLD_ARTIFACTS_NEED_OLD_KEY'
+  | 'ACCESS_UNCHECKED'
+  | 'KEY_ARN_PINNED'
 
 export interface Finding {
   code: FindingCode

@@ -30,6 +30,9 @@ describe('update, script view (stdout not a TTY)', () => {
       `DescribeKey ${next.keyId}`,
       `ListAliases ${old.keyId}`,
       `ListAliases ${next.keyId}`,
+      // The access preflight: both keys' reads at once, after DescribeKey gave their IDs.
+      ...['GetKeyPolicy', 'ListGrants', 'ListResourceTags', 'GetKeyRotationStatus'].map((op) => `${op} ${old.keyId}`),
+      ...['GetKeyPolicy', 'ListGrants', 'ListResourceTags', 'GetKeyRotationStatus'].map((op) => `${op} ${next.keyId}`),
       // The guard's re-read, right before the write.
       'DescribeKey alias/app',
       `UpdateAlias alias/app ${next.keyId}`,
@@ -333,6 +336,7 @@ describe('update, human view (TTY)', () => {
       row(['multi-Region', 'no', 'no', v('multi-Region')]),
       row(['account', ACCOUNT, ACCOUNT, v('account')]),
       row(['Region', 'us-east-1', 'us-east-1', v('Region')]),
+      row(['access', 'see findings', 'see findings', v('access')]),
       rule('└', '┴', '┘'),
     ].join('\n')
   }
@@ -350,7 +354,7 @@ describe('update, human view (TTY)', () => {
     )
     expect(r.stderr).toBe('')
     expect(r.ctx.prompts).toEqual([`Point alias/app from ${old.keyId} to ${next.keyId}?`])
-    expect(r.ctx.spinners).toEqual([`Preflight: describing alias/app and ${next.keyId}`, 'Updating alias/app', 'Confirming alias/app with ListAliases'])
+    expect(r.ctx.spinners).toEqual([`Preflight: describing alias/app and ${next.keyId}`, 'Preflight: reading key policies, grants and tags', 'Updating alias/app', 'Confirming alias/app with ListAliases'])
   })
 
   it('changes nothing and exits 130 when the answer is no', async () => {

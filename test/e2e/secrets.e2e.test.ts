@@ -20,6 +20,7 @@ describe('secrets never reach any output, --debug and error paths included', () 
     ['show (missing)', () => ['show', uniqueAlias('secrets-missing')]],
     ['update --dry-run', () => ['update', world.alias, '--to', world.next, '--dry-run']],
     ['update', () => ['update', world.alias, '--to', world.next]],
+    ['compare', () => ['compare', world.alias, world.keyId]],
     ['update (missing key)', () => ['update', world.alias, '--to', '99999999-9999-4999-8999-999999999999']],
     ['create', () => ['create', world.created, '--to', world.keyId]],
     ['create (exists)', () => ['create', world.created, '--to', world.keyId]],

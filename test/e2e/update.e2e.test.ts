@@ -31,7 +31,7 @@ describe('update against moto_server', () => {
       verified: true,
       previous: { keyId, arn: `arn:aws:kms:${REGION}:${MOTO_ACCOUNT}:key/${keyId}`, keySpec: 'RSA_4096', keyUsage: 'SIGN_VERIFY', keyState: 'Enabled' },
       target: { keyId: next, keySpec: 'RSA_3072', keyUsage: 'SIGN_VERIFY', keyState: 'Enabled' },
-      findings: [{ code: 'KEY_SPEC_MISMATCH', severity: 'warn' }],
+      findings: [{ code: 'KEY_SPEC_MISMATCH', severity: 'warn' }, { code: 'OLD_ARTIFACTS_NEED_OLD_KEY', severity: 'warn' }],
       error: null,
       exitCode: 0,
     })
@@ -182,7 +182,8 @@ describe('update against moto_server', () => {
     const r = await cli(['update', alias, '--to', next, '--debug'], cliEnv({ AWS_SECRET_ACCESS_KEY: secret, AWS_SESSION_TOKEN: 'TOKEN-marker-9876' }))
     expect(r.code).toBe(0)
     const operations = r.stderr.split('\n').filter(Boolean).map((l) => l.replace(/^debug: (\w+) .*$/, '$1'))
-    expect(operations.sort()).toEqual(['DescribeKey', 'DescribeKey', 'DescribeKey', 'ListAliases', 'ListAliases', 'ListAliases', 'UpdateAlias'])
+    const access = ['GetKeyPolicy', 'GetKeyRotationStatus', 'ListGrants', 'ListResourceTags'].flatMap((op) => [op, op])
+    expect(operations.sort()).toEqual(['DescribeKey', 'DescribeKey', 'DescribeKey', ...access, 'ListAliases', 'ListAliases', 'ListAliases', 'UpdateAlias'].sort())
     expect(r.stdout + r.stderr).not.toContain(secret)
     expect(r.stdout + r.stderr).not.toContain('TOKEN-marker')
   })

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { PassThrough, Writable } from 'node:stream'
 import type { Context } from '../../src/context.js'
+import type { IamConfig, IamPort } from '../../src/iam/port.js'
 import type { KmsConfig, KmsPort } from '../../src/kms/port.js'
 import type { Spinner } from '../../src/ui/spinner.js'
 
@@ -17,6 +18,8 @@ class Capture extends Writable {
 export interface TestContextOptions {
   /** The port every kms() call gets, or a function choosing one per config (e.g. per Region). */
   kms?: KmsPort | ((config: KmsConfig) => KmsPort)
+  /** The IAM port --iam gets. */
+  iam?: IamPort
   /** Sets stdin, stdout and stderr TTY flags together; each can be overridden. */
   tty?: boolean
   stdinTTY?: boolean
@@ -47,6 +50,7 @@ export interface TestContext extends Context {
   prompts: string[]
   spinners: string[]
   kmsConfigs: KmsConfig[]
+  iamConfigs: IamConfig[]
   abort(): void
 }
 
@@ -60,6 +64,7 @@ export function testContext(options: TestContextOptions = {}): TestContext {
   const prompts: string[] = []
   const spinners: string[] = []
   const kmsConfigs: KmsConfig[] = []
+  const iamConfigs: IamConfig[] = []
   const interrupt = new AbortController()
   const answer = (question: string) => {
     prompts.push(question)
@@ -93,6 +98,11 @@ export function testContext(options: TestContextOptions = {}): TestContext {
       if (!options.kms) throw new Error('this test gave no KMS port')
       return typeof options.kms === 'function' ? options.kms(config) : options.kms
     },
+    async iam(config) {
+      iamConfigs.push(config)
+      if (!options.iam) throw new Error('this test gave no IAM port')
+      return options.iam
+    },
     prompt: {
       confirm: async (question) => /^(y|yes)$/i.test(answer(question)),
       confirmByName: async (question, expected) => answer(question) === expected,
@@ -108,6 +118,7 @@ export function testContext(options: TestContextOptions = {}): TestContext {
     prompts,
     spinners,
     kmsConfigs,
+    iamConfigs,
     abort: () => interrupt.abort(),
   }
 }

@@ -1,0 +1,85 @@
+import type { Context } from '../context.js'
+import { Exit, UsageError } from '../errors.js'
+import type { GlobalOptions } from '../globalOptions.js'
+import type { IdentityPolicy } from '../iam/port.js'
+import { isReservedAlias, parseKeyRef, type KeyRef } from '../kms/identifiers.js'
+import { describeWithAliases } from '../kms/lookups.js'
+import { renderFindings } from '../output/changeView.js'
+import { renderCompareJson, renderCompareTable, renderCompareText, toCompareSide, type CompareReport } from '../output/compareView.js'
+import { createUi } from '../output/ui.js'
+import { accessFindings, type Read } from '../preflight/access.js'
+import { readKeyAccess } from '../preflight/accessPreflight.js'
+import { targetLocation } from '../preflight/local.js'
+import { hasBlock, updatePreflight } from '../preflight/rules.js'
+
+export interface CompareOptions {
+  current: string
+  next: string
+  iam: boolean
+  allowSpecChange: boolean
+  allowDisabled: boolean
+  allowAccessChange: boolean
+}
+
+/** Read-only: both keys side by side and the findings `update <current> --to <new>` would produce. */
+export async function runCompare(options: CompareOptions, ctx: Context, globals: GlobalOptions): Promise<number> {
+  const currentRef = parseKeyRef(options.current, '<current>')
+  const nextRef = parseKeyRef(options.next, '<new>')
+  for (const ref of [currentRef, nextRef]) {
+    // DescribeKey on alias/aws/<service> can create that AWS managed key: compare must not write.
+    if (ref.kind === 'alias' && isReservedAlias(ref.alias.name)) throw new UsageError(`${ref.input} is an AWS managed alias; compare does not describe those (DescribeKey could create the key)`)
+  }
+  const aliasName = currentRef.kind === 'alias' ? currentRef.alias.name : undefined
+  const ui = createUi(ctx, globals)
+  const kms = await ui.openKms()
+  const region = await kms.region()
+
+  const { current, target, currentAccess, targetAccess, iam } = await ui.progress(`Reading ${currentRef.input} and ${nextRef.input}`, async () => {
+    const iamRead: Promise<Read<IdentityPolicy[]>> | undefined = options.iam
+      ? ui.openIam().then((port) => port.identityPolicies()).then(
+          (value) => ({ ok: true as const, value }),
+          (error: unknown) => ({ ok: false as const, error: error instanceof Error ? error.message : String(error) }),
+        )
+      : undefined
+    const [current, target] = await Promise.all([describeWithAliases(kms, currentRef.input, `<current> ${currentRef.input}`), describeWithAliases(kms, nextRef.input, `<new> ${nextRef.input}`)])
+    const [currentAccess, targetAccess] = await Promise.all([readKeyAccess(kms, current.key), readKeyAccess(kms, target.key)])
+    return { current, target, currentAccess, targetAccess, iam: await iamRead }
+  })
+
+  const preflight = updatePreflight({
+    aliasName: aliasName ?? '',
+    expectedAccount: aliasRefAccount(currentRef),
+    current: current.key,
+    target: target.key,
+    targetLocation: targetLocation(target.key, nextRef),
+    aliasesOnCurrent: current.aliases,
+    aliasesOnTarget: target.aliases,
+    overrides: { allowSpecChange: options.allowSpecChange, allowDisabled: options.allowDisabled },
+  })
+  const findings =
+    current.key.keyId === target.key.keyId
+      ? [{ code: 'ALREADY_TARGET' as const, severity: 'info' as const, message: `both name the same key, ${target.key.keyId}` }]
+      : [
+          // Whether the key is left without aliases depends on which alias moves: only with an alias.
+          ...preflight.filter((f) => aliasName !== undefined || f.code !== 'PREVIOUS_KEY_ORPHANED'),
+          ...accessFindings({ aliasName, current: current.key, target: target.key, currentAccess, targetAccess, ...(iam ? { iam } : {}), allowAccessChange: options.allowAccessChange }),
+        ]
+  const allowed = !hasBlock(findings)
+  const report: CompareReport = {
+    region,
+    alias: aliasName ?? null,
+    current: toCompareSide(current.key, current.aliases.map((a) => a.name), currentAccess),
+    new: toCompareSide(target.key, target.aliases.map((a) => a.name), targetAccess),
+    findings,
+    allowed,
+    exitCode: allowed ? Exit.Ok : Exit.Refused,
+  }
+  if (ui.format === 'json') ui.write(renderCompareJson(report))
+  else if (ui.format === 'text') {
+    ui.write(renderCompareText(report))
+    for (const line of renderFindings(findings, ui.err)) ui.note(line)
+  } else ui.write(renderCompareTable(report, ui.out))
+  return report.exitCode
+}
+
+const aliasRefAccount = (ref: KeyRef) => (ref.kind === 'alias' ? ref.alias.arn?.account : undefined)
