@@ -193,7 +193,10 @@ ${examples('kms-alias apply aliases.txt --dry-run', 'generate-mapping | kms-alia
     .command('completion')
     .description('print a shell completion script for bash, zsh or fish (no KMS call)')
     .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(['bash', 'zsh', 'fish']))
-    .addHelpText('after', examples("echo 'source <(kms-alias completion bash)' >> ~/.bashrc", 'kms-alias completion fish > ~/.config/fish/completions/kms-alias.fish'))
+    .addHelpText('after', examples(
+      "echo 'source <(kms-alias completion bash)' >> ~/.bashrc",
+      'kms-alias completion fish > ~/.config/fish/completions/kms-alias.fish',
+    ))
     .action(async (shell: Shell) => {
       const { runCompletion } = await import('./commands/completion.js')
       setExitCode(runCompletion({ shell }, ctx, program))
