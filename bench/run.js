@@ -94,7 +94,7 @@ try {
   // Each key keeps an alias, so no run warns about an orphaned key.
   await alias('alias/bench-keep-0', keys[0])
   await alias('alias/bench-keep-1', keys[1])
-  for (const name of ['alias/bench-ours', 'alias/bench-tsc', 'alias/bench-aws-cli', 'alias/bench-script']) await alias(name, keys[0])
+  for (const name of ['alias/bench-ours', 'alias/bench-tsc', 'alias/bench-plain', 'alias/bench-aws-cli', 'alias/bench-script']) await alias(name, keys[0])
 
   const startup = await measure(
     [
@@ -141,6 +141,7 @@ try {
         ]
       : []),
     { name: '`kms-alias update`, tsc output (unbundled)', run: (i) => ours(unbundled.bin, 'alias/bench-tsc', i) },
+    { name: '`kms-alias update`, esbuild bundle, not minified', run: (i) => ours(plain.bin, 'alias/bench-plain', i) },
     { name: '`kms-alias update` (preflight, update, confirm)', run: (i) => ours(BIN, 'alias/bench-ours', i) },
   ]
   const update = await measure(updateCases, UPDATE_RUNS)
