@@ -2,11 +2,12 @@
 // machine noise hits both sides alike. Medians with the spread (min–max); compare ratios, not times.
 import { execFile, spawnSync } from 'node:child_process'
 import { promisify } from 'node:util'
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { cpus, platform, release, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { CreateAliasCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms'
+import { bundle } from '../scripts/build.js'
 import { startFaultProxy } from '../test/support/faultProxy.js'
 import { startMoto } from '../test/support/moto.js'
 
@@ -21,6 +22,24 @@ const QUOTA = 5
 const BIN = fileURLToPath(new URL('../bin/kms-alias.js', import.meta.url))
 const REGION = 'us-east-1'
 const scratch = mkdtempSync(join(tmpdir(), 'kms-alias-bench-'))
+
+// What each build step buys: the same bin/ over dist/ as tsc emits it (one file per module, the
+// packages from node_modules), as esbuild bundles it without minifying, and as the package ships.
+// The variants live under .bench/ so that the tsc one finds node_modules as the checkout does.
+const variant = (name) => {
+  const dir = fileURLToPath(new URL(`../.bench/variants/${name}/`, import.meta.url))
+  mkdirSync(join(dir, 'bin'), { recursive: true })
+  copyFileSync(BIN, join(dir, 'bin/kms-alias.js'))
+  copyFileSync(new URL('../package.json', import.meta.url), join(dir, 'package.json'))
+  return { dir, bin: join(dir, 'bin/kms-alias.js') }
+}
+const unbundled = variant('tsc')
+const repo = fileURLToPath(new URL('..', import.meta.url))
+spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json', '--outDir', join(unbundled.dir, 'dist')], { cwd: repo, stdio: 'inherit' })
+const plain = variant('bundle-unminified')
+await bundle({ outdir: join(plain.dir, 'dist'), minify: false })
+// module.enableCompileCache() exists from Node 22.1; NODE_DISABLE_COMPILE_CACHE=1 turns it off for the baseline row.
+const compileCache = typeof (await import('node:module')).default.enableCompileCache === 'function'
 
 // Asynchronous, so that the fault proxy (in this process) keeps serving while a command runs.
 async function time(command, args, env) {
@@ -47,7 +66,10 @@ async function measure(cases, runs) {
 }
 
 const fmt = (ms) => (ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${ms.toFixed(0)} ms`)
-const row = (r, base) => `| ${r.name} | ${fmt(r.median)} | ${fmt(r.min)}–${fmt(r.max)} | ${r.runs} | ${base ? `${(r.median / base.median).toFixed(2)}×` : '1.00× (baseline)'} |`
+const ratio = (r, base) => (base ? `${(r.median / base.median).toFixed(2)}×` : '1.00× (baseline)')
+const row = (r, base) => `| ${r.name} | ${fmt(r.median)} | ${fmt(r.min)}–${fmt(r.max)} | ${r.runs} | ${ratio(r, base)} |`
+const countByOperation = (calls) =>
+  Object.entries(calls.reduce((m, c) => ({ ...m, [c]: (m[c] ?? 0) + 1 }), {})).map(([op, n]) => `${op} ×${n}`).join(', ')
 const section = (results) => results.map((r, i) => row(r, i === 0 ? undefined : results[0]))
 
 const moto = await startMoto()
@@ -72,12 +94,20 @@ try {
   // Each key keeps an alias, so no run warns about an orphaned key.
   await alias('alias/bench-keep-0', keys[0])
   await alias('alias/bench-keep-1', keys[1])
-  for (const name of ['alias/bench-ours', 'alias/bench-aws-cli', 'alias/bench-script']) await alias(name, keys[0])
+  for (const name of ['alias/bench-ours', 'alias/bench-tsc', 'alias/bench-plain', 'alias/bench-aws-cli', 'alias/bench-script']) await alias(name, keys[0])
 
   const startup = await measure(
     [
       { name: '`node -e 0`', run: () => time(process.execPath, ['-e', '0'], env) },
-      { name: '`kms-alias --help`', run: () => time(process.execPath, [BIN, '--help'], env) },
+      { name: '`kms-alias --help`, tsc output (unbundled)', run: () => time(process.execPath, [unbundled.bin, '--help'], env) },
+      { name: '`kms-alias --help`, esbuild bundle, not minified', run: () => time(process.execPath, [plain.bin, '--help'], env) },
+      { name: '`kms-alias --help` (the package: bundle, minified)', run: () => time(process.execPath, [BIN, '--help'], env) },
+      ...(compileCache
+        ? [{
+            name: '`kms-alias --help`, compile cache off (NODE_DISABLE_COMPILE_CACHE=1)',
+            run: () => time(process.execPath, [BIN, '--help'], { ...env, NODE_DISABLE_COMPILE_CACHE: '1' }),
+          }]
+        : []),
     ],
     RUNS,
   )
@@ -99,14 +129,20 @@ try {
     ]
     return `set -e\n${calls.map((c) => `aws ${c.join(' ')} >/dev/null`).join('\n')}`
   }
+  const ours = (bin, name, i) => time(process.execPath, [bin, 'update', name, '--to', to(i), '--yes'], env)
   const updateCases = [
     ...(awsCli
       ? [
-          { name: '`aws kms update-alias` (no checks)', run: (i) => time('aws', aws(['update-alias', '--alias-name', 'alias/bench-aws-cli', '--target-key-id', to(i)]), env) },
+          {
+            name: '`aws kms update-alias` (no checks)',
+            run: (i) => time('aws', aws(['update-alias', '--alias-name', 'alias/bench-aws-cli', '--target-key-id', to(i)]), env),
+          },
           { name: 'the same safe procedure as a shell script of 6 AWS CLI calls', run: (i) => time('sh', ['-c', safeScript(i)], env) },
         ]
       : []),
-    { name: '`kms-alias update` (preflight, update, confirm)', run: (i) => time(process.execPath, [BIN, 'update', 'alias/bench-ours', '--to', to(i), '--yes'], env) },
+    { name: '`kms-alias update`, tsc output (unbundled)', run: (i) => ours(unbundled.bin, 'alias/bench-tsc', i) },
+    { name: '`kms-alias update`, esbuild bundle, not minified', run: (i) => ours(plain.bin, 'alias/bench-plain', i) },
+    { name: '`kms-alias update` (preflight, update, confirm)', run: (i) => ours(BIN, 'alias/bench-ours', i) },
   ]
   const update = await measure(updateCases, UPDATE_RUNS)
 
@@ -120,7 +156,10 @@ try {
     ['show alias/bench-ours', await callsOf(['show', 'alias/bench-ours'])],
     ['create', await callsOf(['create', 'alias/bench-created', '--to', keys[0]])],
     ['update', await callsOf(['update', 'alias/bench-ours', '--to', to(UPDATE_RUNS), '--yes'])],
-    ['update --expect-current (re-reads before the write)', await callsOf(['update', 'alias/bench-ours', '--to', to(UPDATE_RUNS + 1), '--expect-current', from(UPDATE_RUNS + 1), '--yes'])],
+    [
+      'update --expect-current (re-reads before the write)',
+      await callsOf(['update', 'alias/bench-ours', '--to', to(UPDATE_RUNS + 1), '--expect-current', from(UPDATE_RUNS + 1), '--yes']),
+    ],
     ['delete', await callsOf(['delete', 'alias/bench-created', '--yes'])],
     ['compare <key> <key>', await callsOf(['compare', keys[0], keys[1]])],
     ['update --dry-run --iam (the IAM call counted too)', await callsOf(['update', 'alias/bench-keep-0', '--to', keys[1], '--dry-run', '--iam'], { AWS_ENDPOINT_URL_IAM: moto.url })],
@@ -144,14 +183,22 @@ try {
     if (summary.applied !== APPLY_SIZE || summary.failed !== 0) throw new Error(`apply did not apply all: ${JSON.stringify(summary)}`)
     return r
   }
-  const applyDirect = await measure([{ name: `\`apply\` of ${APPLY_SIZE} aliases, moto direct, --rate 1000`, run: applyRun({}, ['--rate', '1000']) }], APPLY_RUNS)
+  const directName = `\`apply\` of ${APPLY_SIZE} aliases, moto direct, --rate 1000`
+  const applyDirect = await measure([{ name: directName, run: applyRun({}, ['--rate', '1000']) }], APPLY_RUNS)
   proxy.limitRate(['UpdateAlias', 'CreateAlias', 'DeleteAlias'], QUOTA)
-  const floor = { name: `floor: ${APPLY_SIZE} changes / ${QUOTA} a second`, median: (APPLY_SIZE / QUOTA) * 1000, min: (APPLY_SIZE / QUOTA) * 1000, max: (APPLY_SIZE / QUOTA) * 1000, runs: 1 }
-  const applyQuota = await measure([{ name: `\`apply\` of ${APPLY_SIZE} aliases through a proxy enforcing ${QUOTA}/s (ThrottlingException beyond), default --rate`, run: applyRun({ AWS_ENDPOINT_URL_KMS: proxy.url }, []) }], 1)
+  const floorMs = (APPLY_SIZE / QUOTA) * 1000
+  const floor = { name: `floor: ${APPLY_SIZE} changes / ${QUOTA} a second`, median: floorMs, min: floorMs, max: floorMs, runs: 1 }
+  const quotaName = `\`apply\` of ${APPLY_SIZE} aliases through a proxy enforcing ${QUOTA}/s (ThrottlingException beyond), default --rate`
+  const applyQuota = await measure([{ name: quotaName, run: applyRun({ AWS_ENDPOINT_URL_KMS: proxy.url }, []) }], 1)
 
   const lines = [
-    `kms-alias benchmark, ${new Date().toISOString().slice(0, 10)}: node ${process.version}, ${platform()} ${release()}, ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}; moto ${moto.version} on loopback.`,
-    `NODE_EXTRA_CA_CERTS is ${process.env.NODE_EXTRA_CA_CERTS ? 'set' : 'not set'}, the same for every row. Rows of one block run interleaved; ratios are to the block's first row.`,
+    `kms-alias benchmark, ${new Date().toISOString().slice(0, 10)}: node ${process.version}, ${platform()} ${release()}, `
+      + `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}; moto ${moto.version} on loopback.`,
+    `NODE_EXTRA_CA_CERTS is ${process.env.NODE_EXTRA_CA_CERTS ? 'set' : 'not set'}, the same for every row. `
+      + "Rows of one block run interleaved; ratios are to the block's first row.",
+    compileCache
+      ? 'Node has module.enableCompileCache(): the package rows use the compile cache.'
+      : `Node ${process.version} has no module.enableCompileCache() (Node >= 22.1): the compile cache cannot be measured here.`,
     '',
     '| command | median | spread (min–max) | runs | ratio |',
     '|---|---|---|---|---|',
@@ -163,7 +210,7 @@ try {
     awsCli ? '' : 'The AWS CLI is not installed: its rows are skipped.',
     '| command | KMS calls |',
     '|---|---|',
-    ...callCounts.map(([name, calls]) => `| ${name} | ${calls.length}: ${Object.entries(calls.reduce((m, c) => ({ ...m, [c]: (m[c] ?? 0) + 1 }), {})).map(([op, n]) => `${op} ×${n}`).join(', ')} |`),
+    ...callCounts.map(([name, calls]) => `| ${name} | ${calls.length}: ${countByOperation(calls)} |`),
   ].filter((l, i, all) => !(l === '' && all[i - 1] === ''))
   const table = lines.join('\n')
   console.log(table)

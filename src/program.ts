@@ -1,6 +1,7 @@
 // The commander table: every command's arguments, options and help. Each action imports its
 // command module only when it runs, so --help and usage errors load none of them.
-import { Command, Option } from 'commander'
+import { Argument, Command, Option } from 'commander'
+import type { Shell } from './commands/completion.js'
 import type { Context } from './context.js'
 import { UsageError } from './errors.js'
 import { addGlobalOptions, parsePositiveSeconds, resolveGlobalOptions, type GlobalOptions } from './globalOptions.js'
@@ -250,6 +251,20 @@ ${examples('kms-alias demo', 'kms-alias demo --step', 'kms-alias demo --json | j
     .action(async (raw: { step?: boolean }, command: Command) => {
       const { runDemo } = await import('./commands/demo.js')
       await run(command, (globals) => runDemo({ step: raw.step === true }, ctx, globals))
+    })
+
+  // Reads this very table (through commander's Help), so the script cannot drift from it.
+  program
+    .command('completion')
+    .description('print a shell completion script for bash, zsh or fish (no KMS call)')
+    .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(['bash', 'zsh', 'fish']))
+    .addHelpText('after', examples(
+      "echo 'source <(kms-alias completion bash)' >> ~/.bashrc",
+      'kms-alias completion fish > ~/.config/fish/completions/kms-alias.fish',
+    ))
+    .action(async (shell: Shell) => {
+      const { runCompletion } = await import('./commands/completion.js')
+      setExitCode(runCompletion({ shell }, ctx, program))
     })
 
   return program

@@ -4,15 +4,17 @@ export interface KeyInfo {
   arn: string
   accountId: string
   region: string
-  keySpec?: string
-  keyUsage?: string
-  keyState?: string
-  keyManager?: string
-  origin?: string
+  // `| undefined`: DescribeKey may leave any of these out (moto omits KeyUsage), and the adapter
+  // copies them as they come.
+  keySpec?: string | undefined
+  keyUsage?: string | undefined
+  keyState?: string | undefined
+  keyManager?: string | undefined
+  origin?: string | undefined
   multiRegion: boolean
-  validTo?: Date
-  description?: string
-  creationDate?: Date
+  validTo?: Date | undefined
+  description?: string | undefined
+  creationDate?: Date | undefined
   encryptionAlgorithms: string[]
   signingAlgorithms: string[]
   macAlgorithms: string[]

@@ -28,7 +28,7 @@ export interface CallSite {
   operation: string
   subject: string
   region: string
-  endpoint?: string
+  endpoint?: string | undefined
 }
 
 /** Maps an SDK or network error to one of ours; errors that are not from AWS stay as they are (bugs). */

@@ -1,16 +1,12 @@
-import { createRequire } from 'node:module'
 import type { ChalkInstance } from 'chalk'
-import type CliTable3 from 'cli-table3'
+import CliTable3 from 'cli-table3'
 
-const require = createRequire(import.meta.url)
+// Only the command modules (each loaded on demand) import this file, so --help never loads
+// cli-table3; a static import lets the bundler put it in their chunks.
 
-/**
- * A table in the house style: bold headers, no rule between body rows, colours only from our own
- * chalk. cli-table3 is CommonJS, so it is required on first use: --help never loads it.
- */
+/** A table in the house style: bold headers, no rule between body rows, colours only from our own chalk. */
 export function newTable(style: ChalkInstance, head?: readonly string[]): CliTable3.Table {
-  const Table = require('cli-table3') as typeof CliTable3
-  return new Table({
+  return new CliTable3({
     ...(head ? { head: head.map((h) => style.bold(h)) } : {}),
     style: { head: [], border: [] },
     chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },

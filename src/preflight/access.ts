@@ -17,7 +17,7 @@ export interface KeyAccess {
   policy: Read<string>
   grants: Read<GrantInfo[]>
   tags: Read<Record<string, string>>
-  rotation?: Read<boolean>
+  rotation?: Read<boolean> | undefined
 }
 
 export interface AccessInput {

@@ -13,7 +13,8 @@ export function localRefusals(aliasRef: AliasRef, region: string, targetRef?: Ke
 /** An alias ARN names its Region; it is never acted on in another. */
 export function aliasRegionRefusals(aliasRef: AliasRef, region: string): Finding[] {
   if (!aliasRef.arn || aliasRef.arn.region === region) return []
-  return [{ code: 'ALIAS_OTHER_REGION', severity: 'block', message: `the alias ARN is in ${aliasRef.arn.region} but requests go to ${region}; pass --region ${aliasRef.arn.region} to act there` }]
+  const message = `the alias ARN is in ${aliasRef.arn.region} but requests go to ${region}; pass --region ${aliasRef.arn.region} to act there`
+  return [{ code: 'ALIAS_OTHER_REGION', severity: 'block', message }]
 }
 
 /** Refusals of a typed target that need no KMS call. */
@@ -21,10 +22,12 @@ export function targetRefRefusals(targetRef: KeyRef, region: string): Finding[] 
   const findings: Finding[] = []
   const targetArn = targetRef.kind === 'key' ? targetRef.arn : targetRef.alias.arn
   if (targetArn && targetArn.region !== region) {
-    findings.push({ code: 'TARGET_OTHER_REGION', severity: 'block', message: `the new key ARN is in ${targetArn.region} but the alias is in ${region}; an alias can only point to a key in its own Region` })
+    const message = `the new key ARN is in ${targetArn.region} but the alias is in ${region}; an alias can only point to a key in its own Region`
+    findings.push({ code: 'TARGET_OTHER_REGION', severity: 'block', message })
   }
   if (targetRef.kind === 'alias' && isReservedAlias(targetRef.alias.name)) {
-    findings.push({ code: 'TARGET_AWS_MANAGED', severity: 'block', message: `${targetRef.alias.name} names an AWS managed key; aliases can only point to customer managed keys` })
+    const message = `${targetRef.alias.name} names an AWS managed key; aliases can only point to customer managed keys`
+    findings.push({ code: 'TARGET_AWS_MANAGED', severity: 'block', message })
   }
   return findings
 }

@@ -99,7 +99,8 @@ describe('apply', () => {
     expect(r.code).toBe(8)
     expect(statuses(r.stdout)).toEqual(['alias/a update rolled-back', 'alias/b create rolled-back', 'alias/c update failed', 'alias/same no-op no-op'])
     const doc = JSON.parse(r.stdout)
-    expect(doc.changes.map((c: { nowKeyId: string | null; verified: boolean }) => [c.nowKeyId, c.verified])).toEqual([[k1.keyId, true], [null, true], [k1.keyId, false], [k2.keyId, false]])
+    const states = doc.changes.map((c: { nowKeyId: string | null; verified: boolean }) => [c.nowKeyId, c.verified])
+    expect(states).toEqual([[k1.keyId, true], [null, true], [k1.keyId, false], [k2.keyId, false]])
     expect(doc.error).toMatchObject({ code: 'AWS', message: `UpdateAlias failed (3 attempts): ThrottlingException: Rate exceeded; alias/c points to ${k1.keyId} (unchanged)` })
     expect(Object.fromEntries(kms.aliases)).toEqual({ 'alias/a': k1.keyId, 'alias/c': k1.keyId, 'alias/keep': k1.keyId, 'alias/same': k2.keyId })
     expect(kms.mutations()).toEqual([

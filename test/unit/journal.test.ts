@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { build } from 'esbuild'
 import { describe, expect, it } from 'vitest'
 import { appendJournal, journalPath, readJournal, type JournalIntent, type JournalOutcome } from '../../src/journal.js'
 
@@ -66,7 +67,9 @@ describe('appendJournal / readJournal', () => {
 
   it('keeps every line whole when several processes append at once', async () => {
     const path = join(dir(), 'journal.jsonl')
-    const module = fileURLToPath(new URL('../../dist/journal.js', import.meta.url))
+    // dist/ is one bundle now: the writers get src/journal.ts bundled on its own.
+    const module = join(dir(), 'journal.mjs')
+    await build({ entryPoints: [fileURLToPath(new URL('../../src/journal.ts', import.meta.url))], bundle: true, platform: 'node', format: 'esm', outfile: module, logLevel: 'silent' })
     const writer = `
       const { appendJournal } = await import(${JSON.stringify(module)})
       const [path, who] = process.argv.slice(1)

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { build } from 'esbuild'
 import { describe, expect, it } from 'vitest'
 import { acquireLock, LockTimeoutError, takeOver } from '../../src/lock.js'
 
@@ -64,7 +65,9 @@ describe('acquireLock', () => {
     const path = join(folder, 'a.lock')
     const log = join(folder, 'holds.log')
     writeFileSync(log, '')
-    const module = fileURLToPath(new URL('../../dist/lock.js', import.meta.url))
+    // dist/ is one bundle: the waiters get src/lock.ts bundled on its own.
+    const module = join(folder, 'lock.mjs')
+    await build({ entryPoints: [fileURLToPath(new URL('../../src/lock.ts', import.meta.url))], bundle: true, platform: 'node', format: 'esm', outfile: module, logLevel: 'silent' })
     // Every waiter starts each round at the same instant, when a stale lock has just been planted.
     const rounds = 3
     const start = Date.now() + 1_500

@@ -1,0 +1,46 @@
+// npm run lint. A small rule set: the type-aware promise rules (an un-awaited KMS write or journal
+// append is a silent bug), the architecture of /style.md as import and global bans, and a
+// 160-character line limit. No formatting rules: formatting is not checked.
+import tseslint from 'typescript-eslint'
+
+const architecture = {
+  'no-restricted-imports': ['error', {
+    patterns: [{ group: ['@aws-sdk/*'], message: 'only src/kms/client.ts imports the AWS SDK (KmsPort is the boundary)' }],
+  }],
+  'no-restricted-globals': ['error', { name: 'process', message: 'use the Context (ctx.io, ctx.env, ctx.signal); only src/context.ts reads process' }],
+  'no-console': 'error',
+}
+
+export default tseslint.config(
+  { ignores: ['dist/', 'node_modules/', '.bench/', 'coverage/'] },
+  {
+    files: ['**/*.ts', '**/*.js'],
+    linterOptions: { reportUnusedDisableDirectives: 'error' },
+    languageOptions: { parser: tseslint.parser },
+    plugins: { '@typescript-eslint': tseslint.plugin },
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'error',
+      eqeqeq: ['error', 'always', { null: 'ignore' }],
+      'no-control-regex': 'error',
+      'max-len': ['error', { code: 160, ignoreUrls: true }],
+    },
+  },
+  // Type-aware rules on the TypeScript that tsconfig.json covers (the JS scripts have no types).
+  {
+    files: ['**/*.ts'],
+    languageOptions: { parserOptions: { project: './tsconfig.json' } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: false }],
+      '@typescript-eslint/await-thenable': 'error',
+    },
+  },
+  // Tests assert exact output, and a message split over lines reads worse than a long line.
+  { files: ['test/**/*.ts'], rules: { 'max-len': ['error', { code: 160, ignoreUrls: true, ignoreStrings: true, ignoreTemplateLiterals: true }] } },
+  { files: ['src/**/*.ts'], ignores: ['src/context.ts', 'src/kms/client.ts', 'src/iam/client.ts', 'src/lock.ts'], rules: architecture },
+  { files: ['src/context.ts'], rules: { ...architecture, 'no-restricted-globals': 'off' } },
+  // The two SDK adapters: KMS (and STS for its credentials and account), and IAM for --iam.
+  { files: ['src/kms/client.ts', 'src/iam/client.ts'], rules: { ...architecture, 'no-restricted-imports': 'off' } },
+  // Lock files name their holder by process id and check whether it is still alive.
+  { files: ['src/lock.ts'], rules: { ...architecture, 'no-restricted-globals': 'off' } },
+)
