@@ -20,7 +20,8 @@ Examples:
   $ kms-alias undo --last
 
 Exit codes: 0 ok, 1 internal error, 2 usage, 3 refused, 4 not found, 5 conflict,
-6 not confirmed, 7 access or configuration, 8 AWS or network failure, 130 interrupted.`
+6 not confirmed, 7 access or configuration, 8 AWS or network failure, 130 interrupted.
+An option that takes a value may be given once (a repeated one is a usage error).`
 
 const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}`
 
@@ -187,7 +188,27 @@ ${examples('kms-alias apply aliases.txt --dry-run', 'generate-mapping | kms-alia
       await run(command, (globals) => runUndo(options, ctx, globals))
     })
 
+  refuseRepeatedOptions(program)
   return program
+}
+
+/**
+ * commander keeps the last of `--to A --to B`; a tool that changes production keys must not guess
+ * which one was meant. Every option that takes one value (every command's, and the global ones,
+ * including options added later) refuses a second occurrence: exit 2 before anything runs.
+ */
+function refuseRepeatedOptions(command: Command): void {
+  for (const option of command.options) {
+    if (!(option.required || option.optional) || option.variadic) continue
+    const parse = option.parseArg
+    let first: string | undefined
+    option.argParser((value: string, previous: unknown) => {
+      if (first !== undefined) throw new UsageError(`${option.long ?? option.flags} was given twice ("${first}" and "${value}"); give it once`)
+      first = value
+      return parse ? parse(value, previous) : value
+    })
+  }
+  for (const sub of command.commands) refuseRepeatedOptions(sub)
 }
 
 /** The flags several commands share, as commander hands them over (booleans unset when absent). */

@@ -10,6 +10,7 @@ async function run(args: string[]) {
 }
 
 const KEY = '1234abcd-12ab-34cd-56ef-1234567890ab'
+const KEY2 = '0987dcba-09fe-87dc-65ba-ab0987654321'
 
 describe('parsing', () => {
   it('prints help on stdout and exits 0', async () => {
@@ -47,6 +48,14 @@ describe('parsing', () => {
     [['update', 'alias/app', '--to', KEY, '--verify-timeout', '0'], 'error: --verify-timeout must be a number of seconds above 0, not "0"\n'],
     [['update', 'alias/app', '--to', KEY, '--max-attempts', 'x'], 'error: --max-attempts must be a whole number of at least 1, not "x"\n'],
     [['update', 'alias/app', '--to', KEY, '--json', '-o', 'text'], 'error: --json conflicts with --output text\n'],
+    // Repeated single-value options: commander alone would silently keep the last one (checked by
+    // removing refuseRepeatedOptions: these cases then ran the command with KEY2).
+    [['update', 'alias/app', '--to', KEY, '--to', KEY2], `error: --to was given twice ("${KEY}" and "${KEY2}"); give it once\n`],
+    [['update', 'alias/app', '--to', KEY, '--expect-current', KEY, '--expect-current', KEY2], `error: --expect-current was given twice ("${KEY}" and "${KEY2}"); give it once\n`],
+    [['update', 'alias/app', '--to', KEY, '--verify-timeout', '5', '--verify-timeout', '6'], 'error: --verify-timeout was given twice ("5" and "6"); give it once\n'],
+    [['--region', 'us-east-1', 'update', 'alias/app', '--to', KEY, '--region', 'eu-west-1'], 'error: --region was given twice ("us-east-1" and "eu-west-1"); give it once\n'],
+    [['list', '-o', 'json', '--output', 'text'], 'error: --output was given twice ("json" and "text"); give it once\n'],
+    [['apply', 'f.txt', '--rate', '2', '--rate', '3'], 'error: --rate was given twice ("2" and "3"); give it once\n'],
   ])('%j is a usage error (exit 2) that calls nothing', async (args, stderr) => {
     const r = await run(args)
     expect(r.code).toBe(2)
