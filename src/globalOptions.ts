@@ -24,7 +24,7 @@ export function addGlobalOptions(program: Command): Command {
   return program
     .option('--region <region>', 'AWS Region (default: AWS_REGION, then the profile)')
     .option('--profile <name>', 'shared config/credentials profile (default: AWS_PROFILE)')
-    .option('--endpoint-url <url>', 'KMS endpoint, e.g. a local emulator (default: AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL)')
+    .addOption(new Option('--endpoint-url <url>', 'KMS endpoint, an http:// or https:// URL, e.g. a local emulator (default: AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL, the profile)').argParser(parseEndpointUrl('--endpoint-url')))
     .addOption(new Option('--max-attempts <n>', 'attempts per KMS call, first included (default: AWS_MAX_ATTEMPTS or 3)').argParser(parsePositiveInt('--max-attempts')))
     .addOption(new Option('--timeout <seconds>', 'time limit of each KMS request (default: 15)').argParser(parsePositiveSeconds('--timeout')))
     .addOption(new Option('-o, --output <format>', 'table, json or text (default: table on a terminal, text otherwise)').choices(outputFormats))
@@ -81,5 +81,31 @@ export function parsePositiveSeconds(flag: string) {
     const seconds = Number(value)
     if (value.trim() === '' || !Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`${flag} must be a number of seconds above 0, not "${value}"`)
     return seconds
+  }
+}
+
+/**
+ * Why `value` cannot be a KMS endpoint, or undefined when it can. Only http(s) URLs with a host
+ * reach KMS; `memory:` names the in-memory KMS.
+ */
+export function endpointProblem(value: string): string | undefined {
+  if (value === 'memory:') return undefined
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    return 'it is not a URL'
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `${url.protocol.replace(/:$/, '')} is not http or https`
+  if (url.hostname === '') return 'it names no host'
+  return undefined
+}
+
+/** A usage error (exit 2) for an endpoint that cannot be one; `source` is the flag or variable. */
+export function parseEndpointUrl(source: string) {
+  return (value: string): string => {
+    const problem = endpointProblem(value)
+    if (problem) throw new UsageError(`${source} "${value}" is not a KMS endpoint: ${problem}`, 'give an http:// or https:// URL, e.g. https://kms.eu-west-1.amazonaws.com or http://127.0.0.1:4566')
+    return value
   }
 }

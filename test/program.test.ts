@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { main } from '../src/main.js'
+import { FakeKms } from './helpers/fakeKms.js'
 import { testContext } from './helpers/testContext.js'
 import { version } from '../src/version.js'
 
@@ -10,6 +11,7 @@ async function run(args: string[]) {
 }
 
 const KEY = '1234abcd-12ab-34cd-56ef-1234567890ab'
+const ENDPOINT_HINT = 'hint: give an http:// or https:// URL, e.g. https://kms.eu-west-1.amazonaws.com or http://127.0.0.1:4566\n'
 const KEY2 = '0987dcba-09fe-87dc-65ba-ab0987654321'
 
 describe('parsing', () => {
@@ -55,6 +57,9 @@ describe('parsing', () => {
     [['update', 'alias/app', '--to', KEY, '--verify-timeout', '5', '--verify-timeout', '6'], 'error: --verify-timeout was given twice ("5" and "6"); give it once\n'],
     [['--region', 'us-east-1', 'update', 'alias/app', '--to', KEY, '--region', 'eu-west-1'], 'error: --region was given twice ("us-east-1" and "eu-west-1"); give it once\n'],
     [['list', '-o', 'json', '--output', 'text'], 'error: --output was given twice ("json" and "text"); give it once\n'],
+    [['list', '--endpoint-url', 'notaurl'], 'error: --endpoint-url "notaurl" is not a KMS endpoint: it is not a URL\n' + ENDPOINT_HINT],
+    [['list', '--endpoint-url', 'ftp://kms.example'], 'error: --endpoint-url "ftp://kms.example" is not a KMS endpoint: ftp is not http or https\n' + ENDPOINT_HINT],
+    [['list', '--endpoint-url', 'memory:x'], 'error: --endpoint-url "memory:x" is not a KMS endpoint: memory is not http or https\n' + ENDPOINT_HINT],
     [['apply', 'f.txt', '--rate', '2', '--rate', '3'], 'error: --rate was given twice ("2" and "3"); give it once\n'],
   ])('%j is a usage error (exit 2) that calls nothing', async (args, stderr) => {
     const r = await run(args)
@@ -62,6 +67,27 @@ describe('parsing', () => {
     expect(r.stderr).toBe(stderr)
     expect(r.stdout).toBe('')
     expect(r.kmsBuilt).toBe(0)
+  })
+
+  it.each([
+    ['AWS_ENDPOINT_URL_KMS', 'notaurl', 'it is not a URL'],
+    ['AWS_ENDPOINT_URL', 'ftp://kms.example', 'ftp is not http or https'],
+  ])('%s=%s is a usage error (exit 2) before any KMS client is built', async (name, value, problem) => {
+    const ctx = testContext({ env: { [name]: value } })
+    const code = await main(['list'], ctx)
+    expect(code).toBe(2)
+    expect(ctx.stderr()).toBe(`error: ${name} "${value}" is not a KMS endpoint: ${problem}\n${ENDPOINT_HINT}`)
+    expect(ctx.stdout()).toBe('')
+    expect(ctx.kmsConfigs).toEqual([])
+  })
+
+  it('takes http(s) endpoints and exactly memory: (the in-memory KMS) from the flag', async () => {
+    for (const endpoint of ['memory:', 'https://kms.eu-west-1.amazonaws.com', 'http://127.0.0.1:4566/']) {
+      const ctx = testContext({ kms: new FakeKms() })
+      const code = await main(['list', '--endpoint-url', endpoint], ctx)
+      expect(code).toBe(0)
+      expect(ctx.kmsConfigs.map((c) => c.endpointUrl)).toEqual([endpoint])
+    }
   })
 
   it('reports a bug as exit 1 with a short message, and the stack only with --debug', async () => {

@@ -59,6 +59,17 @@ export function createKmsPort(config: KmsConfig): KmsPort {
       throwOnRequestTimeout: true,
     },
   })
+  // Where requests really went (the flag, AWS_ENDPOINT_URL*, the profile, or AWS's own), so that a
+  // network error can name it; every request of one client goes to the same endpoint.
+  let triedEndpoint = config.endpointUrl
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      const request = args.request as { protocol?: string; hostname?: string; port?: number; path?: string }
+      if (request.hostname) triedEndpoint = `${request.protocol ?? 'https:'}//${request.hostname}${request.port ? `:${request.port}` : ''}`
+      return next(args)
+    },
+    { step: 'build', name: 'kmsAliasEndpointRecorder' },
+  )
   let regionPromise: Promise<string> | undefined
 
   const region = () => {
@@ -77,7 +88,7 @@ export function createKmsPort(config: KmsConfig): KmsPort {
       return result
     } catch (error) {
       config.debug?.(`${operation} ${subject}: ${nameOf(error)} in ${elapsed(started)}${attemptsOf(error)}`)
-      throw translateError(error, { operation, subject, region: where, endpoint: config.endpointUrl })
+      throw translateError(error, { operation, subject, region: where, ...(triedEndpoint ? { endpoint: triedEndpoint } : {}) })
     }
   }
 
@@ -256,7 +267,7 @@ export function translateError(error: unknown, site: CallSite): unknown {
   if (MALFORMED_REQUEST_NAMES.has(name)) return new UsageError(`KMS rejected ${site.operation} ${site.subject} as malformed: ${message || name}`)
   // The SDK names dropped connections TimeoutError too (to retry them); the code tells them apart.
   if (typeof code === 'string' && NETWORK_ERROR_CODES.has(code)) {
-    return new AwsError(`cannot reach KMS${site.endpoint ? ` at ${site.endpoint}` : ''} (${code}) during ${site.operation}`, code, 'check --endpoint-url, the network, and AWS_REGION')
+    return new AwsError(`cannot reach KMS${site.endpoint ? ` at ${site.endpoint}` : ''} (${code}) during ${site.operation}`, code, 'check the endpoint (--endpoint-url, AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL or the profile\'s endpoint_url), the Region and the network')
   }
   if (name === 'TimeoutError' || name === 'RequestTimeout' || code === 'ETIMEDOUT') {
     return new AwsError(`${site.operation} timed out${site.endpoint ? ` at ${site.endpoint}` : ''}`, name, 'raise --timeout if KMS is slow, or check the endpoint')

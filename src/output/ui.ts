@@ -1,7 +1,7 @@
 import { Chalk, type ChalkInstance } from 'chalk'
 import type { Context } from '../context.js'
 import { AwsError, CliError, Exit, exitCodeNames } from '../errors.js'
-import type { GlobalOptions, OutputFormat } from '../globalOptions.js'
+import { parseEndpointUrl, type GlobalOptions, type OutputFormat } from '../globalOptions.js'
 import type { KmsConfig, KmsPort } from '../kms/port.js'
 import { silentSpinner, type Spinner } from '../ui/spinner.js'
 
@@ -62,7 +62,7 @@ export function createUi(ctx: Context, options: GlobalOptions): Ui {
       }
     },
     async openKms() {
-      const endpoint = options.endpointUrl ?? ctx.env.AWS_ENDPOINT_URL_KMS ?? ctx.env.AWS_ENDPOINT_URL
+      const endpoint = options.endpointUrl ?? configuredEndpoint(ctx.env)
       if (endpoint && isPlainRemoteHttp(endpoint)) {
         warn(`${endpoint} is plain http:// and not on this machine: requests and responses cross the network unencrypted`)
       }
@@ -78,6 +78,19 @@ export function createUi(ctx: Context, options: GlobalOptions): Ui {
       return ctx.kms(config)
     },
   }
+}
+
+/**
+ * The endpoint the SDK takes from the environment (it ignores empty variables), checked as the
+ * flag is: the SDK would otherwise fail later with an internal error, or try ftp://.
+ */
+function configuredEndpoint(env: Context['env']): string | undefined {
+  if (env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS === 'true') return undefined
+  for (const name of ['AWS_ENDPOINT_URL_KMS', 'AWS_ENDPOINT_URL']) {
+    const value = env[name]
+    if (value) return parseEndpointUrl(name)(value)
+  }
+  return undefined
 }
 
 const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i
