@@ -4,6 +4,21 @@ import { aliasOnNewKey, cli, createAlias, createKey, disableKey, MOTO_ACCOUNT, R
 const line = (...fields: string[]) => `${fields.join('\t')}\n`
 const arnOf = (alias: string) => `arn:aws:kms:${REGION}:${MOTO_ACCOUNT}:${alias}`
 
+describe('create is idempotent against moto_server', () => {
+  it('a second create onto the same key exits 0 with already-in-place; onto another key exits 5', async () => {
+    const keyId = await createKey()
+    const alias = uniqueAlias('create-twice')
+    const first = await cli(['create', alias, '--to', keyId])
+    expect(first).toMatchObject({ code: 0, stdout: line('created', alias, '-', keyId, 'true', 'true') })
+    const again = await cli(['create', alias, '--to', keyId])
+    expect(again).toMatchObject({ code: 0, stdout: line('already-in-place', alias, '-', keyId, 'false', 'true') })
+    const other = await createKey()
+    const elsewhere = await cli(['create', alias, '--to', other])
+    expect(elsewhere.code).toBe(5)
+    expect(await targetOf(alias)).toBe(keyId)
+  })
+})
+
 describe('list against moto_server', () => {
   it('lists the aliases under a prefix with their keys, as JSON and as text', async () => {
     const prefix = uniqueAlias('list')
