@@ -30,7 +30,7 @@ export function addGlobalOptions(program: Command): Command {
     .addOption(new Option('-o, --output <format>', 'table, json or text (default: table on a terminal, text otherwise)').choices(outputFormats))
     .option('--json', 'shorthand for --output json')
     .option('--no-color', 'no colour (also NO_COLOR=1 or TERM=dumb)')
-    .option('-q, --quiet', 'no spinner or notes on stderr; only results, warnings and errors')
+    .option('-q, --quiet', 'no spinner or notes on stderr; results, warnings (findings that warn or block too) and errors stay')
     .option('--debug', 'log each KMS call with its duration to stderr, and stacks of internal errors')
     .option('--journal <path>', 'journal file for changes (default: KMS_ALIAS_JOURNAL, else the state directory)')
     .option('--no-journal', 'do not record changes in the journal')

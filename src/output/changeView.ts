@@ -104,13 +104,25 @@ export function renderChangePlan(report: AliasChangeReport, style: ChalkInstance
     }
     lines.push(table.toString())
   }
-  lines.push(...renderFindings(report.findings, style))
+  lines.push(...renderFindings(report.findings, style, report.action))
   return `${lines.join('\n')}\n`
 }
 
-export function renderFindings(findings: readonly Finding[], style: ChalkInstance): string[] {
-  if (findings.length === 0) return [style.green('No findings: the new key is a like-for-like replacement.')]
-  return findings.map((f) => `${severityMark(style, f.severity)} ${style.bold(f.code)} ${f.message}`)
+// What an empty list of findings means depends on the change: only an update has a "new key" that
+// replaces another.
+const NO_FINDINGS: Record<ChangeAction, string> = {
+  update: 'No findings: the new key is a like-for-like replacement.',
+  create: 'No findings: the key can be the target of the alias.',
+  delete: 'No findings: other aliases still point to the key.',
+}
+
+export function renderFindings(findings: readonly Finding[], style: ChalkInstance, action: ChangeAction): string[] {
+  if (findings.length === 0) return [style.green(NO_FINDINGS[action])]
+  return findings.map((f) => renderFinding(f, style))
+}
+
+export function renderFinding(f: Finding, style: ChalkInstance): string {
+  return `${severityMark(style, f.severity)} ${style.bold(f.code)} ${f.message}`
 }
 
 /** The closing line(s) of the human view for a run that did what was asked. */

@@ -16,6 +16,8 @@ export interface Ui {
   note(line: string): void
   /** A warning on stderr; shown even with --quiet. */
   warn(line: string): void
+  /** A line on stderr that --quiet keeps, as it is (findings that warn or block). */
+  important(line: string): void
   error(error: { message: string; hint?: string | undefined }): void
   debug(line: string): void
   /** Runs `work` under a spinner when stderr is a terminal and the human view is on. */
@@ -47,6 +49,7 @@ export function createUi(ctx: Context, options: GlobalOptions): Ui {
       if (!options.quiet) ctx.io.err.write(`${line}\n`)
     },
     warn,
+    important: (line) => void ctx.io.err.write(`${line}\n`),
     error({ message, hint }) {
       ctx.io.err.write(`${err.red('error:')} ${message}\n`)
       if (hint) ctx.io.err.write(`${err.dim('hint:')} ${hint}\n`)

@@ -208,6 +208,14 @@ export function alreadyTargetFindings(aliasName: string, currentKeyId: string | 
   return [{ code: 'ALREADY_TARGET', severity: 'info', message: `${aliasName} already points to ${targetKeyId}` }]
 }
 
+/**
+ * The findings a refused change reports: without those that describe the state after the change
+ * ("after this change no alias points to …"), since that change is not made.
+ */
+export function refusedFindings(findings: readonly Finding[]): Finding[] {
+  return findings.filter((f) => f.code !== 'PREVIOUS_KEY_ORPHANED')
+}
+
 export function quotaFindings(aliasesOnTarget: readonly AliasEntry[]): Finding[] {
   if (aliasesOnTarget.length < ALIAS_QUOTA_WARNING_AT) return []
   return [{
