@@ -1,7 +1,7 @@
 // The apply file: `{"alias/a": "<key>", ...}` or plain lines `alias/a <key>` with # comments.
 // Every problem is a usage error naming the line, found before any KMS call.
 import { UsageError } from './errors.js'
-import { parseAliasRef, parseKeyRef, type AliasRef, type KeyRef } from './kms/identifiers.js'
+import { parseAliasRef, parseKeyRef, shown, type AliasRef, type KeyRef } from './kms/identifiers.js'
 
 export interface ApplyEntry {
   alias: AliasRef
@@ -10,6 +10,8 @@ export interface ApplyEntry {
 }
 
 export function parseApplyFile(text: string, source: string): ApplyEntry[] {
+  // A binary file (an archive, a key) is refused as a whole, not echoed line by line to the terminal.
+  if (text.includes('\u0000')) throw new UsageError(`${source}: not a text file (it contains NUL bytes)`, 'give a JSON object or lines of "alias/<name> <key>"')
   const raw = /^\s*[{[]/.test(text) ? jsonPairs(text, source) : linePairs(text, source)
   const seen = new Map<string, number>()
   return raw.map(({ alias, key, line }) => {
@@ -43,7 +45,7 @@ function linePairs(text: string, source: string): RawPair[] {
     const content = raw.replace(/#.*$/, '').trim()
     if (content === '') return
     const fields = content.split(/\s+/)
-    if (fields.length !== 2) throw new UsageError(`${source}:${index + 1}: expected "alias/<name> <key>", got "${content}"`)
+    if (fields.length !== 2) throw new UsageError(`${source}:${index + 1}: expected "alias/<name> <key>", got ${shown(content)}`)
     pairs.push({ alias: fields[0] as string, key: fields[1] as string, line: index + 1 })
   })
   return pairs

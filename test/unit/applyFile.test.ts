@@ -45,6 +45,10 @@ describe('parseApplyFile', () => {
     ['alias/a not-a-key\n', 'f:1: key "not-a-key" is not a key identifier'],
     [`{"alias/a": 5}`, 'f:1: the key for alias/a must be a string'],
     [`["alias/a"]`, 'f: the JSON must be an object of "alias/<name>": "<key>"'],
+    // Binary input is never echoed raw to the terminal: a NUL byte refuses the whole file, other
+    // control characters are escaped (tried without: the raw bytes reached stderr).
+    ['PK\u0003\u0004\u0000\u0000 alias/a\n', 'f: not a text file (it contains NUL bytes)'],
+    ['\u001b]0;owned\u0007 x y\n', 'f:1: expected "alias/<name> <key>", got "\\u001b]0;owned\\u0007 x y"'],
   ])('rejects %j', (text, message) => {
     expect(failure(text)).toBe(message)
   })
