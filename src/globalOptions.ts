@@ -25,8 +25,8 @@ export function addGlobalOptions(program: Command): Command {
     .option('--region <region>', 'AWS Region (default: AWS_REGION, then the profile)')
     .option('--profile <name>', 'shared config/credentials profile (default: AWS_PROFILE)')
     .addOption(new Option('--endpoint-url <url>', 'KMS endpoint, an http:// or https:// URL, e.g. a local emulator (default: AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL, the profile)').argParser(parseEndpointUrl('--endpoint-url')))
-    .addOption(new Option('--max-attempts <n>', 'attempts per KMS call, first included (default: AWS_MAX_ATTEMPTS or 3)').argParser(parsePositiveInt('--max-attempts')))
-    .addOption(new Option('--timeout <seconds>', 'time limit of each KMS request (default: 15)').argParser(parsePositiveSeconds('--timeout')))
+    .addOption(new Option('--max-attempts <n>', `attempts per KMS call, first included, 1 to ${MAX_ATTEMPTS_LIMIT} (default: AWS_MAX_ATTEMPTS or 3)`).argParser(parsePositiveInt('--max-attempts')))
+    .addOption(new Option('--timeout <seconds>', `time limit of each KMS request, at most ${TIMEOUT_LIMIT_SECONDS} (default: 15)`).argParser(parsePositiveSeconds('--timeout', TIMEOUT_LIMIT_SECONDS)))
     .addOption(new Option('-o, --output <format>', 'table, json or text (default: table on a terminal, text otherwise)').choices(outputFormats))
     .option('--json', 'shorthand for --output json')
     .option('--no-color', 'no colour (also NO_COLOR=1 or TERM=dumb)')
@@ -69,18 +69,38 @@ export function resolveGlobalOptions(raw: RawGlobals, ctx: Pick<Context, 'io'>):
   }
 }
 
-export function parsePositiveInt(flag: string) {
+// Bounds of the numeric options (the README and --help give them). Beyond them a value is a typo
+// (1e9 seconds, 0x10) rather than a wish.
+export const MAX_ATTEMPTS_LIMIT = 20
+export const TIMEOUT_LIMIT_SECONDS = 300
+export const VERIFY_TIMEOUT_LIMIT_SECONDS = 3600
+
+// Plain decimal numbers only: Number() would also take 1e9, 0x10, Infinity and " 5 ".
+const WHOLE = /^\d+$/
+const DECIMAL = /^\d+(\.\d+)?$/
+
+export function parsePositiveInt(flag: string, max = MAX_ATTEMPTS_LIMIT) {
   return (value: string): number => {
-    if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`${flag} must be a whole number of at least 1, not "${value}"`)
-    return Number(value)
+    const n = Number(value)
+    if (!WHOLE.test(value) || n < 1 || n > max) throw new UsageError(`${flag} must be a whole number from 1 to ${max}, not "${value}"`)
+    return n
   }
 }
 
-export function parsePositiveSeconds(flag: string) {
+export function parsePositiveSeconds(flag: string, max: number) {
   return (value: string): number => {
     const seconds = Number(value)
-    if (value.trim() === '' || !Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`${flag} must be a number of seconds above 0, not "${value}"`)
+    if (!DECIMAL.test(value) || seconds <= 0 || seconds > max) throw new UsageError(`${flag} must be a decimal number of seconds above 0 and at most ${max}, not "${value}"`)
     return seconds
+  }
+}
+
+/** A plain decimal number above 0 and at most `max`. */
+export function parsePositiveNumber(flag: string, max: number) {
+  return (value: string): number => {
+    const n = Number(value)
+    if (!DECIMAL.test(value) || n <= 0 || n > max) throw new UsageError(`${flag} must be a decimal number above 0 and at most ${max}, not "${value}"`)
+    return n
   }
 }
 

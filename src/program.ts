@@ -3,7 +3,7 @@
 import { Command, Option } from 'commander'
 import type { Context } from './context.js'
 import { UsageError } from './errors.js'
-import { addGlobalOptions, parsePositiveSeconds, resolveGlobalOptions, type GlobalOptions } from './globalOptions.js'
+import { addGlobalOptions, parsePositiveNumber, parsePositiveSeconds, resolveGlobalOptions, VERIFY_TIMEOUT_LIMIT_SECONDS, type GlobalOptions } from './globalOptions.js'
 import { version } from './version.js'
 
 const EXAMPLES = `
@@ -27,6 +27,7 @@ const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  $ $
 
 // KMS's default quota for CreateAlias and UpdateAlias: 5 requests a second per account and Region.
 const DEFAULT_APPLY_RATE = 5
+const MAX_APPLY_RATE = 1000
 
 /** Called by a command's action with the exit code it chose. */
 export type SetExitCode = (code: number) => void
@@ -143,7 +144,7 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
     .description('create or repoint many aliases from a file, all or nothing at planning time, rolled back on failure')
     .argument('<file>', 'the mapping file, or - for stdin')
     .option('--dry-run', 'plan and show; change nothing (exit 0, or 3 if any entry is refused)')
-    .addOption(new Option('--rate <per-second>', 'mutating calls a second at most').default(DEFAULT_APPLY_RATE).argParser(parseRate))
+    .addOption(new Option('--rate <per-second>', `mutating calls a second at most, up to ${MAX_APPLY_RATE}`).default(DEFAULT_APPLY_RATE).argParser(parsePositiveNumber('--rate', MAX_APPLY_RATE)))
     .option('--no-rollback', 'on a failure, leave the entries already applied as they are')
     .option('-y, --yes', 'do not ask for confirmation on a terminal')
   addVerifyOptions(apply, 'each change is visible')
@@ -225,11 +226,5 @@ interface Flags {
 function addVerifyOptions(command: Command, what: string): Command {
   return command
     .option('--no-verify', `skip confirming with ListAliases that ${what} (output says verified: false)`)
-    .addOption(new Option('--verify-timeout <seconds>', `how long to wait for ListAliases to show that ${what}`).default(30).argParser(parsePositiveSeconds('--verify-timeout')))
-}
-
-function parseRate(value: string): number {
-  const rate = Number(value)
-  if (value.trim() === '' || !Number.isFinite(rate) || rate <= 0 || rate > 1000) throw new UsageError(`--rate must be a number above 0 and at most 1000, not "${value}"`)
-  return rate
+    .addOption(new Option('--verify-timeout <seconds>', `how long to wait for ListAliases to show that ${what}, at most ${VERIFY_TIMEOUT_LIMIT_SECONDS}`).default(30).argParser(parsePositiveSeconds('--verify-timeout', VERIFY_TIMEOUT_LIMIT_SECONDS)))
 }

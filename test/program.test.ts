@@ -47,8 +47,16 @@ describe('parsing', () => {
     [['update', 'app', '--to', KEY], 'error: alias "app" is not an alias name\nhint: alias names start with "alias/" (did you mean alias/app?)\n'],
     [['update', 'alias/app', '--to', 'app'], 'error: --to "app" is not a key identifier\nhint: give a key ID (1234abcd-12ab-34cd-56ef-1234567890ab or mrk-…), a key ARN, alias/<name> or an alias ARN\n'],
     [['update', 'alias/app', '--to', KEY, '--expect-current', 'alias/x'], 'error: --expect-current must be a key ID or key ARN, not an alias\nhint: aliases move; a guard must name the key itself\n'],
-    [['update', 'alias/app', '--to', KEY, '--verify-timeout', '0'], 'error: --verify-timeout must be a number of seconds above 0, not "0"\n'],
-    [['update', 'alias/app', '--to', KEY, '--max-attempts', 'x'], 'error: --max-attempts must be a whole number of at least 1, not "x"\n'],
+    [['update', 'alias/app', '--to', KEY, '--verify-timeout', '0'], 'error: --verify-timeout must be a decimal number of seconds above 0 and at most 3600, not "0"\n'],
+    [['update', 'alias/app', '--to', KEY, '--max-attempts', 'x'], 'error: --max-attempts must be a whole number from 1 to 20, not "x"\n'],
+    // Plain decimal numbers within the documented bounds only (Number() took all of these before).
+    [['update', 'alias/app', '--to', KEY, '--verify-timeout', '1e9'], 'error: --verify-timeout must be a decimal number of seconds above 0 and at most 3600, not "1e9"\n'],
+    [['update', 'alias/app', '--to', KEY, '--verify-timeout', '0x10'], 'error: --verify-timeout must be a decimal number of seconds above 0 and at most 3600, not "0x10"\n'],
+    [['update', 'alias/app', '--to', KEY, '--verify-timeout', '3601'], 'error: --verify-timeout must be a decimal number of seconds above 0 and at most 3600, not "3601"\n'],
+    [['update', 'alias/app', '--to', KEY, '--timeout', ' 5'], 'error: --timeout must be a decimal number of seconds above 0 and at most 300, not " 5"\n'],
+    [['update', 'alias/app', '--to', KEY, '--timeout', 'Infinity'], 'error: --timeout must be a decimal number of seconds above 0 and at most 300, not "Infinity"\n'],
+    [['update', 'alias/app', '--to', KEY, '--max-attempts', '21'], 'error: --max-attempts must be a whole number from 1 to 20, not "21"\n'],
+    [['apply', 'f.txt', '--rate', '1e2'], 'error: --rate must be a decimal number above 0 and at most 1000, not "1e2"\n'],
     [['update', 'alias/app', '--to', KEY, '--json', '-o', 'text'], 'error: --json conflicts with --output text\n'],
     // Repeated single-value options: commander alone would silently keep the last one (checked by
     // removing refuseRepeatedOptions: these cases then ran the command with KEY2).
