@@ -1,10 +1,9 @@
 import type { Context } from '../context.js'
-import { AccessError, Exit, NotFoundError, UsageError } from '../errors.js'
+import { AccessError, CliError, Exit, NotFoundError, UsageError } from '../errors.js'
 import type { GlobalOptions } from '../globalOptions.js'
 import { mapWithLimit } from '../kms/concurrency.js'
-import { currentTarget } from '../kms/lookups.js'
-import { isReservedAlias, parseKeyRef } from '../kms/identifiers.js'
-import type { KeyInfo, KmsPort } from '../kms/port.js'
+import { isReservedAlias, parseArn, parseKeyRef, type KeyRef } from '../kms/identifiers.js'
+import type { AliasEntry, KeyInfo, KmsPort } from '../kms/port.js'
 import { renderListJson, renderListTable, renderListText, type AliasRow } from '../output/listView.js'
 import { createUi } from '../output/ui.js'
 
@@ -27,16 +26,18 @@ export async function runList(options: ListOptions, ctx: Context, globals: Globa
   const kms = await ui.openKms()
   const region = await kms.region()
 
+  if (keyRef) refuseOtherRegion(keyRef, region)
+
   const rows = await ui.progress(`Listing aliases in ${region}`, async (spinner) => {
-    const keyId = keyRef === undefined ? undefined : keyRef.kind === 'key' ? keyRef.input : await resolveKeyId(kms, keyRef.alias.name, options.key ?? '')
-    const entries = (await kms.listAliases(keyId === undefined ? {} : { keyId }))
+    const listed = keyRef === undefined ? await kms.listAliases() : await aliasesOfKey(kms, keyRef, region)
+    const entries = listed
       .filter((a) => options.all || !isReservedAlias(a.name))
       .filter((a) => options.prefix === undefined || a.name.startsWith(options.prefix))
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     const keyIds = [...new Set(entries.flatMap((a) => (a.targetKeyId ? [a.targetKeyId] : [])))]
     let described = 0
     const keys = await mapWithLimit(keyIds, DESCRIBE_CONCURRENCY, async (id) => {
-      const key = await describeOrNull(kms, id, (line) => ui.warn(line))
+      const key = await describeOrNull(kms, id, region, (line) => ui.warn(line))
       spinner.text(`Describing keys ${++described}/${keyIds.length}`)
       return key
     })
@@ -63,19 +64,58 @@ export async function runList(options: ListOptions, ctx: Context, globals: Globa
   return Exit.Ok
 }
 
-async function resolveKeyId(kms: KmsPort, aliasName: string, typed: string): Promise<string> {
-  const keyId = await currentTarget(kms, aliasName)
-  if (keyId === undefined) throw new NotFoundError(`--key ${typed} not found in ${await kms.region()}`)
-  return keyId
+/**
+ * ListAliases filters by key ID only (moto and KMS take the key-ID part of an ARN), so a typed ARN
+ * of another Region would list this Region's aliases of the same key ID: refused, as update does.
+ */
+function refuseOtherRegion(keyRef: KeyRef, region: string): void {
+  const arn = keyRef.kind === 'key' ? keyRef.arn : keyRef.alias.arn
+  if (arn && arn.region !== region) {
+    throw new CliError(`--key ${keyRef.input} is in ${arn.region}, but requests go to ${region}`, Exit.Refused, `pass --region ${arn.region} to list there`)
+  }
+}
+
+/** The aliases of the key --key names, in this account and Region only. */
+async function aliasesOfKey(kms: KmsPort, keyRef: KeyRef, region: string): Promise<AliasEntry[]> {
+  const notFound = () => new NotFoundError(`--key ${keyRef.input} not found in ${region}`)
+  if (keyRef.kind === 'alias' && isReservedAlias(keyRef.alias.name)) {
+    // DescribeKey on alias/aws/<service> can create that AWS managed key: ListAliases only, as show does.
+    const all = await kms.listAliases()
+    const entry = all.find((a) => a.name === keyRef.alias.name)
+    if (!entry) throw notFound()
+    if (!entry.targetKeyId) throw new NotFoundError(`--key ${keyRef.input} has no key yet in ${region} (AWS creates it when a service first uses it)`)
+    refuseOtherAccount(keyRef, entry.arn ? parseArn(entry.arn)?.account : undefined)
+    return all.filter((a) => a.targetKeyId === entry.targetKeyId)
+  }
+  const typedArn = keyRef.kind === 'key' ? keyRef.arn : keyRef.alias.arn
+  let keyId = keyRef.kind === 'key' ? keyRef.keyId : undefined
+  if (keyId === undefined || typedArn) {
+    // The bare name or ID resolves in the credentials' own account; its ARN says which that is.
+    const key = await kms.describeKey(keyRef.kind === 'key' ? keyRef.keyId : keyRef.alias.name).catch((error: unknown) => {
+      throw error instanceof NotFoundError ? notFound() : error
+    })
+    refuseOtherAccount(keyRef, key.accountId)
+    keyId = key.keyId
+  }
+  return kms.listAliases({ keyId }).catch((error: unknown) => {
+    throw error instanceof NotFoundError ? notFound() : error
+  })
+}
+
+function refuseOtherAccount(keyRef: KeyRef, actual: string | undefined): void {
+  const typed = (keyRef.kind === 'key' ? keyRef.arn : keyRef.alias.arn)?.account
+  if (typed === undefined || actual === undefined || typed === actual) return
+  throw new CliError(`--key ${keyRef.input} is in account ${typed}, but these credentials act on account ${actual}`, Exit.Refused, 'list with credentials of that account (a profile or role there)')
 }
 
 /** A key that cannot be described (deleted, or not ours to read) leaves its columns empty. */
-async function describeOrNull(kms: KmsPort, keyId: string, warn: (line: string) => void): Promise<KeyInfo | undefined> {
+async function describeOrNull(kms: KmsPort, keyId: string, region: string, warn: (line: string) => void): Promise<KeyInfo | undefined> {
   try {
     return await kms.describeKey(keyId)
   } catch (error) {
-    if (!(error instanceof NotFoundError) && !(error instanceof AccessError)) throw error
-    warn(`cannot describe ${keyId}: ${error.message}`)
+    if (error instanceof NotFoundError) warn(`cannot describe key ${keyId}: not found in ${region}; its columns are empty`)
+    else if (error instanceof AccessError) warn(`cannot describe key ${keyId}: access denied; its columns are empty`)
+    else throw error
     return undefined
   }
 }
