@@ -62,6 +62,10 @@ export function createContext(proc: NodeJS.Process = process): Context {
       // The SDK warns on Node 20 (its later releases need 22) straight onto stderr; our stderr
       // carries only our messages. The README states the supported Node versions instead.
       proc.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
+      // The client's `profile` option reaches the Region and the credentials, but the SDK's endpoint
+      // lookup (endpoint_url, a services section) reads AWS_PROFILE only (@smithy/core
+      // getEndpointFromConfig). Setting it makes --profile resolve everything as AWS_PROFILE does.
+      if (config.profile) proc.env.AWS_PROFILE = config.profile
       const { createKmsPort } = await import('./kms/client.js')
       return createKmsPort(config)
     },

@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander'
 import { UsageError } from './errors.js'
+import { REGION_NAME } from './kms/identifiers.js'
 import type { Context } from './context.js'
 
 export type OutputFormat = 'table' | 'json' | 'text'
@@ -22,7 +23,7 @@ export interface GlobalOptions {
 
 export function addGlobalOptions(program: Command): Command {
   return program
-    .option('--region <region>', 'AWS Region (default: AWS_REGION, then the profile)')
+    .addOption(new Option('--region <region>', 'AWS Region, e.g. eu-west-1 (default: AWS_REGION, AWS_DEFAULT_REGION, then the profile)').argParser(parseRegion('--region')))
     .option('--profile <name>', 'shared config/credentials profile (default: AWS_PROFILE)')
     .addOption(new Option('--endpoint-url <url>', 'KMS endpoint, an http:// or https:// URL, e.g. a local emulator (default: AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL, the profile)').argParser(parseEndpointUrl('--endpoint-url')))
     .addOption(new Option('--max-attempts <n>', `attempts per KMS call, first included, 1 to ${MAX_ATTEMPTS_LIMIT} (default: AWS_MAX_ATTEMPTS or 3)`).argParser(parsePositiveInt('--max-attempts')))
@@ -66,6 +67,13 @@ export function resolveGlobalOptions(raw: RawGlobals, ctx: Pick<Context, 'io'>):
     quiet: raw.quiet === true,
     debug: raw.debug === true,
     ...(raw.journal === false ? { journal: false as const } : typeof raw.journal === 'string' ? { journal: raw.journal } : {}),
+  }
+}
+
+export function parseRegion(source: string) {
+  return (value: string): string => {
+    if (!REGION_NAME.test(value)) throw new UsageError(`${source} "${value}" is not an AWS Region name`, 'a Region name looks like us-east-1 or eu-west-2')
+    return value
   }
 }
 

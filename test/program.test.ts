@@ -68,6 +68,8 @@ describe('parsing', () => {
     [['list', '--endpoint-url', 'notaurl'], 'error: --endpoint-url "notaurl" is not a KMS endpoint: it is not a URL\n' + ENDPOINT_HINT],
     [['list', '--endpoint-url', 'ftp://kms.example'], 'error: --endpoint-url "ftp://kms.example" is not a KMS endpoint: ftp is not http or https\n' + ENDPOINT_HINT],
     [['list', '--endpoint-url', 'memory:x'], 'error: --endpoint-url "memory:x" is not a KMS endpoint: memory is not http or https\n' + ENDPOINT_HINT],
+    [['list', '--region', 'us-east'], 'error: --region "us-east" is not an AWS Region name\nhint: a Region name looks like us-east-1 or eu-west-2\n'],
+    [['list', '--region', 'EU-WEST-1'], 'error: --region "EU-WEST-1" is not an AWS Region name\nhint: a Region name looks like us-east-1 or eu-west-2\n'],
     [['apply', 'f.txt', '--rate', '2', '--rate', '3'], 'error: --rate was given twice ("2" and "3"); give it once\n'],
   ])('%j is a usage error (exit 2) that calls nothing', async (args, stderr) => {
     const r = await run(args)
@@ -87,6 +89,18 @@ describe('parsing', () => {
     expect(ctx.stderr()).toBe(`error: ${name} "${value}" is not a KMS endpoint: ${problem}\n${ENDPOINT_HINT}`)
     expect(ctx.stdout()).toBe('')
     expect(ctx.kmsConfigs).toEqual([])
+  })
+
+  it.each([
+    [{ AWS_DEFAULT_REGION: 'eu-west-1' }, [], 'eu-west-1'],
+    // AWS_REGION wins: the SDK reads it itself, so no Region is passed.
+    [{ AWS_REGION: 'us-east-1', AWS_DEFAULT_REGION: 'eu-west-1' }, [], undefined],
+    [{ AWS_DEFAULT_REGION: 'eu-west-1' }, ['--region', 'us-gov-west-1'], 'us-gov-west-1'],
+    [{}, [], undefined],
+  ])('Region for env %j and %j: %s (AWS_DEFAULT_REGION as the AWS CLI reads it)', async (env, args, region) => {
+    const ctx = testContext({ kms: new FakeKms(), env })
+    expect(await main(['list', ...args], ctx)).toBe(0)
+    expect(ctx.kmsConfigs.map((c) => c.region)).toEqual([region])
   })
 
   it('takes http(s) endpoints and exactly memory: (the in-memory KMS) from the flag', async () => {

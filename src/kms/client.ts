@@ -20,7 +20,8 @@ import {
   type KeyMetadata,
 } from '@aws-sdk/client-kms'
 import { AccessError, AwsError, CliError, ConflictError, InterruptedError, KmsRefusedError, NotFoundError, UsageError } from '../errors.js'
-import { parseArn } from './identifiers.js'
+import { parseArn, REGION_NAME } from './identifiers.js'
+import { profileDefined, profileFiles } from './profiles.js'
 import type { AliasEntry, GrantInfo, KeyInfo, KmsConfig, KmsPort, MultiRegionConfiguration } from './port.js'
 
 // Without these the SDK waits for the OS TCP timeout (minutes) on a dead endpoint.
@@ -44,14 +45,22 @@ const REFUSAL_ERROR_NAMES = new Set(['KMSInvalidStateException', 'LimitExceededE
 const MALFORMED_REQUEST_NAMES = new Set(['ValidationException', 'InvalidArnException', 'InvalidAliasNameException'])
 const NETWORK_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH'])
 
+const REGION_HINT = "pass --region, set AWS_REGION (or AWS_DEFAULT_REGION), or set region in the profile"
 const CREDENTIALS_HINT = 'set AWS_PROFILE or pass --profile, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY'
 
 export function createKmsPort(config: KmsConfig): KmsPort {
+  const env = config.env ?? {}
+  // A profile named by --profile or AWS_PROFILE (not the implicit default).
+  const profileName = config.profile ?? (env.AWS_PROFILE || undefined)
   const client = new KMSClient({
     ...(config.region ? { region: config.region } : {}),
     ...(config.profile ? { profile: config.profile } : {}),
     ...(config.endpointUrl ? { endpoint: config.endpointUrl } : {}),
     ...(config.maxAttempts ? { maxAttempts: config.maxAttempts } : {}),
+    // The SDK prints its warnings (e.g. "multiple credential sources") with console.warn unless
+    // given a logger: they come to our stderr through config.warn, explained. Calls are logged by
+    // --debug instead, so info and error are dropped here.
+    logger: { debug() {}, info() {}, error() {}, warn: (message: unknown) => config.warn?.(explainSdkWarning(String(message), profileName)) },
     requestHandler: {
       connectionTimeout: Math.min(CONNECTION_TIMEOUT_MS, config.requestTimeoutMs ?? CONNECTION_TIMEOUT_MS),
       requestTimeout: config.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
@@ -73,9 +82,20 @@ export function createKmsPort(config: KmsConfig): KmsPort {
   let regionPromise: Promise<string> | undefined
 
   const region = () => {
-    regionPromise ??= client.config.region().catch((error: unknown) => {
-      throw new AccessError(`no AWS Region is configured (${messageOf(error)})`, 'set AWS_REGION or pass --region')
-    })
+    regionPromise ??= (async () => {
+      // A profile that does not exist surfaces in the SDK as "no Region" or "no credentials".
+      if (profileName) {
+        const files = profileFiles(env)
+        if (!(await profileDefined(profileName, files))) {
+          throw new AccessError(`profile "${profileName}" not found in ${files.config} or ${files.credentials}`, 'check --profile and AWS_PROFILE (aws configure list-profiles lists the profiles)')
+        }
+      }
+      const name = await client.config.region().catch((error: unknown) => {
+        throw new AccessError(`no AWS Region is configured (${messageOf(error)})`, REGION_HINT)
+      })
+      if (!REGION_NAME.test(name)) throw new AccessError(`"${name}" is not an AWS Region name`, `a Region name looks like us-east-1 or eu-west-2; ${REGION_HINT}`)
+      return name
+    })()
     return regionPromise
   }
 
@@ -276,6 +296,15 @@ export function translateError(error: unknown, site: CallSite): unknown {
     return new AwsError(`${site.operation} ${site.subject} failed${attemptsOf(error)}: ${name}${message ? `: ${message}` : ''}`, name)
   }
   return error
+}
+
+/** The SDK's warning in our words, on one line. */
+export function explainSdkWarning(message: string, profile: string | undefined): string {
+  if (/Multiple credential sources/i.test(message)) {
+    return `both a profile (${profile ?? 'AWS_PROFILE'}) and AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY are set: the profile's credentials are used and the variables ignored; unset one of them`
+  }
+  const first = message.split('\n').map((l) => l.trim()).find((l) => l !== '') ?? message
+  return `AWS SDK: ${first}`
 }
 
 function isAwsError(error: unknown): boolean {

@@ -27,6 +27,11 @@ const KMS_ARN = /^arn:(aws[a-z-]*):kms:([a-z0-9-]+):(\d{12}):(.+)$/
 
 export const RESERVED_ALIAS_PREFIX = 'alias/aws/'
 
+// Every AWS Region name has this shape: us-east-1, eu-central-2, us-gov-west-1, cn-north-1,
+// us-isob-east-1, eusc-de-east-1. Anything else is a typo that would send requests to a host that
+// does not exist.
+export const REGION_NAME = /^[a-z]{2,4}(-[a-z]+)+-\d{1,2}$/
+
 export function isReservedAlias(name: string): boolean {
   return name.startsWith(RESERVED_ALIAS_PREFIX)
 }

@@ -69,13 +69,18 @@ export function createUi(ctx: Context, options: GlobalOptions): Ui {
       if (endpoint && isPlainRemoteHttp(endpoint)) {
         warn(`${endpoint} is plain http:// and not on this machine: requests and responses cross the network unencrypted`)
       }
+      // AWS_DEFAULT_REGION is read as the AWS CLI reads it (after AWS_REGION, before the profile), so
+      // that kms-alias and `aws kms` in the same shell act in the same Region; the SDK alone skips it.
+      const region = options.region ?? (ctx.env.AWS_REGION ? undefined : ctx.env.AWS_DEFAULT_REGION || undefined)
       const config: KmsConfig = {
-        ...(options.region ? { region: options.region } : {}),
+        ...(region ? { region } : {}),
         ...(options.profile ? { profile: options.profile } : {}),
         ...(options.endpointUrl ? { endpointUrl: options.endpointUrl } : {}),
         ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
         ...(options.timeoutSeconds ? { requestTimeoutMs: options.timeoutSeconds * 1000 } : {}),
         ...(options.debug ? { debug } : {}),
+        warn,
+        env: ctx.env,
         signal: ctx.signal,
       }
       return ctx.kms(config)
