@@ -11,6 +11,8 @@ export interface IO {
   stdinTTY: boolean
   stdoutTTY: boolean
   stderrTTY: boolean
+  /** The terminal's width when stdout is one; tables fit it. */
+  stdoutColumns?: number
 }
 
 /** Everything a command may touch of the outside world. Commands get nothing else. */
@@ -53,6 +55,7 @@ export function createContext(proc: NodeJS.Process = process): Context {
     stdinTTY: proc.stdin.isTTY === true,
     stdoutTTY: proc.stdout.isTTY === true,
     stderrTTY: proc.stderr.isTTY === true,
+    ...(proc.stdout.isTTY && proc.stdout.columns > 0 ? { stdoutColumns: proc.stdout.columns } : {}),
   }
   return {
     io,

@@ -60,7 +60,7 @@ export async function runList(options: ListOptions, ctx: Context, globals: Globa
   if (ui.format === 'json') ui.write(renderListJson(rows))
   else if (ui.format === 'text') ui.write(renderListText(rows))
   else if (rows.length === 0) ui.note(`No aliases in ${region}${options.prefix ? ` starting with ${options.prefix}` : ''}${options.key ? ` on ${options.key}` : ''}.`)
-  else ui.write(renderListTable(rows, ui.out))
+  else ui.write(renderListTable(rows, ui.out, ui.width))
   return Exit.Ok
 }
 

@@ -267,7 +267,7 @@ export class PlanPrinter {
   show(): void {
     if (this.ui.format !== 'table' || this.shown) return
     this.shown = true
-    this.ui.write(renderChangePlan(this.report, this.ui.out))
+    this.ui.write(renderChangePlan(this.report, this.ui.out, this.ui.width))
   }
 }
 

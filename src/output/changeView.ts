@@ -2,7 +2,7 @@ import type { ChalkInstance } from 'chalk'
 import type { Finding, FindingCode, Severity } from '../preflight/rules.js'
 import type { ErrorSummary } from './ui.js'
 import type { KeyView } from './keyView.js'
-import { newTable } from './table.js'
+import { renderTable } from './table.js'
 
 export type ChangeAction = 'update' | 'create' | 'delete'
 
@@ -88,7 +88,7 @@ export function severityMark(style: ChalkInstance, severity: Severity): string {
 }
 
 /** The human plan: the keys side by side with a verdict per row, then the findings. */
-export function renderChangePlan(report: AliasChangeReport, style: ChalkInstance): string {
+export function renderChangePlan(report: AliasChangeReport, style: ChalkInstance, width?: number): string {
   const lines: string[] = []
   const where = report.region ? ` in ${report.region}` : ''
   lines.push(style.bold(`${report.dryRun ? 'Dry run: ' : ''}${report.action} ${report.alias}${where}`))
@@ -97,12 +97,12 @@ export function renderChangePlan(report: AliasChangeReport, style: ChalkInstance
     ...(report.target ? [{ head: report.action === 'create' ? 'target' : 'new target', key: report.target }] : []),
   ]
   if (columns.length > 0) {
-    const table = newTable(style, ['field', ...columns.map((c) => c.head), 'verdict'])
-    for (const row of ROWS) {
+    const rows = ROWS.map((row) => {
       const findings = report.findings.filter((f) => row.codes.includes(f.code))
-      table.push([row.label, ...columns.map((c) => row.value(c.key)), verdict(style, worst(findings))])
-    }
-    lines.push(table.toString())
+      return [row.label, ...columns.map((c) => row.value(c.key)), verdict(style, worst(findings))]
+    })
+    const head = ['field', ...columns.map((c) => c.head), 'verdict']
+    lines.push(renderTable(style, { head, rows, fit: ['keep', ...columns.map(() => 'middle' as const), 'keep'] }, width))
   }
   lines.push(...renderFindings(report.findings, style, report.action))
   return `${lines.join('\n')}\n`

@@ -8,6 +8,8 @@ import { silentSpinner, type Spinner } from '../ui/spinner.js'
 /** How one command run talks to the user: the output format, colours, notes, spinner. */
 export interface Ui {
   format: OutputFormat
+  /** The terminal's width for tables; undefined when stdout is not a terminal. */
+  width: number | undefined
   /** Colours for stdout and for stderr, each off unless that stream may take them. */
   out: ChalkInstance
   err: ChalkInstance
@@ -42,6 +44,7 @@ export function createUi(ctx: Context, options: GlobalOptions): Ui {
   }
   return {
     format: options.output,
+    width: ctx.io.stdoutColumns,
     out: style(ctx.io.stdoutTTY),
     err,
     write: (text) => void ctx.io.out.write(text),

@@ -21,6 +21,8 @@ export interface TestContextOptions {
   stdinTTY?: boolean
   stdoutTTY?: boolean
   stderrTTY?: boolean
+  /** The terminal width stdout reports (only where a test sets it). */
+  columns?: number
   env?: Record<string, string | undefined>
   /** Answers given, in order, to prompts; a prompt with none left fails the test. */
   answers?: string[]
@@ -76,6 +78,7 @@ export function testContext(options: TestContextOptions = {}): TestContext {
       stdinTTY: options.stdinTTY ?? tty,
       stdoutTTY: options.stdoutTTY ?? tty,
       stderrTTY: options.stderrTTY ?? tty,
+      ...(options.columns === undefined ? {} : { stdoutColumns: options.columns }),
     },
     env: { KMS_ALIAS_JOURNAL: options.journal ?? defaultJournal(), ...options.env },
     platform: 'linux',
