@@ -24,7 +24,7 @@ export interface GlobalOptions {
 export function addGlobalOptions(program: Command): Command {
   return program
     .addOption(new Option('--region <region>', 'AWS Region, e.g. eu-west-1 (default: AWS_REGION, AWS_DEFAULT_REGION, then the profile)').argParser(parseRegion('--region')))
-    .option('--profile <name>', 'shared config/credentials profile (default: AWS_PROFILE)')
+    .option('--profile <name>', 'shared config/credentials profile; its region, credentials and endpoint_url apply as with AWS_PROFILE (default: AWS_PROFILE)')
     .addOption(new Option('--endpoint-url <url>', 'KMS endpoint, an http:// or https:// URL, e.g. a local emulator (default: AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL, the profile)').argParser(parseEndpointUrl('--endpoint-url')))
     .addOption(new Option('--max-attempts <n>', `attempts per KMS call, first included, 1 to ${MAX_ATTEMPTS_LIMIT} (default: AWS_MAX_ATTEMPTS or 3)`).argParser(parsePositiveInt('--max-attempts')))
     .addOption(new Option('--timeout <seconds>', `time limit of each KMS request, at most ${TIMEOUT_LIMIT_SECONDS} (default: 15)`).argParser(parsePositiveSeconds('--timeout', TIMEOUT_LIMIT_SECONDS)))

@@ -56,7 +56,7 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
   program
     .command('list')
     .description("list the aliases in the Region with their keys' spec, usage, state and manager")
-    .option('--key <key>', 'only aliases pointing to this key (key ID, key ARN, alias/<name> or alias ARN)')
+    .option('--key <key>', 'only aliases pointing to this key (key ID, key ARN, alias/<name> or alias ARN; an ARN of another Region or account is refused)')
     .option('--prefix <prefix>', 'only aliases whose name starts with this (e.g. alias/payments)')
     .option('--all', 'also show the AWS managed aliases (alias/aws/*)')
     .addHelpText('after', examples('kms-alias list', 'kms-alias list --prefix alias/payments --json', 'kms-alias list --key alias/payments        # every alias on the key behind alias/payments'))
@@ -77,7 +77,7 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
 
   const create = program
     .command('create')
-    .description('create an alias, after checking that its key can be a target')
+    .description('create an alias, after checking that its key can be a target (exit 0, already-in-place, if it already points there)')
     .argument('<alias>', 'alias/<name> or an alias ARN')
     .requiredOption('--to <key>', 'the target: key ID, mrk- ID, key ARN, alias/<name> or alias ARN')
     .option('--dry-run', 'run the preflight and print the plan; change nothing (exit 0 if it would be made, 3 if refused)')
