@@ -2,7 +2,7 @@
 // "account"?}` objects, or plain lines `alias/a <key> [<region>]` with # comments. Every problem is
 // a usage error naming the line, found before any KMS call.
 import { UsageError } from './errors.js'
-import { parseAliasRef, parseKeyRef, type AliasRef, type KeyRef } from './kms/identifiers.js'
+import { parseAliasRef, parseKeyRef, shown, type AliasRef, type KeyRef } from './kms/identifiers.js'
 import { isRegionName } from './regions.js'
 
 export interface ApplyEntry {
@@ -21,6 +21,8 @@ const ACCOUNT_ID = /^\d{12}$/
 const ENTRY_FIELDS = ['alias', 'to', 'region', 'account']
 
 export function parseApplyFile(text: string, source: string): ApplyEntry[] {
+  // A binary file (an archive, a key) is refused as a whole, not echoed line by line to the terminal.
+  if (text.includes('\u0000')) throw new UsageError(`${source}: not a text file (it contains NUL bytes)`, 'give a JSON object or lines of "alias/<name> <key>"')
   const raw = /^\s*\[/.test(text) ? jsonArrayRows(text, source) : /^\s*\{/.test(text) ? jsonPairs(text, source) : linePairs(text, source)
   const seen = new Map<string, number>()
   return raw.map(({ alias, key, line, region, account }) => {
@@ -108,7 +110,7 @@ function linePairs(text: string, source: string): RawPair[] {
     const content = raw.replace(/#.*$/, '').trim()
     if (content === '') return
     const fields = content.split(/\s+/)
-    if (fields.length !== 2 && fields.length !== 3) throw new UsageError(`${source}:${index + 1}: expected "alias/<name> <key> [<region>]", got "${content}"`)
+    if (fields.length !== 2 && fields.length !== 3) throw new UsageError(`${source}:${index + 1}: expected "alias/<name> <key> [<region>]", got ${shown(content)}`)
     pairs.push({ alias: fields[0] as string, key: fields[1] as string, line: index + 1, ...(fields[2] === undefined ? {} : { region: fields[2] }) })
   })
   return pairs

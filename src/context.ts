@@ -16,6 +16,8 @@ export interface IO {
   stderrTTY: boolean
   /** Whether stderr can show a spinner: a terminal that reports a size and allows cursor control. */
   stderrAnimates: boolean
+  /** The terminal's width when stdout is one; tables fit it. */
+  stdoutColumns?: number
 }
 
 /** Everything a command may touch of the outside world. Commands get nothing else. */
@@ -65,6 +67,7 @@ export function createContext(proc: NodeJS.Process = process): Context {
     stdoutTTY: proc.stdout.isTTY === true,
     stderrTTY: proc.stderr.isTTY === true,
     stderrAnimates: canAnimate(proc.stderr, proc.env),
+    ...(proc.stdout.isTTY && proc.stdout.columns > 0 ? { stdoutColumns: proc.stdout.columns } : {}),
   }
   // `--endpoint-url memory:`: one in-memory KMS for the whole process, so that the commands the demo
   // runs one after the other see each other's keys and aliases; it dies with the process.
@@ -82,6 +85,10 @@ export function createContext(proc: NodeJS.Process = process): Context {
       // The SDK warns on Node 20 (its later releases need 22) straight onto stderr; our stderr
       // carries only our messages. The README states the supported Node versions instead.
       proc.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
+      // The client's `profile` option reaches the Region and the credentials, but the SDK's endpoint
+      // lookup (endpoint_url, a services section) reads AWS_PROFILE only (@smithy/core
+      // getEndpointFromConfig). Setting it makes --profile resolve everything as AWS_PROFILE does.
+      if (config.profile) proc.env.AWS_PROFILE = config.profile
       const { createKmsPort } = await import('./kms/client.js')
       return createKmsPort(config)
     },

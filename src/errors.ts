@@ -95,8 +95,11 @@ const SIGNAL_EXIT: Record<StopSignal, ExitCode> = { SIGINT: Exit.Interrupted, SI
 
 /** A run stopped by a signal; the exit code is 128 + the signal's number, as shells report it. */
 export class InterruptedError extends CliError {
-  constructor(readonly signal: StopSignal = 'SIGINT') {
-    super(signal === 'SIGINT' ? 'interrupted' : `stopped by ${signal}`, SIGNAL_EXIT[signal])
+  constructor(
+    readonly signal: StopSignal = 'SIGINT',
+    message = signal === 'SIGINT' ? 'interrupted' : `stopped by ${signal}`,
+  ) {
+    super(message, SIGNAL_EXIT[signal])
   }
 }
 

@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander'
 import { UsageError } from './errors.js'
+import { REGION_NAME } from './kms/identifiers.js'
 import type { Context } from './context.js'
 import type { AssumeRoleConfig } from './kms/port.js'
 import { parseRoleOptions } from './roles.js'
@@ -26,15 +27,15 @@ export interface GlobalOptions {
 
 export function addGlobalOptions(program: Command): Command {
   return program
-    .option('--region <region>', 'AWS Region (default: AWS_REGION, then the profile)')
-    .option('--profile <name>', 'shared config/credentials profile (default: AWS_PROFILE)')
-    .option('--endpoint-url <url>', 'KMS endpoint, e.g. a local emulator; memory: is an in-memory KMS that needs no credentials and keeps nothing after the process (default: AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL)')
-    .addOption(new Option('--max-attempts <n>', 'attempts per KMS call, first included (default: AWS_MAX_ATTEMPTS or 3)').argParser(parsePositiveInt('--max-attempts')))
-    .addOption(new Option('--timeout <seconds>', 'time limit of each KMS request (default: 15)').argParser(parsePositiveSeconds('--timeout')))
+    .addOption(new Option('--region <region>', 'AWS Region, e.g. eu-west-1 (default: AWS_REGION, AWS_DEFAULT_REGION, then the profile)').argParser(parseRegion('--region')))
+    .option('--profile <name>', 'shared config/credentials profile; its region, credentials and endpoint_url apply as with AWS_PROFILE (default: AWS_PROFILE)')
+    .addOption(new Option('--endpoint-url <url>', 'KMS endpoint, an http:// or https:// URL, e.g. a local emulator; memory: is an in-memory KMS that needs no credentials and keeps nothing after the process (default: AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL, the profile)').argParser(parseEndpointUrl('--endpoint-url')))
+    .addOption(new Option('--max-attempts <n>', `attempts per KMS call, first included, 1 to ${MAX_ATTEMPTS_LIMIT} (default: AWS_MAX_ATTEMPTS or 3)`).argParser(parsePositiveInt('--max-attempts')))
+    .addOption(new Option('--timeout <seconds>', `time limit of each KMS request, at most ${TIMEOUT_LIMIT_SECONDS} (default: 15)`).argParser(parsePositiveSeconds('--timeout', TIMEOUT_LIMIT_SECONDS)))
     .addOption(new Option('-o, --output <format>', 'table, json or text (default: table on a terminal, text otherwise)').choices(outputFormats))
     .option('--json', 'shorthand for --output json')
     .option('--no-color', 'no colour (also NO_COLOR=1 or TERM=dumb)')
-    .option('-q, --quiet', 'no spinner or notes on stderr; only results, warnings and errors')
+    .option('-q, --quiet', 'no spinner or notes on stderr; results, warnings (findings that warn or block too) and errors stay')
     .option('--debug', 'log each KMS call with its duration to stderr, and stacks of internal errors')
     .option('--journal <path>', 'journal file for changes (default: KMS_ALIAS_JOURNAL, else the state directory)')
     .option('--no-journal', 'do not record changes in the journal')
@@ -80,21 +81,74 @@ export function resolveGlobalOptions(raw: RawGlobals, ctx: Pick<Context, 'io'>):
   }
 }
 
-export function parsePositiveInt(flag: string) {
-  return (value: string): number => {
-    if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`${flag} must be a whole number of at least 1, not "${value}"`)
-    return Number(value)
+export function parseRegion(source: string) {
+  return (value: string): string => {
+    if (!REGION_NAME.test(value)) throw new UsageError(`${source} "${value}" is not an AWS Region name`, 'a Region name looks like us-east-1 or eu-west-2')
+    return value
   }
 }
 
-export function parsePositiveSeconds(flag: string) {
+// Bounds of the numeric options (the README and --help give them). Beyond them a value is a typo
+// (1e9 seconds, 0x10) rather than a wish.
+export const MAX_ATTEMPTS_LIMIT = 20
+export const TIMEOUT_LIMIT_SECONDS = 300
+export const VERIFY_TIMEOUT_LIMIT_SECONDS = 3600
+
+// Plain decimal numbers only: Number() would also take 1e9, 0x10, Infinity and " 5 ".
+const WHOLE = /^\d+$/
+const DECIMAL = /^\d+(\.\d+)?$/
+
+export function parsePositiveInt(flag: string, max = MAX_ATTEMPTS_LIMIT) {
+  return (value: string): number => {
+    const n = Number(value)
+    if (!WHOLE.test(value) || n < 1 || n > max) throw new UsageError(`${flag} must be a whole number from 1 to ${max}, not "${value}"`)
+    return n
+  }
+}
+
+export function parsePositiveSeconds(flag: string, max: number) {
   return (value: string): number => {
     const seconds = Number(value)
-    if (value.trim() === '' || !Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`${flag} must be a number of seconds above 0, not "${value}"`)
+    if (!DECIMAL.test(value) || seconds <= 0 || seconds > max) throw new UsageError(`${flag} must be a decimal number of seconds above 0 and at most ${max}, not "${value}"`)
     return seconds
   }
 }
 
 function withRole(role: AssumeRoleConfig | undefined): { role?: AssumeRoleConfig } {
   return role ? { role } : {}
+}
+
+/** A plain decimal number above 0 and at most `max`. */
+export function parsePositiveNumber(flag: string, max: number) {
+  return (value: string): number => {
+    const n = Number(value)
+    if (!DECIMAL.test(value) || n <= 0 || n > max) throw new UsageError(`${flag} must be a decimal number above 0 and at most ${max}, not "${value}"`)
+    return n
+  }
+}
+
+/**
+ * Why `value` cannot be a KMS endpoint, or undefined when it can. Only http(s) URLs with a host
+ * reach KMS; `memory:` names the in-memory KMS.
+ */
+export function endpointProblem(value: string): string | undefined {
+  if (value === 'memory:') return undefined
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    return 'it is not a URL'
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `${url.protocol.replace(/:$/, '')} is not http or https`
+  if (url.hostname === '') return 'it names no host'
+  return undefined
+}
+
+/** A usage error (exit 2) for an endpoint that cannot be one; `source` is the flag or variable. */
+export function parseEndpointUrl(source: string) {
+  return (value: string): string => {
+    const problem = endpointProblem(value)
+    if (problem) throw new UsageError(`${source} "${value}" is not a KMS endpoint: ${problem}`, 'give an http:// or https:// URL, e.g. https://kms.eu-west-1.amazonaws.com or http://127.0.0.1:4566')
+    return value
+  }
 }

@@ -4,7 +4,7 @@ import { Argument, Command, Option } from 'commander'
 import type { Shell } from './commands/completion.js'
 import type { Context } from './context.js'
 import { UsageError } from './errors.js'
-import { addGlobalOptions, parsePositiveSeconds, resolveGlobalOptions, type GlobalOptions } from './globalOptions.js'
+import { addGlobalOptions, parsePositiveNumber, parsePositiveSeconds, resolveGlobalOptions, VERIFY_TIMEOUT_LIMIT_SECONDS, type GlobalOptions } from './globalOptions.js'
 import { parseRegions } from './regions.js'
 import { version } from './version.js'
 
@@ -25,12 +25,14 @@ Examples:
 
 Exit codes: 0 ok, 1 internal error, 2 usage, 3 refused, 4 not found, 5 conflict,
 6 not confirmed, 7 access or configuration, 8 AWS or network failure, 129 hang-up (SIGHUP),
-130 interrupted (Ctrl-C), 143 terminated (SIGTERM).`
+130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
+An option that takes a value may be given once (a repeated one is a usage error).`
 
 const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}`
 
 // KMS's default quota for CreateAlias and UpdateAlias: 5 requests a second per account and Region.
 const DEFAULT_APPLY_RATE = 5
+const MAX_APPLY_RATE = 1000
 
 /** Called by a command's action with the exit code it chose. */
 export type SetExitCode = (code: number) => void
@@ -59,7 +61,7 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
   program
     .command('list')
     .description("list the aliases in the Region with their keys' spec, usage, state and manager")
-    .option('--key <key>', 'only aliases pointing to this key (key ID, key ARN, alias/<name> or alias ARN)')
+    .option('--key <key>', 'only aliases pointing to this key (key ID, key ARN, alias/<name> or alias ARN; an ARN of another Region or account is refused)')
     .option('--prefix <prefix>', 'only aliases whose name starts with this (e.g. alias/payments)')
     .option('--all', 'also show the AWS managed aliases (alias/aws/*)')
     .addOption(new Option('--regions <r1,r2,...>', 'read these Regions at once: one row per alias and Region, skew marked where the keys differ').argParser((value) => parseRegions(value)))
@@ -90,7 +92,7 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
 
   const create = program
     .command('create')
-    .description('create an alias, after checking that its key can be a target')
+    .description('create an alias, after checking that its key can be a target (exit 0, already-in-place, if it already points there)')
     .argument('<alias>', 'alias/<name> or an alias ARN')
     .requiredOption('--to <key>', 'the target: key ID, mrk- ID, key ARN, alias/<name> or alias ARN')
     .option('--dry-run', 'run the preflight and print the plan; change nothing (exit 0 if it would be made, 3 if refused)')
@@ -159,7 +161,7 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
     .description('create or repoint many aliases from a file, all or nothing at planning time, rolled back on failure')
     .argument('<file>', 'the mapping file, or - for stdin')
     .option('--dry-run', 'plan and show; change nothing (exit 0, or 3 if any entry is refused)')
-    .addOption(new Option('--rate <per-second>', 'mutating calls a second at most').default(DEFAULT_APPLY_RATE).argParser(parseRate))
+    .addOption(new Option('--rate <per-second>', `mutating calls a second at most, up to ${MAX_APPLY_RATE}`).default(DEFAULT_APPLY_RATE).argParser(parsePositiveNumber('--rate', MAX_APPLY_RATE)))
     .option('--no-rollback', 'on a failure, leave the entries already applied as they are')
     .option('-y, --yes', 'do not ask for confirmation on a terminal')
     .option('--allow-spec-change', 'for every entry: allow a different KeySpec or fewer algorithms within the same key class (a warning instead)')
@@ -267,7 +269,27 @@ ${examples('kms-alias demo', 'kms-alias demo --step', 'kms-alias demo --json | j
       setExitCode(runCompletion({ shell }, ctx, program))
     })
 
+  refuseRepeatedOptions(program)
   return program
+}
+
+/**
+ * commander keeps the last of `--to A --to B`; a tool that changes production keys must not guess
+ * which one was meant. Every option that takes one value (every command's, and the global ones,
+ * including options added later) refuses a second occurrence: exit 2 before anything runs.
+ */
+function refuseRepeatedOptions(command: Command): void {
+  for (const option of command.options) {
+    if (!(option.required || option.optional) || option.variadic) continue
+    const parse = option.parseArg
+    let first: string | undefined
+    option.argParser((value: string, previous: unknown) => {
+      if (first !== undefined) throw new UsageError(`${option.long ?? option.flags} was given twice ("${first}" and "${value}"); give it once`)
+      first = value
+      return parse ? parse(value, previous) : value
+    })
+  }
+  for (const sub of command.commands) refuseRepeatedOptions(sub)
 }
 
 /** The flags several commands share, as commander hands them over (booleans unset when absent). */
@@ -295,11 +317,5 @@ const accessFlags = (raw: { allowAccessChange?: boolean; iam?: boolean }) => ({ 
 function addVerifyOptions(command: Command, what: string): Command {
   return command
     .option('--no-verify', `skip confirming with ListAliases that ${what} (output says verified: false)`)
-    .addOption(new Option('--verify-timeout <seconds>', `how long to wait for ListAliases to show that ${what}`).default(30).argParser(parsePositiveSeconds('--verify-timeout')))
-}
-
-function parseRate(value: string): number {
-  const rate = Number(value)
-  if (value.trim() === '' || !Number.isFinite(rate) || rate <= 0 || rate > 1000) throw new UsageError(`--rate must be a number above 0 and at most 1000, not "${value}"`)
-  return rate
+    .addOption(new Option('--verify-timeout <seconds>', `how long to wait for ListAliases to show that ${what}, at most ${VERIFY_TIMEOUT_LIMIT_SECONDS}`).default(30).argParser(parsePositiveSeconds('--verify-timeout', VERIFY_TIMEOUT_LIMIT_SECONDS)))
 }

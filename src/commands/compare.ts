@@ -77,7 +77,7 @@ export async function runCompare(options: CompareOptions, ctx: Context, globals:
   if (ui.format === 'json') ui.write(renderCompareJson(report))
   else if (ui.format === 'text') {
     ui.write(renderCompareText(report))
-    for (const line of renderFindings(findings, ui.err)) ui.note(line)
+    for (const line of renderFindings(findings, ui.err, 'update')) ui.note(line)
   } else ui.write(renderCompareTable(report, ui.out))
   return report.exitCode
 }

@@ -7,7 +7,7 @@ import { currentTarget, describeWithAliases } from '../kms/lookups.js'
 import { toKeyView } from '../output/keyView.js'
 import { localRefusals } from '../preflight/local.js'
 import { createFindings } from '../preflight/plan.js'
-import { hasBlock } from '../preflight/rules.js'
+import { aliasAccountFindings, alreadyTargetFindings, hasBlock } from '../preflight/rules.js'
 import { applyChange, kmsAliasCommand, pollTiming, refuse, runChange, type ChangeOrigin } from './mutation.js'
 
 export interface CreateOptions {
@@ -34,6 +34,14 @@ export async function runCreate(options: CreateOptions, ctx: Context, globals: G
       Promise.all([currentTarget(kms, aliasRef.name), describeWithAliases(kms, targetRef.input, `--to ${targetRef.input}`)]),
     )
     report.target = toKeyView(target.key)
+    const already = [...aliasAccountFindings(aliasRef.arn?.account ?? options.expectAccount, target.key.accountId), ...alreadyTargetFindings(aliasRef.name, existing, target.key.keyId)]
+    if (already.some((f) => f.code === 'ALREADY_TARGET') && !hasBlock(already)) {
+      report.findings = already
+      report.outcome = 'already-in-place'
+      report.verified = target.aliases.some((a) => a.name === aliasRef.name)
+      plan.show()
+      return Exit.Ok
+    }
     if (existing !== undefined) {
       report.outcome = 'conflict'
       throw new ConflictError(`${aliasRef.name} already exists in ${region} (it points to ${existing})`, `to point it to another key, use kms-alias update ${aliasRef.name} --to ${targetRef.input}`)

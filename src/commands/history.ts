@@ -18,7 +18,7 @@ export async function runHistory(options: HistoryOptions, ctx: Context, globals:
   if (ui.format === 'json') ui.write(renderHistoryJson(entries))
   else if (ui.format === 'text') ui.write(renderHistoryText(entries))
   else if (entries.length === 0) ui.note(`No changes in the journal${aliasName ? ` for ${aliasName}` : ''}.`)
-  else ui.write(renderHistoryTable(entries, ui.out))
+  else ui.write(renderHistoryTable(entries, ui.out, ui.width))
   return Exit.Ok
 }
 

@@ -1,12 +1,11 @@
 import type { Context } from '../context.js'
-import { AccessError, Exit, NotFoundError, UsageError } from '../errors.js'
+import { AccessError, CliError, Exit, NotFoundError, UsageError } from '../errors.js'
 import type { GlobalOptions } from '../globalOptions.js'
 import { checkAccount } from '../kms/account.js'
 import { mapWithLimit } from '../kms/concurrency.js'
 import { inEveryRegion } from '../kms/regional.js'
-import { currentTarget } from '../kms/lookups.js'
-import { isReservedAlias, parseKeyRef, type KeyRef } from '../kms/identifiers.js'
-import type { KeyInfo, KmsPort } from '../kms/port.js'
+import { isReservedAlias, parseArn, parseKeyRef, type KeyRef } from '../kms/identifiers.js'
+import type { AliasEntry, KeyInfo, KmsPort } from '../kms/port.js'
 import { renderListJson, renderListTable, renderListText, renderRegionalListJson, renderRegionalListTable, renderRegionalListText, type AliasRow, type RegionalAliasRow } from '../output/listView.js'
 import { createUi, type Ui } from '../output/ui.js'
 import { resolvePerRegion } from '../preflight/multiRegion.js'
@@ -38,12 +37,13 @@ export async function runList(options: ListOptions, ctx: Context, globals: Globa
   const kms = await ui.openKms()
   const region = await kms.region()
 
-  const rows = await ui.progress(`Listing aliases in ${region}`, (spinner) => readRegion(kms, options, keyRef, ui, spinner, globals))
+  if (keyRef) refuseOtherRegion(keyRef, region)
+  const rows = await ui.progress(`Listing aliases in ${region}`, (spinner) => readRegion(kms, region, options, keyRef, ui, spinner, globals))
 
   if (ui.format === 'json') ui.write(renderListJson(rows))
   else if (ui.format === 'text') ui.write(renderListText(rows))
   else if (rows.length === 0) ui.note(`No aliases in ${region}${options.prefix ? ` starting with ${options.prefix}` : ''}${options.key ? ` on ${options.key}` : ''}.`)
-  else ui.write(renderListTable(rows, ui.out))
+  else ui.write(renderListTable(rows, ui.out, ui.width))
   return Exit.Ok
 }
 
@@ -55,7 +55,7 @@ async function listRegions(options: ListOptions, regions: string[], keyRef: KeyR
     let done = 0
     return inEveryRegion(regions.map((region) => ({ region })), (partition) => ui.openKms(partition), async (kms, { region }) => {
       const regional = keyRefs?.find((r) => r.region === region)
-      const rows = await readRegion(kms, options, regional === undefined ? undefined : parseKeyRef(regional.keyRef, '--key'), ui, undefined, globals)
+      const rows = await readRegion(kms, region, options, regional === undefined ? undefined : parseKeyRef(regional.keyRef, '--key'), ui, undefined, globals)
       spinner.text(`Listed ${++done}/${regions.length} Regions`)
       return rows
     })
@@ -78,9 +78,16 @@ async function listRegions(options: ListOptions, regions: string[], keyRef: KeyR
 }
 
 /** One Region's rows; with --role-arn, first checks that the account is the role's. */
-async function readRegion(kms: KmsPort, options: ListOptions, keyRef: KeyRef | undefined, ui: Ui, spinner: Spinner | undefined, globals: GlobalOptions): Promise<AliasRow[]> {
-  const keyId = keyRef === undefined ? undefined : keyRef.kind === 'key' ? keyRef.input : await resolveKeyId(kms, keyRef.alias.name, options.key ?? '')
-  const listed = await kms.listAliases(keyId === undefined ? {} : { keyId })
+async function readRegion(
+  kms: KmsPort,
+  region: string,
+  options: ListOptions,
+  keyRef: KeyRef | undefined,
+  ui: Ui,
+  spinner: Spinner | undefined,
+  globals: GlobalOptions,
+): Promise<AliasRow[]> {
+  const listed = keyRef === undefined ? await kms.listAliases() : await aliasesOfKey(kms, keyRef, region)
   // The alias ARNs name the account; an empty list leaves it to GetCallerIdentity.
   await checkAccount(kms, globals, listed.map((a) => a.arn))
   const entries = listed
@@ -90,7 +97,7 @@ async function readRegion(kms: KmsPort, options: ListOptions, keyRef: KeyRef | u
   const keyIds = [...new Set(entries.flatMap((a) => (a.targetKeyId ? [a.targetKeyId] : [])))]
   let described = 0
   const keys = await mapWithLimit(keyIds, DESCRIBE_CONCURRENCY, async (id) => {
-    const key = await describeOrNull(kms, id, (line) => ui.warn(line))
+    const key = await describeOrNull(kms, id, region, (line) => ui.warn(line))
     spinner?.text(`Describing keys ${++described}/${keyIds.length}`)
     return key
   })
@@ -110,19 +117,58 @@ async function readRegion(kms: KmsPort, options: ListOptions, keyRef: KeyRef | u
   })
 }
 
-async function resolveKeyId(kms: KmsPort, aliasName: string, typed: string): Promise<string> {
-  const keyId = await currentTarget(kms, aliasName)
-  if (keyId === undefined) throw new NotFoundError(`--key ${typed} not found in ${await kms.region()}`)
-  return keyId
+/**
+ * ListAliases filters by key ID only (moto and KMS take the key-ID part of an ARN), so a typed ARN
+ * of another Region would list this Region's aliases of the same key ID: refused, as update does.
+ */
+function refuseOtherRegion(keyRef: KeyRef, region: string): void {
+  const arn = keyRef.kind === 'key' ? keyRef.arn : keyRef.alias.arn
+  if (arn && arn.region !== region) {
+    throw new CliError(`--key ${keyRef.input} is in ${arn.region}, but requests go to ${region}`, Exit.Refused, `pass --region ${arn.region} to list there`)
+  }
+}
+
+/** The aliases of the key --key names, in this account and Region only. */
+async function aliasesOfKey(kms: KmsPort, keyRef: KeyRef, region: string): Promise<AliasEntry[]> {
+  const notFound = () => new NotFoundError(`--key ${keyRef.input} not found in ${region}`)
+  if (keyRef.kind === 'alias' && isReservedAlias(keyRef.alias.name)) {
+    // DescribeKey on alias/aws/<service> can create that AWS managed key: ListAliases only, as show does.
+    const all = await kms.listAliases()
+    const entry = all.find((a) => a.name === keyRef.alias.name)
+    if (!entry) throw notFound()
+    if (!entry.targetKeyId) throw new NotFoundError(`--key ${keyRef.input} has no key yet in ${region} (AWS creates it when a service first uses it)`)
+    refuseOtherAccount(keyRef, entry.arn ? parseArn(entry.arn)?.account : undefined)
+    return all.filter((a) => a.targetKeyId === entry.targetKeyId)
+  }
+  const typedArn = keyRef.kind === 'key' ? keyRef.arn : keyRef.alias.arn
+  let keyId = keyRef.kind === 'key' ? keyRef.keyId : undefined
+  if (keyId === undefined || typedArn) {
+    // The bare name or ID resolves in the credentials' own account; its ARN says which that is.
+    const key = await kms.describeKey(keyRef.kind === 'key' ? keyRef.keyId : keyRef.alias.name).catch((error: unknown) => {
+      throw error instanceof NotFoundError ? notFound() : error
+    })
+    refuseOtherAccount(keyRef, key.accountId)
+    keyId = key.keyId
+  }
+  return kms.listAliases({ keyId }).catch((error: unknown) => {
+    throw error instanceof NotFoundError ? notFound() : error
+  })
+}
+
+function refuseOtherAccount(keyRef: KeyRef, actual: string | undefined): void {
+  const typed = (keyRef.kind === 'key' ? keyRef.arn : keyRef.alias.arn)?.account
+  if (typed === undefined || actual === undefined || typed === actual) return
+  throw new CliError(`--key ${keyRef.input} is in account ${typed}, but these credentials act on account ${actual}`, Exit.Refused, 'list with credentials of that account (a profile or role there)')
 }
 
 /** A key that cannot be described (deleted, or not ours to read) leaves its columns empty. */
-async function describeOrNull(kms: KmsPort, keyId: string, warn: (line: string) => void): Promise<KeyInfo | undefined> {
+async function describeOrNull(kms: KmsPort, keyId: string, region: string, warn: (line: string) => void): Promise<KeyInfo | undefined> {
   try {
     return await kms.describeKey(keyId)
   } catch (error) {
-    if (!(error instanceof NotFoundError) && !(error instanceof AccessError)) throw error
-    warn(`cannot describe ${keyId}: ${error.message}`)
+    if (error instanceof NotFoundError) warn(`cannot describe key ${keyId}: not found in ${region}; its columns are empty`)
+    else if (error instanceof AccessError) warn(`cannot describe key ${keyId}: access denied; its columns are empty`)
+    else throw error
     return undefined
   }
 }

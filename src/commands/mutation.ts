@@ -12,14 +12,14 @@ import {
   renderChangePlan,
   renderChangeSuccess,
   renderChangeText,
-  renderFindings,
+  renderFinding,
   type AliasChangeReport,
   type ChangeAction,
   type ChangeOutcome,
 } from '../output/changeView.js'
 import { shellCommand } from '../output/shell.js'
 import { createUi, errorSummary, type Ui } from '../output/ui.js'
-import type { Finding } from '../preflight/rules.js'
+import { refusedFindings, type Finding } from '../preflight/rules.js'
 import { interruption, Writer, type PlannedWrite, type WriteOrigin } from '../writePath.js'
 
 /** Where a run is: before the mutating call, while it is in flight, or confirming it. */
@@ -198,13 +198,13 @@ export class PlanPrinter {
   show(): void {
     if (this.ui.format !== 'table' || this.shown) return
     this.shown = true
-    this.ui.write(renderChangePlan(this.report, this.ui.out))
+    this.ui.write(renderChangePlan(this.report, this.ui.out, this.ui.width))
   }
 }
 
 /** Records the preflight's refusal and ends the run with exit 3. */
 export function refuse(report: AliasChangeReport, findings: Finding[], plan: PlanPrinter): never {
-  report.findings = findings
+  report.findings = refusedFindings(findings)
   report.outcome = 'refused'
   plan.show()
   const blocking = findings.filter((f) => f.severity === 'block').map((f) => f.code)
@@ -216,7 +216,7 @@ export function finishChange(ui: Ui, report: AliasChangeReport): void {
   if (ui.format === 'json') ui.write(renderChangeJson(report))
   if (ui.format === 'text') {
     ui.write(renderChangeText(report))
-    for (const line of report.findings.length > 0 ? renderFindings(report.findings, ui.err) : []) ui.note(line)
+    for (const f of report.findings) (f.severity === 'info' ? ui.note : ui.important)(renderFinding(f, ui.err))
   }
   if (report.error) {
     ui.error(report.error)

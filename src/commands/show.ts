@@ -42,7 +42,7 @@ export async function runShow(options: ShowOptions, ctx: Context, globals: Globa
   }
   if (ui.format === 'json') ui.write(renderShowJson(details))
   else if (ui.format === 'text') ui.write(renderShowText(details))
-  else ui.write(renderShowTable(details, ui.out))
+  else ui.write(renderShowTable(details, ui.out, ui.width))
   return Exit.Ok
 }
 

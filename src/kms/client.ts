@@ -21,7 +21,8 @@ import {
 } from '@aws-sdk/client-kms'
 import type { fromTemporaryCredentials } from '@aws-sdk/credential-providers'
 import { AccessError, AwsError, interruptedBy } from '../errors.js'
-import { parseArn } from './identifiers.js'
+import { parseArn, REGION_NAME } from './identifiers.js'
+import { profileDefined, profileFiles } from './profiles.js'
 import type { AliasEntry, AssumeRoleConfig, GrantInfo, KeyInfo, KmsConfig, KmsPort, MultiRegionConfiguration } from './port.js'
 import { ACCESS_ERROR_NAMES, attemptsOf, messageOf, nameOf, translateError } from './translate.js'
 
@@ -31,8 +32,12 @@ const REQUEST_TIMEOUT_MS = 15_000
 // ListAliases' maximum; a key has at most 50 aliases by default, so a filtered list is one page.
 const LIST_PAGE_SIZE = 100
 
+const REGION_HINT = 'pass --region, set AWS_REGION (or AWS_DEFAULT_REGION), or set region in the profile'
 
 export function createKmsPort(config: KmsConfig): KmsPort {
+  const env = config.env ?? {}
+  // A profile named by --profile or AWS_PROFILE (not the implicit default).
+  const profileName = config.profile ?? (env.AWS_PROFILE || undefined)
   const requestHandler = {
     connectionTimeout: Math.min(CONNECTION_TIMEOUT_MS, config.requestTimeoutMs ?? CONNECTION_TIMEOUT_MS),
     requestTimeout: config.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
@@ -45,16 +50,42 @@ export function createKmsPort(config: KmsConfig): KmsPort {
     ...(config.profile ? { profile: config.profile } : {}),
     ...(config.maxAttempts ? { maxAttempts: config.maxAttempts } : {}),
     ...(config.role ? { credentials: assumedRoleCredentials(config.role, config) } : {}),
+    // The SDK prints its warnings (e.g. "multiple credential sources") with console.warn unless
+    // given a logger: they come to our stderr through config.warn, explained. Calls are logged by
+    // --debug instead, so info and error are dropped here.
+    logger: { debug() {}, info() {}, error() {}, warn: (message: unknown) => config.warn?.(explainSdkWarning(String(message), profileName)) },
     requestHandler,
   }
   const client = new KMSClient({ ...shared, ...(config.endpointUrl ? { endpoint: config.endpointUrl } : {}) })
+  // Where requests really went (the flag, AWS_ENDPOINT_URL*, the profile, or AWS's own), so that a
+  // network error can name it; every request of one client goes to the same endpoint.
+  let triedEndpoint = config.endpointUrl
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      const request = args.request as { protocol?: string; hostname?: string; port?: number; path?: string }
+      if (request.hostname) triedEndpoint = `${request.protocol ?? 'https:'}//${request.hostname}${request.port ? `:${request.port}` : ''}`
+      return next(args)
+    },
+    { step: 'build', name: 'kmsAliasEndpointRecorder' },
+  )
   let regionPromise: Promise<string> | undefined
   let accountPromise: Promise<string> | undefined
 
   const region = () => {
-    regionPromise ??= client.config.region().catch((error: unknown) => {
-      throw new AccessError(`no AWS Region is configured (${messageOf(error)})`, 'set AWS_REGION or pass --region')
-    })
+    regionPromise ??= (async () => {
+      // A profile that does not exist surfaces in the SDK as "no Region" or "no credentials".
+      if (profileName) {
+        const files = profileFiles(env)
+        if (!(await profileDefined(profileName, files))) {
+          throw new AccessError(`profile "${profileName}" not found in ${files.config} or ${files.credentials}`, 'check --profile and AWS_PROFILE (aws configure list-profiles lists the profiles)')
+        }
+      }
+      const name = await client.config.region().catch((error: unknown) => {
+        throw new AccessError(`no AWS Region is configured (${messageOf(error)})`, REGION_HINT)
+      })
+      if (!REGION_NAME.test(name)) throw new AccessError(`"${name}" is not an AWS Region name`, `a Region name looks like us-east-1 or eu-west-2; ${REGION_HINT}`)
+      return name
+    })()
     return regionPromise
   }
 
@@ -67,7 +98,7 @@ export function createKmsPort(config: KmsConfig): KmsPort {
       return result
     } catch (error) {
       config.debug?.(`${operation} ${subject}: ${nameOf(error)} in ${elapsed(started)}${attemptsOf(error)}`)
-      throw translateError(error, { operation, subject, region: where, endpoint: config.endpointUrl, signal: config.signal })
+      throw translateError(error, { operation, subject, region: where, endpoint: triedEndpoint, signal: config.signal })
     }
   }
 
@@ -295,6 +326,15 @@ function toAliasEntry(a: AliasListEntry): AliasEntry {
     ...(a.TargetKeyId ? { targetKeyId: a.TargetKeyId } : {}),
     ...(a.LastUpdatedDate ? { lastUpdated: a.LastUpdatedDate } : {}),
   }
+}
+
+/** The SDK's warning in our words, on one line. */
+export function explainSdkWarning(message: string, profile: string | undefined): string {
+  if (/Multiple credential sources/i.test(message)) {
+    return `both a profile (${profile ?? 'AWS_PROFILE'}) and AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY are set: the profile's credentials are used and the variables ignored; unset one of them`
+  }
+  const first = message.split('\n').map((l) => l.trim()).find((l) => l !== '') ?? message
+  return `AWS SDK: ${first}`
 }
 
 function elapsed(started: number): string {

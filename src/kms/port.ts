@@ -98,6 +98,10 @@ export interface KmsConfig {
   requestTimeoutMs?: number
   /** Receives one line per KMS call (operation, outcome, duration) when --debug is on. */
   debug?: (line: string) => void
+  /** Receives the SDK's warnings, explained, for our stderr (the SDK would print them raw). */
+  warn?: (line: string) => void
+  /** The environment, to explain configuration errors (which profile, which Region variable). */
+  env?: Readonly<Record<string, string | undefined>>
   signal?: AbortSignal
   /** Every call uses credentials from STS AssumeRole of this role (--role-arn). */
   role?: AssumeRoleConfig

@@ -52,7 +52,7 @@ export function translateError(error: unknown, site: CallSite): unknown {
   if (MALFORMED_REQUEST_NAMES.has(name)) return new UsageError(`KMS rejected ${site.operation} ${site.subject} as malformed: ${message || name}`)
   // The SDK names dropped connections TimeoutError too (to retry them); the code tells them apart.
   if (typeof code === 'string' && NETWORK_ERROR_CODES.has(code)) {
-    return new AwsError(`cannot reach KMS${site.endpoint ? ` at ${site.endpoint}` : ''} (${code}) during ${site.operation}`, code, 'check --endpoint-url, the network, and AWS_REGION')
+    return new AwsError(`cannot reach KMS${site.endpoint ? ` at ${site.endpoint}` : ''} (${code}) during ${site.operation}`, code, "check the endpoint (--endpoint-url, AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL or the profile's endpoint_url), the Region and the network")
   }
   if (name === 'TimeoutError' || name === 'RequestTimeout' || code === 'ETIMEDOUT') {
     return new AwsError(`${site.operation} timed out${site.endpoint ? ` at ${site.endpoint}` : ''}`, name, 'raise --timeout if KMS is slow, or check the endpoint')

@@ -2,7 +2,7 @@ import type { ChalkInstance } from 'chalk'
 import type { Finding, FindingCode, Severity } from '../preflight/rules.js'
 import type { ErrorSummary } from './ui.js'
 import type { KeyView } from './keyView.js'
-import { newTable } from './table.js'
+import { renderTable } from './table.js'
 
 export type ChangeAction = 'update' | 'create' | 'delete'
 
@@ -90,7 +90,7 @@ export function severityMark(style: ChalkInstance, severity: Severity): string {
 }
 
 /** The human plan: the keys side by side with a verdict per row, then the findings. */
-export function renderChangePlan(report: AliasChangeReport, style: ChalkInstance): string {
+export function renderChangePlan(report: AliasChangeReport, style: ChalkInstance, width?: number): string {
   const lines: string[] = []
   const where = report.region ? ` in ${report.region}` : ''
   lines.push(style.bold(`${report.dryRun ? 'Dry run: ' : ''}${report.action} ${report.alias}${where}`))
@@ -99,20 +99,32 @@ export function renderChangePlan(report: AliasChangeReport, style: ChalkInstance
     ...(report.target ? [{ head: report.action === 'create' ? 'target' : 'new target', key: report.target }] : []),
   ]
   if (columns.length > 0) {
-    const table = newTable(style, ['field', ...columns.map((c) => c.head), 'verdict'])
-    for (const row of ROWS.filter((r) => r.label !== 'access' || report.action === 'update')) {
+    const rows = ROWS.filter((r) => r.label !== 'access' || report.action === 'update').map((row) => {
       const findings = report.findings.filter((f) => row.codes.includes(f.code))
-      table.push([row.label, ...columns.map((c) => row.value(c.key)), verdict(style, worst(findings))])
-    }
-    lines.push(table.toString())
+      return [row.label, ...columns.map((c) => row.value(c.key)), verdict(style, worst(findings))]
+    })
+    const head = ['field', ...columns.map((c) => c.head), 'verdict']
+    lines.push(renderTable(style, { head, rows, fit: ['keep', ...columns.map(() => 'middle' as const), 'keep'] }, width))
   }
-  lines.push(...renderFindings(report.findings, style))
+  lines.push(...renderFindings(report.findings, style, report.action))
   return `${lines.join('\n')}\n`
 }
 
-export function renderFindings(findings: readonly Finding[], style: ChalkInstance): string[] {
-  if (findings.length === 0) return [style.green('No findings: the new key is a like-for-like replacement.')]
-  return findings.map((f) => `${severityMark(style, f.severity)} ${style.bold(f.code)} ${f.message}`)
+// What an empty list of findings means depends on the change: only an update has a "new key" that
+// replaces another.
+const NO_FINDINGS: Record<ChangeAction, string> = {
+  update: 'No findings: the new key is a like-for-like replacement.',
+  create: 'No findings: the key can be the target of the alias.',
+  delete: 'No findings: other aliases still point to the key.',
+}
+
+export function renderFindings(findings: readonly Finding[], style: ChalkInstance, action: ChangeAction): string[] {
+  if (findings.length === 0) return [style.green(NO_FINDINGS[action])]
+  return findings.map((f) => renderFinding(f, style))
+}
+
+export function renderFinding(f: Finding, style: ChalkInstance): string {
+  return `${severityMark(style, f.severity)} ${style.bold(f.code)} ${f.message}`
 }
 
 /** The closing line(s) of the human view for a run that did what was asked. */

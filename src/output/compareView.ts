@@ -123,5 +123,5 @@ export function renderCompareTable(r: CompareReport, style: ChalkInstance): stri
   const verdict = r.allowed
     ? style.green(`✓ update would point ${r.alias ?? 'an alias'} from ${r.current.keyId} to ${r.new.keyId}`)
     : style.red(`✗ update would refuse this change: ${blocking.join(', ')}`)
-  return `${[table.toString(), ...renderFindings(r.findings, style), verdict].join('\n')}\n`
+  return `${[table.toString(), ...renderFindings(r.findings, style, 'update'), verdict].join('\n')}\n`
 }

@@ -1,6 +1,6 @@
 import type { ChalkInstance } from 'chalk'
 import type { JournalEntry } from '../journal.js'
-import { newTable } from './table.js'
+import { renderTable } from './table.js'
 
 export const renderHistoryJson = (entries: readonly JournalEntry[]): string => `${JSON.stringify(entries, null, 2)}\n`
 
@@ -9,12 +9,12 @@ export function renderHistoryText(entries: readonly JournalEntry[]): string {
   return entries.map((e) => `${[e.id, e.time, e.action, e.alias, e.previousKeyId ?? '-', e.newKeyId ?? '-', String(e.verified), e.region].join('\t')}\n`).join('')
 }
 
-export function renderHistoryTable(entries: readonly JournalEntry[], style: ChalkInstance): string {
-  const table = newTable(style, ['id', 'time', 'action', 'alias', 'previous key', 'new key', 'verified', 'by'])
-  for (const e of entries) {
+export function renderHistoryTable(entries: readonly JournalEntry[], style: ChalkInstance, width?: number): string {
+  const rows = entries.map((e) => {
     const verified = e.certain ? (e.verified ? style.green('yes') : style.yellow('no')) : style.red('unknown')
     const by = e.reverts ? `${e.command} of ${e.reverts}` : e.command
-    table.push([e.id, e.time.replace('T', ' ').replace(/\.\d+Z$/, 'Z'), e.action, e.alias, e.previousKeyId ?? '-', e.newKeyId ?? '-', verified, by])
-  }
-  return `${table.toString()}\n`
+    return [e.id, e.time.replace('T', ' ').replace(/\.\d+Z$/, 'Z'), e.action, e.alias, e.previousKeyId ?? '-', e.newKeyId ?? '-', verified, by]
+  })
+  const head = ['id', 'time', 'action', 'alias', 'previous key', 'new key', 'verified', 'by']
+  return `${renderTable(style, { head, rows, fit: ['keep', 'wrap', 'keep', 'wrap', 'middle', 'middle', 'keep', 'wrap'], min: [undefined, 10] }, width)}\n`
 }

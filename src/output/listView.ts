@@ -1,5 +1,5 @@
 import type { ChalkInstance } from 'chalk'
-import { newTable } from './table.js'
+import { newTable, renderTable, type Fit } from './table.js'
 
 /** One row of `list`; field names are part of the JSON contract. */
 export interface AliasRow {
@@ -20,14 +20,15 @@ export function renderListText(rows: readonly AliasRow[]): string {
   return rows.map((r) => `${[r.alias, r.targetKeyId, r.keySpec, r.keyUsage, r.keyState, r.keyManager].map((v) => v ?? '-').join('\t')}\n`).join('')
 }
 
-export function renderListTable(rows: readonly AliasRow[], style: ChalkInstance): string {
+export function renderListTable(rows: readonly AliasRow[], style: ChalkInstance, width?: number): string {
   const withDates = rows.some((r) => r.lastUpdated)
-  const table = newTable(style, ['alias', 'target key', 'spec', 'usage', 'state', 'manager', ...(withDates ? ['last updated'] : [])])
-  for (const r of rows) {
+  const body = rows.map((r) => {
     const state = r.keyState === 'Enabled' ? style.green(r.keyState) : r.keyState ? style.yellow(r.keyState) : ''
-    table.push([r.alias, r.targetKeyId ?? '', r.keySpec ?? '', r.keyUsage ?? '', state, r.keyManager ?? '', ...(withDates ? [r.lastUpdated ?? ''] : [])])
-  }
-  return `${table.toString()}\n`
+    return [r.alias, r.targetKeyId ?? '', r.keySpec ?? '', r.keyUsage ?? '', state, r.keyManager ?? '', ...(withDates ? [r.lastUpdated ?? ''] : [])]
+  })
+  const head = ['alias', 'target key', 'spec', 'usage', 'state', 'manager', ...(withDates ? ['last updated'] : [])]
+  const fit: Fit[] = ['wrap', 'middle', 'wrap', 'wrap', 'keep', 'keep', ...(withDates ? (['wrap'] as const) : [])]
+  return `${renderTable(style, { head, rows: body, fit }, width)}\n`
 }
 
 /** One row of `list --regions`: an alias in one Region; `skew` when its Regions disagree on the key. */

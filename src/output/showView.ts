@@ -1,7 +1,7 @@
 import type { ChalkInstance } from 'chalk'
 import type { KeyInfo } from '../kms/port.js'
 import { toKeyView, type KeyView } from './keyView.js'
-import { newTable } from './table.js'
+import { renderTable } from './table.js'
 
 /** What `show` prints; field names are part of the JSON contract. */
 export interface AliasDetails {
@@ -48,7 +48,7 @@ export function renderShowText(d: AliasDetails): string {
   return `${[d.alias, d.targetKeyId, k?.keySpec, k?.keyUsage, k?.keyState, k?.keyManager, d.otherAliases.join(',') || null].map((v) => v ?? '-').join('\t')}\n`
 }
 
-export function renderShowTable(d: AliasDetails, style: ChalkInstance): string {
+export function renderShowTable(d: AliasDetails, style: ChalkInstance, width?: number): string {
   const k = d.key
   const list = (values: string[]) => (values.length > 0 ? values.join('\n') : '-')
   const rows: Array<[string, string]> = [
@@ -73,7 +73,5 @@ export function renderShowTable(d: AliasDetails, style: ChalkInstance): string {
     )
   }
   rows.push(['other aliases', list(d.otherAliases)])
-  const table = newTable(style)
-  for (const [field, value] of rows) table.push([style.bold(field), value])
-  return `${table.toString()}\n`
+  return `${renderTable(style, { rows: rows.map(([field, value]) => [style.bold(field), value]), fit: ['keep', 'wrap'] }, width)}\n`
 }

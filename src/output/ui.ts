@@ -1,7 +1,7 @@
 import { Chalk, type ChalkInstance } from 'chalk'
 import type { Context } from '../context.js'
 import { AwsError, CliError, Exit, exitCodeNames } from '../errors.js'
-import type { GlobalOptions, OutputFormat } from '../globalOptions.js'
+import { parseEndpointUrl, type GlobalOptions, type OutputFormat } from '../globalOptions.js'
 import type { IamPort } from '../iam/port.js'
 import type { AssumeRoleConfig, KmsConfig, KmsPort } from '../kms/port.js'
 import { silentSpinner, type Spinner } from '../ui/spinner.js'
@@ -9,6 +9,8 @@ import { silentSpinner, type Spinner } from '../ui/spinner.js'
 /** How one command run talks to the user: the output format, colours, notes, spinner. */
 export interface Ui {
   format: OutputFormat
+  /** The terminal's width for tables; undefined when stdout is not a terminal. */
+  width: number | undefined
   /** Colours for stdout and for stderr, each off unless that stream may take them. */
   out: ChalkInstance
   err: ChalkInstance
@@ -17,6 +19,8 @@ export interface Ui {
   note(line: string): void
   /** A warning on stderr; shown even with --quiet. */
   warn(line: string): void
+  /** A line on stderr that --quiet keeps, as it is (findings that warn or block). */
+  important(line: string): void
   error(error: { message: string; hint?: string | undefined }): void
   debug(line: string): void
   /** Runs `work` under a spinner when stderr is a terminal and the human view is on. */
@@ -48,6 +52,7 @@ export function createUi(ctx: Context, options: GlobalOptions): Ui {
   let endpointChecked = false
   return {
     format: options.output,
+    width: ctx.io.stdoutColumns,
     out: style(ctx.io.stdoutTTY),
     err,
     write: (text) => void ctx.io.out.write(text),
@@ -55,6 +60,7 @@ export function createUi(ctx: Context, options: GlobalOptions): Ui {
       if (!options.quiet) ctx.io.err.write(`${line}\n`)
     },
     warn,
+    important: (line) => void ctx.io.err.write(`${line}\n`),
     error({ message, hint }) {
       ctx.io.err.write(`${err.red('error:')} ${message}\n`)
       if (hint) ctx.io.err.write(`${err.dim('hint:')} ${hint}\n`)
@@ -70,13 +76,15 @@ export function createUi(ctx: Context, options: GlobalOptions): Ui {
       }
     },
     async openKms(place = {}) {
-      const region = place.region ?? options.region
       const role = place.role ?? options.role
-      const endpoint = options.endpointUrl ?? ctx.env.AWS_ENDPOINT_URL_KMS ?? ctx.env.AWS_ENDPOINT_URL
+      const endpoint = options.endpointUrl ?? configuredEndpoint(ctx.env)
       if (endpoint && isPlainRemoteHttp(endpoint) && !endpointChecked) {
         warn(`${endpoint} is plain http:// and not on this machine: requests and responses cross the network unencrypted`)
       }
       endpointChecked = true
+      // AWS_DEFAULT_REGION is read as the AWS CLI reads it (after AWS_REGION, before the profile), so
+      // that kms-alias and `aws kms` in the same shell act in the same Region; the SDK alone skips it.
+      const region = place.region ?? options.region ?? (ctx.env.AWS_REGION ? undefined : ctx.env.AWS_DEFAULT_REGION || undefined)
       const config: KmsConfig = {
         ...(region ? { region } : {}),
         ...(options.profile ? { profile: options.profile } : {}),
@@ -85,6 +93,8 @@ export function createUi(ctx: Context, options: GlobalOptions): Ui {
         ...(options.timeoutSeconds ? { requestTimeoutMs: options.timeoutSeconds * 1000 } : {}),
         ...(options.debug ? { debug } : {}),
         ...(role ? { role } : {}),
+        warn,
+        env: ctx.env,
         signal: ctx.signal,
       }
       return ctx.kms(config)
@@ -100,6 +110,19 @@ export function createUi(ctx: Context, options: GlobalOptions): Ui {
       })
     },
   }
+}
+
+/**
+ * The endpoint the SDK takes from the environment (it ignores empty variables), checked as the
+ * flag is: the SDK would otherwise fail later with an internal error, or try ftp://.
+ */
+function configuredEndpoint(env: Context['env']): string | undefined {
+  if (env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS === 'true') return undefined
+  for (const name of ['AWS_ENDPOINT_URL_KMS', 'AWS_ENDPOINT_URL']) {
+    const value = env[name]
+    if (value) return parseEndpointUrl(name)(value)
+  }
+  return undefined
 }
 
 const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i

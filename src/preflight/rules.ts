@@ -212,6 +212,23 @@ export function orphanFindings(aliasName: string, keyId: string, aliasesOnKey: r
   }]
 }
 
+/**
+ * The alias already points to the requested key: nothing to do, for update and for create alike
+ * (a create run twice, as infrastructure code does, succeeds with `changed: false`).
+ */
+export function alreadyTargetFindings(aliasName: string, currentKeyId: string | undefined, targetKeyId: string): Finding[] {
+  if (currentKeyId !== targetKeyId) return []
+  return [{ code: 'ALREADY_TARGET', severity: 'info', message: `${aliasName} already points to ${targetKeyId}` }]
+}
+
+/**
+ * The findings a refused change reports: without those that describe the state after the change
+ * ("after this change no alias points to …"), since that change is not made.
+ */
+export function refusedFindings(findings: readonly Finding[]): Finding[] {
+  return findings.filter((f) => f.code !== 'PREVIOUS_KEY_ORPHANED')
+}
+
 export function quotaFindings(aliasesOnTarget: readonly AliasEntry[]): Finding[] {
   if (aliasesOnTarget.length < ALIAS_QUOTA_WARNING_AT) return []
   return [{
@@ -238,9 +255,8 @@ export function updatePreflight(input: UpdatePreflightInput): Finding[] {
   const { aliasName, current, target } = input
   const reserved = reservedAliasFindings(aliasName)
   if (reserved.length > 0) return reserved
-  if (current.keyId === target.keyId) {
-    return [{ code: 'ALREADY_TARGET', severity: 'info', message: `${aliasName} already points to ${target.keyId}` }]
-  }
+  const already = alreadyTargetFindings(aliasName, current.keyId, target.keyId)
+  if (already.length > 0) return already
   const home: Home = { region: current.region, account: current.accountId }
   const findings: Finding[] = []
   findings.push(...aliasAccountFindings(input.expectedAccount, current.accountId))

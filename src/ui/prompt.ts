@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline/promises'
-import { interruptedBy } from '../errors.js'
+import { InterruptedError, interruptedBy } from '../errors.js'
 import type { IO } from '../context.js'
 
 export interface Prompter {
@@ -9,9 +9,13 @@ export interface Prompter {
   confirmByName(question: string, expected: string): Promise<boolean>
 }
 
+const END_OF_INPUT = 'no answer at the prompt (end of input)'
+
 export function createPrompter(io: IO, signal: AbortSignal): Prompter {
   async function ask(question: string): Promise<string> {
     const rl = createInterface({ input: io.in, output: io.err, terminal: io.stdinTTY })
+    let settled = false
+    let endOfInput = false
     try {
       // In terminal mode readline swallows Ctrl-C as a key press; it must still interrupt.
       const interrupted = new Promise<never>((_, reject) =>
@@ -20,11 +24,26 @@ export function createPrompter(io: IO, signal: AbortSignal): Prompter {
           reject(interruptedBy(signal))
         }),
       )
-      return await Promise.race([rl.question(question, { signal }), interrupted])
+      // Ctrl-D (or a closed stdin) closes readline: on a terminal the question then rejects, off
+      // one it would wait forever. Either way the prompt's line is ended before the error.
+      const closed = new Promise<never>((_, reject) =>
+        rl.once('close', () => {
+          if (settled) return
+          endOfInput = true
+          reject(new InterruptedError('SIGINT', END_OF_INPUT))
+        }),
+      )
+      return await Promise.race([rl.question(question, { signal }), interrupted, closed])
     } catch (error) {
-      if (signal.aborted || (error as Error).name === 'AbortError') throw interruptedBy(signal)
+      if (signal.aborted) throw interruptedBy(signal)
+      if (endOfInput) {
+        io.err.write('\n')
+        throw new InterruptedError('SIGINT', END_OF_INPUT)
+      }
+      if ((error as Error).name === 'AbortError') throw interruptedBy(signal)
       throw error
     } finally {
+      settled = true
       rl.close()
     }
   }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { ConflictError } from '../../src/errors.js'
 import { FakeKms, key, throttled } from '../helpers/fakeKms.js'
-import { line, run } from '../helpers/run.js'
+import { journalOf, line, run } from '../helpers/run.js'
 
 function world(target: Parameters<typeof key>[0] = {}, options: ConstructorParameters<typeof FakeKms>[0] = {}) {
   const next = key(target)
@@ -48,6 +48,33 @@ describe('create', () => {
     expect(r.stderr).toBe(`error: alias/taken already exists in us-east-1 (it points to ${other.keyId})\nhint: to point it to another key, use kms-alias update alias/taken --to ${next.keyId}\n`)
     expect(kms.aliases.get('alias/taken')).toBe(other.keyId)
     expect(kms.mutations()).toEqual([])
+  })
+
+  it('onto the key it already has: exit 0, changed false, already-in-place, no CreateAlias, no journal line', async () => {
+    // Before alreadyTargetFindings was used here, this exited 5 suggesting an update that does nothing.
+    const { next, kms } = world()
+    kms.aliases.set('alias/done', next.keyId)
+    const json = await run(['create', 'alias/done', '--to', next.keyId, '--json'], { kms })
+    expect(json.code).toBe(0)
+    expect(json.stderr).toBe('')
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      action: 'create',
+      outcome: 'already-in-place',
+      changed: false,
+      verified: true,
+      previous: null,
+      target: { keyId: next.keyId },
+      findings: [{ code: 'ALREADY_TARGET', severity: 'info', message: `alias/done already points to ${next.keyId}` }],
+      undo: null,
+      journalId: null,
+      error: null,
+      exitCode: 0,
+    })
+    expect(await journalOf(json.ctx)).toEqual([])
+    const text = await run(['create', 'alias/done', '--to', next.keyId], { kms })
+    expect(text).toMatchObject({ code: 0, stdout: line('already-in-place', 'alias/done', '-', next.keyId, 'false', 'true') })
+    expect(kms.mutations()).toEqual([])
+    expect(kms.aliases.get('alias/done')).toBe(next.keyId)
   })
 
   it('refuses a reserved name with exit 3 and calls nothing', async () => {

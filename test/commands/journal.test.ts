@@ -128,14 +128,18 @@ describe('undo', () => {
     expect(kms.aliases.has('alias/new')).toBe(false)
   })
 
-  it('reverts a delete by recreating (exit 5 if the alias exists again)', async () => {
-    const { a, kms } = world()
+  it('reverts a delete by recreating (exit 5 if the alias exists again on another key)', async () => {
+    const { a, b, kms } = world()
     const journal = defaultJournal()
     await run(['delete', 'alias/keep', '--yes'], { kms, journal })
     const [entry] = await journalOf({ env: { KMS_ALIAS_JOURNAL: journal } })
     expect((await run(['undo', entry!.id], { kms, journal })).code).toBe(0)
     expect(kms.aliases.get('alias/keep')).toBe(a.keyId)
+    // Back where the undo puts it: nothing to do (create is idempotent), exit 0, no journal line.
+    expect(await run(['undo', entry!.id], { kms, journal })).toMatchObject({ code: 0, stdout: line('already-in-place', 'alias/keep', '-', a.keyId, 'false', 'true') })
+    kms.aliases.set('alias/keep', b.keyId)
     expect((await run(['undo', entry!.id], { kms, journal })).code).toBe(5)
+    expect(kms.aliases.get('alias/keep')).toBe(b.keyId)
   })
 
   it('usage errors: neither or both of id and --last (2); an unknown id (4); another --region (2)', async () => {

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { AccessError } from '../../src/errors.js'
 import { createKmsPort } from '../../src/kms/client.js'
 import { main } from '../../src/main.js'
-import { FakeKms, key } from '../helpers/fakeKms.js'
+import { ACCOUNT, FakeKms, key } from '../helpers/fakeKms.js'
 import { run } from '../helpers/run.js'
 import { testContext } from '../helpers/testContext.js'
 
@@ -39,7 +39,8 @@ describe('list', () => {
     const rows = JSON.parse(r.stdout)
     expect(rows.map((row: { alias: string }) => row.alias)).toEqual(['alias/audit', 'alias/aws/s3', 'alias/payments', 'alias/payments-next'])
     expect(rows[1]).toEqual({ alias: 'alias/aws/s3', arn: 'arn:aws:kms:us-east-1:111122223333:alias/aws/s3', targetKeyId: 'aws-owned-key', keySpec: null, keyUsage: null, keyState: null, keyManager: null, lastUpdated: null })
-    expect(r.stderr).toBe('warning: cannot describe aws-owned-key: aws-owned-key not found in us-east-1\n')
+    // The key ID once (it was three times: ours, the adapter's subject, KMS's message).
+    expect(r.stderr).toBe('warning: cannot describe key aws-owned-key: not found in us-east-1; its columns are empty\n')
   })
 
   it('--prefix filters by name, --key filters server-side (an alias is resolved first)', async () => {
@@ -78,6 +79,46 @@ describe('list', () => {
     expect((await run(['list', '--key', 'nope'], { kms })).code).toBe(2)
     const missing = await run(['list', '--key', 'alias/nope'], { kms })
     expect(missing).toMatchObject({ code: 4, stdout: '', stderr: 'error: --key alias/nope not found in us-east-1\n' })
+  })
+
+  it('refuses a --key ARN of another Region (exit 3) before any KMS call', async () => {
+    // Before refuseOtherRegion, ListAliases got the key ID and listed this Region's aliases of it.
+    const { sym, kms } = world()
+    for (const typed of [`arn:aws:kms:eu-west-1:${ACCOUNT}:key/${sym.keyId}`, `arn:aws:kms:eu-west-1:${ACCOUNT}:alias/payments`]) {
+      const r = await run(['list', '--key', typed, '--json'], { kms })
+      expect(r).toMatchObject({ code: 3, stdout: '', stderr: `error: --key ${typed} is in eu-west-1, but requests go to us-east-1\nhint: pass --region eu-west-1 to list there\n` })
+    }
+    expect(kms.calls).toEqual([])
+  })
+
+  it('refuses a --key ARN of another account (exit 3): the bare ID or name resolves in the credentials\' account', async () => {
+    const { sym, kms } = world()
+    for (const [typed, described] of [[`arn:aws:kms:us-east-1:999999999999:key/${sym.keyId}`, sym.keyId], ['arn:aws:kms:us-east-1:999999999999:alias/payments', 'alias/payments']] as const) {
+      kms.calls.length = 0
+      const r = await run(['list', '--key', typed, '--json'], { kms })
+      expect(r).toMatchObject({
+        code: 3,
+        stdout: '',
+        stderr: `error: --key ${typed} is in account 999999999999, but these credentials act on account ${ACCOUNT}\nhint: list with credentials of that account (a profile or role there)\n`,
+      })
+      expect(kms.calls).toEqual([`DescribeKey ${described}`])
+    }
+    const same = await run(['list', '--key', `arn:aws:kms:us-east-1:${ACCOUNT}:key/${sym.keyId}`, '--json'], { kms })
+    expect(JSON.parse(same.stdout).map((row: { alias: string }) => row.alias)).toEqual(['alias/audit', 'alias/payments'])
+  })
+
+  it('resolves a reserved --key alias through ListAliases only, never DescribeKey on the name', async () => {
+    // DescribeKey on alias/aws/<service> can create the AWS managed key (before: it was sent).
+    const { kms } = world()
+    for (const typed of ['alias/aws/s3', `arn:aws:kms:us-east-1:${ACCOUNT}:alias/aws/s3`]) {
+      kms.calls.length = 0
+      const r = await run(['list', '--key', typed, '--all', '--json'], { kms })
+      expect(r.code).toBe(0)
+      expect(JSON.parse(r.stdout).map((row: { alias: string }) => row.alias)).toEqual(['alias/aws/s3'])
+      expect(kms.calls).toEqual(['ListAliases (all)', 'DescribeKey aws-owned-key'])
+    }
+    const missing = await run(['list', '--key', 'alias/aws/nope'], { kms })
+    expect(missing).toMatchObject({ code: 4, stderr: 'error: --key alias/aws/nope not found in us-east-1\n' })
   })
 
   it('exits 7 when access is denied, with nothing on stdout', async () => {

@@ -439,3 +439,52 @@ describe('endpoint warnings', () => {
     }
   })
 })
+
+describe('--quiet keeps what warns or blocks (text view)', () => {
+  // Before findings went through ui.important, --quiet dropped both lines (they were notes).
+  it('prints warning findings with --quiet', async () => {
+    const algorithms = { encryptionAlgorithms: [], signingAlgorithms: ['RSASSA_PSS_SHA_256'] }
+    const old = key({ keySpec: 'RSA_4096', keyUsage: 'SIGN_VERIFY', ...algorithms })
+    const next = key({ keySpec: 'RSA_2048', keyUsage: 'SIGN_VERIFY', ...algorithms })
+    const kms = new FakeKms({ keys: [old, next], aliases: { 'alias/app': old.keyId } })
+    const r = await run(['update', 'alias/app', '--to', next.keyId, '--allow-spec-change', '--quiet'], { kms })
+    expect(r.code).toBe(0)
+    expect(r.stdout).toBe(line('updated', 'alias/app', old.keyId, next.keyId, 'true', 'true'))
+    expect(r.stderr).toBe(
+      '! warn  KEY_SPEC_MISMATCH the key spec changes from RSA_4096 to RSA_2048; KMS allows this but callers may fail\n' +
+        `! warn  PREVIOUS_KEY_ORPHANED after this change no alias points to ${old.keyId}; keep that key enabled to decrypt or verify what was made with it\n`,
+    )
+  })
+
+  it('prints blocking findings with --quiet, and a refusal never warns about "after this change"', async () => {
+    const old = key()
+    const next = key({ keyState: 'Disabled' })
+    // alias/app is the last alias on the old key: a change would orphan it, but none is made.
+    const kms = new FakeKms({ keys: [old, next], aliases: { 'alias/app': old.keyId } })
+    const r = await run(['update', 'alias/app', '--to', next.keyId, '--quiet'], { kms })
+    expect(r.code).toBe(3)
+    expect(r.stdout).toBe(line('refused', 'alias/app', old.keyId, next.keyId, 'false', 'false'))
+    expect(r.stderr).toBe(
+      '✗ block TARGET_NOT_ENABLED the new key is Disabled; callers fail until it is enabled (pass --allow-disabled to point to it anyway)\n' +
+        'error: refused by the preflight: TARGET_NOT_ENABLED\nhint: see the findings; nothing was changed\n',
+    )
+    const json = await run(['update', 'alias/app', '--to', next.keyId, '--json'], { kms })
+    expect(JSON.parse(json.stdout).findings.map((f: { code: string }) => f.code)).toEqual(['TARGET_NOT_ENABLED'])
+    expect(kms.aliases.get('alias/app')).toBe(old.keyId)
+  })
+})
+
+describe('the "No findings" line fits the command', () => {
+  it.each([
+    ['update', 'No findings: the new key is a like-for-like replacement.'],
+    ['create', 'No findings: the key can be the target of the alias.'],
+    ['delete', 'No findings: other aliases still point to the key.'],
+  ])('%s', async (command, expected) => {
+    const { next, kms } = world()
+    const args = command === 'update' ? ['update', 'alias/app', '--to', next.keyId] : command === 'create' ? ['create', 'alias/new', '--to', next.keyId] : ['delete', 'alias/app']
+    const r = await run([...args, '--dry-run'], { kms, tty: true, env: { NO_COLOR: '1' } })
+    expect(r.code).toBe(0)
+    const lines = r.stdout.split('\n').filter((l) => l.startsWith('No findings'))
+    expect(lines).toEqual([expected])
+  })
+})

@@ -4,6 +4,21 @@ import { aliasOnNewKey, cli, createAlias, createKey, disableKey, MOTO_ACCOUNT, R
 const line = (...fields: string[]) => `${fields.join('\t')}\n`
 const arnOf = (alias: string) => `arn:aws:kms:${REGION}:${MOTO_ACCOUNT}:${alias}`
 
+describe('create is idempotent against moto_server', () => {
+  it('a second create onto the same key exits 0 with already-in-place; onto another key exits 5', async () => {
+    const keyId = await createKey()
+    const alias = uniqueAlias('create-twice')
+    const first = await cli(['create', alias, '--to', keyId])
+    expect(first).toMatchObject({ code: 0, stdout: line('created', alias, '-', keyId, 'true', 'true') })
+    const again = await cli(['create', alias, '--to', keyId])
+    expect(again).toMatchObject({ code: 0, stdout: line('already-in-place', alias, '-', keyId, 'false', 'true') })
+    const other = await createKey()
+    const elsewhere = await cli(['create', alias, '--to', other])
+    expect(elsewhere.code).toBe(5)
+    expect(await targetOf(alias)).toBe(keyId)
+  })
+})
+
 describe('list against moto_server', () => {
   it('lists the aliases under a prefix with their keys, as JSON and as text', async () => {
     const prefix = uniqueAlias('list')
@@ -30,6 +45,23 @@ describe('list against moto_server', () => {
       expect(r.code).toBe(0)
       expect(JSON.parse(r.stdout).map((a: { alias: string }) => a.alias)).toEqual([alias, `${alias}-keep`])
     }
+  })
+
+  it('--key: a missing key is "not found" in our words; ARNs of another Region or account are refused', async () => {
+    const { alias, keyId } = await aliasOnNewKey('list-key-arn')
+    const missing = '0000dead-0000-4000-8000-000000000000'
+    expect(await cli(['list', '--key', missing])).toEqual({ code: 4, stdout: '', stderr: `error: --key ${missing} not found in ${REGION}\n` })
+    const otherRegion = `arn:aws:kms:eu-west-1:${MOTO_ACCOUNT}:key/${keyId}`
+    expect(await cli(['list', '--key', otherRegion])).toEqual({ code: 3, stdout: '', stderr: `error: --key ${otherRegion} is in eu-west-1, but requests go to ${REGION}\nhint: pass --region eu-west-1 to list there\n` })
+    // moto uses only the key-ID part of the ARN: without the account check this listed our aliases.
+    const otherAccount = `arn:aws:kms:${REGION}:999999999999:key/${keyId}`
+    expect(await cli(['list', '--key', otherAccount])).toEqual({
+      code: 3,
+      stdout: '',
+      stderr: `error: --key ${otherAccount} is in account 999999999999, but these credentials act on account ${MOTO_ACCOUNT}\nhint: list with credentials of that account (a profile or role there)\n`,
+    })
+    const own = await cli(['list', '--key', `arn:aws:kms:${REGION}:${MOTO_ACCOUNT}:key/${keyId}`, '--json'])
+    expect(JSON.parse(own.stdout).map((a: { alias: string }) => a.alias)).toEqual([alias, `${alias}-keep`])
   })
 
   it('hides alias/aws/* unless --all, and an empty result is [] with exit 0', async () => {

@@ -166,7 +166,7 @@ describe('update against moto_server', () => {
     const r = await cli(['update', 'alias/x', '--to', '99999999-9999-4999-8999-999999999999'], cliEnv({ AWS_REGION: undefined }))
     expect(r.code).toBe(7)
     expect(r.stdout).toBe(line('failed', 'alias/x', '-', '-', 'false', 'false'))
-    expect(r.stderr).toMatch(/^error: no AWS Region is configured \(.*\)\nhint: set AWS_REGION or pass --region\n$/)
+    expect(r.stderr).toMatch(/^error: no AWS Region is configured \(.*\)\nhint: pass --region, set AWS_REGION \(or AWS_DEFAULT_REGION\), or set region in the profile\n$/)
   })
 
   it('exits 7 with a hint when there are no credentials', async () => {

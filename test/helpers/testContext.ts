@@ -27,6 +27,8 @@ export interface TestContextOptions {
   stderrTTY?: boolean
   /** Whether stderr could show a spinner; defaults to stderrTTY. */
   stderrAnimates?: boolean
+  /** The terminal width stdout reports (only where a test sets it). */
+  columns?: number
   env?: Record<string, string | undefined>
   /** Answers given, in order, to prompts; a prompt with none left fails the test. */
   answers?: string[]
@@ -89,6 +91,7 @@ export function testContext(options: TestContextOptions = {}): TestContext {
       stdoutTTY: options.stdoutTTY ?? tty,
       stderrTTY: options.stderrTTY ?? tty,
       stderrAnimates: options.stderrAnimates ?? options.stderrTTY ?? tty,
+      ...(options.columns === undefined ? {} : { stdoutColumns: options.columns }),
     },
     // The state directory (alias locks) of its own too, so that tests never wait on each other.
     env: { KMS_ALIAS_JOURNAL: journal, XDG_STATE_HOME: dirname(journal), ...options.env },

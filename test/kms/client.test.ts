@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { DescribeKeyCommand, KMSClient, KMSServiceException, ListAliasesCommand, NotFoundException, UpdateAliasCommand } from '@aws-sdk/client-kms'
 import { mockClient } from 'aws-sdk-client-mock'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -99,15 +102,24 @@ describe('KMS adapter (aws-sdk-client-mock)', () => {
   })
 
   it('reports a missing Region as an access/configuration error', async () => {
-    const saved = process.env.AWS_REGION
-    delete process.env.AWS_REGION
+    // No Region anywhere: no variable, and shared files that do not exist (never the machine's own).
+    const names = ['AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_PROFILE', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE'] as const
+    const saved = names.map((n) => process.env[n])
+    const none = join(mkdtempSync(join(tmpdir(), 'kms-alias-no-config-')), 'none')
+    for (const n of names) delete process.env[n]
+    process.env.AWS_CONFIG_FILE = none
+    process.env.AWS_SHARED_CREDENTIALS_FILE = none
     try {
-      const kms = createKmsPort({ profile: 'kms-alias-test-no-such-profile' })
+      const kms = createKmsPort({ env: process.env })
       const failure = await kms.region().catch((e: unknown) => e)
       expect(failure).toBeInstanceOf(AccessError)
-      expect(failure).toMatchObject({ exitCode: Exit.Access, hint: 'set AWS_REGION or pass --region' })
+      expect(failure).toMatchObject({ exitCode: Exit.Access, hint: 'pass --region, set AWS_REGION (or AWS_DEFAULT_REGION), or set region in the profile' })
     } finally {
-      if (saved !== undefined) process.env.AWS_REGION = saved
+      names.forEach((n, i) => {
+        const value = saved[i]
+        if (value === undefined) delete process.env[n]
+        else process.env[n] = value
+      })
     }
   })
 })

@@ -46,6 +46,10 @@ describe('parseApplyFile', () => {
     ['alias/a not-a-key\n', 'f:1: key "not-a-key" is not a key identifier'],
     [`{"alias/a": 5}`, 'f:1: the key for alias/a must be a string'],
     [`["alias/a"]`, 'f:1: each entry of a JSON array must be an object {"alias": …, "to": …, "region"?: …, "account"?: …}'],
+    // Binary input is never echoed raw to the terminal: a NUL byte refuses the whole file, other
+    // control characters are escaped (tried without: the raw bytes reached stderr).
+    ['PK\u0003\u0004\u0000\u0000 alias/a\n', 'f: not a text file (it contains NUL bytes)'],
+    ['\u001b]0;owned\u0007 x y z w\n', 'f:1: expected "alias/<name> <key> [<region>]", got "\\u001b]0;owned\\u0007 x y z w"'],
   ])('rejects %j', (text, message) => {
     expect(failure(text)).toBe(message)
   })

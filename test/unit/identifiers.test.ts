@@ -32,7 +32,15 @@ describe('parseAliasRef', () => {
     ['alias/', 'alias "alias/" is malformed: the alias name after "alias/" is empty'],
     ['alias/pay:ments', 'alias "alias/pay:ments" is malformed: alias names may contain only letters, digits, "/", "_" and "-" after "alias/"'],
     ['alias/pay ments', 'alias "alias/pay ments" is malformed: alias names may contain only letters, digits, "/", "_" and "-" after "alias/"'],
-    [`alias/${'a'.repeat(251)}`, `alias "alias/${'a'.repeat(251)}" is malformed: alias names are at most 256 characters`],
+    [`alias/${'a'.repeat(251)}`, `alias "alias/${'a'.repeat(74)}…" is malformed: alias names are at most 256 characters`],
+    // The suggestions fit the input: the prefix's case, nothing to add to an empty or hopeless name.
+    ['Alias/payments', 'alias "Alias/payments" is not an alias name | the "alias/" prefix is lower case (did you mean alias/payments?)'],
+    ['ALIAS/', 'alias "ALIAS/" is not an alias name | the "alias/" prefix is lower case'],
+    ['', 'alias is empty | an alias is alias/<name> or an alias ARN'],
+    ['   ', 'alias is empty | an alias is alias/<name> or an alias ARN'],
+    ['pay ments', 'alias "pay ments" is not an alias name | alias names start with "alias/"'],
+    // Control characters (a binary apply file) are escaped, never sent to the terminal as they are.
+    ['\u001b[2Jx\u0000', 'alias "\\u001b[2Jx\\u0000" is not an alias name | alias names start with "alias/"'],
     ['arn:aws:kms:us-east-1:111122223333:key/' + KEY_ID, `alias "arn:aws:kms:us-east-1:111122223333:key/${KEY_ID}" is not an alias ARN | an alias ARN looks like arn:aws:kms:us-east-1:111122223333:alias/name`],
     ['arn:aws:kms:us-east-1:1234:alias/x', 'alias "arn:aws:kms:us-east-1:1234:alias/x" is not an alias ARN | an alias ARN looks like arn:aws:kms:us-east-1:111122223333:alias/name'],
   ])('rejects %s', (input, message) => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { effectiveKeyUsage, keyClassOf, usagesBySpec } from '../../src/preflight/keySpecs.js'
 import {
+  alreadyTargetFindings,
   compatibilityFindings,
   contextFindings,
   targetFindings,
@@ -254,6 +255,11 @@ describe('updatePreflight', () => {
   it('reports ALREADY_TARGET alone when the alias already points there', () => {
     const same = key({ keyState: 'Disabled' })
     expect(codes(updatePreflight(input({ current: same, target: same })))).toEqual(['info:ALREADY_TARGET'])
+  })
+  it('ALREADY_TARGET is the same rule for create (alreadyTargetFindings)', () => {
+    expect(alreadyTargetFindings('alias/app', 'k1', 'k1')).toEqual([{ code: 'ALREADY_TARGET', severity: 'info', message: 'alias/app already points to k1' }])
+    expect(alreadyTargetFindings('alias/app', 'k1', 'k2')).toEqual([])
+    expect(alreadyTargetFindings('alias/app', undefined, 'k2')).toEqual([])
   })
   it('refuses an alias ARN that names another account', () => {
     expect(codes(updatePreflight(input({ expectedAccount: '999988887777' })))).toEqual(['block:ALIAS_OTHER_ACCOUNT'])
