@@ -12,9 +12,9 @@ import { testContext } from '../helpers/testContext.js'
 
 const GLOBALS = [
   '-V', '--version', '--region', '--profile', '--endpoint-url', '--max-attempts', '--timeout', '-o', '--output', '--json',
-  '--no-color', '-q', '--quiet', '--debug', '--journal', '--no-journal', '-h', '--help',
+  '--no-color', '-q', '--quiet', '--debug', '--journal', '--no-journal', '--role-arn', '--role-session-name', '--external-id', '-h', '--help',
 ]
-const COMMANDS = ['list', 'show', 'create', 'update', 'delete', 'apply', 'history', 'undo', 'completion', 'help']
+const COMMANDS = ['list', 'show', 'create', 'update', 'delete', 'apply', 'compare', 'history', 'undo', 'demo', 'completion', 'help']
 
 let script: string
 let cwd: string
@@ -51,17 +51,17 @@ describe('completion bash, sourced in bash', () => {
     ['kms-alias --output ', ['table', 'json', 'text']],
     ['kms-alias list -o j', ['json']],
     ['kms-alias completion ', ['bash', 'zsh', 'fish']],
-    ['kms-alias help de', ['delete']],
+    ['kms-alias help de', ['delete', 'demo']],
     ['kms-alias apply rot', ['rotation.txt']],
-    ['kms-alias apply rotation.txt --r', ['--rate', '--region']],
+    ['kms-alias apply rotation.txt --r', ['--rate', '--region', '--role-arn', '--role-session-name']],
     ['kms-alias --journal rot', ['rotation.txt']],
     // Free values (keys, aliases, Regions) offer nothing: no KMS call, no file names.
     ['kms-alias update alias/app --to ', []],
     ['kms-alias update ', []],
-    ['kms-alias update alias/app --allow-', ['--allow-spec-change', '--allow-disabled']],
-    ['kms-alias update alias/app --to k --ex', ['--expect-current']],
+    ['kms-alias update alias/app --allow-', ['--allow-spec-change', '--allow-disabled', '--allow-access-change']],
+    ['kms-alias update alias/app --to k --ex', ['--expect-current', '--external-id']],
     ['kms-alias delete alias/app --no-', ['--no-verify', '--no-color', '--no-journal']],
-    ['kms-alias list --', ['--key', '--prefix', '--all', ...GLOBALS.filter((f) => f.startsWith('--'))]],
+    ['kms-alias list --', ['--key', '--prefix', '--all', '--regions', ...GLOBALS.filter((f) => f.startsWith('--'))]],
   ])('%j', async (line, expected) => {
     expect(await complete(line)).toEqual(expected)
   })
@@ -73,7 +73,7 @@ describe('the script follows the commander table', () => {
     const program = createProgram(testContext(), () => {})
     program.commands.find((c) => c.name() === 'list')?.addOption(new Option('--sort <field>', 'sort by').choices(['name', 'key']))
     const script = bashScript(completionModel(program))
-    expect(script).toContain("    list) opts='--key --prefix --all --sort ")
+    expect(script).toContain("    list) opts='--key --prefix --all --regions --sort ")
     expect(script).toContain("--sort) COMPREPLY=($(compgen -W 'name key' -- \"$cur\")); return ;;")
   })
 })

@@ -53,7 +53,6 @@ describe('kms-alias demo', () => {
         '[3/6] Moving alias/demo/signing from the RSA_4096 key to the RSA_2048 key is a change KMS itself accepts, but every signature made through the alias would change, so the preflight refuses it.',
         `$ kms-alias update alias/demo/signing --to ${rsa2048} --yes`,
         '✗ block KEY_SPEC_MISMATCH the key spec changes from RSA_4096 to RSA_2048; KMS allows this but callers may fail (pass --allow-spec-change once callers are ready)',
-        `! warn  PREVIOUS_KEY_ORPHANED after this change no alias points to ${rsa4096}; keep that key enabled to decrypt or verify what was made with it`,
         `! warn  OLD_ARTIFACTS_NEED_OLD_KEY Verify through the alias fails for signatures made under ${rsa4096}: callers must keep using that key ID for them`,
         'error: refused by the preflight: KEY_SPEC_MISMATCH',
         'hint: see the findings; nothing was changed',
@@ -96,7 +95,7 @@ describe('kms-alias demo', () => {
     expect(doc).toMatchObject({ region: 'us-east-1', endpointUrl: 'memory:', exitCode: 0, error: null })
     expect(doc.steps[1].output.map((r: { alias: string }) => r.alias)).toEqual(['alias/demo/payments', 'alias/demo/payments-next', 'alias/demo/retired', 'alias/demo/signing'])
     expect(doc.steps[2].output).toMatchObject({ outcome: 'refused', changed: false, exitCode: 3, error: { code: 'REFUSED', message: 'refused by the preflight: KEY_SPEC_MISMATCH' } })
-    expect(doc.steps[2].output.findings.map((f: { code: string; severity: string }) => `${f.severity} ${f.code}`)).toEqual(['block KEY_SPEC_MISMATCH', 'warn PREVIOUS_KEY_ORPHANED', 'warn OLD_ARTIFACTS_NEED_OLD_KEY'])
+    expect(doc.steps[2].output.findings.map((f: { code: string; severity: string }) => `${f.severity} ${f.code}`)).toEqual(['block KEY_SPEC_MISMATCH', 'warn OLD_ARTIFACTS_NEED_OLD_KEY'])
     expect(doc.steps[3].output).toMatchObject({
       outcome: 'updated',
       changed: true,

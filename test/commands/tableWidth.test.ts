@@ -28,7 +28,8 @@ describe(`tables fit a ${COLUMNS}-column terminal`, () => {
     const r = await run(['update', 'alias/payments/eu/settlement-signing', '--to', next.keyId, '--dry-run'], { kms, ...terminal })
     expect(r.code).toBe(0)
     const table = tableOf(r.stdout)
-    expect(table.split('\n')).toHaveLength(12)
+    // A row per field (access included), header and borders.
+    expect(table.split('\n')).toHaveLength(13)
     expect(widest(table)).toBe(COLUMNS)
     expect(table).toContain('│ key ID       │ 1234abcd-12a…234567890ab │ 0987dcba-09f…b0987654321 │ ✓ ok    │')
     // The closing line keeps the whole IDs, to copy.
