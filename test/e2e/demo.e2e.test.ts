@@ -45,7 +45,7 @@ describe('kms-alias demo with no AWS configuration and no network', () => {
     expect(r.stderr).not.toMatch(/NETWORK ACCESS|AWS SDK was loaded/)
     expect(r.code).toBe(0)
     const doc = JSON.parse(r.stdout)
-    expect(doc.steps[2].output).toMatchObject({ outcome: 'refused', exitCode: 3, findings: [{ code: 'KEY_SPEC_MISMATCH', severity: 'block' }, { code: 'PREVIOUS_KEY_ORPHANED' }] })
+    expect(doc.steps[2].output).toMatchObject({ outcome: 'refused', exitCode: 3, findings: [{ code: 'KEY_SPEC_MISMATCH', severity: 'block' }, { code: 'OLD_ARTIFACTS_NEED_OLD_KEY' }] })
     const [, , payments, paymentsNext] = doc.steps[0].output.keys.map((k: { keyId: string }) => k.keyId)
     expect(doc.steps[3].output.undo).toBe(`kms-alias update alias/demo/payments --to ${payments} --expect-current ${paymentsNext} --region us-east-1 --endpoint-url memory:`)
     expect(doc.steps[5].output).toMatchObject({ outcome: 'updated', target: { keyId: payments } })
