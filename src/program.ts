@@ -217,10 +217,11 @@ ${examples('kms-alias apply aliases.txt --dry-run', 'generate-mapping | kms-alia
     .command('history')
     .description('the journal of alias changes made with kms-alias, newest first')
     .argument('[alias]', 'only changes of this alias')
-    .addHelpText('after', examples('kms-alias history', 'kms-alias history alias/payments --json'))
-    .action(async (alias: string | undefined, _raw: unknown, command: Command) => {
+    .option('--run <runId>', 'only the changes of one apply run (its runId, in apply\'s JSON output)')
+    .addHelpText('after', examples('kms-alias history', 'kms-alias history alias/payments --json', 'kms-alias history --run run-5e0c7a12'))
+    .action(async (alias: string | undefined, raw: { run?: string }, command: Command) => {
       const { runHistory } = await import('./commands/history.js')
-      await run(command, (globals) => runHistory(alias === undefined ? {} : { alias }, ctx, globals))
+      await run(command, (globals) => runHistory({ ...(alias === undefined ? {} : { alias }), ...(raw.run === undefined ? {} : { run: raw.run }) }, ctx, globals))
     })
 
   const undo = program
@@ -228,14 +229,24 @@ ${examples('kms-alias apply aliases.txt --dry-run', 'generate-mapping | kms-alia
     .description('revert one journaled change, unless the alias has changed since (exit 5)')
     .argument('[id]', 'the journal entry to revert (see kms-alias history)')
     .option('--last', 'revert the newest change not yet reverted (a second undo --last steps further back; it never undoes the undo)')
+    .option('--run <runId>', 'revert every change of one apply run, newest first, all planned first (all or nothing)')
     .option('--dry-run', 'run the preflight and show the plan; change nothing')
     .option('-y, --yes', 'do not ask for confirmation on a terminal (needed to revert a create when not on one)')
     .option('--allow-disabled', 'allow going back to a key that is not Enabled (never one pending deletion)')
   addVerifyOptions(undo, 'the revert is visible')
-    .addHelpText('after', examples('kms-alias undo --last --dry-run', 'kms-alias undo 3f9c01ab --yes'))
-    .action(async (id: string | undefined, raw: Flags & { last?: boolean }, command: Command) => {
+    .addHelpText('after', examples('kms-alias undo --last --dry-run', 'kms-alias undo 3f9c01ab --yes', 'kms-alias undo --run run-5e0c7a12 --dry-run'))
+    .action(async (id: string | undefined, raw: Flags & { last?: boolean; run?: string }, command: Command) => {
       const { runUndo } = await import('./commands/undo.js')
-      const options = { last: raw.last === true, dryRun: raw.dryRun === true, yes: raw.yes === true, allowDisabled: raw.allowDisabled === true, verify: raw.verify, verifyTimeout: raw.verifyTimeout, ...(id === undefined ? {} : { id }) }
+      const options = {
+        last: raw.last === true,
+        dryRun: raw.dryRun === true,
+        yes: raw.yes === true,
+        allowDisabled: raw.allowDisabled === true,
+        verify: raw.verify,
+        verifyTimeout: raw.verifyTimeout,
+        ...(id === undefined ? {} : { id }),
+        ...(raw.run === undefined ? {} : { run: raw.run }),
+      }
       await run(command, (globals) => runUndo(options, ctx, globals))
     })
 

@@ -11,6 +11,8 @@ import { runUpdate } from './update.js'
 export interface UndoOptions {
   id?: string
   last: boolean
+  /** Every change of one apply run (its runId). */
+  run?: string
   dryRun: boolean
   yes: boolean
   allowDisabled: boolean
@@ -24,8 +26,13 @@ export interface UndoOptions {
  * only if it still points to the key it was created on, recreate a deleted one only if it is absent.
  */
 export async function runUndo(options: UndoOptions, ctx: Context, globals: GlobalOptions): Promise<number> {
-  if ((options.id === undefined) === !options.last) throw new UsageError('give either a journal id or --last', 'kms-alias history lists the ids')
+  const chosen = [options.id !== undefined, options.last, options.run !== undefined].filter(Boolean).length
+  if (chosen !== 1) throw new UsageError('give one of a journal id, --last or --run <runId>', 'kms-alias history lists the ids')
   const { entries, invalid } = await loadJournal(ctx, globals, createUi(ctx, globals).warn)
+  if (options.run !== undefined) {
+    const { runUndoRun } = await import('./undoRun.js')
+    return runUndoRun({ ...options, runId: options.run }, entries, ctx, globals)
+  }
   const entry = options.last ? lastUndoable(entries) : entries.find((e) => e.id === options.id)
   // An entry that cannot be read whole is never guessed at: undo refuses it by name.
   const unreadable = options.last ? invalid.find((i) => i.after === (entries.at(-1)?.id ?? null)) : invalid.find((i) => i.id === options.id)

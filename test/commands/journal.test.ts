@@ -146,7 +146,7 @@ describe('undo', () => {
     const { b, kms } = world()
     const journal = defaultJournal()
     await run(['update', 'alias/app', '--to', b.keyId], { kms, journal })
-    expect((await run(['undo'], { kms, journal })).stderr).toBe('error: give either a journal id or --last\nhint: kms-alias history lists the ids\n')
+    expect((await run(['undo'], { kms, journal })).stderr).toBe('error: give one of a journal id, --last or --run <runId>\nhint: kms-alias history lists the ids\n')
     expect((await run(['undo', 'abc', '--last'], { kms, journal })).code).toBe(2)
     expect(await run(['undo', 'deadbeef'], { kms, journal })).toMatchObject({ code: 4, stderr: 'error: no journal entry deadbeef\nhint: kms-alias history lists the ids\n' })
     expect((await run(['undo', '--last', '--region', 'eu-west-1'], { kms, journal })).code).toBe(2)
@@ -236,5 +236,74 @@ describe('undo --last steps back', () => {
     const third = await run(['undo', '--last'], { kms, journal })
     expect(third.code).toBe(4)
     expect(third.stderr).toBe('error: the journal has no change left to undo\nhint: kms-alias history lists the ids\n')
+  })
+})
+
+describe('undo --run and history --run (fake port)', () => {
+  function applied() {
+    const k1 = key()
+    const k2 = key()
+    const kms = new FakeKms({ keys: [k1, k2], aliases: { 'alias/a': k1.keyId, 'alias/c': k1.keyId, 'alias/keep': k1.keyId } })
+    const path = join(mkdtempSync(join(tmpdir(), 'kms-alias-')), 'aliases.txt')
+    writeFileSync(path, `alias/a ${k2.keyId}\nalias/b ${k2.keyId}\nalias/c ${k2.keyId}\n`)
+    return { k1, k2, kms, path, journal: defaultJournal() }
+  }
+
+  it('reverts every change of an apply run, newest first, each guarded and journaled under one new runId', async () => {
+    const { k1, k2, kms, path, journal } = applied()
+    const apply = await run(['apply', path, '--json'], { kms, journal })
+    expect(apply.code).toBe(0)
+    const runId = JSON.parse(apply.stdout).runId as string
+    const history = await run(['history', '--run', runId, '--json'], { kms, journal })
+    expect(JSON.parse(history.stdout).map((e: { alias: string }) => e.alias)).toEqual(['alias/c', 'alias/b', 'alias/a'])
+    const before = kms.mutations().length
+
+    const r = await run(['undo', '--run', runId, '--json'], { kms, journal })
+    expect(r.code).toBe(0)
+    expect(kms.mutations().slice(before)).toEqual([`UpdateAlias alias/c ${k1.keyId}`, 'DeleteAlias alias/b', `UpdateAlias alias/a ${k1.keyId}`])
+    expect([kms.aliases.get('alias/a'), kms.aliases.get('alias/b'), kms.aliases.get('alias/c')]).toEqual([k1.keyId, undefined, k1.keyId])
+    const doc = JSON.parse(r.stdout)
+    expect(doc.changes.map((c: { alias: string; action: string; fromKeyId: string; toKeyId: string | null; outcome: string }) => [c.alias, c.action, c.fromKeyId, c.toKeyId, c.outcome])).toEqual([
+      ['alias/c', 'update', k2.keyId, k1.keyId, 'reverted'],
+      ['alias/b', 'delete', k2.keyId, null, 'reverted'],
+      ['alias/a', 'update', k2.keyId, k1.keyId, 'reverted'],
+    ])
+    const undos = (await journalOf({ env: { KMS_ALIAS_JOURNAL: journal } })).filter((e) => e.command === 'undo')
+    expect(new Set(undos.map((e) => e.runId))).toEqual(new Set([doc.undoRunId]))
+    expect(undos.map((e) => [e.alias, e.verified])).toEqual([['alias/c', true], ['alias/b', true], ['alias/a', true]])
+    // Done once: a second undo of the same run has nothing left.
+    const again = await run(['undo', '--run', runId], { kms, journal })
+    expect(again.code).toBe(4)
+    expect(again.stderr).toBe(`error: run ${runId} has no change left to undo\nhint: kms-alias history --run shows what it did\n`)
+  })
+
+  it('all or nothing: one alias moved since the run means nothing is reverted (exit 5)', async () => {
+    const { k1, kms, path, journal } = applied()
+    const runId = JSON.parse((await run(['apply', path, '--json'], { kms, journal })).stdout).runId as string
+    const other = key()
+    kms.keys.set(other.keyId, other)
+    kms.aliases.set('alias/a', other.keyId)
+    const before = kms.mutations().length
+    const r = await run(['undo', '--run', runId, '--json'], { kms, journal })
+    expect(r.code).toBe(5)
+    expect(kms.mutations().slice(before)).toEqual([])
+    const doc = JSON.parse(r.stdout)
+    expect(doc.changes.map((c: { alias: string; outcome: string }) => `${c.alias} ${c.outcome}`)).toEqual(['alias/c not-attempted', 'alias/b not-attempted', 'alias/a conflict'])
+    expect(doc.error.message).toBe(`alias/a changed since run ${runId}; nothing was undone`)
+    expect(kms.aliases.get('alias/c')).not.toBe(k1.keyId)
+  })
+
+  it('--dry-run plans and changes nothing; an unknown run is exit 4; --run with an id is exit 2', async () => {
+    const { kms, path, journal } = applied()
+    const runId = JSON.parse((await run(['apply', path, '--json'], { kms, journal })).stdout).runId as string
+    const before = kms.mutations().length
+    const dry = await run(['undo', '--run', runId, '--dry-run'], { kms, journal })
+    expect(dry.code).toBe(0)
+    expect(dry.stdout.split('\n').filter(Boolean).map((l) => l.split('\t')[0])).toEqual(['would-revert', 'would-revert', 'would-revert'])
+    expect(kms.mutations().length).toBe(before)
+    expect((await run(['undo', '--run', 'run-00000000'], { kms, journal })).code).toBe(4)
+    const both = await run(['undo', 'abcd1234', '--run', runId], { kms, journal })
+    expect(both.code).toBe(2)
+    expect(both.stderr).toBe('error: give one of a journal id, --last or --run <runId>\nhint: kms-alias history lists the ids\n')
   })
 })
