@@ -62,7 +62,7 @@ export async function runApply(options: ApplyOptions, ctx: Context, globals: Glo
     // The text view's stdout is one line per entry for scripts; why an entry was refused or where
     // it was left goes to stderr for the person reading the log.
     for (const line of renderApplyNotes(report, ui.err)) ui.warn(line)
-  } else ui.write(renderApplyOutcome(report, ui.out))
+  } else ui.write(renderApplyOutcome(report, ui.out, ui.width))
   if (report.error) ui.error(report.error)
   return report.exitCode
 }
@@ -146,7 +146,7 @@ class ApplyRun {
     })
     fileFindings(planned)
     report.changes = planned.map((p) => p.change)
-    if (ui.format === 'table') ui.write(renderApplyPlan(report, ui.out))
+    if (ui.format === 'table') ui.write(renderApplyPlan(report, ui.out, ui.width))
 
     const blocked = report.changes.filter((c) => hasBlock(c.findings))
     if (blocked.length > 0) {

@@ -1,7 +1,7 @@
 import type { ChalkInstance } from 'chalk'
 import type { Finding } from '../preflight/rules.js'
 import { severityMark } from './changeView.js'
-import { newTable } from './table.js'
+import { renderTable } from './table.js'
 import type { ErrorSummary } from './ui.js'
 
 export type PlannedAction = 'create' | 'update' | 'no-op' | 'unknown'
@@ -81,36 +81,37 @@ export function renderApplyText(report: ApplyReport): string {
   return report.changes.map((c) => `${[c.status, c.alias, c.action, c.previousKeyId ?? '-', c.targetKeyId ?? '-', String(c.verified)].join('\t')}\n`).join('')
 }
 
-export function renderApplyPlan(report: ApplyReport, style: ChalkInstance): string {
-  const table = newTable(style, ['alias', 'action', 'current', 'new', 'findings'])
-  for (const c of report.changes) {
+/** The plan table fits `width` (the terminal's) by shortening key IDs in the middle and wrapping names. */
+export function renderApplyPlan(report: ApplyReport, style: ChalkInstance, width?: number): string {
+  const rows = report.changes.map((c) => {
     const findings = c.findings.map((f) => `${severityMark(style, f.severity).trim()} ${f.code}`).join('\n')
-    table.push([c.alias, c.action, c.previousKeyId ?? '-', c.targetKeyId ?? '-', findings || style.green('✓')])
-  }
+    return [c.alias, c.action, c.previousKeyId ?? '-', c.targetKeyId ?? '-', findings || style.green('✓')]
+  })
+  const table = renderTable(style, { head: ['alias', 'action', 'current', 'new', 'findings'], rows, fit: ['wrap', 'keep', 'middle', 'middle', 'keep'] }, width)
   const details = report.changes.flatMap((c) => c.findings.filter((f) => f.severity === 'block').map((f) => `${c.alias}: ${severityMark(style, f.severity)} ${f.code} ${f.message}`))
   const s = summarize(report.changes)
   const heading = style.bold(`${report.dryRun ? 'Dry run: ' : ''}apply in ${report.region ?? '?'}: ${s.create} to create, ${s.update} to update, ${s.noOp} already in place`)
-  return `${[heading, table.toString(), ...details].join('\n')}\n`
+  return `${[heading, table, ...details].join('\n')}\n`
 }
 
 /** The human view's closing part: every entry's final status, or what a dry run or no-op run means. */
-export function renderApplyOutcome(report: ApplyReport, style: ChalkInstance): string {
+export function renderApplyOutcome(report: ApplyReport, style: ChalkInstance, width?: number): string {
   const s = summarize(report.changes)
-  if (s.applied + s.rolledBack + s.failed + s.conflict > 0) return renderApplyResult(report, style)
+  if (s.applied + s.rolledBack + s.failed + s.conflict > 0) return renderApplyResult(report, style, width)
   if (report.error) return ''
   const pending = s.create + s.update
   if (pending === 0) return `${style.green('✓')} Nothing to change: ${s.noOp} ${s.noOp === 1 ? 'alias is' : 'aliases are'} already in place.\n`
   return `Dry run: ${pending} change${pending === 1 ? '' : 's'} would be made. Nothing was changed.\n`
 }
 
-function renderApplyResult(report: ApplyReport, style: ChalkInstance): string {
-  const table = newTable(style, ['alias', 'action', 'status', 'verified'])
+function renderApplyResult(report: ApplyReport, style: ChalkInstance, width?: number): string {
   const colour = (status: ApplyStatus) => (status === 'applied' || status === 'no-op' ? style.green(status) : status === 'failed' ? style.red(status) : style.yellow(status))
-  for (const c of report.changes) {
+  const rows = report.changes.map((c) => {
     const status = c.stateKnown || c.status === 'not-attempted' || c.action === 'no-op' ? colour(c.status) : `${colour(c.status)} ${style.red('(state unknown)')}`
-    table.push([c.alias, c.action, status, c.status === 'applied' || c.status === 'rolled-back' ? (c.verified ? 'yes' : style.yellow('no')) : '-'])
-  }
+    return [c.alias, c.action, status, c.status === 'applied' || c.status === 'rolled-back' ? (c.verified ? 'yes' : style.yellow('no')) : '-']
+  })
+  const table = renderTable(style, { head: ['alias', 'action', 'status', 'verified'], rows, fit: ['wrap', 'keep', 'keep', 'keep'] }, width)
   const s = summarize(report.changes)
   const line = `${s.applied} applied, ${s.noOp} already in place, ${s.rolledBack} rolled back, ${s.failed} failed, ${s.conflict > 0 ? `${s.conflict} left alone (another writer), ` : ''}${s.notAttempted} not attempted.`
-  return `${table.toString()}\n${report.error ? line : `${style.green('✓')} ${line}`}\n`
+  return `${table}\n${report.error ? line : `${style.green('✓')} ${line}`}\n`
 }
