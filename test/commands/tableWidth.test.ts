@@ -26,7 +26,7 @@ function world() {
 }
 
 describe(`tables fit a ${COLUMNS}-column terminal`, () => {
-  // Tried once with apply's plan drawn by newTable again (no fitting): 114 columns, and this failed.
+  // Tried once with apply's plan drawn by newTable again (no fitting): 167 columns, and this failed.
   it('the apply plan shortens key IDs in the middle and wraps alias names', async () => {
     const { next, kms } = world()
     const file = join(mkdtempSync(join(tmpdir(), 'kms-alias-')), 'aliases.txt')
