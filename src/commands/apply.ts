@@ -341,8 +341,8 @@ class ApplyRun {
 
   /** One entry's write through the shared write path. */
   private async write(p: Planned, w: Omit<PlannedWrite, 'alias' | 'region' | 'account'>) {
-    const arn = p.current?.key ?? p.target?.key
-    const result = await this.writer.write({ ...w, alias: p.change.alias, region: this.region, account: arn?.accountId || null })
+    const key = p.current?.key ?? p.target?.key
+    const result = await this.writer.write({ ...w, alias: p.change.alias, region: this.region, account: key?.accountId || null })
     if (result.journalId) this.lastWrite.set(p.change.alias, result.journalId)
     return result
   }
