@@ -1,6 +1,6 @@
 // The one guarded write path against moto, with another writer acting at exact moments through the
 // fault proxy's hooks, concurrent runs of the built CLI, and kills.
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { CreateAliasCommand, UpdateAliasCommand } from '@aws-sdk/client-kms'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { startFaultProxy, type FaultProxy } from '../support/faultProxy.js'
@@ -211,7 +211,10 @@ describe('a terminal that reports no size', () => {
     run.stdout.on('data', (c) => (output += c))
     const code = await new Promise<number | null>((resolve) => {
       const timer = setTimeout(() => {
+        // The CLI runs in script's own pseudo-terminal session; a spinner stuck in its loop ignores
+        // the hang-up, so it is killed by name, not only through script.
         run.kill('SIGKILL')
+        spawnSync('pkill', ['-KILL', '-f', alias])
         resolve(null)
       }, 30_000)
       run.on('close', (c) => {
