@@ -110,6 +110,8 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
     .option('--expect-current <key>', 'change nothing and exit 5 unless the alias points to this key (ID or ARN) now')
     .option('--allow-spec-change', 'allow a different KeySpec or fewer algorithms within the same key class (a warning instead)')
     .option('--allow-disabled', 'allow a target that is not Enabled (never one pending deletion)')
+    .addOption(new Option('--regions <r1,r2,...>', 'change the alias in each of these Regions as one change: all planned first, rolled back on a failure (--to and --expect-current then take an alias/<name> or an mrk- key ID)').argParser((value) => parseRegions(value)))
+    .option('--all-regions', "like --regions, with every Region of the current key's replica set (a multi-Region key)")
   addVerifyOptions(update, 'the alias points to the new key')
     .addHelpText(
       'after',
@@ -117,10 +119,11 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
         'kms-alias update alias/payments --to 1234abcd-12ab-34cd-56ef-1234567890ab --dry-run',
         'kms-alias update alias/payments --to alias/payments-2027 --yes --json',
         'kms-alias update alias/signing --to arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab \\\n      --expect-current 0987dcba-09fe-87dc-65ba-ab0987654321 --allow-spec-change',
+        'kms-alias update alias/payments --to mrk-1234abcd12ab34cd56ef1234567890ab --regions us-east-1,eu-west-1,ap-southeast-2 --dry-run',
+        'kms-alias update alias/payments --to alias/payments-2027 --all-regions --yes --json',
       ),
     )
-    .action(async (alias: string, raw: Flags & { to: string; expectCurrent?: string }, command: Command) => {
-      const { runUpdate } = await import('./commands/update.js')
+    .action(async (alias: string, raw: Flags & { to: string; expectCurrent?: string; regions?: string[]; allRegions?: boolean }, command: Command) => {
       const options = {
         alias,
         to: raw.to,
@@ -132,6 +135,13 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
         verifyTimeout: raw.verifyTimeout,
         ...(raw.expectCurrent === undefined ? {} : { expectCurrent: raw.expectCurrent }),
       }
+      if (raw.regions !== undefined || raw.allRegions === true) {
+        const { runUpdateRegions } = await import('./commands/updateRegions.js')
+        const several = { ...options, allRegions: raw.allRegions === true, ...(raw.regions === undefined ? {} : { regions: raw.regions }) }
+        await run(command, (globals) => runUpdateRegions(several, ctx, globals))
+        return
+      }
+      const { runUpdate } = await import('./commands/update.js')
       await run(command, (globals) => runUpdate(options, ctx, globals))
     })
 
