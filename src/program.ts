@@ -170,6 +170,7 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
     .option('-y, --yes', 'do not ask for confirmation on a terminal')
     .option('--allow-spec-change', 'for every entry: allow a different KeySpec or fewer algorithms within the same key class (a warning instead)')
     .option('--allow-disabled', 'for every entry: allow a target that is not Enabled (never one pending deletion)')
+    .option('--role-name <name>', "for entries with an account column other than the credentials': assume arn:aws:iam::<account>:role/<name> there (takes --role-session-name and --external-id)")
   addVerifyOptions(apply, 'each change is visible')
     .addHelpText(
       'after',
@@ -179,11 +180,16 @@ File formats (chosen by content):
   [{"alias": "alias/payments", "to": "alias/payments-2027", "region": "eu-west-1", "account": "111122223333"}]
   # or plain lines: alias, key and an optional Region, # comments
   alias/payments 1234abcd-12ab-34cd-56ef-1234567890ab eu-west-1
-An entry for another Region or account than the client's is refused for now (exit 2).
-${examples('kms-alias apply aliases.txt --dry-run', 'generate-mapping | kms-alias apply - --yes --json')}`,
+Entries are grouped by account and Region (rows without them use the client's): every group is
+planned before anything changes, the groups apply at the same time at --rate each, and a failure
+in one stops and rolls back all of them. An account other than the credentials' needs --role-name.
+${examples('kms-alias apply aliases.txt --dry-run', 'generate-mapping | kms-alias apply - --yes --json', 'kms-alias apply org-aliases.json --role-name kms-alias-operator --yes')}`,
     )
-    .action(async (file: string, raw: Flags & { rate: number; rollback: boolean }, command: Command) => {
+    .action(async (file: string, raw: Flags & { rate: number; rollback: boolean; roleName?: string }, command: Command) => {
       const { runApply } = await import('./commands/apply.js')
+      const { parseRoleNameOptions } = await import('./roles.js')
+      const all = command.optsWithGlobals() as { roleArn?: string; roleSessionName?: string; externalId?: string }
+      const roleName = parseRoleNameOptions({ roleName: raw.roleName, roleArn: all.roleArn, roleSessionName: all.roleSessionName, externalId: all.externalId })
       const options = {
         file,
         dryRun: raw.dryRun === true,
@@ -194,6 +200,7 @@ ${examples('kms-alias apply aliases.txt --dry-run', 'generate-mapping | kms-alia
         verifyTimeout: raw.verifyTimeout,
         allowSpecChange: raw.allowSpecChange === true,
         allowDisabled: raw.allowDisabled === true,
+        ...(roleName === undefined ? {} : { roleName }),
       }
       await run(command, (globals) => runApply(options, ctx, globals))
     })

@@ -15,7 +15,7 @@ import type { KmsPort } from '../kms/port.js'
 import { inEveryRegion, inRegion } from '../kms/regional.js'
 import { toKeyView } from '../output/keyView.js'
 import { overallChanged, renderRegionsJson, renderRegionsOutcome, renderRegionsPlan, renderRegionsText, type RegionReport, type RegionsUpdateReport } from '../output/regionsView.js'
-import { createUi, errorSummary, type Ui } from '../output/ui.js'
+import { createUi, errorSummary, warnOnce, type Ui } from '../output/ui.js'
 import { localRefusals } from '../preflight/local.js'
 import { keyRegions, regionNotCoveredFindings, replicaRegionsFindings, resolvePerRegion } from '../preflight/multiRegion.js'
 import { updateFindings } from '../preflight/plan.js'
@@ -52,7 +52,8 @@ export async function runUpdateRegions(options: RegionsUpdateOptions, ctx: Conte
   const targetRef = parseKeyRef(options.to, '--to')
   const expectRef = options.expectCurrent === undefined ? undefined : parseKeyRef(options.expectCurrent, '--expect-current')
 
-  const ui = onceWarnings(createUi(ctx, globals))
+  // One Writer per Region would repeat a journal warning per Region.
+  const ui = warnOnce(createUi(ctx, globals))
   const report: RegionsUpdateReport = {
     action: 'update',
     alias: aliasRef.name,
@@ -88,18 +89,6 @@ export async function runUpdateRegions(options: RegionsUpdateOptions, ctx: Conte
   } else ui.write(renderRegionsOutcome(report, ui.out))
   if (report.error) ui.error(report.error)
   return report.exitCode
-}
-
-/** One Writer per Region would repeat a journal warning per Region: say each warning once. */
-function onceWarnings(ui: Ui): Ui {
-  const said = new Set<string>()
-  return {
-    ...ui,
-    warn(line) {
-      if (!said.has(line)) ui.warn(line)
-      said.add(line)
-    },
-  }
 }
 
 class RegionsRun {

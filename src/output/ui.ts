@@ -89,6 +89,18 @@ export function createUi(ctx: Context, options: GlobalOptions): Ui {
   }
 }
 
+/** The same Ui, saying each distinct warning once (a run with a Writer per partition). */
+export function warnOnce(ui: Ui): Ui {
+  const said = new Set<string>()
+  return {
+    ...ui,
+    warn(line) {
+      if (!said.has(line)) ui.warn(line)
+      said.add(line)
+    },
+  }
+}
+
 const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i
 
 /** An http:// URL whose host is not loopback. */
