@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { KmsConfig } from '../../src/kms/port.js'
-import { FakeKms, key, throttled } from '../helpers/fakeKms.js'
+import { FakeKms, key, throttled, type FakeKmsOptions } from '../helpers/fakeKms.js'
 import { journalOf, line, run } from '../helpers/run.js'
 
 function file(text: string, name = 'aliases.txt'): string {
@@ -16,8 +16,8 @@ function file(text: string, name = 'aliases.txt'): string {
 const OTHER = '444455556666'
 
 /** Two Regions of the caller's account and one Region of another; alias/a and alias/keep on an old key in each. */
-function world(failures: ConstructorParameters<typeof FakeKms>[0]['failures'] = {}) {
-  const make = (region: string, account = '111122223333', extra: ConstructorParameters<typeof FakeKms>[0] = {}) => {
+function world(failures: FakeKmsOptions['failures'] = {}) {
+  const make = (region: string, account = '111122223333', extra: FakeKmsOptions = {}) => {
     const old = key({ region, accountId: account })
     const next = key({ region, accountId: account })
     const kms = new FakeKms({ keys: [old, next], aliases: { 'alias/a': old.keyId, 'alias/keep': old.keyId }, region, account, ...extra })

@@ -42,8 +42,9 @@ export async function startFaultProxy(target) {
 
     for (const hook of hooks) if (hook.operation === operation && matches(hook.calls, call)) await hook.run(call)
 
-    arrivals.push({ operation, at: Date.now() })
-    if (rate && rate.operations.has(operation) && !rate.take()) {
+    const region = regionOf(req)
+    arrivals.push({ operation, region, at: Date.now() })
+    if (rate && rate.operations.has(operation) && !rate.take(region)) {
       throttled += 1
       return sendFault(res, 'throttle')
     }
@@ -91,25 +92,31 @@ export async function startFaultProxy(target) {
       staleForMs = ms
       staleOperations = new Set(operations)
     },
-    /** Answers ThrottlingException beyond `perSecond` calls a second of `operations` (a token bucket). */
-    limitRate(operations, perSecond) {
-      let tokens = perSecond
-      let last = Date.now()
+    /**
+     * Answers ThrottlingException beyond `perSecond` calls a second of `operations` (a token bucket).
+     * With `{ perRegion: true }` each Region (from the request's signature) has its own bucket, as
+     * KMS's quotas are per account and Region.
+     */
+    limitRate(operations, perSecond, options = {}) {
+      const buckets = new Map()
       rate = {
         operations: new Set(operations),
-        take() {
+        take(region) {
+          const id = options.perRegion ? region : ''
+          const bucket = buckets.get(id) ?? { tokens: perSecond, last: Date.now() }
+          buckets.set(id, bucket)
           const now = Date.now()
-          tokens = Math.min(perSecond, tokens + ((now - last) / 1000) * perSecond)
-          last = now
-          if (tokens < 1) return false
-          tokens -= 1
+          bucket.tokens = Math.min(perSecond, bucket.tokens + ((now - bucket.last) / 1000) * perSecond)
+          bucket.last = now
+          if (bucket.tokens < 1) return false
+          bucket.tokens -= 1
           return true
         },
       }
     },
     calls: (operation) => counts.get(operation) ?? 0,
-    /** When each call of `operation` arrived (ms since the epoch), in order. */
-    arrivals: (operation) => arrivals.filter((a) => a.operation === operation).map((a) => a.at),
+    /** When each call of `operation` arrived (ms since the epoch), in order; only those to `region` when given. */
+    arrivals: (operation, region) => arrivals.filter((a) => a.operation === operation && (region === undefined || a.region === region)).map((a) => a.at),
     /** How many calls the rate limit answered with ThrottlingException. */
     throttled: () => throttled,
     log,
@@ -132,6 +139,11 @@ export async function startFaultProxy(target) {
         server.close(() => resolve())
       }),
   }
+}
+
+/** The Region a request was signed for (SigV4 credential scope: <key>/<date>/<region>/<service>/aws4_request). */
+function regionOf(req) {
+  return /Credential=[^/]+\/\d{8}\/([^/]+)\//.exec(String(req.headers.authorization ?? ''))?.[1] ?? 'unknown'
 }
 
 const matches = (calls, call) => calls === undefined || calls.includes(call)
