@@ -16,6 +16,7 @@ Examples:
   $ kms-alias update alias/payments --to alias/payments-next --yes
   $ kms-alias update alias/signing --to mrk-1234abcd12ab34cd56ef1234567890ab --expect-current 0987dcba-09fe-87dc-65ba-ab0987654321 --json
   $ kms-alias delete alias/payments-old --yes
+  $ kms-alias update alias/payments --to alias/payments-2027 --regions us-east-1,eu-west-1 --dry-run
   $ kms-alias apply aliases.txt --dry-run
   $ kms-alias history alias/payments
   $ kms-alias undo --last
