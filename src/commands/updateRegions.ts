@@ -271,8 +271,8 @@ class RegionsRun {
       r.report.changed = result.changed
       if (result.status !== 'written') {
         r.report.outcome = result.status === 'conflict' ? 'conflict' : 'failed'
-        r.report.error = errorSummary(result.error)
-        failure = result.error
+        failure = inRegion(r.region, result.error) as CliError
+        r.report.error = errorSummary(failure)
         break
       }
       changed.push(r)

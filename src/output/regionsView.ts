@@ -91,7 +91,11 @@ export function renderRegionsOutcome(report: RegionsUpdateReport, style: ChalkIn
     const outcome = r.changed === null ? `${colour(r.outcome)} ${style.red('(state unknown)')}` : colour(r.outcome)
     table.push([r.region, r.previous?.keyId ?? '-', r.target?.keyId ?? '-', outcome, r.outcome === 'updated' || r.outcome === 'rolled-back' ? (r.verified ? 'yes' : style.yellow('no')) : '-'])
   }
-  if (report.error) return `${table.toString()}\n`
+  if (report.error) {
+    const count = (o: RegionOutcome) => report.regions.filter((r) => r.outcome === o).length
+    const left = count('conflict')
+    return `${table.toString()}\n${count('updated')} updated, ${count('rolled-back')} rolled back, ${count('failed')} failed, ${left > 0 ? `${left} left alone (another writer), ` : ''}${count('not-attempted')} not attempted.\n`
+  }
   const how = report.verified ? 'confirmed with ListAliases' : 'not verified (--no-verify)'
   const changed = report.regions.filter((r) => r.outcome === 'updated').length
   return `${table.toString()}\n${style.green('✓')} Updated ${report.alias} in ${changed} of ${n} Regions (${how}).\n${report.undo ? `Undo: ${report.undo}\n` : ''}`

@@ -94,6 +94,8 @@ describe('update --regions (fake KMS port per Region)', () => {
     const doc = JSON.parse(r.stdout)
     expect(doc.outcome).toBe('failed')
     expect(doc.changed).toBe(false)
+    const south = places['ap-southeast-2'] as { old: KeyInfo }
+    expect(doc.error).toEqual({ code: 'AWS', awsCode: 'ThrottlingException', message: `ap-southeast-2: UpdateAlias failed (3 attempts): ThrottlingException: Rate exceeded; alias/app points to ${south.old.keyId} (unchanged)` })
     expect(doc.regions.map((x: { region: string; outcome: string; changed: boolean; verified: boolean }) => `${x.region} ${x.outcome} ${x.changed} ${x.verified}`)).toEqual([
       'us-east-1 rolled-back false true',
       'eu-west-1 rolled-back false true',
