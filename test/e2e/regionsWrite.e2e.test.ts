@@ -165,6 +165,34 @@ describe('apply over several Regions and accounts against moto_server', () => {
     }
   })
 
+  it('a failure in one Region stops the others before their next change and rolls back what they applied (fault proxy: AccessDenied in eu-west-1)', async () => {
+    const east = kmsIn('us-east-1')
+    const [old, next] = [await newKey(east), await newKey(east)]
+    await alias(east, `alias/e2e-stop-keep-${randomUUID().slice(0, 8)}`, old)
+    const names = [] as string[]
+    for (let i = 0; i < 4; i++) {
+      names.push(`alias/e2e-stop-${randomUUID().slice(0, 8)}`)
+      await alias(east, names[i] as string, old)
+    }
+    const west = await inRegions('stop-west', ['eu-west-1'])
+    proxy.fault('UpdateAlias', 'access-denied', { region: 'eu-west-1' })
+    // us-east-1's four entries go out a second apart (--rate 1); eu-west-1's only entry fails at once.
+    const file = mappingFile([...names.map((n) => `${n} ${next} us-east-1`), `${west.name} ${west.keys['eu-west-1']?.next} eu-west-1`])
+    const r = await cli(['apply', file, '--yes', '--json', '--no-journal', '--rate', '1', '--max-attempts', '1'], viaProxy())
+    expect(r.code).toBe(7)
+    const doc = JSON.parse(r.stdout)
+    expect(doc.changes.at(-1)).toMatchObject({ region: 'eu-west-1', status: 'failed' })
+    // Tried: without the shared stop, us-east-1 sends all four (and rolls back four: 8 calls).
+    const eastCalls = proxy.arrivals('UpdateAlias', 'us-east-1').length
+    expect(eastCalls).toBeLessThanOrEqual(4)
+    expect(eastCalls % 2).toBe(0) // each change it made, rolled back
+    expect(doc.changes.slice(0, 4).map((c: { status: string }) => c.status).sort()).toEqual(
+      [...Array(eastCalls / 2).fill('rolled-back'), ...Array(4 - eastCalls / 2).fill('not-attempted')].sort(),
+    )
+    for (const n of names) expect(await targetIn(east, n)).toBe(old)
+    expect(await west.targets()).toEqual(west.olds())
+  })
+
   it('entries for another account through --role-name (moto AssumeRole, STS on loopback), then undo of that entry needs --role-arn', async () => {
     const mine = await inRegions('acct-mine', ['us-east-1'])
     const theirs = await inRegions('acct-theirs', ['eu-west-1'], true)

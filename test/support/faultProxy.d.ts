@@ -1,7 +1,7 @@
 export type FaultKind = 'throttle' | 'internal' | 'dependency-timeout' | 'access-denied' | 'delay' | 'hang' | 'drop' | 'lose-response'
 export interface FaultProxy {
   url: string
-  fault(operation: string, kind: FaultKind, options?: { calls?: number[]; ms?: number }): void
+  fault(operation: string, kind: FaultKind, options?: { calls?: number[]; ms?: number; region?: string }): void
   before(operation: string, calls: number[] | undefined, run: (call: number) => Promise<void> | void): void
   staleAfterMutations(ms: number, operations?: Array<'ListAliases' | 'DescribeKey'>): void
   /** perRegion: one bucket per Region the request was signed for. */

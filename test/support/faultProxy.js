@@ -48,7 +48,7 @@ export async function startFaultProxy(target) {
       throttled += 1
       return sendFault(res, 'throttle')
     }
-    const rule = rules.find((r) => r.operation === operation && matches(r.calls, call))
+    const rule = rules.find((r) => r.operation === operation && matches(r.calls, call) && (r.region === undefined || r.region === region))
     if (rule?.kind === 'delay') await sleep(rule.ms)
     else if (rule?.kind === 'hang') return // never answer: the client's timeout must fire
     else if (rule?.kind === 'drop') return req.socket.destroy()
@@ -78,10 +78,10 @@ export async function startFaultProxy(target) {
 
   return {
     url: `http://${HOST}:${port}`,
-    /** kind: throttle, internal, dependency-timeout, access-denied, delay, hang, drop, lose-response. */
+    /** kind: throttle, internal, dependency-timeout, access-denied, delay, hang, drop, lose-response; `region`: only requests signed for it. */
     fault(operation, kind, options = {}) {
       if (!FAULTS[kind] && !['delay', 'hang', 'drop', 'lose-response'].includes(kind)) throw new Error(`unknown fault ${kind}`)
-      rules.push({ operation, kind, calls: options.calls, ms: options.ms ?? 0 })
+      rules.push({ operation, kind, calls: options.calls, ms: options.ms ?? 0, region: options.region })
     },
     /** Runs `run` when the given call of `operation` arrives, before it is handled. */
     before(operation, calls, run) {
