@@ -21,6 +21,8 @@ const APPLY_SIZE = 200
 const QUOTA = 5
 const BIN = fileURLToPath(new URL('../bin/kms-alias.js', import.meta.url))
 const REGION = 'us-east-1'
+// apply split over several Regions: each Region has its own quota, so the floor divides by their number.
+const SPLIT_REGIONS = ['us-east-1', 'eu-west-1', 'ap-southeast-2', 'sa-east-1']
 const scratch = mkdtempSync(join(tmpdir(), 'kms-alias-bench-'))
 
 // What each build step buys: the same bin/ over dist/ as tsc emits it (one file per module, the
@@ -183,13 +185,44 @@ try {
     if (summary.applied !== APPLY_SIZE || summary.failed !== 0) throw new Error(`apply did not apply all: ${JSON.stringify(summary)}`)
     return r
   }
-  const directName = `\`apply\` of ${APPLY_SIZE} aliases, moto direct, --rate 1000`
-  const applyDirect = await measure([{ name: directName, run: applyRun({}, ['--rate', '1000']) }], APPLY_RUNS)
-  proxy.limitRate(['UpdateAlias', 'CreateAlias', 'DeleteAlias'], QUOTA)
-  const floorMs = (APPLY_SIZE / QUOTA) * 1000
-  const floor = { name: `floor: ${APPLY_SIZE} changes / ${QUOTA} a second`, median: floorMs, min: floorMs, max: floorMs, runs: 1 }
-  const quotaName = `\`apply\` of ${APPLY_SIZE} aliases through a proxy enforcing ${QUOTA}/s (ThrottlingException beyond), default --rate`
-  const applyQuota = await measure([{ name: quotaName, run: applyRun({ AWS_ENDPOINT_URL_KMS: proxy.url }, []) }], 1)
+  const applyDirect = await measure([{ name: `\`apply\` of ${APPLY_SIZE} aliases, moto direct, --rate 1000`, run: applyRun({}, ['--rate', '1000']) }], APPLY_RUNS)
+  // KMS's quotas are per account and Region: the proxy keeps one bucket per Region.
+  proxy.limitRate(['UpdateAlias', 'CreateAlias', 'DeleteAlias'], QUOTA, { perRegion: true })
+  const floorOf = (name, ms) => ({ name, median: ms, min: ms, max: ms, runs: 1 })
+  const floor = floorOf(`floor: ${APPLY_SIZE} changes / ${QUOTA} a second`, (APPLY_SIZE / QUOTA) * 1000)
+  const applyQuota = await measure([{ name: `\`apply\` of ${APPLY_SIZE} aliases through a proxy enforcing ${QUOTA}/s (ThrottlingException beyond), default --rate`, run: applyRun({ AWS_ENDPOINT_URL_KMS: proxy.url }, []) }], 1)
+
+  // The same 200 aliases split over 4 Regions (50 each), every Region at its own 5/s.
+  const perRegion = APPLY_SIZE / SPLIT_REGIONS.length
+  const split = []
+  for (const region of SPLIT_REGIONS) {
+    const client = new KMSClient({ region, endpoint: moto.url, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } })
+    const regionKey = async () => (await client.send(new CreateKeyCommand({ KeySpec: 'SYMMETRIC_DEFAULT', KeyUsage: 'ENCRYPT_DECRYPT' }))).KeyMetadata.KeyId
+    const regionKeys = [await regionKey(), await regionKey()]
+    await client.send(new CreateAliasCommand({ AliasName: 'alias/bench-split-keep-0', TargetKeyId: regionKeys[0] }))
+    await client.send(new CreateAliasCommand({ AliasName: 'alias/bench-split-keep-1', TargetKeyId: regionKeys[1] }))
+    for (let i = 0; i < perRegion; i++) {
+      const name = `alias/bench-split-${String(i).padStart(3, '0')}`
+      await client.send(new CreateAliasCommand({ AliasName: name, TargetKeyId: regionKeys[0] }))
+      split.push({ name, region, keys: regionKeys })
+    }
+  }
+  const splitFiles = [1, 0].map((k) => {
+    const path = join(scratch, `apply-split-${k}.txt`)
+    writeFileSync(path, split.map((e) => `${e.name} ${e.keys[k]} ${e.region}`).join('\n'))
+    return path
+  })
+  let splitFlip = 0
+  const splitRun = async () => {
+    const r = await time(process.execPath, [BIN, 'apply', splitFiles[splitFlip++ % 2], '--yes', '--json'], { ...env, AWS_ENDPOINT_URL_KMS: proxy.url })
+    const summary = JSON.parse(r.result.stdout).summary
+    if (summary.applied !== APPLY_SIZE || summary.failed !== 0) throw new Error(`apply over ${SPLIT_REGIONS.length} Regions did not apply all: ${JSON.stringify(summary)}`)
+    return r
+  }
+  const splitFloor = floorOf(`floor: ${APPLY_SIZE} changes / (${SPLIT_REGIONS.length} Regions × ${QUOTA} a second)`, (APPLY_SIZE / (SPLIT_REGIONS.length * QUOTA)) * 1000)
+  const throttledBefore = proxy.throttled()
+  const applySplit = await measure([{ name: `\`apply\` of ${APPLY_SIZE} aliases over ${SPLIT_REGIONS.length} Regions (${perRegion} each), the proxy enforcing ${QUOTA}/s per Region, default --rate`, run: splitRun }], APPLY_RUNS)
+  const splitThrottled = proxy.throttled() - throttledBefore
 
   const lines = [
     `kms-alias benchmark, ${new Date().toISOString().slice(0, 10)}: node ${process.version}, ${platform()} ${release()}, `
@@ -206,6 +239,8 @@ try {
     ...section(update),
     ...section(applyDirect),
     ...section([floor, ...applyQuota]),
+    ...section([splitFloor, ...applySplit]),
+    `ThrottlingException answers to apply over ${SPLIT_REGIONS.length} Regions: ${splitThrottled} (its pacing is per Region).`,
     '',
     awsCli ? '' : 'The AWS CLI is not installed: its rows are skipped.',
     '| command | KMS calls |',

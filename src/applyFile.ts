@@ -3,7 +3,9 @@
 // a usage error naming the line, found before any KMS call.
 import { UsageError } from './errors.js'
 import { parseAliasRef, parseKeyRef, shown, type AliasRef, type KeyRef } from './kms/identifiers.js'
+import type { AssumeRoleConfig } from './kms/port.js'
 import { isRegionName } from './regions.js'
+import { roleInAccount, type RoleNameConfig } from './roles.js'
 
 export interface ApplyEntry {
   alias: AliasRef
@@ -45,28 +47,47 @@ export function parseApplyFile(text: string, source: string): ApplyEntry[] {
   })
 }
 
+/** Where a group of entries is applied: one account and Region, through a role when the account is another. */
+export interface Partition {
+  region: string
+  /** null: the credentials' account, not asked for because no entry names one. */
+  account: string | null
+  role?: AssumeRoleConfig
+  entries: ApplyEntry[]
+}
+
 /**
- * apply runs in one partition (the client's Region and account) until it can run several: an
- * entry naming another Region or account is refused, and so is an alias that names the client's
- * Region on one line and leaves it implicit on another.
+ * Groups the entries by (account, Region), in the order the file first names each. Rows without a
+ * Region take the client's, rows without an account the credentials'. An account other than the
+ * credentials' needs --role-name (a role of that name is assumed there); without it, it is a usage
+ * error. The same alias named twice for one partition (once implicitly) is a usage error too.
  */
-export function checkSinglePartition(entries: readonly ApplyEntry[], home: { region: string; account?: string | undefined }): void {
+export function partitionEntries(entries: readonly ApplyEntry[], home: { region: string; account?: string | undefined }, roleName?: RoleNameConfig): Partition[] {
+  const partitions = new Map<string, Partition>()
   const seen = new Map<string, ApplyEntry>()
   for (const entry of entries) {
     const at = `${entry.source}:${entry.line}`
-    const otherRegion = entry.region !== undefined && entry.region !== home.region
-    const otherAccount = entry.account !== undefined && entry.account !== home.account
-    if (otherRegion || otherAccount) {
-      const place = [otherAccount ? `account ${entry.account}` : undefined, otherRegion ? entry.region : undefined].filter(Boolean).join(', ')
+    const region = entry.region ?? home.region
+    const account = entry.account ?? home.account ?? null
+    const other = entry.account !== undefined && entry.account !== home.account
+    if (other && !roleName) {
       throw new UsageError(
-        `${at}: ${entry.alias.name} is for ${place}, but apply changes only ${home.account ? `account ${home.account}, ` : ''}${home.region} for now; nothing was changed`,
-        'split the file and run apply once per Region (--region) and account (--role-arn)',
+        `${at}: ${entry.alias.name} is for account ${entry.account}, but these credentials act on account ${home.account ?? '(unknown)'}; nothing was changed`,
+        'pass --role-name <name> to assume arn:aws:iam::<account>:role/<name> in each account the file names',
       )
     }
-    const first = seen.get(entry.alias.name)
-    if (first) throw new UsageError(`${at}: ${entry.alias.name} appears twice in ${home.region} (first at line ${first.line})`)
-    seen.set(entry.alias.name, entry)
+    const id = JSON.stringify([account, region])
+    const duplicate = seen.get(JSON.stringify([account, region, entry.alias.name]))
+    if (duplicate) throw new UsageError(`${at}: ${entry.alias.name} appears twice for ${account ? `account ${account}, ` : ''}${region} (first at line ${duplicate.line})`)
+    seen.set(JSON.stringify([account, region, entry.alias.name]), entry)
+    let partition = partitions.get(id)
+    if (!partition) {
+      partition = { region, account, ...(other && roleName && entry.account ? { role: roleInAccount(roleName, entry.account, region) } : {}), entries: [] }
+      partitions.set(id, partition)
+    }
+    partition.entries.push(entry)
   }
+  return [...partitions.values()]
 }
 
 interface RawPair {

@@ -59,6 +59,8 @@ interface RawGlobals {
   roleArn?: string
   roleSessionName?: string
   externalId?: string
+  /** apply's own --role-name, seen here only to let its companions through. */
+  roleName?: string
 }
 
 export function resolveGlobalOptions(raw: RawGlobals, ctx: Pick<Context, 'io'>): GlobalOptions {

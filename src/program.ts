@@ -17,6 +17,7 @@ Examples:
   $ kms-alias update alias/payments --to alias/payments-next --yes
   $ kms-alias update alias/signing --to mrk-1234abcd12ab34cd56ef1234567890ab --expect-current 0987dcba-09fe-87dc-65ba-ab0987654321 --json
   $ kms-alias delete alias/payments-old --yes
+  $ kms-alias update alias/payments --to alias/payments-2027 --regions us-east-1,eu-west-1 --dry-run
   $ kms-alias apply aliases.txt --dry-run
   $ kms-alias compare alias/payments 1234abcd-12ab-34cd-56ef-1234567890ab
   $ kms-alias history alias/payments
@@ -115,6 +116,8 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
     .option('--allow-spec-change', 'allow a different KeySpec or fewer algorithms within the same key class (a warning instead)')
     .option('--allow-disabled', 'allow a target that is not Enabled (never one pending deletion)')
   addAccessOptions(update)
+    .addOption(new Option('--regions <r1,r2,...>', 'change the alias in each of these Regions as one change: all planned first, rolled back on a failure (--to and --expect-current then take an alias/<name> or an mrk- key ID)').argParser((value) => parseRegions(value)))
+    .option('--all-regions', "like --regions, with every Region of the current key's replica set (a multi-Region key)")
   addVerifyOptions(update, 'the alias points to the new key')
     .addHelpText(
       'after',
@@ -122,10 +125,11 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
         'kms-alias update alias/payments --to 1234abcd-12ab-34cd-56ef-1234567890ab --dry-run',
         'kms-alias update alias/payments --to alias/payments-2027 --yes --json',
         'kms-alias update alias/signing --to arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab \\\n      --expect-current 0987dcba-09fe-87dc-65ba-ab0987654321 --allow-spec-change',
+        'kms-alias update alias/payments --to mrk-1234abcd12ab34cd56ef1234567890ab --regions us-east-1,eu-west-1,ap-southeast-2 --dry-run',
+        'kms-alias update alias/payments --to alias/payments-2027 --all-regions --yes --json',
       ),
     )
-    .action(async (alias: string, raw: Flags & { to: string; expectCurrent?: string }, command: Command) => {
-      const { runUpdate } = await import('./commands/update.js')
+    .action(async (alias: string, raw: Flags & { to: string; expectCurrent?: string; regions?: string[]; allRegions?: boolean }, command: Command) => {
       const options = {
         alias,
         to: raw.to,
@@ -138,6 +142,13 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
         ...(raw.expectCurrent === undefined ? {} : { expectCurrent: raw.expectCurrent }),
         ...accessFlags(raw),
       }
+      if (raw.regions !== undefined || raw.allRegions === true) {
+        const { runUpdateRegions } = await import('./commands/updateRegions.js')
+        const several = { ...options, allRegions: raw.allRegions === true, ...(raw.regions === undefined ? {} : { regions: raw.regions }) }
+        await run(command, (globals) => runUpdateRegions(several, ctx, globals))
+        return
+      }
+      const { runUpdate } = await import('./commands/update.js')
       await run(command, (globals) => runUpdate(options, ctx, globals))
     })
 
@@ -167,6 +178,7 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
     .option('--allow-spec-change', 'for every entry: allow a different KeySpec or fewer algorithms within the same key class (a warning instead)')
     .option('--allow-disabled', 'for every entry: allow a target that is not Enabled (never one pending deletion)')
   addAccessOptions(apply)
+    .option('--role-name <name>', "for entries with an account column other than the credentials': assume arn:aws:iam::<account>:role/<name> there (takes --role-session-name and --external-id)")
   addVerifyOptions(apply, 'each change is visible')
     .addHelpText(
       'after',
@@ -176,11 +188,16 @@ File formats (chosen by content):
   [{"alias": "alias/payments", "to": "alias/payments-2027", "region": "eu-west-1", "account": "111122223333"}]
   # or plain lines: alias, key and an optional Region, # comments
   alias/payments 1234abcd-12ab-34cd-56ef-1234567890ab eu-west-1
-An entry for another Region or account than the client's is refused for now (exit 2).
-${examples('kms-alias apply aliases.txt --dry-run', 'generate-mapping | kms-alias apply - --yes --json')}`,
+Entries are grouped by account and Region (rows without them use the client's): every group is
+planned before anything changes, the groups apply at the same time at --rate each, and a failure
+in one stops and rolls back all of them. An account other than the credentials' needs --role-name.
+${examples('kms-alias apply aliases.txt --dry-run', 'generate-mapping | kms-alias apply - --yes --json', 'kms-alias apply org-aliases.json --role-name kms-alias-operator --yes')}`,
     )
-    .action(async (file: string, raw: Flags & { rate: number; rollback: boolean }, command: Command) => {
+    .action(async (file: string, raw: Flags & { rate: number; rollback: boolean; roleName?: string }, command: Command) => {
       const { runApply } = await import('./commands/apply.js')
+      const { parseRoleNameOptions } = await import('./roles.js')
+      const all = command.optsWithGlobals() as { roleArn?: string; roleSessionName?: string; externalId?: string }
+      const roleName = parseRoleNameOptions({ roleName: raw.roleName, roleArn: all.roleArn, roleSessionName: all.roleSessionName, externalId: all.externalId })
       const options = {
         file,
         dryRun: raw.dryRun === true,
@@ -192,6 +209,7 @@ ${examples('kms-alias apply aliases.txt --dry-run', 'generate-mapping | kms-alia
         allowSpecChange: raw.allowSpecChange === true,
         allowDisabled: raw.allowDisabled === true,
         ...accessFlags(raw),
+        ...(roleName === undefined ? {} : { roleName }),
       }
       await run(command, (globals) => runApply(options, ctx, globals))
     })

@@ -1,21 +1,23 @@
 import { readFile } from 'node:fs/promises'
 import { text as readStream } from 'node:stream/consumers'
-import { checkSinglePartition, parseApplyFile, type ApplyEntry } from '../applyFile.js'
+import { parseApplyFile, partitionEntries, type ApplyEntry, type Partition } from '../applyFile.js'
 import type { Context } from '../context.js'
 import { CliError, ConflictError, Exit, InterruptedError, NotFoundError, UsageError, type ExitCode } from '../errors.js'
 import type { GlobalOptions } from '../globalOptions.js'
 import { newJournalId } from '../journal.js'
+import { requestedAccount } from '../kms/account.js'
 import { mapWithLimit } from '../kms/concurrency.js'
 import { confirmAliasGone, confirmAliasTarget, type Confirmation } from '../kms/confirm.js'
 import type { DescribedKey } from '../kms/lookups.js'
 import { createPacer } from '../kms/pacer.js'
 import type { AliasEntry, KmsPort } from '../kms/port.js'
 import { renderApplyJson, renderApplyNotes, renderApplyOutcome, renderApplyPlan, renderApplyText, type ApplyChange, type ApplyReport } from '../output/applyView.js'
-import { createUi, errorSummary, type Ui } from '../output/ui.js'
+import { createUi, errorSummary, warnOnce, type Ui } from '../output/ui.js'
 import { accessPreflight, newAccessCache } from '../preflight/accessPreflight.js'
 import { localRefusals } from '../preflight/local.js'
 import { createFindings, updateFindings } from '../preflight/plan.js'
 import { hasBlock } from '../preflight/rules.js'
+import type { RoleNameConfig } from '../roles.js'
 import { interruption, Writer, type PlannedWrite, type WriteOrigin } from '../writePath.js'
 import { canAsk, expectedFailure, pollTiming } from './mutation.js'
 
@@ -34,6 +36,8 @@ export interface ApplyOptions {
   allowAccessChange?: boolean
   /** Also read IAM identity policies, once per run. */
   iam?: boolean
+  /** --role-name: assume a role of this name in each account the file names (other than the credentials'). */
+  roleName?: RoleNameConfig
 }
 
 // Planning reads (DescribeKey, ListAliases) have far larger quotas; keep a few in flight.
@@ -46,8 +50,9 @@ export async function runApply(options: ApplyOptions, ctx: Context, globals: Glo
     throw new UsageError(`cannot read ${options.file}: ${error.code ?? error.message}`)
   })
   const entries = parseApplyFile(text, source)
-  const ui = createUi(ctx, globals)
-  const report: ApplyReport = { runId: `run-${newJournalId()}`, region: null, dryRun: options.dryRun, changes: [], error: null, exitCode: Exit.Ok }
+  // One Writer per partition would repeat a journal warning per partition.
+  const ui = warnOnce(createUi(ctx, globals))
+  const report: ApplyReport = { runId: `run-${newJournalId()}`, region: null, partitions: [], dryRun: options.dryRun, changes: [], error: null, exitCode: Exit.Ok }
   const run = new ApplyRun(ctx, ui, globals, options, report)
   try {
     report.exitCode = await run.execute(entries)
@@ -106,19 +111,34 @@ function fileFindings(planned: Planned[]): void {
   }
 }
 
+/** One (account, Region) of the run: its own port, Writer and pacer (KMS quotas are per account and Region). */
+interface PartitionRun {
+  region: string
+  account: string | null
+  kms: KmsPort
+  writer: Writer
+  pace: () => Promise<void>
+  // Many entries share keys (a rotation points them all to one new key): each key is described,
+  // and its aliases listed, once per partition. The alias itself is described per entry.
+  keyLookups: Map<string, Promise<DescribedKey>>
+  aliasLists: Map<string, Promise<AliasEntry[]>>
+  // Policies, grants and tags of each key, and IAM's policies, are read once per partition too.
+  accessCache: ReturnType<typeof newAccessCache>
+}
+
 interface Planned {
   change: ApplyChange
   entry: ApplyEntry
+  partition: PartitionRun
   current?: DescribedKey
   target?: DescribedKey
 }
 
 class ApplyRun {
-  private kms!: KmsPort
-  private writer!: Writer
-  private region = ''
-  /** The journal id of each alias's latest write (its change, or its rollback), marked verified once confirmed. */
+  /** The journal id of each alias's latest write (its change, or its rollback), by partition, marked verified once confirmed. */
   private readonly lastWrite = new Map<string, string>()
+  /** Set by the first partition that fails: the others stop before their next change. */
+  private stopped: CliError | undefined
 
   constructor(
     private readonly ctx: Context,
@@ -130,20 +150,31 @@ class ApplyRun {
 
   async execute(entries: ApplyEntry[]): Promise<ExitCode> {
     const { ctx, ui, options, report } = this
-    this.kms = await ui.openKms()
-    this.region = await this.kms.region()
-    this.writer = new Writer(ctx, ui, this.globals, this.kms)
-    report.region = this.region
-    checkSinglePartition(entries, { region: this.region, account: entries.some((e) => e.account !== undefined) ? await this.kms.accountId() : undefined })
+    const home = await ui.openKms()
+    const homeRegion = await home.region()
+    // The account is asked for (STS) only when an entry names one and --role-arn does not tell it.
+    const homeAccount = requestedAccount(this.globals) ?? (entries.some((e) => e.account !== undefined) ? await home.accountId() : undefined)
+    const groups = partitionEntries(entries, { region: homeRegion, account: homeAccount }, options.roleName)
+    const partitions = await Promise.all(groups.map((g) => this.open(g, g.region === homeRegion && !g.role ? home : undefined)))
+    report.region = partitions.length === 1 ? (partitions[0] as PartitionRun).region : null
+    report.partitions = partitions.map(({ account, region }) => ({ account, region }))
 
-    const planned = await ui.progress(`Planning ${entries.length} aliases`, (spinner) => {
+    // Every partition is planned, each with its own few reads in flight, before anything changes
+    // anywhere: all or nothing across partitions.
+    const byEntry = new Map<ApplyEntry, Planned>()
+    await ui.progress(`Planning ${entries.length} aliases`, (spinner) => {
       let done = 0
-      return mapWithLimit(entries, PLAN_CONCURRENCY, async (entry) => {
-        const result = await this.plan(entry)
-        spinner.text(`Planning ${++done}/${entries.length}`)
-        return result
-      })
+      return Promise.all(
+        groups.map((group, i) =>
+          mapWithLimit(group.entries, PLAN_CONCURRENCY, async (entry) => {
+            byEntry.set(entry, await this.plan(entry, partitions[i] as PartitionRun))
+            spinner.text(`Planning ${++done}/${entries.length}`)
+          }),
+        ),
+      )
     })
+    // In file order, whatever the partition.
+    const planned = entries.map((e) => byEntry.get(e) as Planned)
     fileFindings(planned)
     report.changes = planned.map((p) => p.change)
     if (ui.format === 'table') ui.write(renderApplyPlan(report, ui.out, ui.width))
@@ -154,15 +185,22 @@ class ApplyRun {
     }
     const pending = planned.filter((p) => p.change.action !== 'no-op')
     if (options.dryRun || pending.length === 0) return Exit.Ok
-    if (!options.yes && canAsk(ctx, ui.format) && !(await ctx.prompt.confirm(`Apply ${pending.length} change${pending.length === 1 ? '' : 's'} in ${this.region}?`))) {
+    const where = partitions.length === 1 ? (report.region as string) : `${partitions.length} partitions (${partitions.map(placeName).join(', ')})`
+    if (!options.yes && canAsk(ctx, ui.format) && !(await ctx.prompt.confirm(`Apply ${pending.length} change${pending.length === 1 ? '' : 's'} in ${where}?`))) {
       throw new CliError('cancelled at the prompt; nothing was applied', Exit.Interrupted)
     }
 
-    const pace = createPacer(options.rate, ctx.now, ctx.sleep, ctx.signal)
-    const failure = await ui.progress(`Applying ${pending.length} changes at up to ${options.rate}/s`, (spinner) => this.applyAll(pending, pace, (n) => spinner.text(`Applying ${n}/${pending.length}`)))
+    // Partitions apply at the same time, each at --rate on its own; the first failure stops them all.
+    const inPartition = (run: PartitionRun, list: Planned[]) => list.filter((p) => p.partition === run)
+    const perSecond = partitions.length === 1 ? `${options.rate}/s` : `${options.rate}/s in each of ${partitions.length} partitions`
+    const failure = await ui.progress(`Applying ${pending.length} changes at up to ${perSecond}`, async (spinner) => {
+      let done = 0
+      const failures = await Promise.all(partitions.map((run) => this.applyAll(inPartition(run, pending), () => spinner.text(`Applying ${++done}/${pending.length}`))))
+      return this.stopped ?? failures.find((f) => f !== undefined)
+    })
     if (failure && options.rollback && !ctx.signal.aborted) {
       const applied = pending.filter((p) => p.change.status === 'applied').reverse()
-      await ui.progress(`Rolling back ${applied.length} changes`, () => this.rollBack(applied, pace))
+      await ui.progress(`Rolling back ${applied.length} changes`, () => Promise.all(partitions.map((run) => this.rollBack(inPartition(run, applied)))))
     }
     if (options.verify && !ctx.signal.aborted) await ui.progress('Confirming with ListAliases', () => this.confirmAll(pending))
     const leftAlone = pending.filter((p) => p.change.status === 'conflict' && p.change.rollbackSkipped)
@@ -180,11 +218,28 @@ class ApplyRun {
     return Exit.Ok
   }
 
-  /** The same preflight as create or update, for one entry. */
-  private async plan(entry: ApplyEntry): Promise<Planned> {
-    const { region } = this
+  /** Opens a partition's port (the client's own when it is the client's Region and credentials). */
+  private async open(partition: Partition, home: KmsPort | undefined): Promise<PartitionRun> {
+    const kms = home ?? (await this.ui.openKms({ region: partition.region, ...(partition.role ? { role: partition.role } : {}) }))
+    return {
+      region: partition.region,
+      account: partition.account,
+      kms,
+      writer: new Writer(this.ctx, this.ui, this.globals, kms),
+      pace: createPacer(this.options.rate, this.ctx.now, this.ctx.sleep, this.ctx.signal),
+      keyLookups: new Map(),
+      aliasLists: new Map(),
+      accessCache: newAccessCache(),
+    }
+  }
+
+  /** The same preflight as create or update, for one entry, in its partition. */
+  private async plan(entry: ApplyEntry, partition: PartitionRun): Promise<Planned> {
+    const { region } = partition
     const change: ApplyChange = {
       alias: entry.alias.name,
+      region,
+      account: partition.account,
       line: entry.line,
       action: 'unknown',
       previousKeyId: null,
@@ -198,90 +253,91 @@ class ApplyRun {
       error: null,
     }
     const local = localRefusals(entry.alias, region, entry.target)
-    if (local.length > 0) return { change: { ...change, findings: local }, entry }
+    if (local.length > 0) return { change: { ...change, findings: local }, entry, partition }
 
-    const [current, target] = await Promise.all([this.describeAlias(entry.alias.name), this.describeTarget(entry)])
+    const [current, target] = await Promise.all([this.describeAlias(partition, entry.alias.name), this.describeTarget(partition, entry)])
     change.targetKeyId = target.key.keyId
     change.previousKeyId = current?.key.keyId ?? null
     change.nowKeyId = change.previousKeyId
     change.stateKnown = true
     const { allowSpecChange, allowDisabled } = this.options
+    // The account the partition must act on: the entry's, or --role-arn's; null when none was asked for.
+    const expectAccount = partition.account ?? undefined
     if (!current) {
       change.action = 'create'
-      change.findings = createFindings({ aliasRef: entry.alias, targetRef: entry.target, target, region, overrides: { allowDisabled } })
+      change.findings = createFindings({ aliasRef: entry.alias, targetRef: entry.target, target, region, expectAccount, overrides: { allowDisabled } })
     } else if (current.key.keyId === target.key.keyId) {
       change.action = 'no-op'
       change.status = 'no-op'
     } else {
       change.action = 'update'
-      change.findings = updateFindings({ aliasRef: entry.alias, targetRef: entry.target, current, target, overrides: { allowSpecChange, allowDisabled } })
+      change.findings = updateFindings({ aliasRef: entry.alias, targetRef: entry.target, current, target, expectAccount, overrides: { allowSpecChange, allowDisabled } })
       const { allowAccessChange = false, iam } = this.options
-      change.findings.push(...(await accessPreflight(this.kms, current.key, target.key, { aliasName: entry.alias.name, allowAccessChange, iam: iam ? () => this.ui.openIam() : undefined, cache: this.accessCache })))
+      change.findings.push(...(await accessPreflight(partition.kms, current.key, target.key, { aliasName: entry.alias.name, allowAccessChange, iam: iam ? () => this.ui.openIam() : undefined, cache: partition.accessCache })))
     }
-    return { change, entry, ...(current ? { current } : {}), target }
+    return { change, entry, partition, ...(current ? { current } : {}), target }
   }
 
-  // Many entries share keys (a rotation points them all to one new key): each key is described,
-  // and its aliases listed, once per run. The alias itself is described per entry.
-  private readonly keyLookups = new Map<string, Promise<DescribedKey>>()
-  private readonly aliasLists = new Map<string, Promise<AliasEntry[]>>()
-  // Policies, grants and tags of each key, and IAM's policies, are read once per run too.
-  private readonly accessCache = newAccessCache()
-
-  private describeTarget(entry: ApplyEntry): Promise<DescribedKey> {
+  private describeTarget(partition: PartitionRun, entry: ApplyEntry): Promise<DescribedKey> {
     const ref = entry.target.input
-    let lookup = this.keyLookups.get(ref)
+    let lookup = partition.keyLookups.get(ref)
     if (!lookup) {
-      lookup = this.kms.describeKey(ref).then(async (key) => ({ key, aliases: await this.aliasesOf(key.keyId) }))
-      this.keyLookups.set(ref, lookup)
+      lookup = partition.kms.describeKey(ref).then(async (key) => ({ key, aliases: await this.aliasesOf(partition, key.keyId) }))
+      partition.keyLookups.set(ref, lookup)
     }
     return lookup.catch(async (error: unknown) => {
-      if (error instanceof NotFoundError) throw new NotFoundError(`${entry.alias.name}: key ${ref} not found in ${this.region}`)
+      if (error instanceof NotFoundError) throw new NotFoundError(`${entry.alias.name}: key ${ref} not found in ${placeName(partition)}`)
       throw error
     })
   }
 
-  private async describeAlias(aliasName: string): Promise<DescribedKey | undefined> {
-    const key = await this.kms.describeKey(aliasName).catch((error: unknown) => {
+  private async describeAlias(partition: PartitionRun, aliasName: string): Promise<DescribedKey | undefined> {
+    const key = await partition.kms.describeKey(aliasName).catch((error: unknown) => {
       if (error instanceof NotFoundError) return undefined
       throw error
     })
-    return key && { key, aliases: await this.aliasesOf(key.keyId) }
+    return key && { key, aliases: await this.aliasesOf(partition, key.keyId) }
   }
 
-  private aliasesOf(keyId: string): Promise<AliasEntry[]> {
-    let list = this.aliasLists.get(keyId)
+  private aliasesOf(partition: PartitionRun, keyId: string): Promise<AliasEntry[]> {
+    let list = partition.aliasLists.get(keyId)
     if (!list) {
-      list = this.kms.listAliases({ keyId })
-      this.aliasLists.set(keyId, list)
+      list = partition.kms.listAliases({ keyId })
+      partition.aliasLists.set(keyId, list)
     }
     return list
   }
 
-  /** Applies in file order at the paced rate; stops at the first failure or conflict and returns it. */
-  private async applyAll(pending: Planned[], pace: () => Promise<void>, progress: (n: number) => void): Promise<CliError | undefined> {
-    for (const [index, p] of pending.entries()) {
+  /**
+   * Applies one partition's entries in file order at its paced rate; stops at its first failure or
+   * conflict (returned, and made the run's stop), or when another partition has stopped the run.
+   */
+  private async applyAll(pending: Planned[], progress: () => void): Promise<CliError | undefined> {
+    for (const p of pending) {
       const { change } = p
       const target = change.targetKeyId as string
+      if (this.stopped) return undefined
       try {
-        await pace()
+        await p.partition.pace()
       } catch {
         // Only a signal ends a wait for the next slot; this entry was never sent.
         return interruption(this.ctx)
       }
+      if (this.stopped) return undefined
+      const { kms } = p.partition
       const result = await this.write(p, {
         action: change.action === 'create' ? 'create' : 'update',
         expected: change.previousKeyId ?? undefined,
         wanted: target,
         origin: this.origin(null),
-        send: () => (change.action === 'create' ? this.kms.createAlias(change.alias, target) : this.kms.updateAlias(change.alias, target)),
+        send: () => (change.action === 'create' ? kms.createAlias(change.alias, target) : kms.updateAlias(change.alias, target)),
         retryAnswers: (e) => change.action === 'create' && e instanceof ConflictError,
       })
       change.journalId = result.journalId
       if (result.status === 'written') {
         change.status = 'applied'
         change.nowKeyId = target
-        progress(index + 1)
+        progress()
         continue
       }
       change.error = errorSummary(result.error)
@@ -294,6 +350,7 @@ class ApplyRun {
         change.stateKnown = result.changed !== null
         if (!change.stateKnown) change.nowKeyId = null
       }
+      this.stopped ??= result.error
       return result.error
     }
     return undefined
@@ -303,11 +360,12 @@ class ApplyRun {
    * Puts each applied entry back (update to its previous key, delete what this run created), but
    * only while the alias still points where this run left it: a later writer's change is left alone.
    */
-  private async rollBack(applied: Planned[], pace: () => Promise<void>): Promise<void> {
+  private async rollBack(applied: Planned[]): Promise<void> {
     for (const p of applied) {
       const { change } = p
+      const { kms } = p.partition
       try {
-        await pace()
+        await p.partition.pace()
       } catch {
         return
       }
@@ -318,7 +376,7 @@ class ApplyRun {
         expected: change.targetKeyId ?? undefined,
         wanted: created ? undefined : previous,
         origin: this.origin(change.journalId),
-        send: () => (created ? this.kms.deleteAlias(change.alias) : this.kms.updateAlias(change.alias, previous as string)),
+        send: () => (created ? kms.deleteAlias(change.alias) : kms.updateAlias(change.alias, previous as string)),
         // A retried DeleteAlias whose first try worked is answered with NotFound.
         retryAnswers: (e) => created && e instanceof NotFoundError,
       })
@@ -342,8 +400,8 @@ class ApplyRun {
   /** One entry's write through the shared write path. */
   private async write(p: Planned, w: Omit<PlannedWrite, 'alias' | 'region' | 'account'>) {
     const key = p.current?.key ?? p.target?.key
-    const result = await this.writer.write({ ...w, alias: p.change.alias, region: this.region, account: key?.accountId || null })
-    if (result.journalId) this.lastWrite.set(p.change.alias, result.journalId)
+    const result = await p.partition.writer.write({ ...w, alias: p.change.alias, region: p.partition.region, account: key?.accountId || p.partition.account })
+    if (result.journalId) this.lastWrite.set(writeKey(p), result.journalId)
     return result
   }
 
@@ -354,15 +412,17 @@ class ApplyRun {
   /** Confirms the final state of every entry that changed (applied, or rolled back). */
   private async confirmAll(pending: Planned[]): Promise<void> {
     const changed = pending.filter((p) => p.change.status === 'applied' || p.change.status === 'rolled-back')
-    await mapWithLimit(changed, PLAN_CONCURRENCY, async ({ change }) => {
+    await mapWithLimit(changed, PLAN_CONCURRENCY, async (p) => {
+      const { change } = p
+      const { kms } = p.partition
       const timing = pollTiming(this.ctx, this.options.verifyTimeout)
       let result: Confirmation | undefined
       try {
         if (change.nowKeyId === null) {
-          result = await confirmAliasGone(this.kms, { aliasName: change.alias, previousKeyId: change.targetKeyId as string, ...timing })
+          result = await confirmAliasGone(kms, { aliasName: change.alias, previousKeyId: change.targetKeyId as string, ...timing })
         } else {
           const other = change.nowKeyId === change.targetKeyId ? change.previousKeyId : change.targetKeyId
-          result = await confirmAliasTarget(this.kms, { aliasName: change.alias, expectedKeyId: change.nowKeyId, previousKeyId: other ?? undefined, ...timing })
+          result = await confirmAliasTarget(kms, { aliasName: change.alias, expectedKeyId: change.nowKeyId, previousKeyId: other ?? undefined, ...timing })
         }
       } catch (error) {
         // A read that fails leaves this entry unconfirmed (exit 6), not the whole run failed.
@@ -373,7 +433,17 @@ class ApplyRun {
       if (result === undefined) return
       if (result.status === 'other-target') change.nowKeyId = result.keyId
       // Only the alias's last change describes its final state; earlier ones were superseded.
-      if (change.verified) await this.writer.verified(this.lastWrite.get(change.alias) ?? null)
+      if (change.verified) await p.partition.writer.verified(this.lastWrite.get(writeKey(p)) ?? null)
     })
   }
+}
+
+/** A partition as messages name it: its Region, after its account when one was asked for. */
+function placeName(p: { region: string; account: string | null }): string {
+  return p.account ? `${p.account} ${p.region}` : p.region
+}
+
+/** The same alias name in another partition is another alias. */
+function writeKey(p: Planned): string {
+  return JSON.stringify([p.partition.account, p.partition.region, p.change.alias])
 }

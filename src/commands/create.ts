@@ -1,6 +1,7 @@
 import type { Context } from '../context.js'
 import { ConflictError, Exit } from '../errors.js'
 import type { GlobalOptions } from '../globalOptions.js'
+import { requestedAccount } from '../kms/account.js'
 import { confirmAliasTarget } from '../kms/confirm.js'
 import { parseAliasRef, parseKeyRef } from '../kms/identifiers.js'
 import { currentTarget, describeWithAliases } from '../kms/lookups.js'
@@ -47,7 +48,7 @@ export async function runCreate(options: CreateOptions, ctx: Context, globals: G
       throw new ConflictError(`${aliasRef.name} already exists in ${region} (it points to ${existing})`, `to point it to another key, use kms-alias update ${aliasRef.name} --to ${targetRef.input}`)
     }
 
-    report.findings = createFindings({ aliasRef, targetRef, target, region, expectAccount: options.expectAccount, overrides: { allowDisabled: options.allowDisabled } })
+    report.findings = createFindings({ aliasRef, targetRef, target, region, expectAccount: options.expectAccount ?? requestedAccount(globals), overrides: { allowDisabled: options.allowDisabled } })
     if (hasBlock(report.findings)) return refuse(report, report.findings, plan)
     plan.show()
     if (options.dryRun) {

@@ -1,6 +1,7 @@
 import type { Context } from '../context.js'
 import { CliError, Exit, NotFoundError, UsageError } from '../errors.js'
 import type { GlobalOptions } from '../globalOptions.js'
+import { requestedAccount } from '../kms/account.js'
 import { confirmAliasGone } from '../kms/confirm.js'
 import { parseAliasRef, parseKeyIdRef } from '../kms/identifiers.js'
 import { describeWithAliases, matchesKey } from '../kms/lookups.js'
@@ -37,7 +38,7 @@ export async function runDelete(options: DeleteOptions, ctx: Context, globals: G
     report.previous = toKeyView(current.key)
     if (expected && !matchesKey(expected, current.key)) guardConflict(report, aliasRef.name, current.key.keyId, expected.input, origin ? undefined : '--expect-current')
     report.findings = [
-      ...aliasAccountFindings(aliasRef.arn?.account ?? options.expectAccount, current.key.accountId),
+      ...aliasAccountFindings(aliasRef.arn?.account ?? options.expectAccount ?? requestedAccount(globals), current.key.accountId),
       ...orphanFindings(aliasRef.name, current.key.keyId, current.aliases),
     ]
     if (hasBlock(report.findings)) return refuse(report, report.findings, plan)

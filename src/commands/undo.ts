@@ -2,6 +2,7 @@ import type { Context } from '../context.js'
 import { NotFoundError, UsageError } from '../errors.js'
 import type { GlobalOptions } from '../globalOptions.js'
 import type { JournalEntry } from '../journal.js'
+import { requestedAccount } from '../kms/account.js'
 import { createUi } from '../output/ui.js'
 import { runCreate } from './create.js'
 import { runDelete } from './delete.js'
@@ -42,6 +43,7 @@ export async function runUndo(options: UndoOptions, ctx: Context, globals: Globa
     throw new UsageError(`entry ${entry.id} changed ${entry.alias} in ${entry.region}, not ${globals.region}`, 'undo acts where the change was made; drop --region')
   }
   const where: GlobalOptions = { ...globals, region: entry.region }
+  await checkEntryAccount(entry, ctx, where)
   const origin = { command: 'undo', reverts: entry.id }
   const common = { alias: entry.alias, dryRun: options.dryRun, verify: options.verify, verifyTimeout: options.verifyTimeout, ...(entry.account ? { expectAccount: entry.account } : {}) }
   switch (entry.action) {
@@ -74,4 +76,20 @@ function required(entry: JournalEntry, field: 'previousKeyId' | 'newKeyId'): str
   const value = entry[field]
   if (!value) throw new UsageError(`journal entry ${entry.id} has no ${field}; it cannot be reverted`)
   return value
+}
+
+/**
+ * An entry made in another account is undone there only: the credentials (or --role-arn's role)
+ * must act on the entry's account. Asked before the preflight, whose reads in the wrong account
+ * would only say "not found"; the caller's account comes from --role-arn, else STS GetCallerIdentity.
+ */
+async function checkEntryAccount(entry: JournalEntry, ctx: Context, where: GlobalOptions): Promise<void> {
+  if (!entry.account) return
+  const asked = requestedAccount(where)
+  const actual = asked ?? (await (await createUi(ctx, where).openKms()).accountId())
+  if (actual === entry.account) return
+  throw new UsageError(
+    `entry ${entry.id} changed ${entry.alias} in account ${entry.account}, but ${asked ? `--role-arn acts on account ${asked}` : `these credentials act on account ${actual}`}; nothing was changed`,
+    `undo acts in the entry's account: pass --role-arn arn:aws:iam::${entry.account}:role/<role> (with --role-session-name and --external-id as that role needs)`,
+  )
 }

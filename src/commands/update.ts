@@ -1,6 +1,7 @@
 import type { Context } from '../context.js'
 import { CliError, Exit } from '../errors.js'
 import type { GlobalOptions } from '../globalOptions.js'
+import { requestedAccount } from '../kms/account.js'
 import { confirmAliasTarget } from '../kms/confirm.js'
 import { parseAliasRef, parseKeyIdRef, parseKeyRef } from '../kms/identifiers.js'
 import { describeWithAliases, matchesKey } from '../kms/lookups.js'
@@ -59,7 +60,7 @@ export async function runUpdate(options: UpdateOptions, ctx: Context, globals: G
       targetRef,
       current,
       target,
-      expectAccount: options.expectAccount,
+      expectAccount: options.expectAccount ?? requestedAccount(globals),
       overrides: { allowSpecChange: options.allowSpecChange, allowDisabled: options.allowDisabled },
     })
     report.findings.push(...(await ui.progress('Preflight: reading key policies, grants and tags', () => access)))

@@ -1,4 +1,4 @@
-import { CliError } from '../errors.js'
+import { AwsError, CliError, InterruptedError } from '../errors.js'
 import type { AssumeRoleConfig, KmsPort } from './port.js'
 
 /** Where one port works: a Region, and the role to act through (another account) if any. */
@@ -30,6 +30,9 @@ export async function inEveryRegion<T>(
 
 /** The same failure, saying which Region it came from (the adapter's messages do not always). */
 export function inRegion(region: string, error: unknown): unknown {
-  if (!(error instanceof CliError) || error.message.includes(region)) return error
+  // An interruption is the run's, not the Region's.
+  if (!(error instanceof CliError) || error instanceof InterruptedError || error.message.includes(region)) return error
+  // KMS's own error code stays with the failure (the JSON view's awsCode).
+  if (error instanceof AwsError) return new AwsError(`${region}: ${error.message}`, error.awsCode, error.hint)
   return new CliError(`${region}: ${error.message}`, error.exitCode, error.hint)
 }

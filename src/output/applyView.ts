@@ -1,7 +1,7 @@
 import type { ChalkInstance } from 'chalk'
 import type { Finding } from '../preflight/rules.js'
 import { severityMark } from './changeView.js'
-import { renderTable } from './table.js'
+import { renderTable, type Fit } from './table.js'
 import type { ErrorSummary } from './ui.js'
 
 export type PlannedAction = 'create' | 'update' | 'no-op' | 'unknown'
@@ -11,6 +11,9 @@ export type ApplyStatus = 'applied' | 'no-op' | 'rolled-back' | 'failed' | 'conf
 /** One line of the apply file, from plan to final state; field names are part of the JSON contract. */
 export interface ApplyChange {
   alias: string
+  /** The partition the entry is applied in: its Region, and its account (null: not asked for, the credentials'). */
+  region: string
+  account: string | null
   line: number
   /** `unknown`: refused before any lookup (e.g. a reserved name). */
   action: PlannedAction
@@ -31,7 +34,10 @@ export interface ApplyChange {
 export interface ApplyReport {
   /** Shared by every journal line of this run; `kms-alias history --run` and `undo --run` take it. */
   runId: string
+  /** The Region, when the run has one partition; null with several (each change names its own). */
   region: string | null
+  /** Every (account, Region) the run works in, in the order the file first names them. */
+  partitions: Array<{ account: string | null; region: string }>
   dryRun: boolean
   changes: ApplyChange[]
   error: ErrorSummary | null
@@ -56,8 +62,8 @@ export function summarize(changes: readonly ApplyChange[]) {
 }
 
 export function renderApplyJson(report: ApplyReport): string {
-  const { runId, region, dryRun, changes, error, exitCode } = report
-  return `${JSON.stringify({ runId, region, dryRun, changes, summary: summarize(changes), error, exitCode }, null, 2)}\n`
+  const { runId, region, partitions, dryRun, changes, error, exitCode } = report
+  return `${JSON.stringify({ runId, region, partitions, dryRun, changes, summary: summarize(changes), error, exitCode }, null, 2)}\n`
 }
 
 /**
@@ -76,21 +82,42 @@ export function renderApplyNotes(report: ApplyReport, style: ChalkInstance): str
   return notes
 }
 
-/** One tab-separated line per entry: status, alias, action, previous key, target key, verified. */
+/**
+ * Whether the views show each entry's partition: only when the run has several. A run in one
+ * partition keeps the narrower table and the six text fields scripts already parse.
+ */
+const several = (report: ApplyReport) => report.partitions.length > 1
+
+/**
+ * One tab-separated line per entry: status, alias, action, previous key, target key, verified;
+ * with several partitions, then the Region and the account (- when not asked for).
+ */
 export function renderApplyText(report: ApplyReport): string {
-  return report.changes.map((c) => `${[c.status, c.alias, c.action, c.previousKeyId ?? '-', c.targetKeyId ?? '-', String(c.verified)].join('\t')}\n`).join('')
+  const place = (c: ApplyChange) => (several(report) ? [c.region, c.account ?? '-'] : [])
+  return report.changes.map((c) => `${[c.status, c.alias, c.action, c.previousKeyId ?? '-', c.targetKeyId ?? '-', String(c.verified), ...place(c)].join('\t')}\n`).join('')
 }
+
+/** The account and Region cells of an entry, when the run has several partitions. */
+function placeCells(report: ApplyReport, c: ApplyChange): string[] {
+  return several(report) ? [c.account ?? '-', c.region] : []
+}
+
+const placeHeads = (report: ApplyReport) => (several(report) ? ['account', 'Region'] : [])
+const placeFit = (report: ApplyReport): Fit[] => (several(report) ? ['keep', 'keep'] : [])
 
 /** The plan table fits `width` (the terminal's) by shortening key IDs in the middle and wrapping names. */
 export function renderApplyPlan(report: ApplyReport, style: ChalkInstance, width?: number): string {
   const rows = report.changes.map((c) => {
     const findings = c.findings.map((f) => `${severityMark(style, f.severity).trim()} ${f.code}`).join('\n')
-    return [c.alias, c.action, c.previousKeyId ?? '-', c.targetKeyId ?? '-', findings || style.green('✓')]
+    return [c.alias, ...placeCells(report, c), c.action, c.previousKeyId ?? '-', c.targetKeyId ?? '-', findings || style.green('✓')]
   })
-  const table = renderTable(style, { head: ['alias', 'action', 'current', 'new', 'findings'], rows, fit: ['wrap', 'keep', 'middle', 'middle', 'keep'] }, width)
-  const details = report.changes.flatMap((c) => c.findings.filter((f) => f.severity === 'block').map((f) => `${c.alias}: ${severityMark(style, f.severity)} ${f.code} ${f.message}`))
+  const head = ['alias', ...placeHeads(report), 'action', 'current', 'new', 'findings']
+  const table = renderTable(style, { head, rows, fit: ['wrap', ...placeFit(report), 'keep', 'middle', 'middle', 'keep'] }, width)
+  const where = (c: ApplyChange) => (several(report) ? ` (${[c.account, c.region].filter(Boolean).join(' ')})` : '')
+  const details = report.changes.flatMap((c) => c.findings.filter((f) => f.severity === 'block').map((f) => `${c.alias}${where(c)}: ${severityMark(style, f.severity)} ${f.code} ${f.message}`))
   const s = summarize(report.changes)
-  const heading = style.bold(`${report.dryRun ? 'Dry run: ' : ''}apply in ${report.region ?? '?'}: ${s.create} to create, ${s.update} to update, ${s.noOp} already in place`)
+  const scope = several(report) ? `${report.partitions.length} partitions` : (report.region ?? '?')
+  const heading = style.bold(`${report.dryRun ? 'Dry run: ' : ''}apply in ${scope}: ${s.create} to create, ${s.update} to update, ${s.noOp} already in place`)
   return `${[heading, table, ...details].join('\n')}\n`
 }
 
@@ -108,9 +135,10 @@ function renderApplyResult(report: ApplyReport, style: ChalkInstance, width?: nu
   const colour = (status: ApplyStatus) => (status === 'applied' || status === 'no-op' ? style.green(status) : status === 'failed' ? style.red(status) : style.yellow(status))
   const rows = report.changes.map((c) => {
     const status = c.stateKnown || c.status === 'not-attempted' || c.action === 'no-op' ? colour(c.status) : `${colour(c.status)} ${style.red('(state unknown)')}`
-    return [c.alias, c.action, status, c.status === 'applied' || c.status === 'rolled-back' ? (c.verified ? 'yes' : style.yellow('no')) : '-']
+    return [c.alias, ...placeCells(report, c), c.action, status, c.status === 'applied' || c.status === 'rolled-back' ? (c.verified ? 'yes' : style.yellow('no')) : '-']
   })
-  const table = renderTable(style, { head: ['alias', 'action', 'status', 'verified'], rows, fit: ['wrap', 'keep', 'keep', 'keep'] }, width)
+  const head = ['alias', ...placeHeads(report), 'action', 'status', 'verified']
+  const table = renderTable(style, { head, rows, fit: ['wrap', ...placeFit(report), 'keep', 'keep', 'keep'] }, width)
   const s = summarize(report.changes)
   const line = `${s.applied} applied, ${s.noOp} already in place, ${s.rolledBack} rolled back, ${s.failed} failed, ${s.conflict > 0 ? `${s.conflict} left alone (another writer), ` : ''}${s.notAttempted} not attempted.`
   return `${table}\n${report.error ? line : `${style.green('✓')} ${line}`}\n`

@@ -125,6 +125,18 @@ function configuredEndpoint(env: Context['env']): string | undefined {
   return undefined
 }
 
+/** The same Ui, saying each distinct warning once (a run with a Writer per partition). */
+export function warnOnce(ui: Ui): Ui {
+  const said = new Set<string>()
+  return {
+    ...ui,
+    warn(line) {
+      if (!said.has(line)) ui.warn(line)
+      said.add(line)
+    },
+  }
+}
+
 const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i
 
 /** An http:// URL whose host is not loopback. */

@@ -53,7 +53,7 @@ describe('completion bash, sourced in bash', () => {
     ['kms-alias completion ', ['bash', 'zsh', 'fish']],
     ['kms-alias help de', ['delete', 'demo']],
     ['kms-alias apply rot', ['rotation.txt']],
-    ['kms-alias apply rotation.txt --r', ['--rate', '--region', '--role-arn', '--role-session-name']],
+    ['kms-alias apply rotation.txt --r', ['--rate', '--role-name', '--region', '--role-arn', '--role-session-name']],
     ['kms-alias --journal rot', ['rotation.txt']],
     // Free values (keys, aliases, Regions) offer nothing: no KMS call, no file names.
     ['kms-alias update alias/app --to ', []],

@@ -35,6 +35,8 @@ export function cliEnv(extra: Record<string, string | undefined> = {}): Record<s
     AWS_SECRET_ACCESS_KEY: 'testing',
     AWS_REGION: REGION,
     AWS_ENDPOINT_URL_KMS: motoUrl(),
+    // STS too (undo asks GetCallerIdentity for an entry's account): never the real endpoint.
+    AWS_ENDPOINT_URL_STS: motoUrl(),
     ...extra,
   }
   return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined))

@@ -6,7 +6,7 @@ import { CreateAliasCommand, CreateKeyCommand, KMSClient, ListAliasesCommand } f
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers'
 import { describe, expect, it } from 'vitest'
 import { createKmsPort } from '../../src/kms/client.js'
-import { cli, cliEnv, mappingFile, motoUrl, MOTO_ACCOUNT, REGION } from './harness.js'
+import { cli, cliEnv, motoUrl, MOTO_ACCOUNT, REGION } from './harness.js'
 
 const OTHER_ACCOUNT = '222233334444'
 const ROLE = `arn:aws:iam::${OTHER_ACCOUNT}:role/kms-alias-operator`
@@ -105,22 +105,5 @@ describe('--role-arn against moto_server (STS on loopback through AWS_ENDPOINT_U
     } finally {
       delete process.env.AWS_ENDPOINT_URL_STS
     }
-  })
-})
-
-describe('apply with a Region column against moto_server', () => {
-  it('refuses an entry for another Region (exit 2) and changes nothing, the other entries included', async () => {
-    const prefix = `alias/e2e-apply-regions-${randomUUID().slice(0, 8)}`
-    const east = kmsIn('us-east-1')
-    const west = kmsIn('eu-west-1')
-    const eastKey = await keyAndAlias(east, `${prefix}/a`)
-    const westKey = await keyAndAlias(west, `${prefix}/a`)
-    const nextEast = (await east.send(new CreateKeyCommand({ KeyUsage: 'ENCRYPT_DECRYPT' }))).KeyMetadata?.KeyId ?? ''
-    const nextWest = (await west.send(new CreateKeyCommand({ KeyUsage: 'ENCRYPT_DECRYPT' }))).KeyMetadata?.KeyId ?? ''
-    const mapping = mappingFile([`${prefix}/a ${nextEast}`, `${prefix}/a ${nextWest} eu-west-1`])
-    const r = await cli(['apply', mapping, '--yes', '--no-journal'])
-    expect(r.code).toBe(2)
-    expect(r.stderr).toBe(`error: ${mapping}:2: ${prefix}/a is for eu-west-1, but apply changes only us-east-1 for now; nothing was changed\nhint: split the file and run apply once per Region (--region) and account (--role-arn)\n`)
-    expect([await targetIn(east, `${prefix}/a`), await targetIn(west, `${prefix}/a`)]).toEqual([eastKey, westKey])
   })
 })

@@ -1,12 +1,13 @@
 export type FaultKind = 'throttle' | 'internal' | 'dependency-timeout' | 'access-denied' | 'delay' | 'hang' | 'drop' | 'lose-response'
 export interface FaultProxy {
   url: string
-  fault(operation: string, kind: FaultKind, options?: { calls?: number[]; ms?: number }): void
+  fault(operation: string, kind: FaultKind, options?: { calls?: number[]; ms?: number; region?: string }): void
   before(operation: string, calls: number[] | undefined, run: (call: number) => Promise<void> | void): void
   staleAfterMutations(ms: number, operations?: Array<'ListAliases' | 'DescribeKey'>): void
-  limitRate(operations: string[], perSecond: number): void
+  /** perRegion: one bucket per Region the request was signed for. */
+  limitRate(operations: string[], perSecond: number, options?: { perRegion?: boolean }): void
   calls(operation: string): number
-  arrivals(operation: string): number[]
+  arrivals(operation: string, region?: string): number[]
   throttled(): number
   log: string[]
   reset(): void

@@ -42,12 +42,13 @@ export async function startFaultProxy(target) {
 
     for (const hook of hooks) if (hook.operation === operation && matches(hook.calls, call)) await hook.run(call)
 
-    arrivals.push({ operation, at: Date.now() })
-    if (rate && rate.operations.has(operation) && !rate.take()) {
+    const region = regionOf(req)
+    arrivals.push({ operation, region, at: Date.now() })
+    if (rate && rate.operations.has(operation) && !rate.take(region)) {
       throttled += 1
       return sendFault(res, 'throttle')
     }
-    const rule = rules.find((r) => r.operation === operation && matches(r.calls, call))
+    const rule = rules.find((r) => r.operation === operation && matches(r.calls, call) && (r.region === undefined || r.region === region))
     if (rule?.kind === 'delay') await sleep(rule.ms)
     else if (rule?.kind === 'hang') return // never answer: the client's timeout must fire
     else if (rule?.kind === 'drop') return req.socket.destroy()
@@ -77,10 +78,10 @@ export async function startFaultProxy(target) {
 
   return {
     url: `http://${HOST}:${port}`,
-    /** kind: throttle, internal, dependency-timeout, access-denied, delay, hang, drop, lose-response. */
+    /** kind: throttle, internal, dependency-timeout, access-denied, delay, hang, drop, lose-response; `region`: only requests signed for it. */
     fault(operation, kind, options = {}) {
       if (!FAULTS[kind] && !['delay', 'hang', 'drop', 'lose-response'].includes(kind)) throw new Error(`unknown fault ${kind}`)
-      rules.push({ operation, kind, calls: options.calls, ms: options.ms ?? 0 })
+      rules.push({ operation, kind, calls: options.calls, ms: options.ms ?? 0, region: options.region })
     },
     /** Runs `run` when the given call of `operation` arrives, before it is handled. */
     before(operation, calls, run) {
@@ -91,25 +92,31 @@ export async function startFaultProxy(target) {
       staleForMs = ms
       staleOperations = new Set(operations)
     },
-    /** Answers ThrottlingException beyond `perSecond` calls a second of `operations` (a token bucket). */
-    limitRate(operations, perSecond) {
-      let tokens = perSecond
-      let last = Date.now()
+    /**
+     * Answers ThrottlingException beyond `perSecond` calls a second of `operations` (a token bucket).
+     * With `{ perRegion: true }` each Region (from the request's signature) has its own bucket, as
+     * KMS's quotas are per account and Region.
+     */
+    limitRate(operations, perSecond, options = {}) {
+      const buckets = new Map()
       rate = {
         operations: new Set(operations),
-        take() {
+        take(region) {
+          const id = options.perRegion ? region : ''
+          const bucket = buckets.get(id) ?? { tokens: perSecond, last: Date.now() }
+          buckets.set(id, bucket)
           const now = Date.now()
-          tokens = Math.min(perSecond, tokens + ((now - last) / 1000) * perSecond)
-          last = now
-          if (tokens < 1) return false
-          tokens -= 1
+          bucket.tokens = Math.min(perSecond, bucket.tokens + ((now - bucket.last) / 1000) * perSecond)
+          bucket.last = now
+          if (bucket.tokens < 1) return false
+          bucket.tokens -= 1
           return true
         },
       }
     },
     calls: (operation) => counts.get(operation) ?? 0,
-    /** When each call of `operation` arrived (ms since the epoch), in order. */
-    arrivals: (operation) => arrivals.filter((a) => a.operation === operation).map((a) => a.at),
+    /** When each call of `operation` arrived (ms since the epoch), in order; only those to `region` when given. */
+    arrivals: (operation, region) => arrivals.filter((a) => a.operation === operation && (region === undefined || a.region === region)).map((a) => a.at),
     /** How many calls the rate limit answered with ThrottlingException. */
     throttled: () => throttled,
     log,
@@ -132,6 +139,11 @@ export async function startFaultProxy(target) {
         server.close(() => resolve())
       }),
   }
+}
+
+/** The Region a request was signed for (SigV4 credential scope: <key>/<date>/<region>/<service>/aws4_request). */
+function regionOf(req) {
+  return /Credential=[^/]+\/\d{8}\/([^/]+)\//.exec(String(req.headers.authorization ?? ''))?.[1] ?? 'unknown'
 }
 
 const matches = (calls, call) => calls === undefined || calls.includes(call)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { checkSinglePartition, parseApplyFile } from '../../src/applyFile.js'
+import { parseApplyFile, partitionEntries } from '../../src/applyFile.js'
 import { UsageError } from '../../src/errors.js'
 
 const K1 = '1234abcd-12ab-34cd-56ef-1234567890ab'
@@ -99,26 +99,37 @@ describe('parseApplyFile: Regions and accounts', () => {
   })
 })
 
-describe('checkSinglePartition (apply runs one Region and account until it can run several)', () => {
+describe('partitionEntries: entries grouped by (account, Region), table-driven', () => {
   const entries = (text: string) => parseApplyFile(text, 'f')
-  const refusal = (text: string, home: { region: string; account?: string }) => {
+  const roleName = { name: 'kms-alias-operator', sessionName: 'kms-alias' }
+  // Each partition as "account region role: aliases", or the usage error's message.
+  const groups = (text: string, home: { region: string; account?: string }, role?: typeof roleName) => {
     try {
-      checkSinglePartition(entries(text), home)
+      return partitionEntries(entries(text), home, role).map((p) => `${p.account ?? '-'} ${p.region} ${p.role?.arn ?? '-'}: ${p.entries.map((e) => e.alias.name).join(' ')}`)
     } catch (error) {
       expect(error).toBeInstanceOf(UsageError)
       return (error as UsageError).message
     }
-    return 'accepted'
   }
+  const east = { region: 'us-east-1' }
+  const mine = { region: 'us-east-1', account: '111122223333' }
 
   it.each([
-    ['no Region or account column', `alias/a ${K1}\nalias/b ${K2}\n`, { region: 'us-east-1' }, 'accepted'],
-    ["the client's own Region", `alias/a ${K1} us-east-1\n`, { region: 'us-east-1' }, 'accepted'],
-    ["the credentials' own account", `[{"alias": "alias/a", "to": "${K1}", "account": "111122223333"}]`, { region: 'us-east-1', account: '111122223333' }, 'accepted'],
-    ['another Region', `alias/a ${K1}\nalias/a ${K2} eu-west-1\n`, { region: 'us-east-1' }, 'f:2: alias/a is for eu-west-1, but apply changes only us-east-1 for now; nothing was changed'],
-    ['another account', `[{"alias": "alias/a", "to": "${K1}", "account": "222233334444", "region": "us-east-1"}]`, { region: 'us-east-1', account: '111122223333' }, 'f:1: alias/a is for account 222233334444, but apply changes only account 111122223333, us-east-1 for now; nothing was changed'],
-    ['one alias with and without the Region', `alias/a ${K1}\nalias/a ${K2} us-east-1\n`, { region: 'us-east-1' }, 'f:2: alias/a appears twice in us-east-1 (first at line 1)'],
-  ])('%s', (_, text, home, expected) => {
-    expect(refusal(text, home)).toBe(expected)
+    ['no Region or account column: one partition', `alias/a ${K1}\nalias/b ${K2}\n`, east, undefined, ['- us-east-1 -: alias/a alias/b']],
+    ["the client's own Region named or not: one partition", `alias/a ${K1} us-east-1\nalias/b ${K2}\n`, east, undefined, ['- us-east-1 -: alias/a alias/b']],
+    ['Regions in the order the file first names them', `alias/a ${K1} eu-west-1\nalias/a ${K2}\nalias/b ${K1} eu-west-1\n`, east, undefined, ['- eu-west-1 -: alias/a alias/b', '- us-east-1 -: alias/a']],
+    ["the credentials' own account, no role", `[{"alias": "alias/a", "to": "${K1}", "account": "111122223333"}, {"alias": "alias/b", "to": "${K1}"}]`, mine, roleName, ['111122223333 us-east-1 -: alias/a alias/b']],
+    [
+      'another account with --role-name: its role, per Region',
+      `[{"alias": "alias/a", "to": "${K1}", "account": "222233334444"}, {"alias": "alias/a", "to": "${K1}", "account": "222233334444", "region": "eu-west-1"}, {"alias": "alias/a", "to": "${K2}"}]`,
+      mine,
+      roleName,
+      ['222233334444 us-east-1 arn:aws:iam::222233334444:role/kms-alias-operator: alias/a', '222233334444 eu-west-1 arn:aws:iam::222233334444:role/kms-alias-operator: alias/a', '111122223333 us-east-1 -: alias/a'],
+    ],
+    ['a GovCloud Region takes its partition in the role ARN', `[{"alias": "alias/a", "to": "${K1}", "account": "222233334444", "region": "us-gov-west-1"}]`, mine, roleName, ['222233334444 us-gov-west-1 arn:aws-us-gov:iam::222233334444:role/kms-alias-operator: alias/a']],
+    ['another account without --role-name', `[{"alias": "alias/a", "to": "${K1}", "account": "222233334444"}]`, mine, undefined, 'f:1: alias/a is for account 222233334444, but these credentials act on account 111122223333; nothing was changed'],
+    ['one alias with and without the Region', `alias/a ${K1}\nalias/a ${K2} us-east-1\n`, east, undefined, 'f:2: alias/a appears twice for us-east-1 (first at line 1)'],
+  ])('%s', (_, text, home, role, expected) => {
+    expect(groups(text, home, role)).toEqual(expected)
   })
 })
