@@ -16,6 +16,7 @@ Examples:
   $ kms-alias update alias/payments --to alias/payments-next --yes
   $ kms-alias update alias/signing --to mrk-1234abcd12ab34cd56ef1234567890ab --expect-current 0987dcba-09fe-87dc-65ba-ab0987654321 --json
   $ kms-alias delete alias/payments-old --yes
+  $ kms-alias rotate alias/signing --dry-run
   $ kms-alias apply aliases.txt --dry-run
   $ kms-alias history alias/payments
   $ kms-alias undo --last
@@ -133,6 +134,34 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
         ...(raw.expectCurrent === undefined ? {} : { expectCurrent: raw.expectCurrent }),
       }
       await run(command, (globals) => runUpdate(options, ctx, globals))
+    })
+
+  const rotate = program
+    .command('rotate')
+    .description('rotate a key by hand: create a key like the current one (policy, tags, rotation), then move the alias to it')
+    .argument('<alias>', 'alias/<name> or an alias ARN')
+    .option('--dry-run', 'read the current key and show the plan; create and change nothing (exit 0, or 3 if refused)')
+    .option('-y, --yes', 'do not ask for confirmation on a terminal; required when not on one (a new key is billed monthly)')
+    .option('--description <text>', 'the new key\'s description (default: the current one plus "(rotated from <key ID> on <date>)")')
+    .option('--no-copy-policy', 'give the new key KMS\'s default key policy instead of a copy of the current one')
+    .option('--no-copy-tags', `copy no tags (the new key still gets kms-alias:rotated-from)`)
+    .option('--allow-access-change', 'turn the access findings that refuse a change into warnings (once the access preflight is present)')
+  addVerifyOptions(rotate, 'the alias points to the new key')
+    .addHelpText('after', examples('kms-alias rotate alias/signing --dry-run', 'kms-alias rotate alias/signing --yes --json', 'kms-alias rotate alias/payments-hmac --no-copy-tags --description "payments HMAC, 2027"'))
+    .action(async (alias: string, raw: Flags & { description?: string; copyPolicy: boolean; copyTags: boolean; allowAccessChange?: boolean }, command: Command) => {
+      const { runRotate } = await import('./commands/rotate.js')
+      const options = {
+        alias,
+        dryRun: raw.dryRun === true,
+        yes: raw.yes === true,
+        copyPolicy: raw.copyPolicy,
+        copyTags: raw.copyTags,
+        allowAccessChange: raw.allowAccessChange === true,
+        verify: raw.verify,
+        verifyTimeout: raw.verifyTimeout,
+        ...(raw.description === undefined ? {} : { description: raw.description }),
+      }
+      await run(command, (globals) => runRotate(options, ctx, globals))
     })
 
   const remove = program

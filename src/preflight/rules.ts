@@ -26,6 +26,10 @@ export type FindingCode =
   | 'PREVIOUS_KEY_ORPHANED'
   | 'ALIAS_QUOTA_NEAR'
   | 'ALREADY_TARGET'
+  // rotate (src/preflight/rotate.ts)
+  | 'ROTATE_UNSUPPORTED'
+  | 'REPLICAS_NOT_CREATED'
+  | 'ROTATES_IN_PLACE'
 
 export interface Finding {
   code: FindingCode
