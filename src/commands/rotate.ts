@@ -1,5 +1,5 @@
 import type { Context } from '../context.js'
-import { AwsError, CliError, Exit, InterruptedError, UsageError } from '../errors.js'
+import { AccessError, AwsError, CliError, Exit, InterruptedError, UsageError } from '../errors.js'
 import type { GlobalOptions } from '../globalOptions.js'
 import { confirmAliasTarget } from '../kms/confirm.js'
 import { parseAliasRef } from '../kms/identifiers.js'
@@ -139,13 +139,12 @@ async function readOldKeyAccess(kms: KmsPort, key: KeyInfo, options: Pick<Rotate
   return { policy, grants, tags, ...(rotation ? { rotation } : {}) }
 }
 
-/** A read the plan cannot do without: its failure ends the run, with what to do about it. */
+/** A read the plan cannot do without: its failure ends the run; a denial says what to do about it. */
 async function required<T>(read: () => Promise<T>, hint: string): Promise<Read<T>> {
   try {
     return { ok: true, value: await read() }
   } catch (error) {
-    if (!(error instanceof CliError) || error instanceof InterruptedError) throw error
-    throw error instanceof AwsError ? new AwsError(error.message, error.awsCode, hint) : new CliError(error.message, error.exitCode, hint)
+    throw error instanceof AccessError ? new AccessError(error.message, hint) : error
   }
 }
 
