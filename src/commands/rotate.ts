@@ -114,9 +114,9 @@ export async function runRotate(options: RotateOptions, ctx: Context, globals: G
         if (report.changed === false) {
           rotation.unusedKey = await setAside(kms, ui, created, region, globals)
           if (rotation.unusedKey.disabled && report.target) report.target = { ...report.target, keyState: 'Disabled' }
-          // The table view says it in its closing note; scripts get it on stderr.
-          if (ui.format !== 'table') ui.warn(unusedKeyNote(report))
         }
+        // A warning, so that --quiet never hides a key that was created and is not used.
+        ui.warn(unusedKeyNote(report))
         throw error
       }
     },

@@ -142,11 +142,11 @@ export function describeRotateState(report: AliasChangeReport): string {
   const rotation = report.rotation
   const alias = report.changed === false && report.previous ? `${report.alias} was not changed; it still points to ${report.previous.keyId}.` : describeAliasState(report)
   if (report.changed === true) return `${alias} ${keepOldKey(report.previous?.keyId ?? '?')}`
-  if (!rotation?.createdKeyId) return `${alias} No key was created.`
-  return `${alias} ${unusedKeyNote(report)}`
+  // A created key was already reported by a warning (unusedKeyNote).
+  return rotation?.createdKeyId ? alias : `${alias} No key was created.`
 }
 
-/** What became of the created key when the alias did not (or may not) point to it. */
+/** What became of the created key when the alias did not (or may not) point to it; said once, as a warning. */
 export function unusedKeyNote(report: AliasChangeReport): string {
   const created = report.rotation?.createdKeyId ?? '?'
   const unused = report.rotation?.unusedKey

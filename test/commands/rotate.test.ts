@@ -256,6 +256,10 @@ describe('rotate: the alias cannot be moved, so the new key is left disabled', (
     expect(created.keyState).toBe('Enabled')
     expect(kms.calls.filter((c) => c.startsWith('DisableKey'))).toEqual([])
     expect(JSON.parse(r.stdout)).toMatchObject({ outcome: 'failed', changed: null, createdKeyId: created.keyId, unusedKey: null })
+    expect(r.stderr).toBe(
+      `warning: The new key ${created.keyId} was left enabled: whether alias/app points to it is unknown; check before disabling it.\n` +
+        `error: ${throttled().message}; it could not be told whether alias/app changed\n`,
+    )
   })
 
   it('UpdateAlias failed but did move the alias (FakeKms, applied): a success, the new key stays enabled', async () => {
@@ -307,7 +311,7 @@ describe('rotate on a terminal', () => {
     expect(kms.keys.size).toBe(1)
   })
 
-  it('a conflict at the guard (FakeKms: another writer while the prompt is open): new key disabled, said in the closing note', async () => {
+  it('a conflict at the guard (FakeKms: another writer while the prompt is open): new key disabled, said in a warning (also with --quiet)', async () => {
     const { old, kms } = world()
     const theirs = key()
     kms.keys.set(theirs.keyId, theirs)
@@ -317,10 +321,18 @@ describe('rotate on a terminal', () => {
     expect(created.keyState).toBe('Disabled')
     expect(kms.aliases.get('alias/app')).toBe(theirs.keyId)
     expect(r.stderr).toBe(
-      `error: alias/app points to ${theirs.keyId}, but when this run planned the change it pointed to ${old.keyId}: another writer changed it; nothing was changed\n` +
+      `warning: The new key ${created.keyId} was disabled and is not used; nothing is deleted automatically. To delete it: aws kms schedule-key-deletion --key-id ${created.keyId} --pending-window-in-days 30 --region us-east-1\n` +
+        `error: alias/app points to ${theirs.keyId}, but when this run planned the change it pointed to ${old.keyId}: another writer changed it; nothing was changed\n` +
         'hint: find out who else changes this alias, then plan again\n' +
-        `alias/app was not changed; it still points to ${old.keyId}. The new key ${created.keyId} was disabled and is not used; nothing is deleted automatically. To delete it: aws kms schedule-key-deletion --key-id ${created.keyId} --pending-window-in-days 30 --region us-east-1\n`,
+        `alias/app was not changed; it still points to ${old.keyId}.\n`,
     )
+    // --quiet drops the closing note, never the warning about the unused key.
+    const quiet = world()
+    const other = key()
+    quiet.kms.keys.set(other.keyId, other)
+    const q = await run(['rotate', 'alias/app', '--quiet'], { kms: quiet.kms, tty: true, env, answers: ['y'], onPrompt: () => void quiet.kms.aliases.set('alias/app', other.keyId) })
+    expect(q.code).toBe(5)
+    expect(q.stderr).toMatch(/^warning: The new key \S+ was disabled and is not used; /)
   })
 })
 
