@@ -50,8 +50,8 @@ export interface AliasChangeReport {
 
 /** How a change report is shown; rotate has its own (rotateView.ts). */
 export interface ChangeView {
-  /** The human plan, printed before any prompt. */
-  plan(report: AliasChangeReport, style: ChalkInstance): string
+  /** The human plan, printed before any prompt; `width` is the terminal's, for tables that fit it. */
+  plan(report: AliasChangeReport, style: ChalkInstance, width?: number): string
   json(report: AliasChangeReport): string
   text(report: AliasChangeReport): string
   /** The closing line(s) of the human view for a run that did what was asked. */

@@ -342,7 +342,7 @@ describe('undo of a rotate', () => {
     const rotated = await run(['rotate', 'alias/app', '--yes'], { kms })
     expect(rotated.code).toBe(0)
     const created = createdKey(kms, old)!
-    const journal = rotated.ctx.env.KMS_ALIAS_JOURNAL
+    const journal = rotated.ctx.env.KMS_ALIAS_JOURNAL!
     const r = await run(['undo', '--last'], { kms, journal })
     expect(r.code).toBe(0)
     expect(r.stdout).toBe(line('updated', 'alias/app', created.keyId, old.keyId, 'true', 'true'))

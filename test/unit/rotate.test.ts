@@ -6,10 +6,17 @@ import type { KeyInfo } from '../../src/kms/port.js'
 import { defaultKeyPolicy, planRotation, reservedRotateFindings, rotatedDescription, rotateSupportFindings, type AccessSnapshot } from '../../src/preflight/rotate.js'
 import { key } from '../helpers/fakeKms.js'
 
-const codes = (k: Partial<KeyInfo>) => rotateSupportFindings(key(k)).map((f) => `${f.severity} ${f.code}`)
+/** Overrides where undefined means "KMS did not report it" (the field is left out). */
+type Over = { [K in keyof KeyInfo]?: KeyInfo[K] | undefined }
+function keyWith(over: Over): KeyInfo {
+  const k: Record<string, unknown> = { ...key(), ...over }
+  for (const [name, value] of Object.entries(over)) if (value === undefined) delete k[name]
+  return k as unknown as KeyInfo
+}
+const codes = (k: Over) => rotateSupportFindings(keyWith(k)).map((f) => `${f.severity} ${f.code}`)
 
 describe('rotateSupportFindings', () => {
-  it.each<[string, Partial<KeyInfo>, string[]]>([
+  it.each<[string, Over, string[]]>([
     ['symmetric, KMS material: rotates in place, so say so', { keySpec: 'SYMMETRIC_DEFAULT', keyUsage: 'ENCRYPT_DECRYPT' }, ['info ROTATES_IN_PLACE']],
     ['RSA signing', { keySpec: 'RSA_2048', keyUsage: 'SIGN_VERIFY' }, []],
     ['RSA encryption', { keySpec: 'RSA_4096', keyUsage: 'ENCRYPT_DECRYPT' }, []],
