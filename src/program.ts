@@ -147,8 +147,15 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
     .option('--no-copy-tags', `copy no tags (the new key still gets kms-alias:rotated-from)`)
     .option('--allow-access-change', 'turn the access findings that refuse a change into warnings (once the access preflight is present)')
   addVerifyOptions(rotate, 'the alias points to the new key')
-    .addHelpText('after', examples('kms-alias rotate alias/signing --dry-run', 'kms-alias rotate alias/signing --yes --json', 'kms-alias rotate alias/payments-hmac --no-copy-tags --description "payments HMAC, 2027"'))
-    .action(async (alias: string, raw: Flags & { description?: string; copyPolicy: boolean; copyTags: boolean; allowAccessChange?: boolean }, command: Command) => {
+    .addHelpText(
+      'after',
+      examples(
+        'kms-alias rotate alias/signing --dry-run',
+        'kms-alias rotate alias/signing --yes --json',
+        'kms-alias rotate alias/payments-hmac --no-copy-tags --description "payments HMAC, 2027"',
+      ),
+    )
+    .action(async (alias: string, raw: RotateFlags, command: Command) => {
       const { runRotate } = await import('./commands/rotate.js')
       const options = {
         alias,
@@ -270,6 +277,14 @@ interface Flags {
   allowSpecChange?: boolean
   verify: boolean
   verifyTimeout: number
+}
+
+/** rotate's own flags (commander sets copyPolicy/copyTags to false for --no-copy-policy/--no-copy-tags). */
+interface RotateFlags extends Flags {
+  description?: string
+  copyPolicy: boolean
+  copyTags: boolean
+  allowAccessChange?: boolean
 }
 
 /** The confirmation options every command that changes aliases takes. */

@@ -11,7 +11,16 @@ import { shellCommand } from '../output/shell.js'
 import type { Ui } from '../output/ui.js'
 import { localRefusals } from '../preflight/local.js'
 import { updateFindings } from '../preflight/plan.js'
-import { PLANNED_KEY_ID, planRotation, reservedRotateFindings, ROTATED_FROM_TAG, rotateSupportFindings, type AccessSnapshot, type Read, type RotationPlan } from '../preflight/rotate.js'
+import {
+  PLANNED_KEY_ID,
+  planRotation,
+  reservedRotateFindings,
+  ROTATED_FROM_TAG,
+  rotateSupportFindings,
+  type AccessSnapshot,
+  type Read,
+  type RotationPlan,
+} from '../preflight/rotate.js'
 import { hasBlock } from '../preflight/rules.js'
 import { applyChange, canAsk, kmsAliasCommand, pollTiming, refuse, runChange } from './mutation.js'
 
@@ -38,7 +47,10 @@ export interface RotateOptions {
 export async function runRotate(options: RotateOptions, ctx: Context, globals: GlobalOptions): Promise<number> {
   const aliasRef = parseAliasRef(options.alias, 'alias')
   if (!options.yes && !options.dryRun && !canAsk(ctx, globals.output)) {
-    throw new UsageError('--yes is required to rotate when not running interactively', 'rotate creates a KMS key, which is billed monthly until it is deleted; pass --yes, or --dry-run to see the plan')
+    throw new UsageError(
+      '--yes is required to rotate when not running interactively',
+      'rotate creates a KMS key, which is billed monthly until it is deleted; pass --yes, or --dry-run to see the plan',
+    )
   }
   const name = aliasRef.name
   return runChange(
@@ -59,8 +71,10 @@ export async function runRotate(options: RotateOptions, ctx: Context, globals: G
       const support = rotateSupportFindings(old)
       if (hasBlock(support)) return refuse(report, support, plan)
 
-      const access = await ui.progress(`Preflight: reading the key policy, tags, grants and rotation of ${old.keyId}`, () => readOldKeyAccess(kms, old, options))
-      const planned = planRotation({ old, access, copyPolicy: options.copyPolicy, copyTags: options.copyTags, description: options.description, now: ctx.now() })
+      const reading = `Preflight: reading the key policy, tags, grants and rotation of ${old.keyId}`
+      const access = await ui.progress(reading, () => readOldKeyAccess(kms, old, options))
+      const { copyPolicy, copyTags, description } = options
+      const planned = planRotation({ old, access, copyPolicy, copyTags, description, now: ctx.now() })
       rotation.newKey = newKeyView(planned, options)
       rotation.planned = toKeyView(planned.planned)
       rotation.oldAccess = {
@@ -99,13 +113,20 @@ export async function runRotate(options: RotateOptions, ctx: Context, globals: G
         if (planned.enableRotation) await ui.progress(`Enabling automatic rotation of ${created.keyId}`, () => kms.enableKeyRotation(created.keyId))
         return await applyChange(step, {
           label: `Pointing ${name} to ${created.keyId}`,
-          write: { action: 'rotate', expected: old.keyId, wanted: created.keyId, createdKeyId: created.keyId, send: () => kms.updateAlias(name, created.keyId) },
+          write: {
+            action: 'rotate',
+            expected: old.keyId,
+            wanted: created.keyId,
+            createdKeyId: created.keyId,
+            send: () => kms.updateAlias(name, created.keyId),
+          },
           account: old.accountId || null,
           undo: undoCommand(name, old, created, region, globals),
           outcome: 'rotated',
           verify: options.verify,
           confirmLabel: `Confirming ${name} with ListAliases`,
-          confirm: () => confirmAliasTarget(kms, { aliasName: name, expectedKeyId: created.keyId, previousKeyId: old.keyId, ...pollTiming(ctx, options.verifyTimeout) }),
+          confirm: () =>
+            confirmAliasTarget(kms, { aliasName: name, expectedKeyId: created.keyId, previousKeyId: old.keyId, ...pollTiming(ctx, options.verifyTimeout) }),
           expectation: { operation: 'UpdateAlias', aliasName: name, expected: `${name} on ${created.keyId}`, timeoutSeconds: options.verifyTimeout },
         })
       } catch (error) {
@@ -124,17 +145,26 @@ export async function runRotate(options: RotateOptions, ctx: Context, globals: G
   )
 }
 
+const COPY_POLICY_HINT = "rotate copies the key policy: allow kms:GetKeyPolicy, or pass --no-copy-policy to give the new key KMS's default policy"
+const ROTATION_HINT = 'rotate turns automatic rotation on for the new key when the old key has it: allow kms:GetKeyRotationStatus'
+
 /** GetKeyPolicy, ListGrants, ListResourceTags and (symmetric keys) GetKeyRotationStatus, at once. */
 async function readOldKeyAccess(kms: KmsPort, key: KeyInfo, options: Pick<RotateOptions, 'copyPolicy' | 'copyTags'>): Promise<AccessSnapshot> {
   const id = key.keyId
   // Automatic rotation exists only for symmetric keys (rotateSupportFindings refused other origins).
   const rotates = key.keySpec === 'SYMMETRIC_DEFAULT'
   const [policy, grants, tags, rotation] = await Promise.all([
-    options.copyPolicy ? required(() => kms.getKeyPolicy(id), 'rotate copies the key policy: allow kms:GetKeyPolicy, or pass --no-copy-policy to give the new key KMS\'s default policy') : settle(() => kms.getKeyPolicy(id)),
+    options.copyPolicy
+      ? required(() => kms.getKeyPolicy(id), COPY_POLICY_HINT)
+      : settle(() => kms.getKeyPolicy(id)),
     // Grants are never copied; they are read for the access comparison.
     settle(() => kms.listGrants(id)),
-    options.copyTags ? required(() => kms.listResourceTags(id), 'rotate copies the tags: allow kms:ListResourceTags, or pass --no-copy-tags') : settle(() => kms.listResourceTags(id)),
-    rotates ? required(() => kms.getKeyRotationStatus(id), 'rotate turns automatic rotation on for the new key when the old key has it: allow kms:GetKeyRotationStatus') : undefined,
+    options.copyTags
+      ? required(() => kms.listResourceTags(id), 'rotate copies the tags: allow kms:ListResourceTags, or pass --no-copy-tags')
+      : settle(() => kms.listResourceTags(id)),
+    rotates
+      ? required(() => kms.getKeyRotationStatus(id), ROTATION_HINT)
+      : undefined,
   ])
   return { policy, grants, tags, ...(rotation ? { rotation } : {}) }
 }
@@ -166,14 +196,19 @@ async function createKey(kms: KmsPort, planned: RotationPlan, old: KeyInfo): Pro
     if (!(error instanceof AwsError)) throw error
     // CreateKey is not idempotent: a failure after retries may hide a key that was made.
     const found = `the alias was not changed; a key may have been created anyway: look for one tagged ${ROTATED_FROM_TAG}=${old.keyId}`
-    const hint = error.awsCode === 'MalformedPolicyDocumentException' ? `KMS refused the copied policy (it must let these credentials manage the new key); fix it, or pass --no-copy-policy` : found
+    const hint =
+      error.awsCode === 'MalformedPolicyDocumentException'
+        ? 'KMS refused the copied policy (it must let these credentials manage the new key); fix it, or pass --no-copy-policy'
+        : found
     throw new AwsError(error.message, error.awsCode, hint)
   }
 }
 
 /** Disables a created key the alias was not moved to; nothing is deleted. */
 async function setAside(kms: KmsPort, ui: Ui, created: KeyInfo, region: string, globals: GlobalOptions): Promise<UnusedKeyView> {
-  const scheduleDeletion = shellCommand(['aws', 'kms', 'schedule-key-deletion', '--key-id', created.keyId, '--pending-window-in-days', '30', '--region', region, ...(globals.profile ? ['--profile', globals.profile] : [])])
+  const profile = globals.profile ? ['--profile', globals.profile] : []
+  const words = ['aws', 'kms', 'schedule-key-deletion', '--key-id', created.keyId, '--pending-window-in-days', '30', '--region', region]
+  const scheduleDeletion = shellCommand([...words, ...profile])
   try {
     await ui.progress(`Disabling the unused new key ${created.keyId}`, () => kms.disableKey(created.keyId))
     return { keyId: created.keyId, disabled: true, scheduleDeletion, error: null }

@@ -50,7 +50,8 @@ export async function runUndo(options: UndoOptions, ctx: Context, globals: Globa
       // Undo moves the alias only: the key rotate made may hold data or signatures by now.
       if (entry.action === 'rotate') {
         const created = entry.createdKeyId ?? entry.newKeyId
-        createUi(ctx, globals).note(`undo leaves the key that rotate created (${created}) as it is; disable it or schedule its deletion yourself once nothing needs it`)
+        const note = `undo leaves the key that rotate created (${created}) as it is; disable it or schedule its deletion yourself once nothing needs it`
+        createUi(ctx, globals).note(note)
       }
       return code
     }

@@ -167,4 +167,10 @@ export function describeAliasState(report: AliasChangeReport): string {
   return report.action === 'create' ? `${alias} was not created.` : `${alias} was not changed.`
 }
 
-export const changeView: ChangeView = { plan: renderChangePlan, json: renderChangeJson, text: renderChangeText, success: renderChangeSuccess, state: describeAliasState }
+export const changeView: ChangeView = {
+  plan: renderChangePlan,
+  json: renderChangeJson,
+  text: renderChangeText,
+  success: renderChangeSuccess,
+  state: describeAliasState,
+}

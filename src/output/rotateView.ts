@@ -66,7 +66,10 @@ export const emptyRotation = (): RotationReport => ({ createdKeyId: null, newKey
 export function renderRotateJson(report: AliasChangeReport): string {
   const { action, alias, region, outcome, dryRun, changed, verified, previous, target, findings, undo, journalId, error, exitCode } = report
   const { createdKeyId = null, newKey = null, unusedKey = null } = report.rotation ?? {}
-  const doc = { action, alias, region, outcome, dryRun, changed, verified, previous, target, createdKeyId, newKey, unusedKey, findings, undo, journalId, error, exitCode }
+  const doc = {
+    ...{ action, alias, region, outcome, dryRun, changed, verified, previous, target },
+    ...{ createdKeyId, newKey, unusedKey, findings, undo, journalId, error, exitCode },
+  }
   return `${JSON.stringify(doc, null, 2)}\n`
 }
 
@@ -123,7 +126,9 @@ export function renderRotateSuccess(report: AliasChangeReport, style: ChalkInsta
   const spec = report.rotation?.newKey?.keySpec ?? report.previous?.keySpec ?? '?'
   const ok = style.green('✓')
   const how = report.verified ? 'confirmed with ListAliases' : 'not verified (--no-verify)'
-  if (report.outcome === 'would-rotate') return `Would create a new ${spec} key and point ${alias} to it (now → ${from}). Nothing was created or changed (dry run).\n`
+  if (report.outcome === 'would-rotate') {
+    return `Would create a new ${spec} key and point ${alias} to it (now → ${from}). Nothing was created or changed (dry run).\n`
+  }
   return [
     `${ok} Rotated ${alias}: ${from} → ${to}, a new ${spec} key (${how}).`,
     keepOldKey(from),
@@ -140,7 +145,8 @@ export function keepOldKey(keyId: string): string {
 /** Where the alias and the new key stand after a failed rotate, in words. */
 export function describeRotateState(report: AliasChangeReport): string {
   const rotation = report.rotation
-  const alias = report.changed === false && report.previous ? `${report.alias} was not changed; it still points to ${report.previous.keyId}.` : describeAliasState(report)
+  const alias =
+    report.changed === false && report.previous ? `${report.alias} was not changed; it still points to ${report.previous.keyId}.` : describeAliasState(report)
   if (report.changed === true) return `${alias} ${keepOldKey(report.previous?.keyId ?? '?')}`
   // A created key was already reported by a warning (unusedKeyNote).
   return rotation?.createdKeyId ? alias : `${alias} No key was created.`
@@ -150,8 +156,13 @@ export function describeRotateState(report: AliasChangeReport): string {
 export function unusedKeyNote(report: AliasChangeReport): string {
   const created = report.rotation?.createdKeyId ?? '?'
   const unused = report.rotation?.unusedKey
-  if (unused?.disabled) return `The new key ${unused.keyId} was disabled and is not used; nothing is deleted automatically. To delete it: ${unused.scheduleDeletion}`
-  if (unused) return `The new key ${unused.keyId} could not be disabled (${unused.error ?? 'unknown error'}); disable it, or schedule its deletion: ${unused.scheduleDeletion}`
+  if (unused?.disabled) {
+    return `The new key ${unused.keyId} was disabled and is not used; nothing is deleted automatically. To delete it: ${unused.scheduleDeletion}`
+  }
+  if (unused) {
+    const why = unused.error ?? 'unknown error'
+    return `The new key ${unused.keyId} could not be disabled (${why}); disable it, or schedule its deletion: ${unused.scheduleDeletion}`
+  }
   return `The new key ${created} was left enabled: whether ${report.alias} points to it is unknown; check before disabling it.`
 }
 

@@ -29,7 +29,8 @@ export const PLANNED_KEY_ID = '(new key)'
 
 const STORE_ORIGINS: Record<string, string> = {
   AWS_CLOUDHSM: 'an AWS CloudHSM key store: create the new key in that key store (aws kms create-key --origin AWS_CLOUDHSM --custom-key-store-id …)',
-  EXTERNAL_KEY_STORE: 'an external key store: create the new key there (aws kms create-key --origin EXTERNAL_KEY_STORE --custom-key-store-id … --xks-key-id …)',
+  EXTERNAL_KEY_STORE:
+    'an external key store: create the new key there (aws kms create-key --origin EXTERNAL_KEY_STORE --custom-key-store-id … --xks-key-id …)',
 }
 
 /** rotate on a reserved alias (alias/aws/…): never described, since DescribeKey could create the AWS managed key. */
@@ -45,11 +46,16 @@ export function reservedRotateFindings(aliasName: string): Finding[] {
 export function rotateSupportFindings(key: KeyInfo): Finding[] {
   const blocks: Finding[] = []
   if (key.keyManager === 'AWS') {
-    blocks.push(unsupported(`${key.keyId} is an AWS managed key: AWS rotates its key material every year by itself, and an alias of yours cannot point to a key that replaces it`))
+    blocks.push(
+      unsupported(
+        `${key.keyId} is an AWS managed key: AWS rotates its key material every year by itself, and an alias of yours cannot point to a key that replaces it`,
+      ),
+    )
   } else if (key.origin === 'EXTERNAL') {
     blocks.push(
       unsupported(
-        `the key material of ${key.keyId} is imported (origin EXTERNAL): its replacement needs material that kms-alias cannot supply; create a key with --origin EXTERNAL, import new material into it, then run kms-alias update with --to that key`,
+        `the key material of ${key.keyId} is imported (origin EXTERNAL): its replacement needs material that kms-alias cannot supply; ` +
+          'create a key with --origin EXTERNAL, import new material into it, then run kms-alias update with --to that key',
       ),
     )
   } else if (key.origin !== undefined && key.origin in STORE_ORIGINS) {
@@ -58,9 +64,11 @@ export function rotateSupportFindings(key: KeyInfo): Finding[] {
     blocks.push(unsupported(`KMS reported origin ${key.origin ?? '(none)'} for ${key.keyId}; rotate makes keys with KMS key material (AWS_KMS) only`))
   }
   if (keyClassOf(key.keySpec) === undefined) {
-    blocks.push(unsupported(`${key.keyId} has key spec ${key.keySpec ?? '(not reported)'}, which this version of kms-alias does not know, so it cannot make a key like it`))
+    const spec = key.keySpec ?? '(not reported)'
+    blocks.push(unsupported(`${key.keyId} has key spec ${spec}, which this version of kms-alias does not know, so it cannot make a key like it`))
   } else if (effectiveKeyUsage(key.keySpec, key.keyUsage) === undefined) {
-    blocks.push(unsupported(`KMS did not report the KeyUsage of ${key.keyId} and ${key.keySpec ?? 'its spec'} allows more than one, so a key like it cannot be made`))
+    const spec = key.keySpec ?? 'its spec'
+    blocks.push(unsupported(`KMS did not report the KeyUsage of ${key.keyId} and ${spec} allows more than one, so a key like it cannot be made`))
   }
   if (blocks.length > 0) return blocks
 
@@ -69,18 +77,23 @@ export function rotateSupportFindings(key: KeyInfo): Finding[] {
     findings.push({
       code: 'ROTATES_IN_PLACE',
       severity: 'info',
-      message: `${key.keyId} is a symmetric key with KMS key material: automatic rotation (aws kms enable-key-rotation) or rotation on demand (aws kms rotate-key-on-demand) would rotate it without moving any alias, and old ciphertexts would still decrypt; rotate makes a new key as asked`,
+      message:
+        `${key.keyId} is a symmetric key with KMS key material: automatic rotation (aws kms enable-key-rotation) or rotation on demand ` +
+        '(aws kms rotate-key-on-demand) would rotate it without moving any alias, and old ciphertexts would still decrypt; rotate makes a new key as asked',
     })
   }
   if (key.multiRegion) {
     const others = replicaRegions(key)
+    const made = `the new key is made as a multi-Region key in ${key.region} only`
     findings.push({
       code: 'REPLICAS_NOT_CREATED',
       severity: 'warn',
       message:
         others === undefined
-          ? `${key.keyId} is a multi-Region key whose other Regions KMS did not report: the new key is made as a multi-Region key in ${key.region} only; aliases of the same name elsewhere keep pointing to the old key`
-          : `${key.keyId} is a multi-Region key, also in ${others.length > 0 ? others.join(', ') : 'no other Region'}: the new key is made as a multi-Region key in ${key.region} only, with no replicas; aliases of the same name in those Regions keep pointing to the old key`,
+          ? `${key.keyId} is a multi-Region key whose other Regions KMS did not report: ${made}; ` +
+            'aliases of the same name elsewhere keep pointing to the old key'
+          : `${key.keyId} is a multi-Region key, also in ${others.length > 0 ? others.join(', ') : 'no other Region'}: ${made}, with no replicas; ` +
+            'aliases of the same name in those Regions keep pointing to the old key',
     })
   }
   return findings
@@ -90,7 +103,8 @@ export function rotateSupportFindings(key: KeyInfo): Finding[] {
 export function replicaRegions(key: KeyInfo): string[] | undefined {
   const configuration = key.multiRegionConfiguration
   if (!configuration) return undefined
-  const regions = [configuration.primary?.region, ...configuration.replicas.map((r) => r.region)].filter((r): r is string => r !== undefined && r !== key.region)
+  const regions = [configuration.primary?.region, ...configuration.replicas.map((r) => r.region)]
+    .filter((r): r is string => r !== undefined && r !== key.region)
   return [...new Set(regions)].sort()
 }
 
@@ -140,7 +154,14 @@ export function planRotation(input: RotationInput): RotationPlan {
   const partition = parseArn(old.arn)?.partition ?? 'aws'
   const policy = input.copyPolicy && access.policy.ok ? access.policy.value : undefined
 
-  const request: NewKeyRequest = { keySpec, keyUsage, description, tags, ...(policy === undefined ? {} : { policy }), ...(old.multiRegion ? { multiRegion: true } : {}) }
+  const request: NewKeyRequest = {
+    keySpec,
+    keyUsage,
+    description,
+    tags,
+    ...(policy === undefined ? {} : { policy }),
+    ...(old.multiRegion ? { multiRegion: true } : {}),
+  }
   const planned: KeyInfo = {
     keyId: PLANNED_KEY_ID,
     arn: `arn:${partition}:kms:${old.region}:${old.accountId}:key/${PLANNED_KEY_ID}`,
@@ -185,6 +206,8 @@ export function defaultKeyPolicy(accountId: string, partition = 'aws'): string {
   return JSON.stringify({
     Version: '2012-10-17',
     Id: 'key-default-1',
-    Statement: [{ Sid: 'Enable IAM User Permissions', Effect: 'Allow', Principal: { AWS: `arn:${partition}:iam::${accountId}:root` }, Action: 'kms:*', Resource: '*' }],
+    Statement: [
+      { Sid: 'Enable IAM User Permissions', Effect: 'Allow', Principal: { AWS: `arn:${partition}:iam::${accountId}:root` }, Action: 'kms:*', Resource: '*' },
+    ],
   })
 }

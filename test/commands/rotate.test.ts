@@ -290,7 +290,13 @@ describe('rotate on a terminal', () => {
       'Confirming alias/app with ListAliases',
     ])
     expect(r.stdout.startsWith('rotate alias/app in us-east-1\n')).toBe(true)
-    for (const row of [/│ key policy +│ its own +│ copied +│ ✓ ok +│/, /│ tags +│ 1 tag +│ 1 tag \+ kms-alias:rotated-from +│ ✓ ok +│/, /│ grants +│ 1 grant +│ none \(grants are not copied\) +│ ✓ ok +│/, /│ key ID +│ \S+ +│ \(new key\) +│/]) {
+    const rows = [
+      /│ key policy +│ its own +│ copied +│ ✓ ok +│/,
+      /│ tags +│ 1 tag +│ 1 tag \+ kms-alias:rotated-from +│ ✓ ok +│/,
+      /│ grants +│ 1 grant +│ none \(grants are not copied\) +│ ✓ ok +│/,
+      /│ key ID +│ \S+ +│ \(new key\) +│/,
+    ]
+    for (const row of rows) {
       expect(r.stdout).toMatch(row)
     }
     expect(r.stdout.endsWith(

@@ -38,7 +38,10 @@ async function targetOf(alias: string): Promise<string | undefined> {
 
 const describeKey = async (keyId: string) => (await kms().send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata!
 const policyOf = async (keyId: string) => (await kms().send(new GetKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default' }))).Policy
-const tagsOf = async (keyId: string) => Object.fromEntries(((await kms().send(new ListResourceTagsCommand({ KeyId: keyId }))).Tags ?? []).map((t) => [t.TagKey, t.TagValue]))
+async function tagsOf(keyId: string) {
+  const tags = (await kms().send(new ListResourceTagsCommand({ KeyId: keyId }))).Tags ?? []
+  return Object.fromEntries(tags.map((t) => [t.TagKey, t.TagValue]))
+}
 
 const policy = JSON.stringify({
   Version: '2012-10-17',
