@@ -136,6 +136,8 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
       await run(command, (globals) => runUpdate(options, ctx, globals))
     })
 
+  // commander sets copyPolicy/copyTags to false for --no-copy-policy/--no-copy-tags.
+  type RotateFlags = Flags & { description?: string; copyPolicy: boolean; copyTags: boolean; allowAccessChange?: boolean }
   const rotate = program
     .command('rotate')
     .description('rotate a key by hand: create a key like the current one (policy, tags, rotation), then move the alias to it')
@@ -277,14 +279,6 @@ interface Flags {
   allowSpecChange?: boolean
   verify: boolean
   verifyTimeout: number
-}
-
-/** rotate's own flags (commander sets copyPolicy/copyTags to false for --no-copy-policy/--no-copy-tags). */
-interface RotateFlags extends Flags {
-  description?: string
-  copyPolicy: boolean
-  copyTags: boolean
-  allowAccessChange?: boolean
 }
 
 /** The confirmation options every command that changes aliases takes. */
