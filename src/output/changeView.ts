@@ -1,8 +1,8 @@
+import type { RotationReport } from './rotateView.js'
 import type { ChalkInstance } from 'chalk'
 import type { Finding, FindingCode, Severity } from '../preflight/rules.js'
 import type { ErrorSummary } from './ui.js'
 import type { KeyView } from './keyView.js'
-import type { RotationReport } from './rotateView.js'
 import { newTable } from './table.js'
 
 export type ChangeAction = 'update' | 'create' | 'delete' | 'rotate'
