@@ -18,6 +18,7 @@ Examples:
   $ kms-alias update alias/signing --to mrk-1234abcd12ab34cd56ef1234567890ab --expect-current 0987dcba-09fe-87dc-65ba-ab0987654321 --json
   $ kms-alias delete alias/payments-old --yes
   $ kms-alias update alias/payments --to alias/payments-2027 --regions us-east-1,eu-west-1 --dry-run
+  $ kms-alias rotate alias/signing --dry-run
   $ kms-alias apply aliases.txt --dry-run
   $ kms-alias compare alias/payments 1234abcd-12ab-34cd-56ef-1234567890ab
   $ kms-alias history alias/payments
@@ -150,6 +151,43 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
       }
       const { runUpdate } = await import('./commands/update.js')
       await run(command, (globals) => runUpdate(options, ctx, globals))
+    })
+
+  // commander sets copyPolicy/copyTags to false for --no-copy-policy/--no-copy-tags.
+  type RotateFlags = Flags & { description?: string; copyPolicy: boolean; copyTags: boolean; allowAccessChange?: boolean }
+  const rotate = program
+    .command('rotate')
+    .description('rotate a key by hand: create a key like the current one (policy, tags, rotation), then move the alias to it')
+    .argument('<alias>', 'alias/<name> or an alias ARN')
+    .option('--dry-run', 'read the current key and show the plan; create and change nothing (exit 0, or 3 if refused)')
+    .option('-y, --yes', 'do not ask for confirmation on a terminal; required when not on one (a new key is billed monthly)')
+    .option('--description <text>', 'the new key\'s description (default: the current one plus "(rotated from <key ID> on <date>)")')
+    .option('--no-copy-policy', 'give the new key KMS\'s default key policy instead of a copy of the current one')
+    .option('--no-copy-tags', `copy no tags (the new key still gets kms-alias:rotated-from)`)
+    .option('--allow-access-change', 'turn the access findings that refuse a change into warnings (once the access preflight is present)')
+  addVerifyOptions(rotate, 'the alias points to the new key')
+    .addHelpText(
+      'after',
+      examples(
+        'kms-alias rotate alias/signing --dry-run',
+        'kms-alias rotate alias/signing --yes --json',
+        'kms-alias rotate alias/payments-hmac --no-copy-tags --description "payments HMAC, 2027"',
+      ),
+    )
+    .action(async (alias: string, raw: RotateFlags, command: Command) => {
+      const { runRotate } = await import('./commands/rotate.js')
+      const options = {
+        alias,
+        dryRun: raw.dryRun === true,
+        yes: raw.yes === true,
+        copyPolicy: raw.copyPolicy,
+        copyTags: raw.copyTags,
+        allowAccessChange: raw.allowAccessChange === true,
+        verify: raw.verify,
+        verifyTimeout: raw.verifyTimeout,
+        ...(raw.description === undefined ? {} : { description: raw.description }),
+      }
+      await run(command, (globals) => runRotate(options, ctx, globals))
     })
 
   const remove = program

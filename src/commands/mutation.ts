@@ -6,17 +6,7 @@ import { CliError, Exit, InterruptedError, type ExitCode } from '../errors.js'
 import type { GlobalOptions, OutputFormat } from '../globalOptions.js'
 import type { Confirmation, PollTiming } from '../kms/confirm.js'
 import type { KmsPort } from '../kms/port.js'
-import {
-  describeAliasState,
-  renderChangeJson,
-  renderChangePlan,
-  renderChangeSuccess,
-  renderChangeText,
-  renderFinding,
-  type AliasChangeReport,
-  type ChangeAction,
-  type ChangeOutcome,
-} from '../output/changeView.js'
+import { changeView, renderFinding, type AliasChangeReport, type ChangeAction, type ChangeOutcome, type ChangeView } from '../output/changeView.js'
 import { shellCommand } from '../output/shell.js'
 import { createUi, errorSummary, type Ui } from '../output/ui.js'
 import { refusedFindings, type Finding } from '../preflight/rules.js'
@@ -123,6 +113,7 @@ export async function runChange(
   globals: GlobalOptions,
   start: { action: ChangeAction; alias: string; dryRun: boolean; command?: string; reverts?: string },
   steps: (step: ChangeStep) => Promise<ExitCode>,
+  view: ChangeView = changeView,
 ): Promise<number> {
   const ui = createUi(ctx, globals)
   const { command = start.action, reverts = null, ...fields } = start
@@ -140,7 +131,7 @@ export async function runChange(
     error: null,
     exitCode: Exit.Ok,
   }
-  const plan = new PlanPrinter(ui, report)
+  const plan = new PlanPrinter(ui, report, view)
   report.exitCode = await runMutation(ctx, report, async (progress) => {
     const kms = await ui.openKms()
     const region = await kms.region()
@@ -148,7 +139,7 @@ export async function runChange(
     const writer = new Writer(ctx, ui, globals, kms)
     return steps({ kms, writer, origin: { command, reverts, runId: null }, region, ui, report, plan, progress })
   })
-  finishChange(ui, report)
+  finishChange(ui, report, view)
   return report.exitCode
 }
 
@@ -193,12 +184,13 @@ export class PlanPrinter {
   constructor(
     private readonly ui: Ui,
     private readonly report: AliasChangeReport,
+    private readonly view: ChangeView = changeView,
   ) {}
 
   show(): void {
     if (this.ui.format !== 'table' || this.shown) return
     this.shown = true
-    this.ui.write(renderChangePlan(this.report, this.ui.out, this.ui.width))
+    this.ui.write(this.view.plan(this.report, this.ui.out, this.ui.width))
   }
 }
 
@@ -212,16 +204,16 @@ export function refuse(report: AliasChangeReport, findings: Finding[], plan: Pla
 }
 
 /** Writes the final output of a change for the chosen format. */
-export function finishChange(ui: Ui, report: AliasChangeReport): void {
-  if (ui.format === 'json') ui.write(renderChangeJson(report))
+export function finishChange(ui: Ui, report: AliasChangeReport, view: ChangeView = changeView): void {
+  if (ui.format === 'json') ui.write(view.json(report))
   if (ui.format === 'text') {
-    ui.write(renderChangeText(report))
+    ui.write(view.text(report))
     for (const f of report.findings) (f.severity === 'info' ? ui.note : ui.important)(renderFinding(f, ui.err))
   }
   if (report.error) {
     ui.error(report.error)
-    if (ui.format === 'table') ui.note(describeAliasState(report))
+    if (ui.format === 'table') ui.note(view.state(report))
   } else if (ui.format === 'table') {
-    ui.write(renderChangeSuccess(report, ui.out))
+    ui.write(view.success(report, ui.out))
   }
 }

@@ -48,14 +48,22 @@ export async function runUndo(options: UndoOptions, ctx: Context, globals: Globa
   const common = { alias: entry.alias, dryRun: options.dryRun, verify: options.verify, verifyTimeout: options.verifyTimeout, ...(entry.account ? { expectAccount: entry.account } : {}) }
   switch (entry.action) {
     case 'update':
-    case 'rotate':
-      return runUpdate(
+    case 'rotate': {
+      const code = await runUpdate(
         // Going back crosses the same spec difference the change did, which was accepted then.
         { ...common, to: required(entry, 'previousKeyId'), expectCurrent: required(entry, 'newKeyId'), yes: options.yes, allowSpecChange: true, allowDisabled: options.allowDisabled },
         ctx,
         where,
         origin,
       )
+      // Undo moves the alias only: the key rotate made may hold data or signatures by now.
+      if (entry.action === 'rotate') {
+        const created = entry.createdKeyId ?? entry.newKeyId
+        const note = `undo leaves the key that rotate created (${created}) as it is; disable it or schedule its deletion yourself once nothing needs it`
+        createUi(ctx, globals).note(note)
+      }
+      return code
+    }
     case 'create':
       return runDelete({ ...common, yes: options.yes, expectCurrent: required(entry, 'newKeyId') }, ctx, where, origin)
     case 'delete':

@@ -189,6 +189,7 @@ export function createKmsPort(config: KmsConfig): KmsPort {
         ...(request.description === undefined ? {} : { Description: request.description }),
         ...(request.policy === undefined ? {} : { Policy: request.policy }),
         ...(request.tags ? { Tags: Object.entries(request.tags).map(([TagKey, TagValue]) => ({ TagKey, TagValue })) } : {}),
+        ...(request.multiRegion ? { MultiRegion: true } : {}),
       }
       const out = await call('CreateKey', `${request.keySpec}/${request.keyUsage}`, () => client.send(new CreateKeyCommand(input), options()))
       if (!out.KeyMetadata) throw new AwsError('CreateKey returned no key metadata')

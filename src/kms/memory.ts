@@ -111,11 +111,13 @@ export class MemoryKmsStore {
 }
 
 function newKey(region: string, now: Date, request: NewKeyRequest, keyManager: 'AWS' | 'CUSTOMER'): StoredKey {
-  const keyId = randomUUID()
+  // A multi-Region key is made as a primary with no replicas (ReplicateKey is not modelled).
+  const keyId = request.multiRegion ? `mrk-${randomUUID().replaceAll('-', '')}` : randomUUID()
+  const arn = `arn:aws:kms:${region}:${MEMORY_ACCOUNT}:key/${keyId}`
   return {
     info: {
       keyId,
-      arn: `arn:aws:kms:${region}:${MEMORY_ACCOUNT}:key/${keyId}`,
+      arn,
       accountId: MEMORY_ACCOUNT,
       region,
       keySpec: request.keySpec,
@@ -123,7 +125,8 @@ function newKey(region: string, now: Date, request: NewKeyRequest, keyManager: '
       keyState: 'Enabled',
       keyManager,
       origin: 'AWS_KMS',
-      multiRegion: false,
+      multiRegion: request.multiRegion === true,
+      ...(request.multiRegion ? { multiRegionConfiguration: { keyType: 'PRIMARY' as const, primary: { arn, region }, replicas: [] } } : {}),
       description: request.description ?? '',
       creationDate: now,
       ...algorithmsOf(request.keySpec, request.keyUsage),

@@ -48,6 +48,8 @@ export interface NewKeyRequest {
   /** The key policy document (JSON text); omitted means KMS's default policy. */
   policy?: string
   tags?: Record<string, string>
+  /** A multi-Region primary key (its ID starts with mrk-); replicas are made separately. */
+  multiRegion?: boolean
 }
 
 export interface AliasEntry {

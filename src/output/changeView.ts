@@ -1,19 +1,22 @@
+import type { RotationReport } from './rotateView.js'
 import type { ChalkInstance } from 'chalk'
 import type { Finding, FindingCode, Severity } from '../preflight/rules.js'
 import type { ErrorSummary } from './ui.js'
 import type { KeyView } from './keyView.js'
 import { renderTable } from './table.js'
 
-export type ChangeAction = 'update' | 'create' | 'delete'
+export type ChangeAction = 'update' | 'create' | 'delete' | 'rotate'
 
 export type ChangeOutcome =
   | 'updated'
   | 'created'
   | 'deleted'
+  | 'rotated'
   | 'already-in-place'
   | 'would-update'
   | 'would-create'
   | 'would-delete'
+  | 'would-rotate'
   | 'refused'
   | 'conflict'
   | 'declined'
@@ -41,6 +44,20 @@ export interface AliasChangeReport {
   journalId: string | null
   error: ErrorSummary | null
   exitCode: number
+  /** rotate only: the key it plans, made or left unused (rendered by rotateView.ts). */
+  rotation?: RotationReport
+}
+
+/** How a change report is shown; rotate has its own (rotateView.ts). */
+export interface ChangeView {
+  /** The human plan, printed before any prompt; `width` is the terminal's, for tables that fit it. */
+  plan(report: AliasChangeReport, style: ChalkInstance, width?: number): string
+  json(report: AliasChangeReport): string
+  text(report: AliasChangeReport): string
+  /** The closing line(s) of the human view for a run that did what was asked. */
+  success(report: AliasChangeReport, style: ChalkInstance): string
+  /** Where things stand after a failed run, in words. */
+  state(report: AliasChangeReport): string
 }
 
 export function renderChangeJson(report: AliasChangeReport): string {
@@ -55,7 +72,7 @@ export function renderChangeText(report: AliasChangeReport): string {
   return `${fields.join('\t')}\n`
 }
 
-const ROWS: ReadonlyArray<{ label: string; value: (k: KeyView) => string; codes: readonly FindingCode[] }> = [
+export const ROWS: ReadonlyArray<{ label: string; value: (k: KeyView) => string; codes: readonly FindingCode[] }> = [
   { label: 'key ID', value: (k) => k.keyId, codes: ['ALREADY_TARGET', 'PREVIOUS_KEY_ORPHANED', 'ALIAS_QUOTA_NEAR'] },
   { label: 'key spec', value: (k) => k.keySpec ?? '-', codes: ['KEY_CLASS_MISMATCH', 'KEY_SPEC_MISMATCH', 'ALGORITHMS_DROPPED'] },
   { label: 'key usage', value: (k) => k.keyUsage ?? '(not reported)', codes: ['KEY_USAGE_MISMATCH', 'KEY_USAGE_UNKNOWN'] },
@@ -73,11 +90,11 @@ const arnPart = (arn: string, index: number) => arn.split(':')[index] || '-'
 
 const SEVERITY_RANK: Record<Severity, number> = { info: 0, warn: 1, block: 2 }
 
-function worst(findings: readonly Finding[]): Severity | undefined {
+export function worst(findings: readonly Finding[]): Severity | undefined {
   return findings.reduce<Severity | undefined>((acc, f) => (acc === undefined || SEVERITY_RANK[f.severity] > SEVERITY_RANK[acc] ? f.severity : acc), undefined)
 }
 
-function verdict(style: ChalkInstance, severity: Severity | undefined): string {
+export function verdict(style: ChalkInstance, severity: Severity | undefined): string {
   if (severity === 'block') return style.red('✗ blocked')
   if (severity === 'warn') return style.yellow('! warning')
   return style.green('✓ ok')
@@ -116,6 +133,7 @@ const NO_FINDINGS: Record<ChangeAction, string> = {
   update: 'No findings: the new key is a like-for-like replacement.',
   create: 'No findings: the key can be the target of the alias.',
   delete: 'No findings: other aliases still point to the key.',
+  rotate: 'No findings: the new key is a like-for-like replacement.',
 }
 
 export function renderFindings(findings: readonly Finding[], style: ChalkInstance, action: ChangeAction): string[] {
@@ -162,4 +180,12 @@ export function describeAliasState(report: AliasChangeReport): string {
   }
   if (report.previous) return `${alias} was not changed; it still points to ${report.previous.keyId}.`
   return report.action === 'create' ? `${alias} was not created.` : `${alias} was not changed.`
+}
+
+export const changeView: ChangeView = {
+  plan: renderChangePlan,
+  json: renderChangeJson,
+  text: renderChangeText,
+  success: renderChangeSuccess,
+  state: describeAliasState,
 }

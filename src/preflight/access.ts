@@ -180,7 +180,8 @@ export function grantFindings(current: readonly GrantInfo[], target: readonly Gr
 export function tagFindings(current: Readonly<Record<string, string>>, target: Readonly<Record<string, string>>): Finding[] {
   const differ = Object.keys(current)
     .sort()
-    .filter((k) => target[k] !== current[k])
+    // kms-alias's own bookkeeping (kms-alias:rotated-from) says where a key came from, not who may use it.
+    .filter((k) => !k.startsWith('kms-alias:') && target[k] !== current[k])
     .map((k) => (k in target ? `${k}=${current[k]} (new key: ${target[k]})` : `${k}=${current[k]} (new key: missing)`))
   if (differ.length === 0) return []
   return [{ code: 'TAGS_DIFFER', severity: 'warn', message: `tags of the current key that the new key lacks or sets otherwise (IAM policies may grant by aws:ResourceTag): ${differ.join(', ')}` }]

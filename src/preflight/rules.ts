@@ -5,6 +5,10 @@ import { effectiveKeyUsage, keyClassOf } from './keySpecs.js'
 export type Severity = 'block' | 'warn' | 'info'
 
 export type FindingCode =
+  // rotate (src/preflight/rotate.ts)
+  | 'ROTATE_UNSUPPORTED'
+  | 'REPLICAS_NOT_CREATED'
+  | 'ROTATES_IN_PLACE'
   | 'KEY_CLASS_MISMATCH'
   | 'KEY_USAGE_MISMATCH'
   | 'KEY_USAGE_UNKNOWN'

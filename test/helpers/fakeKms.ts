@@ -163,8 +163,12 @@ export class FakeKms implements KmsPort {
 
   async createKey(request: NewKeyRequest): Promise<KeyInfo> {
     this.calls.push(`CreateKey ${request.keySpec} ${request.keyUsage}`)
-    const description = request.description === undefined ? {} : { description: request.description }
-    const created = key({ keySpec: request.keySpec, keyUsage: request.keyUsage, ...description })
+    const created = key({
+      keySpec: request.keySpec,
+      keyUsage: request.keyUsage,
+      ...(request.description === undefined ? {} : { description: request.description }),
+      ...(request.multiRegion ? { keyId: `mrk-${newKeyId().replaceAll('-', '')}`, multiRegion: true } : {}),
+    })
     this.keys.set(created.keyId, created)
     if (request.policy !== undefined) this.policies.set(created.keyId, request.policy)
     if (request.tags) this.tags.set(created.keyId, { ...request.tags })

@@ -1,0 +1,248 @@
+import type { Context } from '../context.js'
+import { AccessError, AwsError, CliError, Exit, InterruptedError, UsageError } from '../errors.js'
+import type { GlobalOptions } from '../globalOptions.js'
+import { confirmAliasTarget } from '../kms/confirm.js'
+import { parseAliasRef } from '../kms/identifiers.js'
+import { describeWithAliases } from '../kms/lookups.js'
+import type { KeyInfo, KmsPort } from '../kms/port.js'
+import { toKeyView } from '../output/keyView.js'
+import { emptyRotation, rotateView, unusedKeyNote, type NewKeyView, type UnusedKeyView } from '../output/rotateView.js'
+import { shellCommand } from '../output/shell.js'
+import type { Ui } from '../output/ui.js'
+import { localRefusals } from '../preflight/local.js'
+import { accessFindings, type Read } from '../preflight/access.js'
+import { updateFindings } from '../preflight/plan.js'
+import {
+  PLANNED_KEY_ID,
+  planRotation,
+  reservedRotateFindings,
+  ROTATED_FROM_TAG,
+  rotateSupportFindings,
+  type AccessSnapshot,
+  type RotationPlan,
+} from '../preflight/rotate.js'
+import { hasBlock } from '../preflight/rules.js'
+import { applyChange, canAsk, kmsAliasCommand, pollTiming, refuse, runChange } from './mutation.js'
+
+export interface RotateOptions {
+  alias: string
+  dryRun: boolean
+  yes: boolean
+  /** The new key's description; by default the old one with "(rotated from … on …)". */
+  description?: string
+  copyPolicy: boolean
+  copyTags: boolean
+  /** For the access findings of the shared planner (issue 9) once present; no effect before. */
+  allowAccessChange: boolean
+  verify: boolean
+  verifyTimeout: number
+}
+
+/**
+ * Manual rotation in one command: read the old key, plan a key like it (policy, tags, description,
+ * rotation), run update's preflight from the old key to the planned one, CreateKey, then move the
+ * alias through the one write path and confirm. The old key is never touched; a new key the alias
+ * could not be moved to is disabled, never deleted.
+ */
+export async function runRotate(options: RotateOptions, ctx: Context, globals: GlobalOptions): Promise<number> {
+  const aliasRef = parseAliasRef(options.alias, 'alias')
+  if (!options.yes && !options.dryRun && !canAsk(ctx, globals.output)) {
+    throw new UsageError(
+      '--yes is required to rotate when not running interactively',
+      'rotate creates a KMS key, which is billed monthly until it is deleted; pass --yes, or --dry-run to see the plan',
+    )
+  }
+  const name = aliasRef.name
+  return runChange(
+    ctx,
+    globals,
+    { action: 'rotate', alias: name, dryRun: options.dryRun },
+    async (step) => {
+      const { kms, region, ui, report, plan } = step
+      const rotation = emptyRotation()
+      report.rotation = rotation
+      const local = [...localRefusals(aliasRef, region), ...reservedRotateFindings(name)]
+      if (local.length > 0) return refuse(report, local, plan)
+
+      const current = await ui.progress(`Preflight: describing ${name}`, () => describeWithAliases(kms, name, `alias ${name}`))
+      const old = current.key
+      report.previous = toKeyView(old)
+      // What cannot be rotated this way is refused before anything else is read.
+      const support = rotateSupportFindings(old)
+      if (hasBlock(support)) return refuse(report, support, plan)
+
+      const reading = `Preflight: reading the key policy, tags, grants and rotation of ${old.keyId}`
+      const access = await ui.progress(reading, () => readOldKeyAccess(kms, old, options))
+      const { copyPolicy, copyTags, description } = options
+      const planned = planRotation({ old, access, copyPolicy, copyTags, description, now: ctx.now() })
+      rotation.newKey = newKeyView(planned, options)
+      rotation.planned = toKeyView(planned.planned)
+      rotation.oldAccess = {
+        tags: access.tags.ok ? Object.keys(access.tags.value).length : null,
+        automaticRotation: access.rotation?.ok ? access.rotation.value : null,
+        grants: access.grants.ok ? access.grants.value.length : null,
+      }
+      // The whole update preflight, from the old key to the one CreateKey would make, access included
+      // (what the new key will have: the copied policy and tags, no grants).
+      report.findings = [
+        ...support,
+        ...updateFindings({
+          aliasRef,
+          targetRef: { kind: 'key', keyId: PLANNED_KEY_ID, input: PLANNED_KEY_ID },
+          current,
+          target: { key: planned.planned, aliases: [] },
+          overrides: { allowSpecChange: false, allowDisabled: false },
+        }),
+        ...accessFindings({
+          aliasName: name,
+          current: old,
+          target: planned.planned,
+          currentAccess: planned.oldAccess,
+          targetAccess: planned.plannedAccess,
+          allowAccessChange: options.allowAccessChange === true,
+        }),
+      ]
+      if (hasBlock(report.findings)) return refuse(report, report.findings, plan)
+      plan.show()
+      if (options.dryRun) {
+        report.outcome = 'would-rotate'
+        return Exit.Ok
+      }
+      const question = `Create a new ${planned.request.keySpec} key (a KMS key is billed monthly until it is deleted) and point ${name} to it?`
+      if (!options.yes && canAsk(ctx, ui.format) && !(await ctx.prompt.confirm(question))) {
+        report.outcome = 'declined'
+        throw new CliError('cancelled at the prompt; no key was created', Exit.Interrupted)
+      }
+
+      const created = await ui.progress(`Creating a new ${planned.request.keySpec} key`, () => createKey(kms, planned, old))
+      rotation.createdKeyId = created.keyId
+      report.target = toKeyView(created)
+      try {
+        if (planned.enableRotation) await ui.progress(`Enabling automatic rotation of ${created.keyId}`, () => kms.enableKeyRotation(created.keyId))
+        return await applyChange(step, {
+          label: `Pointing ${name} to ${created.keyId}`,
+          write: {
+            action: 'rotate',
+            expected: old.keyId,
+            wanted: created.keyId,
+            createdKeyId: created.keyId,
+            send: () => kms.updateAlias(name, created.keyId),
+          },
+          account: old.accountId || null,
+          undo: undoCommand(name, old, created, region, globals),
+          outcome: 'rotated',
+          verify: options.verify,
+          confirmLabel: `Confirming ${name} with ListAliases`,
+          confirm: () =>
+            confirmAliasTarget(kms, { aliasName: name, expectedKeyId: created.keyId, previousKeyId: old.keyId, ...pollTiming(ctx, options.verifyTimeout) }),
+          expectation: { operation: 'UpdateAlias', aliasName: name, expected: `${name} on ${created.keyId}`, timeoutSeconds: options.verifyTimeout },
+        })
+      } catch (error) {
+        // Only a key the alias is known not to point to is disabled: disabling one it may point to
+        // (changed: null) would break every caller.
+        if (report.changed === false) {
+          rotation.unusedKey = await setAside(kms, ui, created, region, globals)
+          if (rotation.unusedKey.disabled && report.target) report.target = { ...report.target, keyState: 'Disabled' }
+        }
+        // A warning, so that --quiet never hides a key that was created and is not used.
+        ui.warn(unusedKeyNote(report))
+        throw error
+      }
+    },
+    rotateView,
+  )
+}
+
+const COPY_POLICY_HINT = "rotate copies the key policy: allow kms:GetKeyPolicy, or pass --no-copy-policy to give the new key KMS's default policy"
+const ROTATION_HINT = 'rotate turns automatic rotation on for the new key when the old key has it: allow kms:GetKeyRotationStatus'
+
+/** GetKeyPolicy, ListGrants, ListResourceTags and (symmetric keys) GetKeyRotationStatus, at once. */
+async function readOldKeyAccess(kms: KmsPort, key: KeyInfo, options: Pick<RotateOptions, 'copyPolicy' | 'copyTags'>): Promise<AccessSnapshot> {
+  const id = key.keyId
+  // Automatic rotation exists only for symmetric keys (rotateSupportFindings refused other origins).
+  const rotates = key.keySpec === 'SYMMETRIC_DEFAULT'
+  const [policy, grants, tags, rotation] = await Promise.all([
+    options.copyPolicy
+      ? required(() => kms.getKeyPolicy(id), COPY_POLICY_HINT)
+      : settle(() => kms.getKeyPolicy(id)),
+    // Grants are never copied; they are read for the access comparison.
+    settle(() => kms.listGrants(id)),
+    options.copyTags
+      ? required(() => kms.listResourceTags(id), 'rotate copies the tags: allow kms:ListResourceTags, or pass --no-copy-tags')
+      : settle(() => kms.listResourceTags(id)),
+    rotates
+      ? required(() => kms.getKeyRotationStatus(id), ROTATION_HINT)
+      : undefined,
+  ])
+  return { policy, grants, tags, ...(rotation ? { rotation } : {}) }
+}
+
+/** A read the plan cannot do without: its failure ends the run; a denial says what to do about it. */
+async function required<T>(read: () => Promise<T>, hint: string): Promise<Read<T>> {
+  try {
+    return { ok: true, value: await read() }
+  } catch (error) {
+    throw error instanceof AccessError ? new AccessError(error.message, hint) : error
+  }
+}
+
+/** A read only shown (and compared): its failure is data. */
+async function settle<T>(read: () => Promise<T>): Promise<Read<T>> {
+  try {
+    return { ok: true, value: await read() }
+  } catch (error) {
+    if (!(error instanceof CliError) || error instanceof InterruptedError) throw error
+    return { ok: false, error: error.message }
+  }
+}
+
+/** CreateKey, saying what a failure may have left behind. */
+async function createKey(kms: KmsPort, planned: RotationPlan, old: KeyInfo): Promise<KeyInfo> {
+  try {
+    return await kms.createKey(planned.request)
+  } catch (error) {
+    if (!(error instanceof AwsError)) throw error
+    // CreateKey is not idempotent: a failure after retries may hide a key that was made.
+    const found = `the alias was not changed; a key may have been created anyway: look for one tagged ${ROTATED_FROM_TAG}=${old.keyId}`
+    const hint =
+      error.awsCode === 'MalformedPolicyDocumentException'
+        ? 'KMS refused the copied policy (it must let these credentials manage the new key); fix it, or pass --no-copy-policy'
+        : found
+    throw new AwsError(error.message, error.awsCode, hint)
+  }
+}
+
+/** Disables a created key the alias was not moved to; nothing is deleted. */
+async function setAside(kms: KmsPort, ui: Ui, created: KeyInfo, region: string, globals: GlobalOptions): Promise<UnusedKeyView> {
+  const profile = globals.profile ? ['--profile', globals.profile] : []
+  const words = ['aws', 'kms', 'schedule-key-deletion', '--key-id', created.keyId, '--pending-window-in-days', '30', '--region', region]
+  const scheduleDeletion = shellCommand([...words, ...profile])
+  try {
+    await ui.progress(`Disabling the unused new key ${created.keyId}`, () => kms.disableKey(created.keyId))
+    return { keyId: created.keyId, disabled: true, scheduleDeletion, error: null }
+  } catch (error) {
+    return { keyId: created.keyId, disabled: false, scheduleDeletion, error: error instanceof Error ? error.message : String(error) }
+  }
+}
+
+function newKeyView(planned: RotationPlan, options: Pick<RotateOptions, 'copyPolicy'>): NewKeyView {
+  const { request } = planned
+  return {
+    keySpec: request.keySpec,
+    keyUsage: request.keyUsage,
+    origin: 'AWS_KMS',
+    multiRegion: request.multiRegion === true,
+    description: request.description ?? '',
+    policy: options.copyPolicy ? 'copied' : 'default',
+    tags: { ...request.tags },
+    tagsNotCopied: planned.tagsNotCopied,
+    automaticRotation: planned.plannedAccess.rotation ? planned.enableRotation : null,
+    grantsOnOldKey: planned.oldAccess.grants.ok ? planned.oldAccess.grants.value.length : null,
+  }
+}
+
+/** Moving the alias back is an update, guarded on the created key; the created key stays as it is. */
+function undoCommand(aliasName: string, old: KeyInfo, created: KeyInfo, region: string, globals: GlobalOptions): string {
+  const command = kmsAliasCommand(['update', aliasName, '--to', old.keyId, '--expect-current', created.keyId], region, globals)
+  return old.keyState === 'Enabled' ? command : `${command} --allow-disabled`
+}
