@@ -71,7 +71,9 @@ const fmt = (ms) => (ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${ms.toFixe
 const ratio = (r, base) => (base ? `${(r.median / base.median).toFixed(2)}×` : '1.00× (baseline)')
 const row = (r, base) => `| ${r.name} | ${fmt(r.median)} | ${fmt(r.min)}–${fmt(r.max)} | ${r.runs} | ${ratio(r, base)} |`
 const countByOperation = (calls) =>
-  Object.entries(calls.reduce((m, c) => ({ ...m, [c]: (m[c] ?? 0) + 1 }), {})).map(([op, n]) => `${op} ×${n}`).join(', ')
+  Object.entries(calls.reduce((m, c) => ({ ...m, [c]: (m[c] ?? 0) + 1 }), {}))
+    .map(([op, n]) => `${op} ×${n}`)
+    .join(', ')
 const section = (results) => results.map((r, i) => row(r, i === 0 ? undefined : results[0]))
 
 const moto = await startMoto()
@@ -105,10 +107,12 @@ try {
       { name: '`kms-alias --help`, esbuild bundle, not minified', run: () => time(process.execPath, [plain.bin, '--help'], env) },
       { name: '`kms-alias --help` (the package: bundle, minified)', run: () => time(process.execPath, [BIN, '--help'], env) },
       ...(compileCache
-        ? [{
-            name: '`kms-alias --help`, compile cache off (NODE_DISABLE_COMPILE_CACHE=1)',
-            run: () => time(process.execPath, [BIN, '--help'], { ...env, NODE_DISABLE_COMPILE_CACHE: '1' }),
-          }]
+        ? [
+            {
+              name: '`kms-alias --help`, compile cache off (NODE_DISABLE_COMPILE_CACHE=1)',
+              run: () => time(process.execPath, [BIN, '--help'], { ...env, NODE_DISABLE_COMPILE_CACHE: '1' }),
+            },
+          ]
         : []),
     ],
     RUNS,
@@ -151,7 +155,10 @@ try {
   // KMS calls per command, counted from --debug (one line per call).
   const callsOf = async (args, extraEnv = {}) => {
     const out = await promisify(execFile)(process.execPath, [BIN, ...args, '--debug'], { env: { ...env, ...extraEnv }, encoding: 'utf8' })
-    return out.stderr.split('\n').filter((l) => l.startsWith('debug: ')).map((l) => l.split(' ')[1])
+    return out.stderr
+      .split('\n')
+      .filter((l) => l.startsWith('debug: '))
+      .map((l) => l.split(' ')[1])
   }
   const callCounts = [
     ['list --prefix alias/bench-keep (2 aliases, 2 keys)', await callsOf(['list', '--prefix', 'alias/bench-keep'])],
@@ -164,7 +171,10 @@ try {
     ],
     ['delete', await callsOf(['delete', 'alias/bench-created', '--yes'])],
     ['compare <key> <key>', await callsOf(['compare', keys[0], keys[1]])],
-    ['update --dry-run --iam (the IAM call counted too)', await callsOf(['update', 'alias/bench-keep-0', '--to', keys[1], '--dry-run', '--iam'], { AWS_ENDPOINT_URL_IAM: moto.url })],
+    [
+      'update --dry-run --iam (the IAM call counted too)',
+      await callsOf(['update', 'alias/bench-keep-0', '--to', keys[1], '--dry-run', '--iam'], { AWS_ENDPOINT_URL_IAM: moto.url }),
+    ],
   ]
 
   // apply: 200 aliases, alternately repointed to one key and back, so every run changes all of them.
@@ -185,12 +195,23 @@ try {
     if (summary.applied !== APPLY_SIZE || summary.failed !== 0) throw new Error(`apply did not apply all: ${JSON.stringify(summary)}`)
     return r
   }
-  const applyDirect = await measure([{ name: `\`apply\` of ${APPLY_SIZE} aliases, moto direct, --rate 1000`, run: applyRun({}, ['--rate', '1000']) }], APPLY_RUNS)
+  const applyDirect = await measure(
+    [{ name: `\`apply\` of ${APPLY_SIZE} aliases, moto direct, --rate 1000`, run: applyRun({}, ['--rate', '1000']) }],
+    APPLY_RUNS,
+  )
   // KMS's quotas are per account and Region: the proxy keeps one bucket per Region.
   proxy.limitRate(['UpdateAlias', 'CreateAlias', 'DeleteAlias'], QUOTA, { perRegion: true })
   const floorOf = (name, ms) => ({ name, median: ms, min: ms, max: ms, runs: 1 })
   const floor = floorOf(`floor: ${APPLY_SIZE} changes / ${QUOTA} a second`, (APPLY_SIZE / QUOTA) * 1000)
-  const applyQuota = await measure([{ name: `\`apply\` of ${APPLY_SIZE} aliases through a proxy enforcing ${QUOTA}/s (ThrottlingException beyond), default --rate`, run: applyRun({ AWS_ENDPOINT_URL_KMS: proxy.url }, []) }], 1)
+  const applyQuota = await measure(
+    [
+      {
+        name: `\`apply\` of ${APPLY_SIZE} aliases through a proxy enforcing ${QUOTA}/s (ThrottlingException beyond), default --rate`,
+        run: applyRun({ AWS_ENDPOINT_URL_KMS: proxy.url }, []),
+      },
+    ],
+    1,
+  )
 
   // The same 200 aliases split over 4 Regions (50 each), every Region at its own 5/s.
   const perRegion = APPLY_SIZE / SPLIT_REGIONS.length
@@ -216,19 +237,31 @@ try {
   const splitRun = async () => {
     const r = await time(process.execPath, [BIN, 'apply', splitFiles[splitFlip++ % 2], '--yes', '--json'], { ...env, AWS_ENDPOINT_URL_KMS: proxy.url })
     const summary = JSON.parse(r.result.stdout).summary
-    if (summary.applied !== APPLY_SIZE || summary.failed !== 0) throw new Error(`apply over ${SPLIT_REGIONS.length} Regions did not apply all: ${JSON.stringify(summary)}`)
+    if (summary.applied !== APPLY_SIZE || summary.failed !== 0)
+      throw new Error(`apply over ${SPLIT_REGIONS.length} Regions did not apply all: ${JSON.stringify(summary)}`)
     return r
   }
-  const splitFloor = floorOf(`floor: ${APPLY_SIZE} changes / (${SPLIT_REGIONS.length} Regions × ${QUOTA} a second)`, (APPLY_SIZE / (SPLIT_REGIONS.length * QUOTA)) * 1000)
+  const splitFloor = floorOf(
+    `floor: ${APPLY_SIZE} changes / (${SPLIT_REGIONS.length} Regions × ${QUOTA} a second)`,
+    (APPLY_SIZE / (SPLIT_REGIONS.length * QUOTA)) * 1000,
+  )
   const throttledBefore = proxy.throttled()
-  const applySplit = await measure([{ name: `\`apply\` of ${APPLY_SIZE} aliases over ${SPLIT_REGIONS.length} Regions (${perRegion} each), the proxy enforcing ${QUOTA}/s per Region, default --rate`, run: splitRun }], APPLY_RUNS)
+  const applySplit = await measure(
+    [
+      {
+        name: `\`apply\` of ${APPLY_SIZE} aliases over ${SPLIT_REGIONS.length} Regions (${perRegion} each), the proxy enforcing ${QUOTA}/s per Region, default --rate`,
+        run: splitRun,
+      },
+    ],
+    APPLY_RUNS,
+  )
   const splitThrottled = proxy.throttled() - throttledBefore
 
   const lines = [
-    `kms-alias benchmark, ${new Date().toISOString().slice(0, 10)}: node ${process.version}, ${platform()} ${release()}, `
-      + `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}; moto ${moto.version} on loopback.`,
-    `NODE_EXTRA_CA_CERTS is ${process.env.NODE_EXTRA_CA_CERTS ? 'set' : 'not set'}, the same for every row. `
-      + "Rows of one block run interleaved; ratios are to the block's first row.",
+    `kms-alias benchmark, ${new Date().toISOString().slice(0, 10)}: node ${process.version}, ${platform()} ${release()}, ` +
+      `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}; moto ${moto.version} on loopback.`,
+    `NODE_EXTRA_CA_CERTS is ${process.env.NODE_EXTRA_CA_CERTS ? 'set' : 'not set'}, the same for every row. ` +
+      "Rows of one block run interleaved; ratios are to the block's first row.",
     compileCache
       ? 'Node has module.enableCompileCache(): the package rows use the compile cache.'
       : `Node ${process.version} has no module.enableCompileCache() (Node >= 22.1): the compile cache cannot be measured here.`,

@@ -62,7 +62,11 @@ export interface Partition {
  * credentials' needs --role-name (a role of that name is assumed there); without it, it is a usage
  * error. The same alias named twice for one partition (once implicitly) is a usage error too.
  */
-export function partitionEntries(entries: readonly ApplyEntry[], home: { region: string; account?: string | undefined }, roleName?: RoleNameConfig): Partition[] {
+export function partitionEntries(
+  entries: readonly ApplyEntry[],
+  home: { region: string; account?: string | undefined },
+  roleName?: RoleNameConfig,
+): Partition[] {
   const partitions = new Map<string, Partition>()
   const seen = new Map<string, ApplyEntry>()
   for (const entry of entries) {
@@ -78,7 +82,8 @@ export function partitionEntries(entries: readonly ApplyEntry[], home: { region:
     }
     const id = JSON.stringify([account, region])
     const duplicate = seen.get(JSON.stringify([account, region, entry.alias.name]))
-    if (duplicate) throw new UsageError(`${at}: ${entry.alias.name} appears twice for ${account ? `account ${account}, ` : ''}${region} (first at line ${duplicate.line})`)
+    if (duplicate)
+      throw new UsageError(`${at}: ${entry.alias.name} appears twice for ${account ? `account ${account}, ` : ''}${region} (first at line ${duplicate.line})`)
     seen.set(JSON.stringify([account, region, entry.alias.name]), entry)
     let partition = partitions.get(id)
     if (!partition) {
@@ -103,7 +108,8 @@ const where = (e: Pick<ApplyEntry, 'region' | 'account'>) => (e.region || e.acco
 
 /** The Region and account columns must be well-formed and agree with any ARN on the same row. */
 function checkPlace(entry: ApplyEntry, at: string): void {
-  if (entry.region !== undefined && !isRegionName(entry.region)) throw new UsageError(`${at}: "${entry.region}" is not a Region name`, 'a Region looks like us-east-1 or eu-west-1')
+  if (entry.region !== undefined && !isRegionName(entry.region))
+    throw new UsageError(`${at}: "${entry.region}" is not a Region name`, 'a Region looks like us-east-1 or eu-west-1')
   if (entry.account !== undefined && !ACCOUNT_ID.test(entry.account)) throw new UsageError(`${at}: account "${entry.account}" is not a 12-digit account ID`)
   const arns = [
     ['alias', entry.alias.arn],
@@ -111,8 +117,10 @@ function checkPlace(entry: ApplyEntry, at: string): void {
   ] as const
   for (const [what, arn] of arns) {
     if (!arn) continue
-    if (entry.region !== undefined && arn.region !== entry.region) throw new UsageError(`${at}: the ${what} ARN is in ${arn.region}, but the entry's Region is ${entry.region}`)
-    if (entry.account !== undefined && arn.account !== entry.account) throw new UsageError(`${at}: the ${what} ARN is in account ${arn.account}, but the entry's account is ${entry.account}`)
+    if (entry.region !== undefined && arn.region !== entry.region)
+      throw new UsageError(`${at}: the ${what} ARN is in ${arn.region}, but the entry's Region is ${entry.region}`)
+    if (entry.account !== undefined && arn.account !== entry.account)
+      throw new UsageError(`${at}: the ${what} ARN is in account ${arn.account}, but the entry's account is ${entry.account}`)
   }
 }
 
@@ -131,7 +139,8 @@ function linePairs(text: string, source: string): RawPair[] {
     const content = raw.replace(/#.*$/, '').trim()
     if (content === '') return
     const fields = content.split(/\s+/)
-    if (fields.length !== 2 && fields.length !== 3) throw new UsageError(`${source}:${index + 1}: expected "alias/<name> <key> [<region>]", got ${shown(content)}`)
+    if (fields.length !== 2 && fields.length !== 3)
+      throw new UsageError(`${source}:${index + 1}: expected "alias/<name> <key> [<region>]", got ${shown(content)}`)
     pairs.push({ alias: fields[0] as string, key: fields[1] as string, line: index + 1, ...(fields[2] === undefined ? {} : { region: fields[2] }) })
   })
   return pairs
@@ -149,10 +158,12 @@ function parseJson(text: string, source: string): unknown {
 
 function jsonPairs(text: string, source: string): RawPair[] {
   const value = parseJson(text, source)
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UsageError(`${source}: the JSON must be an object of "alias/<name>": "<key>"`)
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new UsageError(`${source}: the JSON must be an object of "alias/<name>": "<key>"`)
   const keyLines = topLevelKeyLines(text)
   const duplicate = keyLines.find((k, i) => keyLines.findIndex((o) => o.key === k.key) !== i)
-  if (duplicate) throw new UsageError(`${source}:${duplicate.line}: ${duplicate.key} appears twice (first at line ${keyLines.find((k) => k.key === duplicate.key)?.line})`)
+  if (duplicate)
+    throw new UsageError(`${source}:${duplicate.line}: ${duplicate.key} appears twice (first at line ${keyLines.find((k) => k.key === duplicate.key)?.line})`)
   return keyLines.map(({ key: alias, line }) => {
     const target = (value as Record<string, unknown>)[alias]
     if (typeof target !== 'string') throw new UsageError(`${source}:${line}: the key for ${alias} must be a string`)
@@ -181,7 +192,13 @@ function jsonArrayRows(text: string, source: string): RawPair[] {
     }
     const region = text('region', false)
     const account = text('account', false)
-    return { alias: text('alias', true) as string, key: text('to', true) as string, line, ...(region === undefined ? {} : { region }), ...(account === undefined ? {} : { account }) }
+    return {
+      alias: text('alias', true) as string,
+      key: text('to', true) as string,
+      line,
+      ...(region === undefined ? {} : { region }),
+      ...(account === undefined ? {} : { account }),
+    }
   })
 }
 
@@ -214,7 +231,13 @@ function topLevelKeyLines(text: string): Array<{ key: string; line: number }> {
     if (c !== '"' || depth !== 1) return
     let end = i + 1
     while (text[end] !== '"') end += text[end] === '\\' ? 2 : 1
-    if (text.slice(end + 1).trimStart().startsWith(':')) keys.push({ key: JSON.parse(text.slice(i, end + 1)) as string, line: lineAt(text, i) })
+    if (
+      text
+        .slice(end + 1)
+        .trimStart()
+        .startsWith(':')
+    )
+      keys.push({ key: JSON.parse(text.slice(i, end + 1)) as string, line: lineAt(text, i) })
   })
   return keys
 }

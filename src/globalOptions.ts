@@ -27,11 +27,28 @@ export interface GlobalOptions {
 
 export function addGlobalOptions(program: Command): Command {
   return program
-    .addOption(new Option('--region <region>', 'AWS Region, e.g. eu-west-1 (default: AWS_REGION, AWS_DEFAULT_REGION, then the profile)').argParser(parseRegion('--region')))
+    .addOption(
+      new Option('--region <region>', 'AWS Region, e.g. eu-west-1 (default: AWS_REGION, AWS_DEFAULT_REGION, then the profile)').argParser(
+        parseRegion('--region'),
+      ),
+    )
     .option('--profile <name>', 'shared config/credentials profile; its region, credentials and endpoint_url apply as with AWS_PROFILE (default: AWS_PROFILE)')
-    .addOption(new Option('--endpoint-url <url>', 'KMS endpoint, an http:// or https:// URL, e.g. a local emulator; memory: is an in-memory KMS that needs no credentials and keeps nothing after the process (default: AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL, the profile)').argParser(parseEndpointUrl('--endpoint-url')))
-    .addOption(new Option('--max-attempts <n>', `attempts per KMS call, first included, 1 to ${MAX_ATTEMPTS_LIMIT} (default: AWS_MAX_ATTEMPTS or 3)`).argParser(parsePositiveInt('--max-attempts')))
-    .addOption(new Option('--timeout <seconds>', `time limit of each KMS request, at most ${TIMEOUT_LIMIT_SECONDS} (default: 15)`).argParser(parsePositiveSeconds('--timeout', TIMEOUT_LIMIT_SECONDS)))
+    .addOption(
+      new Option(
+        '--endpoint-url <url>',
+        'KMS endpoint, an http:// or https:// URL, e.g. a local emulator; memory: is an in-memory KMS that needs no credentials and keeps nothing after the process (default: AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL, the profile)',
+      ).argParser(parseEndpointUrl('--endpoint-url')),
+    )
+    .addOption(
+      new Option('--max-attempts <n>', `attempts per KMS call, first included, 1 to ${MAX_ATTEMPTS_LIMIT} (default: AWS_MAX_ATTEMPTS or 3)`).argParser(
+        parsePositiveInt('--max-attempts'),
+      ),
+    )
+    .addOption(
+      new Option('--timeout <seconds>', `time limit of each KMS request, at most ${TIMEOUT_LIMIT_SECONDS} (default: 15)`).argParser(
+        parsePositiveSeconds('--timeout', TIMEOUT_LIMIT_SECONDS),
+      ),
+    )
     .addOption(new Option('-o, --output <format>', 'table, json or text (default: table on a terminal, text otherwise)').choices(outputFormats))
     .option('--json', 'shorthand for --output json')
     .option('--no-color', 'no colour (also NO_COLOR=1 or TERM=dumb)')
@@ -111,7 +128,8 @@ export function parsePositiveInt(flag: string, max = MAX_ATTEMPTS_LIMIT) {
 export function parsePositiveSeconds(flag: string, max: number) {
   return (value: string): number => {
     const seconds = Number(value)
-    if (!DECIMAL.test(value) || seconds <= 0 || seconds > max) throw new UsageError(`${flag} must be a decimal number of seconds above 0 and at most ${max}, not "${value}"`)
+    if (!DECIMAL.test(value) || seconds <= 0 || seconds > max)
+      throw new UsageError(`${flag} must be a decimal number of seconds above 0 and at most ${max}, not "${value}"`)
     return seconds
   }
 }
@@ -150,7 +168,11 @@ export function endpointProblem(value: string): string | undefined {
 export function parseEndpointUrl(source: string) {
   return (value: string): string => {
     const problem = endpointProblem(value)
-    if (problem) throw new UsageError(`${source} "${value}" is not a KMS endpoint: ${problem}`, 'give an http:// or https:// URL, e.g. https://kms.eu-west-1.amazonaws.com or http://127.0.0.1:4566')
+    if (problem)
+      throw new UsageError(
+        `${source} "${value}" is not a KMS endpoint: ${problem}`,
+        'give an http:// or https:// URL, e.g. https://kms.eu-west-1.amazonaws.com or http://127.0.0.1:4566',
+      )
     return value
   }
 }

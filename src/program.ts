@@ -4,7 +4,14 @@ import { Argument, Command, Option } from 'commander'
 import type { Shell } from './commands/completion.js'
 import type { Context } from './context.js'
 import { UsageError } from './errors.js'
-import { addGlobalOptions, parsePositiveNumber, parsePositiveSeconds, resolveGlobalOptions, VERIFY_TIMEOUT_LIMIT_SECONDS, type GlobalOptions } from './globalOptions.js'
+import {
+  addGlobalOptions,
+  parsePositiveNumber,
+  parsePositiveSeconds,
+  resolveGlobalOptions,
+  VERIFY_TIMEOUT_LIMIT_SECONDS,
+  type GlobalOptions,
+} from './globalOptions.js'
 import { parseRegions } from './regions.js'
 import { version } from './version.js'
 
@@ -66,7 +73,11 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
     .option('--key <key>', 'only aliases pointing to this key (key ID, key ARN, alias/<name> or alias ARN; an ARN of another Region or account is refused)')
     .option('--prefix <prefix>', 'only aliases whose name starts with this (e.g. alias/payments)')
     .option('--all', 'also show the AWS managed aliases (alias/aws/*)')
-    .addOption(new Option('--regions <r1,r2,...>', 'read these Regions at once: one row per alias and Region, skew marked where the keys differ').argParser((value) => parseRegions(value)))
+    .addOption(
+      new Option('--regions <r1,r2,...>', 'read these Regions at once: one row per alias and Region, skew marked where the keys differ').argParser((value) =>
+        parseRegions(value),
+      ),
+    )
     .addHelpText(
       'after',
       examples(
@@ -100,10 +111,22 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
     .option('--dry-run', 'run the preflight and print the plan; change nothing (exit 0 if it would be made, 3 if refused)')
     .option('--allow-disabled', 'allow a target that is not Enabled (never one pending deletion)')
   addVerifyOptions(create, 'the alias exists')
-    .addHelpText('after', examples('kms-alias create alias/payments-2027 --to 1234abcd-12ab-34cd-56ef-1234567890ab', 'kms-alias create alias/payments-next --to alias/payments --dry-run --json'))
+    .addHelpText(
+      'after',
+      examples(
+        'kms-alias create alias/payments-2027 --to 1234abcd-12ab-34cd-56ef-1234567890ab',
+        'kms-alias create alias/payments-next --to alias/payments --dry-run --json',
+      ),
+    )
     .action(async (alias: string, raw: Flags & { to: string }, command: Command) => {
       const { runCreate } = await import('./commands/create.js')
-      await run(command, (globals) => runCreate({ alias, to: raw.to, dryRun: raw.dryRun === true, allowDisabled: raw.allowDisabled === true, verify: raw.verify, verifyTimeout: raw.verifyTimeout }, ctx, globals))
+      await run(command, (globals) =>
+        runCreate(
+          { alias, to: raw.to, dryRun: raw.dryRun === true, allowDisabled: raw.allowDisabled === true, verify: raw.verify, verifyTimeout: raw.verifyTimeout },
+          ctx,
+          globals,
+        ),
+      )
     })
 
   const update = program
@@ -117,7 +140,12 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
     .option('--allow-spec-change', 'allow a different KeySpec or fewer algorithms within the same key class (a warning instead)')
     .option('--allow-disabled', 'allow a target that is not Enabled (never one pending deletion)')
   addAccessOptions(update)
-    .addOption(new Option('--regions <r1,r2,...>', 'change the alias in each of these Regions as one change: all planned first, rolled back on a failure (--to and --expect-current then take an alias/<name> or an mrk- key ID)').argParser((value) => parseRegions(value)))
+    .addOption(
+      new Option(
+        '--regions <r1,r2,...>',
+        'change the alias in each of these Regions as one change: all planned first, rolled back on a failure (--to and --expect-current then take an alias/<name> or an mrk- key ID)',
+      ).argParser((value) => parseRegions(value)),
+    )
     .option('--all-regions', "like --regions, with every Region of the current key's replica set (a multi-Region key)")
   addVerifyOptions(update, 'the alias points to the new key')
     .addHelpText(
@@ -162,7 +190,7 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
     .option('--dry-run', 'read the current key and show the plan; create and change nothing (exit 0, or 3 if refused)')
     .option('-y, --yes', 'do not ask for confirmation on a terminal; required when not on one (a new key is billed monthly)')
     .option('--description <text>', 'the new key\'s description (default: the current one plus "(rotated from <key ID> on <date>)")')
-    .option('--no-copy-policy', 'give the new key KMS\'s default key policy instead of a copy of the current one')
+    .option('--no-copy-policy', "give the new key KMS's default key policy instead of a copy of the current one")
     .option('--no-copy-tags', `copy no tags (the new key still gets kms-alias:rotated-from)`)
     .option('--allow-access-change', 'turn the access findings that refuse a change into warnings (once the access preflight is present)')
   addVerifyOptions(rotate, 'the alias points to the new key')
@@ -198,10 +226,24 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
     .option('--dry-run', 'show what the alias points to and what would be lost; change nothing')
     .option('--expect-current <key>', 'delete nothing and exit 5 unless the alias points to this key (ID or ARN) now')
   addVerifyOptions(remove, 'the alias is gone')
-    .addHelpText('after', examples('kms-alias delete alias/payments-old            # on a terminal: type the name to confirm', 'kms-alias delete alias/payments-old --yes --json', 'kms-alias delete alias/payments-old --dry-run'))
+    .addHelpText(
+      'after',
+      examples(
+        'kms-alias delete alias/payments-old            # on a terminal: type the name to confirm',
+        'kms-alias delete alias/payments-old --yes --json',
+        'kms-alias delete alias/payments-old --dry-run',
+      ),
+    )
     .action(async (alias: string, raw: Flags & { expectCurrent?: string }, command: Command) => {
       const { runDelete } = await import('./commands/delete.js')
-      const options = { alias, yes: raw.yes === true, dryRun: raw.dryRun === true, verify: raw.verify, verifyTimeout: raw.verifyTimeout, ...(raw.expectCurrent === undefined ? {} : { expectCurrent: raw.expectCurrent }) }
+      const options = {
+        alias,
+        yes: raw.yes === true,
+        dryRun: raw.dryRun === true,
+        verify: raw.verify,
+        verifyTimeout: raw.verifyTimeout,
+        ...(raw.expectCurrent === undefined ? {} : { expectCurrent: raw.expectCurrent }),
+      }
       await run(command, (globals) => runDelete(options, ctx, globals))
     })
 
@@ -210,13 +252,19 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
     .description('create or repoint many aliases from a file, all or nothing at planning time, rolled back on failure')
     .argument('<file>', 'the mapping file, or - for stdin')
     .option('--dry-run', 'plan and show; change nothing (exit 0, or 3 if any entry is refused)')
-    .addOption(new Option('--rate <per-second>', `mutating calls a second at most, up to ${MAX_APPLY_RATE}`).default(DEFAULT_APPLY_RATE).argParser(parsePositiveNumber('--rate', MAX_APPLY_RATE)))
+    .addOption(
+      new Option('--rate <per-second>', `mutating calls a second at most, up to ${MAX_APPLY_RATE}`)
+        .default(DEFAULT_APPLY_RATE)
+        .argParser(parsePositiveNumber('--rate', MAX_APPLY_RATE)),
+    )
     .option('--no-rollback', 'on a failure, leave the entries already applied as they are')
     .option('-y, --yes', 'do not ask for confirmation on a terminal')
     .option('--allow-spec-change', 'for every entry: allow a different KeySpec or fewer algorithms within the same key class (a warning instead)')
     .option('--allow-disabled', 'for every entry: allow a target that is not Enabled (never one pending deletion)')
-  addAccessOptions(apply)
-    .option('--role-name <name>', "for entries with an account column other than the credentials': assume arn:aws:iam::<account>:role/<name> there (takes --role-session-name and --external-id)")
+  addAccessOptions(apply).option(
+    '--role-name <name>',
+    "for entries with an account column other than the credentials': assume arn:aws:iam::<account>:role/<name> there (takes --role-session-name and --external-id)",
+  )
   addVerifyOptions(apply, 'each change is visible')
     .addHelpText(
       'after',
@@ -262,10 +310,23 @@ ${examples('kms-alias apply aliases.txt --dry-run', 'generate-mapping | kms-alia
     .option('--allow-spec-change', 'judge as update --allow-spec-change would')
     .option('--allow-disabled', 'judge as update --allow-disabled would')
     .option('--allow-access-change', 'judge as update --allow-access-change would')
-    .addHelpText('after', examples('kms-alias compare alias/payments 1234abcd-12ab-34cd-56ef-1234567890ab', 'kms-alias compare alias/payments alias/payments-2027 --iam --json | jq .findings'))
+    .addHelpText(
+      'after',
+      examples(
+        'kms-alias compare alias/payments 1234abcd-12ab-34cd-56ef-1234567890ab',
+        'kms-alias compare alias/payments alias/payments-2027 --iam --json | jq .findings',
+      ),
+    )
     .action(async (current: string, next: string, raw: Flags, command: Command) => {
       const { runCompare } = await import('./commands/compare.js')
-      const options = { current, next, iam: raw.iam === true, allowSpecChange: raw.allowSpecChange === true, allowDisabled: raw.allowDisabled === true, allowAccessChange: raw.allowAccessChange === true }
+      const options = {
+        current,
+        next,
+        iam: raw.iam === true,
+        allowSpecChange: raw.allowSpecChange === true,
+        allowDisabled: raw.allowDisabled === true,
+        allowAccessChange: raw.allowAccessChange === true,
+      }
       await run(command, (globals) => runCompare(options, ctx, globals))
     })
 
@@ -273,11 +334,13 @@ ${examples('kms-alias apply aliases.txt --dry-run', 'generate-mapping | kms-alia
     .command('history')
     .description('the journal of alias changes made with kms-alias, newest first')
     .argument('[alias]', 'only changes of this alias')
-    .option('--run <runId>', 'only the changes of one apply run (its runId, in apply\'s JSON output)')
+    .option('--run <runId>', "only the changes of one apply run (its runId, in apply's JSON output)")
     .addHelpText('after', examples('kms-alias history', 'kms-alias history alias/payments --json', 'kms-alias history --run run-5e0c7a12'))
     .action(async (alias: string | undefined, raw: { run?: string }, command: Command) => {
       const { runHistory } = await import('./commands/history.js')
-      await run(command, (globals) => runHistory({ ...(alias === undefined ? {} : { alias }), ...(raw.run === undefined ? {} : { run: raw.run }) }, ctx, globals))
+      await run(command, (globals) =>
+        runHistory({ ...(alias === undefined ? {} : { alias }), ...(raw.run === undefined ? {} : { run: raw.run }) }, ctx, globals),
+      )
     })
 
   const undo = program
@@ -327,10 +390,10 @@ ${examples('kms-alias demo', 'kms-alias demo --step', 'kms-alias demo --json | j
     .command('completion')
     .description('print a shell completion script for bash, zsh or fish (no KMS call)')
     .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(['bash', 'zsh', 'fish']))
-    .addHelpText('after', examples(
-      "echo 'source <(kms-alias completion bash)' >> ~/.bashrc",
-      'kms-alias completion fish > ~/.config/fish/completions/kms-alias.fish',
-    ))
+    .addHelpText(
+      'after',
+      examples("echo 'source <(kms-alias completion bash)' >> ~/.bashrc", 'kms-alias completion fish > ~/.config/fish/completions/kms-alias.fish'),
+    )
     .action(async (shell: Shell) => {
       const { runCompletion } = await import('./commands/completion.js')
       setExitCode(runCompletion({ shell }, ctx, program))
@@ -374,7 +437,10 @@ interface Flags {
 /** The access preflight's flags (update and apply). */
 function addAccessOptions(command: Command): Command {
   return command
-    .option('--allow-access-change', 'allow a new key whose key policy or grants allow less than the current key\'s (ACCESS_NARROWED, GRANTS_MISSING warn instead)')
+    .option(
+      '--allow-access-change',
+      "allow a new key whose key policy or grants allow less than the current key's (ACCESS_NARROWED, GRANTS_MISSING warn instead)",
+    )
     .option('--iam', 'also read IAM identity policies once (GetAccountAuthorizationDetails): KEY_ARN_PINNED, alias conditions')
 }
 
@@ -384,5 +450,9 @@ const accessFlags = (raw: { allowAccessChange?: boolean; iam?: boolean }) => ({ 
 function addVerifyOptions(command: Command, what: string): Command {
   return command
     .option('--no-verify', `skip confirming with ListAliases that ${what} (output says verified: false)`)
-    .addOption(new Option('--verify-timeout <seconds>', `how long to wait for ListAliases to show that ${what}, at most ${VERIFY_TIMEOUT_LIMIT_SECONDS}`).default(30).argParser(parsePositiveSeconds('--verify-timeout', VERIFY_TIMEOUT_LIMIT_SECONDS)))
+    .addOption(
+      new Option('--verify-timeout <seconds>', `how long to wait for ListAliases to show that ${what}, at most ${VERIFY_TIMEOUT_LIMIT_SECONDS}`)
+        .default(30)
+        .argParser(parsePositiveSeconds('--verify-timeout', VERIFY_TIMEOUT_LIMIT_SECONDS)),
+    )
 }

@@ -17,7 +17,12 @@ export function roleAccount(roleArn: string): string | undefined {
 }
 
 /** The role to assume, or undefined when --role-arn is not given; companions alone are usage errors. */
-export function parseRoleOptions(raw: { roleArn?: string | undefined; roleSessionName?: string | undefined; externalId?: string | undefined; roleName?: string | undefined }): AssumeRoleConfig | undefined {
+export function parseRoleOptions(raw: {
+  roleArn?: string | undefined
+  roleSessionName?: string | undefined
+  externalId?: string | undefined
+  roleName?: string | undefined
+}): AssumeRoleConfig | undefined {
   if (raw.roleArn === undefined) {
     // apply's --role-name takes the companions for the role it assumes in each account.
     if (raw.roleName !== undefined) return undefined
@@ -50,11 +55,28 @@ export interface RoleNameConfig {
 const ROLE_NAME = /^(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/
 
 /** --role-name and its companions; --role-arn with it is a usage error (one way to pick credentials per account). */
-export function parseRoleNameOptions(raw: { roleName?: string | undefined; roleArn?: string | undefined; roleSessionName?: string | undefined; externalId?: string | undefined }): RoleNameConfig | undefined {
+export function parseRoleNameOptions(raw: {
+  roleName?: string | undefined
+  roleArn?: string | undefined
+  roleSessionName?: string | undefined
+  externalId?: string | undefined
+}): RoleNameConfig | undefined {
   if (raw.roleName === undefined) return undefined
-  if (raw.roleArn !== undefined) throw new UsageError('--role-name and --role-arn cannot be used together', '--role-arn acts in one account; --role-name assumes a role of that name in each account the file names')
-  if (!ROLE_NAME.test(raw.roleName)) throw new UsageError(`--role-name "${raw.roleName}" is not an IAM role name`, 'a role name looks like kms-alias-operator (a path may come before it: ops/kms-alias-operator)')
-  const { sessionName, externalId } = parseRoleOptions({ roleArn: 'arn:aws:iam::000000000000:role/check', roleSessionName: raw.roleSessionName, externalId: raw.externalId }) as AssumeRoleConfig
+  if (raw.roleArn !== undefined)
+    throw new UsageError(
+      '--role-name and --role-arn cannot be used together',
+      '--role-arn acts in one account; --role-name assumes a role of that name in each account the file names',
+    )
+  if (!ROLE_NAME.test(raw.roleName))
+    throw new UsageError(
+      `--role-name "${raw.roleName}" is not an IAM role name`,
+      'a role name looks like kms-alias-operator (a path may come before it: ops/kms-alias-operator)',
+    )
+  const { sessionName, externalId } = parseRoleOptions({
+    roleArn: 'arn:aws:iam::000000000000:role/check',
+    roleSessionName: raw.roleSessionName,
+    externalId: raw.externalId,
+  }) as AssumeRoleConfig
   return { name: raw.roleName, sessionName, ...(externalId === undefined ? {} : { externalId }) }
 }
 
@@ -67,5 +89,9 @@ export function partitionOf(region: string): string {
 
 /** The role --role-name names in `account`. */
 export function roleInAccount(config: RoleNameConfig, account: string, region: string): AssumeRoleConfig {
-  return { arn: `arn:${partitionOf(region)}:iam::${account}:role/${config.name}`, sessionName: config.sessionName, ...(config.externalId === undefined ? {} : { externalId: config.externalId }) }
+  return {
+    arn: `arn:${partitionOf(region)}:iam::${account}:role/${config.name}`,
+    sessionName: config.sessionName,
+    ...(config.externalId === undefined ? {} : { externalId: config.externalId }),
+  }
 }

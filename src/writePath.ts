@@ -77,7 +77,13 @@ export class Writer {
     } catch (error) {
       if (!(error instanceof LockTimeoutError)) throw error
       const holder = error.holder?.pid ? ` (process ${error.holder.pid})` : ''
-      return conflict(null, new ConflictError(`another kms-alias run on this machine${holder} is changing ${w.alias}; nothing was changed`, 'wait for it to finish, then run again (the plan may no longer hold)'))
+      return conflict(
+        null,
+        new ConflictError(
+          `another kms-alias run on this machine${holder} is changing ${w.alias}; nothing was changed`,
+          'wait for it to finish, then run again (the plan may no longer hold)',
+        ),
+      )
     }
     let journalId: string | null = null
     let sent = false
@@ -199,7 +205,10 @@ export class Writer {
     // The lock serialises processes that share one KMS; an in-memory KMS belongs to one process.
     if (this.globals.endpointUrl === MEMORY_ENDPOINT) return undefined
     const directory = lockDirectory(this.ctx.env, this.ctx.platform)
-    const name = createHash('sha256').update(`${w.account ?? ''}\n${w.region}\n${w.alias}`).digest('hex').slice(0, 32)
+    const name = createHash('sha256')
+      .update(`${w.account ?? ''}\n${w.region}\n${w.alias}`)
+      .digest('hex')
+      .slice(0, 32)
     try {
       await mkdir(directory, { recursive: true })
     } catch (error) {
@@ -231,7 +240,10 @@ function conflict(seen: string | undefined | null, error: CliError): WriteOutcom
 function movedError(w: PlannedWrite, seen: string | undefined): ConflictError {
   const now = seen === undefined ? 'does not exist' : `points to ${seen}`
   const planned = w.expected === undefined ? 'did not exist' : `pointed to ${w.expected}`
-  return new ConflictError(`${w.alias} ${now}, but when this run planned the change it ${planned}: another writer changed it; nothing was changed`, 'find out who else changes this alias, then plan again')
+  return new ConflictError(
+    `${w.alias} ${now}, but when this run planned the change it ${planned}: another writer changed it; nothing was changed`,
+    'find out who else changes this alias, then plan again',
+  )
 }
 
 function withObservation(failure: CliError, w: PlannedWrite, changed: boolean | null, readable: boolean): CliError {

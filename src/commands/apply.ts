@@ -11,7 +11,15 @@ import { confirmAliasGone, confirmAliasTarget, type Confirmation } from '../kms/
 import type { DescribedKey } from '../kms/lookups.js'
 import { createPacer } from '../kms/pacer.js'
 import type { AliasEntry, KmsPort } from '../kms/port.js'
-import { renderApplyJson, renderApplyNotes, renderApplyOutcome, renderApplyPlan, renderApplyText, type ApplyChange, type ApplyReport } from '../output/applyView.js'
+import {
+  renderApplyJson,
+  renderApplyNotes,
+  renderApplyOutcome,
+  renderApplyPlan,
+  renderApplyText,
+  type ApplyChange,
+  type ApplyReport,
+} from '../output/applyView.js'
 import { createUi, errorSummary, warnOnce, type Ui } from '../output/ui.js'
 import { accessPreflight, newAccessCache } from '../preflight/accessPreflight.js'
 import { localRefusals } from '../preflight/local.js'
@@ -46,13 +54,24 @@ const PLAN_CONCURRENCY = 8
 /** Plans every entry, applies all or nothing, rolls back on a part-way failure, confirms, journals. */
 export async function runApply(options: ApplyOptions, ctx: Context, globals: GlobalOptions): Promise<number> {
   const source = options.file === '-' ? 'stdin' : options.file
-  const text = options.file === '-' ? await readStream(ctx.io.in) : await readFile(options.file, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    throw new UsageError(`cannot read ${options.file}: ${error.code ?? error.message}`)
-  })
+  const text =
+    options.file === '-'
+      ? await readStream(ctx.io.in)
+      : await readFile(options.file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+          throw new UsageError(`cannot read ${options.file}: ${error.code ?? error.message}`)
+        })
   const entries = parseApplyFile(text, source)
   // One Writer per partition would repeat a journal warning per partition.
   const ui = warnOnce(createUi(ctx, globals))
-  const report: ApplyReport = { runId: `run-${newJournalId()}`, region: null, partitions: [], dryRun: options.dryRun, changes: [], error: null, exitCode: Exit.Ok }
+  const report: ApplyReport = {
+    runId: `run-${newJournalId()}`,
+    region: null,
+    partitions: [],
+    dryRun: options.dryRun,
+    changes: [],
+    error: null,
+    exitCode: Exit.Ok,
+  }
   const run = new ApplyRun(ctx, ui, globals, options, report)
   try {
     report.exitCode = await run.execute(entries)
@@ -181,12 +200,19 @@ class ApplyRun {
 
     const blocked = report.changes.filter((c) => hasBlock(c.findings))
     if (blocked.length > 0) {
-      throw new CliError(`refused by the preflight: ${blocked.length} of ${report.changes.length} entries (${blocked.map((c) => c.alias).join(', ')}); nothing was applied`, Exit.Refused)
+      throw new CliError(
+        `refused by the preflight: ${blocked.length} of ${report.changes.length} entries (${blocked.map((c) => c.alias).join(', ')}); nothing was applied`,
+        Exit.Refused,
+      )
     }
     const pending = planned.filter((p) => p.change.action !== 'no-op')
     if (options.dryRun || pending.length === 0) return Exit.Ok
     const where = partitions.length === 1 ? (report.region as string) : `${partitions.length} partitions (${partitions.map(placeName).join(', ')})`
-    if (!options.yes && canAsk(ctx, ui.format) && !(await ctx.prompt.confirm(`Apply ${pending.length} change${pending.length === 1 ? '' : 's'} in ${where}?`))) {
+    if (
+      !options.yes &&
+      canAsk(ctx, ui.format) &&
+      !(await ctx.prompt.confirm(`Apply ${pending.length} change${pending.length === 1 ? '' : 's'} in ${where}?`))
+    ) {
       throw new CliError('cancelled at the prompt; nothing was applied', Exit.Interrupted)
     }
 
@@ -195,7 +221,9 @@ class ApplyRun {
     const perSecond = partitions.length === 1 ? `${options.rate}/s` : `${options.rate}/s in each of ${partitions.length} partitions`
     const failure = await ui.progress(`Applying ${pending.length} changes at up to ${perSecond}`, async (spinner) => {
       let done = 0
-      const failures = await Promise.all(partitions.map((run) => this.applyAll(inPartition(run, pending), () => spinner.text(`Applying ${++done}/${pending.length}`))))
+      const failures = await Promise.all(
+        partitions.map((run) => this.applyAll(inPartition(run, pending), () => spinner.text(`Applying ${++done}/${pending.length}`))),
+      )
       return this.stopped ?? failures.find((f) => f !== undefined)
     })
     if (failure && options.rollback && !ctx.signal.aborted) {
@@ -207,13 +235,20 @@ class ApplyRun {
     if (leftAlone.length > 0) {
       // The rollback refused to overwrite another writer: that is what the run ends on.
       const names = leftAlone.map((p) => p.change.alias).join(', ')
-      throw new ConflictError(`${failure?.message ?? 'the run failed'}; not rolled back because another writer changed them since: ${names}`, 'check those aliases by hand; kms-alias history lists what this run did')
+      throw new ConflictError(
+        `${failure?.message ?? 'the run failed'}; not rolled back because another writer changed them since: ${names}`,
+        'check those aliases by hand; kms-alias history lists what this run did',
+      )
     }
     if (failure) throw failure
 
     const unverified = options.verify ? pending.filter((p) => p.change.status === 'applied' && !p.change.verified) : []
     if (unverified.length > 0) {
-      throw new CliError(`the changes were sent, but ListAliases did not confirm ${unverified.map((p) => p.change.alias).join(', ')} within ${options.verifyTimeout} s`, Exit.NotConfirmed, 'KMS is eventually consistent: check again shortly, or raise --verify-timeout')
+      throw new CliError(
+        `the changes were sent, but ListAliases did not confirm ${unverified.map((p) => p.change.alias).join(', ')} within ${options.verifyTimeout} s`,
+        Exit.NotConfirmed,
+        'KMS is eventually consistent: check again shortly, or raise --verify-timeout',
+      )
     }
     return Exit.Ok
   }
@@ -271,9 +306,23 @@ class ApplyRun {
       change.status = 'no-op'
     } else {
       change.action = 'update'
-      change.findings = updateFindings({ aliasRef: entry.alias, targetRef: entry.target, current, target, expectAccount, overrides: { allowSpecChange, allowDisabled } })
+      change.findings = updateFindings({
+        aliasRef: entry.alias,
+        targetRef: entry.target,
+        current,
+        target,
+        expectAccount,
+        overrides: { allowSpecChange, allowDisabled },
+      })
       const { allowAccessChange = false, iam } = this.options
-      change.findings.push(...(await accessPreflight(partition.kms, current.key, target.key, { aliasName: entry.alias.name, allowAccessChange, iam: iam ? () => this.ui.openIam() : undefined, cache: partition.accessCache })))
+      change.findings.push(
+        ...(await accessPreflight(partition.kms, current.key, target.key, {
+          aliasName: entry.alias.name,
+          allowAccessChange,
+          iam: iam ? () => this.ui.openIam() : undefined,
+          cache: partition.accessCache,
+        })),
+      )
     }
     return { change, entry, partition, ...(current ? { current } : {}), target }
   }

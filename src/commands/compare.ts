@@ -27,7 +27,8 @@ export async function runCompare(options: CompareOptions, ctx: Context, globals:
   const nextRef = parseKeyRef(options.next, '<new>')
   for (const ref of [currentRef, nextRef]) {
     // DescribeKey on alias/aws/<service> can create that AWS managed key: compare must not write.
-    if (ref.kind === 'alias' && isReservedAlias(ref.alias.name)) throw new UsageError(`${ref.input} is an AWS managed alias; compare does not describe those (DescribeKey could create the key)`)
+    if (ref.kind === 'alias' && isReservedAlias(ref.alias.name))
+      throw new UsageError(`${ref.input} is an AWS managed alias; compare does not describe those (DescribeKey could create the key)`)
   }
   const aliasName = currentRef.kind === 'alias' ? currentRef.alias.name : undefined
   const ui = createUi(ctx, globals)
@@ -36,12 +37,18 @@ export async function runCompare(options: CompareOptions, ctx: Context, globals:
 
   const { current, target, currentAccess, targetAccess, iam } = await ui.progress(`Reading ${currentRef.input} and ${nextRef.input}`, async () => {
     const iamRead: Promise<Read<IdentityPolicy[]>> | undefined = options.iam
-      ? ui.openIam().then((port) => port.identityPolicies()).then(
-          (value) => ({ ok: true as const, value }),
-          (error: unknown) => ({ ok: false as const, error: error instanceof Error ? error.message : String(error) }),
-        )
+      ? ui
+          .openIam()
+          .then((port) => port.identityPolicies())
+          .then(
+            (value) => ({ ok: true as const, value }),
+            (error: unknown) => ({ ok: false as const, error: error instanceof Error ? error.message : String(error) }),
+          )
       : undefined
-    const [current, target] = await Promise.all([describeWithAliases(kms, currentRef.input, `<current> ${currentRef.input}`), describeWithAliases(kms, nextRef.input, `<new> ${nextRef.input}`)])
+    const [current, target] = await Promise.all([
+      describeWithAliases(kms, currentRef.input, `<current> ${currentRef.input}`),
+      describeWithAliases(kms, nextRef.input, `<new> ${nextRef.input}`),
+    ])
     const [currentAccess, targetAccess] = await Promise.all([readKeyAccess(kms, current.key), readKeyAccess(kms, target.key)])
     return { current, target, currentAccess, targetAccess, iam: await iamRead }
   })
@@ -62,14 +69,30 @@ export async function runCompare(options: CompareOptions, ctx: Context, globals:
       : [
           // Whether the key is left without aliases depends on which alias moves: only with an alias.
           ...preflight.filter((f) => aliasName !== undefined || f.code !== 'PREVIOUS_KEY_ORPHANED'),
-          ...accessFindings({ aliasName, current: current.key, target: target.key, currentAccess, targetAccess, ...(iam ? { iam } : {}), allowAccessChange: options.allowAccessChange }),
+          ...accessFindings({
+            aliasName,
+            current: current.key,
+            target: target.key,
+            currentAccess,
+            targetAccess,
+            ...(iam ? { iam } : {}),
+            allowAccessChange: options.allowAccessChange,
+          }),
         ]
   const allowed = !hasBlock(findings)
   const report: CompareReport = {
     region,
     alias: aliasName ?? null,
-    current: toCompareSide(current.key, current.aliases.map((a) => a.name), currentAccess),
-    new: toCompareSide(target.key, target.aliases.map((a) => a.name), targetAccess),
+    current: toCompareSide(
+      current.key,
+      current.aliases.map((a) => a.name),
+      currentAccess,
+    ),
+    new: toCompareSide(
+      target.key,
+      target.aliases.map((a) => a.name),
+      targetAccess,
+    ),
     findings,
     allowed,
     exitCode: allowed ? Exit.Ok : Exit.Refused,

@@ -35,7 +35,10 @@ export async function runCreate(options: CreateOptions, ctx: Context, globals: G
       Promise.all([currentTarget(kms, aliasRef.name), describeWithAliases(kms, targetRef.input, `--to ${targetRef.input}`)]),
     )
     report.target = toKeyView(target.key)
-    const already = [...aliasAccountFindings(aliasRef.arn?.account ?? options.expectAccount, target.key.accountId), ...alreadyTargetFindings(aliasRef.name, existing, target.key.keyId)]
+    const already = [
+      ...aliasAccountFindings(aliasRef.arn?.account ?? options.expectAccount, target.key.accountId),
+      ...alreadyTargetFindings(aliasRef.name, existing, target.key.keyId),
+    ]
     if (already.some((f) => f.code === 'ALREADY_TARGET') && !hasBlock(already)) {
       report.findings = already
       report.outcome = 'already-in-place'
@@ -45,10 +48,20 @@ export async function runCreate(options: CreateOptions, ctx: Context, globals: G
     }
     if (existing !== undefined) {
       report.outcome = 'conflict'
-      throw new ConflictError(`${aliasRef.name} already exists in ${region} (it points to ${existing})`, `to point it to another key, use kms-alias update ${aliasRef.name} --to ${targetRef.input}`)
+      throw new ConflictError(
+        `${aliasRef.name} already exists in ${region} (it points to ${existing})`,
+        `to point it to another key, use kms-alias update ${aliasRef.name} --to ${targetRef.input}`,
+      )
     }
 
-    report.findings = createFindings({ aliasRef, targetRef, target, region, expectAccount: options.expectAccount ?? requestedAccount(globals), overrides: { allowDisabled: options.allowDisabled } })
+    report.findings = createFindings({
+      aliasRef,
+      targetRef,
+      target,
+      region,
+      expectAccount: options.expectAccount ?? requestedAccount(globals),
+      overrides: { allowDisabled: options.allowDisabled },
+    })
     if (hasBlock(report.findings)) return refuse(report, report.findings, plan)
     plan.show()
     if (options.dryRun) {

@@ -27,7 +27,10 @@ export async function runDelete(options: DeleteOptions, ctx: Context, globals: G
   const expected = options.expectCurrent === undefined ? undefined : parseKeyIdRef(options.expectCurrent, '--expect-current')
   const asksByName = !options.yes && !options.dryRun
   if (asksByName && !canAsk(ctx, globals.output)) {
-    throw new UsageError('--yes is required to delete an alias when not running interactively', 'deleting an alias breaks every caller that uses it; pass --yes, or run on a terminal to confirm by name')
+    throw new UsageError(
+      '--yes is required to delete an alias when not running interactively',
+      'deleting an alias breaks every caller that uses it; pass --yes, or run on a terminal to confirm by name',
+    )
   }
   return runChange(ctx, globals, { action: 'delete', alias: aliasRef.name, dryRun: options.dryRun, ...origin }, async (step) => {
     const { kms, region, ui, report, plan } = step
@@ -36,7 +39,8 @@ export async function runDelete(options: DeleteOptions, ctx: Context, globals: G
 
     const current = await ui.progress(`Describing ${aliasRef.name}`, () => describeWithAliases(kms, aliasRef.name, `alias ${aliasRef.name}`))
     report.previous = toKeyView(current.key)
-    if (expected && !matchesKey(expected, current.key)) guardConflict(report, aliasRef.name, current.key.keyId, expected.input, origin ? undefined : '--expect-current')
+    if (expected && !matchesKey(expected, current.key))
+      guardConflict(report, aliasRef.name, current.key.keyId, expected.input, origin ? undefined : '--expect-current')
     report.findings = [
       ...aliasAccountFindings(aliasRef.arn?.account ?? options.expectAccount ?? requestedAccount(globals), current.key.accountId),
       ...orphanFindings(aliasRef.name, current.key.keyId, current.aliases),
@@ -54,7 +58,10 @@ export async function runDelete(options: DeleteOptions, ctx: Context, globals: G
 
     const name = aliasRef.name
     const keyId = current.key.keyId
-    const recreate = [kmsAliasCommand(['create', name, '--to', keyId], region, globals), ...(current.key.keyState === 'Enabled' ? [] : ['--allow-disabled'])].join(' ')
+    const recreate = [
+      kmsAliasCommand(['create', name, '--to', keyId], region, globals),
+      ...(current.key.keyState === 'Enabled' ? [] : ['--allow-disabled']),
+    ].join(' ')
     return applyChange(step, {
       label: `Deleting ${name}`,
       write: {

@@ -55,7 +55,8 @@ export async function runDemo(options: DemoOptions, ctx: Context, globals: Globa
     throw new UsageError(`the demo runs only on the in-memory KMS, not on ${globals.endpointUrl}`, 'drop --endpoint-url')
   }
   // A demo entry in the real journal would be what `kms-alias undo --last` reverts next, in AWS.
-  if (typeof globals.journal === 'string') throw new UsageError('the demo keeps its journal in a temporary file of its own', 'drop --journal (or pass --no-journal)')
+  if (typeof globals.journal === 'string')
+    throw new UsageError('the demo keeps its journal in a temporary file of its own', 'drop --journal (or pass --no-journal)')
   const where: GlobalOptions = { ...globals, endpointUrl: MEMORY_ENDPOINT }
   const ui = createUi(ctx, where)
   const journalDir = globals.journal === false ? undefined : await mkdtemp(join(tmpdir(), 'kms-alias-demo-'))
@@ -102,9 +103,14 @@ class Tour {
     const region = await kms.region()
     this.region = region
     this.ui.note(this.ui.err.bold(`kms-alias demo: a tour on an in-memory KMS in ${region}. Nothing here reaches AWS, and nothing is kept after this process.`))
-    this.ui.note(this.ui.err.dim(`Every command below runs with --endpoint-url ${MEMORY_ENDPOINT} and ${this.journal === false ? '--no-journal' : 'a temporary journal'}.`))
+    this.ui.note(
+      this.ui.err.dim(
+        `Every command below runs with --endpoint-url ${MEMORY_ENDPOINT} and ${this.journal === false ? '--no-journal' : 'a temporary journal'}.`,
+      ),
+    )
 
-    const setup = 'First, the demo creates five keys in the in-memory KMS (RSA_4096 and RSA_2048 signing keys, two symmetric keys and a disabled one) and puts aliases on four of them.'
+    const setup =
+      'First, the demo creates five keys in the in-memory KMS (RSA_4096 and RSA_2048 signing keys, two symmetric keys and a disabled one) and puts aliases on four of them.'
     await this.introduce(1, setup, null)
     const keys = await createKeys(kms)
     this.showKeys(keys)
@@ -122,7 +128,12 @@ class Tour {
     )
     // The refusal is only worth showing if it held: read the alias back.
     const still = await currentTarget(kms, 'alias/demo/signing')
-    if (still !== signing.keyId) throw new CliError(`after the refused update alias/demo/signing points to ${still ?? 'nothing'}, not ${signing.keyId}`, Exit.Internal, 'this is a bug in kms-alias')
+    if (still !== signing.keyId)
+      throw new CliError(
+        `after the refused update alias/demo/signing points to ${still ?? 'nothing'}, not ${signing.keyId}`,
+        Exit.Internal,
+        'this is a bug in kms-alias',
+      )
     // The table view of update says so itself.
     if (this.ui.format !== 'table') this.ui.note(`alias/demo/signing still points to ${still} (RSA_4096): nothing was changed.`)
 
@@ -140,14 +151,26 @@ class Tour {
       const skipped = 'With --no-journal there is no history to show, so the demo skips `history`.'
       await this.introduce(5, skipped, null)
       this.record(5, skipped, null, Exit.Ok, null)
-      await this.command(6, 'Without a journal, the demo runs the undo command of step 4 itself: back to the old key, only if the alias still points to the new one.', ['update', 'alias/demo/payments', '--to', previous.keyId, '--expect-current', next.keyId, '--yes'], Exit.Ok)
+      await this.command(
+        6,
+        'Without a journal, the demo runs the undo command of step 4 itself: back to the old key, only if the alias still points to the new one.',
+        ['update', 'alias/demo/payments', '--to', previous.keyId, '--expect-current', next.keyId, '--yes'],
+        Exit.Ok,
+      )
     } else {
       await this.command(5, '`history` lists the changes kms-alias made, newest first, from its journal.', ['history'], Exit.Ok)
-      await this.command(6, '`undo` reverts the last change through the same preflight, and only if the alias has not moved since.', ['undo', '--last', '--yes'], Exit.Ok)
+      await this.command(
+        6,
+        '`undo` reverts the last change through the same preflight, and only if the alias has not moved since.',
+        ['undo', '--last', '--yes'],
+        Exit.Ok,
+      )
     }
 
     this.ui.note('')
-    this.ui.note(this.ui.err.bold('That was the whole tool. The in-memory KMS is gone with this process; against AWS, start with: kms-alias list --region <your Region>'))
+    this.ui.note(
+      this.ui.err.bold('That was the whole tool. The in-memory KMS is gone with this process; against AWS, start with: kms-alias list --region <your Region>'),
+    )
   }
 
   /** The sentence that introduces a step (after waiting for Enter with --step), and its command line. */
@@ -180,7 +203,11 @@ class Tour {
     if (exitCode === Exit.Interrupted || this.ctx.signal.aborted) throw new CliError('interrupted', Exit.Interrupted)
     this.record(step, sentence, shellCommand(['kms-alias', ...words]), exitCode, capture ? parseJson(capture.text) : null)
     if (exitCode !== expected) {
-      throw new CliError(`demo step ${step} (kms-alias ${words[0]}) ended with exit ${exitCode}, not ${expected}`, Exit.Internal, 'this is a bug in kms-alias; run again with --debug')
+      throw new CliError(
+        `demo step ${step} (kms-alias ${words[0]}) ended with exit ${exitCode}, not ${expected}`,
+        Exit.Internal,
+        'this is a bug in kms-alias; run again with --debug',
+      )
     }
   }
 
@@ -188,9 +215,11 @@ class Tour {
   private plumbing(): string[] {
     const g = this.globals
     return [
-      '--endpoint-url', MEMORY_ENDPOINT,
+      '--endpoint-url',
+      MEMORY_ENDPOINT,
       ...(this.journal === false ? ['--no-journal'] : ['--journal', this.journal]),
-      '--output', g.output,
+      '--output',
+      g.output,
       ...(g.region ? ['--region', g.region] : []),
       ...(g.color ? [] : ['--no-color']),
       ...(g.quiet ? ['--quiet'] : []),

@@ -16,7 +16,9 @@ export interface HistoryOptions {
 export async function runHistory(options: HistoryOptions, ctx: Context, globals: GlobalOptions): Promise<number> {
   const aliasName = options.alias === undefined ? undefined : parseAliasRef(options.alias, 'alias').name
   const ui = createUi(ctx, globals)
-  const entries = (await loadJournal(ctx, globals, ui.warn)).entries.filter((e) => (aliasName === undefined || e.alias === aliasName) && (options.run === undefined || e.runId === options.run)).reverse()
+  const entries = (await loadJournal(ctx, globals, ui.warn)).entries
+    .filter((e) => (aliasName === undefined || e.alias === aliasName) && (options.run === undefined || e.runId === options.run))
+    .reverse()
   if (ui.format === 'json') ui.write(renderHistoryJson(entries))
   else if (ui.format === 'text') ui.write(renderHistoryText(entries))
   else if (entries.length === 0) ui.note(`No changes in the journal${aliasName ? ` for ${aliasName}` : ''}.`)

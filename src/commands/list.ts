@@ -6,7 +6,16 @@ import { mapWithLimit } from '../kms/concurrency.js'
 import { inEveryRegion } from '../kms/regional.js'
 import { isReservedAlias, parseArn, parseKeyRef, type KeyRef } from '../kms/identifiers.js'
 import type { AliasEntry, KeyInfo, KmsPort } from '../kms/port.js'
-import { renderListJson, renderListTable, renderListText, renderRegionalListJson, renderRegionalListTable, renderRegionalListText, type AliasRow, type RegionalAliasRow } from '../output/listView.js'
+import {
+  renderListJson,
+  renderListTable,
+  renderListText,
+  renderRegionalListJson,
+  renderRegionalListTable,
+  renderRegionalListText,
+  type AliasRow,
+  type RegionalAliasRow,
+} from '../output/listView.js'
 import { createUi, type Ui } from '../output/ui.js'
 import { resolvePerRegion } from '../preflight/multiRegion.js'
 import { skewedAliases } from '../regions.js'
@@ -42,7 +51,8 @@ export async function runList(options: ListOptions, ctx: Context, globals: Globa
 
   if (ui.format === 'json') ui.write(renderListJson(rows))
   else if (ui.format === 'text') ui.write(renderListText(rows))
-  else if (rows.length === 0) ui.note(`No aliases in ${region}${options.prefix ? ` starting with ${options.prefix}` : ''}${options.key ? ` on ${options.key}` : ''}.`)
+  else if (rows.length === 0)
+    ui.note(`No aliases in ${region}${options.prefix ? ` starting with ${options.prefix}` : ''}${options.key ? ` on ${options.key}` : ''}.`)
   else ui.write(renderListTable(rows, ui.out, ui.width))
   return Exit.Ok
 }
@@ -53,12 +63,16 @@ async function listRegions(options: ListOptions, regions: string[], keyRef: KeyR
   const ui = createUi(ctx, globals)
   const perRegion = await ui.progress(`Listing aliases in ${regions.join(', ')}`, (spinner) => {
     let done = 0
-    return inEveryRegion(regions.map((region) => ({ region })), (partition) => ui.openKms(partition), async (kms, { region }) => {
-      const regional = keyRefs?.find((r) => r.region === region)
-      const rows = await readRegion(kms, region, options, regional === undefined ? undefined : parseKeyRef(regional.keyRef, '--key'), ui, undefined, globals)
-      spinner.text(`Listed ${++done}/${regions.length} Regions`)
-      return rows
-    })
+    return inEveryRegion(
+      regions.map((region) => ({ region })),
+      (partition) => ui.openKms(partition),
+      async (kms, { region }) => {
+        const regional = keyRefs?.find((r) => r.region === region)
+        const rows = await readRegion(kms, region, options, regional === undefined ? undefined : parseKeyRef(regional.keyRef, '--key'), ui, undefined, globals)
+        spinner.text(`Listed ${++done}/${regions.length} Regions`)
+        return rows
+      },
+    )
   })
   const rows = perRegion.flatMap((regionRows, index) => regionRows.map((row) => ({ ...row, region: regions[index] as string })))
   const skewed = skewedAliases(rows)
@@ -69,10 +83,12 @@ async function listRegions(options: ListOptions, regions: string[], keyRef: KeyR
 
   if (ui.format === 'json') ui.write(renderRegionalListJson(all))
   else if (ui.format === 'text') ui.write(renderRegionalListText(all))
-  else if (all.length === 0) ui.note(`No aliases in ${regions.join(', ')}${options.prefix ? ` starting with ${options.prefix}` : ''}${options.key ? ` on ${options.key}` : ''}.`)
+  else if (all.length === 0)
+    ui.note(`No aliases in ${regions.join(', ')}${options.prefix ? ` starting with ${options.prefix}` : ''}${options.key ? ` on ${options.key}` : ''}.`)
   else {
     ui.write(renderRegionalListTable(all, ui.out))
-    if (skewed.size > 0) ui.note(`${skewed.size} alias${skewed.size === 1 ? '' : 'es'} point${skewed.size === 1 ? 's' : ''} to different keys in different Regions (skew).`)
+    if (skewed.size > 0)
+      ui.note(`${skewed.size} alias${skewed.size === 1 ? '' : 'es'} point${skewed.size === 1 ? 's' : ''} to different keys in different Regions (skew).`)
   }
   return Exit.Ok
 }
@@ -89,7 +105,11 @@ async function readRegion(
 ): Promise<AliasRow[]> {
   const listed = keyRef === undefined ? await kms.listAliases() : await aliasesOfKey(kms, keyRef, region)
   // The alias ARNs name the account; an empty list leaves it to GetCallerIdentity.
-  await checkAccount(kms, globals, listed.map((a) => a.arn))
+  await checkAccount(
+    kms,
+    globals,
+    listed.map((a) => a.arn),
+  )
   const entries = listed
     .filter((a) => options.all || !isReservedAlias(a.name))
     .filter((a) => options.prefix === undefined || a.name.startsWith(options.prefix))
@@ -158,7 +178,11 @@ async function aliasesOfKey(kms: KmsPort, keyRef: KeyRef, region: string): Promi
 function refuseOtherAccount(keyRef: KeyRef, actual: string | undefined): void {
   const typed = (keyRef.kind === 'key' ? keyRef.arn : keyRef.alias.arn)?.account
   if (typed === undefined || actual === undefined || typed === actual) return
-  throw new CliError(`--key ${keyRef.input} is in account ${typed}, but these credentials act on account ${actual}`, Exit.Refused, 'list with credentials of that account (a profile or role there)')
+  throw new CliError(
+    `--key ${keyRef.input} is in account ${typed}, but these credentials act on account ${actual}`,
+    Exit.Refused,
+    'list with credentials of that account (a profile or role there)',
+  )
 }
 
 /** A key that cannot be described (deleted, or not ours to read) leaves its columns empty. */

@@ -50,7 +50,11 @@ export function requireConfirmed(result: Confirmation, what: { operation: string
     case 'confirmed':
       return
     case 'other-target':
-      throw new CliError(`after ${what.operation} ${what.aliasName} points to ${result.keyId}, not to the key this run chose: another writer changed it`, Exit.NotConfirmed, 'find out who else is changing this alias before retrying')
+      throw new CliError(
+        `after ${what.operation} ${what.aliasName} points to ${result.keyId}, not to the key this run chose: another writer changed it`,
+        Exit.NotConfirmed,
+        'find out who else is changing this alias before retrying',
+      )
     case 'gone':
       throw new CliError(`after ${what.operation} ${what.aliasName} no longer exists: another writer deleted it`, Exit.NotConfirmed)
     case 'timeout':
@@ -92,7 +96,11 @@ export interface ChangeOrigin {
  */
 export function guardConflict(report: AliasChangeReport, aliasName: string, actual: string, expected: string, flag?: string): never {
   report.outcome = 'conflict'
-  throw new CliError(`${aliasName} points to ${actual}, not ${expected}${flag ? ` (${flag})` : ''}; nothing was changed`, Exit.Conflict, 'someone else may have changed it; check before retrying')
+  throw new CliError(
+    `${aliasName} points to ${actual}, not ${expected}${flag ? ` (${flag})` : ''}; nothing was changed`,
+    Exit.Conflict,
+    'someone else may have changed it; check before retrying',
+  )
 }
 
 /** What a change's steps work with. */

@@ -37,21 +37,39 @@ export async function runUndo(options: UndoOptions, ctx: Context, globals: Globa
   const entry = options.last ? lastUndoable(entries) : entries.find((e) => e.id === options.id)
   // An entry that cannot be read whole is never guessed at: undo refuses it by name.
   const unreadable = options.last ? invalid.find((i) => i.after === (entries.at(-1)?.id ?? null)) : invalid.find((i) => i.id === options.id)
-  if (unreadable) throw new UsageError(`journal entry ${unreadable.id} cannot be undone: ${unreadable.reason}`, 'revert it by hand with kms-alias update, create or delete')
-  if (!entry) throw new NotFoundError(options.last ? 'the journal has no change left to undo' : `no journal entry ${options.id}`, 'kms-alias history lists the ids')
+  if (unreadable)
+    throw new UsageError(`journal entry ${unreadable.id} cannot be undone: ${unreadable.reason}`, 'revert it by hand with kms-alias update, create or delete')
+  if (!entry)
+    throw new NotFoundError(options.last ? 'the journal has no change left to undo' : `no journal entry ${options.id}`, 'kms-alias history lists the ids')
   if (globals.region && globals.region !== entry.region) {
-    throw new UsageError(`entry ${entry.id} changed ${entry.alias} in ${entry.region}, not ${globals.region}`, 'undo acts where the change was made; drop --region')
+    throw new UsageError(
+      `entry ${entry.id} changed ${entry.alias} in ${entry.region}, not ${globals.region}`,
+      'undo acts where the change was made; drop --region',
+    )
   }
   const where: GlobalOptions = { ...globals, region: entry.region }
   await checkEntryAccount(entry, ctx, where)
   const origin = { command: 'undo', reverts: entry.id }
-  const common = { alias: entry.alias, dryRun: options.dryRun, verify: options.verify, verifyTimeout: options.verifyTimeout, ...(entry.account ? { expectAccount: entry.account } : {}) }
+  const common = {
+    alias: entry.alias,
+    dryRun: options.dryRun,
+    verify: options.verify,
+    verifyTimeout: options.verifyTimeout,
+    ...(entry.account ? { expectAccount: entry.account } : {}),
+  }
   switch (entry.action) {
     case 'update':
     case 'rotate': {
       const code = await runUpdate(
         // Going back crosses the same spec difference the change did, which was accepted then.
-        { ...common, to: required(entry, 'previousKeyId'), expectCurrent: required(entry, 'newKeyId'), yes: options.yes, allowSpecChange: true, allowDisabled: options.allowDisabled },
+        {
+          ...common,
+          to: required(entry, 'previousKeyId'),
+          expectCurrent: required(entry, 'newKeyId'),
+          yes: options.yes,
+          allowSpecChange: true,
+          allowDisabled: options.allowDisabled,
+        },
         ctx,
         where,
         origin,

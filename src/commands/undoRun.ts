@@ -59,12 +59,19 @@ export async function runUndoRun(options: UndoRunOptions, entries: readonly Jour
   const ui = createUi(ctx, globals)
   const reverted = new Set(entries.flatMap((e) => (e.reverts ? [e.reverts] : [])))
   const ofRun = entries.filter((e) => e.runId === options.runId)
-  if (ofRun.length === 0) throw new NotFoundError(`no journal entries of run ${options.runId}`, 'kms-alias history --json shows each entry\'s runId')
+  if (ofRun.length === 0) throw new NotFoundError(`no journal entries of run ${options.runId}`, "kms-alias history --json shows each entry's runId")
   // Rolled-back entries and their rollbacks cancel out; entries undone already are skipped.
   const toRevert = ofRun.filter((e) => e.reverts === null && !reverted.has(e.id)).reverse()
   if (toRevert.length === 0) throw new NotFoundError(`run ${options.runId} has no change left to undo`, 'kms-alias history --run shows what it did')
 
-  const report: UndoRunReport = { runId: options.runId, undoRunId: `run-${newJournalId()}`, dryRun: options.dryRun, changes: toRevert.map(toRevertView), error: null, exitCode: Exit.Ok }
+  const report: UndoRunReport = {
+    runId: options.runId,
+    undoRunId: `run-${newJournalId()}`,
+    dryRun: options.dryRun,
+    changes: toRevert.map(toRevertView),
+    error: null,
+    exitCode: Exit.Ok,
+  }
   try {
     report.exitCode = await execute(options, toRevert, report, ctx, ui, globals)
   } catch (error) {
@@ -73,7 +80,15 @@ export async function runUndoRun(options: UndoRunOptions, entries: readonly Jour
     report.exitCode = failure.exitCode
   }
   if (ui.format === 'json') ui.write(`${JSON.stringify(report, null, 2)}\n`)
-  else if (ui.format === 'text') ui.write(report.changes.map((c) => `${[c.outcome, c.alias, c.region, c.fromKeyId ?? '-', c.toKeyId ?? '-', c.changed === null ? 'unknown' : String(c.changed), String(c.verified)].join('\t')}\n`).join(''))
+  else if (ui.format === 'text')
+    ui.write(
+      report.changes
+        .map(
+          (c) =>
+            `${[c.outcome, c.alias, c.region, c.fromKeyId ?? '-', c.toKeyId ?? '-', c.changed === null ? 'unknown' : String(c.changed), String(c.verified)].join('\t')}\n`,
+        )
+        .join(''),
+    )
   else ui.write(renderTable(report, ui))
   if (ui.format !== 'json') for (const c of report.changes) for (const f of c.findings) if (f.severity !== 'info') ui.warn(`${c.alias}: ${f.code} ${f.message}`)
   if (report.error) ui.error(report.error)
@@ -98,7 +113,14 @@ function toRevertView(entry: JournalEntry): Revert {
   }
 }
 
-async function execute(options: UndoRunOptions, entries: readonly JournalEntry[], report: UndoRunReport, ctx: Context, ui: Ui, globals: GlobalOptions): Promise<ExitCode> {
+async function execute(
+  options: UndoRunOptions,
+  entries: readonly JournalEntry[],
+  report: UndoRunReport,
+  ctx: Context,
+  ui: Ui,
+  globals: GlobalOptions,
+): Promise<ExitCode> {
   const ports = new Map<string, Promise<KmsPort>>()
   const portFor = (region: string) => {
     let port = ports.get(region)
@@ -111,7 +133,10 @@ async function execute(options: UndoRunOptions, entries: readonly JournalEntry[]
   )
   const moved = report.changes.filter((c) => c.outcome === 'conflict')
   if (moved.length > 0) {
-    throw new ConflictError(`${moved.map((c) => c.alias).join(', ')} changed since run ${options.runId}; nothing was undone`, 'check those aliases, then revert the others one by one with kms-alias undo <id>')
+    throw new ConflictError(
+      `${moved.map((c) => c.alias).join(', ')} changed since run ${options.runId}; nothing was undone`,
+      'check those aliases, then revert the others one by one with kms-alias undo <id>',
+    )
   }
   const refused = report.changes.filter((c) => hasBlock(c.findings))
   if (refused.length > 0) {
@@ -122,7 +147,11 @@ async function execute(options: UndoRunOptions, entries: readonly JournalEntry[]
     for (const c of report.changes) c.outcome = 'would-revert'
     return Exit.Ok
   }
-  if (!options.yes && canAsk(ctx, ui.format) && !(await ctx.prompt.confirm(`Revert ${entries.length} change${entries.length === 1 ? '' : 's'} of ${options.runId}?`))) {
+  if (
+    !options.yes &&
+    canAsk(ctx, ui.format) &&
+    !(await ctx.prompt.confirm(`Revert ${entries.length} change${entries.length === 1 ? '' : 's'} of ${options.runId}?`))
+  ) {
     throw new CliError('cancelled at the prompt; nothing was undone', Exit.Interrupted)
   }
 
@@ -141,7 +170,12 @@ async function execute(options: UndoRunOptions, entries: readonly JournalEntry[]
       expected: revert.fromKeyId ?? undefined,
       wanted: to,
       origin: { command: 'undo', reverts: entry.id, runId: report.undoRunId },
-      send: () => (revert.action === 'delete' ? kms.deleteAlias(entry.alias) : revert.action === 'create' ? kms.createAlias(entry.alias, to as string) : kms.updateAlias(entry.alias, to as string)),
+      send: () =>
+        revert.action === 'delete'
+          ? kms.deleteAlias(entry.alias)
+          : revert.action === 'create'
+            ? kms.createAlias(entry.alias, to as string)
+            : kms.updateAlias(entry.alias, to as string),
       retryAnswers: (e) => (revert.action === 'delete' ? e instanceof NotFoundError : revert.action === 'create' ? e instanceof ConflictError : false),
     }
     const result = await ui.progress(`Reverting ${entry.alias}`, () => writer.write(write))
@@ -165,7 +199,8 @@ async function execute(options: UndoRunOptions, entries: readonly JournalEntry[]
     }
   }
   const unverified = options.verify ? report.changes.filter((c) => !c.verified) : []
-  if (unverified.length > 0) throw new CliError(`the reverts were sent, but ListAliases did not confirm ${unverified.map((c) => c.alias).join(', ')}`, Exit.NotConfirmed)
+  if (unverified.length > 0)
+    throw new CliError(`the reverts were sent, but ListAliases did not confirm ${unverified.map((c) => c.alias).join(', ')}`, Exit.NotConfirmed)
   return Exit.Ok
 }
 
@@ -174,7 +209,10 @@ async function plan(entry: JournalEntry, revert: Revert, kms: KmsPort, options: 
   const now = await currentTarget(kms, entry.alias)
   if (now !== (revert.fromKeyId ?? undefined)) {
     revert.outcome = 'conflict'
-    revert.error = { code: 'CONFLICT', message: `${entry.alias} ${now === undefined ? 'does not exist' : `points to ${now}`}, not ${revert.fromKeyId ?? '(absent)'} where run ${options.runId} left it` }
+    revert.error = {
+      code: 'CONFLICT',
+      message: `${entry.alias} ${now === undefined ? 'does not exist' : `points to ${now}`}, not ${revert.fromKeyId ?? '(absent)'} where run ${options.runId} left it`,
+    }
     return
   }
   const aliasRef = parseAliasRef(entry.alias, 'alias')
@@ -193,13 +231,22 @@ async function plan(entry: JournalEntry, revert: Revert, kms: KmsPort, options: 
   }
   const current = await describeWithAliases(kms, revert.fromKeyId as string, `key ${revert.fromKeyId}`)
   // Going back crosses the same spec difference the change did, which was accepted then.
-  revert.findings = updateFindings({ aliasRef, targetRef, current, target, expectAccount, overrides: { allowSpecChange: true, allowDisabled: options.allowDisabled } })
+  revert.findings = updateFindings({
+    aliasRef,
+    targetRef,
+    current,
+    target,
+    expectAccount,
+    overrides: { allowSpecChange: true, allowDisabled: options.allowDisabled },
+  })
 }
 
 function renderTable(report: UndoRunReport, ui: Ui): string {
   const style = ui.out
   const table = newTable(style, ['alias', 'Region', 'now', 'back to', 'outcome', 'verified'])
   for (const c of report.changes) table.push([c.alias, c.region, c.fromKeyId ?? '-', c.toKeyId ?? '(deleted)', c.outcome, c.verified ? 'yes' : '-'])
-  const heading = style.bold(`${report.dryRun ? 'Dry run: ' : ''}undo of ${report.runId}: ${report.changes.length} change${report.changes.length === 1 ? '' : 's'}, newest first`)
+  const heading = style.bold(
+    `${report.dryRun ? 'Dry run: ' : ''}undo of ${report.runId}: ${report.changes.length} change${report.changes.length === 1 ? '' : 's'}, newest first`,
+  )
   return `${heading}\n${table.toString()}\n`
 }

@@ -51,10 +51,15 @@ export async function runUpdate(options: UpdateOptions, ctx: Context, globals: G
     report.target = toKeyView(target.key)
 
     // Undo passes the guard itself: the user typed no flag then.
-    if (expected && !matchesKey(expected, current.key)) guardConflict(report, aliasRef.name, current.key.keyId, expected.input, origin ? undefined : '--expect-current')
+    if (expected && !matchesKey(expected, current.key))
+      guardConflict(report, aliasRef.name, current.key.keyId, expected.input, origin ? undefined : '--expect-current')
 
     // Access reads (policy, grants, tags, rotation) need the key IDs: one more round trip, all at once.
-    const access = accessPreflight(kms, current.key, target.key, { aliasName: aliasRef.name, allowAccessChange: options.allowAccessChange === true, iam: options.iam ? () => ui.openIam() : undefined })
+    const access = accessPreflight(kms, current.key, target.key, {
+      aliasName: aliasRef.name,
+      allowAccessChange: options.allowAccessChange === true,
+      iam: options.iam ? () => ui.openIam() : undefined,
+    })
     report.findings = updateFindings({
       aliasRef,
       targetRef,
@@ -91,7 +96,8 @@ export async function runUpdate(options: UpdateOptions, ctx: Context, globals: G
       outcome: 'updated',
       verify: options.verify,
       confirmLabel: `Confirming ${name} with ListAliases`,
-      confirm: () => confirmAliasTarget(kms, { aliasName: name, expectedKeyId: newKeyId, previousKeyId: current.key.keyId, ...pollTiming(ctx, options.verifyTimeout) }),
+      confirm: () =>
+        confirmAliasTarget(kms, { aliasName: name, expectedKeyId: newKeyId, previousKeyId: current.key.keyId, ...pollTiming(ctx, options.verifyTimeout) }),
       expectation: { operation: 'UpdateAlias', aliasName: name, expected: `${name} on ${newKeyId}`, timeoutSeconds: options.verifyTimeout },
     })
   })

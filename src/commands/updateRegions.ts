@@ -14,7 +14,15 @@ import { currentTarget, describeWithAliases, matchesKey, type DescribedKey } fro
 import type { KmsPort } from '../kms/port.js'
 import { inEveryRegion, inRegion } from '../kms/regional.js'
 import { toKeyView } from '../output/keyView.js'
-import { overallChanged, renderRegionsJson, renderRegionsOutcome, renderRegionsPlan, renderRegionsText, type RegionReport, type RegionsUpdateReport } from '../output/regionsView.js'
+import {
+  overallChanged,
+  renderRegionsJson,
+  renderRegionsOutcome,
+  renderRegionsPlan,
+  renderRegionsText,
+  type RegionReport,
+  type RegionsUpdateReport,
+} from '../output/regionsView.js'
 import { createUi, errorSummary, warnOnce, type Ui } from '../output/ui.js'
 import { accessPreflight } from '../preflight/accessPreflight.js'
 import { localRefusals } from '../preflight/local.js'
@@ -47,9 +55,14 @@ interface RegionRun {
 /** Plans every Region, changes them one by one, rolls back on a failure; prints one document. */
 export async function runUpdateRegions(options: RegionsUpdateOptions, ctx: Context, globals: GlobalOptions): Promise<number> {
   if (options.regions !== undefined && options.allRegions) throw new UsageError('--regions and --all-regions cannot be used together')
-  if (options.regions !== undefined && globals.region !== undefined) throw new UsageError('--region and --regions cannot be used together', 'list every Region in --regions')
+  if (options.regions !== undefined && globals.region !== undefined)
+    throw new UsageError('--region and --regions cannot be used together', 'list every Region in --regions')
   const aliasRef = parseAliasRef(options.alias, 'alias')
-  if (aliasRef.arn) throw new UsageError(`${options.alias} is an alias ARN, which names one Region (${aliasRef.arn.region}); with several Regions give the alias name`, `use ${aliasRef.name}`)
+  if (aliasRef.arn)
+    throw new UsageError(
+      `${options.alias} is an alias ARN, which names one Region (${aliasRef.arn.region}); with several Regions give the alias name`,
+      `use ${aliasRef.name}`,
+    )
   const targetRef = parseKeyRef(options.to, '--to')
   const expectRef = options.expectCurrent === undefined ? undefined : parseKeyRef(options.expectCurrent, '--expect-current')
 
@@ -106,7 +119,9 @@ class RegionsRun {
   async replicaSet(): Promise<string[]> {
     const kms = await this.ui.openKms()
     const home = await kms.region()
-    const current = await this.ui.progress(`Describing ${this.aliasRef.name} in ${home}`, () => describeWithAliases(kms, this.aliasRef.name, `alias ${this.aliasRef.name}`))
+    const current = await this.ui.progress(`Describing ${this.aliasRef.name} in ${home}`, () =>
+      describeWithAliases(kms, this.aliasRef.name, `alias ${this.aliasRef.name}`),
+    )
     if (!current.key.multiRegion) {
       throw new UsageError(
         `${this.aliasRef.name} points to ${current.key.keyId}, a single-Region key in ${home}: --all-regions means every Region of a multi-Region key's replica set`,
@@ -116,7 +131,11 @@ class RegionsRun {
     return keyRegions(current.key)
   }
 
-  async execute(regions: string[], targets: { region: string; keyRef: string }[], expects: { region: string; keyRef: string }[] | undefined): Promise<ExitCode> {
+  async execute(
+    regions: string[],
+    targets: { region: string; keyRef: string }[],
+    expects: { region: string; keyRef: string }[] | undefined,
+  ): Promise<ExitCode> {
     const { ctx, ui, options, report } = this
     const name = this.aliasRef.name
     const runs = await ui.progress(`Preflight: planning ${name} in ${regions.length} Regions`, () =>
@@ -144,7 +163,11 @@ class RegionsRun {
       report.outcome = 'refused'
       this.showPlan()
       const codes = [...new Set(blocked.flatMap((r) => r.report.findings.filter((f) => f.severity === 'block').map((f) => `${r.region} ${f.code}`)))]
-      throw new CliError(`refused by the preflight: ${codes.join(', ')}; nothing was changed in any Region`, Exit.Refused, options.dryRun ? undefined : 'see the findings')
+      throw new CliError(
+        `refused by the preflight: ${codes.join(', ')}; nothing was changed in any Region`,
+        Exit.Refused,
+        options.dryRun ? undefined : 'see the findings',
+      )
     }
     this.showPlan()
     if (pending.length === 0) {
@@ -174,7 +197,17 @@ class RegionsRun {
   /** One Region's plan: the reads and findings of a single update, under the same guard. */
   private async plan(kms: KmsPort, region: string, to: string, expect: string | undefined): Promise<RegionRun> {
     const { ctx, ui, globals, options } = this
-    const report: RegionReport = { region, previous: null, target: null, findings: [], outcome: 'failed', changed: false, verified: false, journalId: null, error: null }
+    const report: RegionReport = {
+      region,
+      previous: null,
+      target: null,
+      findings: [],
+      outcome: 'failed',
+      changed: false,
+      verified: false,
+      journalId: null,
+      error: null,
+    }
     const run: RegionRun = { region, kms, writer: new Writer(ctx, ui, globals, kms), report }
     try {
       const targetRef = parseKeyRef(to, '--to')
@@ -194,7 +227,11 @@ class RegionsRun {
       report.target = toKeyView(target.key)
       if (expected !== undefined && !expected(current.key.keyId, current.key.arn)) {
         report.outcome = 'conflict'
-        throw new CliError(`${this.aliasRef.name} points to ${current.key.keyId} in ${region}, not ${expect} (--expect-current); nothing was changed in any Region`, Exit.Conflict, 'someone else may have changed it; check before retrying')
+        throw new CliError(
+          `${this.aliasRef.name} points to ${current.key.keyId} in ${region}, not ${expect} (--expect-current); nothing was changed in any Region`,
+          Exit.Conflict,
+          'someone else may have changed it; check before retrying',
+        )
       }
       report.findings = updateFindings({
         aliasRef: this.aliasRef,
@@ -206,7 +243,11 @@ class RegionsRun {
       })
       // The access preflight of a single update, in each Region (policies and grants are per Region).
       if (!report.findings.some((f) => f.code === 'ALREADY_TARGET')) {
-        const access = { aliasName: this.aliasRef.name, allowAccessChange: options.allowAccessChange === true, iam: options.iam ? () => ui.openIam() : undefined }
+        const access = {
+          aliasName: this.aliasRef.name,
+          allowAccessChange: options.allowAccessChange === true,
+          iam: options.iam ? () => ui.openIam() : undefined,
+        }
         report.findings.push(...(await accessPreflight(kms, current.key, target.key, access)))
       }
       if (report.findings.some((f) => f.code === 'ALREADY_TARGET')) {
@@ -297,11 +338,28 @@ class RegionsRun {
     if (failure === undefined) {
       report.outcome = 'updated'
       report.verified = options.verify
-      report.undo = pending.map((r) => kmsAliasCommand(['update', name, '--to', r.current?.key.keyId as string, '--expect-current', r.target?.key.keyId as string, ...(options.allowSpecChange ? ['--allow-spec-change'] : [])], r.region, this.globals)).join(' && ')
+      report.undo = pending
+        .map((r) =>
+          kmsAliasCommand(
+            [
+              'update',
+              name,
+              '--to',
+              r.current?.key.keyId as string,
+              '--expect-current',
+              r.target?.key.keyId as string,
+              ...(options.allowSpecChange ? ['--allow-spec-change'] : []),
+            ],
+            r.region,
+            this.globals,
+          ),
+        )
+        .join(' && ')
       return Exit.Ok
     }
     report.outcome = failure.exitCode === Exit.NotConfirmed ? 'not-confirmed' : failure.exitCode === Exit.Conflict ? 'conflict' : 'failed'
-    if (changed.length > 0 && !ctx.signal.aborted) await ui.progress(`Rolling back ${changed.length} Region${changed.length === 1 ? '' : 's'}`, () => this.rollBack([...changed].reverse()))
+    if (changed.length > 0 && !ctx.signal.aborted)
+      await ui.progress(`Rolling back ${changed.length} Region${changed.length === 1 ? '' : 's'}`, () => this.rollBack([...changed].reverse()))
     const leftAlone = changed.filter((r) => r.report.outcome === 'conflict')
     if (leftAlone.length > 0) {
       throw new ConflictError(

@@ -10,7 +10,15 @@ const PAGE_SIZE = 1000
 // AWS managed policies are left out: they name no key of this account, and there are over a thousand.
 const FILTER = ['User', 'Role', 'Group', 'LocalManagedPolicy'] as const
 
-const DENIED = new Set(['AccessDenied', 'AccessDeniedException', 'UnrecognizedClientException', 'InvalidClientTokenId', 'SignatureDoesNotMatch', 'ExpiredToken', 'ExpiredTokenException'])
+const DENIED = new Set([
+  'AccessDenied',
+  'AccessDeniedException',
+  'UnrecognizedClientException',
+  'InvalidClientTokenId',
+  'SignatureDoesNotMatch',
+  'ExpiredToken',
+  'ExpiredTokenException',
+])
 
 export function createIamPort(config: IamConfig): IamPort {
   // No endpoint option: the SDK reads AWS_ENDPOINT_URL_IAM, then AWS_ENDPOINT_URL, itself, and
@@ -44,7 +52,9 @@ export function createIamPort(config: IamConfig): IamPort {
         config.debug?.(`GetAccountAuthorizationDetails (all pages): ok in ${Math.round(performance.now() - started)} ms`)
         return policies
       } catch (error) {
-        config.debug?.(`GetAccountAuthorizationDetails (all pages): ${error instanceof Error ? error.name : 'Error'} in ${Math.round(performance.now() - started)} ms`)
+        config.debug?.(
+          `GetAccountAuthorizationDetails (all pages): ${error instanceof Error ? error.name : 'Error'} in ${Math.round(performance.now() - started)} ms`,
+        )
         throw translate(error)
       }
     },

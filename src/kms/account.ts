@@ -21,5 +21,10 @@ export async function checkAccount(kms: KmsPort, globals: Pick<GlobalOptions, 'r
   const fromArn = knownArns.map((arn) => (arn === undefined ? undefined : parseArn(arn)?.account)).find((a) => a !== undefined)
   const actual = fromArn ?? (await kms.accountId())
   const [finding] = aliasAccountFindings(expected, actual)
-  if (finding) throw new CliError(`refused (${finding.code}): ${finding.message}`, Exit.Refused, `--role-arn ${globals.role?.arn} should act on ${expected}; check the STS endpoint (AWS_ENDPOINT_URL_STS) and the role`)
+  if (finding)
+    throw new CliError(
+      `refused (${finding.code}): ${finding.message}`,
+      Exit.Refused,
+      `--role-arn ${globals.role?.arn} should act on ${expected}; check the STS endpoint (AWS_ENDPOINT_URL_STS) and the role`,
+    )
 }

@@ -77,13 +77,17 @@ export function createKmsPort(config: KmsConfig): KmsPort {
       if (profileName) {
         const files = profileFiles(env)
         if (!(await profileDefined(profileName, files))) {
-          throw new AccessError(`profile "${profileName}" not found in ${files.config} or ${files.credentials}`, 'check --profile and AWS_PROFILE (aws configure list-profiles lists the profiles)')
+          throw new AccessError(
+            `profile "${profileName}" not found in ${files.config} or ${files.credentials}`,
+            'check --profile and AWS_PROFILE (aws configure list-profiles lists the profiles)',
+          )
         }
       }
       const name = await client.config.region().catch((error: unknown) => {
         throw new AccessError(`no AWS Region is configured (${messageOf(error)})`, REGION_HINT)
       })
-      if (!REGION_NAME.test(name)) throw new AccessError(`"${name}" is not an AWS Region name`, `a Region name looks like us-east-1 or eu-west-2; ${REGION_HINT}`)
+      if (!REGION_NAME.test(name))
+        throw new AccessError(`"${name}" is not an AWS Region name`, `a Region name looks like us-east-1 or eu-west-2; ${REGION_HINT}`)
       return name
     })()
     return regionPromise
@@ -240,7 +244,10 @@ function assumedRoleCredentials(role: AssumeRoleConfig, config: Pick<KmsConfig, 
     } catch (error) {
       config.debug?.(`AssumeRole ${role.arn}: ${nameOf(error)} in ${elapsed(started)}`)
       if (ACCESS_ERROR_NAMES.has(nameOf(error))) {
-        throw new AccessError(`cannot assume ${role.arn}: ${nameOf(error)}: ${messageOf(error)}`, "check that the role's trust policy lets these credentials assume it (and the --external-id it asks for)")
+        throw new AccessError(
+          `cannot assume ${role.arn}: ${nameOf(error)}: ${messageOf(error)}`,
+          "check that the role's trust policy lets these credentials assume it (and the --external-id it asks for)",
+        )
       }
       throw translateError(error, { operation: 'AssumeRole', subject: role.arn, region: '' })
     }
@@ -275,7 +282,9 @@ function toGrantInfo(g: GrantListEntry): GrantInfo {
     ...(g.RetiringPrincipal ? { retiringPrincipal: g.RetiringPrincipal } : {}),
     ...(g.IssuingAccount ? { issuingAccount: g.IssuingAccount } : {}),
     operations: g.Operations ?? [],
-    ...(subset || equals ? { constraints: { ...(subset ? { encryptionContextSubset: subset } : {}), ...(equals ? { encryptionContextEquals: equals } : {}) } } : {}),
+    ...(subset || equals
+      ? { constraints: { ...(subset ? { encryptionContextSubset: subset } : {}), ...(equals ? { encryptionContextEquals: equals } : {}) } }
+      : {}),
   }
 }
 
@@ -334,7 +343,11 @@ export function explainSdkWarning(message: string, profile: string | undefined):
   if (/Multiple credential sources/i.test(message)) {
     return `both a profile (${profile ?? 'AWS_PROFILE'}) and AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY are set: the profile's credentials are used and the variables ignored; unset one of them`
   }
-  const first = message.split('\n').map((l) => l.trim()).find((l) => l !== '') ?? message
+  const first =
+    message
+      .split('\n')
+      .map((l) => l.trim())
+      .find((l) => l !== '') ?? message
   return `AWS SDK: ${first}`
 }
 

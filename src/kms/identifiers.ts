@@ -7,9 +7,7 @@ export interface AliasRef {
 }
 
 /** A key as the user named it. Aliases are resolved with DescribeKey before use. */
-export type KeyRef =
-  | { kind: 'key'; keyId: string; arn?: ParsedArn; input: string }
-  | { kind: 'alias'; alias: AliasRef; input: string }
+export type KeyRef = { kind: 'key'; keyId: string; arn?: ParsedArn; input: string } | { kind: 'alias'; alias: AliasRef; input: string }
 
 export interface ParsedArn {
   partition: string
@@ -107,7 +105,10 @@ export function parseKeyRef(input: string, what = 'key'): KeyRef {
     if (arn?.resource.startsWith('alias/')) return { kind: 'alias', alias: parseAliasRef(value, what), input: value }
     const keyId = arn?.resource.startsWith('key/') ? arn.resource.slice('key/'.length) : undefined
     if (arn && keyId && isKeyId(keyId)) return { kind: 'key', keyId, arn, input: value }
-    throw new UsageError(`${what} ${shown(input)} is not a key ARN or alias ARN`, 'a key ARN looks like arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab')
+    throw new UsageError(
+      `${what} ${shown(input)} is not a key ARN or alias ARN`,
+      'a key ARN looks like arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+    )
   }
   throw new UsageError(
     `${what} ${shown(input)} is not a key identifier`,

@@ -23,7 +23,14 @@ const MODEL_ALIAS_NAME = /^[a-zA-Z0-9:/_-]{1,256}$/
 const GUIDE_ALIAS_NAME = /^alias\/[a-zA-Z0-9/_-]+$/
 
 // Algorithms DescribeKey reports for each KeySpec and KeyUsage (kms-facts.md section 4).
-const RSA_SIGNING = ['RSASSA_PKCS1_V1_5_SHA_256', 'RSASSA_PKCS1_V1_5_SHA_384', 'RSASSA_PKCS1_V1_5_SHA_512', 'RSASSA_PSS_SHA_256', 'RSASSA_PSS_SHA_384', 'RSASSA_PSS_SHA_512']
+const RSA_SIGNING = [
+  'RSASSA_PKCS1_V1_5_SHA_256',
+  'RSASSA_PKCS1_V1_5_SHA_384',
+  'RSASSA_PKCS1_V1_5_SHA_512',
+  'RSASSA_PSS_SHA_256',
+  'RSASSA_PSS_SHA_384',
+  'RSASSA_PSS_SHA_512',
+]
 const ECDSA_BY_SPEC: Readonly<Record<string, string>> = {
   ECC_NIST_P256: 'ECDSA_SHA_256',
   ECC_SECG_P256K1: 'ECDSA_SHA_256',
@@ -102,7 +109,12 @@ export class MemoryKmsStore {
     if (!partition) {
       partition = { keys: new Map(), aliases: new Map() }
       this.partitions.set(region, partition)
-      const managed = newKey(region, this.now(), { keySpec: 'SYMMETRIC_DEFAULT', keyUsage: 'ENCRYPT_DECRYPT', description: 'Default key that protects my EBS volumes when no other key is defined' }, 'AWS')
+      const managed = newKey(
+        region,
+        this.now(),
+        { keySpec: 'SYMMETRIC_DEFAULT', keyUsage: 'ENCRYPT_DECRYPT', description: 'Default key that protects my EBS volumes when no other key is defined' },
+        'AWS',
+      )
       partition.keys.set(managed.info.keyId, managed)
       partition.aliases.set('alias/aws/ebs', { targetKeyId: managed.info.keyId, lastUpdated: this.now() })
     }
@@ -143,7 +155,9 @@ function defaultKeyPolicy(): string {
   return JSON.stringify({
     Version: '2012-10-17',
     Id: 'key-default-1',
-    Statement: [{ Sid: 'Enable IAM User Permissions', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${MEMORY_ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' }],
+    Statement: [
+      { Sid: 'Enable IAM User Permissions', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${MEMORY_ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' },
+    ],
   })
 }
 
@@ -179,9 +193,11 @@ export function createMemoryKms(store: MemoryKmsStore, config: Pick<KmsConfig, '
     let ref = keyRef
     if (ref.startsWith('arn:')) {
       const arn = parseArn(ref)
-      if (!arn || !(arn.resource.startsWith('key/') || arn.resource.startsWith('alias/'))) throw new KmsErrorResponse('InvalidArnException', 400, `Invalid arn ${keyRef}`)
+      if (!arn || !(arn.resource.startsWith('key/') || arn.resource.startsWith('alias/')))
+        throw new KmsErrorResponse('InvalidArnException', 400, `Invalid arn ${keyRef}`)
       // Another Region's or account's key is simply not here.
-      if (arn.region !== region || arn.account !== MEMORY_ACCOUNT) throw notFound(arn.resource.startsWith('alias/') ? `Alias ${keyRef} is not found.` : `Key '${keyRef}' does not exist`)
+      if (arn.region !== region || arn.account !== MEMORY_ACCOUNT)
+        throw notFound(arn.resource.startsWith('alias/') ? `Alias ${keyRef} is not found.` : `Key '${keyRef}' does not exist`)
       ref = arn.resource.startsWith('key/') ? arn.resource.slice('key/'.length) : arn.resource
     }
     if (ref.startsWith('alias/')) {
@@ -197,9 +213,12 @@ export function createMemoryKms(store: MemoryKmsStore, config: Pick<KmsConfig, '
 
   function checkAliasName(aliasName: string): void {
     if (!MODEL_ALIAS_NAME.test(aliasName)) {
-      throw validation(`1 validation error detected: Value '${aliasName}' at 'aliasName' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_-]+$ and have length between 1 and 256`)
+      throw validation(
+        `1 validation error detected: Value '${aliasName}' at 'aliasName' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_-]+$ and have length between 1 and 256`,
+      )
     }
-    if (!GUIDE_ALIAS_NAME.test(aliasName)) throw new KmsErrorResponse('InvalidAliasNameException', 400, `Alias name ${aliasName} must begin with alias/ followed by letters, digits, /, _ or -`)
+    if (!GUIDE_ALIAS_NAME.test(aliasName))
+      throw new KmsErrorResponse('InvalidAliasNameException', 400, `Alias name ${aliasName} must begin with alias/ followed by letters, digits, /, _ or -`)
     if (isReservedAlias(aliasName)) throw notAuthorized(`Alias names starting with alias/aws/ are reserved for AWS managed keys: ${aliasName}`)
   }
 
@@ -254,7 +273,9 @@ export function createMemoryKms(store: MemoryKmsStore, config: Pick<KmsConfig, '
         // The only compatibility UpdateAlias enforces: the same class and the same KeyUsage. The
         // error code is UNCONFIRMED (kms-facts.md section 4); ValidationException as floci answers.
         if (current && (keyClassOf(current.keySpec) !== keyClassOf(target.info.keySpec) || current.keyUsage !== target.info.keyUsage)) {
-          throw validation(`${aliasName} points to a ${current.keySpec} ${current.keyUsage} key; it cannot point to a ${target.info.keySpec} ${target.info.keyUsage} key`)
+          throw validation(
+            `${aliasName} points to a ${current.keySpec} ${current.keyUsage} key; it cannot point to a ${target.info.keySpec} ${target.info.keyUsage} key`,
+          )
         }
         here().aliases.set(aliasName, { targetKeyId: target.info.keyId, lastUpdated: store.now() })
       }),
@@ -262,7 +283,8 @@ export function createMemoryKms(store: MemoryKmsStore, config: Pick<KmsConfig, '
       call('CreateAlias', `${aliasName} -> ${targetKeyId}`, () => {
         checkAliasName(aliasName)
         const target = findKey(targetKeyId, false)
-        if (here().aliases.has(aliasName)) throw new KmsErrorResponse('AlreadyExistsException', 400, `An alias with the name ${arnPrefix}${aliasName} already exists`)
+        if (here().aliases.has(aliasName))
+          throw new KmsErrorResponse('AlreadyExistsException', 400, `An alias with the name ${arnPrefix}${aliasName} already exists`)
         checkTarget(aliasName, target)
         here().aliases.set(aliasName, { targetKeyId: target.info.keyId, lastUpdated: store.now() })
       }),
@@ -278,7 +300,8 @@ export function createMemoryKms(store: MemoryKmsStore, config: Pick<KmsConfig, '
       call('GetKeyRotationStatus', keyId, () => {
         const key = findKey(keyId, false)
         if (key.info.keyState === 'PendingDeletion') throw invalidState(`${key.info.arn} is pending deletion.`)
-        if (key.info.keySpec !== 'SYMMETRIC_DEFAULT') throw new KmsErrorResponse('UnsupportedOperationException', 400, `${key.info.arn} is not a symmetric encryption key; it has no automatic rotation`)
+        if (key.info.keySpec !== 'SYMMETRIC_DEFAULT')
+          throw new KmsErrorResponse('UnsupportedOperationException', 400, `${key.info.arn} is not a symmetric encryption key; it has no automatic rotation`)
         return key.rotation
       }),
     createKey: (request) =>
@@ -286,7 +309,8 @@ export function createMemoryKms(store: MemoryKmsStore, config: Pick<KmsConfig, '
         const usages = usagesBySpec[request.keySpec]
         if (!usages) throw validation(`KeySpec ${request.keySpec} is not a valid KeySpec`)
         if (!usages.includes(request.keyUsage)) throw validation(`KeyUsage ${request.keyUsage} is not compatible with KeySpec ${request.keySpec}`)
-        if (request.policy !== undefined && !isJsonObject(request.policy)) throw new KmsErrorResponse('MalformedPolicyDocumentException', 400, 'The new key policy is not a JSON document')
+        if (request.policy !== undefined && !isJsonObject(request.policy))
+          throw new KmsErrorResponse('MalformedPolicyDocumentException', 400, 'The new key policy is not a JSON document')
         const key = newKey(region, store.now(), request, 'CUSTOMER')
         here().keys.set(key.info.keyId, key)
         return copyKey(key)
@@ -295,7 +319,11 @@ export function createMemoryKms(store: MemoryKmsStore, config: Pick<KmsConfig, '
       call('EnableKeyRotation', keyId, () => {
         const key = customerKey(keyId, 'EnableKeyRotation')
         if (key.info.keySpec !== 'SYMMETRIC_DEFAULT' || key.info.origin !== 'AWS_KMS') {
-          throw new KmsErrorResponse('UnsupportedOperationException', 400, `${key.info.arn} does not support automatic rotation (symmetric keys with KMS key material only)`)
+          throw new KmsErrorResponse(
+            'UnsupportedOperationException',
+            400,
+            `${key.info.arn} does not support automatic rotation (symmetric keys with KMS key material only)`,
+          )
         }
         if (key.info.keyState !== 'Enabled') throw invalidState(`${key.info.arn} is ${key.info.keyState}.`)
         key.rotation = true
@@ -307,7 +335,8 @@ export function createMemoryKms(store: MemoryKmsStore, config: Pick<KmsConfig, '
       }),
     scheduleKeyDeletion: (keyId, pendingWindowInDays = 30) =>
       call('ScheduleKeyDeletion', keyId, () => {
-        if (!Number.isInteger(pendingWindowInDays) || pendingWindowInDays < 7 || pendingWindowInDays > 30) throw validation('PendingWindowInDays must be between 7 and 30')
+        if (!Number.isInteger(pendingWindowInDays) || pendingWindowInDays < 7 || pendingWindowInDays > 30)
+          throw validation('PendingWindowInDays must be between 7 and 30')
         const key = customerKey(keyId, 'ScheduleKeyDeletion')
         key.info = { ...key.info, keyState: 'PendingDeletion' }
       }),

@@ -46,16 +46,27 @@ export function translateError(error: unknown, site: CallSite): unknown {
     return new AccessError('no AWS credentials were found', CREDENTIALS_HINT)
   }
   if (ACCESS_ERROR_NAMES.has(name)) {
-    return new AccessError(`${site.operation} was denied: ${name}${message ? `: ${message}` : ''}`, 'check the credentials and that they allow this call (see "IAM permissions" in the README)')
+    return new AccessError(
+      `${site.operation} was denied: ${name}${message ? `: ${message}` : ''}`,
+      'check the credentials and that they allow this call (see "IAM permissions" in the README)',
+    )
   }
   if (REFUSAL_ERROR_NAMES.has(name)) return new KmsRefusedError(`KMS refused ${site.operation} ${site.subject}: ${name}${message ? `: ${message}` : ''}`)
   if (MALFORMED_REQUEST_NAMES.has(name)) return new UsageError(`KMS rejected ${site.operation} ${site.subject} as malformed: ${message || name}`)
   // The SDK names dropped connections TimeoutError too (to retry them); the code tells them apart.
   if (typeof code === 'string' && NETWORK_ERROR_CODES.has(code)) {
-    return new AwsError(`cannot reach KMS${site.endpoint ? ` at ${site.endpoint}` : ''} (${code}) during ${site.operation}`, code, "check the endpoint (--endpoint-url, AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL or the profile's endpoint_url), the Region and the network")
+    return new AwsError(
+      `cannot reach KMS${site.endpoint ? ` at ${site.endpoint}` : ''} (${code}) during ${site.operation}`,
+      code,
+      "check the endpoint (--endpoint-url, AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL or the profile's endpoint_url), the Region and the network",
+    )
   }
   if (name === 'TimeoutError' || name === 'RequestTimeout' || code === 'ETIMEDOUT') {
-    return new AwsError(`${site.operation} timed out${site.endpoint ? ` at ${site.endpoint}` : ''}`, name, 'raise --timeout if KMS is slow, or check the endpoint')
+    return new AwsError(
+      `${site.operation} timed out${site.endpoint ? ` at ${site.endpoint}` : ''}`,
+      name,
+      'raise --timeout if KMS is slow, or check the endpoint',
+    )
   }
   if (isAwsError(error)) {
     return new AwsError(`${site.operation} ${site.subject} failed${attemptsOf(error)}: ${name}${message ? `: ${message}` : ''}`, name)
@@ -79,4 +90,3 @@ export function attemptsOf(value: unknown): string {
   const attempts = (value as { $metadata?: { attempts?: number } } | null)?.$metadata?.attempts
   return attempts ? ` (${attempts} attempt${attempts === 1 ? '' : 's'})` : ''
 }
-

@@ -73,10 +73,12 @@ export function renderApplyJson(report: ApplyReport): string {
 export function renderApplyNotes(report: ApplyReport, style: ChalkInstance): string[] {
   const notes: string[] = []
   for (const c of report.changes) {
-    for (const f of c.findings) if (f.severity !== 'info') notes.push(`${c.alias} (line ${c.line}): ${severityMark(style, f.severity).trim()} ${f.code} ${f.message}`)
+    for (const f of c.findings)
+      if (f.severity !== 'info') notes.push(`${c.alias} (line ${c.line}): ${severityMark(style, f.severity).trim()} ${f.code} ${f.message}`)
   }
   for (const c of report.changes) {
-    if (c.status === 'failed' && !c.stateKnown) notes.push(`${c.alias} (line ${c.line}): state unknown: the call may or may not have been made; check it before retrying`)
+    if (c.status === 'failed' && !c.stateKnown)
+      notes.push(`${c.alias} (line ${c.line}): state unknown: the call may or may not have been made; check it before retrying`)
     if (c.error && c.status !== 'failed') notes.push(`${c.alias} (line ${c.line}): ${c.error.message}`)
   }
   return notes
@@ -94,7 +96,9 @@ const several = (report: ApplyReport) => report.partitions.length > 1
  */
 export function renderApplyText(report: ApplyReport): string {
   const place = (c: ApplyChange) => (several(report) ? [c.region, c.account ?? '-'] : [])
-  return report.changes.map((c) => `${[c.status, c.alias, c.action, c.previousKeyId ?? '-', c.targetKeyId ?? '-', String(c.verified), ...place(c)].join('\t')}\n`).join('')
+  return report.changes
+    .map((c) => `${[c.status, c.alias, c.action, c.previousKeyId ?? '-', c.targetKeyId ?? '-', String(c.verified), ...place(c)].join('\t')}\n`)
+    .join('')
 }
 
 /** The account and Region cells of an entry, when the run has several partitions. */
@@ -114,7 +118,9 @@ export function renderApplyPlan(report: ApplyReport, style: ChalkInstance, width
   const head = ['alias', ...placeHeads(report), 'action', 'current', 'new', 'findings']
   const table = renderTable(style, { head, rows, fit: ['wrap', ...placeFit(report), 'keep', 'middle', 'middle', 'keep'] }, width)
   const where = (c: ApplyChange) => (several(report) ? ` (${[c.account, c.region].filter(Boolean).join(' ')})` : '')
-  const details = report.changes.flatMap((c) => c.findings.filter((f) => f.severity === 'block').map((f) => `${c.alias}${where(c)}: ${severityMark(style, f.severity)} ${f.code} ${f.message}`))
+  const details = report.changes.flatMap((c) =>
+    c.findings.filter((f) => f.severity === 'block').map((f) => `${c.alias}${where(c)}: ${severityMark(style, f.severity)} ${f.code} ${f.message}`),
+  )
   const s = summarize(report.changes)
   const scope = several(report) ? `${report.partitions.length} partitions` : (report.region ?? '?')
   const heading = style.bold(`${report.dryRun ? 'Dry run: ' : ''}apply in ${scope}: ${s.create} to create, ${s.update} to update, ${s.noOp} already in place`)
@@ -132,10 +138,18 @@ export function renderApplyOutcome(report: ApplyReport, style: ChalkInstance, wi
 }
 
 function renderApplyResult(report: ApplyReport, style: ChalkInstance, width?: number): string {
-  const colour = (status: ApplyStatus) => (status === 'applied' || status === 'no-op' ? style.green(status) : status === 'failed' ? style.red(status) : style.yellow(status))
+  const colour = (status: ApplyStatus) =>
+    status === 'applied' || status === 'no-op' ? style.green(status) : status === 'failed' ? style.red(status) : style.yellow(status)
   const rows = report.changes.map((c) => {
-    const status = c.stateKnown || c.status === 'not-attempted' || c.action === 'no-op' ? colour(c.status) : `${colour(c.status)} ${style.red('(state unknown)')}`
-    return [c.alias, ...placeCells(report, c), c.action, status, c.status === 'applied' || c.status === 'rolled-back' ? (c.verified ? 'yes' : style.yellow('no')) : '-']
+    const status =
+      c.stateKnown || c.status === 'not-attempted' || c.action === 'no-op' ? colour(c.status) : `${colour(c.status)} ${style.red('(state unknown)')}`
+    return [
+      c.alias,
+      ...placeCells(report, c),
+      c.action,
+      status,
+      c.status === 'applied' || c.status === 'rolled-back' ? (c.verified ? 'yes' : style.yellow('no')) : '-',
+    ]
   })
   const head = ['alias', ...placeHeads(report), 'action', 'status', 'verified']
   const table = renderTable(style, { head, rows, fit: ['wrap', ...placeFit(report), 'keep', 'keep', 'keep'] }, width)

@@ -83,7 +83,21 @@ export const ROWS: ReadonlyArray<{ label: string; value: (k: KeyView) => string;
   { label: 'account', value: (k) => arnPart(k.arn, 4), codes: ['TARGET_OTHER_ACCOUNT', 'ALIAS_OTHER_ACCOUNT'] },
   { label: 'Region', value: (k) => arnPart(k.arn, 3), codes: ['TARGET_OTHER_REGION', 'ALIAS_OTHER_REGION'] },
   // The access preflight reads more than KeyView holds: its row carries the verdict, the findings say why.
-  { label: 'access', value: () => 'see findings', codes: ['ACCESS_NARROWED', 'ACCESS_CONDITIONS_DIFFER', 'GRANTS_MISSING', 'ALIAS_IN_POLICY', 'TAGS_DIFFER', 'ROTATION_DIFFERS', 'OLD_ARTIFACTS_NEED_OLD_KEY', 'ACCESS_UNCHECKED', 'KEY_ARN_PINNED'] },
+  {
+    label: 'access',
+    value: () => 'see findings',
+    codes: [
+      'ACCESS_NARROWED',
+      'ACCESS_CONDITIONS_DIFFER',
+      'GRANTS_MISSING',
+      'ALIAS_IN_POLICY',
+      'TAGS_DIFFER',
+      'ROTATION_DIFFERS',
+      'OLD_ARTIFACTS_NEED_OLD_KEY',
+      'ACCESS_UNCHECKED',
+      'KEY_ARN_PINNED',
+    ],
+  },
 ]
 
 const arnPart = (arn: string, index: number) => arn.split(':')[index] || '-'

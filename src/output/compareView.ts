@@ -74,19 +74,58 @@ function rows(r: CompareReport): Row[] {
   }
   const one = (value: (s: CompareSide) => string | null | undefined) => (s: CompareSide) => [value(s) ?? '-']
   const out: Row[] = [
-    row('key ID', one((s) => s.keyId), false),
+    row(
+      'key ID',
+      one((s) => s.keyId),
+      false,
+    ),
     row('aliases', (s) => orDash(s.aliases), false),
-    row('key spec', one((s) => s.keySpec)),
-    row('key usage', one((s) => s.keyUsage ?? '(not reported)')),
-    row('key state', one((s) => s.keyState)),
-    row('key manager', one((s) => s.keyManager)),
-    row('origin', one((s) => s.origin)),
-    row('multi-Region', one((s) => (s.multiRegion ? 'yes' : 'no'))),
-    row('account', one((s) => s.accountId)),
-    row('Region', one((s) => parseArn(s.arn)?.region)),
-    row('rotation', one((s) => (s.rotation === null ? (s.keySpec === 'SYMMETRIC_DEFAULT' ? '(not read)' : '(not applicable)') : s.rotation ? 'yearly' : 'off'))),
+    row(
+      'key spec',
+      one((s) => s.keySpec),
+    ),
+    row(
+      'key usage',
+      one((s) => s.keyUsage ?? '(not reported)'),
+    ),
+    row(
+      'key state',
+      one((s) => s.keyState),
+    ),
+    row(
+      'key manager',
+      one((s) => s.keyManager),
+    ),
+    row(
+      'origin',
+      one((s) => s.origin),
+    ),
+    row(
+      'multi-Region',
+      one((s) => (s.multiRegion ? 'yes' : 'no')),
+    ),
+    row(
+      'account',
+      one((s) => s.accountId),
+    ),
+    row(
+      'Region',
+      one((s) => parseArn(s.arn)?.region),
+    ),
+    row(
+      'rotation',
+      one((s) => (s.rotation === null ? (s.keySpec === 'SYMMETRIC_DEFAULT' ? '(not read)' : '(not applicable)') : s.rotation ? 'yearly' : 'off')),
+    ),
     row('algorithms', (s) => orDash([...s.encryptionAlgorithms, ...s.signingAlgorithms, ...s.macAlgorithms, ...s.keyAgreementAlgorithms])),
-    row('tags', (s) => (s.tags === null ? NOT_READ : orDash(Object.entries(s.tags).sort(([x], [y]) => (x < y ? -1 : 1)).map(([k, v]) => `${k}=${v}`)))),
+    row('tags', (s) =>
+      s.tags === null
+        ? NOT_READ
+        : orDash(
+            Object.entries(s.tags)
+              .sort(([x], [y]) => (x < y ? -1 : 1))
+              .map(([k, v]) => `${k}=${v}`),
+          ),
+    ),
   ]
   if (a.policy === null || b.policy === null) out.push(row('key policy', (s) => (s.policy === null ? NOT_READ : [`${s.policy.length} principals`])))
   const principals = [...new Set([...(a.policy ?? []), ...(b.policy ?? [])].map((p) => p.principal))].sort()
@@ -101,7 +140,13 @@ function rows(r: CompareReport): Row[] {
       }),
     )
   }
-  out.push(row('grants', (s) => (s.grants === null ? NOT_READ : orDash(s.grants.map((g) => `${g.granteePrincipal ?? '?'}: ${g.operations.join(',')}${g.awsService ? ' (AWS service)' : ''}`)))))
+  out.push(
+    row('grants', (s) =>
+      s.grants === null
+        ? NOT_READ
+        : orDash(s.grants.map((g) => `${g.granteePrincipal ?? '?'}: ${g.operations.join(',')}${g.awsService ? ' (AWS service)' : ''}`)),
+    ),
+  )
   return out
 }
 

@@ -6,7 +6,9 @@ export const renderHistoryJson = (entries: readonly JournalEntry[]): string => `
 
 /** Tab-separated, no header: id, time, action, alias, previous key, new key, verified, region. */
 export function renderHistoryText(entries: readonly JournalEntry[]): string {
-  return entries.map((e) => `${[e.id, e.time, e.action, e.alias, e.previousKeyId ?? '-', e.newKeyId ?? '-', String(e.verified), e.region].join('\t')}\n`).join('')
+  return entries
+    .map((e) => `${[e.id, e.time, e.action, e.alias, e.previousKeyId ?? '-', e.newKeyId ?? '-', String(e.verified), e.region].join('\t')}\n`)
+    .join('')
 }
 
 export function renderHistoryTable(entries: readonly JournalEntry[], style: ChalkInstance, width?: number): string {

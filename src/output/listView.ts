@@ -41,7 +41,9 @@ export const renderRegionalListJson = (rows: readonly RegionalAliasRow[]): strin
 
 /** Tab-separated, no header: alias, Region, target key, spec, usage, state, manager, skew (true/false). */
 export function renderRegionalListText(rows: readonly RegionalAliasRow[]): string {
-  return rows.map((r) => `${[r.alias, r.region, r.targetKeyId, r.keySpec, r.keyUsage, r.keyState, r.keyManager].map((v) => v ?? '-').join('\t')}\t${r.skew}\n`).join('')
+  return rows
+    .map((r) => `${[r.alias, r.region, r.targetKeyId, r.keySpec, r.keyUsage, r.keyState, r.keyManager].map((v) => v ?? '-').join('\t')}\t${r.skew}\n`)
+    .join('')
 }
 
 export function renderRegionalListTable(rows: readonly RegionalAliasRow[], style: ChalkInstance): string {
@@ -49,7 +51,17 @@ export function renderRegionalListTable(rows: readonly RegionalAliasRow[], style
   const table = newTable(style, ['alias', 'region', 'target key', 'spec', 'usage', 'state', 'manager', ...(withDates ? ['last updated'] : []), 'skew'])
   for (const r of rows) {
     const state = r.keyState === 'Enabled' ? style.green(r.keyState) : r.keyState ? style.yellow(r.keyState) : ''
-    table.push([r.alias, r.region, r.targetKeyId ?? '', r.keySpec ?? '', r.keyUsage ?? '', state, r.keyManager ?? '', ...(withDates ? [r.lastUpdated ?? ''] : []), r.skew ? style.yellow('skew') : ''])
+    table.push([
+      r.alias,
+      r.region,
+      r.targetKeyId ?? '',
+      r.keySpec ?? '',
+      r.keyUsage ?? '',
+      state,
+      r.keyManager ?? '',
+      ...(withDates ? [r.lastUpdated ?? ''] : []),
+      r.skew ? style.yellow('skew') : '',
+    ])
   }
   return `${table.toString()}\n`
 }

@@ -9,7 +9,8 @@ import { newTable } from './table.js'
 import type { ErrorSummary } from './ui.js'
 
 /** Where one Region ended; `rolled-back`: changed by this run, then put back after a failure elsewhere. */
-export type RegionOutcome = 'updated' | 'already-in-place' | 'would-update' | 'refused' | 'conflict' | 'failed' | 'not-confirmed' | 'rolled-back' | 'not-attempted'
+export type RegionOutcome =
+  'updated' | 'already-in-place' | 'would-update' | 'refused' | 'conflict' | 'failed' | 'not-confirmed' | 'rolled-back' | 'not-attempted'
 
 /** One Region's part of the change; field names are part of the JSON contract. */
 export interface RegionReport {
@@ -57,7 +58,10 @@ export function renderRegionsJson(report: RegionsUpdateReport): string {
 /** One tab-separated line per Region: outcome, alias, region, previous key, new key, changed, verified. */
 export function renderRegionsText(report: RegionsUpdateReport): string {
   return report.regions
-    .map((r) => `${[r.outcome, report.alias, r.region, r.previous?.keyId ?? '-', r.target?.keyId ?? '-', r.changed === null ? 'unknown' : String(r.changed), String(r.verified)].join('\t')}\n`)
+    .map(
+      (r) =>
+        `${[r.outcome, report.alias, r.region, r.previous?.keyId ?? '-', r.target?.keyId ?? '-', r.changed === null ? 'unknown' : String(r.changed), String(r.verified)].join('\t')}\n`,
+    )
     .join('')
 }
 
@@ -65,12 +69,19 @@ export function renderRegionsText(report: RegionsUpdateReport): string {
 export function renderRegionsPlan(report: RegionsUpdateReport, style: ChalkInstance): string {
   const table = newTable(style, ['Region', 'current target', 'new target', 'key spec', 'findings'])
   for (const r of report.regions) {
-    const spec = r.previous && r.target ? (r.previous.keySpec === r.target.keySpec ? (r.target.keySpec ?? '-') : `${r.previous.keySpec ?? '-'} → ${r.target.keySpec ?? '-'}`) : '-'
+    const spec =
+      r.previous && r.target
+        ? r.previous.keySpec === r.target.keySpec
+          ? (r.target.keySpec ?? '-')
+          : `${r.previous.keySpec ?? '-'} → ${r.target.keySpec ?? '-'}`
+        : '-'
     const findings = r.findings.map((f) => `${severityMark(style, f.severity).trim()} ${f.code}`).join('\n')
     table.push([r.region, r.previous?.keyId ?? '-', r.target?.keyId ?? '-', spec, findings || style.green('✓')])
   }
   const heading = style.bold(`${report.dryRun ? 'Dry run: ' : ''}update ${report.alias} in ${report.regions.length} Regions`)
-  const perRegion = report.regions.flatMap((r) => r.findings.filter((f) => f.code !== 'ALREADY_TARGET').map((f) => `${r.region}: ${severityMark(style, f.severity)} ${style.bold(f.code)} ${f.message}`))
+  const perRegion = report.regions.flatMap((r) =>
+    r.findings.filter((f) => f.code !== 'ALREADY_TARGET').map((f) => `${r.region}: ${severityMark(style, f.severity)} ${style.bold(f.code)} ${f.message}`),
+  )
   const all = [...report.findings.map((f) => `${severityMark(style, f.severity)} ${style.bold(f.code)} ${f.message}`), ...perRegion]
   return `${[heading, table.toString(), ...(all.length > 0 ? all : renderFindings([], style, 'update'))].join('\n')}\n`
 }
@@ -81,15 +92,23 @@ export function renderRegionsOutcome(report: RegionsUpdateReport, style: ChalkIn
   const n = report.regions.length
   if (!attempted) {
     if (report.error) return ''
-    if (report.outcome === 'already-in-place') return `${style.green('✓')} ${report.alias} already points to the new key in all ${n} Regions; nothing to change.\n`
-    if (report.outcome === 'would-update') return `Would update ${report.alias} in ${report.regions.filter((r) => r.outcome === 'would-update').length} of ${n} Regions. Nothing was changed (dry run).\n`
+    if (report.outcome === 'already-in-place')
+      return `${style.green('✓')} ${report.alias} already points to the new key in all ${n} Regions; nothing to change.\n`
+    if (report.outcome === 'would-update')
+      return `Would update ${report.alias} in ${report.regions.filter((r) => r.outcome === 'would-update').length} of ${n} Regions. Nothing was changed (dry run).\n`
     return ''
   }
   const table = newTable(style, ['Region', 'from', 'to', 'outcome', 'verified'])
   const colour = (o: RegionOutcome) => (o === 'updated' || o === 'already-in-place' ? style.green(o) : o === 'failed' ? style.red(o) : style.yellow(o))
   for (const r of report.regions) {
     const outcome = r.changed === null ? `${colour(r.outcome)} ${style.red('(state unknown)')}` : colour(r.outcome)
-    table.push([r.region, r.previous?.keyId ?? '-', r.target?.keyId ?? '-', outcome, r.outcome === 'updated' || r.outcome === 'rolled-back' ? (r.verified ? 'yes' : style.yellow('no')) : '-'])
+    table.push([
+      r.region,
+      r.previous?.keyId ?? '-',
+      r.target?.keyId ?? '-',
+      outcome,
+      r.outcome === 'updated' || r.outcome === 'rolled-back' ? (r.verified ? 'yes' : style.yellow('no')) : '-',
+    ])
   }
   if (report.error) {
     const count = (o: RegionOutcome) => report.regions.filter((r) => r.outcome === o).length

@@ -57,7 +57,11 @@ export function accessFindings(input: AccessInput): Finding[] {
   }
   for (const which of ['current', 'target'] as const) {
     for (const reason of policies[which]?.uncomparable ?? []) {
-      findings.push({ code: 'ACCESS_UNCHECKED', severity: 'warn', message: `${reason} in the key policy of ${WHICH[which]}; it cannot be compared, so the access comparison is incomplete` })
+      findings.push({
+        code: 'ACCESS_UNCHECKED',
+        severity: 'warn',
+        message: `${reason} in the key policy of ${WHICH[which]}; it cannot be compared, so the access comparison is incomplete`,
+      })
     }
   }
   if (policies.current && policies.target) findings.push(...policyFindings(policies.current, policies.target, input.allowAccessChange))
@@ -84,7 +88,11 @@ export function accessFindings(input: AccessInput): Finding[] {
   if (ca.rotation && !ca.rotation.ok) unchecked(`the rotation status of ${WHICH.current}`, ca.rotation.error)
   if (ta.rotation && !ta.rotation.ok) unchecked(`the rotation status of ${WHICH.target}`, ta.rotation.error)
   if (ca.rotation?.ok && ca.rotation.value && (ta.rotation === undefined || (ta.rotation.ok && !ta.rotation.value))) {
-    findings.push({ code: 'ROTATION_DIFFERS', severity: 'warn', message: `the current key rotates automatically every year; the new key ${input.target.keyId} does not (enable it with aws kms enable-key-rotation)` })
+    findings.push({
+      code: 'ROTATION_DIFFERS',
+      severity: 'warn',
+      message: `the current key rotates automatically every year; the new key ${input.target.keyId} does not (enable it with aws kms enable-key-rotation)`,
+    })
   }
 
   findings.push(...oldArtifactFindings(input.current))
@@ -117,7 +125,11 @@ export function policyFindings(current: NormalizedPolicy, target: NormalizedPoli
       const [first] = items as [(typeof items)[number]]
       return `${first.principal} (${summarizeActions(items.map((c) => c.action))}): now ${first.current.join(' | ')}; new key ${first.next.join(' | ')}`
     })
-    findings.push({ code: 'ACCESS_CONDITIONS_DIFFER', severity: 'warn', message: `allowed on both keys under different conditions (compared, not evaluated): ${parts.join('; ')}` })
+    findings.push({
+      code: 'ACCESS_CONDITIONS_DIFFER',
+      severity: 'warn',
+      message: `allowed on both keys under different conditions (compared, not evaluated): ${parts.join('; ')}`,
+    })
   }
   return findings
 }
@@ -170,11 +182,13 @@ function describeGrant(g: GrantInfo): string {
 export function grantFindings(current: readonly GrantInfo[], target: readonly GrantInfo[], allowAccessChange: boolean): Finding[] {
   const missing = current.filter((g) => !isServiceGrant(g) && !target.some((t) => grantCovers(t, g)))
   if (missing.length === 0) return []
-  return [{
-    code: 'GRANTS_MISSING',
-    severity: allowAccessChange ? 'warn' : 'block',
-    message: `grants stay with their key, and no grant on the new key covers: ${missing.map(describeGrant).join('; ')}${allowAccessChange ? '' : ' (create them on the new key, or pass --allow-access-change)'}`,
-  }]
+  return [
+    {
+      code: 'GRANTS_MISSING',
+      severity: allowAccessChange ? 'warn' : 'block',
+      message: `grants stay with their key, and no grant on the new key covers: ${missing.map(describeGrant).join('; ')}${allowAccessChange ? '' : ' (create them on the new key, or pass --allow-access-change)'}`,
+    },
+  ]
 }
 
 export function tagFindings(current: Readonly<Record<string, string>>, target: Readonly<Record<string, string>>): Finding[] {
@@ -184,7 +198,13 @@ export function tagFindings(current: Readonly<Record<string, string>>, target: R
     .filter((k) => !k.startsWith('kms-alias:') && target[k] !== current[k])
     .map((k) => (k in target ? `${k}=${current[k]} (new key: ${target[k]})` : `${k}=${current[k]} (new key: missing)`))
   if (differ.length === 0) return []
-  return [{ code: 'TAGS_DIFFER', severity: 'warn', message: `tags of the current key that the new key lacks or sets otherwise (IAM policies may grant by aws:ResourceTag): ${differ.join(', ')}` }]
+  return [
+    {
+      code: 'TAGS_DIFFER',
+      severity: 'warn',
+      message: `tags of the current key that the new key lacks or sets otherwise (IAM policies may grant by aws:ResourceTag): ${differ.join(', ')}`,
+    },
+  ]
 }
 
 const OLD_ARTIFACT_CALLS: Record<string, string> = {
@@ -201,7 +221,9 @@ export function oldArtifactFindings(current: KeyInfo): Finding[] {
   if (keyClass !== 'asymmetric' && keyClass !== 'hmac') return []
   const usage = current.keyUsage ?? (keyClass === 'hmac' ? 'GENERATE_VERIFY_MAC' : undefined)
   const call = (usage && OLD_ARTIFACT_CALLS[usage]) ?? 'calls through the alias fail for artifacts'
-  return [{ code: 'OLD_ARTIFACTS_NEED_OLD_KEY', severity: 'warn', message: `${call} made under ${current.keyId}: callers must keep using that key ID for them` }]
+  return [
+    { code: 'OLD_ARTIFACTS_NEED_OLD_KEY', severity: 'warn', message: `${call} made under ${current.keyId}: callers must keep using that key ID for them` },
+  ]
 }
 
 interface IdentityStatement {
@@ -247,16 +269,27 @@ export function iamFindings(policies: readonly IdentityPolicy[], current: KeyInf
     if (!parsed) continue
     // A statement that names the current key's ARN, for actions no statement allows on the new key.
     if (parsed.allows.some((s) => s.resources.includes(current.arn) && !covers(parsed.allows, target.arn, s.actions))) pinned.push(policy.source)
-    if (aliasName !== undefined && parsed.aliasConditions.some((c) => c.values.some((v) => (c.operator.includes('Like') ? wildcardPattern(v, '').test(aliasName) : v === aliasName)))) {
+    if (
+      aliasName !== undefined &&
+      parsed.aliasConditions.some((c) => c.values.some((v) => (c.operator.includes('Like') ? wildcardPattern(v, '').test(aliasName) : v === aliasName)))
+    ) {
       byAlias.push(policy.source)
     }
   }
   const findings: Finding[] = []
   if (pinned.length > 0) {
-    findings.push({ code: 'KEY_ARN_PINNED', severity: 'warn', message: `IAM policies name the current key's ARN and not the new key's, so callers under them will not follow the alias: ${pinned.join('; ')}` })
+    findings.push({
+      code: 'KEY_ARN_PINNED',
+      severity: 'warn',
+      message: `IAM policies name the current key's ARN and not the new key's, so callers under them will not follow the alias: ${pinned.join('; ')}`,
+    })
   }
   if (byAlias.length > 0) {
-    findings.push({ code: 'ALIAS_IN_POLICY', severity: 'warn', message: `IAM policies grant or deny by kms:RequestAlias or kms:ResourceAliases matching ${aliasName}: ${byAlias.join('; ')}; moving the alias moves that access (allow up to 5 minutes)` })
+    findings.push({
+      code: 'ALIAS_IN_POLICY',
+      severity: 'warn',
+      message: `IAM policies grant or deny by kms:RequestAlias or kms:ResourceAliases matching ${aliasName}: ${byAlias.join('; ')}; moving the alias moves that access (allow up to 5 minutes)`,
+    })
   }
   return findings
 }

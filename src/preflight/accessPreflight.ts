@@ -33,7 +33,15 @@ export async function accessPreflight(kms: KmsPort, current: KeyInfo, target: Ke
     keyAccessOf(kms, target, cache),
     options.iam ? identityPolicies(options.iam, cache) : undefined,
   ])
-  return accessFindings({ aliasName: options.aliasName, current, target, currentAccess, targetAccess, ...(iam ? { iam } : {}), allowAccessChange: options.allowAccessChange })
+  return accessFindings({
+    aliasName: options.aliasName,
+    current,
+    target,
+    currentAccess,
+    targetAccess,
+    ...(iam ? { iam } : {}),
+    allowAccessChange: options.allowAccessChange,
+  })
 }
 
 function keyAccessOf(kms: KmsPort, key: KeyInfo, cache: AccessCache): Promise<KeyAccess> {

@@ -25,16 +25,27 @@ export function resolvePerRegion(ref: KeyRef, regions: readonly string[], flag: 
   if (regions.length === 1) return [{ region: regions[0] as string, keyRef: ref.input }]
   if (ref.kind === 'alias') {
     if (ref.alias.arn) {
-      throw new UsageError(`${flag} ${ref.input} is an alias ARN, which names one Region (${ref.alias.arn.region}); with several Regions give the alias name`, `use ${flag} ${ref.alias.name}`)
+      throw new UsageError(
+        `${flag} ${ref.input} is an alias ARN, which names one Region (${ref.alias.arn.region}); with several Regions give the alias name`,
+        `use ${flag} ${ref.alias.name}`,
+      )
     }
     return regions.map((region) => ({ region, keyRef: ref.alias.name }))
   }
   if (ref.arn) {
-    const hint = MULTI_REGION_KEY_ID.test(ref.keyId) ? `use the multi-Region key ID: ${flag} ${ref.keyId}` : 'give an mrk- multi-Region key ID or an alias/<name> that exists in every Region'
-    throw new UsageError(`${flag} ${ref.input} is a key ARN, which names one Region (${ref.arn.region}); it cannot name a key in ${regions.length} Regions`, hint)
+    const hint = MULTI_REGION_KEY_ID.test(ref.keyId)
+      ? `use the multi-Region key ID: ${flag} ${ref.keyId}`
+      : 'give an mrk- multi-Region key ID or an alias/<name> that exists in every Region'
+    throw new UsageError(
+      `${flag} ${ref.input} is a key ARN, which names one Region (${ref.arn.region}); it cannot name a key in ${regions.length} Regions`,
+      hint,
+    )
   }
   if (!MULTI_REGION_KEY_ID.test(ref.keyId)) {
-    throw new UsageError(`${flag} ${ref.input} is a single-Region key, which exists in one Region only; it cannot name a key in ${regions.length} Regions`, 'give an mrk- multi-Region key ID or an alias/<name> that exists in every Region')
+    throw new UsageError(
+      `${flag} ${ref.input} is a single-Region key, which exists in one Region only; it cannot name a key in ${regions.length} Regions`,
+      'give an mrk- multi-Region key ID or an alias/<name> that exists in every Region',
+    )
   }
   return regions.map((region) => ({ region, keyRef: ref.keyId }))
 }
@@ -57,11 +68,13 @@ export function replicaRegionsFindings(input: { current: KeyInfo; target: KeyInf
   const targetRegions = new Set(keyRegions(target))
   const uncovered = keyRegions(current).filter((r) => input.aliasRegions.includes(r) && !targetRegions.has(r))
   if (uncovered.length === 0) return []
-  return [{
-    code: 'REPLICA_REGIONS_DIFFER',
-    severity: 'warn',
-    message: `the current key ${current.keyId} has replicas where the alias exists in ${uncovered.join(', ')}, but the new key ${target.keyId} is not replicated there; the alias cannot point to the same key in every Region`,
-  }]
+  return [
+    {
+      code: 'REPLICA_REGIONS_DIFFER',
+      severity: 'warn',
+      message: `the current key ${current.keyId} has replicas where the alias exists in ${uncovered.join(', ')}, but the new key ${target.keyId} is not replicated there; the alias cannot point to the same key in every Region`,
+    },
+  ]
 }
 
 /**
@@ -72,9 +85,11 @@ export function regionNotCoveredFindings(input: { current: KeyInfo; requestedReg
   if (!input.current.multiRegion) return []
   const left = keyRegions(input.current).filter((r) => input.aliasRegions.includes(r) && !input.requestedRegions.includes(r))
   if (left.length === 0) return []
-  return [{
-    code: 'REGION_NOT_COVERED',
-    severity: 'warn',
-    message: `the alias also exists in ${left.join(', ')}, where the current key ${input.current.keyId} has replicas, but the change leaves ${left.length === 1 ? 'that Region' : 'those Regions'} out (add ${left.length === 1 ? 'it' : 'them'} to --regions, or use --all-regions)`,
-  }]
+  return [
+    {
+      code: 'REGION_NOT_COVERED',
+      severity: 'warn',
+      message: `the alias also exists in ${left.join(', ')}, where the current key ${input.current.keyId} has replicas, but the change leaves ${left.length === 1 ? 'that Region' : 'those Regions'} out (add ${left.length === 1 ? 'it' : 'them'} to --regions, or use --all-regions)`,
+    },
+  ]
 }

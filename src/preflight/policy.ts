@@ -10,15 +10,63 @@
  * kms:ReEncryptFrom and kms:ReEncryptTo (Service Authorization Reference, list_kms).
  */
 export const KMS_ACTIONS: readonly string[] = [
-  'CancelKeyDeletion', 'ConnectCustomKeyStore', 'CreateAlias', 'CreateCustomKeyStore', 'CreateGrant', 'CreateKey',
-  'Decapsulate', 'Decrypt', 'DeleteAlias', 'DeleteCustomKeyStore', 'DeleteImportedKeyMaterial', 'DeriveSharedSecret',
-  'DescribeCustomKeyStores', 'DescribeKey', 'DisableKey', 'DisableKeyRotation', 'DisconnectCustomKeyStore', 'EnableKey',
-  'EnableKeyRotation', 'Encapsulate', 'Encrypt', 'GenerateDataKey', 'GenerateDataKeyPair', 'GenerateDataKeyPairWithoutPlaintext',
-  'GenerateDataKeyWithoutPlaintext', 'GenerateMac', 'GenerateRandom', 'GetKeyLastUsage', 'GetKeyPolicy', 'GetKeyRotationStatus',
-  'GetParametersForImport', 'GetPublicKey', 'ImportKeyMaterial', 'ListAliases', 'ListGrants', 'ListKeyPolicies', 'ListKeyRotations',
-  'ListKeys', 'ListResourceTags', 'ListRetirableGrants', 'PutKeyPolicy', 'ReEncryptFrom', 'ReEncryptTo', 'ReplicateKey',
-  'RetireGrant', 'RevokeGrant', 'RotateKeyOnDemand', 'ScheduleKeyDeletion', 'Sign', 'TagResource', 'UntagResource', 'UpdateAlias',
-  'UpdateCustomKeyStore', 'UpdateKeyDescription', 'UpdatePrimaryRegion', 'Verify', 'VerifyMac',
+  'CancelKeyDeletion',
+  'ConnectCustomKeyStore',
+  'CreateAlias',
+  'CreateCustomKeyStore',
+  'CreateGrant',
+  'CreateKey',
+  'Decapsulate',
+  'Decrypt',
+  'DeleteAlias',
+  'DeleteCustomKeyStore',
+  'DeleteImportedKeyMaterial',
+  'DeriveSharedSecret',
+  'DescribeCustomKeyStores',
+  'DescribeKey',
+  'DisableKey',
+  'DisableKeyRotation',
+  'DisconnectCustomKeyStore',
+  'EnableKey',
+  'EnableKeyRotation',
+  'Encapsulate',
+  'Encrypt',
+  'GenerateDataKey',
+  'GenerateDataKeyPair',
+  'GenerateDataKeyPairWithoutPlaintext',
+  'GenerateDataKeyWithoutPlaintext',
+  'GenerateMac',
+  'GenerateRandom',
+  'GetKeyLastUsage',
+  'GetKeyPolicy',
+  'GetKeyRotationStatus',
+  'GetParametersForImport',
+  'GetPublicKey',
+  'ImportKeyMaterial',
+  'ListAliases',
+  'ListGrants',
+  'ListKeyPolicies',
+  'ListKeyRotations',
+  'ListKeys',
+  'ListResourceTags',
+  'ListRetirableGrants',
+  'PutKeyPolicy',
+  'ReEncryptFrom',
+  'ReEncryptTo',
+  'ReplicateKey',
+  'RetireGrant',
+  'RevokeGrant',
+  'RotateKeyOnDemand',
+  'ScheduleKeyDeletion',
+  'Sign',
+  'TagResource',
+  'UntagResource',
+  'UpdateAlias',
+  'UpdateCustomKeyStore',
+  'UpdateKeyDescription',
+  'UpdatePrimaryRegion',
+  'Verify',
+  'VerifyMac',
 ].map((a) => `kms:${a}`)
 
 const ALL_KMS = new Set(KMS_ACTIONS)
@@ -124,7 +172,10 @@ export function expandActions(actions: readonly string[]): string[] {
 
 /** IAM's `*` and `?` wildcards as a whole-string, case-insensitive pattern. */
 export function wildcardPattern(glob: string, flags = 'i'): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')
+  const body = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.')
   return new RegExp(`^${body}$`, flags)
 }
 
@@ -263,5 +314,9 @@ export function principalsOf(policy: NormalizedPolicy): Array<{ principal: strin
   }
   return [...byPrincipal.entries()]
     .sort(([a], [b]) => (a < b ? -1 : 1))
-    .map(([principal, e]) => ({ principal, actions: KMS_ACTIONS.filter((a) => e.actions.has(a)).concat([...e.actions].filter((a) => !ALL_KMS.has(a))), conditional: e.conditional }))
+    .map(([principal, e]) => ({
+      principal,
+      actions: KMS_ACTIONS.filter((a) => e.actions.has(a)).concat([...e.actions].filter((a) => !ALL_KMS.has(a))),
+      conditional: e.conditional,
+    }))
 }

@@ -76,11 +76,13 @@ export const hasBlock = (findings: readonly Finding[]): boolean => findings.some
 
 export function reservedAliasFindings(aliasName: string): Finding[] {
   if (!isReservedAlias(aliasName)) return []
-  return [{
-    code: 'RESERVED_ALIAS',
-    severity: 'block',
-    message: `${aliasName} is under ${RESERVED_ALIAS_PREFIX}, which is reserved for AWS managed keys`,
-  }]
+  return [
+    {
+      code: 'RESERVED_ALIAS',
+      severity: 'block',
+      message: `${aliasName} is under ${RESERVED_ALIAS_PREFIX}, which is reserved for AWS managed keys`,
+    },
+  ]
 }
 
 const describeKey = (key: KeyInfo) => `${keyClassOf(key.keySpec) ?? 'unknown-class'} ${key.keySpec ?? 'unknown spec'}`
@@ -88,7 +90,9 @@ const describeKey = (key: KeyInfo) => `${keyClassOf(key.keySpec) ?? 'unknown-cla
 /** The alias must be in the account the user (or the journal) named; `actual` is where it is. */
 export function aliasAccountFindings(expected: string | undefined, actual: string): Finding[] {
   if (expected === undefined || expected === actual) return []
-  return [{ code: 'ALIAS_OTHER_ACCOUNT', severity: 'block', message: `the alias is expected in account ${expected}, but these credentials act on account ${actual}` }]
+  return [
+    { code: 'ALIAS_OTHER_ACCOUNT', severity: 'block', message: `the alias is expected in account ${expected}, but these credentials act on account ${actual}` },
+  ]
 }
 
 /** Will callers that use the current key keep working with the target? */
@@ -159,7 +163,11 @@ export function targetFindings(target: KeyInfo, location: TargetLocation, home: 
   const findings: Finding[] = []
   const state = target.keyState ?? 'unknown'
   if (PENDING_DELETION_STATES.has(state)) {
-    findings.push({ code: 'TARGET_PENDING_DELETION', severity: 'block', message: `the new key is ${state}; an alias must not point to a key that is being deleted` })
+    findings.push({
+      code: 'TARGET_PENDING_DELETION',
+      severity: 'block',
+      message: `the new key is ${state}; an alias must not point to a key that is being deleted`,
+    })
   } else if (state !== 'Enabled') {
     findings.push({
       code: 'TARGET_NOT_ENABLED',
@@ -168,15 +176,27 @@ export function targetFindings(target: KeyInfo, location: TargetLocation, home: 
     })
   }
   if (target.keyManager === 'AWS') {
-    findings.push({ code: 'TARGET_AWS_MANAGED', severity: 'block', message: 'the new key is an AWS managed key; aliases can only point to customer managed keys' })
+    findings.push({
+      code: 'TARGET_AWS_MANAGED',
+      severity: 'block',
+      message: 'the new key is an AWS managed key; aliases can only point to customer managed keys',
+    })
   }
   const otherRegion = [location.region, location.typedRegion].find((r) => r !== undefined && r !== home.region)
   if (otherRegion) {
-    findings.push({ code: 'TARGET_OTHER_REGION', severity: 'block', message: `the new key is in ${otherRegion} but the alias is in ${home.region}; an alias can only point to a key in its own Region` })
+    findings.push({
+      code: 'TARGET_OTHER_REGION',
+      severity: 'block',
+      message: `the new key is in ${otherRegion} but the alias is in ${home.region}; an alias can only point to a key in its own Region`,
+    })
   }
   const otherAccount = home.account === undefined ? undefined : [location.account, location.typedAccount].find((a) => a !== undefined && a !== home.account)
   if (otherAccount) {
-    findings.push({ code: 'TARGET_OTHER_ACCOUNT', severity: 'block', message: `the new key is in account ${otherAccount} but the alias is in ${home.account}; an alias can only point to a key in its own account` })
+    findings.push({
+      code: 'TARGET_OTHER_ACCOUNT',
+      severity: 'block',
+      message: `the new key is in account ${otherAccount} but the alias is in ${home.account}; an alias can only point to a key in its own account`,
+    })
   }
   return findings
 }
@@ -196,7 +216,11 @@ export function contextFindings(input: {
     findings.push({ code: 'MULTI_REGION_DIFFERS', severity: 'warn', message: `the current key is ${describe(current)}; the new key is ${describe(target)}` })
   }
   if (current.origin !== target.origin) {
-    findings.push({ code: 'ORIGIN_DIFFERS', severity: 'warn', message: `the key material origin changes from ${current.origin ?? 'unknown'} to ${target.origin ?? 'unknown'}` })
+    findings.push({
+      code: 'ORIGIN_DIFFERS',
+      severity: 'warn',
+      message: `the key material origin changes from ${current.origin ?? 'unknown'} to ${target.origin ?? 'unknown'}`,
+    })
   }
   if (target.validTo) {
     findings.push({ code: 'KEY_MATERIAL_EXPIRES', severity: 'warn', message: `the new key's imported key material expires at ${target.validTo.toISOString()}` })
@@ -209,11 +233,13 @@ export function contextFindings(input: {
 /** Warns when `aliasName` is the last alias on `keyId`. */
 export function orphanFindings(aliasName: string, keyId: string, aliasesOnKey: readonly AliasEntry[]): Finding[] {
   if (aliasesOnKey.some((a) => a.name !== aliasName)) return []
-  return [{
-    code: 'PREVIOUS_KEY_ORPHANED',
-    severity: 'warn',
-    message: `after this change no alias points to ${keyId}; keep that key enabled to decrypt or verify what was made with it`,
-  }]
+  return [
+    {
+      code: 'PREVIOUS_KEY_ORPHANED',
+      severity: 'warn',
+      message: `after this change no alias points to ${keyId}; keep that key enabled to decrypt or verify what was made with it`,
+    },
+  ]
 }
 
 /**
@@ -235,11 +261,13 @@ export function refusedFindings(findings: readonly Finding[]): Finding[] {
 
 export function quotaFindings(aliasesOnTarget: readonly AliasEntry[]): Finding[] {
   if (aliasesOnTarget.length < ALIAS_QUOTA_WARNING_AT) return []
-  return [{
-    code: 'ALIAS_QUOTA_NEAR',
-    severity: 'warn',
-    message: `the new key already has ${aliasesOnTarget.length} of its ${ALIASES_PER_KEY_QUOTA} aliases (the default quota)`,
-  }]
+  return [
+    {
+      code: 'ALIAS_QUOTA_NEAR',
+      severity: 'warn',
+      message: `the new key already has ${aliasesOnTarget.length} of its ${ALIASES_PER_KEY_QUOTA} aliases (the default quota)`,
+    },
+  ]
 }
 
 export interface UpdatePreflightInput {

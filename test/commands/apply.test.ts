@@ -20,7 +20,8 @@ function world(options: ConstructorParameters<typeof FakeKms>[0] = {}) {
   return { k1, k2, kms, mapping }
 }
 
-const statuses = (stdout: string) => JSON.parse(stdout).changes.map((c: { alias: string; action: string; status: string }) => `${c.alias} ${c.action} ${c.status}`)
+const statuses = (stdout: string) =>
+  JSON.parse(stdout).changes.map((c: { alias: string; action: string; status: string }) => `${c.alias} ${c.action} ${c.status}`)
 
 describe('apply', () => {
   it('plans create, update and no-op, applies them in order, confirms and journals', async () => {
@@ -30,8 +31,30 @@ describe('apply', () => {
     expect(r.stderr).toBe('')
     const doc = JSON.parse(r.stdout)
     expect(statuses(r.stdout)).toEqual(['alias/a update applied', 'alias/b create applied', 'alias/c update applied', 'alias/same no-op no-op'])
-    expect(doc.changes[1]).toMatchObject({ alias: 'alias/b', line: 2, previousKeyId: null, targetKeyId: k2.keyId, nowKeyId: k2.keyId, stateKnown: true, verified: true, findings: [], error: null })
-    expect(doc.summary).toEqual({ total: 4, create: 1, update: 2, noOp: 1, blocked: 0, applied: 3, rolledBack: 0, failed: 0, conflict: 0, notAttempted: 0, unverified: 0 })
+    expect(doc.changes[1]).toMatchObject({
+      alias: 'alias/b',
+      line: 2,
+      previousKeyId: null,
+      targetKeyId: k2.keyId,
+      nowKeyId: k2.keyId,
+      stateKnown: true,
+      verified: true,
+      findings: [],
+      error: null,
+    })
+    expect(doc.summary).toEqual({
+      total: 4,
+      create: 1,
+      update: 2,
+      noOp: 1,
+      blocked: 0,
+      applied: 3,
+      rolledBack: 0,
+      failed: 0,
+      conflict: 0,
+      notAttempted: 0,
+      unverified: 0,
+    })
     expect(kms.mutations()).toEqual([`UpdateAlias alias/a ${k2.keyId}`, `CreateAlias alias/b ${k2.keyId}`, `UpdateAlias alias/c ${k2.keyId}`])
     const journal = await journalOf(r.ctx)
     expect(journal.map((e) => [e.command, e.action, e.alias, e.previousKeyId, e.newKeyId, e.verified])).toEqual([
@@ -51,7 +74,8 @@ describe('apply', () => {
     expect(count(`ListAliases ${k1.keyId}`)).toBe(1)
     expect(count('DescribeKey alias/')).toBe(4)
     // Access reads: four per key, each key once however many entries share it.
-    for (const k of [k1, k2]) for (const op of ['GetKeyPolicy', 'ListGrants', 'ListResourceTags', 'GetKeyRotationStatus']) expect(count(`${op} ${k.keyId}`)).toBe(1)
+    for (const k of [k1, k2])
+      for (const op of ['GetKeyPolicy', 'ListGrants', 'ListResourceTags', 'GetKeyRotationStatus']) expect(count(`${op} ${k.keyId}`)).toBe(1)
     expect(kms.calls).toHaveLength(7 + 8)
   })
 
@@ -61,7 +85,12 @@ describe('apply', () => {
     const before = kms.mutations().length
     const again = await run(['apply', mapping], { kms })
     expect(again.code).toBe(0)
-    expect(again.stdout.split('\n').filter(Boolean).map((l) => l.split('\t')[0])).toEqual(['no-op', 'no-op', 'no-op', 'no-op'])
+    expect(
+      again.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split('\t')[0]),
+    ).toEqual(['no-op', 'no-op', 'no-op', 'no-op'])
     expect(kms.mutations()).toHaveLength(before)
   })
 
@@ -100,8 +129,16 @@ describe('apply', () => {
     expect(statuses(r.stdout)).toEqual(['alias/a update rolled-back', 'alias/b create rolled-back', 'alias/c update failed', 'alias/same no-op no-op'])
     const doc = JSON.parse(r.stdout)
     const states = doc.changes.map((c: { nowKeyId: string | null; verified: boolean }) => [c.nowKeyId, c.verified])
-    expect(states).toEqual([[k1.keyId, true], [null, true], [k1.keyId, false], [k2.keyId, false]])
-    expect(doc.error).toMatchObject({ code: 'AWS', message: `UpdateAlias failed (3 attempts): ThrottlingException: Rate exceeded; alias/c points to ${k1.keyId} (unchanged)` })
+    expect(states).toEqual([
+      [k1.keyId, true],
+      [null, true],
+      [k1.keyId, false],
+      [k2.keyId, false],
+    ])
+    expect(doc.error).toMatchObject({
+      code: 'AWS',
+      message: `UpdateAlias failed (3 attempts): ThrottlingException: Rate exceeded; alias/c points to ${k1.keyId} (unchanged)`,
+    })
     expect(Object.fromEntries(kms.aliases)).toEqual({ 'alias/a': k1.keyId, 'alias/c': k1.keyId, 'alias/keep': k1.keyId, 'alias/same': k2.keyId })
     expect(kms.mutations()).toEqual([
       `UpdateAlias alias/a ${k2.keyId}`,
@@ -123,8 +160,19 @@ describe('apply', () => {
     const { k1, k2, kms, mapping } = world({ failures: { UpdateAlias: { error: throttled(), applied: false, call: 2 } } })
     const r = await run(['apply', mapping, '--no-rollback'], { kms })
     expect(r.code).toBe(8)
-    expect(r.stdout.split('\n').filter(Boolean).map((l) => l.split('\t').slice(0, 3).join(' '))).toEqual(['applied alias/a update', 'applied alias/b create', 'failed alias/c update', 'no-op alias/same no-op'])
-    expect(Object.fromEntries(kms.aliases)).toEqual({ 'alias/a': k2.keyId, 'alias/b': k2.keyId, 'alias/c': k1.keyId, 'alias/keep': k1.keyId, 'alias/same': k2.keyId })
+    expect(
+      r.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split('\t').slice(0, 3).join(' ')),
+    ).toEqual(['applied alias/a update', 'applied alias/b create', 'failed alias/c update', 'no-op alias/same no-op'])
+    expect(Object.fromEntries(kms.aliases)).toEqual({
+      'alias/a': k2.keyId,
+      'alias/b': k2.keyId,
+      'alias/c': k1.keyId,
+      'alias/keep': k1.keyId,
+      'alias/same': k2.keyId,
+    })
   })
 
   it('a confirmation read that fails leaves entries applied but unverified: exit 6 (fake port)', async () => {
@@ -144,7 +192,10 @@ describe('apply', () => {
   it('keeps to --rate: 4 changes at 2 a second take 1.5 s of (fake) time', async () => {
     const k1 = key()
     const k2 = key()
-    const kms = new FakeKms({ keys: [k1, k2], aliases: { 'alias/a': k1.keyId, 'alias/b': k1.keyId, 'alias/c': k1.keyId, 'alias/d': k1.keyId, 'alias/keep': k1.keyId } })
+    const kms = new FakeKms({
+      keys: [k1, k2],
+      aliases: { 'alias/a': k1.keyId, 'alias/b': k1.keyId, 'alias/c': k1.keyId, 'alias/d': k1.keyId, 'alias/keep': k1.keyId },
+    })
     const mapping = file(['a', 'b', 'c', 'd'].map((n) => `alias/${n} ${k2.keyId}`).join('\n'))
     const start = new Date('2026-11-29T00:00:00Z')
     const r = await run(['apply', mapping, '--rate', '2', '--no-verify'], { kms, start })
@@ -161,11 +212,16 @@ describe('apply', () => {
 
   it('a missing file or a bad line is a usage error before any KMS call', async () => {
     const { kms } = world()
-    expect(await run(['apply', '/nonexistent/aliases.txt'], { kms })).toMatchObject({ code: 2, stderr: 'error: cannot read /nonexistent/aliases.txt: ENOENT\n' })
+    expect(await run(['apply', '/nonexistent/aliases.txt'], { kms })).toMatchObject({
+      code: 2,
+      stderr: 'error: cannot read /nonexistent/aliases.txt: ENOENT\n',
+    })
     const bad = file('alias/a 1234\n')
     const r = await run(['apply', bad], { kms })
     expect(r.code).toBe(2)
-    expect(r.stderr).toBe(`error: ${bad}:1: key "1234" is not a key identifier\nhint: give a key ID (1234abcd-12ab-34cd-56ef-1234567890ab or mrk-…), a key ARN, alias/<name> or an alias ARN\n`)
+    expect(r.stderr).toBe(
+      `error: ${bad}:1: key "1234" is not a key identifier\nhint: give a key ID (1234abcd-12ab-34cd-56ef-1234567890ab or mrk-…), a key ARN, alias/<name> or an alias ARN\n`,
+    )
     expect(kms.calls).toEqual([])
   })
 
@@ -188,7 +244,8 @@ describe('apply', () => {
 })
 
 describe('apply: what only the whole file tells (fake port)', () => {
-  const findingsOf = (stdout: string) => JSON.parse(stdout).changes.map((c: { alias: string; findings: Array<{ code: string }> }) => [c.alias, c.findings.map((f) => f.code)])
+  const findingsOf = (stdout: string) =>
+    JSON.parse(stdout).changes.map((c: { alias: string; findings: Array<{ code: string }> }) => [c.alias, c.findings.map((f) => f.code)])
 
   it('moving every alias off a key warns once for that key, on the last entry that leaves it', async () => {
     const k1 = key()
@@ -200,7 +257,9 @@ describe('apply: what only the whole file tells (fake port)', () => {
       ['alias/a', []],
       ['alias/c', ['PREVIOUS_KEY_ORPHANED']],
     ])
-    expect(JSON.parse(r.stdout).changes[1].findings[0].message).toBe(`after this run no alias points to ${k1.keyId} (lines 1, 2 move its last aliases away); keep that key enabled to decrypt or verify what was made with it`)
+    expect(JSON.parse(r.stdout).changes[1].findings[0].message).toBe(
+      `after this run no alias points to ${k1.keyId} (lines 1, 2 move its last aliases away); keep that key enabled to decrypt or verify what was made with it`,
+    )
   })
 
   it('a key that another entry points to is not orphaned', async () => {
@@ -221,7 +280,11 @@ describe('apply: what only the whole file tells (fake port)', () => {
     const r = await run(['apply', file(`alias/c alias/a\nalias/a ${k2.keyId}\n`), '--json'], { kms })
     expect(r.code).toBe(3)
     const refused = JSON.parse(r.stdout).changes[0].findings.find((f: { code: string }) => f.code === 'TARGET_REPOINTED_IN_FILE')
-    expect(refused).toEqual({ code: 'TARGET_REPOINTED_IN_FILE', severity: 'block', message: 'line 1 points to alias/a, which line 2 of the same file repoints: name the key ID instead (old or new key?)' })
+    expect(refused).toEqual({
+      code: 'TARGET_REPOINTED_IN_FILE',
+      severity: 'block',
+      message: 'line 1 points to alias/a, which line 2 of the same file repoints: name the key ID instead (old or new key?)',
+    })
     expect(kms.mutations()).toEqual([])
   })
 })

@@ -98,7 +98,10 @@ describe('undo', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ action: 'update', outcome: 'updated', previous: { keyId: b.keyId }, target: { keyId: a.keyId } })
     expect(kms.aliases.get('alias/app')).toBe(a.keyId)
     const entries = await journalOf({ env: { KMS_ALIAS_JOURNAL: journal } })
-    expect(entries.map((e) => [e.command, e.reverts])).toEqual([['update', null], ['undo', entries[0]!.id]])
+    expect(entries.map((e) => [e.command, e.reverts])).toEqual([
+      ['update', null],
+      ['undo', entries[0]!.id],
+    ])
   })
 
   it('refuses with exit 5 when the alias changed after the recorded change', async () => {
@@ -136,7 +139,10 @@ describe('undo', () => {
     expect((await run(['undo', entry!.id], { kms, journal })).code).toBe(0)
     expect(kms.aliases.get('alias/keep')).toBe(a.keyId)
     // Back where the undo puts it: nothing to do (create is idempotent), exit 0, no journal line.
-    expect(await run(['undo', entry!.id], { kms, journal })).toMatchObject({ code: 0, stdout: line('already-in-place', 'alias/keep', '-', a.keyId, 'false', 'true') })
+    expect(await run(['undo', entry!.id], { kms, journal })).toMatchObject({
+      code: 0,
+      stdout: line('already-in-place', 'alias/keep', '-', a.keyId, 'false', 'true'),
+    })
     kms.aliases.set('alias/keep', b.keyId)
     expect((await run(['undo', entry!.id], { kms, journal })).code).toBe(5)
     expect(kms.aliases.get('alias/keep')).toBe(b.keyId)
@@ -146,9 +152,14 @@ describe('undo', () => {
     const { b, kms } = world()
     const journal = defaultJournal()
     await run(['update', 'alias/app', '--to', b.keyId], { kms, journal })
-    expect((await run(['undo'], { kms, journal })).stderr).toBe('error: give one of a journal id, --last or --run <runId>\nhint: kms-alias history lists the ids\n')
+    expect((await run(['undo'], { kms, journal })).stderr).toBe(
+      'error: give one of a journal id, --last or --run <runId>\nhint: kms-alias history lists the ids\n',
+    )
     expect((await run(['undo', 'abc', '--last'], { kms, journal })).code).toBe(2)
-    expect(await run(['undo', 'deadbeef'], { kms, journal })).toMatchObject({ code: 4, stderr: 'error: no journal entry deadbeef\nhint: kms-alias history lists the ids\n' })
+    expect(await run(['undo', 'deadbeef'], { kms, journal })).toMatchObject({
+      code: 4,
+      stderr: 'error: no journal entry deadbeef\nhint: kms-alias history lists the ids\n',
+    })
     expect((await run(['undo', '--last', '--region', 'eu-west-1'], { kms, journal })).code).toBe(2)
   })
 })
@@ -164,9 +175,15 @@ describe('the write-ahead journal (fake port)', () => {
       return update(name, keyId)
     }
     expect((await run(['update', 'alias/app', '--to', b.keyId], { kms, journal })).code).toBe(0)
-    const sent = linesWhenSent.trim().split('\n').map((l) => JSON.parse(l))
+    const sent = linesWhenSent
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
     expect(sent).toEqual([expect.objectContaining({ type: 'intent', alias: 'alias/app', previousKeyId: a.keyId, newKeyId: b.keyId })])
-    const all = readFileSync(journal, 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+    const all = readFileSync(journal, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
     expect(all.map((l) => [l.type, l.id, l.changed, l.verified])).toEqual([
       ['intent', sent[0].id, undefined, undefined],
       ['outcome', sent[0].id, true, false],
@@ -189,7 +206,9 @@ describe('the write-ahead journal (fake port)', () => {
       onPrompt: () => kms.aliases.set('alias/app', c.keyId),
     })
     expect(r.code).toBe(5)
-    expect(r.stderr).toContain(`error: alias/app points to ${c.keyId}, but when this run planned the change it pointed to ${a.keyId}: another writer changed it; nothing was changed\n`)
+    expect(r.stderr).toContain(
+      `error: alias/app points to ${c.keyId}, but when this run planned the change it pointed to ${a.keyId}: another writer changed it; nothing was changed\n`,
+    )
     expect(kms.mutations()).toEqual([])
     expect(kms.aliases.get('alias/app')).toBe(c.keyId)
     expect(existsSync(journal)).toBe(false)
@@ -198,7 +217,22 @@ describe('the write-ahead journal (fake port)', () => {
 
 describe('undo of entries it cannot read whole', () => {
   const intent = (fields: Record<string, unknown>) =>
-    JSON.stringify({ type: 'intent', id: 'e1', time: '2026-11-29T00:00:00.000Z', account: null, region: 'us-east-1', alias: 'alias/app', action: 'update', previousKeyId: 'k1', newKeyId: 'k2', command: 'update', reverts: null, runId: null, toolVersion: '0', ...fields })
+    JSON.stringify({
+      type: 'intent',
+      id: 'e1',
+      time: '2026-11-29T00:00:00.000Z',
+      account: null,
+      region: 'us-east-1',
+      alias: 'alias/app',
+      action: 'update',
+      previousKeyId: 'k1',
+      newKeyId: 'k2',
+      command: 'update',
+      reverts: null,
+      runId: null,
+      toolVersion: '0',
+      ...fields,
+    })
 
   it.each([
     ['an unknown action', { action: 'rename' }, 'unknown action "rename"'],
@@ -208,10 +242,15 @@ describe('undo of entries it cannot read whole', () => {
     const { kms } = world()
     const journal = defaultJournal()
     writeFileSync(journal, `${intent(fields)}\n`)
-    for (const args of [['undo', 'e1'], ['undo', '--last']]) {
+    for (const args of [
+      ['undo', 'e1'],
+      ['undo', '--last'],
+    ]) {
       const r = await run(args, { kms, journal })
       expect(r.code).toBe(2)
-      expect(r.stderr).toBe(`warning: skipped journal entry e1 of ${journal}: ${reason}\nerror: journal entry e1 cannot be undone: ${reason}\nhint: revert it by hand with kms-alias update, create or delete\n`)
+      expect(r.stderr).toBe(
+        `warning: skipped journal entry e1 of ${journal}: ${reason}\nerror: journal entry e1 cannot be undone: ${reason}\nhint: revert it by hand with kms-alias update, create or delete\n`,
+      )
     }
     const history = await run(['history', '--json'], { kms, journal })
     expect(history.code).toBe(0)
@@ -263,14 +302,26 @@ describe('undo --run and history --run (fake port)', () => {
     expect(kms.mutations().slice(before)).toEqual([`UpdateAlias alias/c ${k1.keyId}`, 'DeleteAlias alias/b', `UpdateAlias alias/a ${k1.keyId}`])
     expect([kms.aliases.get('alias/a'), kms.aliases.get('alias/b'), kms.aliases.get('alias/c')]).toEqual([k1.keyId, undefined, k1.keyId])
     const doc = JSON.parse(r.stdout)
-    expect(doc.changes.map((c: { alias: string; action: string; fromKeyId: string; toKeyId: string | null; outcome: string }) => [c.alias, c.action, c.fromKeyId, c.toKeyId, c.outcome])).toEqual([
+    expect(
+      doc.changes.map((c: { alias: string; action: string; fromKeyId: string; toKeyId: string | null; outcome: string }) => [
+        c.alias,
+        c.action,
+        c.fromKeyId,
+        c.toKeyId,
+        c.outcome,
+      ]),
+    ).toEqual([
       ['alias/c', 'update', k2.keyId, k1.keyId, 'reverted'],
       ['alias/b', 'delete', k2.keyId, null, 'reverted'],
       ['alias/a', 'update', k2.keyId, k1.keyId, 'reverted'],
     ])
     const undos = (await journalOf({ env: { KMS_ALIAS_JOURNAL: journal } })).filter((e) => e.command === 'undo')
     expect(new Set(undos.map((e) => e.runId))).toEqual(new Set([doc.undoRunId]))
-    expect(undos.map((e) => [e.alias, e.verified])).toEqual([['alias/c', true], ['alias/b', true], ['alias/a', true]])
+    expect(undos.map((e) => [e.alias, e.verified])).toEqual([
+      ['alias/c', true],
+      ['alias/b', true],
+      ['alias/a', true],
+    ])
     // Done once: a second undo of the same run has nothing left.
     const again = await run(['undo', '--run', runId], { kms, journal })
     expect(again.code).toBe(4)
@@ -288,7 +339,11 @@ describe('undo --run and history --run (fake port)', () => {
     expect(r.code).toBe(5)
     expect(kms.mutations().slice(before)).toEqual([])
     const doc = JSON.parse(r.stdout)
-    expect(doc.changes.map((c: { alias: string; outcome: string }) => `${c.alias} ${c.outcome}`)).toEqual(['alias/c not-attempted', 'alias/b not-attempted', 'alias/a conflict'])
+    expect(doc.changes.map((c: { alias: string; outcome: string }) => `${c.alias} ${c.outcome}`)).toEqual([
+      'alias/c not-attempted',
+      'alias/b not-attempted',
+      'alias/a conflict',
+    ])
     expect(doc.error.message).toBe(`alias/a changed since run ${runId}; nothing was undone`)
     expect(kms.aliases.get('alias/c')).not.toBe(k1.keyId)
   })
@@ -299,7 +354,12 @@ describe('undo --run and history --run (fake port)', () => {
     const before = kms.mutations().length
     const dry = await run(['undo', '--run', runId, '--dry-run'], { kms, journal })
     expect(dry.code).toBe(0)
-    expect(dry.stdout.split('\n').filter(Boolean).map((l) => l.split('\t')[0])).toEqual(['would-revert', 'would-revert', 'would-revert'])
+    expect(
+      dry.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split('\t')[0]),
+    ).toEqual(['would-revert', 'would-revert', 'would-revert'])
     expect(kms.mutations().length).toBe(before)
     expect((await run(['undo', '--run', 'run-00000000'], { kms, journal })).code).toBe(4)
     const both = await run(['undo', 'abcd1234', '--run', runId], { kms, journal })

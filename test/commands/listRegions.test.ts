@@ -53,8 +53,30 @@ describe('list --regions', () => {
     const r = await run(['list', '--regions', 'eu-west-1,us-east-1', '--prefix', 'alias/orders', '--json'], { kms })
     expect(r.code).toBe(0)
     expect(JSON.parse(r.stdout)).toEqual([
-      { alias: 'alias/orders', region: 'eu-west-1', arn: 'arn:aws:kms:eu-west-1:111122223333:alias/orders', targetKeyId: ordersKeys[1]?.keyId, keySpec: 'SYMMETRIC_DEFAULT', keyUsage: 'ENCRYPT_DECRYPT', keyState: 'Enabled', keyManager: 'CUSTOMER', lastUpdated: null, skew: true },
-      { alias: 'alias/orders', region: 'us-east-1', arn: 'arn:aws:kms:us-east-1:111122223333:alias/orders', targetKeyId: ordersKeys[0]?.keyId, keySpec: 'SYMMETRIC_DEFAULT', keyUsage: 'ENCRYPT_DECRYPT', keyState: 'Enabled', keyManager: 'CUSTOMER', lastUpdated: null, skew: true },
+      {
+        alias: 'alias/orders',
+        region: 'eu-west-1',
+        arn: 'arn:aws:kms:eu-west-1:111122223333:alias/orders',
+        targetKeyId: ordersKeys[1]?.keyId,
+        keySpec: 'SYMMETRIC_DEFAULT',
+        keyUsage: 'ENCRYPT_DECRYPT',
+        keyState: 'Enabled',
+        keyManager: 'CUSTOMER',
+        lastUpdated: null,
+        skew: true,
+      },
+      {
+        alias: 'alias/orders',
+        region: 'us-east-1',
+        arn: 'arn:aws:kms:us-east-1:111122223333:alias/orders',
+        targetKeyId: ordersKeys[0]?.keyId,
+        keySpec: 'SYMMETRIC_DEFAULT',
+        keyUsage: 'ENCRYPT_DECRYPT',
+        keyState: 'Enabled',
+        keyManager: 'CUSTOMER',
+        lastUpdated: null,
+        skew: true,
+      },
     ])
     expect(r.ctx.kmsConfigs.map((c) => c.region)).toEqual(['eu-west-1', 'us-east-1'])
     expect(ports['ap-southeast-2'].calls).toEqual([])
@@ -68,7 +90,17 @@ describe('list --regions', () => {
     expect(r.code).toBe(0)
     const lines = r.stdout.split('\n')
     expect(lines[1]).toMatch(/│ alias\s+│ region\s+│ target key\s+│ spec\s+│ usage\s+│ state\s+│ manager\s+│ skew │/)
-    expect(lines.filter((l) => /alias\/orders/.test(l)).map((l) => l.split('│').map((c) => c.trim()).filter(Boolean)[1])).toEqual(['us-east-1', 'eu-west-1'])
+    expect(
+      lines
+        .filter((l) => /alias\/orders/.test(l))
+        .map(
+          (l) =>
+            l
+              .split('│')
+              .map((c) => c.trim())
+              .filter(Boolean)[1],
+        ),
+    ).toEqual(['us-east-1', 'eu-west-1'])
     expect(lines.filter((l) => /alias\/orders/.test(l)).every((l) => l.includes('│ skew │'))).toBe(true)
     expect(r.stderr).toBe('1 alias points to different keys in different Regions (skew).\n')
   })
@@ -100,7 +132,11 @@ describe('list --regions', () => {
     const { kms, ports, ordersKeys } = world()
     const byAlias = await run(['list', '--regions', 'us-east-1,eu-west-1', '--key', 'alias/orders', '--json'], { kms })
     expect(byAlias.code).toBe(0)
-    expect(JSON.parse(byAlias.stdout).map((row: { alias: string; region: string }) => `${row.alias} ${row.region}`)).toEqual(['alias/orders us-east-1', 'alias/orders eu-west-1', 'alias/solo eu-west-1'])
+    expect(JSON.parse(byAlias.stdout).map((row: { alias: string; region: string }) => `${row.alias} ${row.region}`)).toEqual([
+      'alias/orders us-east-1',
+      'alias/orders eu-west-1',
+      'alias/solo eu-west-1',
+    ])
     expect(ports['eu-west-1'].calls).toContain(`ListAliases ${ordersKeys[1]?.keyId}`)
 
     const single = await run(['list', '--regions', 'us-east-1,eu-west-1', '--key', ordersKeys[0]?.keyId ?? ''], { kms })
@@ -124,8 +160,14 @@ describe('list --regions', () => {
   })
 
   it.each([
-    [['list', '--regions', 'us-east-1,,eu-west-1'], 'error: --regions "us-east-1,,eu-west-1" has an empty entry\nhint: give Regions separated by commas, e.g. --regions us-east-1,eu-west-1\n'],
-    [['list', '--regions', 'us-east-1', '--region', 'eu-west-1'], 'error: --region and --regions cannot be used together\nhint: list every Region in --regions\n'],
+    [
+      ['list', '--regions', 'us-east-1,,eu-west-1'],
+      'error: --regions "us-east-1,,eu-west-1" has an empty entry\nhint: give Regions separated by commas, e.g. --regions us-east-1,eu-west-1\n',
+    ],
+    [
+      ['list', '--regions', 'us-east-1', '--region', 'eu-west-1'],
+      'error: --region and --regions cannot be used together\nhint: list every Region in --regions\n',
+    ],
   ])('%j is a usage error', async (args, stderr) => {
     const { kms } = world()
     const r = await run(args, { kms })
@@ -136,7 +178,11 @@ describe('list --regions', () => {
   it('an empty result: [] in JSON, a note naming the Regions on a terminal', async () => {
     const kms = () => new FakeKms()
     expect(await run(['list', '--regions', 'us-east-1,eu-west-1', '--json'], { kms })).toMatchObject({ code: 0, stdout: '[]\n', stderr: '' })
-    expect(await run(['list', '--regions', 'us-east-1,eu-west-1'], { kms, tty: true })).toMatchObject({ code: 0, stdout: '', stderr: 'No aliases in us-east-1, eu-west-1.\n' })
+    expect(await run(['list', '--regions', 'us-east-1,eu-west-1'], { kms, tty: true })).toMatchObject({
+      code: 0,
+      stdout: '',
+      stderr: 'No aliases in us-east-1, eu-west-1.\n',
+    })
   })
 })
 
@@ -154,7 +200,7 @@ describe('list --role-arn (the account check, through FakeKms)', () => {
     expect([...ports['us-east-1'].calls, ...ports['eu-west-1'].calls]).not.toContain('GetCallerIdentity')
   })
 
-  it('refuses (exit 3, ALIAS_OTHER_ACCOUNT) when the calls act on another account than the role\'s', async () => {
+  it("refuses (exit 3, ALIAS_OTHER_ACCOUNT) when the calls act on another account than the role's", async () => {
     // The FakeKms answers for account 444455556666 while the role is in 111122223333. Without the
     // check the list would print that account's aliases (tried: with checkAccount's throw removed,
     // this exits 0 and prints alias/a).
@@ -181,7 +227,10 @@ describe('list --role-arn (the account check, through FakeKms)', () => {
   })
 
   it.each([
-    [['list', '--role-arn', 'arn:aws:iam::1111:role/x'], 'error: --role-arn "arn:aws:iam::1111:role/x" is not an IAM role ARN\nhint: a role ARN looks like arn:aws:iam::111122223333:role/kms-alias-operator\n'],
+    [
+      ['list', '--role-arn', 'arn:aws:iam::1111:role/x'],
+      'error: --role-arn "arn:aws:iam::1111:role/x" is not an IAM role ARN\nhint: a role ARN looks like arn:aws:iam::111122223333:role/kms-alias-operator\n',
+    ],
     [['list', '--external-id', 'abc'], 'error: --external-id needs --role-arn\n'],
   ])('%j is a usage error before any call', async (args, stderr) => {
     const r = await run(args, { kms: new FakeKms() })
@@ -193,7 +242,7 @@ describe('list --role-arn (the account check, through FakeKms)', () => {
 describe('show --role-arn (the account check, through FakeKms)', () => {
   const ROLE = 'arn:aws:iam::111122223333:role/kms-alias-reader'
 
-  it('shows an alias in the role\'s account, told by the ARNs without GetCallerIdentity', async () => {
+  it("shows an alias in the role's account, told by the ARNs without GetCallerIdentity", async () => {
     const k = key()
     const kms = new FakeKms({ keys: [k], aliases: { 'alias/a': k.keyId } })
     const r = await run(['show', 'alias/a', '--role-arn', ROLE, '--json'], { kms })
@@ -202,13 +251,15 @@ describe('show --role-arn (the account check, through FakeKms)', () => {
     expect(kms.calls).not.toContain('GetCallerIdentity')
   })
 
-  it('refuses (exit 3) an alias in another account than the role\'s, printing nothing', async () => {
+  it("refuses (exit 3) an alias in another account than the role's, printing nothing", async () => {
     // Tried: without the checkAccount call in show.ts this exits 0 and prints the other account's key.
     const k = key({ accountId: '444455556666' })
     const kms = new FakeKms({ account: '444455556666', keys: [k], aliases: { 'alias/a': k.keyId } })
     const r = await run(['show', 'alias/a', '--role-arn', ROLE, '--json'], { kms })
     expect(r.code).toBe(3)
     expect(r.stdout).toBe('')
-    expect(r.stderr).toMatch(/^error: refused \(ALIAS_OTHER_ACCOUNT\): the alias is expected in account 111122223333, but these credentials act on account 444455556666\n/)
+    expect(r.stderr).toMatch(
+      /^error: refused \(ALIAS_OTHER_ACCOUNT\): the alias is expected in account 111122223333, but these credentials act on account 444455556666\n/,
+    )
   })
 })

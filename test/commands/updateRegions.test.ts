@@ -15,7 +15,12 @@ function world(options: Partial<Record<Region, FakeKmsOptions>> = {}, regions: r
     regions.map((region) => {
       const old = key({ region })
       const next = key({ region })
-      const kms = new FakeKms({ keys: [old, next], aliases: { 'alias/app': old.keyId, 'alias/app-keep': old.keyId, 'alias/app-next': next.keyId }, region, ...options[region as Region] })
+      const kms = new FakeKms({
+        keys: [old, next],
+        aliases: { 'alias/app': old.keyId, 'alias/app-keep': old.keyId, 'alias/app-next': next.keyId },
+        region,
+        ...options[region as Region],
+      })
       return [region, { old, next, kms }]
     }),
   ) as Record<string, { old: KeyInfo; next: KeyInfo; kms: FakeKms }>
@@ -37,7 +42,18 @@ describe('update --regions (fake KMS port per Region)', () => {
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
     const doc = JSON.parse(r.stdout)
-    expect(doc).toMatchObject({ action: 'update', alias: 'alias/app', region: null, outcome: 'updated', dryRun: false, changed: true, verified: true, findings: [], error: null, exitCode: 0 })
+    expect(doc).toMatchObject({
+      action: 'update',
+      alias: 'alias/app',
+      region: null,
+      outcome: 'updated',
+      dryRun: false,
+      changed: true,
+      verified: true,
+      findings: [],
+      error: null,
+      exitCode: 0,
+    })
     expect(doc.runId).toMatch(/^run-[0-9a-f]{8}$/)
     const journal = await journalOf(r.ctx)
     expect(doc.regions).toEqual(
@@ -57,7 +73,11 @@ describe('update --regions (fake KMS port per Region)', () => {
       REGIONS.map((region) => [region, ACCOUNT, 'alias/app', places[region]?.old.keyId, places[region]?.next.keyId, 'update', doc.runId, true]),
     )
     expect(targets()).toEqual(Object.fromEntries(REGIONS.map((region) => [region, places[region]?.next.keyId])))
-    expect(doc.undo).toBe(REGIONS.map((region) => `kms-alias update alias/app --to ${places[region]?.old.keyId} --expect-current ${places[region]?.next.keyId} --region ${region}`).join(' && '))
+    expect(doc.undo).toBe(
+      REGIONS.map(
+        (region) => `kms-alias update alias/app --to ${places[region]?.old.keyId} --expect-current ${places[region]?.next.keyId} --region ${region}`,
+      ).join(' && '),
+    )
   })
 
   it('text view: one line per Region (outcome, alias, region, previous, new, changed, verified)', async () => {
@@ -80,8 +100,16 @@ describe('update --regions (fake KMS port per Region)', () => {
     expect(r.code).toBe(3)
     const doc = JSON.parse(r.stdout)
     expect(doc.outcome).toBe('refused')
-    expect(doc.regions.map((x: { region: string; outcome: string }) => `${x.region} ${x.outcome}`)).toEqual(['us-east-1 not-attempted', 'eu-west-1 refused', 'ap-southeast-2 not-attempted'])
-    expect(doc.error).toEqual({ code: 'REFUSED', message: 'refused by the preflight: eu-west-1 TARGET_NOT_ENABLED; nothing was changed in any Region', hint: 'see the findings' })
+    expect(doc.regions.map((x: { region: string; outcome: string }) => `${x.region} ${x.outcome}`)).toEqual([
+      'us-east-1 not-attempted',
+      'eu-west-1 refused',
+      'ap-southeast-2 not-attempted',
+    ])
+    expect(doc.error).toEqual({
+      code: 'REFUSED',
+      message: 'refused by the preflight: eu-west-1 TARGET_NOT_ENABLED; nothing was changed in any Region',
+      hint: 'see the findings',
+    })
     expect(Object.values(places).flatMap((p) => p.kms.mutations())).toEqual([])
     expect(targets()).toEqual(before)
   })
@@ -95,12 +123,14 @@ describe('update --regions (fake KMS port per Region)', () => {
     expect(doc.outcome).toBe('failed')
     expect(doc.changed).toBe(false)
     const south = places['ap-southeast-2'] as { old: KeyInfo }
-    expect(doc.error).toEqual({ code: 'AWS', awsCode: 'ThrottlingException', message: `ap-southeast-2: UpdateAlias failed (3 attempts): ThrottlingException: Rate exceeded; alias/app points to ${south.old.keyId} (unchanged)` })
-    expect(doc.regions.map((x: { region: string; outcome: string; changed: boolean; verified: boolean }) => `${x.region} ${x.outcome} ${x.changed} ${x.verified}`)).toEqual([
-      'us-east-1 rolled-back false true',
-      'eu-west-1 rolled-back false true',
-      'ap-southeast-2 failed false false',
-    ])
+    expect(doc.error).toEqual({
+      code: 'AWS',
+      awsCode: 'ThrottlingException',
+      message: `ap-southeast-2: UpdateAlias failed (3 attempts): ThrottlingException: Rate exceeded; alias/app points to ${south.old.keyId} (unchanged)`,
+    })
+    expect(
+      doc.regions.map((x: { region: string; outcome: string; changed: boolean; verified: boolean }) => `${x.region} ${x.outcome} ${x.changed} ${x.verified}`),
+    ).toEqual(['us-east-1 rolled-back false true', 'eu-west-1 rolled-back false true', 'ap-southeast-2 failed false false'])
     expect(targets()).toEqual(before)
     const east = places['us-east-1'] as { old: KeyInfo; next: KeyInfo; kms: FakeKms }
     expect(east.kms.mutations()).toEqual([`UpdateAlias alias/app ${east.next.keyId}`, `UpdateAlias alias/app ${east.old.keyId}`])
@@ -118,17 +148,29 @@ describe('update --regions (fake KMS port per Region)', () => {
     const before = targets()
     // alias/app-keep points to the old key everywhere except in eu-west-1.
     ;(places['eu-west-1'] as { kms: FakeKms; next: KeyInfo }).kms.aliases.set('alias/app-keep', (places['eu-west-1'] as { next: KeyInfo }).next.keyId)
-    const r = await run(['update', 'alias/app', '--to', 'alias/app-next', '--expect-current', 'alias/app-keep', '--regions', all, '--yes', '--json'], { kms: port })
+    const r = await run(['update', 'alias/app', '--to', 'alias/app-next', '--expect-current', 'alias/app-keep', '--regions', all, '--yes', '--json'], {
+      kms: port,
+    })
     expect(r.code).toBe(5)
-    expect(JSON.parse(r.stdout).error.message).toBe(`alias/app points to ${places['eu-west-1']?.old.keyId} in eu-west-1, not alias/app-keep (--expect-current); nothing was changed in any Region`)
+    expect(JSON.parse(r.stdout).error.message).toBe(
+      `alias/app points to ${places['eu-west-1']?.old.keyId} in eu-west-1, not alias/app-keep (--expect-current); nothing was changed in any Region`,
+    )
     expect(Object.values(places).flatMap((p) => p.kms.mutations())).toEqual([])
     expect(targets()).toEqual(before)
   })
 
   it.each([
-    ['a single-Region key ID', ['--to', '00000000-0000-4000-8000-0000000000ff'], '--to 00000000-0000-4000-8000-0000000000ff is a single-Region key, which exists in one Region only; it cannot name a key in 3 Regions'],
+    [
+      'a single-Region key ID',
+      ['--to', '00000000-0000-4000-8000-0000000000ff'],
+      '--to 00000000-0000-4000-8000-0000000000ff is a single-Region key, which exists in one Region only; it cannot name a key in 3 Regions',
+    ],
     ['--region with --regions', ['--to', 'alias/app-next', '--region', 'us-east-1'], '--region and --regions cannot be used together'],
-    ['an alias ARN', ['--to', 'alias/app-next'], 'arn:aws:kms:us-east-1:111122223333:alias/app is an alias ARN, which names one Region (us-east-1); with several Regions give the alias name'],
+    [
+      'an alias ARN',
+      ['--to', 'alias/app-next'],
+      'arn:aws:kms:us-east-1:111122223333:alias/app is an alias ARN, which names one Region (us-east-1); with several Regions give the alias name',
+    ],
   ])('%s is a usage error (exit 2) before any call', async (name, args, message) => {
     const { places, port } = world()
     const alias = name === 'an alias ARN' ? 'arn:aws:kms:us-east-1:111122223333:alias/app' : 'alias/app'
@@ -165,13 +207,17 @@ describe('update --regions with multi-Region keys (fake ports with stubbed Descr
     return { ports, port: (config: KmsConfig) => ports[config.region ?? 'us-east-1'] as FakeKms }
   }
 
-  it('--all-regions is the current key\'s replica set, and an mrk- --to resolves to each Region\'s replica', async () => {
+  it("--all-regions is the current key's replica set, and an mrk- --to resolves to each Region's replica", async () => {
     const { ports, port } = replicated(REGIONS)
     const r = await run(['update', 'alias/app', '--to', MRK_NEW, '--all-regions', '--yes', '--json'], { kms: port })
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
     const doc = JSON.parse(r.stdout)
-    expect(doc.regions.map((x: { region: string; outcome: string }) => `${x.region} ${x.outcome}`)).toEqual(['ap-southeast-2 updated', 'eu-west-1 updated', 'us-east-1 updated'])
+    expect(doc.regions.map((x: { region: string; outcome: string }) => `${x.region} ${x.outcome}`)).toEqual([
+      'ap-southeast-2 updated',
+      'eu-west-1 updated',
+      'us-east-1 updated',
+    ])
     expect(doc.findings).toEqual([])
     expect(Object.values(ports).map((p) => p.aliases.get('alias/app'))).toEqual([MRK_NEW, MRK_NEW, MRK_NEW])
   })
@@ -182,8 +228,13 @@ describe('update --regions with multi-Region keys (fake ports with stubbed Descr
     expect(r.code).toBe(0)
     const doc = JSON.parse(r.stdout)
     expect(doc.outcome).toBe('would-update')
-    expect(doc.findings.map((f: { code: string; severity: string }) => `${f.severity} ${f.code}`)).toEqual(['warn REPLICA_REGIONS_DIFFER', 'warn REGION_NOT_COVERED'])
-    expect(doc.findings[1].message).toBe(`the alias also exists in ap-southeast-2, where the current key ${MRK_OLD} has replicas, but the change leaves that Region out (add it to --regions, or use --all-regions)`)
+    expect(doc.findings.map((f: { code: string; severity: string }) => `${f.severity} ${f.code}`)).toEqual([
+      'warn REPLICA_REGIONS_DIFFER',
+      'warn REGION_NOT_COVERED',
+    ])
+    expect(doc.findings[1].message).toBe(
+      `the alias also exists in ap-southeast-2, where the current key ${MRK_OLD} has replicas, but the change leaves that Region out (add it to --regions, or use --all-regions)`,
+    )
     // The Region left out is only read (is the alias there?), never changed.
     expect(ports['ap-southeast-2']?.calls).toEqual(['DescribeKey alias/app'])
     expect(Object.values(ports).flatMap((p) => p.mutations())).toEqual([])
@@ -193,6 +244,8 @@ describe('update --regions with multi-Region keys (fake ports with stubbed Descr
     const { port } = world()
     const r = await run(['update', 'alias/app', '--to', 'alias/app-next', '--all-regions', '--yes'], { kms: port })
     expect(r.code).toBe(2)
-    expect(r.stderr).toMatch(/^error: alias\/app points to [0-9a-f-]+, a single-Region key in us-east-1: --all-regions means every Region of a multi-Region key's replica set\nhint: name the Regions with --regions r1,r2,…\n$/)
+    expect(r.stderr).toMatch(
+      /^error: alias\/app points to [0-9a-f-]+, a single-Region key in us-east-1: --all-regions means every Region of a multi-Region key's replica set\nhint: name the Regions with --regions r1,r2,…\n$/,
+    )
   })
 })

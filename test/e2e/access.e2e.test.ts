@@ -13,14 +13,28 @@ const ROOT = `arn:aws:iam::${MOTO_ACCOUNT}:root`
 const APP = `arn:aws:iam::${MOTO_ACCOUNT}:role/app`
 const WORKER = `arn:aws:iam::${MOTO_ACCOUNT}:role/worker`
 const keyArn = (keyId: string) => `arn:aws:kms:${REGION}:${MOTO_ACCOUNT}:key/${keyId}`
-const statement = (principal: string, action: string | string[], extra: object = {}) => ({ Effect: 'Allow', Principal: { AWS: principal }, Action: action, Resource: '*', ...extra })
+const statement = (principal: string, action: string | string[], extra: object = {}) => ({
+  Effect: 'Allow',
+  Principal: { AWS: principal },
+  Action: action,
+  Resource: '*',
+  ...extra,
+})
 const ADMIN = statement(ROOT, 'kms:*')
 
 const putPolicy = (keyId: string, ...statements: object[]) =>
   moto().send(new PutKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default', Policy: JSON.stringify({ Version: '2012-10-17', Statement: statements }) }))
 const grant = (keyId: string, grantee: string, operations: ('Decrypt' | 'Encrypt' | 'Sign')[], constraints?: Record<string, string>) =>
-  moto().send(new CreateGrantCommand({ KeyId: keyId, GranteePrincipal: grantee, Operations: operations, ...(constraints ? { Constraints: { EncryptionContextSubset: constraints } } : {}) }))
-const tag = (keyId: string, tags: Record<string, string>) => moto().send(new TagResourceCommand({ KeyId: keyId, Tags: Object.entries(tags).map(([TagKey, TagValue]) => ({ TagKey, TagValue })) }))
+  moto().send(
+    new CreateGrantCommand({
+      KeyId: keyId,
+      GranteePrincipal: grantee,
+      Operations: operations,
+      ...(constraints ? { Constraints: { EncryptionContextSubset: constraints } } : {}),
+    }),
+  )
+const tag = (keyId: string, tags: Record<string, string>) =>
+  moto().send(new TagResourceCommand({ KeyId: keyId, Tags: Object.entries(tags).map(([TagKey, TagValue]) => ({ TagKey, TagValue })) }))
 
 const json = (stdout: string) => JSON.parse(stdout) as { findings: { code: string; severity: string; message: string }[]; outcome: string }
 const dryRun = async (alias: string, to: string, extra: string[] = [], env = cliEnv()) => {
@@ -45,7 +59,10 @@ describe('access preflight on update (moto)', () => {
     const refused = await cli(['update', alias, '--to', next, '--yes', '--json'])
     expect(refused.code).toBe(3)
     const message = `the new key's policy does not allow what the current key's policy allows: ${APP} (kms:GenerateDataKey, kms:GenerateDataKeyPair, kms:GenerateDataKeyPairWithoutPlaintext, kms:GenerateDataKeyWithoutPlaintext)`
-    expect(json(refused.stdout)).toMatchObject({ outcome: 'refused', findings: [{ code: 'ACCESS_NARROWED', severity: 'block', message: `${message} (fix the new key policy, or pass --allow-access-change)` }] })
+    expect(json(refused.stdout)).toMatchObject({
+      outcome: 'refused',
+      findings: [{ code: 'ACCESS_NARROWED', severity: 'block', message: `${message} (fix the new key policy, or pass --allow-access-change)` }],
+    })
     expect(await targetOf(alias)).toBe(keyId)
 
     const allowed = await cli(['update', alias, '--to', next, '--yes', '--json', '--allow-access-change'])
@@ -79,7 +96,11 @@ describe('access preflight on update (moto)', () => {
     const refused = await cli(['update', alias, '--to', next, '--json'])
     expect(refused.code).toBe(3)
     expect(json(refused.stdout).findings).toEqual([
-      { code: 'GRANTS_MISSING', severity: 'block', message: `grants stay with their key, and no grant on the new key covers: ${WORKER}: Decrypt, Encrypt (create them on the new key, or pass --allow-access-change)` },
+      {
+        code: 'GRANTS_MISSING',
+        severity: 'block',
+        message: `grants stay with their key, and no grant on the new key covers: ${WORKER}: Decrypt, Encrypt (create them on the new key, or pass --allow-access-change)`,
+      },
     ])
     expect(await targetOf(alias)).toBe(keyId)
 
@@ -97,7 +118,8 @@ describe('access preflight on update (moto)', () => {
     await putPolicy(next, ADMIN, statement(APP, 'kms:Decrypt', { Condition: { StringEquals: { 'kms:RequestAlias': alias } } }))
     const { code, doc } = await dryRun(alias, next)
     expect(code).toBe(0)
-    const message = (which: string) => `the key policy of ${which} grants or denies by kms:RequestAlias: moving ${alias} changes who can use both keys (allow up to 5 minutes for it to take effect)`
+    const message = (which: string) =>
+      `the key policy of ${which} grants or denies by kms:RequestAlias: moving ${alias} changes who can use both keys (allow up to 5 minutes for it to take effect)`
     expect(doc.findings).toEqual([
       { code: 'ALIAS_IN_POLICY', severity: 'warn', message: message('the current key') },
       { code: 'ALIAS_IN_POLICY', severity: 'warn', message: message('the new key') },
@@ -113,8 +135,16 @@ describe('access preflight on update (moto)', () => {
     const { code, doc } = await dryRun(alias, next)
     expect(code).toBe(0)
     expect(doc.findings).toEqual([
-      { code: 'TAGS_DIFFER', severity: 'warn', message: 'tags of the current key that the new key lacks or sets otherwise (IAM policies may grant by aws:ResourceTag): env=prod (new key: staging)' },
-      { code: 'ROTATION_DIFFERS', severity: 'warn', message: `the current key rotates automatically every year; the new key ${next} does not (enable it with aws kms enable-key-rotation)` },
+      {
+        code: 'TAGS_DIFFER',
+        severity: 'warn',
+        message: 'tags of the current key that the new key lacks or sets otherwise (IAM policies may grant by aws:ResourceTag): env=prod (new key: staging)',
+      },
+      {
+        code: 'ROTATION_DIFFERS',
+        severity: 'warn',
+        message: `the current key rotates automatically every year; the new key ${next} does not (enable it with aws kms enable-key-rotation)`,
+      },
     ])
   })
 
@@ -124,7 +154,11 @@ describe('access preflight on update (moto)', () => {
     const r = await cli(['update', alias, '--to', next, '--dry-run', '--json', '--debug'])
     expect(r.code).toBe(0)
     expect(json(r.stdout).findings).toEqual([
-      { code: 'OLD_ARTIFACTS_NEED_OLD_KEY', severity: 'warn', message: `Verify through the alias fails for signatures made under ${keyId}: callers must keep using that key ID for them` },
+      {
+        code: 'OLD_ARTIFACTS_NEED_OLD_KEY',
+        severity: 'warn',
+        message: `Verify through the alias fails for signatures made under ${keyId}: callers must keep using that key ID for them`,
+      },
     ])
     expect(r.stderr).not.toContain('GetKeyRotationStatus')
     expect(r.stderr.match(/debug: GetKeyPolicy /g)).toHaveLength(2)
@@ -136,7 +170,13 @@ describe('access preflight on update (moto)', () => {
     const iam = new IAMClient({ region: REGION, endpoint: motoUrl(), credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } })
     const role = `kms-alias-e2e-${randomUUID().slice(0, 8)}`
     await iam.send(new CreateRoleCommand({ RoleName: role, AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [] }) }))
-    const document = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'kms:Decrypt', Resource: keyArn(keyId) }, { Effect: 'Allow', Action: 'kms:Encrypt', Resource: '*', Condition: { 'ForAnyValue:StringLike': { 'kms:ResourceAliases': `${alias.slice(0, -3)}*` } } }] }
+    const document = {
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Action: 'kms:Decrypt', Resource: keyArn(keyId) },
+        { Effect: 'Allow', Action: 'kms:Encrypt', Resource: '*', Condition: { 'ForAnyValue:StringLike': { 'kms:ResourceAliases': `${alias.slice(0, -3)}*` } } },
+      ],
+    }
     await iam.send(new PutRolePolicyCommand({ RoleName: role, PolicyName: 'use-key', PolicyDocument: JSON.stringify(document) }))
     const env = cliEnv({ AWS_ENDPOINT_URL_IAM: motoUrl() })
 
@@ -145,8 +185,16 @@ describe('access preflight on update (moto)', () => {
     const { code, doc, stderr } = await dryRun(alias, next, ['--iam'], env)
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' })
     expect(doc.findings).toEqual([
-      { code: 'KEY_ARN_PINNED', severity: 'warn', message: `IAM policies name the current key's ARN and not the new key's, so callers under them will not follow the alias: role/${role}, inline policy use-key` },
-      { code: 'ALIAS_IN_POLICY', severity: 'warn', message: `IAM policies grant or deny by kms:RequestAlias or kms:ResourceAliases matching ${alias}: role/${role}, inline policy use-key; moving the alias moves that access (allow up to 5 minutes)` },
+      {
+        code: 'KEY_ARN_PINNED',
+        severity: 'warn',
+        message: `IAM policies name the current key's ARN and not the new key's, so callers under them will not follow the alias: role/${role}, inline policy use-key`,
+      },
+      {
+        code: 'ALIAS_IN_POLICY',
+        severity: 'warn',
+        message: `IAM policies grant or deny by kms:RequestAlias or kms:ResourceAliases matching ${alias}: role/${role}, inline policy use-key; moving the alias moves that access (allow up to 5 minutes)`,
+      },
     ])
   })
 })
@@ -173,9 +221,21 @@ describe('denied and failing access reads (fault proxy)', () => {
     const findings = json(r.stdout).findings
     const policyWhich = findings[0]?.message.includes('the current key') ? 'the current key' : 'the new key'
     expect(findings).toEqual([
-      { code: 'ACCESS_UNCHECKED', severity: 'warn', message: `the key policy of ${policyWhich} could not be read (GetKeyPolicy ${denied}); the access comparison is incomplete` },
-      { code: 'ACCESS_UNCHECKED', severity: 'warn', message: `the grants of the current key could not be read (ListGrants ${denied}); the access comparison is incomplete` },
-      { code: 'ACCESS_UNCHECKED', severity: 'warn', message: `the grants of the new key could not be read (ListGrants ${denied}); the access comparison is incomplete` },
+      {
+        code: 'ACCESS_UNCHECKED',
+        severity: 'warn',
+        message: `the key policy of ${policyWhich} could not be read (GetKeyPolicy ${denied}); the access comparison is incomplete`,
+      },
+      {
+        code: 'ACCESS_UNCHECKED',
+        severity: 'warn',
+        message: `the grants of the current key could not be read (ListGrants ${denied}); the access comparison is incomplete`,
+      },
+      {
+        code: 'ACCESS_UNCHECKED',
+        severity: 'warn',
+        message: `the grants of the new key could not be read (ListGrants ${denied}); the access comparison is incomplete`,
+      },
     ])
     expect(proxy.calls('GetKeyPolicy')).toBe(2)
     expect(await targetOf(alias)).toBe(next)
@@ -258,7 +318,13 @@ describe('compare (moto): read-only, in all three views', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({
       region: REGION,
       alias,
-      current: { keyId, arn: keyArn(keyId), rotation: false, tags: { team: 'payments' }, grants: [{ granteePrincipal: WORKER, operations: ['Decrypt'], awsService: false }] },
+      current: {
+        keyId,
+        arn: keyArn(keyId),
+        rotation: false,
+        tags: { team: 'payments' },
+        grants: [{ granteePrincipal: WORKER, operations: ['Decrypt'], awsService: false }],
+      },
       new: { keyId: next, arn: keyArn(next), aliases: [], grants: [] },
       findings: [{ code: 'GRANTS_MISSING', severity: 'block' }],
       allowed: false,
@@ -272,10 +338,16 @@ describe('compare (moto): read-only, in all three views', () => {
     await tag(next, { team: 'ops' })
     const r = await cli(['compare', alias, next, '-o', 'table', '--no-color'])
     expect(r.code).toBe(0)
-    const row = (field: string) => r.stdout.split('\n').find((l) => l.startsWith(`│ ${field} `))?.replace(/ +/g, ' ')
+    const row = (field: string) =>
+      r.stdout
+        .split('\n')
+        .find((l) => l.startsWith(`│ ${field} `))
+        ?.replace(/ +/g, ' ')
     expect(row('tags')).toBe('│ tags │ team=payments │ team=ops │ ≠ │')
     expect(row('key spec')).toBe('│ key spec │ SYMMETRIC_DEFAULT │ SYMMETRIC_DEFAULT │ │')
-    expect(r.stdout).toContain(`! warn  TAGS_DIFFER tags of the current key that the new key lacks or sets otherwise (IAM policies may grant by aws:ResourceTag): team=payments (new key: ops)`)
+    expect(r.stdout).toContain(
+      `! warn  TAGS_DIFFER tags of the current key that the new key lacks or sets otherwise (IAM policies may grant by aws:ResourceTag): team=payments (new key: ops)`,
+    )
 
     const missing = await cli(['compare', alias, '11111111-2222-4333-8444-555555555555'])
     expect(missing).toEqual({ code: 4, stdout: '', stderr: `error: <new> 11111111-2222-4333-8444-555555555555 not found in ${REGION}\n` })

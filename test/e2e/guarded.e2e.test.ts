@@ -32,7 +32,9 @@ describe('another writer between the plan and the write (fault proxy hooks)', ()
       [a.alias, 'rolled-back', a.keyId],
       [b.alias, 'conflict', theirs],
     ])
-    expect(doc.error.message).toBe(`${b.alias} points to ${theirs}, but when this run planned the change it pointed to ${b.keyId}: another writer changed it; nothing was changed`)
+    expect(doc.error.message).toBe(
+      `${b.alias} points to ${theirs}, but when this run planned the change it pointed to ${b.keyId}: another writer changed it; nothing was changed`,
+    )
     // a's change and its rollback; never an UpdateAlias for b.
     expect(proxy.calls('UpdateAlias')).toBe(2)
     expect([await targetOf(a.alias), await targetOf(b.alias)]).toEqual([a.keyId, theirs])
@@ -47,7 +49,10 @@ describe('another writer between the plan and the write (fault proxy hooks)', ()
     proxy.fault('UpdateAlias', 'access-denied', { calls: [3] })
     const r = await cli(['apply', mappingFile([a, b, c].map((x) => `${x!.alias} ${next}`)), '--json'], viaProxy())
     expect(r.code).toBe(5)
-    const doc = json(r.stdout) as { changes: Array<{ alias: string; status: string; rollbackSkipped?: boolean; error: { message: string } | null }>; error: { message: string } }
+    const doc = json(r.stdout) as {
+      changes: Array<{ alias: string; status: string; rollbackSkipped?: boolean; error: { message: string } | null }>
+      error: { message: string }
+    }
     expect(doc.changes.map((x) => [x.alias, x.status])).toEqual([
       [a!.alias, 'conflict'],
       [b!.alias, 'rolled-back'],
@@ -75,10 +80,18 @@ describe('another writer between the plan and the write (fault proxy hooks)', ()
     const { alias } = await aliasOnNewKey('g-delete-recreated')
     const theirs = await createKey()
     // ListAliases #1 is the plan; #2 is the confirmation's first read, after DeleteAlias.
-    proxy.before('ListAliases', [2], () => moto().send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: theirs })).then(() => undefined))
+    proxy.before('ListAliases', [2], () =>
+      moto()
+        .send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: theirs }))
+        .then(() => undefined),
+    )
     const r = await cli(['delete', alias, '--yes', '--json'], viaProxy())
     expect(r.code).toBe(6)
-    expect(json(r.stdout)).toMatchObject({ outcome: 'not-confirmed', changed: true, error: { message: `after DeleteAlias ${alias} points to ${theirs}, not to the key this run chose: another writer changed it` } })
+    expect(json(r.stdout)).toMatchObject({
+      outcome: 'not-confirmed',
+      changed: true,
+      error: { message: `after DeleteAlias ${alias} points to ${theirs}, not to the key this run chose: another writer changed it` },
+    })
     expect(await targetOf(alias)).toBe(theirs)
   })
 })
@@ -193,7 +206,13 @@ describe('kills (the built CLI; the fault proxy holds the run at a given moment)
     run.child.kill(signal)
     const result = await run.done
     expect(result.code).toBe(code)
-    expect(json(result.stdout)).toMatchObject({ outcome: 'not-confirmed', changed: true, verified: false, exitCode: code, error: { code: signal === 'SIGTERM' ? 'TERMINATED' : 'HANGUP', message: `stopped by ${signal}` } })
+    expect(json(result.stdout)).toMatchObject({
+      outcome: 'not-confirmed',
+      changed: true,
+      verified: false,
+      exitCode: code,
+      error: { code: signal === 'SIGTERM' ? 'TERMINATED' : 'HANGUP', message: `stopped by ${signal}` },
+    })
     expect((await journalEntries(journal)).map((e) => [e.previousKeyId, e.newKeyId, e.changed, e.verified])).toEqual([[keyId, next, true, false]])
   })
 })
@@ -235,7 +254,11 @@ describe('create and delete go through the same guard', () => {
     const theirs = await createKey()
     const alias = uniqueAlias('g-create')
     // DescribeKey #1 (the alias, absent) and #2 (the target) are the plan; #3 is the guard.
-    proxy.before('DescribeKey', [3], () => moto().send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: theirs })).then(() => undefined))
+    proxy.before('DescribeKey', [3], () =>
+      moto()
+        .send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: theirs }))
+        .then(() => undefined),
+    )
     const r = await cli(['create', alias, '--to', keyId, '--json'], viaProxy())
     expect(r.code).toBe(5)
     expect(json(r.stdout)).toMatchObject({ outcome: 'conflict', changed: false })

@@ -30,7 +30,11 @@ function kmsIn(region: string, viaRole = false): KMSClient {
   let client = clients.get(id)
   if (!client) {
     const credentials = viaRole
-      ? fromTemporaryCredentials({ params: { RoleArn: ROLE, RoleSessionName: 'e2e-fixtures' }, masterCredentials: testing, clientConfig: { region, endpoint: motoUrl() } })
+      ? fromTemporaryCredentials({
+          params: { RoleArn: ROLE, RoleSessionName: 'e2e-fixtures' },
+          masterCredentials: testing,
+          clientConfig: { region, endpoint: motoUrl() },
+        })
       : testing
     client = new KMSClient({ region, endpoint: motoUrl(), credentials })
     clients.set(id, client)
@@ -40,7 +44,8 @@ function kmsIn(region: string, viaRole = false): KMSClient {
 
 const newKey = async (client: KMSClient) => (await client.send(new CreateKeyCommand({ KeyUsage: 'ENCRYPT_DECRYPT' }))).KeyMetadata?.KeyId ?? ''
 const alias = (client: KMSClient, name: string, keyId: string) => client.send(new CreateAliasCommand({ AliasName: name, TargetKeyId: keyId }))
-const targetIn = async (client: KMSClient, name: string) => (await client.send(new ListAliasesCommand({}))).Aliases?.find((a) => a.AliasName === name)?.TargetKeyId
+const targetIn = async (client: KMSClient, name: string) =>
+  (await client.send(new ListAliasesCommand({}))).Aliases?.find((a) => a.AliasName === name)?.TargetKeyId
 
 /** In each Region: `name` (and `name`-keep) on an old key, `name`-next on a new key. */
 async function inRegions(label: string, regions = REGIONS, viaRole = false) {
@@ -65,7 +70,7 @@ type RegionDoc = { region: string; outcome: string; changed: boolean | null; ver
 const outcomes = (stdout: string) => (JSON.parse(stdout).regions as RegionDoc[]).map((r) => `${r.region} ${r.outcome}`)
 
 describe('update --regions against moto_server', () => {
-  it('repoints the alias in three Regions, each to its own Region\'s key, one journal line each sharing a runId', async () => {
+  it("repoints the alias in three Regions, each to its own Region's key, one journal line each sharing a runId", async () => {
     const w = await inRegions('upd3')
     const journal = freshJournal()
     const r = await cli(['update', w.name, '--to', `${w.name}-next`, '--regions', REGIONS.join(','), '--yes', '--json'], cliEnv({ KMS_ALIAS_JOURNAL: journal }))
@@ -95,7 +100,10 @@ describe('update --regions against moto_server', () => {
   it('a failure in the last Region rolls back the two changed before it (fault proxy: KMSInternalException on the third UpdateAlias)', async () => {
     const w = await inRegions('upd-rollback')
     proxy.fault('UpdateAlias', 'internal', { calls: [3] })
-    const r = await cli(['update', w.name, '--to', `${w.name}-next`, '--regions', REGIONS.join(','), '--yes', '--json', '--no-journal', '--max-attempts', '1'], viaProxy())
+    const r = await cli(
+      ['update', w.name, '--to', `${w.name}-next`, '--regions', REGIONS.join(','), '--yes', '--json', '--no-journal', '--max-attempts', '1'],
+      viaProxy(),
+    )
     expect(r.code).toBe(8)
     const doc = JSON.parse(r.stdout)
     expect(doc).toMatchObject({ outcome: 'failed', changed: false, error: { code: 'AWS', awsCode: 'KMSInternalException' } })
@@ -117,7 +125,10 @@ describe('update --regions against moto_server', () => {
       await kmsIn('us-east-1').send(new UpdateAliasCommand({ AliasName: w.name, TargetKeyId: theirs }))
     })
     proxy.fault('UpdateAlias', 'internal', { calls: [3] })
-    const r = await cli(['update', w.name, '--to', `${w.name}-next`, '--regions', REGIONS.join(','), '--yes', '--json', '--no-journal', '--max-attempts', '1'], viaProxy())
+    const r = await cli(
+      ['update', w.name, '--to', `${w.name}-next`, '--regions', REGIONS.join(','), '--yes', '--json', '--no-journal', '--max-attempts', '1'],
+      viaProxy(),
+    )
     expect(r.code).toBe(5)
     expect(outcomes(r.stdout)).toEqual(['us-east-1 conflict', 'eu-west-1 rolled-back', 'ap-southeast-2 failed'])
     expect(JSON.parse(r.stdout).error.message).toMatch(/; not rolled back because another writer changed .* there since: us-east-1$/)
@@ -128,7 +139,7 @@ describe('update --regions against moto_server', () => {
 })
 
 describe('apply over several Regions and accounts against moto_server', () => {
-  it('paces each Region on its own: never throttled by a 5/s-per-Region limit, well under one Region\'s floor (fault proxy rate limit)', async () => {
+  it("paces each Region on its own: never throttled by a 5/s-per-Region limit, well under one Region's floor (fault proxy rate limit)", async () => {
     const per = 10
     const regions = REGIONS
     const lines: string[] = []
@@ -186,9 +197,12 @@ describe('apply over several Regions and accounts against moto_server', () => {
     const eastCalls = proxy.arrivals('UpdateAlias', 'us-east-1').length
     expect(eastCalls).toBeLessThanOrEqual(4)
     expect(eastCalls % 2).toBe(0) // each change it made, rolled back
-    expect(doc.changes.slice(0, 4).map((c: { status: string }) => c.status).sort()).toEqual(
-      [...Array(eastCalls / 2).fill('rolled-back'), ...Array(4 - eastCalls / 2).fill('not-attempted')].sort(),
-    )
+    expect(
+      doc.changes
+        .slice(0, 4)
+        .map((c: { status: string }) => c.status)
+        .sort(),
+    ).toEqual([...Array(eastCalls / 2).fill('rolled-back'), ...Array(4 - eastCalls / 2).fill('not-attempted')].sort())
     for (const n of names) expect(await targetIn(east, n)).toBe(old)
     expect(await west.targets()).toEqual(west.olds())
   })
@@ -208,8 +222,14 @@ describe('apply over several Regions and accounts against moto_server', () => {
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
     const doc = JSON.parse(r.stdout)
-    expect(doc.partitions).toEqual([{ account: MOTO_ACCOUNT, region: 'us-east-1' }, { account: OTHER_ACCOUNT, region: 'eu-west-1' }])
-    expect(doc.changes.map((c: { account: string; region: string; status: string }) => `${c.account} ${c.region} ${c.status}`)).toEqual([`${MOTO_ACCOUNT} us-east-1 applied`, `${OTHER_ACCOUNT} eu-west-1 applied`])
+    expect(doc.partitions).toEqual([
+      { account: MOTO_ACCOUNT, region: 'us-east-1' },
+      { account: OTHER_ACCOUNT, region: 'eu-west-1' },
+    ])
+    expect(doc.changes.map((c: { account: string; region: string; status: string }) => `${c.account} ${c.region} ${c.status}`)).toEqual([
+      `${MOTO_ACCOUNT} us-east-1 applied`,
+      `${OTHER_ACCOUNT} eu-west-1 applied`,
+    ])
     expect(await mine.targets()).toEqual(mine.nexts())
     expect(await theirs.targets()).toEqual(theirs.nexts())
     // The caller's own account in eu-west-1 has no such alias: the change landed in the role's account.
@@ -235,7 +255,10 @@ describe('apply over several Regions and accounts against moto_server', () => {
     const r = await cli(['update', w.name, '--to', `${w.name}-next`, '--regions', 'us-east-1,eu-west-1', '--yes', '--json', '--no-journal', '--role-arn', ROLE])
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
-    expect((JSON.parse(r.stdout).regions as Array<{ previous: { arn: string } }>).map((x) => x.previous.arn.split(':')[4])).toEqual([OTHER_ACCOUNT, OTHER_ACCOUNT])
+    expect((JSON.parse(r.stdout).regions as Array<{ previous: { arn: string } }>).map((x) => x.previous.arn.split(':')[4])).toEqual([
+      OTHER_ACCOUNT,
+      OTHER_ACCOUNT,
+    ])
     expect(await w.targets()).toEqual(w.nexts())
   })
 })

@@ -31,7 +31,10 @@ describe('update against moto_server', () => {
       verified: true,
       previous: { keyId, arn: `arn:aws:kms:${REGION}:${MOTO_ACCOUNT}:key/${keyId}`, keySpec: 'RSA_4096', keyUsage: 'SIGN_VERIFY', keyState: 'Enabled' },
       target: { keyId: next, keySpec: 'RSA_3072', keyUsage: 'SIGN_VERIFY', keyState: 'Enabled' },
-      findings: [{ code: 'KEY_SPEC_MISMATCH', severity: 'warn' }, { code: 'OLD_ARTIFACTS_NEED_OLD_KEY', severity: 'warn' }],
+      findings: [
+        { code: 'KEY_SPEC_MISMATCH', severity: 'warn' },
+        { code: 'OLD_ARTIFACTS_NEED_OLD_KEY', severity: 'warn' },
+      ],
       error: null,
       exitCode: 0,
     })
@@ -82,7 +85,9 @@ describe('update against moto_server', () => {
     await disableKey(next)
     const r = await cli(['update', alias, '--to', next, '--allow-disabled', '--json'])
     expect(r.code).toBe(0)
-    expect(JSON.parse(r.stdout).findings).toEqual([{ code: 'TARGET_NOT_ENABLED', severity: 'warn', message: 'the new key is Disabled; callers fail until it is enabled' }])
+    expect(JSON.parse(r.stdout).findings).toEqual([
+      { code: 'TARGET_NOT_ENABLED', severity: 'warn', message: 'the new key is Disabled; callers fail until it is enabled' },
+    ])
     expect(await targetOf(alias)).toBe(next)
   })
 
@@ -166,11 +171,16 @@ describe('update against moto_server', () => {
     const r = await cli(['update', 'alias/x', '--to', '99999999-9999-4999-8999-999999999999'], cliEnv({ AWS_REGION: undefined }))
     expect(r.code).toBe(7)
     expect(r.stdout).toBe(line('failed', 'alias/x', '-', '-', 'false', 'false'))
-    expect(r.stderr).toMatch(/^error: no AWS Region is configured \(.*\)\nhint: pass --region, set AWS_REGION \(or AWS_DEFAULT_REGION\), or set region in the profile\n$/)
+    expect(r.stderr).toMatch(
+      /^error: no AWS Region is configured \(.*\)\nhint: pass --region, set AWS_REGION \(or AWS_DEFAULT_REGION\), or set region in the profile\n$/,
+    )
   })
 
   it('exits 7 with a hint when there are no credentials', async () => {
-    const r = await cli(['update', 'alias/x', '--to', '99999999-9999-4999-8999-999999999999'], cliEnv({ AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined }))
+    const r = await cli(
+      ['update', 'alias/x', '--to', '99999999-9999-4999-8999-999999999999'],
+      cliEnv({ AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined }),
+    )
     expect(r.code).toBe(7)
     expect(r.stderr).toBe('error: no AWS credentials were found\nhint: set AWS_PROFILE or pass --profile, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY\n')
   })
@@ -181,9 +191,14 @@ describe('update against moto_server', () => {
     const secret = 'SECRET-marker-0123456789'
     const r = await cli(['update', alias, '--to', next, '--debug'], cliEnv({ AWS_SECRET_ACCESS_KEY: secret, AWS_SESSION_TOKEN: 'TOKEN-marker-9876' }))
     expect(r.code).toBe(0)
-    const operations = r.stderr.split('\n').filter(Boolean).map((l) => l.replace(/^debug: (\w+) .*$/, '$1'))
+    const operations = r.stderr
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.replace(/^debug: (\w+) .*$/, '$1'))
     const access = ['GetKeyPolicy', 'GetKeyRotationStatus', 'ListGrants', 'ListResourceTags'].flatMap((op) => [op, op])
-    expect(operations.sort()).toEqual(['DescribeKey', 'DescribeKey', 'DescribeKey', ...access, 'ListAliases', 'ListAliases', 'ListAliases', 'UpdateAlias'].sort())
+    expect(operations.sort()).toEqual(
+      ['DescribeKey', 'DescribeKey', 'DescribeKey', ...access, 'ListAliases', 'ListAliases', 'ListAliases', 'UpdateAlias'].sort(),
+    )
     expect(r.stdout + r.stderr).not.toContain(secret)
     expect(r.stdout + r.stderr).not.toContain('TOKEN-marker')
   })
@@ -199,6 +214,10 @@ describe('update against moto_server', () => {
 
   it('a usage error exits 2 and prints nothing on stdout', async () => {
     const r = await cli(['update', 'payments', '--to', 'x'])
-    expect(r).toEqual({ code: 2, stdout: '', stderr: 'error: alias "payments" is not an alias name\nhint: alias names start with "alias/" (did you mean alias/payments?)\n' })
+    expect(r).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'error: alias "payments" is not an alias name\nhint: alias names start with "alias/" (did you mean alias/payments?)\n',
+    })
   })
 })

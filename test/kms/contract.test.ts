@@ -38,7 +38,20 @@ describe.each(subjects)('KmsPort contract: %s', (_name, make) => {
   it('CreateKey returns the metadata DescribeKey reports, with the algorithms of the spec', async () => {
     const cases = [
       [symmetric, { encryptionAlgorithms: ['SYMMETRIC_DEFAULT'], signingAlgorithms: [] }],
-      [rsaSigning('RSA_2048'), { encryptionAlgorithms: [], signingAlgorithms: ['RSASSA_PKCS1_V1_5_SHA_256', 'RSASSA_PKCS1_V1_5_SHA_384', 'RSASSA_PKCS1_V1_5_SHA_512', 'RSASSA_PSS_SHA_256', 'RSASSA_PSS_SHA_384', 'RSASSA_PSS_SHA_512'] }],
+      [
+        rsaSigning('RSA_2048'),
+        {
+          encryptionAlgorithms: [],
+          signingAlgorithms: [
+            'RSASSA_PKCS1_V1_5_SHA_256',
+            'RSASSA_PKCS1_V1_5_SHA_384',
+            'RSASSA_PKCS1_V1_5_SHA_512',
+            'RSASSA_PSS_SHA_256',
+            'RSASSA_PSS_SHA_384',
+            'RSASSA_PSS_SHA_512',
+          ],
+        },
+      ],
       [rsaSigning('ECC_NIST_P384'), { encryptionAlgorithms: [], signingAlgorithms: ['ECDSA_SHA_384'] }],
     ] as const
     for (const [request, algorithms] of cases) {
@@ -159,13 +172,20 @@ describe.each(subjects)('KmsPort contract: %s', (_name, make) => {
     expect(reserved).toBeInstanceOf(KmsRefusedError)
     expect((reserved as Error).message).toMatch(/^KMS refused CreateAlias alias\/aws\/ebs -> [0-9a-f-]+: NotAuthorizedException/)
     for (const bad of ['payments', 'alias/a:b', aliasArn('alias/as-arn')]) {
-      await expect(kms.createAlias(bad, keyId)).rejects.toMatchObject({ exitCode: Exit.Usage, message: expect.stringMatching(/^KMS rejected CreateAlias .* as malformed: /) })
+      await expect(kms.createAlias(bad, keyId)).rejects.toMatchObject({
+        exitCode: Exit.Usage,
+        message: expect.stringMatching(/^KMS rejected CreateAlias .* as malformed: /),
+      })
     }
     expect(await kms.listAliases({ keyId })).toEqual([])
   })
 
   it('reads the key policy, tags, grants and rotation status, and turns rotation on', async () => {
-    const policy = { Version: '2012-10-17', Id: 'contract', Statement: [{ Sid: 'Root', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${account}:root` }, Action: 'kms:*', Resource: '*' }] }
+    const policy = {
+      Version: '2012-10-17',
+      Id: 'contract',
+      Statement: [{ Sid: 'Root', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${account}:root` }, Action: 'kms:*', Resource: '*' }],
+    }
     const tagged = await kms.createKey({ ...symmetric, policy: JSON.stringify(policy), tags: { team: 'payments', env: 'prod' } })
     expect(JSON.parse(await kms.getKeyPolicy(tagged.keyId))).toEqual(policy)
     expect(await kms.listResourceTags(tagged.keyId)).toEqual({ team: 'payments', env: 'prod' })

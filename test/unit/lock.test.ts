@@ -67,7 +67,14 @@ describe('acquireLock', () => {
     writeFileSync(log, '')
     // dist/ is one bundle: the waiters get src/lock.ts bundled on its own.
     const module = join(folder, 'lock.mjs')
-    await build({ entryPoints: [fileURLToPath(new URL('../../src/lock.ts', import.meta.url))], bundle: true, platform: 'node', format: 'esm', outfile: module, logLevel: 'silent' })
+    await build({
+      entryPoints: [fileURLToPath(new URL('../../src/lock.ts', import.meta.url))],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      outfile: module,
+      logLevel: 'silent',
+    })
     // Every waiter starts each round at the same instant, when a stale lock has just been planted.
     const rounds = 3
     const start = Date.now() + 1_500
@@ -86,10 +93,17 @@ describe('acquireLock', () => {
         await release()
       }`
     const stale = holder(deadPid())
-    const planted = Array.from({ length: rounds }, (_, r) => new Promise<void>((resolve) => setTimeout(() => resolve(writeFileSync(path, stale)), start - 100 + r * roundMs - Date.now())))
+    const planted = Array.from(
+      { length: rounds },
+      (_, r) => new Promise<void>((resolve) => setTimeout(() => resolve(writeFileSync(path, stale)), start - 100 + r * roundMs - Date.now())),
+    )
     const args = (p: string) => ['--input-type=module', '-e', waiter, p, log, String(start), String(roundMs), String(rounds)]
     await Promise.all([...planted, ...Array.from({ length: 6 }, () => promisify(execFile)(process.execPath, args(path)))])
-    const holds = readFileSync(log, 'utf8').trim().split('\n').map((l) => l.split(' ').map(Number) as [number, number]).sort((x, y) => x[0] - y[0])
+    const holds = readFileSync(log, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' ').map(Number) as [number, number])
+      .sort((x, y) => x[0] - y[0])
     expect(holds).toHaveLength(6 * rounds)
     for (let i = 1; i < holds.length; i++) expect(holds[i]![0], `hold ${i} starts before hold ${i - 1} ends`).toBeGreaterThanOrEqual(holds[i - 1]![1])
   })

@@ -12,7 +12,10 @@ function prompter() {
     },
   })
   const input = new PassThrough()
-  const prompt = createPrompter({ in: input, out: err, err, stdinTTY: false, stdoutTTY: false, stderrTTY: true, stderrAnimates: true }, new AbortController().signal)
+  const prompt = createPrompter(
+    { in: input, out: err, err, stdinTTY: false, stdoutTTY: false, stderrTTY: true, stderrAnimates: true },
+    new AbortController().signal,
+  )
   return { prompt, input, stderr: () => text }
 }
 
