@@ -22,7 +22,9 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'error',
       eqeqeq: ['error', 'always', { null: 'ignore' }],
       'no-control-regex': 'error',
-      'max-len': ['error', { code: 160, ignoreUrls: true }],
+      // A message is easier to read (and grep) on one line than split over concatenations: lines
+      // that are long because of one string, template or regex literal are let through.
+      'max-len': ['error', { code: 160, ignoreUrls: true, ignoreStrings: true, ignoreTemplateLiterals: true, ignoreRegExpLiterals: true }],
     },
   },
   // Type-aware rules on the TypeScript that tsconfig.json covers (the JS scripts have no types).
@@ -35,8 +37,6 @@ export default tseslint.config(
       '@typescript-eslint/await-thenable': 'error',
     },
   },
-  // Tests assert exact output, and a message split over lines reads worse than a long line.
-  { files: ['test/**/*.ts'], rules: { 'max-len': ['error', { code: 160, ignoreUrls: true, ignoreStrings: true, ignoreTemplateLiterals: true }] } },
   { files: ['src/**/*.ts'], ignores: ['src/context.ts', 'src/kms/client.ts', 'src/iam/client.ts', 'src/lock.ts'], rules: architecture },
   { files: ['src/context.ts'], rules: { ...architecture, 'no-restricted-globals': 'off' } },
   // The two SDK adapters: KMS (and STS for its credentials and account), and IAM for --iam.
