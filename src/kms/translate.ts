@@ -55,10 +55,13 @@ export function translateError(error: unknown, site: CallSite): unknown {
   if (MALFORMED_REQUEST_NAMES.has(name)) return new UsageError(`KMS rejected ${site.operation} ${site.subject} as malformed: ${message || name}`)
   // The SDK names dropped connections TimeoutError too (to retry them); the code tells them apart.
   if (typeof code === 'string' && NETWORK_ERROR_CODES.has(code)) {
+    // STS (AssumeRole, GetCallerIdentity) has endpoint settings of its own; --endpoint-url is KMS's.
+    const sts = site.operation === 'GetCallerIdentity' || site.operation === 'AssumeRole'
+    const settings = sts ? 'AWS_ENDPOINT_URL_STS or AWS_ENDPOINT_URL' : "--endpoint-url, AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL or the profile's endpoint_url"
     return new AwsError(
-      `cannot reach KMS${site.endpoint ? ` at ${site.endpoint}` : ''} (${code}) during ${site.operation}`,
+      `cannot reach ${sts ? 'STS' : 'KMS'}${site.endpoint ? ` at ${site.endpoint}` : ''} (${code}) during ${site.operation}`,
       code,
-      "check the endpoint (--endpoint-url, AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL or the profile's endpoint_url), the Region and the network",
+      `check the endpoint (${settings}), the Region and the network`,
     )
   }
   if (name === 'TimeoutError' || name === 'RequestTimeout' || code === 'ETIMEDOUT') {
