@@ -12,7 +12,7 @@ import { currentTarget } from '../kms/lookups.js'
 import { MEMORY_ENDPOINT, type KeyInfo, type KmsPort } from '../kms/port.js'
 import { toKeyView } from '../output/keyView.js'
 import { shellCommand } from '../output/shell.js'
-import { newTable } from '../output/table.js'
+import { renderTable } from '../output/table.js'
 import { createUi, errorSummary, type ErrorSummary, type Ui } from '../output/ui.js'
 import { canAsk, expectedFailure } from './mutation.js'
 
@@ -238,9 +238,9 @@ class Tour {
       this.ui.write(rows.map((r) => `${r.join('\t')}\n`).join(''))
       return
     }
-    const table = newTable(this.ui.out, ['key', 'spec', 'usage', 'state', 'description', 'alias'])
-    table.push(...rows)
-    this.ui.write(`${table.toString()}\n`)
+    // Fits the terminal like every other table: key IDs shortened in the middle, text wrapped.
+    const head = ['key', 'spec', 'usage', 'state', 'description', 'alias']
+    this.ui.write(`${renderTable(this.ui.out, { head, rows, fit: ['middle', 'keep', 'keep', 'keep', 'wrap', 'wrap'] }, this.ui.width)}\n`)
   }
 }
 
