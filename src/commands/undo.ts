@@ -105,19 +105,22 @@ function required(entry: JournalEntry, field: 'previousKeyId' | 'newKeyId'): str
 }
 
 /**
- * An entry made in another account is undone there only. With --role-arn the role's account is
- * known without a call and checked here, before any read. Without it no STS call is made (an
- * emulator's users would otherwise reach AWS's real STS): the preflight's ALIAS_OTHER_ACCOUNT rule
- * checks the entry's account against the keys' ARNs instead.
+ * An entry made in another account is undone there only: the credentials (or --role-arn's role)
+ * must act on the entry's account. Asked before the preflight, whose reads in the wrong account
+ * would only say "not found"; the caller's account comes from --role-arn, else STS GetCallerIdentity
+ * (the preflight's ALIAS_OTHER_ACCOUNT rule checks it against the keys as well). Not asked when
+ * KMS is an emulator and STS is not pointed anywhere: that call would carry the emulator's test
+ * credentials to AWS's real STS.
  */
-async function checkEntryAccount(entry: JournalEntry, _ctx: Context, where: GlobalOptions): Promise<void> {
+async function checkEntryAccount(entry: JournalEntry, ctx: Context, where: GlobalOptions): Promise<void> {
   if (!entry.account) return
   const asked = requestedAccount(where)
-  if (asked === undefined) return
-  const actual = asked
+  const kmsElsewhere = where.endpointUrl ?? ctx.env.AWS_ENDPOINT_URL_KMS
+  if (asked === undefined && kmsElsewhere && !ctx.env.AWS_ENDPOINT_URL_STS && !ctx.env.AWS_ENDPOINT_URL) return
+  const actual = asked ?? (await (await createUi(ctx, where).openKms()).accountId())
   if (actual === entry.account) return
   throw new UsageError(
-    `entry ${entry.id} changed ${entry.alias} in account ${entry.account}, but --role-arn acts on account ${actual}; nothing was changed`,
+    `entry ${entry.id} changed ${entry.alias} in account ${entry.account}, but ${asked ? `--role-arn acts on account ${asked}` : `these credentials act on account ${actual}`}; nothing was changed`,
     `undo acts in the entry's account: pass --role-arn arn:aws:iam::${entry.account}:role/<role> (with --role-session-name and --external-id as that role needs)`,
   )
 }

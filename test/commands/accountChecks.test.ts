@@ -60,14 +60,27 @@ describe('undo of an entry made in another account (fake port)', () => {
     expect(w.kms.aliases.get('alias/app')).toBe(w.b.keyId)
   })
 
-  // An STS call here would send an emulator user's test credentials to AWS's real STS: without
-  // --role-arn undo asks nothing, and the preflight compares the entry's account with the keys'.
-  it('without --role-arn no STS call; the keys of another account are refused by the preflight (ALIAS_OTHER_ACCOUNT, exit 3)', async () => {
+  it('without --role-arn, credentials of another account (GetCallerIdentity) are refused the same way', async () => {
     const w = world()
     const journal = defaultJournal()
     await run(['update', 'alias/app', '--to', w.b.keyId, '--yes'], { kms: w.kms, journal })
+    const [entry] = await journalOf({ env: { KMS_ALIAS_JOURNAL: journal } })
+    const r = await run(['undo', '--last', '--yes'], { kms: w.kms, journal })
+    expect(r.code).toBe(2)
+    expect(r.stderr.split('\n')[0]).toBe(`error: entry ${entry?.id} changed alias/app in account ${ACCOUNT}, but these credentials act on account ${ELSEWHERE}; nothing was changed`)
+    expect(w.kms.mutations()).toEqual([`UpdateAlias alias/app ${w.b.keyId}`])
+  })
+
+  // With KMS on an emulator and no STS endpoint set, GetCallerIdentity would carry the emulator's
+  // test credentials to AWS's real STS (seen in a trial run): undo asks nothing, and the
+  // preflight compares the entry's account with the keys' ARNs instead.
+  it('KMS on an emulator, STS not set: no STS call; the keys of another account are refused by the preflight (exit 3)', async () => {
+    const w = world()
+    const journal = defaultJournal()
+    const env = { AWS_ENDPOINT_URL_KMS: 'http://127.0.0.1:4566' }
+    await run(['update', 'alias/app', '--to', w.b.keyId, '--yes'], { kms: w.kms, journal, env })
     for (const k of [w.a, w.b]) w.kms.keys.set(k.keyId, { ...k, accountId: ELSEWHERE, arn: k.arn.replace(ACCOUNT, ELSEWHERE) })
-    const r = await run(['undo', '--last', '--yes', '--json'], { kms: w.kms, journal })
+    const r = await run(['undo', '--last', '--yes', '--json'], { kms: w.kms, journal, env })
     expect(r.code).toBe(3)
     expect(JSON.parse(r.stdout).findings.map((f: { code: string }) => f.code)).toContain('ALIAS_OTHER_ACCOUNT')
     expect(w.kms.calls).not.toContain('GetCallerIdentity')
