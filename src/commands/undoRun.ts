@@ -7,7 +7,7 @@ import type { GlobalOptions } from '../globalOptions.js'
 import { newJournalId, type JournalEntry } from '../journal.js'
 import { confirmAliasGone, confirmAliasTarget, type Confirmation } from '../kms/confirm.js'
 import { parseAliasRef, parseKeyRef } from '../kms/identifiers.js'
-import { currentTarget, describeWithAliases } from '../kms/lookups.js'
+import { describeWithAliases, type DescribedKey } from '../kms/lookups.js'
 import type { KmsPort } from '../kms/port.js'
 import { newTable } from '../output/table.js'
 import { createUi, errorSummary, type ErrorSummary, type Ui } from '../output/ui.js'
@@ -206,7 +206,12 @@ async function execute(
 
 /** One revert's plan: where the alias is now, and the same preflight as a single undo. */
 async function plan(entry: JournalEntry, revert: Revert, kms: KmsPort, options: UndoRunOptions): Promise<void> {
-  const now = await currentTarget(kms, entry.alias)
+  // Where the alias is now and the key it points to (with that key's aliases), in one read.
+  const current = await describeWithAliases(kms, entry.alias, `alias ${entry.alias}`).catch((error: unknown) => {
+    if (error instanceof NotFoundError) return undefined
+    throw error
+  })
+  const now = current?.key.keyId
   if (now !== (revert.fromKeyId ?? undefined)) {
     revert.outcome = 'conflict'
     revert.error = {
@@ -218,8 +223,7 @@ async function plan(entry: JournalEntry, revert: Revert, kms: KmsPort, options: 
   const aliasRef = parseAliasRef(entry.alias, 'alias')
   const region = entry.region
   if (revert.action === 'delete') {
-    const current = await describeWithAliases(kms, revert.fromKeyId as string, `key ${revert.fromKeyId}`)
-    revert.findings = orphanFindings(entry.alias, current.key.keyId, current.aliases)
+    revert.findings = orphanFindings(entry.alias, now as string, current?.aliases ?? [])
     return
   }
   const targetRef = parseKeyRef(revert.toKeyId as string, 'the previous key')
@@ -229,12 +233,11 @@ async function plan(entry: JournalEntry, revert: Revert, kms: KmsPort, options: 
     revert.findings = createFindings({ aliasRef, targetRef, target, region, expectAccount, overrides: { allowDisabled: options.allowDisabled } })
     return
   }
-  const current = await describeWithAliases(kms, revert.fromKeyId as string, `key ${revert.fromKeyId}`)
   // Going back crosses the same spec difference the change did, which was accepted then.
   revert.findings = updateFindings({
     aliasRef,
     targetRef,
-    current,
+    current: current as DescribedKey,
     target,
     expectAccount,
     overrides: { allowSpecChange: true, allowDisabled: options.allowDisabled },
