@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto'
 import { keyClassOf, usagesBySpec } from '../preflight/keySpecs.js'
 import { ALIASES_PER_KEY_QUOTA } from '../preflight/rules.js'
 import { isKeyId, isReservedAlias, parseArn } from './identifiers.js'
+import { defaultKeyPolicy } from './keyPolicy.js'
 import { MEMORY_ENDPOINT, type AliasEntry, type GrantInfo, type KeyInfo, type KmsConfig, type KmsPort, type NewKeyRequest } from './port.js'
 import { nameOf, translateError } from './translate.js'
 
@@ -143,22 +144,11 @@ function newKey(region: string, now: Date, request: NewKeyRequest, keyManager: '
       creationDate: now,
       ...algorithmsOf(request.keySpec, request.keyUsage),
     },
-    policy: request.policy ?? defaultKeyPolicy(),
+    policy: request.policy ?? defaultKeyPolicy(MEMORY_ACCOUNT),
     tags: { ...request.tags },
     grants: [],
     rotation: false,
   }
-}
-
-/** KMS's default key policy: the account, through IAM, may do everything with the key. */
-function defaultKeyPolicy(): string {
-  return JSON.stringify({
-    Version: '2012-10-17',
-    Id: 'key-default-1',
-    Statement: [
-      { Sid: 'Enable IAM User Permissions', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${MEMORY_ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' },
-    ],
-  })
 }
 
 /** The port, plus ScheduleKeyDeletion: a KMS operation kms-alias itself never calls. */

@@ -3,6 +3,7 @@
 // checked by the update preflight (plan.ts) against the planned key. Facts: kms-facts.md sections
 // 10 and 15 (KMS developer guide: rotate-keys-manually.html, rotate-keys.html, multi-region-keys).
 import { isReservedAlias, parseArn } from '../kms/identifiers.js'
+import { defaultKeyPolicy } from '../kms/keyPolicy.js'
 import type { KeyInfo, NewKeyRequest } from '../kms/port.js'
 import { effectiveKeyUsage, keyClassOf } from './keySpecs.js'
 import type { KeyAccess } from './access.js'
@@ -188,15 +189,4 @@ export function rotatedDescription(oldDescription: string | undefined, oldKeyId:
   const base = (oldDescription ?? '').replace(ROTATED_NOTE, '')
   const note = `(rotated from ${oldKeyId} on ${now.toISOString().slice(0, 10)})`
   return base.trim() === '' ? note : `${base} ${note}`
-}
-
-/** KMS's default key policy: the account, through IAM, may do everything with the key. */
-export function defaultKeyPolicy(accountId: string, partition = 'aws'): string {
-  return JSON.stringify({
-    Version: '2012-10-17',
-    Id: 'key-default-1',
-    Statement: [
-      { Sid: 'Enable IAM User Permissions', Effect: 'Allow', Principal: { AWS: `arn:${partition}:iam::${accountId}:root` }, Action: 'kms:*', Resource: '*' },
-    ],
-  })
 }

@@ -3,7 +3,8 @@
 // sections 10 and 15), not from the code.
 import { describe, expect, it } from 'vitest'
 import type { KeyInfo } from '../../src/kms/port.js'
-import { defaultKeyPolicy, planRotation, reservedRotateFindings, rotatedDescription, rotateSupportFindings, type AccessSnapshot } from '../../src/preflight/rotate.js'
+import { defaultKeyPolicy } from '../../src/kms/keyPolicy.js'
+import { planRotation, reservedRotateFindings, rotatedDescription, rotateSupportFindings, type AccessSnapshot } from '../../src/preflight/rotate.js'
 import { key } from '../helpers/fakeKms.js'
 
 /** Overrides where undefined means "KMS did not report it" (the field is left out). */
