@@ -81,8 +81,39 @@ const LOCK_WAIT_MS = 5_000
 const LOCK_STALE_MS = 30_000
 
 /** Appends lines whole, under a lock, flushed to disk before it returns; throws on any failure (the caller warns). */
-export async function appendJournal(path: string, lines: readonly JournalLine[]): Promise<void> {
-  if (lines.length === 0) return
+export function appendJournal(path: string, lines: readonly JournalLine[]): Promise<void> {
+  if (lines.length === 0) return Promise.resolve()
+  // Group commit: lines appended while this process is writing to the journal wait for that write
+  // and go out together in the next one, each caller answered once its own lines are flushed. Many
+  // writes at once (apply's partitions, its confirmations) then cost a few flushes, not a lock each.
+  let batch = waitingBatches.get(path)
+  if (!batch) {
+    const batchLines: JournalLine[] = []
+    const previous = lastBatches.get(path) ?? Promise.resolve()
+    const written = previous.then(() => {
+      waitingBatches.delete(path)
+      return writeBatch(path, batchLines)
+    })
+    batch = { lines: batchLines, written }
+    waitingBatches.set(path, batch)
+    // The next batch waits for this one whether it worked or not; each caller sees its own failure.
+    const settled = written.then(
+      () => undefined,
+      () => undefined,
+    )
+    lastBatches.set(path, settled)
+    void settled.then(() => {
+      if (lastBatches.get(path) === settled) lastBatches.delete(path)
+    })
+  }
+  batch.lines.push(...lines)
+  return batch.written
+}
+
+const waitingBatches = new Map<string, { lines: JournalLine[]; written: Promise<void> }>()
+const lastBatches = new Map<string, Promise<void>>()
+
+async function writeBatch(path: string, lines: readonly JournalLine[]): Promise<void> {
   await ensureDirectory(dirname(path))
   const release = await acquireLock(`${path}.lock`, { waitMs: LOCK_WAIT_MS, staleMs: LOCK_STALE_MS })
   try {

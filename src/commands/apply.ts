@@ -6,7 +6,7 @@ import { CliError, ConflictError, Exit, InterruptedError, NotFoundError, UsageEr
 import type { GlobalOptions } from '../globalOptions.js'
 import { newJournalId } from '../journal.js'
 import { requestedAccount } from '../kms/account.js'
-import { mapWithLimit } from '../kms/concurrency.js'
+import { mapWithLimit, sharingListings } from '../kms/concurrency.js'
 import { confirmAliasGone, confirmAliasTarget, type Confirmation } from '../kms/confirm.js'
 import type { DescribedKey } from '../kms/lookups.js'
 import { createPacer } from '../kms/pacer.js'
@@ -50,6 +50,11 @@ export interface ApplyOptions {
 
 // Planning reads (DescribeKey, ListAliases) have far larger quotas; keep a few in flight.
 const PLAN_CONCURRENCY = 8
+// From this many entries a partition lists all its aliases once (up to 100 a page) instead of
+// describing each alias: fewer calls unless the account holds over 100 aliases per 5 entries.
+const LIST_ALL_FROM = 20
+// Confirmations of aliases on one key share each ListAliases read, so many can wait at once.
+const CONFIRM_CONCURRENCY = 64
 
 /** Plans every entry, applies all or nothing, rolls back on a part-way failure, confirms, journals. */
 export async function runApply(options: ApplyOptions, ctx: Context, globals: GlobalOptions): Promise<number> {
@@ -138,9 +143,14 @@ interface PartitionRun {
   writer: Writer
   pace: () => Promise<void>
   // Many entries share keys (a rotation points them all to one new key): each key is described,
-  // and its aliases listed, once per partition. The alias itself is described per entry.
+  // and its aliases listed, once per partition.
   keyLookups: Map<string, Promise<DescribedKey>>
   aliasLists: Map<string, Promise<AliasEntry[]>>
+  /**
+   * Every alias of the partition by name, from one listing, when the partition has many entries:
+   * then no alias is described on its own and no key's aliases are listed again.
+   */
+  aliasTable: Promise<Map<string, AliasEntry>> | undefined
   // Policies, grants and tags of each key, and IAM's policies, are read once per partition too.
   accessCache: ReturnType<typeof newAccessCache>
 }
@@ -174,7 +184,7 @@ class ApplyRun {
     // The account is asked for (STS) only when an entry names one and --role-arn does not tell it.
     const homeAccount = requestedAccount(this.globals) ?? (entries.some((e) => e.account !== undefined) ? await home.accountId() : undefined)
     const groups = partitionEntries(entries, { region: homeRegion, account: homeAccount }, options.roleName)
-    const partitions = await Promise.all(groups.map((g) => this.open(g, g.region === homeRegion && !g.role ? home : undefined)))
+    const partitions = await Promise.all(groups.map((g) => this.open(g, g.region === homeRegion && !g.role ? home : undefined, g.entries.length)))
     report.region = partitions.length === 1 ? (partitions[0] as PartitionRun).region : null
     report.partitions = partitions.map(({ account, region }) => ({ account, region }))
 
@@ -254,9 +264,13 @@ class ApplyRun {
   }
 
   /** Opens a partition's port (the client's own when it is the client's Region and credentials). */
-  private async open(partition: Partition, home: KmsPort | undefined): Promise<PartitionRun> {
+  private async open(partition: Partition, home: KmsPort | undefined, entries: number): Promise<PartitionRun> {
     const kms = home ?? (await this.ui.openKms({ region: partition.region, ...(partition.role ? { role: partition.role } : {}) }))
+    const aliasTable = entries >= LIST_ALL_FROM ? kms.listAliases().then((all) => new Map(all.map((a) => [a.name, a]))) : undefined
+    // Read only when planning asks; a failure surfaces there, not as an unhandled rejection.
+    aliasTable?.catch(() => undefined)
     return {
+      aliasTable,
       region: partition.region,
       account: partition.account,
       kms,
@@ -329,18 +343,27 @@ class ApplyRun {
 
   private describeTarget(partition: PartitionRun, entry: ApplyEntry): Promise<DescribedKey> {
     const ref = entry.target.input
-    let lookup = partition.keyLookups.get(ref)
-    if (!lookup) {
-      lookup = partition.kms.describeKey(ref).then(async (key) => ({ key, aliases: await this.aliasesOf(partition, key.keyId) }))
-      partition.keyLookups.set(ref, lookup)
-    }
-    return lookup.catch(async (error: unknown) => {
+    return this.describeKey(partition, ref).catch(async (error: unknown) => {
       if (error instanceof NotFoundError) throw new NotFoundError(`${entry.alias.name}: key ${ref} not found in ${placeName(partition)}`)
       throw error
     })
   }
 
+  /** A key and its aliases, read once per partition for each way the file names it. */
+  private describeKey(partition: PartitionRun, ref: string): Promise<DescribedKey> {
+    let lookup = partition.keyLookups.get(ref)
+    if (!lookup) {
+      lookup = partition.kms.describeKey(ref).then(async (key) => ({ key, aliases: await this.aliasesOf(partition, key.keyId) }))
+      partition.keyLookups.set(ref, lookup)
+    }
+    return lookup
+  }
+
   private async describeAlias(partition: PartitionRun, aliasName: string): Promise<DescribedKey | undefined> {
+    const listed = partition.aliasTable && (await partition.aliasTable).get(aliasName)
+    if (partition.aliasTable && !listed) return undefined
+    // A listed alias names its key; AWS's predefined aliases may not, and are described.
+    if (listed?.targetKeyId) return this.describeKey(partition, listed.targetKeyId)
     const key = await partition.kms.describeKey(aliasName).catch((error: unknown) => {
       if (error instanceof NotFoundError) return undefined
       throw error
@@ -348,7 +371,8 @@ class ApplyRun {
     return key && { key, aliases: await this.aliasesOf(partition, key.keyId) }
   }
 
-  private aliasesOf(partition: PartitionRun, keyId: string): Promise<AliasEntry[]> {
+  private async aliasesOf(partition: PartitionRun, keyId: string): Promise<AliasEntry[]> {
+    if (partition.aliasTable) return [...(await partition.aliasTable).values()].filter((a) => a.targetKeyId === keyId)
     let list = partition.aliasLists.get(keyId)
     if (!list) {
       list = partition.kms.listAliases({ keyId })
@@ -461,9 +485,12 @@ class ApplyRun {
   /** Confirms the final state of every entry that changed (applied, or rolled back). */
   private async confirmAll(pending: Planned[]): Promise<void> {
     const changed = pending.filter((p) => p.change.status === 'applied' || p.change.status === 'rolled-back')
-    await mapWithLimit(changed, PLAN_CONCURRENCY, async (p) => {
+    // Every write has returned by now, so a read already on its way is as fresh as a new one.
+    const ports = new Map<PartitionRun, KmsPort>()
+    await mapWithLimit(changed, CONFIRM_CONCURRENCY, async (p) => {
       const { change } = p
-      const { kms } = p.partition
+      let kms = ports.get(p.partition)
+      if (!kms) ports.set(p.partition, (kms = sharingListings(p.partition.kms)))
       const timing = pollTiming(this.ctx, this.options.verifyTimeout)
       let result: Confirmation | undefined
       try {

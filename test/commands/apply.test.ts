@@ -310,3 +310,59 @@ describe('apply: the text view says why on stderr (fake port)', () => {
     expect(r.stderr).toContain('warning: alias/c (line 2): state unknown: the call may or may not have been made; check it before retrying\n')
   })
 })
+
+describe('apply of many entries: reads shared across entries (fake port)', () => {
+  /** `n` aliases on k1, all repointed to k2; alias/keep keeps k1 in use unless `keep` is false. */
+  function many(n: number, keep = true) {
+    const k1 = key()
+    const k2 = key()
+    const names = Array.from({ length: n }, (_, i) => `alias/m-${String(i).padStart(2, '0')}`)
+    const aliases = Object.fromEntries([...names, ...(keep ? ['alias/keep'] : [])].map((name) => [name, k1.keyId]))
+    const kms = new FakeKms({ keys: [k1, k2], aliases })
+    return { k1, k2, kms, names, mapping: file(names.map((name) => `${name} ${k2.keyId}`).join('\n')) }
+  }
+  const count = (kms: FakeKms, prefix: string) => kms.calls.filter((c) => c.startsWith(prefix)).length
+
+  // Checked: with the listing taken out (LIST_ALL_FROM never reached) this fails with 20 DescribeKey of aliases.
+  it('a partition of 20 entries is planned from one ListAliases: each key described once, no alias on its own', async () => {
+    const { k1, k2, kms, mapping } = many(20)
+    const planned = await run(['apply', mapping, '--dry-run', '--json'], { kms })
+    expect(planned.code).toBe(0)
+    expect(count(kms, 'DescribeKey alias/')).toBe(0)
+    expect(count(kms, 'ListAliases (all)')).toBe(1)
+    expect(count(kms, `ListAliases ${k1.keyId}`)).toBe(0)
+    expect(count(kms, `DescribeKey ${k1.keyId}`)).toBe(1)
+    expect(count(kms, `DescribeKey ${k2.keyId}`)).toBe(1)
+    const changes = JSON.parse(planned.stdout).changes as Array<{ action: string; previousKeyId: string; findings: Array<{ code: string }> }>
+    expect(changes.map((c) => `${c.action} ${c.previousKeyId}`)).toEqual(Array(20).fill(`update ${k1.keyId}`))
+    expect(changes.flatMap((c) => c.findings.map((f) => f.code))).toEqual([])
+  })
+
+  it('the listing also tells which key is left without an alias (PREVIOUS_KEY_ORPHANED on the last entry)', async () => {
+    const { kms, mapping } = many(20, false)
+    const r = await run(['apply', mapping, '--dry-run', '--json'], { kms })
+    expect(r.code).toBe(0)
+    const findings = (JSON.parse(r.stdout).changes as Array<{ findings: Array<{ code: string }> }>).map((c) => c.findings.map((f) => f.code))
+    expect(findings.at(-1)).toEqual(['PREVIOUS_KEY_ORPHANED'])
+    expect(findings.slice(0, -1).flat()).toEqual([])
+    expect(count(kms, 'DescribeKey alias/')).toBe(0)
+  })
+
+  it('a partition of 19 entries describes each alias instead (a small file in a large account reads no full listing)', async () => {
+    const { kms, mapping } = many(19)
+    expect((await run(['apply', mapping, '--dry-run', '--json'], { kms })).code).toBe(0)
+    expect(count(kms, 'ListAliases (all)')).toBe(0)
+    expect(count(kms, 'DescribeKey alias/')).toBe(19)
+  })
+
+  // Checked: with sharingListings taken out of confirmAll this counts 25 reads.
+  it('25 aliases confirmed on one key share one ListAliases read', async () => {
+    const { k2, kms, mapping, names } = many(25)
+    const r = await run(['apply', mapping, '--json'], { kms })
+    expect(r.code).toBe(0)
+    expect(JSON.parse(r.stdout).summary).toMatchObject({ applied: 25, unverified: 0 })
+    const afterWrites = kms.calls.slice(kms.calls.findLastIndex((c) => c.startsWith('UpdateAlias ')) + 1)
+    expect(afterWrites).toEqual([`ListAliases ${k2.keyId}`])
+    expect(names.map((n) => kms.aliases.get(n))).toEqual(Array(25).fill(k2.keyId))
+  })
+})
