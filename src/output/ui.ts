@@ -41,6 +41,14 @@ function colorEnabled(env: Context['env'], isTTY: boolean, colorFlag: boolean): 
   return isTTY || forced
 }
 
+/**
+ * COLUMNS, for a terminal that does not tell its width (a pseudo-terminal reporting 0 columns under
+ * `script` or an expect-style harness), as `ls` does. Not for pipes: a file has no width.
+ */
+function columnsFromEnv(env: Readonly<Record<string, string | undefined>>): number | undefined {
+  return /^[1-9]\d{0,4}$/.test(env.COLUMNS ?? '') ? Number(env.COLUMNS) : undefined
+}
+
 export function createUi(ctx: Context, options: GlobalOptions): Ui {
   const style = (isTTY: boolean) => new Chalk({ level: colorEnabled(ctx.env, isTTY, options.color) ? 1 : 0 })
   const err = style(ctx.io.stderrTTY)
@@ -52,7 +60,7 @@ export function createUi(ctx: Context, options: GlobalOptions): Ui {
   let endpointChecked = false
   return {
     format: options.output,
-    width: ctx.io.stdoutColumns,
+    width: ctx.io.stdoutColumns ?? (ctx.io.stdoutTTY ? columnsFromEnv(ctx.env) : undefined),
     out: style(ctx.io.stdoutTTY),
     err,
     write: (text) => void ctx.io.out.write(text),

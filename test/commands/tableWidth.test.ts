@@ -26,6 +26,31 @@ function world() {
   return { old, next, kms }
 }
 
+describe('a terminal that does not tell its width (0 columns)', () => {
+  // Tried once without columnsFromEnv: the table was 104 columns wide and this failed.
+  it('takes the width from COLUMNS', async () => {
+    const { next, kms } = world()
+    const r = await run(['update', 'alias/payments/eu/settlement-signing', '--to', next.keyId, '--dry-run'], {
+      kms,
+      tty: true,
+      env: { NO_COLOR: '1', COLUMNS: '60' },
+    })
+    expect(r.code).toBe(0)
+    expect(widest(tableOf(r.stdout))).toBeLessThanOrEqual(60)
+    expect(widest(tableOf(r.stdout))).toBeGreaterThan(40)
+  })
+
+  it('ignores COLUMNS when stdout is not a terminal (a file has no width)', async () => {
+    const { next, kms } = world()
+    const r = await run(['update', 'alias/payments/eu/settlement-signing', '--to', next.keyId, '--dry-run', '--output', 'table'], {
+      kms,
+      env: { NO_COLOR: '1', COLUMNS: '60' },
+    })
+    expect(r.code).toBe(0)
+    expect(widest(tableOf(r.stdout))).toBeGreaterThan(60)
+  })
+})
+
 describe(`tables fit a ${COLUMNS}-column terminal`, () => {
   // Tried once with the demo's key table drawn by newTable (no fitting): 138 columns, and this failed.
   it('the demo fits every table it prints, its key table included', async () => {
