@@ -11,6 +11,24 @@ import { build } from 'esbuild'
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 
 /**
+ * commander requires node:child_process when it loads, for executable subcommands, which
+ * kms-alias never uses; loading it (with net, dgram and the rest it pulls in) costs every run,
+ * --help included. commander gets a stand-in that loads the real module on first use instead.
+ */
+const lazyChildProcess = {
+  name: 'lazy-child-process',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+      /[\\/]node_modules[\\/]commander[\\/]/.test(args.importer) ? { path: 'child_process', namespace: 'lazy-child-process' } : undefined,
+    )
+    b.onLoad({ filter: /.*/, namespace: 'lazy-child-process' }, () => ({
+      contents: "let real\nmodule.exports = new Proxy({}, { get: (_, key) => (real ??= require('node:child_process'))[key] })\n",
+      loader: 'js',
+    }))
+  },
+}
+
+/**
  * Builds into `outdir` (emptied first) and returns esbuild's metafile. `minify` is on for the
  * package; the bench builds without it to show what it buys.
  */
@@ -34,6 +52,7 @@ export async function bundle({ outdir = join(root, 'dist'), minify = true } = {}
     legalComments: 'none',
     // Bundled CommonJS (cli-table3, parts of the SDK) calls require() for Node's built-ins.
     banner: { js: "import { createRequire as __kmsAliasCreateRequire } from 'node:module'; const require = __kmsAliasCreateRequire(import.meta.url);" },
+    plugins: [lazyChildProcess],
     metafile: true,
     logLevel: 'warning',
   })

@@ -56,6 +56,18 @@ describe('the bundle', () => {
     expect([...packages]).toEqual(['commander'])
   })
 
+  // commander requires node:child_process at load time for executable subcommands, which
+  // kms-alias has none of; the build hands it a stand-in that loads the module on first use.
+  it('does not load node:child_process for --help', async () => {
+    const preload = join(pkg, 'builtins-at-exit.cjs')
+    writeFileSync(preload, "process.on('exit', () => process.stderr.write(JSON.stringify(process.moduleLoadList)))")
+    const { stdout, stderr } = await run(process.execPath, ['--require', preload, join(pkg, 'bin/kms-alias.js'), '--help'], { env })
+    expect(stdout).toContain('Usage: kms-alias')
+    const loaded = JSON.parse(stderr) as string[]
+    expect(loaded).toContain('NativeModule module')
+    expect(loaded.filter((m) => /^NativeModule child_process$/.test(m))).toEqual([])
+  })
+
   // The proof by running it: with every chunk that --help should not need deleted, --help and
   // commander's usage errors still print exactly what the full build prints.
   it('answers --help and usage errors with the lazy chunks deleted', async () => {
