@@ -51,13 +51,33 @@ export async function bundle({ outdir = join(root, 'dist'), minify = true } = {}
     // Licences are collected whole in THIRD-PARTY-LICENSES.txt instead.
     legalComments: 'none',
     // Bundled CommonJS (cli-table3, parts of the SDK) calls require() for Node's built-ins.
-    banner: { js: "import { createRequire as __kmsAliasCreateRequire } from 'node:module'; const require = __kmsAliasCreateRequire(import.meta.url);" },
+    banner: { js: REQUIRE_BANNER },
     plugins: [lazyChildProcess],
     metafile: true,
     logLevel: 'warning',
   })
+  dropUnusedBanners(result.metafile)
   writeFileSync(join(outdir, 'THIRD-PARTY-LICENSES.txt'), thirdPartyLicenses(result.metafile))
   return result.metafile
+}
+
+const REQUIRE_BANNER = "import { createRequire as __kmsAliasCreateRequire } from 'node:module'; const require = __kmsAliasCreateRequire(import.meta.url);"
+
+/**
+ * esbuild puts the banner in every file, but only the file with its require() shim (and any that
+ * mention `require` otherwise) uses it; in the others it is one more import and a createRequire()
+ * call for nothing, in each of the files --help loads.
+ */
+function dropUnusedBanners(metafile) {
+  for (const file of Object.keys(metafile.outputs).filter((f) => f.endsWith('.js'))) {
+    const path = join(root, file)
+    const code = readFileSync(path, 'utf8')
+    if (!code.startsWith(REQUIRE_BANNER)) continue
+    const rest = code.slice(REQUIRE_BANNER.length)
+    if (/\brequire\b/.test(rest)) continue
+    writeFileSync(path, rest.replace(/^\n/, ''))
+    metafile.outputs[file].bytes = Buffer.byteLength(rest)
+  }
 }
 
 /** The licence text of every npm package whose code is in the bundle (MIT and Apache-2.0 ask for it). */
