@@ -4,7 +4,7 @@
 // tsc only type-checks (npm run typecheck). No source maps: the tarball would have to ship the
 // sources they point to, and a minified stack trace is still readable with --debug.
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { dirname, join, resolve } from 'node:path'
+import { basename, dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 
@@ -56,6 +56,7 @@ export async function bundle({ outdir = join(root, 'dist'), minify = true } = {}
     metafile: true,
     logLevel: 'warning',
   })
+  await mergeEagerChunks(result.metafile, { minify })
   dropUnusedBanners(result.metafile)
   writeFileSync(join(outdir, 'THIRD-PARTY-LICENSES.txt'), thirdPartyLicenses(result.metafile))
   return result.metafile
@@ -75,8 +76,75 @@ function dropUnusedBanners(metafile) {
     if (!code.startsWith(REQUIRE_BANNER)) continue
     const rest = code.slice(REQUIRE_BANNER.length)
     if (/\brequire\b/.test(rest)) continue
-    writeFileSync(path, rest.replace(/^\n/, ''))
-    metafile.outputs[file].bytes = Buffer.byteLength(rest)
+    const stripped = rest.replace(/^\n/, '')
+    writeFileSync(path, stripped)
+    metafile.outputs[file].bytes = Buffer.byteLength(stripped)
+  }
+}
+
+/**
+ * esbuild splits into a chunk of its own whatever the entry shares with the lazily loaded parts
+ * (commander, errors, the option parsers…), so --help loaded eleven files, and each ES module
+ * costs Node a resolve, a read, a compile and a link. It never puts shared code in the entry
+ * itself, so this second pass does: it bundles the entry with the chunks it loads into cli.js,
+ * and leaves in each chunk's place a module that re-exports the same bindings from cli.js, for
+ * the lazy parts that import them. Each module still exists once, in cli.js.
+ */
+async function mergeEagerChunks(metafile, { minify }) {
+  const outputs = metafile.outputs
+  const entry = Object.keys(outputs).find((f) => outputs[f].entryPoint === 'src/cli.ts')
+  const chunks = eagerFiles(metafile, entry).filter((f) => f !== entry)
+  if (chunks.length === 0) return
+  const eager = new Set([entry, ...chunks].map((f) => join(root, f)))
+  const exported = (chunk, i) => outputs[chunk].exports.map((name) => [name, `__kmsAlias${i}_${name}`])
+  const reexports = chunks.map((chunk, i) => {
+    const names = exported(chunk, i).map(([name, as]) => `${name} as ${as}`)
+    return names.length ? `export { ${names.join(', ')} } from './${basename(chunk)}'` : ''
+  })
+  const merged = await build({
+    absWorkingDir: root,
+    stdin: { contents: [`export * from './${basename(entry)}'`, ...reexports].join('\n'), resolveDir: dirname(join(root, entry)), loader: 'js' },
+    outfile: join(root, entry),
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    minify,
+    legalComments: 'none',
+    banner: { js: REQUIRE_BANNER },
+    write: false,
+    logLevel: 'warning',
+    plugins: [
+      {
+        name: 'eager-chunks-only',
+        setup(b) {
+          // Node's built-ins and the lazy chunks stay imports, as they were.
+          b.onResolve({ filter: /.*/ }, (args) => (eager.has(resolve(args.resolveDir, args.path)) ? undefined : { path: args.path, external: true }))
+          // The banner comes once, on the merged file.
+          b.onLoad({ filter: /\.js$/ }, (args) => {
+            const code = readFileSync(args.path, 'utf8')
+            return { contents: code.startsWith(REQUIRE_BANNER) ? code.slice(REQUIRE_BANNER.length) : code, loader: 'js' }
+          })
+        },
+      },
+    ],
+  })
+  const code = merged.outputFiles[0].contents
+  writeFileSync(join(root, entry), code)
+  const imports = new Map()
+  for (const f of [entry, ...chunks]) for (const i of outputs[f].imports) if (!eager.has(join(root, i.path))) imports.set(`${i.kind} ${i.path}`, i)
+  outputs[entry] = {
+    ...outputs[entry],
+    bytes: code.byteLength,
+    inputs: Object.assign({}, ...[entry, ...chunks].map((f) => outputs[f].inputs)),
+    imports: [...imports.values()],
+    exports: [...outputs[entry].exports, ...chunks.flatMap((c, i) => exported(c, i).map(([, as]) => as))],
+  }
+  for (const [i, chunk] of chunks.entries()) {
+    const names = exported(chunk, i).map(([name, as]) => `${as} as ${name}`)
+    const stub = names.length ? `export { ${names.join(', ')} } from './${basename(entry)}'\n` : `import './${basename(entry)}'\n`
+    writeFileSync(join(root, chunk), stub)
+    outputs[chunk] = { ...outputs[chunk], bytes: Buffer.byteLength(stub), inputs: {}, imports: [{ path: entry, kind: 'import-statement', external: false }] }
   }
 }
 

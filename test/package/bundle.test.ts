@@ -54,6 +54,15 @@ describe('the bundle', () => {
     // What --help does load from node_modules: commander alone (chalk comes with the first output).
     const packages = new Set(inputs.flatMap((i) => /node_modules\/((@[^/]+\/)?[^/]+)\//.exec(i)?.[1] ?? []))
     expect([...packages]).toEqual(['commander'])
+    // And in one file: the build merges what the entry shares with the lazy parts into it.
+    expect(eager.map((f) => basename(f))).toEqual(['cli.js'])
+  })
+
+  // The lazy parts reach that shared code through small modules that re-export it from cli.js, so
+  // each module exists once: an error a command throws is still the CliError that main() maps.
+  it('keeps one copy of the shared code: a command error keeps its exit code', async () => {
+    const r = await cli(['show', 'alias/none', '--endpoint-url', 'memory:', '--region', 'us-east-1'])
+    expect(r).toEqual({ code: 4, stdout: '', stderr: 'error: alias alias/none not found in us-east-1\n' })
   })
 
   // commander requires node:child_process at load time for executable subcommands, which
