@@ -15,7 +15,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
  * kms-alias never uses; loading it (with net, dgram and the rest it pulls in) costs every run,
  * --help included. commander gets a stand-in that loads the real module on first use instead.
  */
-const lazyChildProcess = {
+export const lazyChildProcess = {
   name: 'lazy-child-process',
   setup(b) {
     b.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
@@ -62,7 +62,7 @@ export async function bundle({ outdir = join(root, 'dist'), minify = true } = {}
   return result.metafile
 }
 
-const REQUIRE_BANNER = "import { createRequire as __kmsAliasCreateRequire } from 'node:module'; const require = __kmsAliasCreateRequire(import.meta.url);"
+export const REQUIRE_BANNER = "import { createRequire as __kmsAliasCreateRequire } from 'node:module'; const require = __kmsAliasCreateRequire(import.meta.url);"
 
 /**
  * esbuild puts the banner in every file, but only the file with its require() shim (and any that
