@@ -57,30 +57,11 @@ export async function bundle({ outdir = join(root, 'dist'), minify = true } = {}
     logLevel: 'warning',
   })
   await mergeEagerChunks(result.metafile, { minify })
-  dropUnusedBanners(result.metafile)
   writeFileSync(join(outdir, 'THIRD-PARTY-LICENSES.txt'), thirdPartyLicenses(result.metafile))
   return result.metafile
 }
 
 export const REQUIRE_BANNER = "import { createRequire as __kmsAliasCreateRequire } from 'node:module'; const require = __kmsAliasCreateRequire(import.meta.url);"
-
-/**
- * esbuild puts the banner in every file, but only the file with its require() shim (and any that
- * mention `require` otherwise) uses it; in the others it is one more import and a createRequire()
- * call for nothing, in each of the files --help loads.
- */
-function dropUnusedBanners(metafile) {
-  for (const file of Object.keys(metafile.outputs).filter((f) => f.endsWith('.js'))) {
-    const path = join(root, file)
-    const code = readFileSync(path, 'utf8')
-    if (!code.startsWith(REQUIRE_BANNER)) continue
-    const rest = code.slice(REQUIRE_BANNER.length)
-    if (/\brequire\b/.test(rest)) continue
-    const stripped = rest.replace(/^\n/, '')
-    writeFileSync(path, stripped)
-    metafile.outputs[file].bytes = Buffer.byteLength(stripped)
-  }
-}
 
 /**
  * esbuild splits into a chunk of its own whatever the entry shares with the lazily loaded parts

@@ -1,7 +1,7 @@
 // The published build: one entry file, lazily loaded parts in chunks of their own, nothing in the
 // tarball that running does not need. Each test builds into a scratch directory of its own.
 import { execFile } from 'node:child_process'
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -75,17 +75,6 @@ describe('the bundle', () => {
     const loaded = JSON.parse(stderr) as string[]
     expect(loaded).toContain('NativeModule module')
     expect(loaded.filter((m) => /^NativeModule child_process$/.test(m))).toEqual([])
-  })
-
-  // esbuild puts its banner (createRequire for bundled CommonJS) in every file; in a file that
-  // never calls require() it only costs an import and a call, in each file --help loads.
-  it('keeps the createRequire banner only in the files that use require', () => {
-    const files = readdirSync(join(pkg, 'dist')).filter((f) => f.endsWith('.js'))
-    const banner = /^import \{ createRequire as (\w+) \} from 'node:module'; const require = \1\(import\.meta\.url\);\n?/
-    const withBanner = files.filter((f) => banner.test(readFileSync(join(pkg, 'dist', f), 'utf8')))
-    const usingRequire = files.filter((f) => /\brequire\b/.test(readFileSync(join(pkg, 'dist', f), 'utf8').replace(banner, '')))
-    expect(withBanner.length).toBeGreaterThan(0)
-    expect(withBanner.sort()).toEqual(usingRequire.sort())
   })
 
   // The proof by running it: with every chunk that --help should not need deleted, --help and
