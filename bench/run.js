@@ -5,9 +5,10 @@ import { promisify } from 'node:util'
 import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { cpus, platform, release, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { CreateAliasCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms'
 import { bundle } from '../scripts/build.js'
+import { buildCommanderAlone } from './commanderAlone.js'
 import { startFaultProxy } from '../test/support/faultProxy.js'
 import { startMoto } from '../test/support/moto.js'
 
@@ -15,6 +16,8 @@ import { startMoto } from '../test/support/moto.js'
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15)
+// BENCH_ONLY=startup measures the start-up block alone (no moto, no AWS CLI).
+const STARTUP_ONLY = process.env.BENCH_ONLY === 'startup'
 const UPDATE_RUNS = Math.max(3, Math.round(RUNS / 2))
 const APPLY_RUNS = 3
 const APPLY_SIZE = 200
@@ -42,6 +45,16 @@ const plain = variant('bundle-unminified')
 await bundle({ outdir: join(plain.dir, 'dist'), minify: false })
 // module.enableCompileCache() exists from Node 22.1; NODE_DISABLE_COMPILE_CACHE=1 turns it off for the baseline row.
 const compileCache = typeof (await import('node:module')).default.enableCompileCache === 'function'
+// The floors of --help: an empty ES module, and commander alone with our command table (read from
+// the tsc output's program) in one bundled file.
+const emptyModule = join(scratch, 'empty.mjs')
+writeFileSync(emptyModule, '')
+const commanderAlone = fileURLToPath(new URL('../.bench/variants/commander-alone.mjs', import.meta.url))
+const { createProgram } = await import(pathToFileURL(join(unbundled.dir, 'dist/program.js')).href)
+await buildCommanderAlone(createProgram({}, () => {}), commanderAlone)
+// NODE_EXTRA_CA_CERTS is left out of every row's environment, as issue 12 measured: on Node 20
+// reading the extra certificates adds tens of milliseconds to every start (one row shows it).
+const caCerts = process.env.NODE_EXTRA_CA_CERTS
 
 // Asynchronous, so that the fault proxy (in this process) keeps serving while a command runs.
 async function time(command, args, env) {
@@ -75,6 +88,57 @@ const countByOperation = (calls) =>
     .map(([op, n]) => `${op} ×${n}`)
     .join(', ')
 const section = (results) => results.map((r, i) => row(r, i === 0 ? undefined : results[0]))
+const header = (motoVersion) => [
+  `kms-alias benchmark, ${new Date().toISOString().slice(0, 10)}: node ${process.version}, ${platform()} ${release()}, ` +
+    `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}${motoVersion ? `; moto ${motoVersion} on loopback` : ''}.`,
+  'NODE_EXTRA_CA_CERTS is removed from the environment of every row (as issue 12 measured) but the one that says it is set. ' +
+    "Rows of one block run interleaved; ratios are to the block's first row.",
+  compileCache
+    ? 'Node has module.enableCompileCache(): the package rows use the compile cache.'
+    : `Node ${process.version} has no module.enableCompileCache() (Node >= 22.1): the compile cache cannot be measured here.`,
+  '',
+  '| command | median | spread (min–max) | runs | ratio |',
+  '|---|---|---|---|---|',
+]
+const writeTable = (lines) => {
+  const table = lines.filter((l, i, all) => !(l === '' && all[i - 1] === '')).join('\n')
+  console.log(table)
+  mkdirSync(new URL('../.bench/', import.meta.url), { recursive: true })
+  writeFileSync(new URL('../.bench/results.md', import.meta.url), `${table}\n`)
+}
+
+const startupEnv = { PATH: process.env.PATH, HOME: scratch }
+const helpOf = async (file, args = []) => (await time(process.execPath, [file, ...args], startupEnv)).result.stdout
+if ((await helpOf(commanderAlone)) !== (await helpOf(BIN, ['--help']))) throw new Error('commander alone does not print the help kms-alias prints')
+const startup = await measure(
+  [
+    { name: '`node -e 0`', run: () => time(process.execPath, ['-e', '0'], startupEnv) },
+    ...(caCerts
+      ? [{ name: '`node -e 0` with NODE_EXTRA_CA_CERTS set (as in the environment the bench was started from)', run: () => time(process.execPath, ['-e', '0'], { ...startupEnv, NODE_EXTRA_CA_CERTS: caCerts }) }]
+      : []),
+    { name: 'floor: an empty ES module (`node empty.mjs`)', run: () => time(process.execPath, [emptyModule], startupEnv) },
+    {
+      name: 'floor: commander alone, one bundled file that defines the same command table and prints the same --help',
+      run: () => time(process.execPath, [commanderAlone], startupEnv),
+    },
+    { name: '`kms-alias --help`, tsc output (unbundled)', run: () => time(process.execPath, [unbundled.bin, '--help'], startupEnv) },
+    { name: '`kms-alias --help`, esbuild bundle, not minified', run: () => time(process.execPath, [plain.bin, '--help'], startupEnv) },
+    { name: '`kms-alias --help` (the package: bundle, minified)', run: () => time(process.execPath, [BIN, '--help'], startupEnv) },
+    ...(compileCache
+      ? [
+          {
+            name: '`kms-alias --help`, compile cache off (NODE_DISABLE_COMPILE_CACHE=1)',
+            run: () => time(process.execPath, [BIN, '--help'], { ...startupEnv, NODE_DISABLE_COMPILE_CACHE: '1' }),
+          },
+        ]
+      : []),
+  ],
+  RUNS,
+)
+if (STARTUP_ONLY) {
+  writeTable([...header(), ...section(startup)])
+  process.exit(0)
+}
 
 const moto = await startMoto()
 const proxy = await startFaultProxy(moto.url)
@@ -89,7 +153,6 @@ try {
     AWS_EC2_METADATA_DISABLED: 'true',
     AWS_ENDPOINT_URL_KMS: moto.url,
     KMS_ALIAS_JOURNAL: join(scratch, 'journal.jsonl'),
-    ...(process.env.NODE_EXTRA_CA_CERTS ? { NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS } : {}),
   }
   const kms = new KMSClient({ region: REGION, endpoint: moto.url, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } })
   const newKey = async () => (await kms.send(new CreateKeyCommand({ KeySpec: 'SYMMETRIC_DEFAULT', KeyUsage: 'ENCRYPT_DECRYPT' }))).KeyMetadata.KeyId
@@ -99,24 +162,6 @@ try {
   await alias('alias/bench-keep-0', keys[0])
   await alias('alias/bench-keep-1', keys[1])
   for (const name of ['alias/bench-ours', 'alias/bench-tsc', 'alias/bench-plain', 'alias/bench-aws-cli', 'alias/bench-script']) await alias(name, keys[0])
-
-  const startup = await measure(
-    [
-      { name: '`node -e 0`', run: () => time(process.execPath, ['-e', '0'], env) },
-      { name: '`kms-alias --help`, tsc output (unbundled)', run: () => time(process.execPath, [unbundled.bin, '--help'], env) },
-      { name: '`kms-alias --help`, esbuild bundle, not minified', run: () => time(process.execPath, [plain.bin, '--help'], env) },
-      { name: '`kms-alias --help` (the package: bundle, minified)', run: () => time(process.execPath, [BIN, '--help'], env) },
-      ...(compileCache
-        ? [
-            {
-              name: '`kms-alias --help`, compile cache off (NODE_DISABLE_COMPILE_CACHE=1)',
-              run: () => time(process.execPath, [BIN, '--help'], { ...env, NODE_DISABLE_COMPILE_CACHE: '1' }),
-            },
-          ]
-        : []),
-    ],
-    RUNS,
-  )
 
   // Every run really repoints: alternate between the two keys.
   const to = (i) => keys[(i + 1) % 2]
@@ -257,17 +302,8 @@ try {
   )
   const splitThrottled = proxy.throttled() - throttledBefore
 
-  const lines = [
-    `kms-alias benchmark, ${new Date().toISOString().slice(0, 10)}: node ${process.version}, ${platform()} ${release()}, ` +
-      `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}; moto ${moto.version} on loopback.`,
-    `NODE_EXTRA_CA_CERTS is ${process.env.NODE_EXTRA_CA_CERTS ? 'set' : 'not set'}, the same for every row. ` +
-      "Rows of one block run interleaved; ratios are to the block's first row.",
-    compileCache
-      ? 'Node has module.enableCompileCache(): the package rows use the compile cache.'
-      : `Node ${process.version} has no module.enableCompileCache() (Node >= 22.1): the compile cache cannot be measured here.`,
-    '',
-    '| command | median | spread (min–max) | runs | ratio |',
-    '|---|---|---|---|---|',
+  writeTable([
+    ...header(moto.version),
     ...section(startup),
     ...section(update),
     ...section(applyDirect),
@@ -279,11 +315,7 @@ try {
     '| command | KMS calls |',
     '|---|---|',
     ...callCounts.map(([name, calls]) => `| ${name} | ${calls.length}: ${countByOperation(calls)} |`),
-  ].filter((l, i, all) => !(l === '' && all[i - 1] === ''))
-  const table = lines.join('\n')
-  console.log(table)
-  mkdirSync(new URL('../.bench/', import.meta.url), { recursive: true })
-  writeFileSync(new URL('../.bench/results.md', import.meta.url), `${table}\n`)
+  ])
 } finally {
   await proxy.stop()
   await moto.stop()

@@ -4,11 +4,29 @@
 // tsc only type-checks (npm run typecheck). No source maps: the tarball would have to ship the
 // sources they point to, and a minified stack trace is still readable with --debug.
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { dirname, join, resolve } from 'node:path'
+import { basename, dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+
+/**
+ * commander requires node:child_process when it loads, for executable subcommands, which
+ * kms-alias never uses; loading it (with net, dgram and the rest it pulls in) costs every run,
+ * --help included. commander gets a stand-in that loads the real module on first use instead.
+ */
+export const lazyChildProcess = {
+  name: 'lazy-child-process',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+      /[\\/]node_modules[\\/]commander[\\/]/.test(args.importer) ? { path: 'child_process', namespace: 'lazy-child-process' } : undefined,
+    )
+    b.onLoad({ filter: /.*/, namespace: 'lazy-child-process' }, () => ({
+      contents: "let real\nmodule.exports = new Proxy({}, { get: (_, key) => (real ??= require('node:child_process'))[key] })\n",
+      loader: 'js',
+    }))
+  },
+}
 
 /**
  * Builds into `outdir` (emptied first) and returns esbuild's metafile. `minify` is on for the
@@ -33,12 +51,82 @@ export async function bundle({ outdir = join(root, 'dist'), minify = true } = {}
     // Licences are collected whole in THIRD-PARTY-LICENSES.txt instead.
     legalComments: 'none',
     // Bundled CommonJS (cli-table3, parts of the SDK) calls require() for Node's built-ins.
-    banner: { js: "import { createRequire as __kmsAliasCreateRequire } from 'node:module'; const require = __kmsAliasCreateRequire(import.meta.url);" },
+    banner: { js: REQUIRE_BANNER },
+    plugins: [lazyChildProcess],
     metafile: true,
     logLevel: 'warning',
   })
+  await mergeEagerChunks(result.metafile, { minify })
   writeFileSync(join(outdir, 'THIRD-PARTY-LICENSES.txt'), thirdPartyLicenses(result.metafile))
   return result.metafile
+}
+
+export const REQUIRE_BANNER = "import { createRequire as __kmsAliasCreateRequire } from 'node:module'; const require = __kmsAliasCreateRequire(import.meta.url);"
+
+/**
+ * esbuild splits into a chunk of its own whatever the entry shares with the lazily loaded parts
+ * (commander, errors, the option parsers…), so --help loaded eleven files, and each ES module
+ * costs Node a resolve, a read, a compile and a link. It never puts shared code in the entry
+ * itself, so this second pass does: it bundles the entry with the chunks it loads into cli.js,
+ * and leaves in each chunk's place a module that re-exports the same bindings from cli.js, for
+ * the lazy parts that import them. Each module still exists once, in cli.js.
+ */
+async function mergeEagerChunks(metafile, { minify }) {
+  const outputs = metafile.outputs
+  const entry = Object.keys(outputs).find((f) => outputs[f].entryPoint === 'src/cli.ts')
+  const chunks = eagerFiles(metafile, entry).filter((f) => f !== entry)
+  if (chunks.length === 0) return
+  const eager = new Set([entry, ...chunks].map((f) => join(root, f)))
+  const exported = (chunk, i) => outputs[chunk].exports.map((name) => [name, `__kmsAlias${i}_${name}`])
+  const reexports = chunks.map((chunk, i) => {
+    const names = exported(chunk, i).map(([name, as]) => `${name} as ${as}`)
+    return names.length ? `export { ${names.join(', ')} } from './${basename(chunk)}'` : ''
+  })
+  const merged = await build({
+    absWorkingDir: root,
+    stdin: { contents: [`export * from './${basename(entry)}'`, ...reexports].join('\n'), resolveDir: dirname(join(root, entry)), loader: 'js' },
+    outfile: join(root, entry),
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    minify,
+    legalComments: 'none',
+    banner: { js: REQUIRE_BANNER },
+    write: false,
+    logLevel: 'warning',
+    plugins: [
+      {
+        name: 'eager-chunks-only',
+        setup(b) {
+          // Node's built-ins and the lazy chunks stay imports, as they were.
+          b.onResolve({ filter: /.*/ }, (args) => (eager.has(resolve(args.resolveDir, args.path)) ? undefined : { path: args.path, external: true }))
+          // The banner comes once, on the merged file.
+          b.onLoad({ filter: /\.js$/ }, (args) => {
+            const code = readFileSync(args.path, 'utf8')
+            return { contents: code.startsWith(REQUIRE_BANNER) ? code.slice(REQUIRE_BANNER.length) : code, loader: 'js' }
+          })
+        },
+      },
+    ],
+  })
+  const code = merged.outputFiles[0].contents
+  writeFileSync(join(root, entry), code)
+  const imports = new Map()
+  for (const f of [entry, ...chunks]) for (const i of outputs[f].imports) if (!eager.has(join(root, i.path))) imports.set(`${i.kind} ${i.path}`, i)
+  outputs[entry] = {
+    ...outputs[entry],
+    bytes: code.byteLength,
+    inputs: Object.assign({}, ...[entry, ...chunks].map((f) => outputs[f].inputs)),
+    imports: [...imports.values()],
+    exports: [...outputs[entry].exports, ...chunks.flatMap((c, i) => exported(c, i).map(([, as]) => as))],
+  }
+  for (const [i, chunk] of chunks.entries()) {
+    const names = exported(chunk, i).map(([name, as]) => `${as} as ${name}`)
+    const stub = names.length ? `export { ${names.join(', ')} } from './${basename(entry)}'\n` : `import './${basename(entry)}'\n`
+    writeFileSync(join(root, chunk), stub)
+    outputs[chunk] = { ...outputs[chunk], bytes: Buffer.byteLength(stub), inputs: {}, imports: [{ path: entry, kind: 'import-statement', external: false }] }
+  }
 }
 
 /** The licence text of every npm package whose code is in the bundle (MIT and Apache-2.0 ask for it). */

@@ -54,6 +54,27 @@ describe('the bundle', () => {
     // What --help does load from node_modules: commander alone (chalk comes with the first output).
     const packages = new Set(inputs.flatMap((i) => /node_modules\/((@[^/]+\/)?[^/]+)\//.exec(i)?.[1] ?? []))
     expect([...packages]).toEqual(['commander'])
+    // And in one file: the build merges what the entry shares with the lazy parts into it.
+    expect(eager.map((f) => basename(f))).toEqual(['cli.js'])
+  })
+
+  // The lazy parts reach that shared code through small modules that re-export it from cli.js, so
+  // each module exists once: an error a command throws is still the CliError that main() maps.
+  it('keeps one copy of the shared code: a command error keeps its exit code', async () => {
+    const r = await cli(['show', 'alias/none', '--endpoint-url', 'memory:', '--region', 'us-east-1'])
+    expect(r).toEqual({ code: 4, stdout: '', stderr: 'error: alias alias/none not found in us-east-1\n' })
+  })
+
+  // commander requires node:child_process at load time for executable subcommands, which
+  // kms-alias has none of; the build hands it a stand-in that loads the module on first use.
+  it('does not load node:child_process for --help', async () => {
+    const preload = join(pkg, 'builtins-at-exit.cjs')
+    writeFileSync(preload, "process.on('exit', () => process.stderr.write(JSON.stringify(process.moduleLoadList)))")
+    const { stdout, stderr } = await run(process.execPath, ['--require', preload, join(pkg, 'bin/kms-alias.js'), '--help'], { env })
+    expect(stdout).toContain('Usage: kms-alias')
+    const loaded = JSON.parse(stderr) as string[]
+    expect(loaded).toContain('NativeModule module')
+    expect(loaded.filter((m) => /^NativeModule child_process$/.test(m))).toEqual([])
   })
 
   // The proof by running it: with every chunk that --help should not need deleted, --help and
