@@ -317,6 +317,40 @@ describe('update, script view (stdout not a TTY)', () => {
   })
 })
 
+describe('update: the access reads go out beside ListAliases', () => {
+  it('all eight start while both preflight ListAliases calls are still waiting', async () => {
+    const { next, kms } = world()
+    let release: () => void = () => {}
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    // Released when all eight reads have started, or 200 ms after the first ListAliases, so that a
+    // version that waits for ListAliases fails instead of hanging.
+    let fallback: ReturnType<typeof setTimeout> | undefined
+    let listing = 0
+    let readsWhileListing = 0
+    const listAliases = kms.listAliases.bind(kms)
+    kms.listAliases = async (filter) => {
+      fallback ??= setTimeout(() => release(), 200)
+      listing += 1
+      await gate
+      listing -= 1
+      return listAliases(filter)
+    }
+    for (const op of ['getKeyPolicy', 'listGrants', 'listResourceTags', 'getKeyRotationStatus'] as const) {
+      const original = kms[op].bind(kms) as (id: string) => Promise<unknown>
+      ;(kms as unknown as Record<string, (id: string) => Promise<unknown>>)[op] = async (id: string) => {
+        if (listing === 2) readsWhileListing += 1
+        if (readsWhileListing === 8) release()
+        return original(id)
+      }
+    }
+    const r = await run(['update', 'alias/app', '--to', next.keyId, '--dry-run'], { kms })
+    clearTimeout(fallback)
+    // Tried once: with the reads started after describeWithAliases (as before describeThen) this is 0.
+    expect(readsWhileListing).toBe(8)
+    expect(r.code).toBe(0)
+  })
+})
+
 describe('update, human view (TTY)', () => {
   const env = { NO_COLOR: '1' }
   const table = (old: KeyInfo, next: KeyInfo, verdicts: Record<string, string> = {}) => {
