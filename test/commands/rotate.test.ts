@@ -280,6 +280,39 @@ describe('rotate: the alias cannot be moved, so the new key is left disabled', (
   })
 })
 
+describe("rotate reads the old key's policy, tags, grants and rotation beside ListAliases", () => {
+  it('the three reads start while ListAliases is still waiting', async () => {
+    const { kms } = world()
+    let release: () => void = () => {}
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    // 200 ms after ListAliases at most, so that a version that waits for it fails instead of hanging.
+    let fallback: ReturnType<typeof setTimeout> | undefined
+    let listing = 0
+    let readsWhileListing = 0
+    const listAliases = kms.listAliases.bind(kms)
+    kms.listAliases = async (filter) => {
+      fallback ??= setTimeout(() => release(), 200)
+      listing += 1
+      await gate
+      listing -= 1
+      return listAliases(filter)
+    }
+    for (const op of ['getKeyPolicy', 'listGrants', 'listResourceTags'] as const) {
+      const original = kms[op].bind(kms) as (id: string) => Promise<unknown>
+      ;(kms as unknown as Record<string, (id: string) => Promise<unknown>>)[op] = async (id: string) => {
+        if (listing === 1) readsWhileListing += 1
+        if (readsWhileListing === 3) release()
+        return original(id)
+      }
+    }
+    const r = await run(['rotate', 'alias/app', '--dry-run', '--json'], { kms })
+    clearTimeout(fallback)
+    // Tried once: with the reads started after describeWithAliases (as before describeThen) this is 0.
+    expect(readsWhileListing).toBe(3)
+    expect(r.code).toBe(0)
+  })
+})
+
 describe('rotate on a terminal', () => {
   const env = { NO_COLOR: '1', COLUMNS: '200' }
 
