@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest'
 import { AccessError } from '../../src/errors.js'
 import type { KeyInfo } from '../../src/kms/port.js'
-import { ACCOUNT, FakeKms, key, REGION, throttled, type FakeKmsOptions } from '../helpers/fakeKms.js'
+import { ACCOUNT, FakeKms, holdListAliases, key, REGION, throttled, type FakeKmsOptions } from '../helpers/fakeKms.js'
 import { journalOf, line, run } from '../helpers/run.js'
 
 const POLICY = JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'app', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:role/app` }, Action: 'kms:Sign', Resource: '*' }] })
@@ -281,34 +281,13 @@ describe('rotate: the alias cannot be moved, so the new key is left disabled', (
 })
 
 describe("rotate reads the old key's policy, tags, grants and rotation beside ListAliases", () => {
-  it('the three reads start while ListAliases is still waiting', async () => {
+  it('the three reads start while ListAliases is still waiting (an RSA key: no rotation status)', async () => {
     const { kms } = world()
-    let release: () => void = () => {}
-    const gate = new Promise<void>((resolve) => (release = resolve))
-    // 200 ms after ListAliases at most, so that a version that waits for it fails instead of hanging.
-    let fallback: ReturnType<typeof setTimeout> | undefined
-    let listing = 0
-    let readsWhileListing = 0
-    const listAliases = kms.listAliases.bind(kms)
-    kms.listAliases = async (filter) => {
-      fallback ??= setTimeout(() => release(), 200)
-      listing += 1
-      await gate
-      listing -= 1
-      return listAliases(filter)
-    }
-    for (const op of ['getKeyPolicy', 'listGrants', 'listResourceTags'] as const) {
-      const original = kms[op].bind(kms) as (id: string) => Promise<unknown>
-      ;(kms as unknown as Record<string, (id: string) => Promise<unknown>>)[op] = async (id: string) => {
-        if (listing === 1) readsWhileListing += 1
-        if (readsWhileListing === 3) release()
-        return original(id)
-      }
-    }
+    const held = holdListAliases(kms, 1, ['getKeyPolicy', 'listGrants', 'listResourceTags'])
     const r = await run(['rotate', 'alias/app', '--dry-run', '--json'], { kms })
-    clearTimeout(fallback)
+    held.done()
     // Tried once: with the reads started after describeWithAliases (as before describeThen) this is 0.
-    expect(readsWhileListing).toBe(3)
+    expect(held.readsWhileListing()).toBe(3)
     expect(r.code).toBe(0)
   })
 })

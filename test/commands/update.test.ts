@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { AccessError, InterruptedError } from '../../src/errors.js'
 import { main } from '../../src/main.js'
 import { version } from '../../src/version.js'
-import { ACCOUNT, FakeKms, key, REGION, throttled, type FakeKmsOptions } from '../helpers/fakeKms.js'
+import { ACCESS_READS, ACCOUNT, FakeKms, holdListAliases, key, REGION, throttled, type FakeKmsOptions } from '../helpers/fakeKms.js'
 import { testContext } from '../helpers/testContext.js'
 import { journalOf, line, run } from '../helpers/run.js'
 import type { KeyInfo } from '../../src/kms/port.js'
@@ -320,33 +320,11 @@ describe('update, script view (stdout not a TTY)', () => {
 describe('update: the access reads go out beside ListAliases', () => {
   it('all eight start while both preflight ListAliases calls are still waiting', async () => {
     const { next, kms } = world()
-    let release: () => void = () => {}
-    const gate = new Promise<void>((resolve) => (release = resolve))
-    // Released when all eight reads have started, or 200 ms after the first ListAliases, so that a
-    // version that waits for ListAliases fails instead of hanging.
-    let fallback: ReturnType<typeof setTimeout> | undefined
-    let listing = 0
-    let readsWhileListing = 0
-    const listAliases = kms.listAliases.bind(kms)
-    kms.listAliases = async (filter) => {
-      fallback ??= setTimeout(() => release(), 200)
-      listing += 1
-      await gate
-      listing -= 1
-      return listAliases(filter)
-    }
-    for (const op of ['getKeyPolicy', 'listGrants', 'listResourceTags', 'getKeyRotationStatus'] as const) {
-      const original = kms[op].bind(kms) as (id: string) => Promise<unknown>
-      ;(kms as unknown as Record<string, (id: string) => Promise<unknown>>)[op] = async (id: string) => {
-        if (listing === 2) readsWhileListing += 1
-        if (readsWhileListing === 8) release()
-        return original(id)
-      }
-    }
+    const held = holdListAliases(kms, 2, ACCESS_READS.flatMap((op) => [op, op]))
     const r = await run(['update', 'alias/app', '--to', next.keyId, '--dry-run'], { kms })
-    clearTimeout(fallback)
+    held.done()
     // Tried once: with the reads started after describeWithAliases (as before describeThen) this is 0.
-    expect(readsWhileListing).toBe(8)
+    expect(held.readsWhileListing()).toBe(8)
     expect(r.code).toBe(0)
   })
 })

@@ -3,7 +3,7 @@
 // primary and replicas, so they cannot show them (see test/unit/multiRegion.test.ts).
 import { describe, expect, it } from 'vitest'
 import type { KeyInfo, KmsConfig } from '../../src/kms/port.js'
-import { ACCOUNT, FakeKms, key, throttled, type FakeKmsOptions } from '../helpers/fakeKms.js'
+import { ACCOUNT, FakeKms, holdListAliases, key, throttled, type FakeKmsOptions } from '../helpers/fakeKms.js'
 import { journalOf, line, run } from '../helpers/run.js'
 
 const REGIONS = ['us-east-1', 'eu-west-1', 'ap-southeast-2'] as const
@@ -161,33 +161,13 @@ describe('update --regions (fake KMS port per Region)', () => {
     expect(places['eu-west-1']?.kms.calls.filter((c) => /^(GetKeyPolicy|ListGrants|ListResourceTags|GetKeyRotationStatus) /.test(c))).toEqual([])
   })
 
-  it("each Region's access reads start while its preflight ListAliases calls are still waiting", async () => {
+  it("a Region's access reads start while its preflight ListAliases calls are still waiting", async () => {
     const { places, port } = world({}, ['eu-west-1'])
-    const kms = places['eu-west-1']?.kms as FakeKms
-    let release: () => void = () => {}
-    const gate = new Promise<void>((resolve) => (release = resolve))
-    // 200 ms after the first ListAliases at most, so that a version that waits for ListAliases fails instead of hanging.
-    let fallback: ReturnType<typeof setTimeout> | undefined
-    let listing = 0
-    let readsWhileListing = 0
-    const listAliases = kms.listAliases.bind(kms)
-    kms.listAliases = async (filter) => {
-      fallback ??= setTimeout(() => release(), 200)
-      listing += 1
-      await gate
-      listing -= 1
-      return listAliases(filter)
-    }
-    const getKeyPolicy = kms.getKeyPolicy.bind(kms)
-    kms.getKeyPolicy = async (id) => {
-      if (listing === 2) readsWhileListing += 1
-      if (readsWhileListing === 2) release()
-      return getKeyPolicy(id)
-    }
+    const held = holdListAliases(places['eu-west-1']?.kms as FakeKms, 2, ['getKeyPolicy', 'getKeyPolicy'])
     const r = await run(['update', 'alias/app', '--to', 'alias/app-next', '--regions', 'eu-west-1', '--dry-run', '--json'], { kms: port })
-    clearTimeout(fallback)
+    held.done()
     // Tried once: with accessPreflight awaited after describeWithAliases (as before describeThen) this is 0.
-    expect(readsWhileListing).toBe(2)
+    expect(held.readsWhileListing()).toBe(2)
     expect(r.code).toBe(0)
   })
 
