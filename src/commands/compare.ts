@@ -3,7 +3,7 @@ import { Exit, UsageError } from '../errors.js'
 import type { GlobalOptions } from '../globalOptions.js'
 import type { IdentityPolicy } from '../iam/port.js'
 import { isReservedAlias, parseKeyRef, type KeyRef } from '../kms/identifiers.js'
-import { describeWithAliases } from '../kms/lookups.js'
+import { describeThen } from '../kms/lookups.js'
 import { renderFindings } from '../output/changeView.js'
 import { renderCompareJson, renderCompareTable, renderCompareText, toCompareSide, type CompareReport } from '../output/compareView.js'
 import { createUi } from '../output/ui.js'
@@ -45,11 +45,14 @@ export async function runCompare(options: CompareOptions, ctx: Context, globals:
             (error: unknown) => ({ ok: false as const, error: error instanceof Error ? error.message : String(error) }),
           )
       : undefined
-    const [current, target] = await Promise.all([
-      describeWithAliases(kms, currentRef.input, `<current> ${currentRef.input}`),
-      describeWithAliases(kms, nextRef.input, `<new> ${nextRef.input}`),
-    ])
-    const [currentAccess, targetAccess] = await Promise.all([readKeyAccess(kms, current.key), readKeyAccess(kms, target.key)])
+    // Each key's policy, grants, tags and rotation are read as soon as both keys are described, beside ListAliases.
+    const lookups = [
+      { ref: currentRef.input, label: `<current> ${currentRef.input}` },
+      { ref: nextRef.input, label: `<new> ${nextRef.input}` },
+    ] as const
+    const [[current, target], [currentAccess, targetAccess]] = await describeThen(kms, lookups, ([currentKey, targetKey]) =>
+      Promise.all([readKeyAccess(kms, currentKey), readKeyAccess(kms, targetKey)]),
+    )
     return { current, target, currentAccess, targetAccess, iam: await iamRead }
   })
 

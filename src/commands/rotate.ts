@@ -3,7 +3,7 @@ import { AccessError, AwsError, CliError, Exit, InterruptedError, UsageError } f
 import type { GlobalOptions } from '../globalOptions.js'
 import { confirmAliasTarget } from '../kms/confirm.js'
 import { parseAliasRef } from '../kms/identifiers.js'
-import { describeWithAliases } from '../kms/lookups.js'
+import { describeThen } from '../kms/lookups.js'
 import type { KeyInfo, KmsPort } from '../kms/port.js'
 import { toKeyView } from '../output/keyView.js'
 import { emptyRotation, rotateView, unusedKeyNote, type NewKeyView, type UnusedKeyView } from '../output/rotateView.js'
@@ -64,15 +64,19 @@ export async function runRotate(options: RotateOptions, ctx: Context, globals: G
       const local = [...localRefusals(aliasRef, region), ...reservedRotateFindings(name)]
       if (local.length > 0) return refuse(report, local, plan)
 
-      const current = await ui.progress(`Preflight: describing ${name}`, () => describeWithAliases(kms, name, `alias ${name}`))
+      // The key's policy, tags, grants and rotation are read as soon as DescribeKey has answered,
+      // beside ListAliases. What cannot be rotated this way is refused before any of them is read.
+      const [[current], access] = await ui.progress(`Preflight: describing ${name}`, (spinner) =>
+        describeThen(kms, [{ ref: name, label: `alias ${name}` }], ([key]) => {
+          if (hasBlock(rotateSupportFindings(key))) return Promise.resolve(undefined)
+          spinner.text(`Preflight: reading the key policy, tags, grants and rotation of ${key.keyId}`)
+          return readOldKeyAccess(kms, key, options)
+        }),
+      )
       const old = current.key
       report.previous = toKeyView(old)
-      // What cannot be rotated this way is refused before anything else is read.
       const support = rotateSupportFindings(old)
-      if (hasBlock(support)) return refuse(report, support, plan)
-
-      const reading = `Preflight: reading the key policy, tags, grants and rotation of ${old.keyId}`
-      const access = await ui.progress(reading, () => readOldKeyAccess(kms, old, options))
+      if (hasBlock(support) || access === undefined) return refuse(report, support, plan)
       const { copyPolicy, copyTags, description } = options
       const planned = planRotation({ old, access, copyPolicy, copyTags, description, now: ctx.now() })
       rotation.newKey = newKeyView(planned, options)

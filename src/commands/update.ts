@@ -4,7 +4,7 @@ import type { GlobalOptions } from '../globalOptions.js'
 import { requestedAccount } from '../kms/account.js'
 import { confirmAliasTarget } from '../kms/confirm.js'
 import { parseAliasRef, parseKeyIdRef, parseKeyRef } from '../kms/identifiers.js'
-import { describeWithAliases, matchesKey } from '../kms/lookups.js'
+import { describeThen, matchesKey } from '../kms/lookups.js'
 import type { KeyInfo } from '../kms/port.js'
 import type { AliasChangeReport } from '../output/changeView.js'
 import { toKeyView } from '../output/keyView.js'
@@ -44,8 +44,23 @@ export async function runUpdate(options: UpdateOptions, ctx: Context, globals: G
     const local = localRefusals(aliasRef, region, targetRef)
     if (local.length > 0) return refuse(report, local, plan)
 
-    const [current, target] = await ui.progress(`Preflight: describing ${aliasRef.name} and ${targetRef.input}`, () =>
-      Promise.all([describeWithAliases(kms, aliasRef.name, `alias ${aliasRef.name}`), describeWithAliases(kms, targetRef.input, `--to ${targetRef.input}`)]),
+    // The access reads (policy, grants, tags, rotation) need only the two key IDs: they go out as soon
+    // as both DescribeKey answers are in, beside the ListAliases calls. A --expect-current that does
+    // not match sends none of them.
+    const lookups = [
+      { ref: aliasRef.name, label: `alias ${aliasRef.name}` },
+      { ref: targetRef.input, label: `--to ${targetRef.input}` },
+    ] as const
+    const [[current, target], accessFound] = await ui.progress(`Preflight: describing ${aliasRef.name} and ${targetRef.input}`, (spinner) =>
+      describeThen(kms, lookups, ([currentKey, targetKey]) => {
+        if (expected && !matchesKey(expected, currentKey)) return Promise.resolve([])
+        spinner.text('Preflight: reading key policies, grants and tags')
+        return accessPreflight(kms, currentKey, targetKey, {
+          aliasName: aliasRef.name,
+          allowAccessChange: options.allowAccessChange === true,
+          iam: options.iam ? () => ui.openIam() : undefined,
+        })
+      }),
     )
     report.previous = toKeyView(current.key)
     report.target = toKeyView(target.key)
@@ -54,21 +69,17 @@ export async function runUpdate(options: UpdateOptions, ctx: Context, globals: G
     if (expected && !matchesKey(expected, current.key))
       guardConflict(report, aliasRef.name, current.key.keyId, expected.input, origin ? undefined : '--expect-current')
 
-    // Access reads (policy, grants, tags, rotation) need the key IDs: one more round trip, all at once.
-    const access = accessPreflight(kms, current.key, target.key, {
-      aliasName: aliasRef.name,
-      allowAccessChange: options.allowAccessChange === true,
-      iam: options.iam ? () => ui.openIam() : undefined,
-    })
-    report.findings = updateFindings({
-      aliasRef,
-      targetRef,
-      current,
-      target,
-      expectAccount: options.expectAccount ?? requestedAccount(globals),
-      overrides: { allowSpecChange: options.allowSpecChange, allowDisabled: options.allowDisabled },
-    })
-    report.findings.push(...(await ui.progress('Preflight: reading key policies, grants and tags', () => access)))
+    report.findings = [
+      ...updateFindings({
+        aliasRef,
+        targetRef,
+        current,
+        target,
+        expectAccount: options.expectAccount ?? requestedAccount(globals),
+        overrides: { allowSpecChange: options.allowSpecChange, allowDisabled: options.allowDisabled },
+      }),
+      ...accessFound,
+    ]
     if (report.findings.some((f) => f.code === 'ALREADY_TARGET')) {
       report.outcome = 'already-in-place'
       report.verified = current.aliases.some((a) => a.name === aliasRef.name)

@@ -10,7 +10,7 @@ import { newJournalId } from '../journal.js'
 import { requestedAccount } from '../kms/account.js'
 import { confirmAliasTarget } from '../kms/confirm.js'
 import { parseAliasRef, parseKeyRef, type AliasRef, type KeyRef } from '../kms/identifiers.js'
-import { currentTarget, describeWithAliases, matchesKey, type DescribedKey } from '../kms/lookups.js'
+import { currentTarget, describeThen, describeWithAliases, matchesKey, type DescribedKey } from '../kms/lookups.js'
 import type { KmsPort } from '../kms/port.js'
 import { inEveryRegion, inRegion } from '../kms/regional.js'
 import { toKeyView } from '../output/keyView.js'
@@ -216,10 +216,26 @@ class RegionsRun {
         report.findings = local
         return run
       }
-      const [current, target, expected] = await Promise.all([
-        describeWithAliases(kms, this.aliasRef.name, `alias ${this.aliasRef.name}`),
-        describeWithAliases(kms, to, `--to ${to}`),
-        expect === undefined ? undefined : expectedKeyId(kms, expect),
+      // As in a single update, the access reads go out as soon as both keys are described, beside
+      // the ListAliases calls; none when the alias is not where --expect-current says.
+      const expectation = expect === undefined ? undefined : expectedKeyId(kms, expect)
+      const access = {
+        aliasName: this.aliasRef.name,
+        allowAccessChange: options.allowAccessChange === true,
+        iam: options.iam ? () => ui.openIam() : undefined,
+      }
+      const lookups = [
+        { ref: this.aliasRef.name, label: `alias ${this.aliasRef.name}` },
+        { ref: to, label: `--to ${to}` },
+      ] as const
+      const [[[current, target], accessFound], expected] = await Promise.all([
+        describeThen(kms, lookups, async ([currentKey, targetKey]) => {
+          const matches = await expectation
+          if (matches !== undefined && !matches(currentKey.keyId, currentKey.arn)) return []
+          // The access preflight of a single update, in each Region (policies and grants are per Region).
+          return accessPreflight(kms, currentKey, targetKey, access)
+        }),
+        expectation,
       ])
       run.current = current
       run.target = target
@@ -233,23 +249,18 @@ class RegionsRun {
           'someone else may have changed it; check before retrying',
         )
       }
-      report.findings = updateFindings({
-        aliasRef: this.aliasRef,
-        targetRef,
-        current,
-        target,
-        expectAccount: options.expectAccount ?? requestedAccount(globals),
-        overrides: { allowSpecChange: options.allowSpecChange, allowDisabled: options.allowDisabled },
-      })
-      // The access preflight of a single update, in each Region (policies and grants are per Region).
-      if (!report.findings.some((f) => f.code === 'ALREADY_TARGET')) {
-        const access = {
-          aliasName: this.aliasRef.name,
-          allowAccessChange: options.allowAccessChange === true,
-          iam: options.iam ? () => ui.openIam() : undefined,
-        }
-        report.findings.push(...(await accessPreflight(kms, current.key, target.key, access)))
-      }
+      // accessPreflight reads nothing for ALREADY_TARGET (the same key on both sides).
+      report.findings = [
+        ...updateFindings({
+          aliasRef: this.aliasRef,
+          targetRef,
+          current,
+          target,
+          expectAccount: options.expectAccount ?? requestedAccount(globals),
+          overrides: { allowSpecChange: options.allowSpecChange, allowDisabled: options.allowDisabled },
+        }),
+        ...accessFound,
+      ]
       if (report.findings.some((f) => f.code === 'ALREADY_TARGET')) {
         report.outcome = 'already-in-place'
         report.verified = current.aliases.some((a) => a.name === this.aliasRef.name)

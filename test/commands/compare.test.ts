@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { AccessError } from '../../src/errors.js'
 import type { IamPort } from '../../src/iam/port.js'
 import { KMS_ACTIONS } from '../../src/preflight/policy.js'
-import { ACCOUNT, FakeKms, key, REGION, type FakeKmsOptions } from '../helpers/fakeKms.js'
+import { ACCESS_READS, ACCOUNT, FakeKms, holdListAliases, key, REGION, type FakeKmsOptions } from '../helpers/fakeKms.js'
 import { line, run } from '../helpers/run.js'
 
 const ROOT = `arn:aws:iam::${ACCOUNT}:root`
@@ -126,6 +126,16 @@ describe('compare', () => {
     await run(['compare', 'alias/app', next.keyId], { kms })
     const reads = (id: string) => ['GetKeyPolicy', 'ListGrants', 'ListResourceTags', 'GetKeyRotationStatus'].map((op) => `${op} ${id}`)
     expect(kms.calls).toEqual(['DescribeKey alias/app', `DescribeKey ${next.keyId}`, `ListAliases ${old.keyId}`, `ListAliases ${next.keyId}`, ...reads(old.keyId), ...reads(next.keyId)])
+  })
+
+  it('the access reads start while both ListAliases calls are still waiting', async () => {
+    const { next, kms } = world()
+    const held = holdListAliases(kms, 2, ACCESS_READS.flatMap((op) => [op, op]))
+    const r = await run(['compare', 'alias/app', next.keyId], { kms })
+    held.done()
+    // Tried once: with the reads started after describeWithAliases (as before describeThen) this is 0.
+    expect(held.readsWhileListing()).toBe(8)
+    expect(r.code).toBe(0)
   })
 })
 

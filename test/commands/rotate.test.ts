@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest'
 import { AccessError } from '../../src/errors.js'
 import type { KeyInfo } from '../../src/kms/port.js'
-import { ACCOUNT, FakeKms, key, REGION, throttled, type FakeKmsOptions } from '../helpers/fakeKms.js'
+import { ACCOUNT, FakeKms, holdListAliases, key, REGION, throttled, type FakeKmsOptions } from '../helpers/fakeKms.js'
 import { journalOf, line, run } from '../helpers/run.js'
 
 const POLICY = JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'app', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:role/app` }, Action: 'kms:Sign', Resource: '*' }] })
@@ -277,6 +277,18 @@ describe('rotate: the alias cannot be moved, so the new key is left disabled', (
     expect(created.keyState).toBe('Enabled')
     expect(kms.aliases.get('alias/app')).toBe(created.keyId)
     expect(JSON.parse(r.stdout)).toMatchObject({ outcome: 'rotated', changed: true, unusedKey: null })
+  })
+})
+
+describe("rotate reads the old key's policy, tags, grants and rotation beside ListAliases", () => {
+  it('the three reads start while ListAliases is still waiting (an RSA key: no rotation status)', async () => {
+    const { kms } = world()
+    const held = holdListAliases(kms, 1, ['getKeyPolicy', 'listGrants', 'listResourceTags'])
+    const r = await run(['rotate', 'alias/app', '--dry-run', '--json'], { kms })
+    held.done()
+    // Tried once: with the reads started after describeWithAliases (as before describeThen) this is 0.
+    expect(held.readsWhileListing()).toBe(3)
+    expect(r.code).toBe(0)
   })
 })
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { AccessError, InterruptedError } from '../../src/errors.js'
 import { main } from '../../src/main.js'
 import { version } from '../../src/version.js'
-import { ACCOUNT, FakeKms, key, REGION, throttled, type FakeKmsOptions } from '../helpers/fakeKms.js'
+import { ACCESS_READS, ACCOUNT, FakeKms, holdListAliases, key, REGION, throttled, type FakeKmsOptions } from '../helpers/fakeKms.js'
 import { testContext } from '../helpers/testContext.js'
 import { journalOf, line, run } from '../helpers/run.js'
 import type { KeyInfo } from '../../src/kms/port.js'
@@ -314,6 +314,18 @@ describe('update, script view (stdout not a TTY)', () => {
     const code = await main(['update', 'alias/app', '--to', next.keyId, '--json'], ctx)
     expect(code).toBe(130)
     expect(JSON.parse(ctx.stdout())).toMatchObject({ outcome: 'not-confirmed', changed: true, verified: false, exitCode: 130 })
+  })
+})
+
+describe('update: the access reads go out beside ListAliases', () => {
+  it('all eight start while both preflight ListAliases calls are still waiting', async () => {
+    const { next, kms } = world()
+    const held = holdListAliases(kms, 2, ACCESS_READS.flatMap((op) => [op, op]))
+    const r = await run(['update', 'alias/app', '--to', next.keyId, '--dry-run'], { kms })
+    held.done()
+    // Tried once: with the reads started after describeWithAliases (as before describeThen) this is 0.
+    expect(held.readsWhileListing()).toBe(8)
+    expect(r.code).toBe(0)
   })
 })
 

@@ -3,7 +3,7 @@
 // primary and replicas, so they cannot show them (see test/unit/multiRegion.test.ts).
 import { describe, expect, it } from 'vitest'
 import type { KeyInfo, KmsConfig } from '../../src/kms/port.js'
-import { ACCOUNT, FakeKms, key, throttled, type FakeKmsOptions } from '../helpers/fakeKms.js'
+import { ACCOUNT, FakeKms, holdListAliases, key, throttled, type FakeKmsOptions } from '../helpers/fakeKms.js'
 import { journalOf, line, run } from '../helpers/run.js'
 
 const REGIONS = ['us-east-1', 'eu-west-1', 'ap-southeast-2'] as const
@@ -157,6 +157,18 @@ describe('update --regions (fake KMS port per Region)', () => {
     )
     expect(Object.values(places).flatMap((p) => p.kms.mutations())).toEqual([])
     expect(targets()).toEqual(before)
+    // Where the guard does not hold, no access read is sent.
+    expect(places['eu-west-1']?.kms.calls.filter((c) => /^(GetKeyPolicy|ListGrants|ListResourceTags|GetKeyRotationStatus) /.test(c))).toEqual([])
+  })
+
+  it("a Region's access reads start while its preflight ListAliases calls are still waiting", async () => {
+    const { places, port } = world({}, ['eu-west-1'])
+    const held = holdListAliases(places['eu-west-1']?.kms as FakeKms, 2, ['getKeyPolicy', 'getKeyPolicy'])
+    const r = await run(['update', 'alias/app', '--to', 'alias/app-next', '--regions', 'eu-west-1', '--dry-run', '--json'], { kms: port })
+    held.done()
+    // Tried once: with accessPreflight awaited after describeWithAliases (as before describeThen) this is 0.
+    expect(held.readsWhileListing()).toBe(2)
+    expect(r.code).toBe(0)
   })
 
   it.each([

@@ -242,3 +242,39 @@ export function defaultPolicy(k: Pick<KeyInfo, 'accountId'>): string {
 
 /** What the adapter throws when an operation stays throttled through the SDK's retries. */
 export const throttled = (operation = 'UpdateAlias') => new AwsError(`${operation} failed (3 attempts): ThrottlingException: Rate exceeded`, 'ThrottlingException')
+
+type AccessRead = 'getKeyPolicy' | 'listGrants' | 'listResourceTags' | 'getKeyRotationStatus'
+
+/** The access preflight's four reads of one symmetric key. */
+export const ACCESS_READS: readonly AccessRead[] = ['getKeyPolicy', 'listGrants', 'listResourceTags', 'getKeyRotationStatus']
+
+/**
+ * Holds the port's ListAliases calls until the access reads `reads` have all started (or 200 ms
+ * after the first ListAliases, so that code which waits for ListAliases before reading fails
+ * instead of hanging). `readsWhileListing()` counts the reads that started while `listing`
+ * ListAliases calls were held.
+ */
+export function holdListAliases(kms: FakeKms, listing: number, reads: readonly AccessRead[]): { readsWhileListing: () => number; done: () => void } {
+  let release: () => void = () => {}
+  const gate = new Promise<void>((resolve) => (release = resolve))
+  let fallback: ReturnType<typeof setTimeout> | undefined
+  let held = 0
+  let started = 0
+  const listAliases = kms.listAliases.bind(kms)
+  kms.listAliases = async (filter) => {
+    fallback ??= setTimeout(() => release(), 200)
+    held += 1
+    await gate
+    held -= 1
+    return listAliases(filter)
+  }
+  for (const op of new Set(reads)) {
+    const original = kms[op].bind(kms) as (id: string) => Promise<unknown>
+    ;(kms as unknown as Record<string, (id: string) => Promise<unknown>>)[op] = async (id: string) => {
+      if (held === listing) started += 1
+      if (started === reads.length) release()
+      return original(id)
+    }
+  }
+  return { readsWhileListing: () => started, done: () => clearTimeout(fallback) }
+}
