@@ -9,6 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { CreateAliasCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms'
 import { bundle } from '../scripts/build.js'
 import { buildCommanderAlone } from './commanderAlone.js'
+import { buildSdkAlone } from './sdkAlone.js'
 import { startFaultProxy } from '../test/support/faultProxy.js'
 import { startMoto } from '../test/support/moto.js'
 
@@ -52,6 +53,9 @@ writeFileSync(emptyModule, '')
 const commanderAlone = fileURLToPath(new URL('../.bench/variants/commander-alone.mjs', import.meta.url))
 const { createProgram } = await import(pathToFileURL(join(unbundled.dir, 'dist/program.js')).href)
 await buildCommanderAlone(createProgram({}, () => {}), commanderAlone)
+// The floors of update: the SDK alone making the same calls in the same round trips, or UpdateAlias only.
+const sdkAlone = fileURLToPath(new URL('../.bench/variants/sdk-alone.mjs', import.meta.url))
+await buildSdkAlone(sdkAlone)
 // NODE_EXTRA_CA_CERTS is left out of every row's environment, as issue 12 measured: on Node 20
 // reading the extra certificates adds tens of milliseconds to every start (one row shows it).
 const caCerts = process.env.NODE_EXTRA_CA_CERTS
@@ -161,7 +165,8 @@ try {
   // Each key keeps an alias, so no run warns about an orphaned key.
   await alias('alias/bench-keep-0', keys[0])
   await alias('alias/bench-keep-1', keys[1])
-  for (const name of ['alias/bench-ours', 'alias/bench-tsc', 'alias/bench-plain', 'alias/bench-aws-cli', 'alias/bench-script']) await alias(name, keys[0])
+  for (const name of ['alias/bench-ours', 'alias/bench-tsc', 'alias/bench-plain', 'alias/bench-aws-cli', 'alias/bench-script', 'alias/bench-sdk-one', 'alias/bench-sdk-same'])
+    await alias(name, keys[0])
 
   // Every run really repoints: alternate between the two keys.
   const to = (i) => keys[(i + 1) % 2]
@@ -191,6 +196,14 @@ try {
           { name: 'the same safe procedure as a shell script of 6 AWS CLI calls', run: (i) => time('sh', ['-c', safeScript(i)], env) },
         ]
       : []),
+    {
+      name: 'floor: the SDK alone, one bundled file sending UpdateAlias only',
+      run: (i) => time(process.execPath, [sdkAlone, 'one', 'alias/bench-sdk-one', to(i)], env),
+    },
+    {
+      name: "floor: the SDK alone, one bundled file making update's 15 calls in its 5 round trips, nothing else",
+      run: (i) => time(process.execPath, [sdkAlone, 'same', 'alias/bench-sdk-same', to(i)], env),
+    },
     { name: '`kms-alias update`, tsc output (unbundled)', run: (i) => ours(unbundled.bin, 'alias/bench-tsc', i) },
     { name: '`kms-alias update`, esbuild bundle, not minified', run: (i) => ours(plain.bin, 'alias/bench-plain', i) },
     { name: '`kms-alias update` (preflight, update, confirm)', run: (i) => ours(BIN, 'alias/bench-ours', i) },
