@@ -10,7 +10,7 @@ import { mapWithLimit, sharingListings } from '../kms/concurrency.js'
 import { confirmAliasGone, confirmAliasTarget, type Confirmation } from '../kms/confirm.js'
 import type { DescribedKey } from '../kms/lookups.js'
 import { createPacer } from '../kms/pacer.js'
-import type { AliasEntry, KmsPort } from '../kms/port.js'
+import type { AliasEntry, KeyInfo, KmsPort } from '../kms/port.js'
 import {
   renderApplyJson,
   renderApplyNotes,
@@ -144,7 +144,7 @@ interface PartitionRun {
   pace: () => Promise<void>
   // Many entries share keys (a rotation points them all to one new key): each key is described,
   // and its aliases listed, once per partition.
-  keyLookups: Map<string, Promise<DescribedKey>>
+  keyLookups: Map<string, Promise<KeyInfo>>
   aliasLists: Map<string, Promise<AliasEntry[]>>
   /**
    * Every alias of the partition by name, from one listing, when the partition has many entries:
@@ -304,7 +304,24 @@ class ApplyRun {
     const local = localRefusals(entry.alias, region, entry.target)
     if (local.length > 0) return { change: { ...change, findings: local }, entry, partition }
 
-    const [current, target] = await Promise.all([this.describeAlias(partition, entry.alias.name), this.describeTarget(partition, entry)])
+    const [currentKey, targetKey] = await Promise.all([this.aliasKey(partition, entry.alias.name), this.targetKey(partition, entry)])
+    // The access reads need only the two keys: they go out beside the ListAliases calls, as in update.
+    const { allowAccessChange = false, iam } = this.options
+    const moves = currentKey !== undefined && currentKey.keyId !== targetKey.keyId
+    const [currentAliases, targetAliases, access] = await Promise.all([
+      currentKey ? this.aliasesOf(partition, currentKey.keyId) : [],
+      this.aliasesOf(partition, targetKey.keyId),
+      moves
+        ? accessPreflight(partition.kms, currentKey, targetKey, {
+            aliasName: entry.alias.name,
+            allowAccessChange,
+            iam: iam ? () => this.ui.openIam() : undefined,
+            cache: partition.accessCache,
+          })
+        : [],
+    ])
+    const current: DescribedKey | undefined = currentKey && { key: currentKey, aliases: currentAliases }
+    const target: DescribedKey = { key: targetKey, aliases: targetAliases }
     change.targetKeyId = target.key.keyId
     change.previousKeyId = current?.key.keyId ?? null
     change.nowKeyId = change.previousKeyId
@@ -315,33 +332,20 @@ class ApplyRun {
     if (!current) {
       change.action = 'create'
       change.findings = createFindings({ aliasRef: entry.alias, targetRef: entry.target, target, region, expectAccount, overrides: { allowDisabled } })
-    } else if (current.key.keyId === target.key.keyId) {
+    } else if (!moves) {
       change.action = 'no-op'
       change.status = 'no-op'
     } else {
       change.action = 'update'
-      change.findings = updateFindings({
-        aliasRef: entry.alias,
-        targetRef: entry.target,
-        current,
-        target,
-        expectAccount,
-        overrides: { allowSpecChange, allowDisabled },
-      })
-      const { allowAccessChange = false, iam } = this.options
-      change.findings.push(
-        ...(await accessPreflight(partition.kms, current.key, target.key, {
-          aliasName: entry.alias.name,
-          allowAccessChange,
-          iam: iam ? () => this.ui.openIam() : undefined,
-          cache: partition.accessCache,
-        })),
-      )
+      change.findings = [
+        ...updateFindings({ aliasRef: entry.alias, targetRef: entry.target, current, target, expectAccount, overrides: { allowSpecChange, allowDisabled } }),
+        ...access,
+      ]
     }
     return { change, entry, partition, ...(current ? { current } : {}), target }
   }
 
-  private describeTarget(partition: PartitionRun, entry: ApplyEntry): Promise<DescribedKey> {
+  private targetKey(partition: PartitionRun, entry: ApplyEntry): Promise<KeyInfo> {
     const ref = entry.target.input
     return this.describeKey(partition, ref).catch(async (error: unknown) => {
       if (error instanceof NotFoundError) throw new NotFoundError(`${entry.alias.name}: key ${ref} not found in ${placeName(partition)}`)
@@ -349,26 +353,26 @@ class ApplyRun {
     })
   }
 
-  /** A key and its aliases, read once per partition for each way the file names it. */
-  private describeKey(partition: PartitionRun, ref: string): Promise<DescribedKey> {
+  /** DescribeKey, once per partition for each way the file names a key. */
+  private describeKey(partition: PartitionRun, ref: string): Promise<KeyInfo> {
     let lookup = partition.keyLookups.get(ref)
     if (!lookup) {
-      lookup = partition.kms.describeKey(ref).then(async (key) => ({ key, aliases: await this.aliasesOf(partition, key.keyId) }))
+      lookup = partition.kms.describeKey(ref)
       partition.keyLookups.set(ref, lookup)
     }
     return lookup
   }
 
-  private async describeAlias(partition: PartitionRun, aliasName: string): Promise<DescribedKey | undefined> {
+  /** The key the alias points to, or undefined when it does not exist. */
+  private async aliasKey(partition: PartitionRun, aliasName: string): Promise<KeyInfo | undefined> {
     const listed = partition.aliasTable && (await partition.aliasTable).get(aliasName)
     if (partition.aliasTable && !listed) return undefined
     // A listed alias names its key; AWS's predefined aliases may not, and are described.
     if (listed?.targetKeyId) return this.describeKey(partition, listed.targetKeyId)
-    const key = await partition.kms.describeKey(aliasName).catch((error: unknown) => {
+    return partition.kms.describeKey(aliasName).catch((error: unknown) => {
       if (error instanceof NotFoundError) return undefined
       throw error
     })
-    return key && { key, aliases: await this.aliasesOf(partition, key.keyId) }
   }
 
   private async aliasesOf(partition: PartitionRun, keyId: string): Promise<AliasEntry[]> {

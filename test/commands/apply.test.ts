@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { FakeKms, key, throttled } from '../helpers/fakeKms.js'
+import { ACCESS_READS, FakeKms, holdListAliases, key, throttled } from '../helpers/fakeKms.js'
 import { journalOf, line, run } from '../helpers/run.js'
 
 function file(text: string): string {
@@ -77,6 +77,16 @@ describe('apply', () => {
     for (const k of [k1, k2])
       for (const op of ['GetKeyPolicy', 'ListGrants', 'ListResourceTags', 'GetKeyRotationStatus']) expect(count(`${op} ${k.keyId}`)).toBe(1)
     expect(kms.calls).toHaveLength(7 + 8)
+  })
+
+  it('sends the access reads beside the ListAliases calls, not after them (as update does)', async () => {
+    const { kms, mapping } = world()
+    const held = holdListAliases(kms, 2, ACCESS_READS.flatMap((op) => [op, op]))
+    const r = await run(['apply', mapping, '--dry-run', '--json'], { kms })
+    held.done()
+    // Tried once: with the reads started after both keys' aliases were listed (as before) this is 0.
+    expect(held.readsWhileListing()).toBe(8)
+    expect(r.code).toBe(0)
   })
 
   it('a second run of the same file changes nothing', async () => {
