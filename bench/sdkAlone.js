@@ -1,6 +1,7 @@
 // The floor of one `kms-alias update` with the AWS SDK: one bundled file (built as the package is)
 // that makes the calls an update makes, in the same round trips, and nothing else: no checks, no
 // lock, no journal, no output. `one` sends UpdateAlias alone, what `aws kms update-alias` does.
+import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 import { lazyChildProcess, REQUIRE_BANNER } from '../scripts/build.js'
 
@@ -33,7 +34,7 @@ if (mode === 'one') {
 
 export async function buildSdkAlone(outfile) {
   await build({
-    stdin: { contents: source, resolveDir: new URL('..', import.meta.url).pathname, loader: 'js' },
+    stdin: { contents: source, resolveDir: fileURLToPath(new URL('..', import.meta.url)), loader: 'js' },
     outfile,
     bundle: true,
     format: 'esm',

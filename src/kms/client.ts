@@ -145,6 +145,20 @@ export function createKmsPort(config: KmsConfig): KmsPort {
         return entries
       })
     },
+    async listAliasesWithin(maxPages) {
+      return call('ListAliases', `(all, at most ${maxPages} pages)`, async () => {
+        const entries: AliasEntry[] = []
+        let read = 0
+        for await (const page of paginateListAliases({ client, pageSize: LIST_PAGE_SIZE }, {})) {
+          if (config.signal?.aborted) throw interruptedBy(config.signal)
+          for (const alias of page.Aliases ?? []) entries.push(toAliasEntry(alias))
+          read += 1
+          // The paginator stops by itself after the last page; before it, reading on would cost more.
+          if (read >= maxPages && page.Truncated) return undefined
+        }
+        return entries
+      })
+    },
     async updateAlias(aliasName, targetKeyId) {
       await call('UpdateAlias', `${aliasName} -> ${targetKeyId}`, () =>
         client.send(new UpdateAliasCommand({ AliasName: aliasName, TargetKeyId: targetKeyId }), options()),

@@ -28,7 +28,8 @@ export function sharingListings(kms: KmsPort): KmsPort {
       read = kms.listAliases(filter).finally(() => inFlight.delete(key))
       inFlight.set(key, read)
     }
-    return read
+    // Each caller gets its own array: one that sorts or filters in place leaves the others' alone.
+    return read.then((aliases) => [...aliases])
   }
   return new Proxy(kms, {
     get(target, property) {

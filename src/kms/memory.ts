@@ -236,7 +236,7 @@ export function createMemoryKms(store: MemoryKmsStore, config: Pick<KmsConfig, '
     keyAgreementAlgorithms: [...key.info.keyAgreementAlgorithms],
   })
 
-  return {
+  const port: MemoryKms = {
     async region() {
       return region
     },
@@ -252,6 +252,8 @@ export function createMemoryKms(store: MemoryKmsStore, config: Pick<KmsConfig, '
           .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
           .map(([name, alias]): AliasEntry => ({ name, arn: `${arnPrefix}${name}`, targetKeyId: alias.targetKeyId, lastUpdated: alias.lastUpdated }))
       }),
+    // One store, no pages: every alias fits.
+    listAliasesWithin: () => port.listAliases(),
     updateAlias: (aliasName, targetKeyId) =>
       call('UpdateAlias', `${aliasName} -> ${targetKeyId}`, () => {
         checkAliasName(aliasName)
@@ -331,6 +333,7 @@ export function createMemoryKms(store: MemoryKmsStore, config: Pick<KmsConfig, '
         key.info = { ...key.info, keyState: 'PendingDeletion' }
       }),
   }
+  return port
 }
 
 function isJsonObject(text: string): boolean {

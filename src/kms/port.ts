@@ -69,6 +69,8 @@ export interface KmsPort {
   describeKey(keyRef: string): Promise<KeyInfo>
   /** ListAliases across every page, optionally only those pointing at one key. */
   listAliases(filter?: { keyId?: string }): Promise<AliasEntry[]>
+  /** Every alias of the Region when they fit in `maxPages` pages of ListAliases; undefined when there are more. */
+  listAliasesWithin(maxPages: number): Promise<AliasEntry[] | undefined>
   updateAlias(aliasName: string, targetKeyId: string): Promise<void>
   /** Throws ConflictError when the alias exists already. */
   createAlias(aliasName: string, targetKeyId: string): Promise<void>

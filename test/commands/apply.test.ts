@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { ACCESS_READS, FakeKms, holdListAliases, key, throttled } from '../helpers/fakeKms.js'
 import { journalOf, line, run } from '../helpers/run.js'
+import { AccessError } from '../../src/errors.js'
 
 function file(text: string): string {
   const path = join(mkdtempSync(join(tmpdir(), 'kms-alias-apply-')), 'aliases.txt')
@@ -358,11 +359,54 @@ describe('apply of many entries: reads shared across entries (fake port)', () =>
     expect(count(kms, 'DescribeKey alias/')).toBe(0)
   })
 
+  // Checked: with the page cap taken out (listAliasesWithin(1_000_000)) this reads 5 pages and no alias.
+  it('a listing longer than the describes it replaces is given up: 20 entries read 3 pages (8 describes a round), then each alias', async () => {
+    const k1 = key()
+    const k2 = key()
+    const names = Array.from({ length: 20 }, (_, i) => `alias/m-${String(i).padStart(2, '0')}`)
+    const kms = new FakeKms({ keys: [k1, k2], aliases: Object.fromEntries([...names, 'alias/keep'].map((n) => [n, k1.keyId])), listPageSize: 5 })
+    const r = await run(['apply', file(names.map((n) => `${n} ${k2.keyId}`).join('\n')), '--dry-run', '--json'], { kms })
+    expect(r.code).toBe(0)
+    expect(count(kms, 'ListAliases (all)')).toBe(3)
+    expect(count(kms, 'DescribeKey alias/')).toBe(20)
+    expect((JSON.parse(r.stdout).changes as Array<{ action: string }>).map((c) => c.action)).toEqual(Array(20).fill('update'))
+  })
+
+  // Checked: without the AccessError fallback in aliasKey the plan fails with exit 7.
+  it('a listed key that cannot be described by its ID (allowed only through the alias) is described through each alias', async () => {
+    const { k1, k2, kms, mapping } = many(20)
+    const describe = kms.describeKey.bind(kms)
+    kms.describeKey = async (ref) => {
+      if (ref === k1.keyId) {
+        kms.calls.push(`DescribeKey ${ref}`)
+        throw new AccessError(`AccessDeniedException: not authorized to describe ${ref}`)
+      }
+      return describe(ref)
+    }
+    const r = await run(['apply', mapping, '--dry-run', '--json'], { kms })
+    expect(r.code).toBe(0)
+    expect(count(kms, 'DescribeKey alias/')).toBe(20)
+    expect((JSON.parse(r.stdout).changes as Array<{ action: string; previousKeyId: string }>).map((c) => `${c.action} ${c.previousKeyId}`)).toEqual(
+      Array(20).fill(`update ${k1.keyId}`),
+    )
+    expect(count(kms, `DescribeKey ${k2.keyId}`)).toBe(1)
+  })
+
   it('a partition of 19 entries describes each alias instead (a small file in a large account reads no full listing)', async () => {
     const { kms, mapping } = many(19)
     expect((await run(['apply', mapping, '--dry-run', '--json'], { kms })).code).toBe(0)
     expect(count(kms, 'ListAliases (all)')).toBe(0)
     expect(count(kms, 'DescribeKey alias/')).toBe(19)
+  })
+
+  // Checked: with sharingListings taken out of confirmAll this counts 200 reads.
+  it('200 aliases confirmed on one key share a read per 64 (the confirmations in flight at once)', async () => {
+    const { k2, kms, mapping } = many(200)
+    const r = await run(['apply', mapping, '--json', '--rate', '1000'], { kms })
+    expect(r.code).toBe(0)
+    expect(JSON.parse(r.stdout).summary).toMatchObject({ applied: 200, unverified: 0 })
+    const afterWrites = kms.calls.slice(kms.calls.findLastIndex((c) => c.startsWith('UpdateAlias ')) + 1)
+    expect(afterWrites).toEqual(Array(4).fill(`ListAliases ${k2.keyId}`))
   })
 
   // Checked: with sharingListings taken out of confirmAll this counts 25 reads.

@@ -39,6 +39,8 @@ type Mutation = 'UpdateAlias' | 'CreateAlias' | 'DeleteAlias'
 export interface FakeKmsOptions {
   keys?: KeyInfo[]
   aliases?: Record<string, string>
+  /** Aliases a page of a whole-Region listing (listAliasesWithin); default: all on one page. */
+  listPageSize?: number
   /** ListAliases keeps showing the mapping from before UpdateAlias for this many reads. */
   staleReads?: number
   /** DescribeKey of an alias keeps resolving it as before the last mutation for this many reads. */
@@ -106,6 +108,10 @@ export class FakeKms implements KmsPort {
 
   async listAliases(filter: { keyId?: string } = {}): Promise<AliasEntry[]> {
     this.calls.push(`ListAliases ${filter.keyId ?? '(all)'}`)
+    return this.aliasView(filter)
+  }
+
+  private aliasView(filter: { keyId?: string }): AliasEntry[] {
     let view = this.aliases
     if (this.staleSnapshot && this.staleLeft > 0) {
       this.staleLeft -= 1
@@ -114,6 +120,15 @@ export class FakeKms implements KmsPort {
     return [...view.entries()]
       .filter(([, target]) => filter.keyId === undefined || target === filter.keyId)
       .map(([name, targetKeyId]) => ({ name, arn: `arn:aws:kms:${this.regionName()}:${this.accountName()}:${name}`, targetKeyId }))
+  }
+
+  /** One `ListAliases (all)` call a page of `listPageSize` (default: every alias on one page). */
+  async listAliasesWithin(maxPages: number): Promise<AliasEntry[] | undefined> {
+    const size = this.options.listPageSize ?? Number.POSITIVE_INFINITY
+    const pages = Math.max(1, Math.ceil(this.aliases.size / size))
+    for (let page = 1; page <= Math.min(pages, maxPages); page++) this.calls.push('ListAliases (all)')
+    if (pages > maxPages) return undefined
+    return this.aliasView({})
   }
 
   async updateAlias(aliasName: string, targetKeyId: string): Promise<void> {

@@ -39,6 +39,25 @@ describe('KMS adapter (aws-sdk-client-mock)', () => {
     ])
   })
 
+  it.each([
+    [2, undefined, 2],
+    [3, ['alias/a', 'alias/b', 'alias/c'], 3],
+  ])('listAliasesWithin(%i) of a three-page listing gives %j after %i pages', async (maxPages, expected, reads) => {
+    const pages = [
+      { Aliases: [{ AliasName: 'alias/a', TargetKeyId: KEY }], Truncated: true, NextMarker: 'm1' },
+      { Aliases: [{ AliasName: 'alias/b', TargetKeyId: KEY }], Truncated: true, NextMarker: 'm2' },
+      { Aliases: [{ AliasName: 'alias/c', TargetKeyId: KEY }], Truncated: false },
+    ]
+    const inputs: unknown[] = []
+    kmsMock.on(ListAliasesCommand).callsFake((input: object) => {
+      inputs.push({ ...input })
+      return pages.shift()
+    })
+    const aliases = await port().listAliasesWithin(maxPages)
+    expect(aliases?.map((a) => a.name)).toEqual(expected)
+    expect(inputs).toEqual([{ Limit: 100 }, { Limit: 100, Marker: 'm1' }, { Limit: 100, Marker: 'm2' }].slice(0, reads))
+  })
+
   it('maps DescribeKey metadata to plain data, with region and account from the ARN', async () => {
     kmsMock.on(DescribeKeyCommand).resolves({
       KeyMetadata: { KeyId: KEY, Arn: `arn:aws:kms:eu-west-1:111122223333:key/${KEY}`, AWSAccountId: '111122223333', CustomerMasterKeySpec: 'RSA_2048', KeyState: 'Enabled', SigningAlgorithms: ['RSASSA_PSS_SHA_256'] },

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it, vi } from 'vitest'
@@ -58,16 +58,15 @@ describe('journal group commit (one process)', () => {
     expect(readFileSync(path, 'utf8')).toBe(`${JSON.stringify(intent('a'))}\n${JSON.stringify(intent('b'))}\n`)
   })
 
-  it('a failed write fails the appends of its batch and not the next batch', async () => {
+  it('a failed write fails the appends of its batch and not the next batch to the same journal', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kms-alias-group-'))
     // A directory where the journal file should be: appendFile fails with EISDIR.
-    const bad = join(dir, 'journal.jsonl')
-    const { mkdirSync } = await import('node:fs')
-    mkdirSync(bad)
-    const results = await Promise.allSettled([appendJournal(bad, [intent('x')]), appendJournal(bad, [intent('y')])])
-    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected'])
-    const good = join(dir, 'other.jsonl')
-    await appendJournal(good, [intent('z')])
-    expect((await readJournal(good)).entries.map((e) => e.id)).toEqual(['z'])
+    const path = join(dir, 'journal.jsonl')
+    mkdirSync(path)
+    const failed = await Promise.allSettled([appendJournal(path, [intent('x')]), appendJournal(path, [intent('y')])])
+    expect(failed.map((r) => r.status)).toEqual(['rejected', 'rejected'])
+    rmdirSync(path)
+    await appendJournal(path, [intent('z')])
+    expect((await readJournal(path)).entries.map((e) => e.id)).toEqual(['z'])
   })
 })
