@@ -5,9 +5,8 @@
 import { CreateGrantCommand, EnableKeyRotationCommand, PutKeyPolicyCommand, TagResourceCommand } from '@aws-sdk/client-kms'
 import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam'
 import { randomUUID } from 'node:crypto'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { startFaultProxy, type FaultProxy } from '../support/faultProxy.js'
-import { aliasOnNewKey, cli, cliEnv, createKey, mappingFile, moto, MOTO_ACCOUNT, motoUrl, REGION, targetOf } from './harness.js'
+import { describe, expect, it } from 'vitest'
+import { aliasOnNewKey, cli, cliEnv, createKey, mappingFile, moto, MOTO_ACCOUNT, motoUrl, REGION, targetOf, useFaultProxy } from './harness.js'
 
 const ROOT = `arn:aws:iam::${MOTO_ACCOUNT}:root`
 const APP = `arn:aws:iam::${MOTO_ACCOUNT}:role/app`
@@ -200,12 +199,7 @@ describe('access preflight on update (moto)', () => {
 })
 
 describe('denied and failing access reads (fault proxy)', () => {
-  let proxy: FaultProxy
-  beforeAll(async () => {
-    proxy = await startFaultProxy(motoUrl())
-  })
-  afterAll(() => proxy.stop())
-  beforeEach(() => proxy.reset())
+  const proxy = useFaultProxy()
   const viaProxy = () => cliEnv({ AWS_ENDPOINT_URL_KMS: proxy.url })
 
   // Tried once: when settle() in accessPreflight.ts rethrows every failure, this run exits 7 and changes nothing.

@@ -1,13 +1,7 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { startFaultProxy, type FaultProxy } from '../support/faultProxy.js'
-import { aliasOnNewKey, cli, cliEnv, createAlias, createKey, disableKey, freshJournal, journalEntries, mappingFile, motoUrl, targetOf, uniqueAlias } from './harness.js'
+import { describe, expect, it } from 'vitest'
+import { aliasOnNewKey, cli, cliEnv, createAlias, createKey, disableKey, freshJournal, journalEntries, mappingFile, targetOf, uniqueAlias, useFaultProxy } from './harness.js'
 
-let proxy: FaultProxy
-beforeAll(async () => {
-  proxy = await startFaultProxy(motoUrl())
-})
-afterAll(() => proxy.stop())
-beforeEach(() => proxy.reset())
+const proxy = useFaultProxy()
 
 const statuses = (stdout: string) => JSON.parse(stdout).changes.map((c: { action: string; status: string }) => `${c.action} ${c.status}`)
 

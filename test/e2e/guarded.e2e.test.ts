@@ -2,16 +2,10 @@
 // fault proxy's hooks, concurrent runs of the built CLI, and kills.
 import { spawn, spawnSync } from 'node:child_process'
 import { CreateAliasCommand, UpdateAliasCommand } from '@aws-sdk/client-kms'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { startFaultProxy, type FaultProxy } from '../support/faultProxy.js'
-import { aliasOnNewKey, BIN, cli, cliEnv, createKey, freshJournal, journalEntries, mappingFile, moto, motoUrl, targetOf, uniqueAlias } from './harness.js'
+import { describe, expect, it } from 'vitest'
+import { aliasOnNewKey, BIN, cli, cliEnv, createKey, freshJournal, journalEntries, mappingFile, moto, targetOf, uniqueAlias, useFaultProxy } from './harness.js'
 
-let proxy: FaultProxy
-beforeAll(async () => {
-  proxy = await startFaultProxy(motoUrl())
-})
-afterAll(() => proxy.stop())
-beforeEach(() => proxy.reset())
+const proxy = useFaultProxy()
 
 const viaProxy = (extra: Record<string, string | undefined> = {}) => cliEnv({ AWS_ENDPOINT_URL_KMS: proxy.url, ...extra })
 const json = (stdout: string) => JSON.parse(stdout) as Record<string, unknown>

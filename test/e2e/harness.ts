@@ -14,7 +14,8 @@ import {
   type KeySpec,
   type KeyUsageType,
 } from '@aws-sdk/client-kms'
-import { inject } from 'vitest'
+import { afterAll, beforeAll, beforeEach, inject } from 'vitest'
+import { startFaultProxy, type FaultProxy } from '../support/faultProxy.js'
 
 export const BIN = fileURLToPath(new URL('../../bin/kms-alias.js', import.meta.url))
 export const REGION = 'us-east-1'
@@ -108,4 +109,24 @@ export function mappingFile(lines: string[]): string {
   const path = join(mkdtempSync(join(tmpdir(), 'kms-alias-e2e-apply-')), 'aliases.txt')
   writeFileSync(path, `${lines.join('\n')}\n`)
   return path
+}
+
+/**
+ * The fault proxy in front of moto for the tests of the file or describe block that calls this:
+ * started before them, reset before each, stopped after them. Usable inside those tests.
+ */
+export function useFaultProxy(): FaultProxy {
+  let started: FaultProxy | undefined
+  beforeAll(async () => {
+    started = await startFaultProxy(motoUrl())
+  })
+  afterAll(() => started?.stop())
+  beforeEach(() => started?.reset())
+  return new Proxy({} as FaultProxy, {
+    get(_, property) {
+      if (!started) throw new Error('the fault proxy starts in beforeAll: use it inside a test or a hook after it')
+      const value: unknown = Reflect.get(started, property)
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(started) : value
+    },
+  })
 }

@@ -6,9 +6,8 @@
 import { randomUUID } from 'node:crypto'
 import { CreateAliasCommand, CreateKeyCommand, DisableKeyCommand, KMSClient, ListAliasesCommand, UpdateAliasCommand } from '@aws-sdk/client-kms'
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { startFaultProxy, type FaultProxy } from '../support/faultProxy.js'
-import { cli, cliEnv, freshJournal, journalEntries, mappingFile, motoUrl, MOTO_ACCOUNT } from './harness.js'
+import { describe, expect, it } from 'vitest'
+import { cli, cliEnv, freshJournal, journalEntries, mappingFile, MOTO_ACCOUNT, motoUrl, useFaultProxy } from './harness.js'
 
 const OTHER_ACCOUNT = '222233334444'
 const ROLE_NAME = 'kms-alias-operator'
@@ -16,12 +15,7 @@ const ROLE = `arn:aws:iam::${OTHER_ACCOUNT}:role/${ROLE_NAME}`
 const REGIONS = ['us-east-1', 'eu-west-1', 'ap-southeast-2']
 const testing = { accessKeyId: 'testing', secretAccessKey: 'testing' }
 
-let proxy: FaultProxy
-beforeAll(async () => {
-  proxy = await startFaultProxy(motoUrl())
-})
-afterAll(() => proxy.stop())
-beforeEach(() => proxy.reset())
+const proxy = useFaultProxy()
 
 const clients = new Map<string, KMSClient>()
 /** A client of our own in `region`, in moto's default account or (through the role) the other one. */

@@ -14,9 +14,8 @@ import {
   UpdateAliasCommand,
   type CreateKeyCommandInput,
 } from '@aws-sdk/client-kms'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { startFaultProxy, type FaultProxy } from '../support/faultProxy.js'
-import { cli, cliEnv, freshJournal, journalEntries, motoUrl, uniqueAlias } from './harness.js'
+import { describe, expect, it } from 'vitest'
+import { cli, cliEnv, freshJournal, journalEntries, motoUrl, uniqueAlias, useFaultProxy } from './harness.js'
 
 const HERE = 'eu-south-2'
 const TODAY = new Date().toISOString().slice(0, 10)
@@ -159,12 +158,7 @@ describe('rotate against moto_server', () => {
 })
 
 describe('rotate through the fault proxy', () => {
-  let proxy: FaultProxy
-  beforeAll(async () => {
-    proxy = await startFaultProxy(motoUrl())
-  })
-  afterAll(() => proxy.stop())
-  beforeEach(() => proxy.reset())
+  const proxy = useFaultProxy()
 
   it('another writer moves the alias while the key is being created (proxy hook): conflict (exit 5), the new key left disabled, the alias theirs', async () => {
     const { alias, keyId } = await aliasOnKey('conflict', { KeySpec: 'RSA_3072', KeyUsage: 'SIGN_VERIFY' })
