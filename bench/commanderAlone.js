@@ -3,7 +3,7 @@
 // nothing of ours, and prints --help. The bench checks that it prints the same text.
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
-import { lazyChildProcess, REQUIRE_BANNER } from '../scripts/build.js'
+import { bundleOptions, lazyChildProcess } from '../scripts/build.js'
 
 const helpEvents = ['beforeAll', 'before', 'after', 'afterAll']
 
@@ -71,15 +71,8 @@ export async function buildCommanderAlone(program, outfile) {
   const helpConfig = Object.fromEntries(Object.entries(program.configureHelp()).filter(([, v]) => typeof v !== 'function'))
   await build({
     stdin: { contents: floorSource(describe(program), helpConfig), resolveDir: fileURLToPath(new URL('.', import.meta.url)), loader: 'js' },
+    ...bundleOptions,
     outfile,
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    minify: true,
-    legalComments: 'none',
-    banner: { js: REQUIRE_BANNER },
     plugins: [lazyChildProcess],
-    logLevel: 'warning',
   })
 }

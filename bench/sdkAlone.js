@@ -3,7 +3,7 @@
 // lock, no journal, no output. `one` sends UpdateAlias alone, what `aws kms update-alias` does.
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
-import { lazyChildProcess, REQUIRE_BANNER } from '../scripts/build.js'
+import { bundleOptions, lazyChildProcess } from '../scripts/build.js'
 
 const source = `
 import {
@@ -35,16 +35,8 @@ if (mode === 'one') {
 export async function buildSdkAlone(outfile) {
   await build({
     stdin: { contents: source, resolveDir: fileURLToPath(new URL('..', import.meta.url)), loader: 'js' },
+    ...bundleOptions,
     outfile,
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    mainFields: ['module', 'main'],
-    minify: true,
-    legalComments: 'none',
-    banner: { js: REQUIRE_BANNER },
     plugins: [lazyChildProcess],
-    logLevel: 'warning',
   })
 }

@@ -28,6 +28,27 @@ export const lazyChildProcess = {
   },
 }
 
+export const REQUIRE_BANNER = "import { createRequire as __kmsAliasCreateRequire } from 'node:module'; const require = __kmsAliasCreateRequire(import.meta.url);"
+
+/**
+ * What every bundle of ours shares: the package's build, its merge pass, and the bench's floors
+ * ("built as the package is"). `plugins` is left to each (the merge pass bundles no commander).
+ */
+export const bundleOptions = {
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  // ES module builds first: they tree-shake (the SDK ships both).
+  mainFields: ['module', 'main'],
+  minify: true,
+  // Licences are collected whole in THIRD-PARTY-LICENSES.txt instead.
+  legalComments: 'none',
+  // Bundled CommonJS (cli-table3, parts of the SDK) calls require() for Node's built-ins.
+  banner: { js: REQUIRE_BANNER },
+  logLevel: 'warning',
+}
+
 /**
  * Builds into `outdir` (emptied first) and returns esbuild's metafile. `minify` is on for the
  * package; the bench builds without it to show what it buys.
@@ -36,32 +57,21 @@ export async function bundle({ outdir = join(root, 'dist'), minify = true } = {}
   rmSync(outdir, { recursive: true, force: true })
   const result = await build({
     absWorkingDir: root,
+    ...bundleOptions,
     entryPoints: ['src/cli.ts'],
     outdir,
-    bundle: true,
     splitting: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    // ES module builds first: they tree-shake (the SDK ships both).
-    mainFields: ['module', 'main'],
     // One flat directory: src/version.ts finds package.json at ../ from whichever file holds it.
     chunkNames: '[name]-[hash]',
     minify,
-    // Licences are collected whole in THIRD-PARTY-LICENSES.txt instead.
-    legalComments: 'none',
-    // Bundled CommonJS (cli-table3, parts of the SDK) calls require() for Node's built-ins.
-    banner: { js: REQUIRE_BANNER },
     plugins: [lazyChildProcess],
     metafile: true,
-    logLevel: 'warning',
   })
   await mergeEagerChunks(result.metafile, { minify })
   writeFileSync(join(outdir, 'THIRD-PARTY-LICENSES.txt'), thirdPartyLicenses(result.metafile))
   return result.metafile
 }
 
-export const REQUIRE_BANNER = "import { createRequire as __kmsAliasCreateRequire } from 'node:module'; const require = __kmsAliasCreateRequire(import.meta.url);"
 
 /**
  * esbuild splits into a chunk of its own whatever the entry shares with the lazily loaded parts
@@ -85,16 +95,10 @@ async function mergeEagerChunks(metafile, { minify }) {
   const merged = await build({
     absWorkingDir: root,
     stdin: { contents: [`export * from './${basename(entry)}'`, ...reexports].join('\n'), resolveDir: dirname(join(root, entry)), loader: 'js' },
+    ...bundleOptions,
     outfile: join(root, entry),
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
     minify,
-    legalComments: 'none',
-    banner: { js: REQUIRE_BANNER },
     write: false,
-    logLevel: 'warning',
     plugins: [
       {
         name: 'eager-chunks-only',
