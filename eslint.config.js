@@ -7,8 +7,17 @@ const architecture = {
   'no-restricted-imports': ['error', {
     patterns: [{ group: ['@aws-sdk/*'], message: 'only src/kms/client.ts imports the AWS SDK (KmsPort is the boundary)' }],
   }],
-  'no-restricted-globals': ['error', { name: 'process', message: 'use the Context (ctx.io, ctx.env, ctx.signal); only src/context.ts reads process' }],
+  'no-restricted-globals': ['error', { name: 'process', message: 'use the Context (ctx.io, ctx.env, ctx.signal); only src/cli/context.ts reads process' }],
   'no-console': 'error',
+}
+
+/**
+ * Bans imports of the folders above a layer, from `files` (the SDK ban stays in `architecture`).
+ * `types`: type-only imports from above are allowed (a view may name the shape it renders).
+ */
+function layer(files, above, why, { types = false } = {}) {
+  const patterns = above.map((dir) => ({ group: [`../${dir}/*`, `../../${dir}/*`], message: `${why}: do not import src/${dir}/`, allowTypeImports: types }))
+  return { files, rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns }] } }
 }
 
 export default tseslint.config(
@@ -37,10 +46,17 @@ export default tseslint.config(
       '@typescript-eslint/await-thenable': 'error',
     },
   },
-  { files: ['src/**/*.ts'], ignores: ['src/context.ts', 'src/kms/client.ts', 'src/iam/client.ts', 'src/lock.ts'], rules: architecture },
-  { files: ['src/context.ts'], rules: { ...architecture, 'no-restricted-globals': 'off' } },
+  { files: ['src/**/*.ts'], ignores: ['src/cli/context.ts', 'src/kms/client.ts', 'src/iam/client.ts', 'src/engine/lock.ts'], rules: architecture },
+  { files: ['src/cli/context.ts'], rules: { ...architecture, 'no-restricted-globals': 'off' } },
   // The two SDK adapters: KMS (and STS for its credentials and account), and IAM for --iam.
   { files: ['src/kms/client.ts', 'src/iam/client.ts'], rules: { ...architecture, 'no-restricted-imports': 'off' } },
   // Lock files name their holder by process id and check whether it is still alive.
-  { files: ['src/lock.ts'], rules: { ...architecture, 'no-restricted-globals': 'off' } },
+  { files: ['src/engine/lock.ts'], rules: { ...architecture, 'no-restricted-globals': 'off' } },
+  // Layers point down: kms/ and iam/ (the AWS adapters and KMS facts) know nothing of the rules,
+  // the engine, the views or the CLI above them; preflight/ rules are pure and know no engine,
+  // views or CLI; output/ renders data and opens nothing; the engine serves the commands.
+  layer(['src/kms/**/*.ts', 'src/iam/**/*.ts'], ['preflight', 'engine', 'output', 'cli', 'commands'], 'kms/ and iam/ are the bottom layer'),
+  layer(['src/preflight/**/*.ts'], ['engine', 'output', 'cli', 'commands'], 'preflight rules are pure: they take what the reads returned'),
+  layer(['src/output/**/*.ts'], ['engine', 'commands'], 'views render data; the engine and the commands call them, not the other way round', { types: true }),
+  layer(['src/engine/**/*.ts'], ['commands'], 'the engine serves the commands'),
 )

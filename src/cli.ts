@@ -1,4 +1,4 @@
 // The bundle's one entry point: bin/kms-alias.js imports this file only, after it has enabled
 // Node's compile cache, so everything below is loaded (and cached) from one file.
-export { createContext } from './context.js'
-export { main } from './main.js'
+export { createContext } from './cli/context.js'
+export { main } from './cli/main.js'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { main } from '../src/main.js'
+import { main } from '../src/cli/main.js'
 import { FakeKms } from './helpers/fakeKms.js'
 import { testContext } from './helpers/testContext.js'
 import { version } from '../src/version.js'

@@ -1,6 +1,6 @@
-import type { Context } from '../context.js'
+import type { Context } from '../cli/context.js'
 import { Exit, UsageError } from '../errors.js'
-import type { GlobalOptions } from '../globalOptions.js'
+import type { GlobalOptions } from '../cli/globalOptions.js'
 import type { IdentityPolicy } from '../iam/port.js'
 import { isReservedAlias, parseKeyRef, type KeyRef } from '../kms/identifiers.js'
 import { describeThen } from '../kms/lookups.js'

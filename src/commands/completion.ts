@@ -2,7 +2,7 @@
 // src/program.ts, read through commander's own Help (what --help shows), so a new command, option
 // or choice is completed without a change here. It never calls KMS: alias names are not completed.
 import type { Command, Help, Option } from 'commander'
-import type { Context } from '../context.js'
+import type { Context } from '../cli/context.js'
 import { Exit } from '../errors.js'
 
 export type Shell = 'bash' | 'zsh' | 'fish'

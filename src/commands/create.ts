@@ -1,7 +1,7 @@
-import type { Context } from '../context.js'
+import type { Context } from '../cli/context.js'
 import { ConflictError, Exit } from '../errors.js'
-import type { GlobalOptions } from '../globalOptions.js'
-import { requestedAccount } from '../kms/account.js'
+import type { GlobalOptions } from '../cli/globalOptions.js'
+import { requestedAccount } from '../engine/account.js'
 import { confirmAliasTarget } from '../kms/confirm.js'
 import { parseAliasRef, parseKeyRef } from '../kms/identifiers.js'
 import { currentTarget, describeWithAliases } from '../kms/lookups.js'
@@ -9,7 +9,7 @@ import { toKeyView } from '../output/keyView.js'
 import { localRefusals } from '../preflight/local.js'
 import { createFindings } from '../preflight/plan.js'
 import { aliasAccountFindings, alreadyTargetFindings, hasBlock } from '../preflight/rules.js'
-import { applyChange, kmsAliasCommand, pollTiming, refuse, runChange, type ChangeOrigin } from './mutation.js'
+import { applyChange, kmsAliasCommand, pollTiming, refuse, runChange, type ChangeOrigin } from '../engine/mutation.js'
 
 export interface CreateOptions {
   alias: string

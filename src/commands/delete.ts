@@ -1,14 +1,14 @@
-import type { Context } from '../context.js'
+import type { Context } from '../cli/context.js'
 import { CliError, Exit, NotFoundError, UsageError } from '../errors.js'
-import type { GlobalOptions } from '../globalOptions.js'
-import { requestedAccount } from '../kms/account.js'
+import type { GlobalOptions } from '../cli/globalOptions.js'
+import { requestedAccount } from '../engine/account.js'
 import { confirmAliasGone } from '../kms/confirm.js'
 import { parseAliasRef, parseKeyIdRef } from '../kms/identifiers.js'
 import { describeWithAliases, matchesKey } from '../kms/lookups.js'
 import { toKeyView } from '../output/keyView.js'
 import { localRefusals } from '../preflight/local.js'
 import { aliasAccountFindings, hasBlock, orphanFindings } from '../preflight/rules.js'
-import { applyChange, canAsk, guardConflict, kmsAliasCommand, pollTiming, refuse, runChange, type ChangeOrigin } from './mutation.js'
+import { applyChange, canAsk, guardConflict, kmsAliasCommand, pollTiming, refuse, runChange, type ChangeOrigin } from '../engine/mutation.js'
 
 export interface DeleteOptions {
   alias: string

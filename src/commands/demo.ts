@@ -5,16 +5,16 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
-import type { Context } from '../context.js'
+import type { Context } from '../cli/context.js'
 import { CliError, Exit, UsageError } from '../errors.js'
-import type { GlobalOptions } from '../globalOptions.js'
+import type { GlobalOptions } from '../cli/globalOptions.js'
 import { currentTarget } from '../kms/lookups.js'
 import { MEMORY_ENDPOINT, type KeyInfo, type KmsPort } from '../kms/port.js'
 import { toKeyView } from '../output/keyView.js'
 import { shellCommand } from '../output/shell.js'
 import { renderTable } from '../output/table.js'
 import { createUi, errorSummary, type ErrorSummary, type Ui } from '../output/ui.js'
-import { canAsk, expectedFailure } from './mutation.js'
+import { canAsk, expectedFailure } from '../engine/mutation.js'
 
 export interface DemoOptions {
   /** Wait for Enter before each step after the first (on a terminal). */
@@ -196,7 +196,7 @@ class Tour {
   /** Runs `kms-alias <words>` through main() on this Context, in the current view. */
   private async command(step: number, sentence: string, words: string[], expected: number): Promise<void> {
     await this.introduce(step, sentence, words)
-    const { main } = await import('../main.js')
+    const { main } = await import('../cli/main.js')
     const capture = this.ui.format === 'json' ? new Capture() : undefined
     const ctx: Context = capture ? { ...this.ctx, io: { ...this.ctx.io, out: capture } } : this.ctx
     const exitCode = await main([...words, ...this.plumbing()], ctx)

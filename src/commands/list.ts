@@ -1,7 +1,7 @@
-import type { Context } from '../context.js'
+import type { Context } from '../cli/context.js'
 import { AccessError, CliError, Exit, NotFoundError, UsageError } from '../errors.js'
-import type { GlobalOptions } from '../globalOptions.js'
-import { checkAccount } from '../kms/account.js'
+import type { GlobalOptions } from '../cli/globalOptions.js'
+import { checkAccount } from '../engine/account.js'
 import { mapWithLimit } from '../kms/concurrency.js'
 import { inEveryRegion } from '../kms/regional.js'
 import { isReservedAlias, parseArn, parseKeyRef, type KeyRef } from '../kms/identifiers.js'
@@ -18,8 +18,8 @@ import {
 } from '../output/listView.js'
 import { createUi, type Ui } from '../output/ui.js'
 import { resolvePerRegion } from '../preflight/multiRegion.js'
-import { skewedAliases } from '../regions.js'
-import type { Spinner } from '../ui/spinner.js'
+import { skewedAliases } from '../cli/regions.js'
+import type { Spinner } from '../output/spinner.js'
 
 export interface ListOptions {
   key?: string

@@ -1,6 +1,6 @@
-import type { Context } from '../context.js'
+import type { Context } from '../cli/context.js'
 import { AccessError, AwsError, CliError, Exit, InterruptedError, UsageError } from '../errors.js'
-import type { GlobalOptions } from '../globalOptions.js'
+import type { GlobalOptions } from '../cli/globalOptions.js'
 import { confirmAliasTarget } from '../kms/confirm.js'
 import { parseAliasRef } from '../kms/identifiers.js'
 import { describeThen } from '../kms/lookups.js'
@@ -22,7 +22,7 @@ import {
   type RotationPlan,
 } from '../preflight/rotate.js'
 import { hasBlock } from '../preflight/rules.js'
-import { applyChange, canAsk, kmsAliasCommand, pollTiming, refuse, runChange } from './mutation.js'
+import { applyChange, canAsk, kmsAliasCommand, pollTiming, refuse, runChange } from '../engine/mutation.js'
 
 export interface RotateOptions {
   alias: string

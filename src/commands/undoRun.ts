@@ -1,10 +1,10 @@
 // `undo --run <runId>`: every change of one apply run, reverted in reverse order. All are planned
 // first (all or nothing: one alias that moved since, or one refusal, and nothing is changed), then
 // each revert goes through the one write path, guarded on where the run left the alias.
-import type { Context } from '../context.js'
+import type { Context } from '../cli/context.js'
 import { CliError, ConflictError, Exit, NotFoundError, type ExitCode } from '../errors.js'
-import type { GlobalOptions } from '../globalOptions.js'
-import { newJournalId, type JournalEntry } from '../journal.js'
+import type { GlobalOptions } from '../cli/globalOptions.js'
+import { newJournalId, type JournalEntry } from '../engine/journal.js'
 import { confirmAliasGone, confirmAliasTarget, type Confirmation } from '../kms/confirm.js'
 import { parseAliasRef, parseKeyRef } from '../kms/identifiers.js'
 import { describeWithAliases, type DescribedKey } from '../kms/lookups.js'
@@ -13,8 +13,8 @@ import { newTable } from '../output/table.js'
 import { createUi, errorSummary, type ErrorSummary, type Ui } from '../output/ui.js'
 import { createFindings, updateFindings } from '../preflight/plan.js'
 import { hasBlock, orphanFindings, type Finding } from '../preflight/rules.js'
-import { Writer, type PlannedWrite } from '../writePath.js'
-import { canAsk, expectedFailure, pollTiming } from './mutation.js'
+import { Writer, type PlannedWrite } from '../engine/writePath.js'
+import { canAsk, expectedFailure, pollTiming } from '../engine/mutation.js'
 
 export interface UndoRunOptions {
   runId: string

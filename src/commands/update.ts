@@ -1,7 +1,7 @@
-import type { Context } from '../context.js'
+import type { Context } from '../cli/context.js'
 import { CliError, Exit } from '../errors.js'
-import type { GlobalOptions } from '../globalOptions.js'
-import { requestedAccount } from '../kms/account.js'
+import type { GlobalOptions } from '../cli/globalOptions.js'
+import { requestedAccount } from '../engine/account.js'
 import { confirmAliasTarget } from '../kms/confirm.js'
 import { parseAliasRef, parseKeyIdRef, parseKeyRef } from '../kms/identifiers.js'
 import { describeThen, matchesKey } from '../kms/lookups.js'
@@ -12,7 +12,7 @@ import { accessPreflight } from '../preflight/accessPreflight.js'
 import { localRefusals } from '../preflight/local.js'
 import { updateFindings } from '../preflight/plan.js'
 import { hasBlock } from '../preflight/rules.js'
-import { applyChange, canAsk, guardConflict, kmsAliasCommand, pollTiming, refuse, runChange, type ChangeOrigin } from './mutation.js'
+import { applyChange, canAsk, guardConflict, kmsAliasCommand, pollTiming, refuse, runChange, type ChangeOrigin } from '../engine/mutation.js'
 
 export interface UpdateOptions {
   alias: string

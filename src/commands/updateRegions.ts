@@ -3,11 +3,11 @@
 // any block refuses the whole change. Then the Regions are changed one after another, each through
 // its own Writer (its own port), and confirmed before the next: a failure or conflict stops the run
 // and rolls back the Regions already changed, guarded like every write.
-import type { Context } from '../context.js'
+import type { Context } from '../cli/context.js'
 import { CliError, ConflictError, Exit, UsageError, type ExitCode } from '../errors.js'
-import type { GlobalOptions } from '../globalOptions.js'
-import { newJournalId } from '../journal.js'
-import { requestedAccount } from '../kms/account.js'
+import type { GlobalOptions } from '../cli/globalOptions.js'
+import { newJournalId } from '../engine/journal.js'
+import { requestedAccount } from '../engine/account.js'
 import { confirmAliasTarget } from '../kms/confirm.js'
 import { parseAliasRef, parseKeyRef, type AliasRef, type KeyRef } from '../kms/identifiers.js'
 import { currentTarget, describeThen, describeWithAliases, matchesKey, type DescribedKey } from '../kms/lookups.js'
@@ -29,8 +29,8 @@ import { localRefusals } from '../preflight/local.js'
 import { keyRegions, regionNotCoveredFindings, replicaRegionsFindings, resolvePerRegion } from '../preflight/multiRegion.js'
 import { updateFindings } from '../preflight/plan.js'
 import { hasBlock, type Finding } from '../preflight/rules.js'
-import { interruption, Writer, type WriteOrigin } from '../writePath.js'
-import { canAsk, expectedFailure, kmsAliasCommand, pollTiming, requireConfirmed } from './mutation.js'
+import { interruption, Writer, type WriteOrigin } from '../engine/writePath.js'
+import { canAsk, expectedFailure, kmsAliasCommand, pollTiming, requireConfirmed } from '../engine/mutation.js'
 import type { UpdateOptions } from './update.js'
 
 export interface RegionsUpdateOptions extends UpdateOptions {

@@ -5,8 +5,8 @@
 // Refusals are thrown as the SDK throws them (the KMS error name) and go through the adapter's own
 // translateError, so every command sees the same errors, exit codes and messages as with KMS.
 import { randomUUID } from 'node:crypto'
-import { keyClassOf, usagesBySpec } from '../preflight/keySpecs.js'
-import { ALIASES_PER_KEY_QUOTA } from '../preflight/rules.js'
+import { ALIASES_PER_KEY_QUOTA, keyClassOf, usagesBySpec } from './facts.js'
+
 import { isKeyId, isReservedAlias, parseArn } from './identifiers.js'
 import { defaultKeyPolicy } from './keyPolicy.js'
 import { MEMORY_ENDPOINT, type AliasEntry, type GrantInfo, type KeyInfo, type KmsConfig, type KmsPort, type NewKeyRequest } from './port.js'

@@ -1,5 +1,5 @@
 import type { ChalkInstance } from 'chalk'
-import type { JournalEntry } from '../journal.js'
+import type { JournalEntry } from '../engine/journal.js'
 import { renderTable } from './table.js'
 
 export const renderHistoryJson = (entries: readonly JournalEntry[]): string => `${JSON.stringify(entries, null, 2)}\n`

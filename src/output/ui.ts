@@ -1,10 +1,10 @@
 import { Chalk, type ChalkInstance } from 'chalk'
-import type { Context } from '../context.js'
+import type { Context } from '../cli/context.js'
 import { AwsError, CliError, Exit, exitCodeNames } from '../errors.js'
-import { parseEndpointUrl, type GlobalOptions, type OutputFormat } from '../globalOptions.js'
+import { parseEndpointUrl, type GlobalOptions, type OutputFormat } from '../cli/globalOptions.js'
 import type { IamPort } from '../iam/port.js'
 import type { AssumeRoleConfig, KmsConfig, KmsPort } from '../kms/port.js'
-import { silentSpinner, type Spinner } from '../ui/spinner.js'
+import { silentSpinner, type Spinner } from './spinner.js'
 
 /** How one command run talks to the user: the output format, colours, notes, spinner. */
 export interface Ui {

@@ -5,7 +5,7 @@
 import type { IdentityPolicy } from '../iam/port.js'
 import { parseArn } from '../kms/identifiers.js'
 import type { GrantInfo, KeyInfo } from '../kms/port.js'
-import { keyClassOf } from './keySpecs.js'
+import { keyClassOf } from '../kms/facts.js'
 import { comparePolicies, normalizePolicy, summarizeActions, wildcardPattern, type AliasCondition, type NormalizedPolicy } from './policy.js'
 import type { Finding } from './rules.js'
 

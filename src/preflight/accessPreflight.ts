@@ -5,7 +5,7 @@ import { CliError, Exit } from '../errors.js'
 import type { IamPort, IdentityPolicy } from '../iam/port.js'
 import type { KeyInfo, KmsPort } from '../kms/port.js'
 import { accessFindings, type KeyAccess, type Read } from './access.js'
-import { keyClassOf } from './keySpecs.js'
+import { keyClassOf } from '../kms/facts.js'
 import type { Finding } from './rules.js'
 
 export interface AccessOptions {

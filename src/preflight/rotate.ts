@@ -5,7 +5,7 @@
 import { isReservedAlias, parseArn } from '../kms/identifiers.js'
 import { defaultKeyPolicy } from '../kms/keyPolicy.js'
 import type { KeyInfo, NewKeyRequest } from '../kms/port.js'
-import { effectiveKeyUsage, keyClassOf } from './keySpecs.js'
+import { effectiveKeyUsage, keyClassOf } from '../kms/facts.js'
 import type { KeyAccess } from './access.js'
 import type { Finding } from './rules.js'
 

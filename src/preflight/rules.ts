@@ -1,6 +1,7 @@
 import type { AliasEntry, KeyInfo } from '../kms/port.js'
 import { isReservedAlias, RESERVED_ALIAS_PREFIX } from '../kms/identifiers.js'
-import { effectiveKeyUsage, keyClassOf } from './keySpecs.js'
+import { ALIASES_PER_KEY_QUOTA, effectiveKeyUsage, keyClassOf } from '../kms/facts.js'
+export { ALIASES_PER_KEY_QUOTA }
 
 export type Severity = 'block' | 'warn' | 'info'
 
@@ -48,7 +49,6 @@ export interface Finding {
   message: string
 }
 
-export const ALIASES_PER_KEY_QUOTA = 50
 export const ALIAS_QUOTA_WARNING_AT = 45
 
 const PENDING_DELETION_STATES = new Set(['PendingDeletion', 'PendingReplicaDeletion'])

@@ -6,8 +6,8 @@ import { promisify } from 'node:util'
 import { Command, Option } from 'commander'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { bashScript, completionModel, fishScript, zshScript } from '../../src/commands/completion.js'
-import { main } from '../../src/main.js'
-import { createProgram } from '../../src/program.js'
+import { main } from '../../src/cli/main.js'
+import { createProgram } from '../../src/cli/program.js'
 import { testContext } from '../helpers/testContext.js'
 
 const GLOBALS = [

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { AccessError, InterruptedError } from '../../src/errors.js'
-import { main } from '../../src/main.js'
+import { main } from '../../src/cli/main.js'
 import { version } from '../../src/version.js'
 import { ACCESS_READS, ACCOUNT, FakeKms, holdListAliases, key, REGION, throttled, type FakeKmsOptions } from '../helpers/fakeKms.js'
 import { testContext } from '../helpers/testContext.js'

@@ -97,7 +97,7 @@ export async function aliasOnNewKey(label: string, spec?: KeySpec, usage?: KeyUs
 
 /** Reads the journal a CLI run wrote (the harness's HOME, or KMS_ALIAS_JOURNAL when set). */
 export async function journalEntries(path: string) {
-  const { readJournal } = await import('../../src/journal.js')
+  const { readJournal } = await import('../../src/engine/journal.js')
   return (await readJournal(path)).entries
 }
 

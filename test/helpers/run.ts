@@ -1,5 +1,5 @@
-import { readJournal, type JournalEntry } from '../../src/journal.js'
-import { main } from '../../src/main.js'
+import { readJournal, type JournalEntry } from '../../src/engine/journal.js'
+import { main } from '../../src/cli/main.js'
 import { testContext, type TestContextOptions } from './testContext.js'
 
 /** Runs kms-alias in-process on a test Context; returns the exit code and exact output. */

@@ -2,10 +2,10 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { PassThrough, Writable } from 'node:stream'
-import type { Context } from '../../src/context.js'
+import type { Context } from '../../src/cli/context.js'
 import type { IamConfig, IamPort } from '../../src/iam/port.js'
 import type { KmsConfig, KmsPort } from '../../src/kms/port.js'
-import type { Spinner } from '../../src/ui/spinner.js'
+import type { Spinner } from '../../src/output/spinner.js'
 
 class Capture extends Writable {
   text = ''

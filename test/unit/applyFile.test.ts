@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { parseApplyFile, partitionEntries } from '../../src/applyFile.js'
+import { parseApplyFile, partitionEntries } from '../../src/engine/applyFile.js'
 import { UsageError } from '../../src/errors.js'
 
 const K1 = '1234abcd-12ab-34cd-56ef-1234567890ab'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { canAnimate } from '../../src/context.js'
+import { canAnimate } from '../../src/cli/context.js'
 import { confirmAliasTarget } from '../../src/kms/confirm.js'
 import { FakeKms, key } from '../helpers/fakeKms.js'
 

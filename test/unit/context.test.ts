@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream'
 import { describe, expect, it } from 'vitest'
-import { createContext } from '../../src/context.js'
+import { createContext } from '../../src/cli/context.js'
 import { Exit } from '../../src/errors.js'
 
 /** Just enough of a process for createContext: no TTYs, an empty environment. */

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { build } from 'esbuild'
 import { describe, expect, it } from 'vitest'
-import { appendJournal, journalPath, readJournal, type JournalIntent, type JournalOutcome } from '../../src/journal.js'
+import { appendJournal, journalPath, readJournal, type JournalIntent, type JournalOutcome } from '../../src/engine/journal.js'
 
 const dir = () => mkdtempSync(join(tmpdir(), 'kms-alias-journal-test-'))
 const entry = (id: string, alias = 'alias/app'): JournalIntent => ({
@@ -67,9 +67,9 @@ describe('appendJournal / readJournal', () => {
 
   it('keeps every line whole when several processes append at once', async () => {
     const path = join(dir(), 'journal.jsonl')
-    // dist/ is one bundle now: the writers get src/journal.ts bundled on its own.
+    // dist/ is one bundle now: the writers get src/engine/journal.ts bundled on its own.
     const module = join(dir(), 'journal.mjs')
-    await build({ entryPoints: [fileURLToPath(new URL('../../src/journal.ts', import.meta.url))], bundle: true, platform: 'node', format: 'esm', outfile: module, logLevel: 'silent' })
+    await build({ entryPoints: [fileURLToPath(new URL('../../src/engine/journal.ts', import.meta.url))], bundle: true, platform: 'node', format: 'esm', outfile: module, logLevel: 'silent' })
     const writer = `
       const { appendJournal } = await import(${JSON.stringify(module)})
       const [path, who] = process.argv.slice(1)

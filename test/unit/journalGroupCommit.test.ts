@@ -16,7 +16,7 @@ vi.mock('node:fs/promises', async (importOriginal) => {
   }
 })
 
-const { appendJournal, readJournal } = await import('../../src/journal.js')
+const { appendJournal, readJournal } = await import('../../src/engine/journal.js')
 
 const intent = (id: string) =>
   ({

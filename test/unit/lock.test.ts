@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { build } from 'esbuild'
 import { describe, expect, it } from 'vitest'
-import { acquireLock, LockTimeoutError, takeOver } from '../../src/lock.js'
+import { acquireLock, LockTimeoutError, takeOver } from '../../src/engine/lock.js'
 
 const dir = () => mkdtempSync(join(tmpdir(), 'kms-alias-lock-test-'))
 const holder = (pid: number, created = Date.now()) => JSON.stringify({ pid, token: 'someone-else', created })
@@ -65,10 +65,10 @@ describe('acquireLock', () => {
     const path = join(folder, 'a.lock')
     const log = join(folder, 'holds.log')
     writeFileSync(log, '')
-    // dist/ is one bundle: the waiters get src/lock.ts bundled on its own.
+    // dist/ is one bundle: the waiters get src/engine/lock.ts bundled on its own.
     const module = join(folder, 'lock.mjs')
     await build({
-      entryPoints: [fileURLToPath(new URL('../../src/lock.ts', import.meta.url))],
+      entryPoints: [fileURLToPath(new URL('../../src/engine/lock.ts', import.meta.url))],
       bundle: true,
       platform: 'node',
       format: 'esm',

@@ -1,7 +1,7 @@
 import { PassThrough, Writable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import { InterruptedError } from '../../src/errors.js'
-import { createPrompter } from '../../src/ui/prompt.js'
+import { createPrompter } from '../../src/cli/prompt.js'
 
 function prompter() {
   let text = ''

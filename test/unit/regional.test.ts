@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { AwsError, CliError, NotFoundError } from '../../src/errors.js'
-import { resolveGlobalOptions } from '../../src/globalOptions.js'
+import { resolveGlobalOptions } from '../../src/cli/globalOptions.js'
 import { inEveryRegion } from '../../src/kms/regional.js'
 import { createUi } from '../../src/output/ui.js'
 import { FakeKms } from '../helpers/fakeKms.js'

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { UsageError } from '../../src/errors.js'
-import { parseRegions, skewedAliases } from '../../src/regions.js'
-import { parseRoleOptions, roleAccount } from '../../src/roles.js'
+import { parseRegions, skewedAliases } from '../../src/cli/regions.js'
+import { parseRoleOptions, roleAccount } from '../../src/cli/roles.js'
 
 /** The message of the usage error `fn` throws. */
 function usageMessage(fn: () => unknown): string {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { effectiveKeyUsage, keyClassOf, usagesBySpec } from '../../src/preflight/keySpecs.js'
+import { effectiveKeyUsage, keyClassOf, usagesBySpec } from '../../src/kms/facts.js'
 import {
   alreadyTargetFindings,
   compatibilityFindings,

@@ -1,8 +1,8 @@
 import { Option, type Command } from 'commander'
-import { UsageError } from './errors.js'
-import { REGION_NAME } from './kms/identifiers.js'
+import { UsageError } from '../errors.js'
+import { REGION_NAME } from '../kms/identifiers.js'
 import type { Context } from './context.js'
-import type { AssumeRoleConfig } from './kms/port.js'
+import type { AssumeRoleConfig } from '../kms/port.js'
 import { parseRoleOptions } from './roles.js'
 
 export type OutputFormat = 'table' | 'json' | 'text'

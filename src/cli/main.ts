@@ -1,6 +1,6 @@
 import { CommanderError } from 'commander'
 import type { Context } from './context.js'
-import { CliError, Exit } from './errors.js'
+import { CliError, Exit } from '../errors.js'
 import { createProgram } from './program.js'
 
 /** Runs kms-alias with `argv` (without node and the script) and returns the exit code. */

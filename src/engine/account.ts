@@ -1,9 +1,9 @@
 import { CliError, Exit } from '../errors.js'
-import type { GlobalOptions } from '../globalOptions.js'
+import type { GlobalOptions } from '../cli/globalOptions.js'
 import { aliasAccountFindings } from '../preflight/rules.js'
-import { roleAccount } from '../roles.js'
-import { parseArn } from './identifiers.js'
-import type { KmsPort } from './port.js'
+import { roleAccount } from '../cli/roles.js'
+import { parseArn } from '../kms/identifiers.js'
+import type { KmsPort } from '../kms/port.js'
 
 /** The account the user asked for: the account of --role-arn, when given. */
 export function requestedAccount(globals: Pick<GlobalOptions, 'role'>): string | undefined {

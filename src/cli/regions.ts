@@ -1,6 +1,6 @@
 // Several Regions in one command: parsing --regions, and marking aliases whose targets differ
 // between Regions. Pure; the commands open one KMS port per Region.
-import { UsageError } from './errors.js'
+import { UsageError } from '../errors.js'
 
 // Region names as AWS spells them: us-east-1, us-gov-west-1, cn-north-1, eusc-de-east-1.
 const REGION_NAME = /^[a-z]{2,4}(-[a-z]+)+-\d{1,2}$/

@@ -1,9 +1,9 @@
 // The commander table: every command's arguments, options and help. Each action imports its
 // command module only when it runs, so --help and usage errors load none of them.
 import { Argument, Command, Option } from 'commander'
-import type { Shell } from './commands/completion.js'
+import type { Shell } from '../commands/completion.js'
 import type { Context } from './context.js'
-import { UsageError } from './errors.js'
+import { UsageError } from '../errors.js'
 import {
   addGlobalOptions,
   parsePositiveNumber,
@@ -13,7 +13,7 @@ import {
   type GlobalOptions,
 } from './globalOptions.js'
 import { parseRegions } from './regions.js'
-import { version } from './version.js'
+import { version } from '../version.js'
 
 const EXAMPLES = `
 Examples:
@@ -89,7 +89,7 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
       ),
     )
     .action(async (raw: { key?: string; prefix?: string; all?: boolean; regions?: string[] }, command: Command) => {
-      const { runList } = await import('./commands/list.js')
+      const { runList } = await import('../commands/list.js')
       await run(command, (globals) => runList({ ...raw, all: raw.all === true }, ctx, globals))
     })
 
@@ -99,7 +99,7 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
     .argument('<alias>', 'alias/<name> or an alias ARN')
     .addHelpText('after', examples('kms-alias show alias/payments', 'kms-alias show alias/payments --json | jq .otherAliases'))
     .action(async (alias: string, _raw: unknown, command: Command) => {
-      const { runShow } = await import('./commands/show.js')
+      const { runShow } = await import('../commands/show.js')
       await run(command, (globals) => runShow({ alias }, ctx, globals))
     })
 
@@ -119,7 +119,7 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
       ),
     )
     .action(async (alias: string, raw: Flags & { to: string }, command: Command) => {
-      const { runCreate } = await import('./commands/create.js')
+      const { runCreate } = await import('../commands/create.js')
       await run(command, (globals) =>
         runCreate(
           { alias, to: raw.to, dryRun: raw.dryRun === true, allowDisabled: raw.allowDisabled === true, verify: raw.verify, verifyTimeout: raw.verifyTimeout },
@@ -172,12 +172,12 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
         ...accessFlags(raw),
       }
       if (raw.regions !== undefined || raw.allRegions === true) {
-        const { runUpdateRegions } = await import('./commands/updateRegions.js')
+        const { runUpdateRegions } = await import('../commands/updateRegions.js')
         const several = { ...options, allRegions: raw.allRegions === true, ...(raw.regions === undefined ? {} : { regions: raw.regions }) }
         await run(command, (globals) => runUpdateRegions(several, ctx, globals))
         return
       }
-      const { runUpdate } = await import('./commands/update.js')
+      const { runUpdate } = await import('../commands/update.js')
       await run(command, (globals) => runUpdate(options, ctx, globals))
     })
 
@@ -203,7 +203,7 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
       ),
     )
     .action(async (alias: string, raw: RotateFlags, command: Command) => {
-      const { runRotate } = await import('./commands/rotate.js')
+      const { runRotate } = await import('../commands/rotate.js')
       const options = {
         alias,
         dryRun: raw.dryRun === true,
@@ -235,7 +235,7 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
       ),
     )
     .action(async (alias: string, raw: Flags & { expectCurrent?: string }, command: Command) => {
-      const { runDelete } = await import('./commands/delete.js')
+      const { runDelete } = await import('../commands/delete.js')
       const options = {
         alias,
         yes: raw.yes === true,
@@ -280,7 +280,7 @@ in one stops and rolls back all of them. An account other than the credentials' 
 ${examples('kms-alias apply aliases.txt --dry-run', 'generate-mapping | kms-alias apply - --yes --json', 'kms-alias apply org-aliases.json --role-name kms-alias-operator --yes')}`,
     )
     .action(async (file: string, raw: Flags & { rate: number; rollback: boolean; roleName?: string }, command: Command) => {
-      const { runApply } = await import('./commands/apply.js')
+      const { runApply } = await import('../commands/apply.js')
       const { parseRoleNameOptions } = await import('./roles.js')
       const all = command.optsWithGlobals() as { roleArn?: string; roleSessionName?: string; externalId?: string }
       const roleName = parseRoleNameOptions({ roleName: raw.roleName, roleArn: all.roleArn, roleSessionName: all.roleSessionName, externalId: all.externalId })
@@ -318,7 +318,7 @@ ${examples('kms-alias apply aliases.txt --dry-run', 'generate-mapping | kms-alia
       ),
     )
     .action(async (current: string, next: string, raw: Flags, command: Command) => {
-      const { runCompare } = await import('./commands/compare.js')
+      const { runCompare } = await import('../commands/compare.js')
       const options = {
         current,
         next,
@@ -337,7 +337,7 @@ ${examples('kms-alias apply aliases.txt --dry-run', 'generate-mapping | kms-alia
     .option('--run <runId>', "only the changes of one apply run (its runId, in apply's JSON output)")
     .addHelpText('after', examples('kms-alias history', 'kms-alias history alias/payments --json', 'kms-alias history --run run-5e0c7a12'))
     .action(async (alias: string | undefined, raw: { run?: string }, command: Command) => {
-      const { runHistory } = await import('./commands/history.js')
+      const { runHistory } = await import('../commands/history.js')
       await run(command, (globals) =>
         runHistory({ ...(alias === undefined ? {} : { alias }), ...(raw.run === undefined ? {} : { run: raw.run }) }, ctx, globals),
       )
@@ -355,7 +355,7 @@ ${examples('kms-alias apply aliases.txt --dry-run', 'generate-mapping | kms-alia
   addVerifyOptions(undo, 'the revert is visible')
     .addHelpText('after', examples('kms-alias undo --last --dry-run', 'kms-alias undo 3f9c01ab --yes', 'kms-alias undo --run run-5e0c7a12 --dry-run'))
     .action(async (id: string | undefined, raw: Flags & { last?: boolean; run?: string }, command: Command) => {
-      const { runUndo } = await import('./commands/undo.js')
+      const { runUndo } = await import('../commands/undo.js')
       const options = {
         last: raw.last === true,
         dryRun: raw.dryRun === true,
@@ -381,7 +381,7 @@ process, gone when it ends) and a temporary journal (or none with --no-journal).
 ${examples('kms-alias demo', 'kms-alias demo --step', 'kms-alias demo --json | jq ".steps[2].output.findings"')}`,
     )
     .action(async (raw: { step?: boolean }, command: Command) => {
-      const { runDemo } = await import('./commands/demo.js')
+      const { runDemo } = await import('../commands/demo.js')
       await run(command, (globals) => runDemo({ step: raw.step === true }, ctx, globals))
     })
 
@@ -395,7 +395,7 @@ ${examples('kms-alias demo', 'kms-alias demo --step', 'kms-alias demo --json | j
       examples("echo 'source <(kms-alias completion bash)' >> ~/.bashrc", 'kms-alias completion fish > ~/.config/fish/completions/kms-alias.fish'),
     )
     .action(async (shell: Shell) => {
-      const { runCompletion } = await import('./commands/completion.js')
+      const { runCompletion } = await import('../commands/completion.js')
       setExitCode(runCompletion({ shell }, ctx, program))
     })
 

@@ -1,11 +1,11 @@
 import { setMaxListeners } from 'node:events'
 import type { Readable, Writable } from 'node:stream'
-import { InterruptedError } from './errors.js'
-import type { IamConfig, IamPort } from './iam/port.js'
-import { MEMORY_ENDPOINT, type KmsConfig, type KmsPort } from './kms/port.js'
-import type { MemoryKmsStore } from './kms/memory.js'
-import { createPrompter, type Prompter } from './ui/prompt.js'
-import { createOraSpinner, type Spinner } from './ui/spinner.js'
+import { InterruptedError } from '../errors.js'
+import type { IamConfig, IamPort } from '../iam/port.js'
+import { MEMORY_ENDPOINT, type KmsConfig, type KmsPort } from '../kms/port.js'
+import type { MemoryKmsStore } from '../kms/memory.js'
+import { createPrompter, type Prompter } from './prompt.js'
+import { createOraSpinner, type Spinner } from '../output/spinner.js'
 
 export interface IO {
   in: Readable
@@ -78,7 +78,7 @@ export function createContext(proc: NodeJS.Process = process): Context {
     platform: proc.platform,
     async kms(config) {
       if (config.endpointUrl === MEMORY_ENDPOINT) {
-        const { createMemoryKms, MemoryKmsStore } = await import('./kms/memory.js')
+        const { createMemoryKms, MemoryKmsStore } = await import('../kms/memory.js')
         memory ??= new MemoryKmsStore()
         return createMemoryKms(memory, config)
       }
@@ -89,12 +89,12 @@ export function createContext(proc: NodeJS.Process = process): Context {
       // lookup (endpoint_url, a services section) reads AWS_PROFILE only (@smithy/core
       // getEndpointFromConfig). Setting it makes --profile resolve everything as AWS_PROFILE does.
       if (config.profile) proc.env.AWS_PROFILE = config.profile
-      const { createKmsPort } = await import('./kms/client.js')
+      const { createKmsPort } = await import('../kms/client.js')
       return createKmsPort(config)
     },
     async iam(config) {
       proc.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
-      const { createIamPort } = await import('./iam/client.js')
+      const { createIamPort } = await import('../iam/client.js')
       return createIamPort(config)
     },
     prompt: createPrompter(io, interrupt.signal),

@@ -1,11 +1,11 @@
 // The apply file: `{"alias/a": "<key>", ...}`, a JSON array of `{"alias", "to", "region"?,
 // "account"?}` objects, or plain lines `alias/a <key> [<region>]` with # comments. Every problem is
 // a usage error naming the line, found before any KMS call.
-import { UsageError } from './errors.js'
-import { parseAliasRef, parseKeyRef, shown, type AliasRef, type KeyRef } from './kms/identifiers.js'
-import type { AssumeRoleConfig } from './kms/port.js'
-import { isRegionName } from './regions.js'
-import { roleInAccount, type RoleNameConfig } from './roles.js'
+import { UsageError } from '../errors.js'
+import { parseAliasRef, parseKeyRef, shown, type AliasRef, type KeyRef } from '../kms/identifiers.js'
+import type { AssumeRoleConfig } from '../kms/port.js'
+import { isRegionName } from '../cli/regions.js'
+import { roleInAccount, type RoleNameConfig } from '../cli/roles.js'
 
 export interface ApplyEntry {
   alias: AliasRef

@@ -1,3 +1,9 @@
+// Facts about KMS itself (kms-facts.md): quotas and what each key spec allows. The in-memory KMS
+// and the preflight rules both read them here, so the two cannot disagree.
+
+/** Aliases one key may have: KMS's default quota (kms-facts.md, quotas). */
+export const ALIASES_PER_KEY_QUOTA = 50
+
 export type KeyClass = 'symmetric' | 'asymmetric' | 'hmac'
 
 /** KeyUsage values CreateKey allows for each KeySpec (kms-facts.md section 4). */

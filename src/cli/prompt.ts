@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline/promises'
 import { InterruptedError, interruptedBy } from '../errors.js'
-import type { IO } from '../context.js'
+import type { IO } from './context.js'
 
 export interface Prompter {
   /** Asks a yes/no question; only "y" or "yes" is a yes. */

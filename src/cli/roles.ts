@@ -1,7 +1,7 @@
 // --role-arn, --role-session-name and --external-id: checked here, before any call, against the
 // formats STS's AssumeRole accepts, so a typo is a usage error and not an AccessDenied later.
-import { UsageError } from './errors.js'
-import type { AssumeRoleConfig } from './kms/port.js'
+import { UsageError } from '../errors.js'
+import type { AssumeRoleConfig } from '../kms/port.js'
 
 export const DEFAULT_ROLE_SESSION_NAME = 'kms-alias'
 

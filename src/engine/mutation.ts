@@ -1,16 +1,16 @@
 // What the commands that change aliases share: how a failure maps to the report and exit code in
 // each phase, how an ambiguous failure of the mutating call is checked, how confirmation ends, and
 // how changes reach the journal.
-import type { Context } from '../context.js'
+import type { Context } from '../cli/context.js'
 import { CliError, Exit, InterruptedError, type ExitCode } from '../errors.js'
-import type { GlobalOptions, OutputFormat } from '../globalOptions.js'
+import type { GlobalOptions, OutputFormat } from '../cli/globalOptions.js'
 import type { Confirmation, PollTiming } from '../kms/confirm.js'
 import type { KmsPort } from '../kms/port.js'
 import { changeView, renderFinding, type AliasChangeReport, type ChangeAction, type ChangeOutcome, type ChangeView } from '../output/changeView.js'
 import { shellCommand } from '../output/shell.js'
 import { createUi, errorSummary, type Ui } from '../output/ui.js'
 import { refusedFindings, type Finding } from '../preflight/rules.js'
-import { interruption, Writer, type PlannedWrite, type WriteOrigin } from '../writePath.js'
+import { interruption, Writer, type PlannedWrite, type WriteOrigin } from './writePath.js'
 
 /** Where a run is: before the mutating call, while it is in flight, or confirming it. */
 export interface Progress {
