@@ -137,9 +137,8 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
     .option('--dry-run', 'run the preflight and print the plan; change nothing (exit 0 if it would be made, 3 if refused)')
     .option('-y, --yes', 'do not ask for confirmation on a terminal')
     .option('--expect-current <key>', 'change nothing and exit 5 unless the alias points to this key (ID or ARN) now')
-    .option('--allow-spec-change', 'allow a different KeySpec or fewer algorithms within the same key class (a warning instead)')
-    .option('--allow-disabled', 'allow a target that is not Enabled (never one pending deletion)')
-  addAccessOptions(update)
+  addOverrideOptions(update)
+  addIamOption(update)
     .addOption(
       new Option(
         '--regions <r1,r2,...>',
@@ -164,12 +163,11 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
         to: raw.to,
         dryRun: raw.dryRun === true,
         yes: raw.yes === true,
-        allowSpecChange: raw.allowSpecChange === true,
-        allowDisabled: raw.allowDisabled === true,
         verify: raw.verify,
         verifyTimeout: raw.verifyTimeout,
         ...(raw.expectCurrent === undefined ? {} : { expectCurrent: raw.expectCurrent }),
-        ...accessFlags(raw),
+        ...overrideFlags(raw),
+        iam: raw.iam === true,
       }
       if (raw.regions !== undefined || raw.allRegions === true) {
         const { runUpdateRegions } = await import('../commands/updateRegions.js')
@@ -182,7 +180,7 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
     })
 
   // commander sets copyPolicy/copyTags to false for --no-copy-policy/--no-copy-tags.
-  type RotateFlags = Flags & { description?: string; copyPolicy: boolean; copyTags: boolean; allowAccessChange?: boolean }
+  type RotateFlags = Flags & { description?: string; copyPolicy: boolean; copyTags: boolean }
   const rotate = program
     .command('rotate')
     .description('rotate a key by hand: create a key like the current one (policy, tags, rotation), then move the alias to it')
@@ -192,7 +190,7 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
     .option('--description <text>', 'the new key\'s description (default: the current one plus "(rotated from <key ID> on <date>)")')
     .option('--no-copy-policy', "give the new key KMS's default key policy instead of a copy of the current one")
     .option('--no-copy-tags', `copy no tags (the new key still gets kms-alias:rotated-from)`)
-    .option('--allow-access-change', 'turn the access findings that refuse a change into warnings (once the access preflight is present)')
+  addOverrideOptions(rotate)
   addVerifyOptions(rotate, 'the alias points to the new key')
     .addHelpText(
       'after',
@@ -210,7 +208,7 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
         yes: raw.yes === true,
         copyPolicy: raw.copyPolicy,
         copyTags: raw.copyTags,
-        allowAccessChange: raw.allowAccessChange === true,
+        ...overrideFlags(raw),
         verify: raw.verify,
         verifyTimeout: raw.verifyTimeout,
         ...(raw.description === undefined ? {} : { description: raw.description }),
@@ -259,9 +257,8 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
     )
     .option('--no-rollback', 'on a failure, leave the entries already applied as they are')
     .option('-y, --yes', 'do not ask for confirmation on a terminal')
-    .option('--allow-spec-change', 'for every entry: allow a different KeySpec or fewer algorithms within the same key class (a warning instead)')
-    .option('--allow-disabled', 'for every entry: allow a target that is not Enabled (never one pending deletion)')
-  addAccessOptions(apply).option(
+  addOverrideOptions(apply, 'for every entry: ')
+  addIamOption(apply).option(
     '--role-name <name>',
     "for entries with an account column other than the credentials': assume arn:aws:iam::<account>:role/<name> there (takes --role-session-name and --external-id)",
   )
@@ -292,9 +289,8 @@ ${examples('kms-alias apply aliases.txt --dry-run', 'generate-mapping | kms-alia
         yes: raw.yes === true,
         verify: raw.verify,
         verifyTimeout: raw.verifyTimeout,
-        allowSpecChange: raw.allowSpecChange === true,
-        allowDisabled: raw.allowDisabled === true,
-        ...accessFlags(raw),
+        ...overrideFlags(raw),
+        iam: raw.iam === true,
         ...(roleName === undefined ? {} : { roleName }),
       }
       await run(command, (globals) => runApply(options, ctx, globals))
@@ -351,7 +347,7 @@ ${examples('kms-alias apply aliases.txt --dry-run', 'generate-mapping | kms-alia
     .option('--run <runId>', 'revert every change of one apply run, newest first, all planned first (all or nothing)')
     .option('--dry-run', 'run the preflight and show the plan; change nothing')
     .option('-y, --yes', 'do not ask for confirmation on a terminal (needed to revert a create when not on one)')
-    .option('--allow-disabled', 'allow going back to a key that is not Enabled (never one pending deletion)')
+  addOverrideOptions(undo)
   addVerifyOptions(undo, 'the revert is visible')
     .addHelpText('after', examples('kms-alias undo --last --dry-run', 'kms-alias undo 3f9c01ab --yes', 'kms-alias undo --run run-5e0c7a12 --dry-run'))
     .action(async (id: string | undefined, raw: Flags & { last?: boolean; run?: string }, command: Command) => {
@@ -360,7 +356,7 @@ ${examples('kms-alias apply aliases.txt --dry-run', 'generate-mapping | kms-alia
         last: raw.last === true,
         dryRun: raw.dryRun === true,
         yes: raw.yes === true,
-        allowDisabled: raw.allowDisabled === true,
+        ...overrideFlags(raw),
         verify: raw.verify,
         verifyTimeout: raw.verifyTimeout,
         ...(id === undefined ? {} : { id }),
@@ -434,17 +430,31 @@ interface Flags {
   verifyTimeout: number
 }
 
-/** The access preflight's flags (update and apply). */
-function addAccessOptions(command: Command): Command {
+/**
+ * The overrides of the preflight's blocking findings, the same three on every command that moves an
+ * alias (update, --regions, apply, rotate, undo, undo --run): a hint naming one is then always a
+ * flag the command giving it accepts.
+ */
+function addOverrideOptions(command: Command, scope = ''): Command {
   return command
+    .option('--allow-spec-change', `${scope}allow a different KeySpec or fewer algorithms within the same key class (a warning instead)`)
+    .option('--allow-disabled', `${scope}allow a target that is not Enabled (never one pending deletion)`)
     .option(
       '--allow-access-change',
-      "allow a new key whose key policy or grants allow less than the current key's (ACCESS_NARROWED, GRANTS_MISSING warn instead)",
+      `${scope}allow a new key whose key policy or grants allow less than the current key's (ACCESS_NARROWED, GRANTS_MISSING warn instead)`,
     )
-    .option('--iam', 'also read IAM identity policies once (GetAccountAuthorizationDetails): KEY_ARN_PINNED, alias conditions')
 }
 
-const accessFlags = (raw: { allowAccessChange?: boolean; iam?: boolean }) => ({ allowAccessChange: raw.allowAccessChange === true, iam: raw.iam === true })
+const overrideFlags = (raw: { allowSpecChange?: boolean; allowDisabled?: boolean; allowAccessChange?: boolean }) => ({
+  allowSpecChange: raw.allowSpecChange === true,
+  allowDisabled: raw.allowDisabled === true,
+  allowAccessChange: raw.allowAccessChange === true,
+})
+
+/** IAM's identity policies in the access preflight (update and apply). */
+function addIamOption(command: Command): Command {
+  return command.option('--iam', 'also read IAM identity policies once (GetAccountAuthorizationDetails): KEY_ARN_PINNED, alias conditions')
+}
 
 /** The confirmation options every command that changes aliases takes. */
 function addVerifyOptions(command: Command, what: string): Command {

@@ -32,7 +32,10 @@ export interface RotateOptions {
   description?: string
   copyPolicy: boolean
   copyTags: boolean
-  /** For the access findings of the shared planner (issue 9) once present; no effect before. */
+  /** The preflight's overrides, as update takes them. */
+  allowSpecChange: boolean
+  allowDisabled: boolean
+  /** ACCESS_NARROWED and GRANTS_MISSING (the new key has no grants) warn instead of block. */
   allowAccessChange: boolean
   verify: boolean
   verifyTimeout: number
@@ -95,7 +98,7 @@ export async function runRotate(options: RotateOptions, ctx: Context, globals: G
           targetRef: { kind: 'key', keyId: PLANNED_KEY_ID, input: PLANNED_KEY_ID },
           current,
           target: { key: planned.planned, aliases: [] },
-          overrides: { allowSpecChange: false, allowDisabled: false },
+          overrides: { allowSpecChange: options.allowSpecChange, allowDisabled: options.allowDisabled },
         }),
         ...accessFindings({
           aliasName: name,

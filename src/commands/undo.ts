@@ -16,7 +16,10 @@ export interface UndoOptions {
   run?: string
   dryRun: boolean
   yes: boolean
+  /** Going back crosses the same spec difference the change did, which was accepted then: allowed whatever this says. */
+  allowSpecChange: boolean
   allowDisabled: boolean
+  allowAccessChange: boolean
   verify: boolean
   verifyTimeout: number
 }
@@ -69,6 +72,7 @@ export async function runUndo(options: UndoOptions, ctx: Context, globals: Globa
           yes: options.yes,
           allowSpecChange: true,
           allowDisabled: options.allowDisabled,
+          allowAccessChange: options.allowAccessChange,
         },
         ctx,
         where,

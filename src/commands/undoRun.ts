@@ -11,6 +11,7 @@ import { describeWithAliases, type DescribedKey } from '../kms/lookups.js'
 import type { KmsPort } from '../kms/port.js'
 import { newTable } from '../output/table.js'
 import { createUi, errorSummary, type ErrorSummary, type Ui } from '../output/ui.js'
+import { accessPreflight, newAccessCache, type AccessCache } from '../preflight/accessPreflight.js'
 import { createFindings, updateFindings } from '../preflight/plan.js'
 import { hasBlock, orphanFindings, type Finding } from '../preflight/rules.js'
 import { Writer, type PlannedWrite } from '../engine/writePath.js'
@@ -21,6 +22,7 @@ export interface UndoRunOptions {
   dryRun: boolean
   yes: boolean
   allowDisabled: boolean
+  allowAccessChange: boolean
   verify: boolean
   verifyTimeout: number
 }
@@ -128,8 +130,11 @@ async function execute(
     return port
   }
   // Plan: every alias must still be where the run left it, and every revert pass the preflight.
+  // Each key's policy, grants and tags are read once for the whole undo (per Region: they differ).
+  const access = new Map<string, AccessCache>()
+  const accessIn = (region: string) => access.get(region) ?? (access.set(region, newAccessCache()).get(region) as AccessCache)
   await ui.progress(`Planning the undo of ${entries.length} changes`, () =>
-    Promise.all(entries.map(async (entry, i) => plan(entry, report.changes[i] as Revert, await portFor(entry.region), options))),
+    Promise.all(entries.map(async (entry, i) => plan(entry, report.changes[i] as Revert, await portFor(entry.region), options, accessIn(entry.region)))),
   )
   const moved = report.changes.filter((c) => c.outcome === 'conflict')
   if (moved.length > 0) {
@@ -205,7 +210,7 @@ async function execute(
 }
 
 /** One revert's plan: where the alias is now, and the same preflight as a single undo. */
-async function plan(entry: JournalEntry, revert: Revert, kms: KmsPort, options: UndoRunOptions): Promise<void> {
+async function plan(entry: JournalEntry, revert: Revert, kms: KmsPort, options: UndoRunOptions, cache: AccessCache): Promise<void> {
   // Where the alias is now and the key it points to (with that key's aliases), in one read.
   const current = await describeWithAliases(kms, entry.alias, `alias ${entry.alias}`).catch((error: unknown) => {
     if (error instanceof NotFoundError) return undefined
@@ -233,15 +238,20 @@ async function plan(entry: JournalEntry, revert: Revert, kms: KmsPort, options: 
     revert.findings = createFindings({ aliasRef, targetRef, target, region, expectAccount, overrides: { allowDisabled: options.allowDisabled } })
     return
   }
-  // Going back crosses the same spec difference the change did, which was accepted then.
-  revert.findings = updateFindings({
-    aliasRef,
-    targetRef,
-    current: current as DescribedKey,
-    target,
-    expectAccount,
-    overrides: { allowSpecChange: true, allowDisabled: options.allowDisabled },
-  })
+  const from = current as DescribedKey
+  // Going back crosses the same spec difference the change did, which was accepted then; access is
+  // checked as a single undo checks it (a grant made on the new key since is lost by going back).
+  revert.findings = [
+    ...updateFindings({
+      aliasRef,
+      targetRef,
+      current: from,
+      target,
+      expectAccount,
+      overrides: { allowSpecChange: true, allowDisabled: options.allowDisabled },
+    }),
+    ...(await accessPreflight(kms, from.key, target.key, { aliasName: entry.alias, allowAccessChange: options.allowAccessChange, cache })),
+  ]
 }
 
 function renderTable(report: UndoRunReport, ui: Ui): string {

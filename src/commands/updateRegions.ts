@@ -360,6 +360,8 @@ class RegionsRun {
               '--expect-current',
               r.target?.key.keyId as string,
               ...(options.allowSpecChange ? ['--allow-spec-change'] : []),
+              // Going back to a key that is not Enabled needs the override, as update's printed undo has it.
+              ...(r.current?.key.keyState === 'Enabled' ? [] : ['--allow-disabled']),
             ],
             r.region,
             this.globals,

@@ -1,0 +1,91 @@
+// Issue 18's defects of the change flow (1, 2, 5) and issue 19's items that belong to it, on the
+// fake KMS port. Each test says which defect it covers; each failed before its fix.
+import { writeFileSync, mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import type { GrantInfo, KmsConfig } from '../../src/kms/port.js'
+import { FakeKms, key } from '../helpers/fakeKms.js'
+import { journalOf, run } from '../helpers/run.js'
+import { defaultJournal } from '../helpers/testContext.js'
+
+const WORKER = 'arn:aws:iam::111122223333:role/worker'
+const grant = (grantId: string): GrantInfo => ({ grantId, granteePrincipal: WORKER, operations: ['Decrypt'] })
+
+/** alias/app on A; B carries a grant that A lacks, so moving back from B to A loses it. */
+function grantWorld() {
+  const a = key()
+  const b = key()
+  const kms = new FakeKms({ keys: [a, b], aliases: { 'alias/app': a.keyId, 'alias/other': a.keyId }, grants: { [b.keyId]: [grant('g-b')] } })
+  return { a, b, kms, journal: defaultJournal() }
+}
+
+describe('issue 18 defect 1: undo accepts the overrides its findings name', () => {
+  // Failed before the fix: `undo --allow-access-change` was exit 2, unknown option.
+  it('undo --last of an update onto a key with an extra grant: refused naming --allow-access-change, which then works', async () => {
+    const { a, b, kms, journal } = grantWorld()
+    expect((await run(['update', 'alias/app', '--to', b.keyId, '--yes'], { kms, journal })).code).toBe(0)
+    const refused = await run(['undo', '--last', '--yes'], { kms, journal })
+    expect(refused.code).toBe(3)
+    expect(refused.stderr).toContain('GRANTS_MISSING')
+    expect(refused.stderr).toContain('--allow-access-change')
+    expect(kms.aliases.get('alias/app')).toBe(b.keyId)
+
+    const r = await run(['undo', '--last', '--yes', '--allow-access-change'], { kms, journal })
+    expect(r.stderr).toContain('GRANTS_MISSING')
+    expect(r.code).toBe(0)
+    expect(kms.aliases.get('alias/app')).toBe(a.keyId)
+    expect((await journalOf(r.ctx)).map((e) => [e.command, e.previousKeyId, e.newKeyId])).toEqual([
+      ['update', a.keyId, b.keyId],
+      ['undo', b.keyId, a.keyId],
+    ])
+  })
+})
+
+describe('issue 18 defect 2: undo --run runs the access preflight', () => {
+  function appliedOntoGrantedKey() {
+    const { a, b, kms, journal } = grantWorld()
+    const path = join(mkdtempSync(join(tmpdir(), 'kms-alias-')), 'aliases.txt')
+    writeFileSync(path, `alias/app ${b.keyId}\n`)
+    return { a, b, kms, journal, path }
+  }
+
+  // Failed before the fix: undo --run read no policy or grant and moved the alias back (exit 0).
+  it('refuses with GRANTS_MISSING like undo does, and --allow-access-change lets it through', async () => {
+    const { a, b, kms, journal, path } = appliedOntoGrantedKey()
+    const apply = await run(['apply', path, '--yes', '--json'], { kms, journal })
+    expect(apply.code).toBe(0)
+    const runId = JSON.parse(apply.stdout).runId as string
+
+    const refused = await run(['undo', '--run', runId, '--yes', '--json'], { kms, journal })
+    expect(refused.code).toBe(3)
+    const doc = JSON.parse(refused.stdout)
+    expect(doc.changes.map((c: { outcome: string; findings: { code: string; severity: string }[] }) => [c.outcome, c.findings.map((f) => `${f.code}:${f.severity}`)])).toEqual([
+      ['refused', ['PREVIOUS_KEY_ORPHANED:warn', 'GRANTS_MISSING:block']],
+    ])
+    expect(kms.calls).toContain(`ListGrants ${b.keyId}`)
+    expect(kms.aliases.get('alias/app')).toBe(b.keyId)
+
+    const r = await run(['undo', '--run', runId, '--yes', '--allow-access-change', '--json'], { kms, journal })
+    expect(r.code).toBe(0)
+    expect(JSON.parse(r.stdout).changes.map((c: { outcome: string }) => c.outcome)).toEqual(['reverted'])
+    expect(kms.aliases.get('alias/app')).toBe(a.keyId)
+  })
+})
+
+describe('issue 18 defect 5: update --regions prints an undo that a disabled previous key accepts', () => {
+  // Failed before the fix: the printed undo lacked --allow-disabled, so running it was refused (exit 3).
+  it('adds --allow-disabled where the previous key is not Enabled, and the printed undo then runs', async () => {
+    const old = key({ keyState: 'Disabled' })
+    const next = key()
+    const kms = new FakeKms({ keys: [old, next], aliases: { 'alias/app': old.keyId } })
+    const port = (_config: KmsConfig) => kms
+    const r = await run(['update', 'alias/app', '--to', next.keyId, '--regions', 'us-east-1', '--yes', '--json'], { kms: port })
+    expect(r.code).toBe(0)
+    const undo = JSON.parse(r.stdout).undo as string
+    expect(undo).toBe(`kms-alias update alias/app --to ${old.keyId} --expect-current ${next.keyId} --allow-disabled --region us-east-1`)
+    const back = await run(undo.split(' ').slice(1), { kms: port })
+    expect(back.code).toBe(0)
+    expect(kms.aliases.get('alias/app')).toBe(old.keyId)
+  })
+})
