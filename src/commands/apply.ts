@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { text as readStream } from 'node:stream/consumers'
 import { parseApplyFile, partitionEntries, type ApplyEntry, type Partition } from '../engine/applyFile.js'
 import type { Context } from '../cli/context.js'
-import { AccessError, CliError, ConflictError, Exit, InterruptedError, NotFoundError, UsageError, type ExitCode } from '../errors.js'
+import { CliError, ConflictError, Exit, InterruptedError, NotFoundError, UsageError, type ExitCode } from '../errors.js'
 import type { GlobalOptions } from '../cli/globalOptions.js'
 import { newJournalId } from '../engine/journal.js'
 import { requestedAccount } from '../engine/account.js'
@@ -10,7 +10,7 @@ import { mapWithLimit, sharingListings } from '../kms/concurrency.js'
 import { confirmAliasGone, confirmAliasTarget, type Confirmation } from '../kms/confirm.js'
 import type { DescribedKey } from '../kms/lookups.js'
 import { createPacer } from '../kms/pacer.js'
-import type { AliasEntry, KeyInfo, KmsPort } from '../kms/port.js'
+import type { KmsPort } from '../kms/port.js'
 import {
   renderApplyJson,
   renderApplyNotes,
@@ -21,9 +21,8 @@ import {
   type ApplyReport,
 } from '../output/applyView.js'
 import { createUi, errorSummary, warnOnce, type Ui } from '../output/ui.js'
-import { accessPreflight, newAccessCache } from '../preflight/accessPreflight.js'
-import { localRefusals } from '../preflight/local.js'
-import { createFindings, updateFindings } from '../preflight/plan.js'
+import { planMove } from '../engine/planner.js'
+import { RunReads } from '../engine/reads.js'
 import { hasBlock } from '../preflight/rules.js'
 import type { RoleNameConfig } from '../cli/roles.js'
 import { interruption, Writer, type PlannedWrite, type WriteOrigin } from '../engine/writePath.js'
@@ -144,17 +143,8 @@ interface PartitionRun {
   writer: Writer
   pace: () => Promise<void>
   // Many entries share keys (a rotation points them all to one new key): each key is described,
-  // and its aliases listed, once per partition.
-  keyLookups: Map<string, Promise<KeyInfo>>
-  aliasLists: Map<string, Promise<AliasEntry[]>>
-  /**
-   * Every alias of the partition by name, from one listing, when the partition has many entries
-   * and the listing is short enough: then no alias is described on its own and no key's aliases are
-   * listed again. Undefined (or resolving to undefined): each alias is described.
-   */
-  aliasTable: Promise<Map<string, AliasEntry> | undefined> | undefined
-  // Policies, grants and tags of each key, and IAM's policies, are read once per partition too.
-  accessCache: ReturnType<typeof newAccessCache>
+  // its aliases listed and its access read once per partition.
+  reads: RunReads
 }
 
 interface Planned {
@@ -272,18 +262,13 @@ class ApplyRun {
       entries >= LIST_ALL_FROM
         ? kms.listAliasesWithin(Math.ceil(entries / PLAN_CONCURRENCY)).then((all) => all && new Map(all.map((a) => [a.name, a])))
         : undefined
-    // Read only when planning asks; a failure surfaces there, not as an unhandled rejection.
-    aliasTable?.catch(() => undefined)
     return {
-      aliasTable,
       region: partition.region,
       account: partition.account,
       kms,
       writer: new Writer(this.ctx, this.ui, this.globals, kms),
       pace: createPacer(this.options.rate, this.ctx.now, this.ctx.sleep, this.ctx.signal),
-      keyLookups: new Map(),
-      aliasLists: new Map(),
-      accessCache: newAccessCache(),
+      reads: new RunReads(kms, this.options.iam ? () => this.ui.openIam() : undefined, aliasTable),
     }
   }
 
@@ -306,102 +291,26 @@ class ApplyRun {
       journalId: null,
       error: null,
     }
-    const local = localRefusals(entry.alias, region, entry.target)
-    if (local.length > 0) return { change: { ...change, findings: local }, entry, partition }
-
-    const [currentKey, targetKey] = await Promise.all([this.aliasKey(partition, entry.alias.name), this.targetKey(partition, entry)])
-    // The access reads need only the two keys: they go out beside the ListAliases calls, as in update.
-    const { allowAccessChange = false, iam } = this.options
-    const moves = currentKey !== undefined && currentKey.keyId !== targetKey.keyId
-    const [currentAliases, targetAliases, access] = await Promise.all([
-      currentKey ? this.aliasesOf(partition, currentKey.keyId) : [],
-      this.aliasesOf(partition, targetKey.keyId),
-      moves
-        ? accessPreflight(partition.kms, currentKey, targetKey, {
-            aliasName: entry.alias.name,
-            allowAccessChange,
-            iam: iam ? () => this.ui.openIam() : undefined,
-            cache: partition.accessCache,
-          })
-        : [],
-    ])
-    const current: DescribedKey | undefined = currentKey && { key: currentKey, aliases: currentAliases }
-    const target: DescribedKey = { key: targetKey, aliases: targetAliases }
-    change.targetKeyId = target.key.keyId
+    const { allowSpecChange, allowDisabled, allowAccessChange = false } = this.options
+    const plan = await planMove(partition.reads, {
+      aliasRef: entry.alias,
+      targetRef: entry.target,
+      region,
+      // The account the partition must act on: the entry's, or --role-arn's; none when none was asked for.
+      expectAccount: partition.account ?? undefined,
+      overrides: { allowSpecChange, allowDisabled, allowAccessChange },
+      targetNotFound: `${entry.alias.name}: key ${entry.target.input} not found in ${placeName(partition)}`,
+    })
+    if (plan.status !== 'planned') return { change: { ...change, findings: plan.status === 'refused' ? plan.findings : [] }, entry, partition }
+    const { current, target } = plan
+    change.targetKeyId = target?.key.keyId ?? null
     change.previousKeyId = current?.key.keyId ?? null
     change.nowKeyId = change.previousKeyId
     change.stateKnown = true
-    const { allowSpecChange, allowDisabled } = this.options
-    // The account the partition must act on: the entry's, or --role-arn's; null when none was asked for.
-    const expectAccount = partition.account ?? undefined
-    if (!current) {
-      change.action = 'create'
-      change.findings = createFindings({ aliasRef: entry.alias, targetRef: entry.target, target, region, expectAccount, overrides: { allowDisabled } })
-    } else if (!moves) {
-      change.action = 'no-op'
-      change.status = 'no-op'
-    } else {
-      change.action = 'update'
-      change.findings = [
-        ...updateFindings({ aliasRef: entry.alias, targetRef: entry.target, current, target, expectAccount, overrides: { allowSpecChange, allowDisabled } }),
-        ...access,
-      ]
-    }
-    return { change, entry, partition, ...(current ? { current } : {}), target }
-  }
-
-  private targetKey(partition: PartitionRun, entry: ApplyEntry): Promise<KeyInfo> {
-    const ref = entry.target.input
-    return this.describeKey(partition, ref).catch(async (error: unknown) => {
-      if (error instanceof NotFoundError) throw new NotFoundError(`${entry.alias.name}: key ${ref} not found in ${placeName(partition)}`)
-      throw error
-    })
-  }
-
-  /** DescribeKey, once per partition for each way the file names a key. */
-  private describeKey(partition: PartitionRun, ref: string): Promise<KeyInfo> {
-    let lookup = partition.keyLookups.get(ref)
-    if (!lookup) {
-      lookup = partition.kms.describeKey(ref)
-      partition.keyLookups.set(ref, lookup)
-    }
-    return lookup
-  }
-
-  /** The key the alias points to, or undefined when it does not exist. */
-  private async aliasKey(partition: PartitionRun, aliasName: string): Promise<KeyInfo | undefined> {
-    const table = await partition.aliasTable
-    const listed = table?.get(aliasName)
-    if (table && !listed) return undefined
-    if (listed?.targetKeyId) {
-      // Described by key ID, shared by the entries on that key. A caller allowed the key only
-      // through its alias (kms:RequestAlias), or a key that has just gone, is read as the
-      // per-alias plan reads it: DescribeKey of the alias.
-      const key = await this.describeKey(partition, listed.targetKeyId).catch((error: unknown) => {
-        if (error instanceof AccessError || error instanceof NotFoundError) return undefined
-        throw error
-      })
-      if (key) return key
-    }
-    return partition.kms.describeKey(aliasName).catch((error: unknown) => {
-      if (error instanceof NotFoundError) return undefined
-      throw error
-    })
-  }
-
-  private aliasesOf(partition: PartitionRun, keyId: string): Promise<AliasEntry[]> {
-    // Without a listing the call goes out at once, beside the access reads started with it.
-    if (!partition.aliasTable) return this.listAliasesOf(partition, keyId)
-    return partition.aliasTable.then((table) => (table ? [...table.values()].filter((a) => a.targetKeyId === keyId) : this.listAliasesOf(partition, keyId)))
-  }
-
-  private listAliasesOf(partition: PartitionRun, keyId: string): Promise<AliasEntry[]> {
-    let list = partition.aliasLists.get(keyId)
-    if (!list) {
-      list = partition.kms.listAliases({ keyId })
-      partition.aliasLists.set(keyId, list)
-    }
-    return list
+    change.action = plan.action === 'delete' ? 'unknown' : plan.action
+    if (plan.action === 'no-op') change.status = 'no-op'
+    else change.findings = plan.findings
+    return { change, entry, partition, ...(current ? { current } : {}), ...(target ? { target } : {}) }
   }
 
   /**

@@ -7,13 +7,12 @@ import type { GlobalOptions } from '../cli/globalOptions.js'
 import { newJournalId, type JournalEntry } from '../engine/journal.js'
 import { confirmAliasGone, confirmAliasTarget, type Confirmation } from '../kms/confirm.js'
 import { parseAliasRef, parseKeyRef } from '../kms/identifiers.js'
-import { describeWithAliases, type DescribedKey } from '../kms/lookups.js'
 import type { KmsPort } from '../kms/port.js'
 import { newTable } from '../output/table.js'
 import { createUi, errorSummary, type ErrorSummary, type Ui } from '../output/ui.js'
-import { accessPreflight, newAccessCache, type AccessCache } from '../preflight/accessPreflight.js'
-import { createFindings, updateFindings } from '../preflight/plan.js'
-import { hasBlock, orphanFindings, type Finding } from '../preflight/rules.js'
+import { planMove } from '../engine/planner.js'
+import { RunReads } from '../engine/reads.js'
+import { hasBlock, type Finding } from '../preflight/rules.js'
 import { Writer, type PlannedWrite } from '../engine/writePath.js'
 import { canAsk, expectedFailure, pollTiming } from '../engine/mutation.js'
 
@@ -130,11 +129,15 @@ async function execute(
     return port
   }
   // Plan: every alias must still be where the run left it, and every revert pass the preflight.
-  // Each key's policy, grants and tags are read once for the whole undo (per Region: they differ).
-  const access = new Map<string, AccessCache>()
-  const accessIn = (region: string) => access.get(region) ?? (access.set(region, newAccessCache()).get(region) as AccessCache)
+  // The reads are shared per Region: each key is described, and its access read, once.
+  const reads = new Map<string, Promise<RunReads>>()
+  const readsIn = (region: string) => {
+    let shared = reads.get(region)
+    if (!shared) reads.set(region, (shared = portFor(region).then((kms) => new RunReads(kms))))
+    return shared
+  }
   await ui.progress(`Planning the undo of ${entries.length} changes`, () =>
-    Promise.all(entries.map(async (entry, i) => plan(entry, report.changes[i] as Revert, await portFor(entry.region), options, accessIn(entry.region)))),
+    Promise.all(entries.map(async (entry, i) => plan(entry, report.changes[i] as Revert, await readsIn(entry.region), options))),
   )
   const moved = report.changes.filter((c) => c.outcome === 'conflict')
   if (moved.length > 0) {
@@ -209,15 +212,21 @@ async function execute(
   return Exit.Ok
 }
 
-/** One revert's plan: where the alias is now, and the same preflight as a single undo. */
-async function plan(entry: JournalEntry, revert: Revert, kms: KmsPort, options: UndoRunOptions, cache: AccessCache): Promise<void> {
-  // Where the alias is now and the key it points to (with that key's aliases), in one read.
-  const current = await describeWithAliases(kms, entry.alias, `alias ${entry.alias}`).catch((error: unknown) => {
-    if (error instanceof NotFoundError) return undefined
-    throw error
+/** One revert's plan: where the alias is now, and the same preflight as a single undo, access included. */
+async function plan(entry: JournalEntry, revert: Revert, reads: RunReads, options: UndoRunOptions): Promise<void> {
+  const wanted = revert.toKeyId ?? undefined
+  const planned = await planMove(reads, {
+    aliasRef: parseAliasRef(entry.alias, 'alias'),
+    targetRef: wanted === undefined ? undefined : parseKeyRef(wanted, 'the previous key'),
+    region: entry.region,
+    expectAccount: entry.account ?? undefined,
+    // Going back crosses the same spec difference the change did, which was accepted then.
+    overrides: { allowSpecChange: true, allowDisabled: options.allowDisabled, allowAccessChange: options.allowAccessChange },
+    targetNotFound: `key ${wanted} not found in ${entry.region}`,
+    guard: (current) => current?.keyId === (revert.fromKeyId ?? undefined),
   })
-  const now = current?.key.keyId
-  if (now !== (revert.fromKeyId ?? undefined)) {
+  if (planned.status === 'moved') {
+    const now = planned.current?.keyId
     revert.outcome = 'conflict'
     revert.error = {
       code: 'CONFLICT',
@@ -225,33 +234,7 @@ async function plan(entry: JournalEntry, revert: Revert, kms: KmsPort, options: 
     }
     return
   }
-  const aliasRef = parseAliasRef(entry.alias, 'alias')
-  const region = entry.region
-  if (revert.action === 'delete') {
-    revert.findings = orphanFindings(entry.alias, now as string, current?.aliases ?? [])
-    return
-  }
-  const targetRef = parseKeyRef(revert.toKeyId as string, 'the previous key')
-  const target = await describeWithAliases(kms, targetRef.input, `key ${targetRef.input}`)
-  const expectAccount = entry.account ?? undefined
-  if (revert.action === 'create') {
-    revert.findings = createFindings({ aliasRef, targetRef, target, region, expectAccount, overrides: { allowDisabled: options.allowDisabled } })
-    return
-  }
-  const from = current as DescribedKey
-  // Going back crosses the same spec difference the change did, which was accepted then; access is
-  // checked as a single undo checks it (a grant made on the new key since is lost by going back).
-  revert.findings = [
-    ...updateFindings({
-      aliasRef,
-      targetRef,
-      current: from,
-      target,
-      expectAccount,
-      overrides: { allowSpecChange: true, allowDisabled: options.allowDisabled },
-    }),
-    ...(await accessPreflight(kms, from.key, target.key, { aliasName: entry.alias, allowAccessChange: options.allowAccessChange, cache })),
-  ]
+  revert.findings = planned.findings
 }
 
 function renderTable(report: UndoRunReport, ui: Ui): string {

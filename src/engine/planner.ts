@@ -1,0 +1,115 @@
+// The one planner: "point alias X at key Y" (create when X is absent, delete when there is no Y),
+// for update --regions, apply and undo --run (and through them every item of a run). Every read
+// that waits on no other goes out at once: the alias's key and the target beside each other, then
+// each key's aliases as soon as that key is known, and the access reads as soon as both are.
+import { NotFoundError } from '../errors.js'
+import type { AliasRef, KeyRef } from '../kms/identifiers.js'
+import type { DescribedKey } from '../kms/lookups.js'
+import type { KeyInfo } from '../kms/port.js'
+import { accessPreflight } from '../preflight/accessPreflight.js'
+import { localRefusals } from '../preflight/local.js'
+import { createFindings, updateFindings } from '../preflight/plan.js'
+import { aliasAccountFindings, orphanFindings, type Finding, type Overrides } from '../preflight/rules.js'
+import type { RunReads } from './reads.js'
+
+/** The preflight's overrides, the same on every command that moves an alias. */
+export interface MoveOverrides extends Overrides {
+  allowAccessChange: boolean
+}
+
+export interface MoveRequest {
+  aliasRef: AliasRef
+  /** Where the alias is to point; undefined deletes it. */
+  targetRef: KeyRef | undefined
+  region: string
+  /** The account the alias must be in, when one is known (the journal's, --role-arn's). */
+  expectAccount?: string | undefined
+  overrides: MoveOverrides
+  /** The error's message when KMS does not know the target ("--to x not found in us-east-1"). */
+  targetNotFound: string
+  /**
+   * Whether the alias is where the caller requires (undo: where the change left it; --expect-current).
+   * When it is not, nothing more is read and the plan says so.
+   */
+  guard?: (current: KeyInfo | undefined) => boolean | Promise<boolean>
+}
+
+export type PlannedMove =
+  /** The typed names alone refuse it; nothing was read. */
+  | { status: 'refused'; findings: Finding[] }
+  /** The guard did not hold: the alias is elsewhere (`current`: where). */
+  | { status: 'moved'; current: KeyInfo | undefined }
+  | {
+      status: 'planned'
+      /** no-op: the alias already points to the target. */
+      action: 'create' | 'update' | 'delete' | 'no-op'
+      current: DescribedKey | undefined
+      target: DescribedKey | undefined
+      findings: Finding[]
+    }
+
+/** Plans one move; reads through `reads`, so items of one run share them. */
+export async function planMove(reads: RunReads, request: MoveRequest): Promise<PlannedMove> {
+  const { aliasRef, targetRef, region, overrides } = request
+  const local = localRefusals(aliasRef, region, targetRef)
+  if (local.length > 0) return { status: 'refused', findings: local }
+
+  const currentKey = reads.aliasKey(aliasRef.name)
+  const targetKey = targetRef === undefined ? Promise.resolve(undefined) : describeTarget(reads, targetRef, request.targetNotFound)
+  const guarded = currentKey.then((key) => (request.guard ? request.guard(key) : true))
+  const aliasesOf = (key: Promise<KeyInfo | undefined>) => key.then((k) => (k === undefined ? [] : reads.aliasesOf(k.keyId)))
+  const access = Promise.all([currentKey, targetKey, guarded]).then(([c, t, holds]) =>
+    holds && c !== undefined && t !== undefined && c.keyId !== t.keyId
+      ? accessPreflight(reads.kms, c, t, {
+          aliasName: aliasRef.name,
+          allowAccessChange: overrides.allowAccessChange,
+          iam: reads.iam,
+          cache: reads.access,
+        })
+      : [],
+  )
+  const [current, target, holds, currentAliases, targetAliases, accessFound] = await settleInOrder([
+    currentKey,
+    targetKey,
+    guarded,
+    aliasesOf(currentKey),
+    aliasesOf(targetKey),
+    access,
+  ] as const)
+  if (!holds) return { status: 'moved', current }
+
+  const described = (key: KeyInfo | undefined, aliases: typeof currentAliases): DescribedKey | undefined => key && { key, aliases }
+  const planned = { current: described(current, currentAliases), target: described(target, targetAliases) }
+  const { expectAccount } = request
+  if (targetRef === undefined || planned.target === undefined) {
+    if (planned.current === undefined) throw new NotFoundError(`${aliasRef.name} not found in ${region}`)
+    const findings = [
+      ...aliasAccountFindings(aliasRef.arn?.account ?? expectAccount, planned.current.key.accountId),
+      ...orphanFindings(aliasRef.name, planned.current.key.keyId, planned.current.aliases),
+    ]
+    return { status: 'planned', action: 'delete', ...planned, findings }
+  }
+  if (planned.current === undefined) {
+    const findings = createFindings({ aliasRef, targetRef, target: planned.target, region, expectAccount, overrides })
+    return { status: 'planned', action: 'create', ...planned, findings }
+  }
+  const findings = [
+    ...updateFindings({ aliasRef, targetRef, current: planned.current, target: planned.target, expectAccount, overrides }),
+    ...accessFound,
+  ]
+  return { status: 'planned', action: planned.current.key.keyId === planned.target.key.keyId ? 'no-op' : 'update', ...planned, findings }
+}
+
+function describeTarget(reads: RunReads, ref: KeyRef, notFound: string): Promise<KeyInfo> {
+  return reads.describe(ref.input).catch((error: unknown) => {
+    if (error instanceof NotFoundError) throw new NotFoundError(notFound, error.hint)
+    throw error
+  })
+}
+
+/** Promise.all that waits for all, then reports the first failure in the order given (not in time). */
+async function settleInOrder<const T extends readonly Promise<unknown>[]>(promises: T): Promise<{ -readonly [I in keyof T]: Awaited<T[I]> }> {
+  const results = await Promise.allSettled(promises)
+  for (const r of results) if (r.status === 'rejected') throw r.reason
+  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as { -readonly [I in keyof T]: Awaited<T[I]> }
+}
