@@ -46,7 +46,8 @@ describe('parsing', () => {
     [['update', 'alias/app', '--to', KEY, '-o', 'yaml'], "error: option '-o, --output <format>' argument 'yaml' is invalid. Allowed choices are table, json, text.\n(add --help for usage)\n"],
     [['update', 'app', '--to', KEY], 'error: alias "app" is not an alias name\nhint: alias names start with "alias/" (did you mean alias/app?)\n'],
     [['update', 'alias/app', '--to', 'app'], 'error: --to "app" is not a key identifier\nhint: give a key ID (1234abcd-12ab-34cd-56ef-1234567890ab or mrk-…), a key ARN, alias/<name> or an alias ARN\n'],
-    [['update', 'alias/app', '--to', KEY, '--expect-current', 'alias/x'], 'error: --expect-current must be a key ID or key ARN, not an alias\nhint: aliases move; a guard must name the key itself\n'],
+    // Issue 19 item 12: the hint's forms are all accepted now (alias/<name> is resolved at plan time, as with --regions).
+    [['update', 'alias/app', '--to', KEY, '--expect-current', 'x'], 'error: --expect-current "x" is not a key identifier\nhint: give a key ID (1234abcd-12ab-34cd-56ef-1234567890ab or mrk-…), a key ARN, alias/<name> or an alias ARN\n'],
     [['update', 'alias/app', '--to', KEY, '--verify-timeout', '0'], 'error: --verify-timeout must be a decimal number of seconds above 0 and at most 3600, not "0"\n'],
     [['update', 'alias/app', '--to', KEY, '--max-attempts', 'x'], 'error: --max-attempts must be a whole number from 1 to 20, not "x"\n'],
     // Plain decimal numbers within the documented bounds only (Number() took all of these before).

@@ -136,7 +136,7 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
     .requiredOption('--to <key>', 'the new target: key ID, mrk- ID, key ARN, alias/<name> or alias ARN')
     .option('--dry-run', 'run the preflight and print the plan; change nothing (exit 0 if it would be made, 3 if refused)')
     .option('-y, --yes', 'do not ask for confirmation on a terminal')
-    .option('--expect-current <key>', 'change nothing and exit 5 unless the alias points to this key (ID or ARN) now')
+    .option('--expect-current <key>', 'change nothing and exit 5 unless the alias points to this key now (key ID, key ARN, or alias/<name>: the key it points to as the run starts)')
   addOverrideOptions(update)
   addIamOption(update)
     .addOption(
@@ -222,7 +222,7 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
     .argument('<alias>', 'alias/<name> or an alias ARN')
     .option('-y, --yes', 'delete without typing the name; required when not on a terminal')
     .option('--dry-run', 'show what the alias points to and what would be lost; change nothing')
-    .option('--expect-current <key>', 'delete nothing and exit 5 unless the alias points to this key (ID or ARN) now')
+    .option('--expect-current <key>', 'delete nothing and exit 5 unless the alias points to this key now (key ID, key ARN, or alias/<name>: the key it points to as the run starts)')
   addVerifyOptions(remove, 'the alias is gone')
     .addHelpText(
       'after',

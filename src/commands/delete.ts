@@ -3,8 +3,9 @@ import { CliError, Exit, NotFoundError, UsageError } from '../errors.js'
 import type { GlobalOptions } from '../cli/globalOptions.js'
 import { requestedAccount } from '../engine/account.js'
 import { confirmAliasGone } from '../kms/confirm.js'
-import { parseAliasRef, parseKeyIdRef } from '../kms/identifiers.js'
-import { describeWithAliases, matchesKey } from '../kms/lookups.js'
+import { parseAliasRef, parseKeyRef } from '../kms/identifiers.js'
+import { describeWithAliases } from '../kms/lookups.js'
+import { expectation } from '../engine/planner.js'
 import { toKeyView } from '../output/keyView.js'
 import { localRefusals } from '../preflight/local.js'
 import { aliasAccountFindings, hasBlock, orphanFindings } from '../preflight/rules.js'
@@ -24,7 +25,7 @@ export interface DeleteOptions {
 /** Deletes an alias: guard, describe what it points to, DeleteAlias, confirmation. */
 export async function runDelete(options: DeleteOptions, ctx: Context, globals: GlobalOptions, origin?: ChangeOrigin): Promise<number> {
   const aliasRef = parseAliasRef(options.alias, 'alias')
-  const expected = options.expectCurrent === undefined ? undefined : parseKeyIdRef(options.expectCurrent, '--expect-current')
+  const expected = options.expectCurrent === undefined ? undefined : parseKeyRef(options.expectCurrent, '--expect-current')
   const asksByName = !options.yes && !options.dryRun
   if (asksByName && !canAsk(ctx, globals.output)) {
     throw new UsageError(
@@ -37,9 +38,10 @@ export async function runDelete(options: DeleteOptions, ctx: Context, globals: G
     const local = localRefusals(aliasRef, region)
     if (local.length > 0) return refuse(report, local, plan)
 
+    const guard = expected && expectation(kms, expected)
     const current = await ui.progress(`Describing ${aliasRef.name}`, () => describeWithAliases(kms, aliasRef.name, `alias ${aliasRef.name}`))
     report.previous = toKeyView(current.key)
-    if (expected && !matchesKey(expected, current.key))
+    if (guard && !(await guard(current.key)) && expected)
       guardConflict(report, aliasRef.name, current.key.keyId, expected.input, origin ? undefined : '--expect-current')
     report.findings = [
       ...aliasAccountFindings(aliasRef.arn?.account ?? options.expectAccount ?? requestedAccount(globals), current.key.accountId),

@@ -3,14 +3,13 @@ import { CliError, Exit } from '../errors.js'
 import type { GlobalOptions } from '../cli/globalOptions.js'
 import { requestedAccount } from '../engine/account.js'
 import { confirmAliasTarget } from '../kms/confirm.js'
-import { parseAliasRef, parseKeyIdRef, parseKeyRef } from '../kms/identifiers.js'
-import { describeThen, matchesKey } from '../kms/lookups.js'
+import { parseAliasRef, parseKeyRef } from '../kms/identifiers.js'
+import type { DescribedKey } from '../kms/lookups.js'
 import type { KeyInfo } from '../kms/port.js'
 import type { AliasChangeReport } from '../output/changeView.js'
 import { toKeyView } from '../output/keyView.js'
-import { accessPreflight } from '../preflight/accessPreflight.js'
-import { localRefusals } from '../preflight/local.js'
-import { updateFindings } from '../preflight/plan.js'
+import { expectation, planMove } from '../engine/planner.js'
+import { RunReads } from '../engine/reads.js'
 import { hasBlock } from '../preflight/rules.js'
 import { applyChange, canAsk, guardConflict, kmsAliasCommand, pollTiming, refuse, runChange, type ChangeOrigin } from '../engine/mutation.js'
 
@@ -37,49 +36,38 @@ export async function runUpdate(options: UpdateOptions, ctx: Context, globals: G
   // Malformed input is a usage error before anything else happens (main prints it; exit 2).
   const aliasRef = parseAliasRef(options.alias, 'alias')
   const targetRef = parseKeyRef(options.to, '--to')
-  const expected = options.expectCurrent === undefined ? undefined : parseKeyIdRef(options.expectCurrent, '--expect-current')
+  const expected = options.expectCurrent === undefined ? undefined : parseKeyRef(options.expectCurrent, '--expect-current')
 
   return runChange(ctx, globals, { action: 'update', alias: aliasRef.name, dryRun: options.dryRun, ...origin }, async (step) => {
     const { kms, region, ui, report, plan } = step
-    const local = localRefusals(aliasRef, region, targetRef)
-    if (local.length > 0) return refuse(report, local, plan)
-
     // The access reads (policy, grants, tags, rotation) need only the two key IDs: they go out as soon
     // as both DescribeKey answers are in, beside the ListAliases calls. A --expect-current that does
     // not match sends none of them.
-    const lookups = [
-      { ref: aliasRef.name, label: `alias ${aliasRef.name}` },
-      { ref: targetRef.input, label: `--to ${targetRef.input}` },
-    ] as const
-    const [[current, target], accessFound] = await ui.progress(`Preflight: describing ${aliasRef.name} and ${targetRef.input}`, (spinner) =>
-      describeThen(kms, lookups, ([currentKey, targetKey]) => {
-        if (expected && !matchesKey(expected, currentKey)) return Promise.resolve([])
-        spinner.text('Preflight: reading key policies, grants and tags')
-        return accessPreflight(kms, currentKey, targetKey, {
-          aliasName: aliasRef.name,
-          allowAccessChange: options.allowAccessChange === true,
-          iam: options.iam ? () => ui.openIam() : undefined,
-        })
-      }),
-    )
-    report.previous = toKeyView(current.key)
-    report.target = toKeyView(target.key)
-
-    // Undo passes the guard itself: the user typed no flag then.
-    if (expected && !matchesKey(expected, current.key))
-      guardConflict(report, aliasRef.name, current.key.keyId, expected.input, origin ? undefined : '--expect-current')
-
-    report.findings = [
-      ...updateFindings({
+    const guard = expected && expectation(kms, expected)
+    const planned = await ui.progress(`Preflight: describing ${aliasRef.name} and ${targetRef.input}`, (spinner) =>
+      planMove(new RunReads(kms, options.iam ? () => ui.openIam() : undefined), {
         aliasRef,
         targetRef,
-        current,
-        target,
+        region,
         expectAccount: options.expectAccount ?? requestedAccount(globals),
-        overrides: { allowSpecChange: options.allowSpecChange, allowDisabled: options.allowDisabled },
+        overrides: { allowSpecChange: options.allowSpecChange, allowDisabled: options.allowDisabled, allowAccessChange: options.allowAccessChange === true },
+        targetNotFound: `--to ${targetRef.input} not found in ${region}`,
+        mustExist: true,
+        ...(guard ? { guard: (key: KeyInfo | undefined) => key === undefined || guard(key) } : {}),
+        onAccessReads: () => spinner.text('Preflight: reading key policies, grants and tags'),
       }),
-      ...accessFound,
-    ]
+    )
+    if (planned.status === 'refused') return refuse(report, planned.findings, plan)
+    // Undo passes the guard itself: the user typed no flag then.
+    if (planned.status === 'moved') {
+      if (planned.current) report.previous = toKeyView(planned.current)
+      if (planned.target) report.target = toKeyView(planned.target)
+      return guardConflict(report, aliasRef.name, planned.current?.keyId ?? '(nothing)', expected?.input ?? '', origin ? undefined : '--expect-current')
+    }
+    const { current, target } = planned as { current: DescribedKey; target: DescribedKey }
+    report.previous = toKeyView(current.key)
+    report.target = toKeyView(target.key)
+    report.findings = planned.findings
     if (report.findings.some((f) => f.code === 'ALREADY_TARGET')) {
       report.outcome = 'already-in-place'
       report.verified = current.aliases.some((a) => a.name === aliasRef.name)

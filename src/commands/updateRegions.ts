@@ -10,7 +10,7 @@ import { newJournalId } from '../engine/journal.js'
 import { requestedAccount } from '../engine/account.js'
 import { confirmAliasTarget } from '../kms/confirm.js'
 import { parseAliasRef, parseKeyRef, type AliasRef, type KeyRef } from '../kms/identifiers.js'
-import { currentTarget, describeThen, describeWithAliases, matchesKey, type DescribedKey } from '../kms/lookups.js'
+import { currentTarget, describeWithAliases, matchesKey, type DescribedKey } from '../kms/lookups.js'
 import type { KmsPort } from '../kms/port.js'
 import { inEveryRegion, inRegion } from '../kms/regional.js'
 import { toKeyView } from '../output/keyView.js'
@@ -24,10 +24,9 @@ import {
   type RegionsUpdateReport,
 } from '../output/regionsView.js'
 import { createUi, errorSummary, warnOnce, type Ui } from '../output/ui.js'
-import { accessPreflight } from '../preflight/accessPreflight.js'
-import { localRefusals } from '../preflight/local.js'
+import { planMove } from '../engine/planner.js'
+import { RunReads } from '../engine/reads.js'
 import { keyRegions, regionNotCoveredFindings, replicaRegionsFindings, resolvePerRegion } from '../preflight/multiRegion.js'
-import { updateFindings } from '../preflight/plan.js'
 import { hasBlock, type Finding } from '../preflight/rules.js'
 import { interruption, Writer, type WriteOrigin } from '../engine/writePath.js'
 import { canAsk, expectedFailure, kmsAliasCommand, pollTiming, requireConfirmed } from '../engine/mutation.js'
@@ -211,57 +210,39 @@ class RegionsRun {
     const run: RegionRun = { region, kms, writer: new Writer(ctx, ui, globals, kms), report }
     try {
       const targetRef = parseKeyRef(to, '--to')
-      const local = localRefusals(this.aliasRef, region, targetRef)
-      if (local.length > 0) {
-        report.findings = local
+      // The access preflight of a single update, in each Region (policies and grants are per Region);
+      // none when the alias is not where --expect-current says.
+      const expectation = expect === undefined ? undefined : expectedKeyId(kms, expect)
+      expectation?.catch(() => undefined)
+      const planned = await planMove(new RunReads(kms, options.iam ? () => ui.openIam() : undefined), {
+        aliasRef: this.aliasRef,
+        targetRef,
+        region,
+        expectAccount: options.expectAccount ?? requestedAccount(globals),
+        overrides: { allowSpecChange: options.allowSpecChange, allowDisabled: options.allowDisabled, allowAccessChange: options.allowAccessChange === true },
+        targetNotFound: `--to ${to} not found in ${region}`,
+        mustExist: true,
+        guard: async (current) => expectation === undefined || current === undefined || (await expectation)(current.keyId, current.arn),
+      })
+      if (planned.status === 'refused') {
+        report.findings = planned.findings
         return run
       }
-      // As in a single update, the access reads go out as soon as both keys are described, beside
-      // the ListAliases calls; none when the alias is not where --expect-current says.
-      const expectation = expect === undefined ? undefined : expectedKeyId(kms, expect)
-      const access = {
-        aliasName: this.aliasRef.name,
-        allowAccessChange: options.allowAccessChange === true,
-        iam: options.iam ? () => ui.openIam() : undefined,
-      }
-      const lookups = [
-        { ref: this.aliasRef.name, label: `alias ${this.aliasRef.name}` },
-        { ref: to, label: `--to ${to}` },
-      ] as const
-      const [[[current, target], accessFound], expected] = await Promise.all([
-        describeThen(kms, lookups, async ([currentKey, targetKey]) => {
-          const matches = await expectation
-          if (matches !== undefined && !matches(currentKey.keyId, currentKey.arn)) return []
-          // The access preflight of a single update, in each Region (policies and grants are per Region).
-          return accessPreflight(kms, currentKey, targetKey, access)
-        }),
-        expectation,
-      ])
-      run.current = current
-      run.target = target
-      report.previous = toKeyView(current.key)
-      report.target = toKeyView(target.key)
-      if (expected !== undefined && !expected(current.key.keyId, current.key.arn)) {
+      if (planned.status === 'moved') {
         report.outcome = 'conflict'
         throw new CliError(
-          `${this.aliasRef.name} points to ${current.key.keyId} in ${region}, not ${expect} (--expect-current); nothing was changed in any Region`,
+          `${this.aliasRef.name} points to ${planned.current?.keyId ?? '(nothing)'} in ${region}, not ${expect} (--expect-current); nothing was changed in any Region`,
           Exit.Conflict,
           'someone else may have changed it; check before retrying',
         )
       }
-      // accessPreflight reads nothing for ALREADY_TARGET (the same key on both sides).
-      report.findings = [
-        ...updateFindings({
-          aliasRef: this.aliasRef,
-          targetRef,
-          current,
-          target,
-          expectAccount: options.expectAccount ?? requestedAccount(globals),
-          overrides: { allowSpecChange: options.allowSpecChange, allowDisabled: options.allowDisabled },
-        }),
-        ...accessFound,
-      ]
-      if (report.findings.some((f) => f.code === 'ALREADY_TARGET')) {
+      const { current, target } = planned as { current: DescribedKey; target: DescribedKey }
+      run.current = current
+      run.target = target
+      report.previous = toKeyView(current.key)
+      report.target = toKeyView(target.key)
+      report.findings = planned.findings
+      if (planned.action === 'no-op') {
         report.outcome = 'already-in-place'
         report.verified = current.aliases.some((a) => a.name === this.aliasRef.name)
       }

@@ -4,8 +4,8 @@
 // each key's aliases as soon as that key is known, and the access reads as soon as both are.
 import { NotFoundError } from '../errors.js'
 import type { AliasRef, KeyRef } from '../kms/identifiers.js'
-import type { DescribedKey } from '../kms/lookups.js'
-import type { KeyInfo } from '../kms/port.js'
+import { currentTarget, matchesKey, type DescribedKey } from '../kms/lookups.js'
+import type { KeyInfo, KmsPort } from '../kms/port.js'
 import { accessPreflight } from '../preflight/accessPreflight.js'
 import { localRefusals } from '../preflight/local.js'
 import { createFindings, updateFindings } from '../preflight/plan.js'
@@ -32,13 +32,17 @@ export interface MoveRequest {
    * When it is not, nothing more is read and the plan says so.
    */
   guard?: (current: KeyInfo | undefined) => boolean | Promise<boolean>
+  /** An alias that does not exist is created (apply, undo of a delete), or is an error (update). */
+  mustExist?: boolean
+  /** Called when the access reads go out (a spinner says so). */
+  onAccessReads?: () => void
 }
 
 export type PlannedMove =
   /** The typed names alone refuse it; nothing was read. */
   | { status: 'refused'; findings: Finding[] }
-  /** The guard did not hold: the alias is elsewhere (`current`: where). */
-  | { status: 'moved'; current: KeyInfo | undefined }
+  /** The guard did not hold: the alias is elsewhere (`current`: where); no access was read. */
+  | { status: 'moved'; current: KeyInfo | undefined; target: KeyInfo | undefined }
   | {
       status: 'planned'
       /** no-op: the alias already points to the target. */
@@ -58,25 +62,20 @@ export async function planMove(reads: RunReads, request: MoveRequest): Promise<P
   const targetKey = targetRef === undefined ? Promise.resolve(undefined) : describeTarget(reads, targetRef, request.targetNotFound)
   const guarded = currentKey.then((key) => (request.guard ? request.guard(key) : true))
   const aliasesOf = (key: Promise<KeyInfo | undefined>) => key.then((k) => (k === undefined ? [] : reads.aliasesOf(k.keyId)))
-  const access = Promise.all([currentKey, targetKey, guarded]).then(([c, t, holds]) =>
-    holds && c !== undefined && t !== undefined && c.keyId !== t.keyId
-      ? accessPreflight(reads.kms, c, t, {
-          aliasName: aliasRef.name,
-          allowAccessChange: overrides.allowAccessChange,
-          iam: reads.iam,
-          cache: reads.access,
-        })
-      : [],
-  )
-  const [current, target, holds, currentAliases, targetAliases, accessFound] = await settleInOrder([
-    currentKey,
-    targetKey,
-    guarded,
-    aliasesOf(currentKey),
-    aliasesOf(targetKey),
-    access,
-  ] as const)
-  if (!holds) return { status: 'moved', current }
+  const access = Promise.all([currentKey, targetKey, guarded]).then(([c, t, holds]) => {
+    if (!holds || c === undefined || t === undefined) return []
+    request.onAccessReads?.()
+    // accessPreflight reads nothing for the same key on both sides (ALREADY_TARGET).
+    return accessPreflight(reads.kms, c, t, { aliasName: aliasRef.name, allowAccessChange: overrides.allowAccessChange, iam: reads.iam, cache: reads.access })
+  })
+  const all = [currentKey, targetKey, guarded, aliasesOf(currentKey), aliasesOf(targetKey), access] as const
+  // A missing alias is what a user must hear first, before anything about the target.
+  if (request.mustExist && (await currentKey.catch(() => null)) === undefined) {
+    await Promise.allSettled(all)
+    throw new NotFoundError(`alias ${aliasRef.name} not found in ${region}`)
+  }
+  const [current, target, holds, currentAliases, targetAliases, accessFound] = await settleInOrder(all)
+  if (!holds) return { status: 'moved', current, target }
 
   const described = (key: KeyInfo | undefined, aliases: typeof currentAliases): DescribedKey | undefined => key && { key, aliases }
   const planned = { current: described(current, currentAliases), target: described(target, targetAliases) }
@@ -112,4 +111,16 @@ async function settleInOrder<const T extends readonly Promise<unknown>[]>(promis
   const results = await Promise.allSettled(promises)
   for (const r of results) if (r.status === 'rejected') throw r.reason
   return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as { -readonly [I in keyof T]: Awaited<T[I]> }
+}
+
+/**
+ * What --expect-current (or an undo's guard) names, as a test of the alias's current key: a key ID
+ * or its exact ARN, or an alias/<name>, resolved once in this Region as the run starts (so one
+ * Region and --regions take the same forms).
+ */
+export function expectation(kms: KmsPort, ref: KeyRef): (key: KeyInfo) => Promise<boolean> {
+  if (ref.kind === 'key') return (key) => Promise.resolve(matchesKey(ref, key))
+  const resolved = currentTarget(kms, ref.alias.name)
+  resolved.catch(() => undefined)
+  return async (key) => (await resolved) === key.keyId
 }

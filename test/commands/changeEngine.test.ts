@@ -89,3 +89,26 @@ describe('issue 18 defect 5: update --regions prints an undo that a disabled pre
     expect(kms.aliases.get('alias/app')).toBe(old.keyId)
   })
 })
+
+describe('issue 19 item 12: --expect-current alias/<name> is taken in one Region as with --regions', () => {
+  // Failed before: one Region refused it (exit 2, "must be a key ID or key ARN, not an alias")
+  // while --regions resolved it, and the malformed-value hint suggested alias/<name>.
+  it.each([
+    ['update one Region', (next: string) => ['update', 'alias/app', '--to', next]],
+    ['update --regions', (next: string) => ['update', 'alias/app', '--to', next, '--regions', 'us-east-1']],
+    ['delete', (_next: string) => ['delete', 'alias/app']],
+  ])('%s: passes when the named alias is on the current key, exit 5 when not', async (_name, argv) => {
+    const old = key()
+    const next = key()
+    const world = () => new FakeKms({ keys: [old, next], aliases: { 'alias/app': old.keyId, 'alias/same': old.keyId, 'alias/elsewhere': next.keyId } })
+    const moved = world()
+    const conflict = await run([...argv(next.keyId), '--expect-current', 'alias/elsewhere', '--yes'], { kms: moved })
+    expect(conflict.code).toBe(5)
+    expect(moved.mutations()).toEqual([])
+    const kms = world()
+    const r = await run([...argv(next.keyId), '--expect-current', 'alias/same', '--yes'], { kms })
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    expect(kms.mutations().length).toBe(1)
+  })
+})
