@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { text as readStream } from 'node:stream/consumers'
 import { parseApplyFile, partitionEntries, type ApplyEntry, type Partition } from '../engine/applyFile.js'
 import type { Context } from '../cli/context.js'
-import { CliError, ConflictError, Exit, InterruptedError, NotFoundError, UsageError, type ExitCode } from '../errors.js'
+import { CliError, ConflictError, Exit, InterruptedError, UsageError, type ExitCode } from '../errors.js'
 import type { GlobalOptions } from '../cli/globalOptions.js'
 import { newJournalId } from '../engine/journal.js'
 import { requestedAccount } from '../engine/account.js'
@@ -25,7 +25,8 @@ import { planMove } from '../engine/planner.js'
 import { RunReads } from '../engine/reads.js'
 import { hasBlock } from '../preflight/rules.js'
 import type { RoleNameConfig } from '../cli/roles.js'
-import { interruption, Writer, type PlannedWrite, type WriteOrigin } from '../engine/writePath.js'
+import { interruption, Writer, type PlannedWrite, type WriteOrigin, type WriteOutcome } from '../engine/writePath.js'
+import { moveCall, rollBack } from '../engine/steps.js'
 import { canAsk, expectedFailure, pollTiming } from '../engine/mutation.js'
 
 export interface ApplyOptions {
@@ -329,14 +330,13 @@ class ApplyRun {
         return interruption(this.ctx)
       }
       if (this.stopped) return undefined
-      const { kms } = p.partition
+      const action = change.action === 'create' ? 'create' : 'update'
       const result = await this.write(p, {
-        action: change.action === 'create' ? 'create' : 'update',
+        action,
         expected: change.previousKeyId ?? undefined,
         wanted: target,
         origin: this.origin(null),
-        send: () => (change.action === 'create' ? kms.createAlias(change.alias, target) : kms.updateAlias(change.alias, target)),
-        retryAnswers: (e) => change.action === 'create' && e instanceof ConflictError,
+        ...moveCall(p.partition.kms, action, change.alias, target),
       })
       change.journalId = result.journalId
       if (result.status === 'written') {
@@ -368,23 +368,25 @@ class ApplyRun {
   private async rollBack(applied: Planned[]): Promise<void> {
     for (const p of applied) {
       const { change } = p
-      const { kms } = p.partition
       try {
         await p.partition.pace()
       } catch {
         return
       }
-      const created = change.action === 'create'
-      const previous = change.previousKeyId ?? undefined
-      const result = await this.write(p, {
-        action: created ? 'delete' : 'update',
-        expected: change.targetKeyId ?? undefined,
-        wanted: created ? undefined : previous,
-        origin: this.origin(change.journalId),
-        send: () => (created ? kms.deleteAlias(change.alias) : kms.updateAlias(change.alias, previous as string)),
-        // A retried DeleteAlias whose first try worked is answered with NotFound.
-        retryAnswers: (e) => created && e instanceof NotFoundError,
-      })
+      const result = await rollBack(
+        p.partition.writer,
+        p.partition.kms,
+        {
+          action: change.action === 'create' ? 'create' : 'update',
+          alias: change.alias,
+          region: p.partition.region,
+          account: this.accountOf(p),
+          before: change.previousKeyId ?? undefined,
+          after: change.targetKeyId ?? undefined,
+        },
+        this.origin(change.journalId),
+      )
+      this.noteWrite(p, result)
       if (result.status === 'written') {
         change.status = 'rolled-back'
         change.nowKeyId = change.previousKeyId
@@ -404,10 +406,18 @@ class ApplyRun {
 
   /** One entry's write through the shared write path. */
   private async write(p: Planned, w: Omit<PlannedWrite, 'alias' | 'region' | 'account'>) {
-    const key = p.current?.key ?? p.target?.key
-    const result = await p.partition.writer.write({ ...w, alias: p.change.alias, region: p.partition.region, account: key?.accountId || p.partition.account })
-    if (result.journalId) this.lastWrite.set(writeKey(p), result.journalId)
+    const result = await p.partition.writer.write({ ...w, alias: p.change.alias, region: p.partition.region, account: this.accountOf(p) })
+    this.noteWrite(p, result)
     return result
+  }
+
+  private accountOf(p: Planned): string | null {
+    const key = p.current?.key ?? p.target?.key
+    return key?.accountId || p.partition.account
+  }
+
+  private noteWrite(p: Planned, result: WriteOutcome): void {
+    if (result.journalId) this.lastWrite.set(writeKey(p), result.journalId)
   }
 
   private origin(reverts: string | null): WriteOrigin {

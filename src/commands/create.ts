@@ -10,6 +10,7 @@ import { localRefusals } from '../preflight/local.js'
 import { createFindings } from '../preflight/plan.js'
 import { aliasAccountFindings, alreadyTargetFindings, hasBlock } from '../preflight/rules.js'
 import { applyChange, kmsAliasCommand, pollTiming, refuse, runChange, type ChangeOrigin } from '../engine/mutation.js'
+import { moveCall } from '../engine/steps.js'
 
 export interface CreateOptions {
   alias: string
@@ -77,9 +78,7 @@ export async function runCreate(options: CreateOptions, ctx: Context, globals: G
         action: 'create',
         expected: undefined,
         wanted: keyId,
-        send: () => kms.createAlias(name, keyId),
-        // A retried CreateAlias whose first try worked is answered with AlreadyExists.
-        retryAnswers: (e) => e instanceof ConflictError,
+        ...moveCall(kms, 'create', name, keyId),
       },
       account: target.key.accountId || null,
       undo: kmsAliasCommand(['delete', name, '--yes'], region, globals),

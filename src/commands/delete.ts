@@ -1,5 +1,5 @@
 import type { Context } from '../cli/context.js'
-import { CliError, Exit, NotFoundError, UsageError } from '../errors.js'
+import { CliError, Exit, UsageError } from '../errors.js'
 import type { GlobalOptions } from '../cli/globalOptions.js'
 import { requestedAccount } from '../engine/account.js'
 import { confirmAliasGone } from '../kms/confirm.js'
@@ -10,6 +10,7 @@ import { toKeyView } from '../output/keyView.js'
 import { localRefusals } from '../preflight/local.js'
 import { aliasAccountFindings, hasBlock, orphanFindings } from '../preflight/rules.js'
 import { applyChange, canAsk, guardConflict, kmsAliasCommand, pollTiming, refuse, runChange, type ChangeOrigin } from '../engine/mutation.js'
+import { moveCall } from '../engine/steps.js'
 
 export interface DeleteOptions {
   alias: string
@@ -70,9 +71,7 @@ export async function runDelete(options: DeleteOptions, ctx: Context, globals: G
         action: 'delete',
         expected: keyId,
         wanted: undefined,
-        send: () => kms.deleteAlias(name),
-        // A retried DeleteAlias whose first try worked is answered with NotFound.
-        retryAnswers: (e) => e instanceof NotFoundError,
+        ...moveCall(kms, 'delete', name, undefined),
       },
       account: current.key.accountId || null,
       undo: recreate,

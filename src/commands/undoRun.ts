@@ -14,6 +14,7 @@ import { planMove } from '../engine/planner.js'
 import { RunReads } from '../engine/reads.js'
 import { hasBlock, type Finding } from '../preflight/rules.js'
 import { Writer, type PlannedWrite } from '../engine/writePath.js'
+import { moveCall } from '../engine/steps.js'
 import { canAsk, expectedFailure, pollTiming } from '../engine/mutation.js'
 
 export interface UndoRunOptions {
@@ -178,13 +179,7 @@ async function execute(
       expected: revert.fromKeyId ?? undefined,
       wanted: to,
       origin: { command: 'undo', reverts: entry.id, runId: report.undoRunId },
-      send: () =>
-        revert.action === 'delete'
-          ? kms.deleteAlias(entry.alias)
-          : revert.action === 'create'
-            ? kms.createAlias(entry.alias, to as string)
-            : kms.updateAlias(entry.alias, to as string),
-      retryAnswers: (e) => (revert.action === 'delete' ? e instanceof NotFoundError : revert.action === 'create' ? e instanceof ConflictError : false),
+      ...moveCall(kms, revert.action, entry.alias, to),
     }
     const result = await ui.progress(`Reverting ${entry.alias}`, () => writer.write(write))
     revert.changed = result.changed

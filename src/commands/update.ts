@@ -12,6 +12,7 @@ import { expectation, planMove } from '../engine/planner.js'
 import { RunReads } from '../engine/reads.js'
 import { hasBlock } from '../preflight/rules.js'
 import { applyChange, canAsk, guardConflict, kmsAliasCommand, pollTiming, refuse, runChange, type ChangeOrigin } from '../engine/mutation.js'
+import { moveCall } from '../engine/steps.js'
 
 export interface UpdateOptions {
   alias: string
@@ -89,7 +90,7 @@ export async function runUpdate(options: UpdateOptions, ctx: Context, globals: G
     const newKeyId = target.key.keyId
     return applyChange(step, {
       label: `Updating ${name}`,
-      write: { action: 'update', expected: current.key.keyId, wanted: newKeyId, send: () => kms.updateAlias(name, newKeyId) },
+      write: { action: 'update', expected: current.key.keyId, wanted: newKeyId, ...moveCall(kms, 'update', name, newKeyId) },
       account: current.key.accountId || null,
       undo: undoCommand(name, current.key, target.key, report, globals),
       outcome: 'updated',

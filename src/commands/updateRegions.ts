@@ -29,6 +29,7 @@ import { RunReads } from '../engine/reads.js'
 import { keyRegions, regionNotCoveredFindings, replicaRegionsFindings, resolvePerRegion } from '../preflight/multiRegion.js'
 import { hasBlock, type Finding } from '../preflight/rules.js'
 import { interruption, Writer, type WriteOrigin } from '../engine/writePath.js'
+import { moveCall, rollBack } from '../engine/steps.js'
 import { canAsk, expectedFailure, kmsAliasCommand, pollTiming, requireConfirmed } from '../engine/mutation.js'
 import type { UpdateOptions } from './update.js'
 
@@ -303,7 +304,7 @@ class RegionsRun {
           expected: previous,
           wanted,
           origin: this.origin(null),
-          send: () => r.kms.updateAlias(name, wanted),
+          ...moveCall(r.kms, 'update', name, wanted),
         }),
       )
       r.report.journalId = result.journalId
@@ -370,16 +371,12 @@ class RegionsRun {
     for (const r of changed) {
       const previous = r.current?.key.keyId as string
       const target = r.target?.key.keyId as string
-      const result = await r.writer.write({
-        action: 'update',
-        alias: name,
-        region: r.region,
-        account: r.current?.key.accountId || null,
-        expected: target,
-        wanted: previous,
-        origin: this.origin(r.report.journalId),
-        send: () => r.kms.updateAlias(name, previous),
-      })
+      const result = await rollBack(
+        r.writer,
+        r.kms,
+        { action: 'update', alias: name, region: r.region, account: r.current?.key.accountId || null, before: previous, after: target },
+        this.origin(r.report.journalId),
+      )
       if (result.status === 'written') {
         r.report.outcome = 'rolled-back'
         r.report.changed = false
