@@ -235,16 +235,25 @@ try {
     ],
   ]
 
-  // apply: 200 aliases, alternately repointed to one key and back, so every run changes all of them.
+  // apply: 200 aliases, alternately repointed between two sets of keys and back, so every run
+  // changes all of them. 50 a key: a key may have no more (the default quota), and apply refuses
+  // a file that would give it more.
+  const PER_KEY = 50
   const names = Array.from({ length: APPLY_SIZE }, (_, i) => `alias/bench-apply-${String(i).padStart(3, '0')}`)
-  for (const name of names) await alias(name, keys[0])
-  const mapping = (key) => {
-    const path = join(scratch, `apply-${key}.txt`)
-    writeFileSync(path, names.map((n) => `${n} ${key}`).join('\n'))
+  const keySet = async () => {
+    const set = []
+    for (let k = 0; k < APPLY_SIZE / PER_KEY; k++) set.push(await newKey())
+    return set
+  }
+  const keySets = [await keySet(), await keySet()]
+  for (const [i, name] of names.entries()) await alias(name, keySets[0][Math.floor(i / PER_KEY)])
+  const mapping = (set) => {
+    const path = join(scratch, `apply-${set}.txt`)
+    writeFileSync(path, names.map((n, i) => `${n} ${keySets[set][Math.floor(i / PER_KEY)]}`).join('\n'))
     return path
   }
-  const files = [mapping(keys[1]), mapping(keys[0])]
-  callCounts.push([`apply --dry-run of ${APPLY_SIZE} aliases (all on one key, to one new key)`, await callsOf(['apply', files[0], '--dry-run'])])
+  const files = [mapping(1), mapping(0)]
+  callCounts.push([`apply --dry-run of ${APPLY_SIZE} aliases (${PER_KEY} a key, each set to a new key)`, await callsOf(['apply', files[0], '--dry-run'])])
   let flip = 0
   const applyRun = (extraEnv, extraArgs) => async () => {
     const file = files[flip++ % 2]
@@ -278,8 +287,7 @@ try {
     const client = new KMSClient({ region, endpoint: moto.url, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } })
     const regionKey = async () => (await client.send(new CreateKeyCommand({ KeySpec: 'SYMMETRIC_DEFAULT', KeyUsage: 'ENCRYPT_DECRYPT' }))).KeyMetadata.KeyId
     const regionKeys = [await regionKey(), await regionKey()]
-    await client.send(new CreateAliasCommand({ AliasName: 'alias/bench-split-keep-0', TargetKeyId: regionKeys[0] }))
-    await client.send(new CreateAliasCommand({ AliasName: 'alias/bench-split-keep-1', TargetKeyId: regionKeys[1] }))
+    // No other alias on either key: 50 moving between them is the most a key may have (the default quota).
     for (let i = 0; i < perRegion; i++) {
       const name = `alias/bench-split-${String(i).padStart(3, '0')}`
       await client.send(new CreateAliasCommand({ AliasName: name, TargetKeyId: regionKeys[0] }))

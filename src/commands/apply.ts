@@ -23,7 +23,7 @@ import {
 import { createUi, errorSummary, warnOnce, type Ui } from '../output/ui.js'
 import { planMove } from '../engine/planner.js'
 import { RunReads } from '../engine/reads.js'
-import { hasBlock } from '../preflight/rules.js'
+import { hasBlock, runQuotaFindings } from '../preflight/rules.js'
 import type { RoleNameConfig } from '../cli/roles.js'
 import { interruption, Writer, type PlannedWrite, type WriteOrigin, type WriteOutcome } from '../engine/writePath.js'
 import { moveCall, rollBack } from '../engine/steps.js'
@@ -116,6 +116,7 @@ function fileFindings(planned: Planned[]): void {
       })
     }
   }
+  runQuota(planned)
   const movedOff = new Map<string, Planned[]>()
   for (const p of planned) {
     if (p.change.action !== 'update' || !p.current) continue
@@ -133,6 +134,29 @@ function fileFindings(planned: Planned[]): void {
       severity: 'warn',
       message: `after this run no alias points to ${keyId} (line${leaving.length === 1 ? '' : 's'} ${lines} move${leaving.length === 1 ? 's' : ''} its last alias${leaving.length === 1 ? '' : 'es'} away); keep that key enabled to decrypt or verify what was made with it`,
     })
+  }
+}
+
+/**
+ * The aliases-per-key quota counted over the file: every entry onto a key counts, not only the
+ * aliases the key had at plan time. The finding goes on the last entry onto the key, replacing the
+ * per-entry ALIAS_QUOTA_NEAR (which saw only the key's aliases before the run).
+ */
+function runQuota(planned: Planned[]): void {
+  const byKey = new Map<string, { keyId: string; now: number; arriving: Planned[]; leaving: number }>()
+  const slot = (key: DescribedKey) => {
+    let s = byKey.get(key.key.arn)
+    if (!s) byKey.set(key.key.arn, (s = { keyId: key.key.keyId, now: key.aliases.length, arriving: [], leaving: 0 }))
+    return s
+  }
+  for (const p of planned) {
+    if (!p.target || (p.change.action !== 'create' && p.change.action !== 'update')) continue
+    slot(p.target).arriving.push(p)
+    if (p.current) slot(p.current).leaving += 1
+  }
+  for (const { keyId, now, arriving, leaving } of byKey.values()) {
+    for (const p of arriving) p.change.findings = p.change.findings.filter((f) => f.code !== 'ALIAS_QUOTA_NEAR')
+    arriving.at(-1)?.change.findings.push(...runQuotaFindings(keyId, now, arriving.length, leaving))
   }
 }
 

@@ -30,6 +30,7 @@ export type FindingCode =
   | 'KEY_MATERIAL_EXPIRES'
   | 'PREVIOUS_KEY_ORPHANED'
   | 'ALIAS_QUOTA_NEAR'
+  | 'ALIAS_QUOTA_EXCEEDED'
   | 'ALREADY_TARGET'
   | 'TARGET_REPOINTED_IN_FILE'
   // The access preflight (access.ts)
@@ -268,6 +269,26 @@ export function quotaFindings(aliasesOnTarget: readonly AliasEntry[]): Finding[]
       message: `the new key already has ${aliasesOnTarget.length} of its ${ALIASES_PER_KEY_QUOTA} aliases (the default quota)`,
     },
   ]
+}
+
+/**
+ * The aliases-per-key quota over a whole run: the key's aliases now, plus those the run points to
+ * it, minus those it moves away. Past the quota KMS refuses the write that crosses it (mid-run, and
+ * the run rolls back), so it is refused at plan time.
+ */
+export function runQuotaFindings(keyId: string, aliasesNow: number, arriving: number, leaving: number): Finding[] {
+  const after = aliasesNow + arriving - leaving
+  if (after > ALIASES_PER_KEY_QUOTA) {
+    return [
+      {
+        code: 'ALIAS_QUOTA_EXCEEDED',
+        severity: 'block',
+        message: `${keyId} has ${aliasesNow} aliases and this run points ${arriving} more to it${leaving > 0 ? ` (and moves ${leaving} away)` : ''}: ${after}, past the ${ALIASES_PER_KEY_QUOTA} aliases a key may have (the default quota); KMS would refuse the write that crosses it`,
+      },
+    ]
+  }
+  if (after < ALIAS_QUOTA_WARNING_AT || arriving === 0) return []
+  return [{ code: 'ALIAS_QUOTA_NEAR', severity: 'warn', message: `after this run ${keyId} has ${after} of its ${ALIASES_PER_KEY_QUOTA} aliases (the default quota)` }]
 }
 
 export interface UpdatePreflightInput {

@@ -112,3 +112,39 @@ describe('issue 19 item 12: --expect-current alias/<name> is taken in one Region
     expect(kms.mutations().length).toBe(1)
   })
 })
+
+describe('issue 19 item 5: apply counts its own additions against the aliases-per-key quota', () => {
+  const aliasesOn = (keyId: string, n: number, prefix: string) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`alias/${prefix}-${i}`, keyId]))
+
+  // Failed before the fix: 60 lines onto one key dry-ran with exit 0 and no finding.
+  it('60 new aliases onto one key: refused at plan time (exit 3), nothing written', async () => {
+    const k = key()
+    const kms = new FakeKms({ keys: [k] })
+    const path = join(mkdtempSync(join(tmpdir(), 'kms-alias-')), 'aliases.txt')
+    writeFileSync(path, Array.from({ length: 60 }, (_, i) => `alias/new-${i} ${k.keyId}\n`).join(''))
+    const r = await run(['apply', path, '--dry-run', '--json'], { kms })
+    expect(r.code).toBe(3)
+    const findings = JSON.parse(r.stdout).changes.flatMap((c: { findings: { code: string; severity: string }[] }) => c.findings.map((f) => `${f.code}:${f.severity}`))
+    expect(findings).toEqual(['ALIAS_QUOTA_EXCEEDED:block'])
+    expect(kms.mutations()).toEqual([])
+  })
+
+  // Failed before the fix: a key with 46 aliases plus 10 new ones gave only ALIAS_QUOTA_NEAR warnings.
+  it('46 aliases on the key plus 10 from the file: blocked; moving 6 others off it in the same file makes it fit', async () => {
+    const k = key()
+    const other = key()
+    const kms = () => new FakeKms({ keys: [k, other], aliases: aliasesOn(k.keyId, 46, 'old') })
+    const adds = Array.from({ length: 10 }, (_, i) => `alias/new-${i} ${k.keyId}\n`).join('')
+    const path = join(mkdtempSync(join(tmpdir(), 'kms-alias-')), 'aliases.txt')
+    writeFileSync(path, adds)
+    const blocked = await run(['apply', path, '--dry-run', '--json'], { kms: kms() })
+    expect(blocked.code).toBe(3)
+    expect(JSON.parse(blocked.stdout).changes.at(-1).findings[0]).toMatchObject({ code: 'ALIAS_QUOTA_EXCEEDED', severity: 'block' })
+
+    writeFileSync(path, adds + Array.from({ length: 6 }, (_, i) => `alias/old-${i} ${other.keyId}\n`).join(''))
+    const fits = await run(['apply', path, '--dry-run', '--json'], { kms: kms() })
+    expect(fits.code).toBe(0)
+    const codes = JSON.parse(fits.stdout).changes.flatMap((c: { findings: { code: string }[] }) => c.findings.map((f) => f.code))
+    expect(codes).toEqual(['ALIAS_QUOTA_NEAR'])
+  })
+})
