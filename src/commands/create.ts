@@ -81,7 +81,8 @@ export async function runCreate(options: CreateOptions, ctx: Context, globals: G
         ...moveCall(kms, 'create', name, keyId),
       },
       account: target.key.accountId || null,
-      undo: kmsAliasCommand(['delete', name, '--yes'], region, globals),
+      // Guarded like update's: run after someone repointed the alias, it deletes nothing (exit 5).
+      undo: kmsAliasCommand(['delete', name, '--yes', '--expect-current', keyId], region, globals),
       outcome: 'created',
       verify: options.verify,
       confirmLabel: `Confirming ${name} with ListAliases`,

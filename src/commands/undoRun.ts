@@ -2,7 +2,7 @@
 // first (all or nothing: one alias that moved since, or one refusal, and nothing is changed), then
 // each revert goes through the one write path, guarded on where the run left the alias.
 import type { Context } from '../cli/context.js'
-import { CliError, ConflictError, Exit, NotFoundError, type ExitCode } from '../errors.js'
+import { CliError, ConflictError, Exit, NotFoundError, UsageError, type ExitCode } from '../errors.js'
 import type { GlobalOptions } from '../cli/globalOptions.js'
 import { newJournalId, type JournalEntry } from '../engine/journal.js'
 import { confirmAliasGone, confirmAliasTarget, type Confirmation } from '../kms/confirm.js'
@@ -66,6 +66,14 @@ export async function runUndoRun(options: UndoRunOptions, entries: readonly Jour
   const toRevert = ofRun.filter((e) => e.reverts === null && !reverted.has(e.id)).reverse()
   if (toRevert.length === 0) throw new NotFoundError(`run ${options.runId} has no change left to undo`, 'kms-alias history --run shows what it did')
 
+  // Reverting a create deletes an alias: as undo <id> and delete, never without --yes off a terminal.
+  const deletes = toRevert.filter((e) => e.action === 'create')
+  if (deletes.length > 0 && !options.yes && !options.dryRun && !canAsk(ctx, globals.output)) {
+    throw new UsageError(
+      `--yes is required to revert this run when not running interactively: it deletes ${deletes.map((e) => e.alias).join(', ')} (the run created ${deletes.length === 1 ? 'it' : 'them'})`,
+      'deleting an alias breaks every caller that uses it; pass --yes, or --dry-run to see the plan',
+    )
+  }
   const report: UndoRunReport = {
     runId: options.runId,
     undoRunId: `run-${newJournalId()}`,

@@ -148,3 +148,42 @@ describe('issue 19 item 5: apply counts its own additions against the aliases-pe
     expect(codes).toEqual(['ALIAS_QUOTA_NEAR'])
   })
 })
+
+describe('issue 19 item 3: undo --run deletes nothing without --yes off a terminal', () => {
+  // Failed before the fix: the revert of the run's create deleted alias/new with exit 0.
+  it('reverting a run that created an alias: exit 2 before any KMS call; with --yes it is deleted', async () => {
+    const k = key()
+    const kms = new FakeKms({ keys: [k] })
+    const journal = defaultJournal()
+    const path = join(mkdtempSync(join(tmpdir(), 'kms-alias-')), 'aliases.txt')
+    writeFileSync(path, `alias/new ${k.keyId}\n`)
+    const runId = JSON.parse((await run(['apply', path, '--yes', '--json'], { kms, journal })).stdout).runId as string
+    const calls = kms.calls.length
+    const r = await run(['undo', '--run', runId], { kms, journal })
+    expect(r.code).toBe(2)
+    expect(r.stderr).toBe(
+      `error: --yes is required to revert this run when not running interactively: it deletes alias/new (the run created it)\nhint: deleting an alias breaks every caller that uses it; pass --yes, or --dry-run to see the plan\n`,
+    )
+    expect(kms.calls.length).toBe(calls)
+    expect(kms.aliases.get('alias/new')).toBe(k.keyId)
+    expect((await run(['undo', '--run', runId, '--dry-run'], { kms, journal })).code).toBe(0)
+    expect((await run(['undo', '--run', runId, '--yes'], { kms, journal })).code).toBe(0)
+    expect(kms.aliases.has('alias/new')).toBe(false)
+  })
+})
+
+describe("issue 19 item 4: create's printed undo is guarded on the created key", () => {
+  // Failed before the fix: the printed undo was `delete alias/new --yes`, which deleted the alias
+  // after someone had repointed it.
+  it('run after another writer repointed the alias, it deletes nothing (exit 5)', async () => {
+    const k = key()
+    const theirs = key()
+    const kms = new FakeKms({ keys: [k, theirs] })
+    const r = await run(['create', 'alias/new', '--to', k.keyId, '--json'], { kms })
+    const undo = JSON.parse(r.stdout).undo as string
+    kms.aliases.set('alias/new', theirs.keyId)
+    const back = await run(undo.split(' ').slice(1), { kms })
+    expect(back.code).toBe(5)
+    expect(kms.aliases.get('alias/new')).toBe(theirs.keyId)
+  })
+})

@@ -24,7 +24,8 @@ describe('create', () => {
       previous: null,
       target: { keyId: next.keyId },
       findings: [],
-      undo: 'kms-alias delete alias/new --yes --region us-east-1',
+      // Issue 19 item 4: guarded on the created key (it was 'kms-alias delete alias/new --yes --region us-east-1').
+      undo: `kms-alias delete alias/new --yes --expect-current ${next.keyId} --region us-east-1`,
       exitCode: 0,
     })
     expect(kms.aliases.get('alias/new')).toBe(next.keyId)
@@ -150,7 +151,7 @@ describe('create', () => {
     expect(lines[0]).toBe('create alias/new in us-east-1')
     expect(lines[2]).toMatch(/^│ field +│ target +│ verdict │$/)
     expect(lines.at(-3)).toBe(`✓ Created alias/new → ${next.keyId} (confirmed with ListAliases).`)
-    expect(lines.at(-2)).toBe('Undo: kms-alias delete alias/new --yes --region us-east-1')
+    expect(lines.at(-2)).toBe(`Undo: kms-alias delete alias/new --yes --expect-current ${next.keyId} --region us-east-1`)
     expect(r.ctx.prompts).toEqual([])
   })
 })

@@ -297,7 +297,7 @@ describe('undo --run and history --run (fake port)', () => {
     expect(JSON.parse(history.stdout).map((e: { alias: string }) => e.alias)).toEqual(['alias/c', 'alias/b', 'alias/a'])
     const before = kms.mutations().length
 
-    const r = await run(['undo', '--run', runId, '--json'], { kms, journal })
+    const r = await run(['undo', '--run', runId, '--yes', '--json'], { kms, journal })
     expect(r.code).toBe(0)
     expect(kms.mutations().slice(before)).toEqual([`UpdateAlias alias/c ${k1.keyId}`, 'DeleteAlias alias/b', `UpdateAlias alias/a ${k1.keyId}`])
     expect([kms.aliases.get('alias/a'), kms.aliases.get('alias/b'), kms.aliases.get('alias/c')]).toEqual([k1.keyId, undefined, k1.keyId])
@@ -335,7 +335,7 @@ describe('undo --run and history --run (fake port)', () => {
     kms.keys.set(other.keyId, other)
     kms.aliases.set('alias/a', other.keyId)
     const before = kms.mutations().length
-    const r = await run(['undo', '--run', runId, '--json'], { kms, journal })
+    const r = await run(['undo', '--run', runId, '--yes', '--json'], { kms, journal })
     expect(r.code).toBe(5)
     expect(kms.mutations().slice(before)).toEqual([])
     const doc = JSON.parse(r.stdout)
