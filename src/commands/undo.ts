@@ -44,6 +44,12 @@ export async function runUndo(options: UndoOptions, ctx: Context, globals: Globa
     throw new UsageError(`journal entry ${unreadable.id} cannot be undone: ${unreadable.reason}`, 'revert it by hand with kms-alias update, create or delete')
   if (!entry)
     throw new NotFoundError(options.last ? 'the journal has no change left to undo' : `no journal entry ${options.id}`, 'kms-alias history lists the ids')
+  // The last command is undone as a whole: an update --regions or an apply made several entries
+  // under one runId, and reverting one of them would leave the alias skewed across Regions.
+  if (options.last && entry.runId !== null) {
+    const { runUndoRun } = await import('./undoRun.js')
+    return runUndoRun({ ...options, runId: entry.runId }, entries, ctx, globals)
+  }
   if (globals.region && globals.region !== entry.region) {
     throw new UsageError(
       `entry ${entry.id} changed ${entry.alias} in ${entry.region}, not ${globals.region}`,

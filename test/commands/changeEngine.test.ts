@@ -187,3 +187,29 @@ describe("issue 19 item 4: create's printed undo is guarded on the created key",
     expect(kms.aliases.get('alias/new')).toBe(theirs.keyId)
   })
 })
+
+describe('issue 19 item 6: undo --last after update --regions reverts every Region of that run', () => {
+  // Failed before the fix: only the last Region's entry was reverted; the alias stayed skewed.
+  it('both Regions go back, each guarded and journaled as an undo', async () => {
+    const places = Object.fromEntries(
+      ['us-east-1', 'eu-west-1'].map((region) => {
+        const old = key({ region })
+        const next = key({ region })
+        return [region, { old, next, kms: new FakeKms({ keys: [old, next], aliases: { 'alias/app': old.keyId, 'alias/app-next': next.keyId }, region }) }]
+      }),
+    ) as Record<string, { old: { keyId: string }; next: { keyId: string }; kms: FakeKms }>
+    const port = (config: KmsConfig) => places[config.region ?? 'us-east-1']!.kms
+    const journal = defaultJournal()
+    const changed = await run(['update', 'alias/app', '--to', 'alias/app-next', '--regions', 'us-east-1,eu-west-1', '--yes'], { kms: port, journal })
+    expect(changed.code).toBe(0)
+    const r = await run(['undo', '--last', '--yes', '--json'], { kms: port, journal })
+    expect(r.code).toBe(0)
+    expect(JSON.parse(r.stdout).changes.map((c: { region: string; outcome: string }) => `${c.region} ${c.outcome}`)).toEqual([
+      'eu-west-1 reverted',
+      'us-east-1 reverted',
+    ])
+    for (const p of Object.values(places)) expect(p.kms.aliases.get('alias/app')).toBe(p.old.keyId)
+    // Nothing left: the run is undone as a whole.
+    expect((await run(['undo', '--last', '--yes'], { kms: port, journal })).code).toBe(4)
+  })
+})
