@@ -3,7 +3,8 @@ import { NotFoundError, UsageError } from '../errors.js'
 import type { GlobalOptions } from '../cli/globalOptions.js'
 import type { JournalEntry } from '../engine/journal.js'
 import { requestedAccount } from '../engine/account.js'
-import { createUi } from '../output/ui.js'
+import { createUi, errorSummary } from '../output/ui.js'
+import { expectedFailure } from '../engine/mutation.js'
 import { runCreate } from './create.js'
 import { runDelete } from './delete.js'
 import { loadJournal } from './history.js'
@@ -30,6 +31,21 @@ export interface UndoOptions {
  * only if it still points to the key it was created on, recreate a deleted one only if it is absent.
  */
 export async function runUndo(options: UndoOptions, ctx: Context, globals: GlobalOptions): Promise<number> {
+  try {
+    return await undoEntry(options, ctx, globals)
+  } catch (error) {
+    // A failure before the revert's own report (no such entry, another Region or account) is still
+    // one JSON document under --json, as every change command prints.
+    if (globals.output !== 'json') throw error
+    const failure = expectedFailure(ctx, error)
+    const ui = createUi(ctx, globals)
+    ui.write(`${JSON.stringify({ error: errorSummary(failure), exitCode: failure.exitCode }, null, 2)}\n`)
+    ui.error(failure)
+    return failure.exitCode
+  }
+}
+
+async function undoEntry(options: UndoOptions, ctx: Context, globals: GlobalOptions): Promise<number> {
   const chosen = [options.id !== undefined, options.last, options.run !== undefined].filter(Boolean).length
   if (chosen !== 1) throw new UsageError('give one of a journal id, --last or --run <runId>', 'kms-alias history lists the ids')
   const { entries, invalid } = await loadJournal(ctx, globals, createUi(ctx, globals).warn)

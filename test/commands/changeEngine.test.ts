@@ -213,3 +213,18 @@ describe('issue 19 item 6: undo --last after update --regions reverts every Regi
     expect((await run(['undo', '--last', '--yes'], { kms: port, journal })).code).toBe(4)
   })
 })
+
+describe('issue 19 item 10 (undo): a failure under --json is one JSON document with error and exitCode', () => {
+  // Failed before the fix: stdout was empty.
+  it.each([
+    [['undo', 'deadbeef', '--json'], 4, { code: 'NOT_FOUND', message: 'no journal entry deadbeef', hint: 'kms-alias history lists the ids' }],
+    [['undo', '--last', '--json'], 4, { code: 'NOT_FOUND', message: 'the journal has no change left to undo', hint: 'kms-alias history lists the ids' }],
+    [['undo', '--json'], 2, { code: 'USAGE', message: 'give one of a journal id, --last or --run <runId>', hint: 'kms-alias history lists the ids' }],
+  ] as const)('%j: exit %i', async (argv, code, error) => {
+    const kms = new FakeKms()
+    const r = await run([...argv], { kms })
+    expect(r.code).toBe(code)
+    expect(JSON.parse(r.stdout)).toEqual({ error, exitCode: code })
+    expect(r.stderr).toBe(`error: ${error.message}\nhint: ${error.hint}\n`)
+  })
+})
