@@ -69,6 +69,7 @@ export async function runApply(options: ApplyOptions, ctx: Context, globals: Glo
   const entries = parseApplyFile(text, source)
   // One Writer per partition would repeat a journal warning per partition.
   const ui = warnOnce(createUi(ctx, globals))
+  if (entries.length === 0) ui.note(`nothing to do: ${source} has no entries`)
   const report: ApplyReport = {
     runId: `run-${newJournalId()}`,
     region: null,
@@ -253,6 +254,15 @@ class ApplyRun {
       )
       return this.stopped ?? failures.find((f) => f !== undefined)
     })
+    // An entry the stopped run never reached was last read at plan time, before this run's writes
+    // and whatever made it stop (another writer, often): where it points now is not known.
+    if (failure) {
+      for (const p of pending) {
+        if (p.change.status !== 'not-attempted') continue
+        p.change.stateKnown = false
+        p.change.nowKeyId = null
+      }
+    }
     if (failure && options.rollback && !ctx.signal.aborted) {
       const applied = pending.filter((p) => p.change.status === 'applied').reverse()
       await ui.progress(`Rolling back ${applied.length} changes`, () => Promise.all(partitions.map((run) => this.rollBack(inPartition(run, applied)))))

@@ -9,7 +9,7 @@ import { expectation } from '../engine/planner.js'
 import { toKeyView } from '../output/keyView.js'
 import { localRefusals } from '../preflight/local.js'
 import { aliasAccountFindings, hasBlock, orphanFindings } from '../preflight/rules.js'
-import { applyChange, canAsk, guardConflict, kmsAliasCommand, pollTiming, refuse, runChange, type ChangeOrigin } from '../engine/mutation.js'
+import { applyChange, canAsk, guardConflict, kmsAliasCommand, pollTiming, refuse, runChange, type ChangeOrigin, type RevertedBy } from '../engine/mutation.js'
 import { moveCall } from '../engine/steps.js'
 
 export interface DeleteOptions {
@@ -21,6 +21,8 @@ export interface DeleteOptions {
   expectCurrent?: string
   /** The account the alias must be in (undo knows it from the journal). */
   expectAccount?: string
+  /** Undo: the entry that already reverted the one being reverted, named if the guard fails. */
+  revertedBy?: RevertedBy
 }
 
 /** Deletes an alias: guard, describe what it points to, DeleteAlias, confirmation. */
@@ -43,7 +45,7 @@ export async function runDelete(options: DeleteOptions, ctx: Context, globals: G
     const current = await ui.progress(`Describing ${aliasRef.name}`, () => describeWithAliases(kms, aliasRef.name, `alias ${aliasRef.name}`))
     report.previous = toKeyView(current.key)
     if (guard && !(await guard(current.key)) && expected)
-      guardConflict(report, aliasRef.name, current.key.keyId, expected.input, origin ? undefined : '--expect-current')
+      guardConflict(report, aliasRef.name, current.key.keyId, expected.input, origin ? undefined : '--expect-current', options.revertedBy)
     report.findings = [
       ...aliasAccountFindings(aliasRef.arn?.account ?? options.expectAccount ?? requestedAccount(globals), current.key.accountId),
       ...orphanFindings(aliasRef.name, current.key.keyId, current.aliases),

@@ -75,7 +75,9 @@ async function undoEntry(options: UndoOptions, ctx: Context, globals: GlobalOpti
   const where: GlobalOptions = { ...globals, region: entry.region }
   await checkEntryAccount(entry, ctx, where)
   const origin = { command: 'undo', reverts: entry.id }
+  const revertedBy = entries.find((e) => e.reverts === entry.id)
   const common = {
+    ...(revertedBy ? { revertedBy: { id: revertedBy.id, command: revertedBy.command, time: revertedBy.time } } : {}),
     alias: entry.alias,
     dryRun: options.dryRun,
     verify: options.verify,

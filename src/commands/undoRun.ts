@@ -148,6 +148,10 @@ async function execute(
   await ui.progress(`Planning the undo of ${entries.length} changes`, () =>
     Promise.all(entries.map(async (entry, i) => plan(entry, report.changes[i] as Revert, await readsIn(entry.region), options))),
   )
+  // A key another revert of this undo points an alias to is not left without one.
+  const pointedTo = new Set(report.changes.map((c) => c.toKeyId))
+  for (const c of report.changes)
+    c.findings = c.findings.filter((f) => f.code !== 'PREVIOUS_KEY_ORPHANED' || c.fromKeyId === null || !pointedTo.has(c.fromKeyId))
   const moved = report.changes.filter((c) => c.outcome === 'conflict')
   if (moved.length > 0) {
     throw new ConflictError(

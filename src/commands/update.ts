@@ -11,7 +11,7 @@ import { toKeyView } from '../output/keyView.js'
 import { expectation, planMove } from '../engine/planner.js'
 import { RunReads } from '../engine/reads.js'
 import { hasBlock } from '../preflight/rules.js'
-import { applyChange, canAsk, guardConflict, kmsAliasCommand, pollTiming, refuse, runChange, type ChangeOrigin } from '../engine/mutation.js'
+import { applyChange, canAsk, guardConflict, kmsAliasCommand, pollTiming, refuse, runChange, type ChangeOrigin, type RevertedBy } from '../engine/mutation.js'
 import { moveCall } from '../engine/steps.js'
 
 export interface UpdateOptions {
@@ -26,6 +26,8 @@ export interface UpdateOptions {
   verifyTimeout: number
   /** The account the alias must be in (undo knows it from the journal). */
   expectAccount?: string
+  /** Undo: the entry that already reverted the one being reverted, named if the guard fails. */
+  revertedBy?: RevertedBy
   /** ACCESS_NARROWED and GRANTS_MISSING warn instead of block. */
   allowAccessChange?: boolean
   /** Also read IAM identity policies (KEY_ARN_PINNED, alias conditions). */
@@ -63,7 +65,7 @@ export async function runUpdate(options: UpdateOptions, ctx: Context, globals: G
     if (planned.status === 'moved') {
       if (planned.current) report.previous = toKeyView(planned.current)
       if (planned.target) report.target = toKeyView(planned.target)
-      return guardConflict(report, aliasRef.name, planned.current?.keyId ?? '(nothing)', expected?.input ?? '', origin ? undefined : '--expect-current')
+      return guardConflict(report, aliasRef.name, planned.current?.keyId ?? '(nothing)', expected?.input ?? '', origin ? undefined : '--expect-current', options.revertedBy)
     }
     const { current, target } = planned as { current: DescribedKey; target: DescribedKey }
     report.previous = toKeyView(current.key)

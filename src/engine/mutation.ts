@@ -94,13 +94,22 @@ export interface ChangeOrigin {
  * Thrown when the alias is not where the caller said it must be (`--expect-current`, or the entry
  * undo reverts): exit 5, nothing changed. `flag` names the option when the user typed it.
  */
-export function guardConflict(report: AliasChangeReport, aliasName: string, actual: string, expected: string, flag?: string): never {
+export function guardConflict(report: AliasChangeReport, aliasName: string, actual: string, expected: string, flag?: string, revertedBy?: RevertedBy): never {
   report.outcome = 'conflict'
   throw new CliError(
     `${aliasName} points to ${actual}, not ${expected}${flag ? ` (${flag})` : ''}; nothing was changed`,
     Exit.Conflict,
-    'someone else may have changed it; check before retrying',
+    revertedBy
+      ? `journal entry ${revertedBy.id} (${revertedBy.command}, ${revertedBy.time}) already reverted this change; kms-alias history shows what happened since`
+      : 'someone else may have changed it; check before retrying',
   )
+}
+
+/** The journal entry that already reverted the change an undo was asked to revert. */
+export interface RevertedBy {
+  id: string
+  command: string
+  time: string
 }
 
 /** What a change's steps work with. */

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { GrantInfo, KmsConfig } from '../../src/kms/port.js'
+import { ConflictError } from '../../src/errors.js'
 import { FakeKms, key } from '../helpers/fakeKms.js'
 import { journalOf, run } from '../helpers/run.js'
 import { defaultJournal } from '../helpers/testContext.js'
@@ -226,5 +227,83 @@ describe('issue 19 item 10 (undo): a failure under --json is one JSON document w
     expect(r.code).toBe(code)
     expect(JSON.parse(r.stdout)).toEqual({ error, exitCode: code })
     expect(r.stderr).toBe(`error: ${error.message}\nhint: ${error.hint}\n`)
+  })
+})
+
+describe('issue 19 item 12: undo of an entry an earlier undo reverted names that undo', () => {
+  // Failed before the fix: the hint said "someone else may have changed it".
+  it('a second undo of one update: exit 5, the hint names the first undo entry', async () => {
+    const a = key()
+    const b = key()
+    const kms = new FakeKms({ keys: [a, b], aliases: { 'alias/app': a.keyId } })
+    const journal = defaultJournal()
+    await run(['update', 'alias/app', '--to', b.keyId, '--yes'], { kms, journal })
+    const [change] = await journalOf({ env: { KMS_ALIAS_JOURNAL: journal } })
+    expect((await run(['undo', change!.id, '--yes'], { kms, journal })).code).toBe(0)
+    const undone = (await journalOf({ env: { KMS_ALIAS_JOURNAL: journal } })).find((e) => e.reverts === change!.id)!
+    const again = await run(['undo', change!.id, '--yes'], { kms, journal })
+    expect(again.code).toBe(5)
+    expect(again.stderr).toBe(
+      `error: alias/app points to ${a.keyId}, not ${b.keyId}; nothing was changed\nhint: journal entry ${undone.id} (undo, ${undone.time}) already reverted this change; kms-alias history shows what happened since\n`,
+    )
+    expect(kms.aliases.get('alias/app')).toBe(a.keyId)
+  })
+})
+
+describe('issue 19 item 12: an apply file with no entries says "nothing to do"', () => {
+  // Failed before the fix: exit 0 with nothing on stderr.
+  it.each([
+    ['empty', ''],
+    ['comments only', '# nothing yet\n\n# still nothing\n'],
+  ])('%s: exit 0, the note on stderr, no KMS write', async (_name, text) => {
+    const kms = new FakeKms()
+    const path = join(mkdtempSync(join(tmpdir(), 'kms-alias-')), 'aliases.txt')
+    writeFileSync(path, text)
+    const r = await run(['apply', path, '--yes'], { kms })
+    expect(r.code).toBe(0)
+    expect(r.stderr).toBe(`nothing to do: ${path} has no entries\n`)
+    expect(kms.mutations()).toEqual([])
+  })
+})
+
+describe('issue 19 item 12: undo --run warns PREVIOUS_KEY_ORPHANED only for keys it leaves without an alias', () => {
+  // Failed before the fix: undoing a swap warned for both keys, which the undo points the other alias to.
+  it('undo of a swap of two aliases between two keys: no orphan warning', async () => {
+    const k1 = key()
+    const k2 = key()
+    const kms = new FakeKms({ keys: [k1, k2], aliases: { 'alias/a': k1.keyId, 'alias/b': k2.keyId } })
+    const journal = defaultJournal()
+    const path = join(mkdtempSync(join(tmpdir(), 'kms-alias-')), 'aliases.txt')
+    writeFileSync(path, `alias/a ${k2.keyId}\nalias/b ${k1.keyId}\n`)
+    const runId = JSON.parse((await run(['apply', path, '--yes', '--json'], { kms, journal })).stdout).runId as string
+    const r = await run(['undo', '--run', runId, '--yes', '--json'], { kms, journal })
+    expect(r.code).toBe(0)
+    expect(JSON.parse(r.stdout).changes.map((c: { alias: string; findings: unknown[] }) => [c.alias, c.findings])).toEqual([
+      ['alias/b', []],
+      ['alias/a', []],
+    ])
+    expect([kms.aliases.get('alias/a'), kms.aliases.get('alias/b')]).toEqual([k1.keyId, k2.keyId])
+  })
+})
+
+describe('issue 19 item 22: apply does not report a not-attempted entry\'s plan-time state as known', () => {
+  // Failed before the fix: alias/b, never reached, reported its plan-time key with stateKnown: true.
+  it('a run stopped by a failure: the entries it never reached say stateKnown: false', async () => {
+    const k1 = key()
+    const k2 = key()
+    const kms = new FakeKms({
+      keys: [k1, k2],
+      aliases: { 'alias/a': k1.keyId, 'alias/b': k1.keyId, 'alias/keep': k1.keyId },
+      failures: { UpdateAlias: { error: new ConflictError('UpdateAlias refused', 'x'), applied: false } },
+    })
+    const path = join(mkdtempSync(join(tmpdir(), 'kms-alias-')), 'aliases.txt')
+    writeFileSync(path, `alias/a ${k2.keyId}\nalias/b ${k2.keyId}\n`)
+    const r = await run(['apply', path, '--yes', '--json'], { kms })
+    expect(r.code).toBe(5)
+    const changes = JSON.parse(r.stdout).changes as { alias: string; status: string; stateKnown: boolean; nowKeyId: string | null }[]
+    expect(changes.map((c) => [c.alias, c.status, c.stateKnown, c.nowKeyId])).toEqual([
+      ['alias/a', 'failed', true, k1.keyId],
+      ['alias/b', 'not-attempted', false, null],
+    ])
   })
 })
