@@ -15,6 +15,7 @@ import { shellCommand } from '../output/shell.js'
 import { renderTable } from '../output/table.js'
 import { createUi, errorSummary, type ErrorSummary, type Ui } from '../output/ui.js'
 import { canAsk, expectedFailure } from '../engine/mutation.js'
+import { createSession, type Session } from '../cli/session.js'
 
 export interface DemoOptions {
   /** Wait for Enter before each step after the first (on a terminal). */
@@ -61,7 +62,7 @@ export async function runDemo(options: DemoOptions, ctx: Context, globals: Globa
   const ui = createUi(ctx, where)
   const journalDir = globals.journal === false ? undefined : await mkdtemp(join(tmpdir(), 'kms-alias-demo-'))
   try {
-    const tour = new Tour(ctx, ui, where, options, journalDir === undefined ? false : join(journalDir, 'journal.jsonl'))
+    const tour = new Tour(ctx, ui, createSession(ctx, where, ui), where, options, journalDir === undefined ? false : join(journalDir, 'journal.jsonl'))
     return await tour.run()
   } finally {
     if (journalDir !== undefined) await rm(journalDir, { recursive: true, force: true })
@@ -76,6 +77,7 @@ class Tour {
   constructor(
     private readonly ctx: Context,
     private readonly ui: Ui,
+    private readonly session: Session,
     private readonly globals: GlobalOptions,
     private readonly options: DemoOptions,
     private readonly journal: string | false,
@@ -99,7 +101,7 @@ class Tour {
   }
 
   private async tour(): Promise<void> {
-    const kms = await this.ui.openKms()
+    const kms = await this.session.kms()
     const region = await kms.region()
     this.region = region
     this.ui.note(this.ui.err.bold(`kms-alias demo: a tour on an in-memory KMS in ${region}. Nothing here reaches AWS, and nothing is kept after this process.`))
