@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import type { Context } from '../cli/context.js'
-import { CliError, Exit, UsageError } from '../errors.js'
+import { CliError, Exit, interruptedBy, UsageError } from '../errors.js'
 import type { GlobalOptions } from '../cli/globalOptions.js'
 import { currentTarget } from '../kms/lookups.js'
 import { MEMORY_ENDPOINT, type KeyInfo, type KmsPort } from '../kms/port.js'
@@ -202,7 +202,9 @@ class Tour {
     const capture = this.ui.format === 'json' ? new Capture() : undefined
     const ctx: Context = capture ? { ...this.ctx, io: { ...this.ctx.io, out: capture } } : this.ctx
     const exitCode = await main([...words, ...this.plumbing()], ctx)
-    if (exitCode === Exit.Interrupted || this.ctx.signal.aborted) throw new CliError('interrupted', Exit.Interrupted)
+    // The signal's own error, so that SIGTERM and SIGHUP keep their exit codes (143, 129).
+    if (this.ctx.signal.aborted) throw interruptedBy(this.ctx.signal)
+    if (exitCode === Exit.Interrupted) throw new CliError('interrupted', Exit.Interrupted)
     this.record(step, sentence, shellCommand(['kms-alias', ...words]), exitCode, capture ? parseJson(capture.text) : null)
     if (exitCode !== expected) {
       throw new CliError(

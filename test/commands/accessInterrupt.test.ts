@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest'
 import { main } from '../../src/cli/main.js'
 import { InterruptedError, interruptedBy, type StopSignal } from '../../src/errors.js'
 import { accessPreflight } from '../../src/preflight/accessPreflight.js'
+import { createMemoryKms, MemoryKmsStore } from '../../src/kms/memory.js'
 import { FakeKms, key } from '../helpers/fakeKms.js'
 import { testContext } from '../helpers/testContext.js'
 
@@ -46,5 +47,27 @@ describe('a stop signal during the access reads stops the run (issue 18 defect 3
       throw new InterruptedError(signal)
     }
     await expect(accessPreflight(kms, old, next, { allowAccessChange: false })).rejects.toEqual(new InterruptedError(signal))
+  })
+})
+
+describe('demo: a stop signal keeps its exit code', () => {
+  // Failed before the fix: demo.ts turned a signal that stopped one of its commands into
+  // "interrupted", exit 130, whatever the signal.
+  it.each([
+    ['SIGTERM', 143, 'TERMINATED'],
+    ['SIGHUP', 129, 'HANGUP'],
+  ] as const)('%s while its `list` step reads: one JSON document, exit %i', async (signal, exitCode, code) => {
+    const stop = new AbortController()
+    const kms = createMemoryKms(new MemoryKmsStore(), { signal: stop.signal })
+    const listAliases = kms.listAliases.bind(kms)
+    kms.listAliases = async (filter) => {
+      stop.abort(new InterruptedError(signal))
+      return listAliases(filter)
+    }
+    const ctx = testContext({ kms })
+    ctx.signal = stop.signal
+    expect(await main(['demo', '--json'], ctx)).toBe(exitCode)
+    const doc = JSON.parse(ctx.stdout()) as { exitCode: number; error: unknown }
+    expect(doc).toMatchObject({ exitCode, error: { code, message: `stopped by ${signal}` } })
   })
 })
