@@ -29,7 +29,22 @@ export interface Session {
   iam(place?: Pick<Place, 'role'>): Promise<IamPort>
 }
 
-export function createSession(ctx: Context, options: GlobalOptions, log: Log): Session {
+// Keyed by the Context and then by the run's GlobalOptions object: every part of one run (undo's
+// account check and the change it then makes, a command and the engine under it) gets the same
+// session, so the same ports, credentials and STS answers. A command run by the demo resolves
+// options of its own, and so a session of its own.
+const sessions = new WeakMap<Context, WeakMap<GlobalOptions, Session>>()
+
+/** The session of the run that `options` were resolved for; built on first use. */
+export function sessionOf(ctx: Context, options: GlobalOptions, log: Log): Session {
+  let ofContext = sessions.get(ctx)
+  if (!ofContext) sessions.set(ctx, (ofContext = new WeakMap()))
+  let session = ofContext.get(options)
+  if (!session) ofContext.set(options, (session = createSession(ctx, options, log)))
+  return session
+}
+
+function createSession(ctx: Context, options: GlobalOptions, log: Log): Session {
   // AWS_DEFAULT_REGION is read as the AWS CLI reads it (after AWS_REGION, before the profile), so
   // that kms-alias and `aws kms` in the same shell act in the same Region; the SDK alone skips it.
   const region = options.region ?? (ctx.env.AWS_REGION ? undefined : ctx.env.AWS_DEFAULT_REGION || undefined)

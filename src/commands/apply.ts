@@ -28,7 +28,7 @@ import { hasBlock } from '../preflight/rules.js'
 import type { RoleNameConfig } from '../cli/roles.js'
 import { interruption, Writer, type PlannedWrite, type WriteOrigin } from '../engine/writePath.js'
 import { canAsk, expectedFailure, pollTiming } from '../engine/mutation.js'
-import { createSession, type Session } from '../cli/session.js'
+import { sessionOf, type Session } from '../cli/session.js'
 
 export interface ApplyOptions {
   file: string
@@ -79,7 +79,7 @@ export async function runApply(options: ApplyOptions, ctx: Context, globals: Glo
     error: null,
     exitCode: Exit.Ok,
   }
-  const run = new ApplyRun(ctx, ui, createSession(ctx, globals, ui), globals, options, report)
+  const run = new ApplyRun(ctx, ui, sessionOf(ctx, globals, ui), globals, options, report)
   try {
     report.exitCode = await run.execute(entries)
   } catch (error) {

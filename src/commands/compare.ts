@@ -11,7 +11,7 @@ import { accessFindings, type Read } from '../preflight/access.js'
 import { readKeyAccess } from '../preflight/accessPreflight.js'
 import { targetLocation } from '../preflight/local.js'
 import { hasBlock, updatePreflight } from '../preflight/rules.js'
-import { createSession } from '../cli/session.js'
+import { sessionOf } from '../cli/session.js'
 
 export interface CompareOptions {
   current: string
@@ -33,7 +33,7 @@ export async function runCompare(options: CompareOptions, ctx: Context, globals:
   }
   const aliasName = currentRef.kind === 'alias' ? currentRef.alias.name : undefined
   const ui = createUi(ctx, globals)
-  const session = createSession(ctx, globals, ui)
+  const session = sessionOf(ctx, globals, ui)
   const kms = await session.kms()
   const region = await kms.region()
 

@@ -15,7 +15,7 @@ import { shellCommand } from '../output/shell.js'
 import { renderTable } from '../output/table.js'
 import { createUi, errorSummary, type ErrorSummary, type Ui } from '../output/ui.js'
 import { canAsk, expectedFailure } from '../engine/mutation.js'
-import { createSession, type Session } from '../cli/session.js'
+import { sessionOf, type Session } from '../cli/session.js'
 
 export interface DemoOptions {
   /** Wait for Enter before each step after the first (on a terminal). */
@@ -62,7 +62,7 @@ export async function runDemo(options: DemoOptions, ctx: Context, globals: Globa
   const ui = createUi(ctx, where)
   const journalDir = globals.journal === false ? undefined : await mkdtemp(join(tmpdir(), 'kms-alias-demo-'))
   try {
-    const tour = new Tour(ctx, ui, createSession(ctx, where, ui), where, options, journalDir === undefined ? false : join(journalDir, 'journal.jsonl'))
+    const tour = new Tour(ctx, ui, sessionOf(ctx, where, ui), where, options, journalDir === undefined ? false : join(journalDir, 'journal.jsonl'))
     return await tour.run()
   } finally {
     if (journalDir !== undefined) await rm(journalDir, { recursive: true, force: true })

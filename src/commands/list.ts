@@ -20,7 +20,7 @@ import { createUi, type Ui } from '../output/ui.js'
 import { resolvePerRegion } from '../preflight/multiRegion.js'
 import { skewedAliases } from '../cli/regions.js'
 import type { Spinner } from '../output/spinner.js'
-import { createSession } from '../cli/session.js'
+import { sessionOf } from '../cli/session.js'
 
 export interface ListOptions {
   key?: string
@@ -44,7 +44,7 @@ export async function runList(options: ListOptions, ctx: Context, globals: Globa
     return listRegions(options, options.regions, keyRef, ctx, globals)
   }
   const ui = createUi(ctx, globals)
-  const kms = await createSession(ctx, globals, ui).kms()
+  const kms = await sessionOf(ctx, globals, ui).kms()
   const region = await kms.region()
 
   if (keyRef) refuseOtherRegion(keyRef, region)
@@ -62,7 +62,7 @@ export async function runList(options: ListOptions, ctx: Context, globals: Globa
 async function listRegions(options: ListOptions, regions: string[], keyRef: KeyRef | undefined, ctx: Context, globals: GlobalOptions): Promise<number> {
   const keyRefs = keyRef === undefined ? undefined : resolvePerRegion(keyRef, regions, '--key')
   const ui = createUi(ctx, globals)
-  const session = createSession(ctx, globals, ui)
+  const session = sessionOf(ctx, globals, ui)
   const perRegion = await ui.progress(`Listing aliases in ${regions.join(', ')}`, (spinner) => {
     let done = 0
     return inEveryRegion(

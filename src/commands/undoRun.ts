@@ -15,7 +15,7 @@ import { createFindings, updateFindings } from '../preflight/plan.js'
 import { hasBlock, orphanFindings, type Finding } from '../preflight/rules.js'
 import { Writer, type PlannedWrite } from '../engine/writePath.js'
 import { canAsk, expectedFailure, pollTiming } from '../engine/mutation.js'
-import { createSession } from '../cli/session.js'
+import { sessionOf } from '../cli/session.js'
 
 export interface UndoRunOptions {
   runId: string
@@ -122,7 +122,7 @@ async function execute(
   ui: Ui,
   globals: GlobalOptions,
 ): Promise<ExitCode> {
-  const session = createSession(ctx, globals, ui)
+  const session = sessionOf(ctx, globals, ui)
   const portFor = (region: string) => session.kms({ region })
   // Plan: every alias must still be where the run left it, and every revert pass the preflight.
   await ui.progress(`Planning the undo of ${entries.length} changes`, () =>

@@ -32,7 +32,7 @@ import { hasBlock, type Finding } from '../preflight/rules.js'
 import { interruption, Writer, type WriteOrigin } from '../engine/writePath.js'
 import { canAsk, expectedFailure, kmsAliasCommand, pollTiming, requireConfirmed } from '../engine/mutation.js'
 import type { UpdateOptions } from './update.js'
-import { createSession, type Session } from '../cli/session.js'
+import { sessionOf, type Session } from '../cli/session.js'
 
 export interface RegionsUpdateOptions extends UpdateOptions {
   /** --regions, in the order given. */
@@ -83,7 +83,7 @@ export async function runUpdateRegions(options: RegionsUpdateOptions, ctx: Conte
     error: null,
     exitCode: Exit.Ok,
   }
-  const run = new RegionsRun(ctx, ui, createSession(ctx, globals, ui), globals, options, report, aliasRef)
+  const run = new RegionsRun(ctx, ui, sessionOf(ctx, globals, ui), globals, options, report, aliasRef)
   try {
     const regions = options.regions ?? (await run.replicaSet())
     // Checked before any change is planned: a typed key that names one Region cannot serve several.

@@ -11,7 +11,7 @@ import { shellCommand } from '../output/shell.js'
 import { createUi, errorSummary, type Ui } from '../output/ui.js'
 import { refusedFindings, type Finding } from '../preflight/rules.js'
 import { interruption, Writer, type PlannedWrite, type WriteOrigin } from './writePath.js'
-import { createSession, type Session } from '../cli/session.js'
+import { sessionOf, type Session } from '../cli/session.js'
 
 /** Where a run is: before the mutating call, while it is in flight, or confirming it. */
 export interface Progress {
@@ -144,7 +144,7 @@ export async function runChange(
   }
   const plan = new PlanPrinter(ui, report, view)
   report.exitCode = await runMutation(ctx, report, async (progress) => {
-    const session = createSession(ctx, globals, ui)
+    const session = sessionOf(ctx, globals, ui)
     const kms = await session.kms()
     const region = await kms.region()
     report.region = region
