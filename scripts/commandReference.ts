@@ -28,8 +28,9 @@ function commandBlock(help: Help, command: Command): string {
   if (args.length > 0) {
     lines.push(...table(['argument', 'meaning'], args.map((a) => [help.argumentTerm(a), help.argumentDescription(a)])), '')
   }
-  lines.push(...table(['option', 'meaning'], help.visibleOptions(command).map((o) => [help.optionTerm(o), help.optionDescription(o)])))
-  return lines.join('\n')
+  const options = help.visibleOptions(command)
+  if (options.length > 0) lines.push(...table(['option', 'meaning'], options.map((o) => [help.optionTerm(o), help.optionDescription(o)])))
+  return lines.join('\n').trimEnd()
 }
 
 /** Every generated block by name: the global options, then each command as --help lists them. */
@@ -37,7 +38,8 @@ export function optionBlocks(program: Command): Map<string, string> {
   const help = program.createHelp()
   const blocks = new Map<string, string>()
   blocks.set(GLOBAL_BLOCK, table(['option', 'meaning'], help.visibleOptions(program).map((o) => [help.optionTerm(o), help.optionDescription(o)])).join('\n'))
-  for (const command of help.visibleCommands(program)) blocks.set(command.name(), commandBlock(help, command))
+  // commander's implicit `help [command]` has no options and prints the program's help.
+  for (const command of help.visibleCommands(program)) if (command.name() !== 'help') blocks.set(command.name(), commandBlock(help, command))
   return blocks
 }
 
