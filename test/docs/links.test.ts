@@ -59,6 +59,10 @@ describe('links in README.md and docs/', () => {
     expect(slug('Try it without AWS: kms-alias demo')).toBe('try-it-without-aws-kms-alias-demo')
   })
 
+  it('README.md stays a front door: at most 400 lines (the reference lives in docs/)', () => {
+    expect(readFileSync(join(root, 'README.md'), 'utf8').split('\n').length).toBeLessThanOrEqual(400)
+  })
+
   it('finds the pages and their links', () => {
     expect(pages).toContain('docs/commands.md')
     expect(links(readFileSync(join(root, 'README.md'), 'utf8')).length).toBeGreaterThan(10)
