@@ -1,7 +1,9 @@
 // Every code the tool can print is documented: each finding code (the FindingCode type, read with
 // the TypeScript checker, and any other `code: 'X'` literal in src/) has a row in a findings table
 // of docs/safety.md, and each exit code a row with its JSON `error.code` in the README. The lists
-// come from the source, so a code added later fails here until it is documented.
+// come from the source, so a code added later fails here until it is documented. (It failed on its
+// first run: TARGET_REPOINTED_IN_FILE, REPLICA_REGIONS_DIFFER and REGION_NOT_COVERED had no row; the
+// old README's exit codes had no error.code, and its JSON fields missed INTERNAL, HANGUP, TERMINATED.)
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
