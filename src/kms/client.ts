@@ -1,5 +1,7 @@
-// The only module that imports the AWS SDK. Loaded with import() so that --help and
-// usage errors never pay for it.
+// The KMS adapter, and STS (AssumeRole, GetCallerIdentity) for its credentials and account: with
+// src/iam/client.ts the only module that imports the AWS SDK, and the one that says how every SDK
+// client is built (sdkClientConfig). Loaded with import() so that --help and usage errors never pay
+// for it.
 import {
   CreateAliasCommand,
   CreateKeyCommand,
