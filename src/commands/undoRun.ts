@@ -7,7 +7,6 @@ import type { GlobalOptions } from '../cli/globalOptions.js'
 import { newJournalId, type JournalEntry } from '../engine/journal.js'
 import { confirmAliasGone, confirmAliasTarget, type Confirmation } from '../kms/confirm.js'
 import { parseAliasRef, parseKeyRef } from '../kms/identifiers.js'
-import type { KmsPort } from '../kms/port.js'
 import { newTable } from '../output/table.js'
 import { createUi, errorSummary, type ErrorSummary, type Ui } from '../output/ui.js'
 import { planMove } from '../engine/planner.js'
@@ -16,6 +15,7 @@ import { hasBlock, type Finding } from '../preflight/rules.js'
 import { Writer, type PlannedWrite } from '../engine/writePath.js'
 import { moveCall } from '../engine/steps.js'
 import { canAsk, expectedFailure, pollTiming } from '../engine/mutation.js'
+import { sessionOf } from '../cli/session.js'
 
 export interface UndoRunOptions {
   runId: string
@@ -131,12 +131,8 @@ async function execute(
   ui: Ui,
   globals: GlobalOptions,
 ): Promise<ExitCode> {
-  const ports = new Map<string, Promise<KmsPort>>()
-  const portFor = (region: string) => {
-    let port = ports.get(region)
-    if (!port) ports.set(region, (port = ui.openKms({ region })))
-    return port
-  }
+  const session = sessionOf(ctx, globals, ui)
+  const portFor = (region: string) => session.kms({ region })
   // Plan: every alias must still be where the run left it, and every revert pass the preflight.
   // The reads are shared per Region: each key is described, and its access read, once.
   const reads = new Map<string, Promise<RunReads>>()

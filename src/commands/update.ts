@@ -42,13 +42,13 @@ export async function runUpdate(options: UpdateOptions, ctx: Context, globals: G
   const expected = options.expectCurrent === undefined ? undefined : parseKeyRef(options.expectCurrent, '--expect-current')
 
   return runChange(ctx, globals, { action: 'update', alias: aliasRef.name, dryRun: options.dryRun, ...origin }, async (step) => {
-    const { kms, region, ui, report, plan } = step
+    const { kms, session, region, ui, report, plan } = step
     // The access reads (policy, grants, tags, rotation) need only the two key IDs: they go out as soon
     // as both DescribeKey answers are in, beside the ListAliases calls. A --expect-current that does
     // not match sends none of them.
     const guard = expected && expectation(kms, expected)
     const planned = await ui.progress(`Preflight: describing ${aliasRef.name} and ${targetRef.input}`, (spinner) =>
-      planMove(new RunReads(kms, options.iam ? () => ui.openIam() : undefined), {
+      planMove(new RunReads(kms, options.iam ? () => session.iam() : undefined), {
         aliasRef,
         targetRef,
         region,
