@@ -12,8 +12,8 @@ import { createUi, errorSummary, type ErrorSummary, type Ui } from '../output/ui
 import { planMove } from '../engine/planner.js'
 import { RunReads } from '../engine/reads.js'
 import { hasBlock, type Finding } from '../preflight/rules.js'
-import { Writer, type PlannedWrite } from '../engine/writePath.js'
-import { moveCall } from '../engine/steps.js'
+import { interruption, Writer, type PlannedWrite } from '../engine/writePath.js'
+import { moveCall, writeInOrder } from '../engine/steps.js'
 import { canAsk, expectedFailure, pollTiming } from '../engine/mutation.js'
 import { sessionOf } from '../cli/session.js'
 
@@ -173,42 +173,60 @@ async function execute(
   }
 
   const writers = new Map<string, Writer>()
-  for (const [i, entry] of entries.entries()) {
-    const revert = report.changes[i] as Revert
-    const kms = await portFor(entry.region)
-    let writer = writers.get(entry.region)
-    if (!writer) writers.set(entry.region, (writer = new Writer(ctx, ui, { ...globals, region: entry.region }, kms)))
-    const to = revert.toKeyId ?? undefined
-    const write: PlannedWrite = {
-      action: revert.action,
-      alias: entry.alias,
-      region: entry.region,
-      account: entry.account,
-      expected: revert.fromKeyId ?? undefined,
-      wanted: to,
-      origin: { command: 'undo', reverts: entry.id, runId: report.undoRunId },
-      ...moveCall(kms, revert.action, entry.alias, to),
-    }
-    const result = await ui.progress(`Reverting ${entry.alias}`, () => writer.write(write))
-    revert.changed = result.changed
-    revert.journalId = result.journalId
-    if (result.status !== 'written') {
-      revert.outcome = result.status === 'conflict' ? 'conflict' : 'failed'
-      revert.error = errorSummary(result.error)
-      // Stop at the first failure: what was reverted stays reverted, the rest is reported.
-      throw result.error
-    }
-    revert.outcome = 'reverted'
-    if (options.verify) {
-      const timing = pollTiming(ctx, options.verifyTimeout)
-      const confirmation: Confirmation =
-        to === undefined
-          ? await confirmAliasGone(kms, { aliasName: entry.alias, previousKeyId: revert.fromKeyId as string, ...timing })
-          : await confirmAliasTarget(kms, { aliasName: entry.alias, expectedKeyId: to, previousKeyId: revert.fromKeyId ?? undefined, ...timing })
-      revert.verified = confirmation.status === 'confirmed'
-      if (revert.verified) await writer.verified(result.journalId)
-    }
+  const writerFor = async (region: string) => {
+    let writer = writers.get(region)
+    if (!writer) writers.set(region, (writer = new Writer(ctx, ui, { ...globals, region }, await portFor(region))))
+    return writer
   }
+  const reverts = entries.map((entry, i) => ({ entry, revert: report.changes[i] as Revert }))
+  type Item = (typeof reverts)[number]
+  const { stop } = await writeInOrder(ctx.signal, reverts, {
+    write: async ({ entry, revert }) => {
+      const [kms, writer] = await Promise.all([portFor(entry.region), writerFor(entry.region)])
+      const to = revert.toKeyId ?? undefined
+      const write: PlannedWrite = {
+        action: revert.action,
+        alias: entry.alias,
+        region: entry.region,
+        account: entry.account,
+        expected: revert.fromKeyId ?? undefined,
+        wanted: to,
+        origin: { command: 'undo', reverts: entry.id, runId: report.undoRunId },
+        ...moveCall(kms, revert.action, entry.alias, to),
+      }
+      return ui.progress(`Reverting ${entry.alias}`, () => writer.write(write))
+    },
+    record: ({ revert }, result) => {
+      revert.changed = result.changed
+      revert.journalId = result.journalId
+      if (result.status === 'written') revert.outcome = 'reverted'
+      else {
+        revert.outcome = result.status === 'conflict' ? 'conflict' : 'failed'
+        revert.error = errorSummary(result.error)
+      }
+    },
+    ...(options.verify
+      ? {
+          confirm: async ({ entry, revert }: Item, result: { journalId: string | null }) => {
+            const kms = await portFor(entry.region)
+            const to = revert.toKeyId ?? undefined
+            const timing = pollTiming(ctx, options.verifyTimeout)
+            const confirmation: Confirmation =
+              to === undefined
+                ? await confirmAliasGone(kms, { aliasName: entry.alias, previousKeyId: revert.fromKeyId as string, ...timing })
+                : await confirmAliasTarget(kms, { aliasName: entry.alias, expectedKeyId: to, previousKeyId: revert.fromKeyId ?? undefined, ...timing })
+            revert.verified = confirmation.status === 'confirmed'
+            if (revert.verified) await (await writerFor(entry.region)).verified(result.journalId)
+            return revert.verified
+          },
+        }
+      : {}),
+    // An unconfirmed revert is reported at the end; the others still go back.
+    stopWhenUnconfirmed: false,
+  })
+  // Stop at the first failure: what was reverted stays reverted, the rest is reported.
+  if (stop?.reason === 'interrupted') throw interruption(ctx)
+  if (stop?.reason === 'not-written') throw stop.outcome.error
   const unverified = options.verify ? report.changes.filter((c) => !c.verified) : []
   if (unverified.length > 0)
     throw new CliError(`the reverts were sent, but ListAliases did not confirm ${unverified.map((c) => c.alias).join(', ')}`, Exit.NotConfirmed)

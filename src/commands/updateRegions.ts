@@ -29,7 +29,7 @@ import { RunReads } from '../engine/reads.js'
 import { keyRegions, regionNotCoveredFindings, replicaRegionsFindings, resolvePerRegion } from '../preflight/multiRegion.js'
 import { hasBlock, type Finding } from '../preflight/rules.js'
 import { interruption, Writer, type WriteOrigin } from '../engine/writePath.js'
-import { moveCall, rollBack } from '../engine/steps.js'
+import { moveCall, rollBack, writeInOrder } from '../engine/steps.js'
 import { canAsk, expectedFailure, kmsAliasCommand, pollTiming, requireConfirmed } from '../engine/mutation.js'
 import type { UpdateOptions } from './update.js'
 import { sessionOf, type Session } from '../cli/session.js'
@@ -288,48 +288,53 @@ class RegionsRun {
   private async change(pending: RegionRun[]): Promise<ExitCode> {
     const { ctx, ui, options, report } = this
     const name = this.aliasRef.name
-    const changed: RegionRun[] = []
-    let failure: CliError | undefined
-    for (const r of pending) {
-      if (ctx.signal.aborted) {
-        failure = interruption(ctx)
-        break
-      }
-      const previous = r.current?.key.keyId as string
-      const wanted = r.target?.key.keyId as string
-      const result = await ui.progress(`Updating ${name} in ${r.region}`, () =>
-        r.writer.write({
-          action: 'update',
-          alias: name,
-          region: r.region,
-          account: r.current?.key.accountId || null,
-          expected: previous,
-          wanted,
-          origin: this.origin(null),
-          ...moveCall(r.kms, 'update', name, wanted),
+    const { written: changed, stop } = await writeInOrder(ctx.signal, pending, {
+      write: (r) =>
+        ui.progress(`Updating ${name} in ${r.region}`, () => {
+          const wanted = r.target?.key.keyId as string
+          return r.writer.write({
+            action: 'update',
+            alias: name,
+            region: r.region,
+            account: r.current?.key.accountId || null,
+            expected: r.current?.key.keyId as string,
+            wanted,
+            origin: this.origin(null),
+            ...moveCall(r.kms, 'update', name, wanted),
+          })
         }),
-      )
-      r.report.journalId = result.journalId
-      r.report.changed = result.changed
-      if (result.status !== 'written') {
-        r.report.outcome = result.status === 'conflict' ? 'conflict' : 'failed'
-        failure = inRegion(r.region, result.error) as CliError
-        r.report.error = errorSummary(failure)
-        break
-      }
-      changed.push(r)
-      r.report.outcome = 'updated'
-      if (!options.verify) continue
-      const confirmed = await this.confirm(r, wanted, previous, 'UpdateAlias')
-      if (confirmed) {
-        r.report.verified = true
-        await r.writer.verified(result.journalId)
-        continue
-      }
-      r.report.outcome = 'not-confirmed'
-      failure = confirmedFailure(r)
-      break
-    }
+      record: (r, result) => {
+        r.report.journalId = result.journalId
+        r.report.changed = result.changed
+        if (result.status === 'written') r.report.outcome = 'updated'
+        else {
+          r.report.outcome = result.status === 'conflict' ? 'conflict' : 'failed'
+          r.report.error = errorSummary(inRegion(r.region, result.error))
+        }
+      },
+      ...(options.verify
+        ? {
+            confirm: async (r: RegionRun, result: { journalId: string | null }) => {
+              if (!(await this.confirm(r, r.target?.key.keyId as string, r.current?.key.keyId as string, 'UpdateAlias'))) {
+                r.report.outcome = 'not-confirmed'
+                return false
+              }
+              r.report.verified = true
+              await r.writer.verified(result.journalId)
+              return true
+            },
+          }
+        : {}),
+      stopWhenUnconfirmed: true,
+    })
+    const failure: CliError | undefined =
+      stop === undefined
+        ? undefined
+        : stop.reason === 'interrupted'
+          ? interruption(ctx)
+          : stop.reason === 'not-written'
+            ? (inRegion(stop.item.region, stop.outcome.error) as CliError)
+            : confirmedFailure(stop.item)
     if (failure === undefined) {
       report.outcome = 'updated'
       report.verified = options.verify

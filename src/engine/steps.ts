@@ -48,3 +48,42 @@ export function rollBack(writer: Writer, kms: KmsPort, move: MadeMove, origin: W
     ...moveCall(kms, action, move.alias, move.before),
   })
 }
+
+type Written = Extract<WriteOutcome, { status: 'written' }>
+type NotWritten = Exclude<WriteOutcome, { status: 'written' }>
+
+/** Why a run written in order stopped before its last item. */
+export type Stop<T> =
+  | { reason: 'interrupted' }
+  | { reason: 'not-written'; item: T; outcome: NotWritten }
+  | { reason: 'not-confirmed'; item: T }
+
+export interface InOrder<T> {
+  /** Sends one item through the write path. */
+  write(item: T): Promise<WriteOutcome>
+  /** What the write path answered for an item, for the command's report. */
+  record(item: T, outcome: WriteOutcome): void
+  /** Confirms a written item (absent with --no-verify); false when it was not seen. */
+  confirm?: (item: T, written: Written) => Promise<boolean>
+  /** Whether an item that was not confirmed stops the run (update --regions) or not (undo --run). */
+  stopWhenUnconfirmed: boolean
+}
+
+/**
+ * Writes items one after another, each confirmed before the next when asked; the first item not
+ * written (conflict, failure), an interrupting signal, or (when asked) one not confirmed, stops the
+ * run. Returns the items written, in order, and why it stopped: the caller decides what that means
+ * (rollback, exit code), in one place.
+ */
+export async function writeInOrder<T>(signal: AbortSignal, items: readonly T[], step: InOrder<T>): Promise<{ written: T[]; stop?: Stop<T> }> {
+  const written: T[] = []
+  for (const item of items) {
+    if (signal.aborted) return { written, stop: { reason: 'interrupted' } }
+    const outcome = await step.write(item)
+    step.record(item, outcome)
+    if (outcome.status !== 'written') return { written, stop: { reason: 'not-written', item, outcome } }
+    written.push(item)
+    if (step.confirm && !(await step.confirm(item, outcome)) && step.stopWhenUnconfirmed) return { written, stop: { reason: 'not-confirmed', item } }
+  }
+  return { written }
+}
