@@ -68,13 +68,15 @@ export async function planMove(reads: RunReads, request: MoveRequest): Promise<P
     // accessPreflight reads nothing for the same key on both sides (ALREADY_TARGET).
     return accessPreflight(reads.kms, c, t, { aliasName: aliasRef.name, allowAccessChange: overrides.allowAccessChange, iam: reads.iam, cache: reads.access })
   })
-  const all = [currentKey, targetKey, guarded, aliasesOf(currentKey), aliasesOf(targetKey), access] as const
+  // Every read gets its handler now: one that fails while another is still awaited must not be an
+  // unhandled rejection (Node ends the process on one).
+  const settled = Promise.allSettled([currentKey, targetKey, guarded, aliasesOf(currentKey), aliasesOf(targetKey), access] as const)
   // A missing alias is what a user must hear first, before anything about the target.
   if (request.mustExist && (await currentKey.catch(() => null)) === undefined) {
-    await Promise.allSettled(all)
+    await settled
     throw new NotFoundError(`alias ${aliasRef.name} not found in ${region}`)
   }
-  const [current, target, holds, currentAliases, targetAliases, accessFound] = await settleInOrder(all)
+  const [current, target, holds, currentAliases, targetAliases, accessFound] = inOrder(await settled)
   if (!holds) return { status: 'moved', current, target }
 
   const described = (key: KeyInfo | undefined, aliases: typeof currentAliases): DescribedKey | undefined => key && { key, aliases }
@@ -106,11 +108,12 @@ function describeTarget(reads: RunReads, ref: KeyRef, notFound: string): Promise
   })
 }
 
-/** Promise.all that waits for all, then reports the first failure in the order given (not in time). */
-async function settleInOrder<const T extends readonly Promise<unknown>[]>(promises: T): Promise<{ -readonly [I in keyof T]: Awaited<T[I]> }> {
-  const results = await Promise.allSettled(promises)
+type Values<T extends readonly PromiseSettledResult<unknown>[]> = { -readonly [I in keyof T]: T[I] extends PromiseSettledResult<infer V> ? V : never }
+
+/** The values of settled reads, or the first failure in the order given (not in time). */
+function inOrder<const T extends readonly PromiseSettledResult<unknown>[]>(results: T): Values<T> {
   for (const r of results) if (r.status === 'rejected') throw r.reason
-  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as { -readonly [I in keyof T]: Awaited<T[I]> }
+  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as Values<T>
 }
 
 /**

@@ -307,3 +307,23 @@ describe('issue 19 item 22: apply does not report a not-attempted entry\'s plan-
     ])
   })
 })
+
+describe('the planner: a read that fails while another is still awaited', () => {
+  // Failed before the fix (found by the moto e2e test "exits 4 for a missing key"): the target's
+  // NotFound arrived while the planner awaited the alias's DescribeKey, had no handler yet, and
+  // Node ended the process on the unhandled rejection (exit 1, internal error).
+  it('update: the target answers NotFound before the alias is described: exit 4, not a crash', async () => {
+    const old = key()
+    const kms = new FakeKms({ keys: [old], aliases: { 'alias/app': old.keyId } })
+    const describe = kms.describeKey.bind(kms)
+    kms.describeKey = async (ref) => {
+      // The alias answers after the event loop has turned once more, so the target's failure comes first.
+      if (ref === 'alias/app') await new Promise((resolve) => setImmediate(resolve))
+      return describe(ref)
+    }
+    const missing = '99999999-9999-4999-8999-999999999999'
+    const r = await run(['update', 'alias/app', '--to', missing, '--yes'], { kms })
+    expect(r.stderr).toBe(`error: --to ${missing} not found in us-east-1\n`)
+    expect(r.code).toBe(4)
+  })
+})
