@@ -7,6 +7,7 @@ import { describeThen } from '../kms/lookups.js'
 import { renderFindings } from '../output/changeView.js'
 import { renderCompareJson, renderCompareTable, renderCompareText, toCompareSide, type CompareReport } from '../output/compareView.js'
 import { createUi } from '../output/ui.js'
+import { escapeDeep } from '../output/escape.js'
 import { accessFindings, type Read } from '../preflight/access.js'
 import { readKeyAccess } from '../preflight/accessPreflight.js'
 import { targetLocation } from '../preflight/local.js'
@@ -102,9 +103,9 @@ export async function runCompare(options: CompareOptions, ctx: Context, globals:
   }
   if (ui.format === 'json') ui.write(renderCompareJson(report))
   else if (ui.format === 'text') {
-    ui.write(renderCompareText(report))
-    for (const line of renderFindings(findings, ui.err, 'update')) ui.note(line)
-  } else ui.write(renderCompareTable(report, ui.out))
+    ui.write(renderCompareText(escapeDeep(report)))
+    for (const line of renderFindings(escapeDeep(findings), ui.err, 'update')) ui.note(line)
+  } else ui.write(renderCompareTable(escapeDeep(report), ui.out))
   return report.exitCode
 }
 

@@ -7,6 +7,7 @@ import { describeWithAliases } from '../kms/lookups.js'
 import type { AliasEntry, KeyInfo, KmsPort } from '../kms/port.js'
 import { renderShowJson, renderShowTable, renderShowText, toKeyDetails, type AliasDetails } from '../output/showView.js'
 import { createUi } from '../output/ui.js'
+import { escapeDeep } from '../output/escape.js'
 
 export interface ShowOptions {
   alias: string
@@ -41,8 +42,8 @@ export async function runShow(options: ShowOptions, ctx: Context, globals: Globa
       .sort(),
   }
   if (ui.format === 'json') ui.write(renderShowJson(details))
-  else if (ui.format === 'text') ui.write(renderShowText(details))
-  else ui.write(renderShowTable(details, ui.out, ui.width))
+  else if (ui.format === 'text') ui.write(renderShowText(escapeDeep(details)))
+  else ui.write(renderShowTable(escapeDeep(details), ui.out, ui.width))
   return Exit.Ok
 }
 
