@@ -105,7 +105,7 @@ export async function runCompare(options: CompareOptions, ctx: Context, globals:
   else if (ui.format === 'text') {
     ui.write(renderCompareText(escapeDeep(report)))
     for (const line of renderFindings(escapeDeep(findings), ui.err, 'update')) ui.note(line)
-  } else ui.write(renderCompareTable(escapeDeep(report), ui.out))
+  } else ui.write(renderCompareTable(escapeDeep(report), ui.out, ui.width))
   return report.exitCode
 }
 

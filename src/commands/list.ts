@@ -87,7 +87,7 @@ async function listRegions(options: ListOptions, regions: string[], keyRef: KeyR
   else if (all.length === 0)
     ui.note(`No aliases in ${regions.join(', ')}${options.prefix ? ` starting with ${options.prefix}` : ''}${options.key ? ` on ${options.key}` : ''}.`)
   else {
-    ui.write(renderRegionalListTable(escapeDeep(all), ui.out))
+    ui.write(renderRegionalListTable(escapeDeep(all), ui.out, ui.width))
     if (skewed.size > 0)
       ui.note(`${skewed.size} alias${skewed.size === 1 ? '' : 'es'} point${skewed.size === 1 ? 's' : ''} to different keys in different Regions (skew).`)
   }
