@@ -124,6 +124,28 @@ describe('list', () => {
   })
 })
 
+describe('list --regions', () => {
+  it('table and text: the alias name escaped in every Region', async () => {
+    const ports = Object.fromEntries(
+      ['us-east-1', 'eu-west-1'].map((region) => {
+        const k = key({ keyId: NEXT, region })
+        return [region, new FakeKms({ region, keys: [k], aliases: { 'alias/x\x1b]0;t\x07\x1b[1m\n': NEXT } })]
+      }),
+    )
+    const kms = (config: { region?: string }) => ports[config.region ?? ''] as FakeKms
+    const args = ['list', '--regions', 'us-east-1,eu-west-1']
+    const text = await run(args, { kms })
+    expect(text.code).toBe(0)
+    const cells = (region: string) => ['alias/x\\x1b]0;t\\x07\\x1b[1m\\n', region, NEXT, 'SYMMETRIC_DEFAULT', 'ENCRYPT_DECRYPT', 'Enabled', 'CUSTOMER', 'false']
+    expect(text.stdout).toBe(line(...cells('us-east-1')) + line(...cells('eu-west-1')))
+    const table = await run([...args, '-o', 'table'], { kms, env: { NO_COLOR: '1' } })
+    expectNoRawControl(table)
+    expect(table.stdout.split('\n').filter((l) => l.includes(NEXT)).map((l) => l.replace(/ +/g, ' '))).toEqual(
+      ['us-east-1', 'eu-west-1'].map((region) => `│ ${cells(region).slice(0, -1).join(' │ ')} │ │`),
+    )
+  })
+})
+
 describe('history: journal fields', () => {
   async function hostileJournal() {
     const journal = defaultJournal()
