@@ -1,6 +1,6 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { FakeKms, key, throttled } from '../helpers/fakeKms.js'
 import { journalOf, line, run } from '../helpers/run.js'
@@ -58,14 +58,63 @@ describe('journal lines from each mutating command', () => {
     expect(await journalOf(r.ctx)).toEqual([])
   })
 
-  it('an unwritable journal is a warning, and the change still succeeds', async () => {
-    const { b, kms } = world()
+  // Failed before the fix (issue 19.16): the change went through with exit 0 and only a warning.
+  it.each([
+    ['ENOTDIR', (file: string) => join(file, 'journal.jsonl'), 'ENOTDIR: not a directory, open'],
+    ['EISDIR', (file: string) => dirname(file), 'EISDIR: illegal operation on a directory, open'],
+  ])('a journal that cannot be written (%s) keeps the change from being made: exit 7 naming the path and the cause', async (_code, pathOf, cause) => {
+    const { a, b, kms } = world()
     const file = join(mkdtempSync(join(tmpdir(), 'kms-alias-')), 'file')
     writeFileSync(file, '')
-    const r = await run(['update', 'alias/app', '--to', b.keyId, '--journal', join(file, 'journal.jsonl')], { kms })
-    expect(r.code).toBe(0)
-    expect(r.stderr).toMatch(/^warning: changes are not journaled: the journal could not be written \(.*\/file\/journal\.jsonl\): .*E(NOTDIR|EXIST).*\n$/)
+    const journal = pathOf(file)
+    const r = await run(['update', 'alias/app', '--to', b.keyId, '--journal', journal, '--json'], { kms })
+    expect(r.code).toBe(7)
+    expect(r.stderr.split('\n')[0]).toContain(`error: cannot write the journal ${journal}: ${cause}`)
+    expect(r.stderr).toMatch(/; nothing was changed\nhint: free space or fix the permissions, pass --journal <path> to record elsewhere, or --no-journal to change without a record\n$/)
+    expect(JSON.parse(r.stdout)).toMatchObject({ outcome: 'failed', changed: false, journalId: null, exitCode: 7 })
+    expect(kms.mutations()).toEqual([])
+    expect(kms.aliases.get('alias/app')).toBe(a.keyId)
+    // --no-journal is the way to change without a record.
+    const anyway = await run(['update', 'alias/app', '--to', b.keyId, '--journal', journal, '--no-journal'], { kms })
+    expect(anyway.code).toBe(0)
     expect(kms.aliases.get('alias/app')).toBe(b.keyId)
+  })
+
+  // Failed before the fix: with no journal location the change went ahead after a warning.
+  it('no journal location (no HOME, XDG_STATE_HOME or KMS_ALIAS_JOURNAL) is exit 7 and no change, unless --no-journal', async () => {
+    const { a, b, kms } = world()
+    const env = { KMS_ALIAS_JOURNAL: undefined, XDG_STATE_HOME: undefined, HOME: undefined, TMPDIR: mkdtempSync(join(tmpdir(), 'kms-alias-tmp-')) }
+    const r = await run(['update', 'alias/app', '--to', b.keyId], { kms, env })
+    expect(r.code).toBe(7)
+    expect(r.stderr).toContain(
+      'error: there is no journal location, so the change cannot be recorded; nothing was changed\nhint: free space or fix the permissions, pass --journal <path> to record elsewhere, or --no-journal to change without a record\n',
+    )
+    expect(kms.aliases.get('alias/app')).toBe(a.keyId)
+    expect((await run(['update', 'alias/app', '--to', b.keyId, '--no-journal'], { kms, env })).code).toBe(0)
+    expect(kms.aliases.get('alias/app')).toBe(b.keyId)
+  })
+
+  // Failed before the fix (issue 19.12): an empty --journal silently meant the default location.
+  it("--journal '' is a usage error (exit 2) for history and for a change, which is not made", async () => {
+    const { a, b, kms } = world()
+    expect(await run(['history', '--journal', ''])).toMatchObject({
+      code: 2,
+      stderr: 'error: --journal needs a path\nhint: pass --journal <path>, or --no-journal to record nothing\n',
+    })
+    const r = await run(['update', 'alias/app', '--to', b.keyId, '--journal', ''], { kms })
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain('error: --journal needs a path\n')
+    expect(kms.aliases.get('alias/app')).toBe(a.keyId)
+  })
+
+  // Failed before the fix (issue 19.12): "abc" fell back to 30 seconds without a word.
+  it.each(['abc', '', '-1'])('KMS_ALIAS_LOCK_WAIT=%j is a usage error (exit 2) and nothing is changed', async (value) => {
+    const { a, b, kms } = world()
+    const r = await run(['update', 'alias/app', '--to', b.keyId], { kms, env: { KMS_ALIAS_LOCK_WAIT: value } })
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain(`error: KMS_ALIAS_LOCK_WAIT=${JSON.stringify(value)} is not a number of seconds\nhint: set it to a number of seconds such as 30 or 0.5, or unset it\n`)
+    expect(kms.mutations()).toEqual([])
+    expect(kms.aliases.get('alias/app')).toBe(a.keyId)
   })
 })
 
