@@ -399,16 +399,24 @@ const CHUNK_BYTES = 1 << 16
 async function* linesFromStart(handle: FileHandle, signal: AbortSignal | undefined): AsyncGenerator<string[]> {
   const decoder = new StringDecoder('utf8')
   const buffer = Buffer.allocUnsafe(CHUNK_BYTES)
-  let carry = ''
+  // The pieces of a line that has not ended yet: joined once it ends, so a line of many chunks is
+  // not re-scanned for each (a forged 50 MB line would take minutes).
+  let pending: string[] = []
   for (;;) {
     if (signal?.aborted) throw interruptedBy(signal)
     const { bytesRead } = await handle.read(buffer, 0, CHUNK_BYTES, null)
     if (bytesRead === 0) break
-    const lines = (carry + decoder.write(buffer.subarray(0, bytesRead))).split('\n')
-    carry = lines.pop() ?? ''
+    const text = decoder.write(buffer.subarray(0, bytesRead))
+    if (!text.includes('\n')) {
+      pending.push(text)
+      continue
+    }
+    const lines = text.split('\n')
+    lines[0] = pending.join('') + (lines[0] ?? '')
+    pending = [lines.pop() ?? '']
     yield lines
   }
-  const rest = carry + decoder.end()
+  const rest = pending.join('') + decoder.end()
   if (rest !== '') yield [rest]
 }
 
