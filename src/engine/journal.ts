@@ -11,7 +11,9 @@ import { constants, type Stats } from 'node:fs'
 import { appendFile, lstat, open, type FileHandle } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { StringDecoder } from 'node:string_decoder'
-import { UsageError, interruptedBy } from '../errors.js'
+import { CliError, ConflictError, NotFoundError, UsageError, interruptedBy } from '../errors.js'
+import { currentTarget } from '../kms/lookups.js'
+import type { KmsPort } from '../kms/port.js'
 import { acquireLock, ensureDirectory } from './lock.js'
 
 export const JOURNAL_ACTIONS = ['create', 'update', 'delete', 'rotate'] as const
@@ -358,6 +360,45 @@ export function findJournalEntry(read: JournalRead, ref: string): { entry: Journ
 }
 
 const MIN_PREFIX = 4
+
+/**
+ * Checks a journal entry against KMS before undo plans anything: the journal is a file that anyone
+ * who can write it can forge, so an entry is believed only where KMS agrees with it. The alias
+ * must be where the entry left it, and the key undo would go back to must exist in the entry's
+ * account and Region. Returns the refusal (exit 5 for a moved alias, 4 for a missing key, 2 for a
+ * key elsewhere), or undefined when the entry holds. `kms` must act in the entry's Region.
+ */
+export async function recheckEntry(entry: JournalEntry, kms: KmsPort): Promise<CliError | undefined> {
+  const left = entry.action === 'delete' ? undefined : (entry.newKeyId ?? undefined)
+  const now = await currentTarget(kms, entry.alias)
+  if (now !== left) {
+    const seen = now === undefined ? 'does not exist' : `points to ${now}`
+    const expected = left === undefined ? 'deleted it' : `left it on ${left}`
+    return new ConflictError(
+      `${entry.alias} ${seen}, but journal entry ${entry.id} ${expected}: it changed since (or the entry is not true); nothing was changed`,
+      'kms-alias history shows later changes; kms-alias show tells where it points now',
+    )
+  }
+  const back = entry.action === 'create' ? undefined : entry.previousKeyId
+  if (!back) return undefined
+  const key = await kms.describeKey(back).catch((error: unknown) => {
+    if (error instanceof NotFoundError) return undefined
+    throw error
+  })
+  if (key === undefined) {
+    return new NotFoundError(`journal entry ${entry.id} would put ${entry.alias} back on ${back}, which does not exist in ${entry.region}; nothing was changed`)
+  }
+  if (key.keyId !== back && key.arn !== back) {
+    return new UsageError(`journal entry ${entry.id} names ${back} as the previous key, which is not a key ID or ARN; nothing was changed`, 'revert it by hand if you must')
+  }
+  if (key.region !== entry.region || (entry.account !== null && key.accountId !== entry.account)) {
+    return new UsageError(
+      `journal entry ${entry.id} would put ${entry.alias} (account ${entry.account ?? 'unknown'}, ${entry.region}) back on ${key.arn}, a key of another account or Region; nothing was changed`,
+      'an alias can point only to a key of its own account and Region: the entry is not true; revert by hand if you must',
+    )
+  }
+  return undefined
+}
 
 type JournalRecord = Record<string, unknown> & { id: string }
 
