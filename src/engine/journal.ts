@@ -434,18 +434,21 @@ export function clip(text: string, max = 64): string {
   return text.length <= max ? text : `${text.slice(0, max)}… (${text.length} characters)`
 }
 
+// Reading forward, big chunks (fewer reads); from the end, small ones (undo --last mostly needs
+// only the last few lines).
+const FORWARD_CHUNK_BYTES = 1 << 20
 const CHUNK_BYTES = 1 << 16
 
 /** The journal's lines, oldest first, a chunk's worth at a time; the signal is heeded between chunks. */
 async function* linesFromStart(handle: FileHandle, signal: AbortSignal | undefined): AsyncGenerator<string[]> {
   const decoder = new StringDecoder('utf8')
-  const buffer = Buffer.allocUnsafe(CHUNK_BYTES)
+  const buffer = Buffer.allocUnsafe(FORWARD_CHUNK_BYTES)
   // The pieces of a line that has not ended yet: joined once it ends, so a line of many chunks is
   // not re-scanned for each (a forged 50 MB line would take minutes).
   let pending: string[] = []
   for (;;) {
     if (signal?.aborted) throw interruptedBy(signal)
-    const { bytesRead } = await handle.read(buffer, 0, CHUNK_BYTES, null)
+    const { bytesRead } = await handle.read(buffer, 0, FORWARD_CHUNK_BYTES, null)
     if (bytesRead === 0) break
     const text = decoder.write(buffer.subarray(0, bytesRead))
     if (!text.includes('\n')) {
@@ -509,18 +512,27 @@ function invalidReason(record: Record<string, unknown>): string | undefined {
 }
 
 function fromIntent(record: Record<string, unknown>): JournalEntry {
-  const { type: _type, ...intent } = record as unknown as JournalIntent & Partial<JournalEntry>
+  const intent = record as unknown as JournalIntent & Partial<JournalEntry>
   // A line without `type` is a whole entry from before the write-ahead journal: written only
   // after the change, with `certain` saying whether it was made.
   const legacy = record.type === undefined
   const changed = legacy ? (intent.certain === true ? true : null) : null
+  // Built field by field (not spread): one object shape for every entry keeps a fold of 200,000
+  // entries fast, and no field the journal does not define is carried into history's output.
   return {
-    ...intent,
+    id: intent.id,
+    time: intent.time,
     account: intent.account ?? null,
+    region: intent.region,
+    alias: intent.alias,
+    action: intent.action,
     previousKeyId: intent.previousKeyId ?? null,
     newKeyId: intent.newKeyId ?? null,
+    command: intent.command,
     reverts: intent.reverts ?? null,
     runId: intent.runId ?? null,
+    ...(typeof intent.createdKeyId === 'string' ? { createdKeyId: intent.createdKeyId } : {}),
+    toolVersion: intent.toolVersion,
     changed,
     verified: legacy ? intent.verified === true : false,
     certain: changed === true,

@@ -20,14 +20,16 @@ function cliAsHomeless(args: string[], env: Record<string, string>): Promise<Cli
   })
 }
 
+type HomeCase = [name: string, env: Record<string, string>, home: () => string, expected: Record<string, string>]
+
 describe('no HOME and no passwd entry (issue 19.21)', () => {
-  it.each([
+  it.each<HomeCase>([
     ['a home is found: nothing changes', { HOME: '/home/u' }, () => '/home/u', {}],
     ['no HOME, but os.homedir() answers: nothing changes', {}, () => '/home/u', {}],
     [
       'no home at all: no profile files, and the SDK a home with nothing under it',
       {},
-      () => {
+      (): string => {
         throw new Error('uv_os_homedir returned ENOENT')
       },
       { USERPROFILE: '/dev/null', AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' },
@@ -35,7 +37,7 @@ describe('no HOME and no passwd entry (issue 19.21)', () => {
     [
       'no home, but the profile files are named: they are kept',
       { AWS_CONFIG_FILE: '/etc/aws/config' },
-      () => {
+      (): string => {
         throw new Error('uv_os_homedir returned ENOENT')
       },
       { USERPROFILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' },
