@@ -11,6 +11,7 @@ import { accessFindings, type Read } from '../preflight/access.js'
 import { readKeyAccess } from '../preflight/accessPreflight.js'
 import { targetLocation } from '../preflight/local.js'
 import { hasBlock, updatePreflight } from '../preflight/rules.js'
+import { sessionOf } from '../cli/session.js'
 
 export interface CompareOptions {
   current: string
@@ -32,13 +33,14 @@ export async function runCompare(options: CompareOptions, ctx: Context, globals:
   }
   const aliasName = currentRef.kind === 'alias' ? currentRef.alias.name : undefined
   const ui = createUi(ctx, globals)
-  const kms = await ui.openKms()
+  const session = sessionOf(ctx, globals, ui)
+  const kms = await session.kms()
   const region = await kms.region()
 
   const { current, target, currentAccess, targetAccess, iam } = await ui.progress(`Reading ${currentRef.input} and ${nextRef.input}`, async () => {
     const iamRead: Promise<Read<IdentityPolicy[]>> | undefined = options.iam
-      ? ui
-          .openIam()
+      ? session
+          .iam()
           .then((port) => port.identityPolicies())
           .then(
             (value) => ({ ok: true as const, value }),

@@ -20,6 +20,7 @@ import { createUi, type Ui } from '../output/ui.js'
 import { resolvePerRegion } from '../preflight/multiRegion.js'
 import { skewedAliases } from '../cli/regions.js'
 import type { Spinner } from '../output/spinner.js'
+import { sessionOf } from '../cli/session.js'
 
 export interface ListOptions {
   key?: string
@@ -43,7 +44,7 @@ export async function runList(options: ListOptions, ctx: Context, globals: Globa
     return listRegions(options, options.regions, keyRef, ctx, globals)
   }
   const ui = createUi(ctx, globals)
-  const kms = await ui.openKms()
+  const kms = await sessionOf(ctx, globals, ui).kms()
   const region = await kms.region()
 
   if (keyRef) refuseOtherRegion(keyRef, region)
@@ -61,11 +62,12 @@ export async function runList(options: ListOptions, ctx: Context, globals: Globa
 async function listRegions(options: ListOptions, regions: string[], keyRef: KeyRef | undefined, ctx: Context, globals: GlobalOptions): Promise<number> {
   const keyRefs = keyRef === undefined ? undefined : resolvePerRegion(keyRef, regions, '--key')
   const ui = createUi(ctx, globals)
+  const session = sessionOf(ctx, globals, ui)
   const perRegion = await ui.progress(`Listing aliases in ${regions.join(', ')}`, (spinner) => {
     let done = 0
     return inEveryRegion(
       regions.map((region) => ({ region })),
-      (partition) => ui.openKms(partition),
+      (partition) => session.kms(partition),
       async (kms, { region }) => {
         const regional = keyRefs?.find((r) => r.region === region)
         const rows = await readRegion(kms, region, options, regional === undefined ? undefined : parseKeyRef(regional.keyRef, '--key'), ui, undefined, globals)

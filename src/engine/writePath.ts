@@ -16,7 +16,7 @@ import { poll, type Read } from '../kms/confirm.js'
 import { currentTarget } from '../kms/lookups.js'
 import { MEMORY_ENDPOINT, type KmsPort } from '../kms/port.js'
 import { acquireLock, currentUid, ensurePrivateDirectory, LockTimeoutError, type Release } from './lock.js'
-import type { Ui } from '../output/ui.js'
+import type { Log } from '../output/ui.js'
 import { version } from '../version.js'
 
 /** Who asked for a change: a command of its own, or undo/rollback of a journal entry, maybe within an apply run. */
@@ -64,7 +64,7 @@ export class Writer {
 
   constructor(
     private readonly ctx: Context,
-    private readonly ui: Ui,
+    private readonly log: Log,
     private readonly globals: GlobalOptions,
     private readonly kms: KmsPort,
   ) {}
@@ -115,7 +115,7 @@ export class Writer {
       const { changed, readable } = await this.settle(w, error)
       await this.journalOutcome(journalId, changed, false)
       if (changed === true) {
-        this.ui.debug(`${failure.message}, but ${w.alias} ${w.wanted === undefined ? 'is gone' : `points to ${w.wanted}`}: the call was applied`)
+        this.log.debug(`${failure.message}, but ${w.alias} ${w.wanted === undefined ? 'is gone' : `points to ${w.wanted}`}: the call was applied`)
         return { status: 'written', changed: true, journalId }
       }
       return { status: 'failed', changed, journalId, error: withObservation(failure, w, changed, readable) }
@@ -189,7 +189,7 @@ export class Writer {
     const recorded = await this.journal([{ type: 'outcome', id, time: this.ctx.now().toISOString(), changed, verified }])
     if (recorded instanceof CliError && !this.journalWarned) {
       this.journalWarned = true
-      this.ui.warn(`the journal shows the outcome of ${id} as unknown: ${recorded.message}`)
+      this.log.warn(`the journal shows the outcome of ${id} as unknown: ${recorded.message}`)
     }
   }
 
