@@ -6,7 +6,8 @@ import { isReservedAlias, parseKeyRef, type KeyRef } from '../kms/identifiers.js
 import { describeThen } from '../kms/lookups.js'
 import { renderFindings } from '../output/changeView.js'
 import { renderCompareJson, renderCompareTable, renderCompareText, toCompareSide, type CompareReport } from '../output/compareView.js'
-import { createUi } from '../output/ui.js'
+import { createUi, type Ui } from '../output/ui.js'
+import { withFailureDocument } from '../output/failureView.js'
 import { accessFindings, type Read } from '../preflight/access.js'
 import { readKeyAccess } from '../preflight/accessPreflight.js'
 import { targetLocation } from '../preflight/local.js'
@@ -23,6 +24,11 @@ export interface CompareOptions {
 
 /** Read-only: both keys side by side and the findings `update <current> --to <new>` would produce. */
 export async function runCompare(options: CompareOptions, ctx: Context, globals: GlobalOptions): Promise<number> {
+  const ui = createUi(ctx, globals)
+  return withFailureDocument(ui, ctx.signal, () => compare(options, ui))
+}
+
+async function compare(options: CompareOptions, ui: Ui): Promise<number> {
   const currentRef = parseKeyRef(options.current, '<current>')
   const nextRef = parseKeyRef(options.next, '<new>')
   for (const ref of [currentRef, nextRef]) {
@@ -31,7 +37,6 @@ export async function runCompare(options: CompareOptions, ctx: Context, globals:
       throw new UsageError(`${ref.input} is an AWS managed alias; compare does not describe those (DescribeKey could create the key)`)
   }
   const aliasName = currentRef.kind === 'alias' ? currentRef.alias.name : undefined
-  const ui = createUi(ctx, globals)
   const kms = await ui.openKms()
   const region = await kms.region()
 

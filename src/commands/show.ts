@@ -6,7 +6,8 @@ import { isReservedAlias, parseAliasRef } from '../kms/identifiers.js'
 import { describeWithAliases } from '../kms/lookups.js'
 import type { AliasEntry, KeyInfo, KmsPort } from '../kms/port.js'
 import { renderShowJson, renderShowTable, renderShowText, toKeyDetails, type AliasDetails } from '../output/showView.js'
-import { createUi } from '../output/ui.js'
+import { createUi, type Ui } from '../output/ui.js'
+import { withFailureDocument } from '../output/failureView.js'
 
 export interface ShowOptions {
   alias: string
@@ -14,8 +15,12 @@ export interface ShowOptions {
 
 /** Describes an alias's key and lists the key's other aliases. */
 export async function runShow(options: ShowOptions, ctx: Context, globals: GlobalOptions): Promise<number> {
-  const aliasRef = parseAliasRef(options.alias, 'alias')
   const ui = createUi(ctx, globals)
+  return withFailureDocument(ui, ctx.signal, () => show(options, ui, globals))
+}
+
+async function show(options: ShowOptions, ui: Ui, globals: GlobalOptions): Promise<number> {
+  const aliasRef = parseAliasRef(options.alias, 'alias')
   const kms = await ui.openKms()
   const region = await kms.region()
   if (aliasRef.arn && aliasRef.arn.region !== region) {
