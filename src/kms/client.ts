@@ -106,6 +106,7 @@ export function createKmsPort(config: KmsConfig): KmsPort {
     }
   }
 
+  // Paginators pass their extra arguments on to send(): without the signal a page in flight ignored Ctrl-C.
   const options = () => (config.signal ? { abortSignal: config.signal } : {})
 
   return {
@@ -137,7 +138,7 @@ export function createKmsPort(config: KmsConfig): KmsPort {
       const subject = filter.keyId ? `KeyId=${filter.keyId}` : '(all)'
       return call('ListAliases', subject, async () => {
         const entries: AliasEntry[] = []
-        const pages = paginateListAliases({ client, pageSize: LIST_PAGE_SIZE }, filter.keyId ? { KeyId: filter.keyId } : {})
+        const pages = paginateListAliases({ client, pageSize: LIST_PAGE_SIZE }, filter.keyId ? { KeyId: filter.keyId } : {}, options())
         for await (const page of pages) {
           if (config.signal?.aborted) throw interruptedBy(config.signal)
           for (const alias of page.Aliases ?? []) entries.push(toAliasEntry(alias))
@@ -149,7 +150,7 @@ export function createKmsPort(config: KmsConfig): KmsPort {
       return call('ListAliases', `(all, at most ${maxPages} pages)`, async () => {
         const entries: AliasEntry[] = []
         let read = 0
-        for await (const page of paginateListAliases({ client, pageSize: LIST_PAGE_SIZE }, {})) {
+        for await (const page of paginateListAliases({ client, pageSize: LIST_PAGE_SIZE }, {}, options())) {
           if (config.signal?.aborted) throw interruptedBy(config.signal)
           for (const alias of page.Aliases ?? []) entries.push(toAliasEntry(alias))
           read += 1
@@ -179,7 +180,7 @@ export function createKmsPort(config: KmsConfig): KmsPort {
     async listGrants(keyId) {
       return call('ListGrants', keyId, async () => {
         const grants: GrantInfo[] = []
-        for await (const page of paginateListGrants({ client, pageSize: LIST_PAGE_SIZE }, { KeyId: keyId })) {
+        for await (const page of paginateListGrants({ client, pageSize: LIST_PAGE_SIZE }, { KeyId: keyId }, options())) {
           if (config.signal?.aborted) throw interruptedBy(config.signal)
           for (const grant of page.Grants ?? []) grants.push(toGrantInfo(grant))
         }
@@ -189,7 +190,7 @@ export function createKmsPort(config: KmsConfig): KmsPort {
     async listResourceTags(keyId) {
       return call('ListResourceTags', keyId, async () => {
         const tags: Record<string, string> = {}
-        for await (const page of paginateListResourceTags({ client, pageSize: LIST_PAGE_SIZE }, { KeyId: keyId })) {
+        for await (const page of paginateListResourceTags({ client, pageSize: LIST_PAGE_SIZE }, { KeyId: keyId }, options())) {
           if (config.signal?.aborted) throw interruptedBy(config.signal)
           for (const tag of page.Tags ?? []) if (tag.TagKey !== undefined) tags[tag.TagKey] = tag.TagValue ?? ''
         }
