@@ -1,5 +1,5 @@
 import type { Context } from '../cli/context.js'
-import { Exit, UsageError } from '../errors.js'
+import { CliError, Exit, UsageError } from '../errors.js'
 import type { GlobalOptions } from '../cli/globalOptions.js'
 import type { IdentityPolicy } from '../iam/port.js'
 import { isReservedAlias, parseKeyRef, type KeyRef } from '../kms/identifiers.js'
@@ -39,6 +39,12 @@ async function compare(options: CompareOptions, ui: Ui): Promise<number> {
   const aliasName = currentRef.kind === 'alias' ? currentRef.alias.name : undefined
   const kms = await ui.openKms()
   const region = await kms.region()
+  // A typed ARN of another Region would be looked up here by its key ID or name: refused, as in update.
+  for (const [label, ref] of [['<current>', currentRef], ['<new>', nextRef]] as const) {
+    const typed = (ref.kind === 'key' ? ref.arn : ref.alias.arn)?.region
+    if (typed !== undefined && typed !== region)
+      throw new CliError(`${label} ${ref.input} is in ${typed}, but requests go to ${region}`, Exit.Refused, `pass --region ${typed} to compare there`)
+  }
 
   const { current, target, currentAccess, targetAccess, iam } = await ui.progress(`Reading ${currentRef.input} and ${nextRef.input}`, async () => {
     const iamRead: Promise<Read<IdentityPolicy[]>> | undefined = options.iam

@@ -254,3 +254,18 @@ describe('compare: a key that does not report its KeyUsage', () => {
     expect(r.stdout.split('\n').find((l) => l.includes('key usage'))).toMatch(/^│ key usage +│ ENCRYPT_DECRYPT \(not reported; the only usage of SYMMETRIC_DEFAULT\) +│ ENCRYPT_DECRYPT +│ +│$/)
   })
 })
+
+describe('compare: an ARN of another Region', () => {
+  // Before: DescribeKey got the ARN here and the answer was "not found" (exit 4).
+  it.each([
+    ['<current>', (k: string) => [`arn:aws:kms:eu-west-1:${ACCOUNT}:alias/app`, k] as const],
+    ['<new>', (k: string) => ['alias/app', `arn:aws:kms:eu-west-1:${ACCOUNT}:key/${k}`] as const],
+  ] as const)('%s is refused with exit 3 before any KMS call, as update refuses it', async (label, args) => {
+    const { next, kms } = world()
+    const [current, target] = args(next.keyId)
+    const r = await run(['compare', current, target], { kms })
+    const typed = label === '<current>' ? current : target
+    expect(r).toMatchObject({ code: 3, stdout: '', stderr: `error: ${label} ${typed} is in eu-west-1, but requests go to ${REGION}\nhint: pass --region eu-west-1 to compare there\n` })
+    expect(kms.calls).toEqual([])
+  })
+})
