@@ -1,6 +1,9 @@
 // Endpoints that are not KMS: one that accepts and never answers, one that answers HTML or an empty
 // body. moto cannot behave like either, so each is a small loopback server of this file.
 import { spawn } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http'
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net'
 import type { AddressInfo } from 'node:net'
@@ -91,6 +94,34 @@ describe('an endpoint that accepts and never answers (local TCP server)', () => 
     expect(await done).toBe(code)
     expect(stderr).toBe(`error: ${message}\n`)
     expect(JSON.parse(stdout)).toEqual({ error: { code: signal === 'SIGINT' ? 'INTERRUPTED' : 'TERMINATED', message }, exitCode: code })
+  })
+})
+
+describe('a large JSON apply file (the endpoint never answers, so the run waits on its first read)', () => {
+  let silent: Awaited<ReturnType<typeof startSilentServer>>
+  beforeAll(async () => {
+    silent = await startSilentServer()
+  })
+  afterAll(() => silent.stop())
+
+  // Before: the JSON parse was quadratic (40,000 entries took 29 s, more here) and held the event
+  // loop, so this run reached no KMS call within the test's time limit and ignored SIGTERM meanwhile.
+  it.each(['object', 'array'] as const)('a JSON %s of 40,000 entries is planned, and SIGTERM stops the run (exit 143)', async (shape) => {
+    const keyId = (i: number) => `1234abcd-12ab-34cd-56ef-${String(i).padStart(12, '0')}`
+    const entries = Array.from({ length: 40_000 }, (_, i) =>
+      shape === 'object' ? `  "alias/a${i}": "${keyId(i)}"` : `  {"alias": "alias/a${i}", "to": "${keyId(i)}"}`,
+    )
+    const file = join(mkdtempSync(join(tmpdir(), 'kms-alias-e2e-apply-')), 'aliases.json')
+    writeFileSync(file, shape === 'object' ? `{\n${entries.join(',\n')}\n}\n` : `[\n${entries.join(',\n')}\n]\n`)
+    const before = silent.requests()
+    const child = spawn(process.execPath, [BIN, 'apply', file, '--dry-run', '--json', '--timeout', '20'], { env: cliEnv({ AWS_ENDPOINT_URL_KMS: silent.url }) })
+    let stdout = ''
+    child.stdout.on('data', (c) => (stdout += c))
+    const done = new Promise<number | null>((resolve) => child.on('close', (exit) => resolve(exit)))
+    await until(() => silent.requests() > before)
+    child.kill('SIGTERM')
+    expect(await done).toBe(143)
+    expect(JSON.parse(stdout)).toMatchObject({ dryRun: true, exitCode: 143, error: { code: 'TERMINATED' } })
   })
 })
 
