@@ -12,6 +12,7 @@ import { accessFindings, type Read } from '../preflight/access.js'
 import { readKeyAccess } from '../preflight/accessPreflight.js'
 import { targetLocation } from '../preflight/local.js'
 import { hasBlock, updatePreflight } from '../preflight/rules.js'
+import { sessionOf } from '../cli/session.js'
 
 export interface CompareOptions {
   current: string
@@ -25,10 +26,10 @@ export interface CompareOptions {
 /** Read-only: both keys side by side and the findings `update <current> --to <new>` would produce. */
 export async function runCompare(options: CompareOptions, ctx: Context, globals: GlobalOptions): Promise<number> {
   const ui = createUi(ctx, globals)
-  return withFailureDocument(ui, ctx.signal, () => compare(options, ui))
+  return withFailureDocument(ui, ctx.signal, () => compare(options, ctx, ui, globals))
 }
 
-async function compare(options: CompareOptions, ui: Ui): Promise<number> {
+async function compare(options: CompareOptions, ctx: Context, ui: Ui, globals: GlobalOptions): Promise<number> {
   const currentRef = parseKeyRef(options.current, '<current>')
   const nextRef = parseKeyRef(options.next, '<new>')
   for (const ref of [currentRef, nextRef]) {
@@ -37,7 +38,8 @@ async function compare(options: CompareOptions, ui: Ui): Promise<number> {
       throw new UsageError(`${ref.input} is an AWS managed alias; compare does not describe those (DescribeKey could create the key)`)
   }
   const aliasName = currentRef.kind === 'alias' ? currentRef.alias.name : undefined
-  const kms = await ui.openKms()
+  const session = sessionOf(ctx, globals, ui)
+  const kms = await session.kms()
   const region = await kms.region()
   // A typed ARN of another Region would be looked up here by its key ID or name: refused, as in update.
   for (const [label, ref] of [['<current>', currentRef], ['<new>', nextRef]] as const) {
@@ -48,8 +50,8 @@ async function compare(options: CompareOptions, ui: Ui): Promise<number> {
 
   const { current, target, currentAccess, targetAccess, iam } = await ui.progress(`Reading ${currentRef.input} and ${nextRef.input}`, async () => {
     const iamRead: Promise<Read<IdentityPolicy[]>> | undefined = options.iam
-      ? ui
-          .openIam()
+      ? session
+          .iam()
           .then((port) => port.identityPolicies())
           .then(
             (value) => ({ ok: true as const, value }),

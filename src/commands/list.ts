@@ -21,6 +21,7 @@ import { withFailureDocument } from '../output/failureView.js'
 import { resolvePerRegion } from '../preflight/multiRegion.js'
 import { skewedAliases } from '../cli/regions.js'
 import type { Spinner } from '../output/spinner.js'
+import { sessionOf } from '../cli/session.js'
 
 export interface ListOptions {
   key?: string
@@ -43,14 +44,14 @@ export async function runList(options: ListOptions, ctx: Context, globals: Globa
     }
     if (options.regions !== undefined) {
       if (globals.region !== undefined) throw new UsageError('--region and --regions cannot be used together', 'list every Region in --regions')
-      return listRegions(options, options.regions, keyRef, ui, globals)
+      return listRegions(options, options.regions, keyRef, ctx, ui, globals)
     }
-    return listRegion(options, keyRef, ui, globals)
+    return listRegion(options, keyRef, ctx, ui, globals)
   })
 }
 
-async function listRegion(options: ListOptions, keyRef: KeyRef | undefined, ui: Ui, globals: GlobalOptions): Promise<number> {
-  const kms = await ui.openKms()
+async function listRegion(options: ListOptions, keyRef: KeyRef | undefined, ctx: Context, ui: Ui, globals: GlobalOptions): Promise<number> {
+  const kms = await sessionOf(ctx, globals, ui).kms()
   const region = await kms.region()
 
   if (keyRef) refuseOtherRegion(keyRef, region)
@@ -65,13 +66,14 @@ async function listRegion(options: ListOptions, keyRef: KeyRef | undefined, ui: 
 }
 
 /** --regions: every Region is read at the same time, each through its own port. */
-async function listRegions(options: ListOptions, regions: string[], keyRef: KeyRef | undefined, ui: Ui, globals: GlobalOptions): Promise<number> {
+async function listRegions(options: ListOptions, regions: string[], keyRef: KeyRef | undefined, ctx: Context, ui: Ui, globals: GlobalOptions): Promise<number> {
   const keyRefs = keyRef === undefined ? undefined : resolvePerRegion(keyRef, regions, '--key')
+  const session = sessionOf(ctx, globals, ui)
   const perRegion = await ui.progress(`Listing aliases in ${regions.join(', ')}`, (spinner) => {
     let done = 0
     return inEveryRegion(
       regions.map((region) => ({ region })),
-      (partition) => ui.openKms(partition),
+      (partition) => session.kms(partition),
       async (kms, { region }) => {
         const regional = keyRefs?.find((r) => r.region === region)
         const rows = await readRegion(kms, region, options, regional === undefined ? undefined : parseKeyRef(regional.keyRef, '--key'), ui, undefined, globals)

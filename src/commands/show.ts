@@ -7,8 +7,9 @@ import { describeWithAliases } from '../kms/lookups.js'
 import type { AliasEntry, KeyInfo, KmsPort } from '../kms/port.js'
 import { renderShowJson, renderShowTable, renderShowText, toKeyDetails, type AliasDetails } from '../output/showView.js'
 import { createUi, type Ui } from '../output/ui.js'
-import { aliasRegionRefusals } from '../preflight/local.js'
 import { withFailureDocument } from '../output/failureView.js'
+import { aliasRegionRefusals } from '../preflight/local.js'
+import { sessionOf } from '../cli/session.js'
 
 export interface ShowOptions {
   alias: string
@@ -17,12 +18,12 @@ export interface ShowOptions {
 /** Describes an alias's key and lists the key's other aliases. */
 export async function runShow(options: ShowOptions, ctx: Context, globals: GlobalOptions): Promise<number> {
   const ui = createUi(ctx, globals)
-  return withFailureDocument(ui, ctx.signal, () => show(options, ui, globals))
+  return withFailureDocument(ui, ctx.signal, () => show(options, ctx, ui, globals))
 }
 
-async function show(options: ShowOptions, ui: Ui, globals: GlobalOptions): Promise<number> {
+async function show(options: ShowOptions, ctx: Context, ui: Ui, globals: GlobalOptions): Promise<number> {
   const aliasRef = parseAliasRef(options.alias, 'alias')
-  const kms = await ui.openKms()
+  const kms = await sessionOf(ctx, globals, ui).kms()
   const region = await kms.region()
   // Exit 3, as update, create, delete, rotate and list --key refuse an ARN of another Region: the
   // identifier is well formed (not a usage error), it names a place this run does not act in.

@@ -15,6 +15,7 @@ import { createFindings, updateFindings } from '../preflight/plan.js'
 import { hasBlock, orphanFindings, type Finding } from '../preflight/rules.js'
 import { Writer, type PlannedWrite } from '../engine/writePath.js'
 import { canAsk, expectedFailure, pollTiming } from '../engine/mutation.js'
+import { sessionOf } from '../cli/session.js'
 
 export interface UndoRunOptions {
   runId: string
@@ -121,12 +122,8 @@ async function execute(
   ui: Ui,
   globals: GlobalOptions,
 ): Promise<ExitCode> {
-  const ports = new Map<string, Promise<KmsPort>>()
-  const portFor = (region: string) => {
-    let port = ports.get(region)
-    if (!port) ports.set(region, (port = ui.openKms({ region })))
-    return port
-  }
+  const session = sessionOf(ctx, globals, ui)
+  const portFor = (region: string) => session.kms({ region })
   // Plan: every alias must still be where the run left it, and every revert pass the preflight.
   await ui.progress(`Planning the undo of ${entries.length} changes`, () =>
     Promise.all(entries.map(async (entry, i) => plan(entry, report.changes[i] as Revert, await portFor(entry.region), options))),

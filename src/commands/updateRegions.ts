@@ -32,6 +32,7 @@ import { hasBlock, type Finding } from '../preflight/rules.js'
 import { interruption, Writer, type WriteOrigin } from '../engine/writePath.js'
 import { canAsk, expectedFailure, kmsAliasCommand, pollTiming, requireConfirmed } from '../engine/mutation.js'
 import type { UpdateOptions } from './update.js'
+import { sessionOf, type Session } from '../cli/session.js'
 
 export interface RegionsUpdateOptions extends UpdateOptions {
   /** --regions, in the order given. */
@@ -82,7 +83,7 @@ export async function runUpdateRegions(options: RegionsUpdateOptions, ctx: Conte
     error: null,
     exitCode: Exit.Ok,
   }
-  const run = new RegionsRun(ctx, ui, globals, options, report, aliasRef)
+  const run = new RegionsRun(ctx, ui, sessionOf(ctx, globals, ui), globals, options, report, aliasRef)
   try {
     const regions = options.regions ?? (await run.replicaSet())
     // Checked before any change is planned: a typed key that names one Region cannot serve several.
@@ -109,6 +110,7 @@ class RegionsRun {
   constructor(
     private readonly ctx: Context,
     private readonly ui: Ui,
+    private readonly session: Session,
     private readonly globals: GlobalOptions,
     private readonly options: RegionsUpdateOptions,
     private readonly report: RegionsUpdateReport,
@@ -117,7 +119,7 @@ class RegionsRun {
 
   /** --all-regions: the Regions of the multi-Region key the alias points to in the client's Region. */
   async replicaSet(): Promise<string[]> {
-    const kms = await this.ui.openKms()
+    const kms = await this.session.kms()
     const home = await kms.region()
     const current = await this.ui.progress(`Describing ${this.aliasRef.name} in ${home}`, () =>
       describeWithAliases(kms, this.aliasRef.name, `alias ${this.aliasRef.name}`),
@@ -141,7 +143,7 @@ class RegionsRun {
     const runs = await ui.progress(`Preflight: planning ${name} in ${regions.length} Regions`, () =>
       inEveryRegion(
         regions.map((region) => ({ region })),
-        (partition) => ui.openKms(partition),
+        (partition) => this.session.kms(partition),
         (kms, { region }) => this.plan(kms, region, targetOf(targets, region), expects === undefined ? undefined : targetOf(expects, region)),
       ),
     )
@@ -222,7 +224,7 @@ class RegionsRun {
       const access = {
         aliasName: this.aliasRef.name,
         allowAccessChange: options.allowAccessChange === true,
-        iam: options.iam ? () => ui.openIam() : undefined,
+        iam: options.iam ? () => this.session.iam() : undefined,
       }
       const lookups = [
         { ref: this.aliasRef.name, label: `alias ${this.aliasRef.name}` },
@@ -284,7 +286,7 @@ class RegionsRun {
     const present = await Promise.all(
       left.map(async (region) => {
         try {
-          const kms = await this.ui.openKms({ region })
+          const kms = await this.session.kms({ region })
           return (await currentTarget(kms, this.aliasRef.name)) === undefined ? undefined : region
         } catch (error) {
           // A Region outside the change that cannot be read only loses its warning.

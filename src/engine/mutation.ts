@@ -11,6 +11,7 @@ import { shellCommand } from '../output/shell.js'
 import { createUi, errorSummary, type Ui } from '../output/ui.js'
 import { refusedFindings, type Finding } from '../preflight/rules.js'
 import { interruption, Writer, type PlannedWrite, type WriteOrigin } from './writePath.js'
+import { sessionOf, type Session } from '../cli/session.js'
 
 /** Where a run is: before the mutating call, while it is in flight, or confirming it. */
 export interface Progress {
@@ -106,6 +107,8 @@ export function guardConflict(report: AliasChangeReport, aliasName: string, actu
 /** What a change's steps work with. */
 export interface ChangeStep {
   kms: KmsPort
+  /** The run's AWS session, for the ports besides `kms` (IAM with --iam). */
+  session: Session
   writer: Writer
   origin: WriteOrigin
   region: string
@@ -141,11 +144,12 @@ export async function runChange(
   }
   const plan = new PlanPrinter(ui, report, view)
   report.exitCode = await runMutation(ctx, report, async (progress) => {
-    const kms = await ui.openKms()
+    const session = sessionOf(ctx, globals, ui)
+    const kms = await session.kms()
     const region = await kms.region()
     report.region = region
     const writer = new Writer(ctx, ui, globals, kms)
-    return steps({ kms, writer, origin: { command, reverts, runId: null }, region, ui, report, plan, progress })
+    return steps({ kms, session, writer, origin: { command, reverts, runId: null }, region, ui, report, plan, progress })
   })
   finishChange(ui, report, view)
   return report.exitCode

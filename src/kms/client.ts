@@ -1,5 +1,7 @@
-// The only module that imports the AWS SDK. Loaded with import() so that --help and
-// usage errors never pay for it.
+// The KMS adapter, and STS (AssumeRole, GetCallerIdentity) for its credentials and account: with
+// src/iam/client.ts the only module that imports the AWS SDK, and the one that says how every SDK
+// client is built (sdkClientConfig). Loaded with import() so that --help and usage errors never pay
+// for it.
 import {
   CreateAliasCommand,
   CreateKeyCommand,
@@ -23,7 +25,7 @@ import type { fromTemporaryCredentials } from '@aws-sdk/credential-providers'
 import { AccessError, AwsError, interruptedBy } from '../errors.js'
 import { parseArn, REGION_NAME } from './identifiers.js'
 import { profileDefined, profileFiles } from './profiles.js'
-import type { AliasEntry, AssumeRoleConfig, GrantInfo, KeyInfo, KmsConfig, KmsPort, MultiRegionConfiguration } from './port.js'
+import type { AliasEntry, AssumeRoleConfig, AwsSettings, GrantInfo, KeyInfo, KmsConfig, KmsPort, MultiRegionConfiguration } from './port.js'
 import { ACCESS_ERROR_NAMES, attemptsOf, messageOf, nameOf, translateError } from './translate.js'
 
 // Without these the SDK waits for the OS TCP timeout (minutes) on a dead endpoint.
@@ -34,28 +36,44 @@ const LIST_PAGE_SIZE = 100
 
 const REGION_HINT = 'pass --region, set AWS_REGION (or AWS_DEFAULT_REGION), or set region in the profile'
 
+/**
+ * What every SDK client of a run is built with (KMS and STS here, IAM in src/iam/client.ts): the
+ * Region, profile, attempts, request timeouts, the SDK's warnings and the assumed role's
+ * credentials, written once. The endpoint is not in it: each service reads its own.
+ */
+export function sdkClientConfig(settings: AwsSettings) {
+  const profileName = settings.profile ?? (settings.env?.AWS_PROFILE || undefined)
+  return {
+    ...(settings.region ? { region: settings.region } : {}),
+    ...(settings.profile ? { profile: settings.profile } : {}),
+    ...(settings.maxAttempts ? { maxAttempts: settings.maxAttempts } : {}),
+    ...(settings.role ? { credentials: assumedRoleCredentials(settings.role, settings) } : {}),
+    // The SDK prints its warnings (e.g. "multiple credential sources") with console.warn unless
+    // given a logger: they come to our stderr through settings.warn, explained. Calls are logged by
+    // --debug instead, so info and error are dropped here.
+    logger: { debug() {}, info() {}, error() {}, warn: (message: unknown) => settings.warn?.(explainSdkWarning(String(message), profileName)) },
+    requestHandler: requestHandlerOf(settings),
+  }
+}
+
+function requestHandlerOf(settings: Pick<AwsSettings, 'requestTimeoutMs'>) {
+  return {
+    connectionTimeout: Math.min(CONNECTION_TIMEOUT_MS, settings.requestTimeoutMs ?? CONNECTION_TIMEOUT_MS),
+    requestTimeout: settings.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
+    // Without this the handler only logs a warning (to the console) and keeps waiting.
+    throwOnRequestTimeout: true,
+  }
+}
+
+/** The options of every `send` (and paginator) of a run: the run's signal aborts the call in flight. */
+export const sendOptions = (settings: Pick<AwsSettings, 'signal'>) => (settings.signal ? { abortSignal: settings.signal } : {})
+
 export function createKmsPort(config: KmsConfig): KmsPort {
   const env = config.env ?? {}
   // A profile named by --profile or AWS_PROFILE (not the implicit default).
   const profileName = config.profile ?? (env.AWS_PROFILE || undefined)
-  const requestHandler = {
-    connectionTimeout: Math.min(CONNECTION_TIMEOUT_MS, config.requestTimeoutMs ?? CONNECTION_TIMEOUT_MS),
-    requestTimeout: config.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
-    // Without this the handler only logs a warning (to the console) and keeps waiting.
-    throwOnRequestTimeout: true,
-  }
-  // Settings STS (AssumeRole, GetCallerIdentity) shares with KMS; --endpoint-url is for KMS only.
-  const shared = {
-    ...(config.region ? { region: config.region } : {}),
-    ...(config.profile ? { profile: config.profile } : {}),
-    ...(config.maxAttempts ? { maxAttempts: config.maxAttempts } : {}),
-    ...(config.role ? { credentials: assumedRoleCredentials(config.role, config) } : {}),
-    // The SDK prints its warnings (e.g. "multiple credential sources") with console.warn unless
-    // given a logger: they come to our stderr through config.warn, explained. Calls are logged by
-    // --debug instead, so info and error are dropped here.
-    logger: { debug() {}, info() {}, error() {}, warn: (message: unknown) => config.warn?.(explainSdkWarning(String(message), profileName)) },
-    requestHandler,
-  }
+  // Shared with STS (AssumeRole, GetCallerIdentity); --endpoint-url is for KMS only.
+  const shared = sdkClientConfig(config)
   const client = new KMSClient({ ...shared, ...(config.endpointUrl ? { endpoint: config.endpointUrl } : {}) })
   // Where requests really went (the flag, AWS_ENDPOINT_URL*, the profile, or AWS's own), so that a
   // network error can name it; every request of one client goes to the same endpoint.
@@ -106,8 +124,7 @@ export function createKmsPort(config: KmsConfig): KmsPort {
     }
   }
 
-  // Paginators pass their extra arguments on to send(): without the signal a page in flight ignored Ctrl-C.
-  const options = () => (config.signal ? { abortSignal: config.signal } : {})
+  const options = () => sendOptions(config)
 
   return {
     region,
@@ -237,7 +254,7 @@ const roleProviders = new Map<string, CredentialsProvider>()
  * role is asked for. Its STS client takes the caller's Region, profile and request handler; its
  * endpoint comes from AWS_ENDPOINT_URL_STS or AWS_ENDPOINT_URL like any SDK client's.
  */
-function assumedRoleCredentials(role: AssumeRoleConfig, config: Pick<KmsConfig, 'profile' | 'maxAttempts' | 'debug'>): CredentialsProvider {
+function assumedRoleCredentials(role: AssumeRoleConfig, config: Pick<AwsSettings, 'profile' | 'maxAttempts' | 'requestTimeoutMs' | 'debug'>): CredentialsProvider {
   const cacheKey = JSON.stringify([role.arn, role.sessionName, role.externalId ?? null, config.profile ?? null])
   const existing = roleProviders.get(cacheKey)
   if (existing) return existing
@@ -250,7 +267,7 @@ function assumedRoleCredentials(role: AssumeRoleConfig, config: Pick<KmsConfig, 
         const { fromTemporaryCredentials } = await import('@aws-sdk/credential-providers')
         assume = fromTemporaryCredentials({
           params: { RoleArn: role.arn, RoleSessionName: role.sessionName, ...(role.externalId === undefined ? {} : { ExternalId: role.externalId }) },
-          ...(config.maxAttempts ? { clientConfig: { maxAttempts: config.maxAttempts } } : {}),
+          clientConfig: { ...(config.maxAttempts ? { maxAttempts: config.maxAttempts } : {}), requestHandler: requestHandlerOf(config) },
         })
       }
       const credentials = await assume(properties)
