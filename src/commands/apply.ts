@@ -19,6 +19,7 @@ import {
   type ApplyReport,
 } from '../output/applyView.js'
 import { createUi, errorSummary, warnOnce, type Ui } from '../output/ui.js'
+import { escapeDeep } from '../output/escape.js'
 import { accessPreflight, newAccessCache } from '../preflight/accessPreflight.js'
 import { localRefusals } from '../preflight/local.js'
 import { createFindings, updateFindings } from '../preflight/plan.js'
@@ -80,11 +81,11 @@ export async function runApply(options: ApplyOptions, ctx: Context, globals: Glo
   }
   if (ui.format === 'json') ui.write(renderApplyJson(report))
   else if (ui.format === 'text') {
-    ui.write(renderApplyText(report))
+    ui.write(renderApplyText(escapeDeep(report)))
     // The text view's stdout is one line per entry for scripts; why an entry was refused or where
     // it was left goes to stderr for the person reading the log.
-    for (const line of renderApplyNotes(report, ui.err)) ui.warn(line)
-  } else ui.write(renderApplyOutcome(report, ui.out, ui.width))
+    for (const line of renderApplyNotes(escapeDeep(report), ui.err)) ui.warn(line)
+  } else ui.write(renderApplyOutcome(escapeDeep(report), ui.out, ui.width))
   if (report.error) ui.error(report.error)
   return report.exitCode
 }
@@ -203,7 +204,7 @@ class ApplyRun {
     const planned = entries.map((e) => byEntry.get(e) as Planned)
     fileFindings(planned)
     report.changes = planned.map((p) => p.change)
-    if (ui.format === 'table') ui.write(renderApplyPlan(report, ui.out, ui.width))
+    if (ui.format === 'table') ui.write(renderApplyPlan(escapeDeep(report), ui.out, ui.width))
 
     const blocked = report.changes.filter((c) => hasBlock(c.findings))
     if (blocked.length > 0) {

@@ -8,6 +8,7 @@ import { renderFindings } from '../output/changeView.js'
 import { renderCompareJson, renderCompareTable, renderCompareText, toCompareSide, type CompareReport } from '../output/compareView.js'
 import { createUi, type Ui } from '../output/ui.js'
 import { withFailureDocument } from '../output/failureView.js'
+import { escapeDeep } from '../output/escape.js'
 import { accessFindings, type Read } from '../preflight/access.js'
 import { readKeyAccess } from '../preflight/accessPreflight.js'
 import { targetLocation } from '../preflight/local.js'
@@ -115,9 +116,9 @@ async function compare(options: CompareOptions, ctx: Context, ui: Ui, globals: G
   }
   if (ui.format === 'json') ui.write(renderCompareJson(report))
   else if (ui.format === 'text') {
-    ui.write(renderCompareText(report))
-    for (const line of renderFindings(findings, ui.err, 'update')) ui.note(line)
-  } else ui.write(renderCompareTable(report, ui.out))
+    ui.write(renderCompareText(escapeDeep(report)))
+    for (const line of renderFindings(escapeDeep(findings), ui.err, 'update')) ui.note(line)
+  } else ui.write(renderCompareTable(escapeDeep(report), ui.out, ui.width))
   return report.exitCode
 }
 

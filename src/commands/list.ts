@@ -18,6 +18,7 @@ import {
 } from '../output/listView.js'
 import { createUi, type Ui } from '../output/ui.js'
 import { withFailureDocument } from '../output/failureView.js'
+import { escapeDeep } from '../output/escape.js'
 import { resolvePerRegion } from '../preflight/multiRegion.js'
 import { skewedAliases } from '../cli/regions.js'
 import type { Spinner } from '../output/spinner.js'
@@ -58,10 +59,10 @@ async function listRegion(options: ListOptions, keyRef: KeyRef | undefined, ctx:
   const rows = await ui.progress(`Listing aliases in ${region}`, (spinner) => readRegion(kms, region, options, keyRef, ui, spinner, globals))
 
   if (ui.format === 'json') ui.write(renderListJson(rows))
-  else if (ui.format === 'text') ui.write(renderListText(rows))
+  else if (ui.format === 'text') ui.write(renderListText(escapeDeep(rows)))
   else if (rows.length === 0)
     ui.note(`No aliases in ${region}${options.prefix ? ` starting with ${options.prefix}` : ''}${options.key ? ` on ${options.key}` : ''}.`)
-  else ui.write(renderListTable(rows, ui.out, ui.width))
+  else ui.write(renderListTable(escapeDeep(rows), ui.out, ui.width))
   return Exit.Ok
 }
 
@@ -90,11 +91,11 @@ async function listRegions(options: ListOptions, regions: string[], keyRef: KeyR
     .sort((a, b) => (a.alias < b.alias ? -1 : a.alias > b.alias ? 1 : 0))
 
   if (ui.format === 'json') ui.write(renderRegionalListJson(all))
-  else if (ui.format === 'text') ui.write(renderRegionalListText(all))
+  else if (ui.format === 'text') ui.write(renderRegionalListText(escapeDeep(all)))
   else if (all.length === 0)
     ui.note(`No aliases in ${regions.join(', ')}${options.prefix ? ` starting with ${options.prefix}` : ''}${options.key ? ` on ${options.key}` : ''}.`)
   else {
-    ui.write(renderRegionalListTable(all, ui.out))
+    ui.write(renderRegionalListTable(escapeDeep(all), ui.out, ui.width))
     if (skewed.size > 0)
       ui.note(`${skewed.size} alias${skewed.size === 1 ? '' : 'es'} point${skewed.size === 1 ? 's' : ''} to different keys in different Regions (skew).`)
   }

@@ -9,6 +9,7 @@ import { renderShowJson, renderShowTable, renderShowText, toKeyDetails, type Ali
 import { createUi, type Ui } from '../output/ui.js'
 import { withFailureDocument } from '../output/failureView.js'
 import { aliasRegionRefusals } from '../preflight/local.js'
+import { escapeDeep } from '../output/escape.js'
 import { sessionOf } from '../cli/session.js'
 
 export interface ShowOptions {
@@ -49,8 +50,8 @@ async function show(options: ShowOptions, ctx: Context, ui: Ui, globals: GlobalO
       .sort(),
   }
   if (ui.format === 'json') ui.write(renderShowJson(details))
-  else if (ui.format === 'text') ui.write(renderShowText(details))
-  else ui.write(renderShowTable(details, ui.out, ui.width))
+  else if (ui.format === 'text') ui.write(renderShowText(escapeDeep(details)))
+  else ui.write(renderShowTable(escapeDeep(details), ui.out, ui.width))
   return Exit.Ok
 }
 

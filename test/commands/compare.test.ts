@@ -223,13 +223,13 @@ describe('compare: a key that does not report its KeyUsage', () => {
   // Before: "key usage  (not reported)  ENCRYPT_DECRYPT  differs" for two symmetric keys (moto omits
   // KeyUsage unless CreateKey passed it), though SYMMETRIC_DEFAULT allows no other usage.
   it.each([
-    ['current', { keyUsage: undefined }, {}, 'ENCRYPT_DECRYPT (not reported; the only usage of SYMMETRIC_DEFAULT)\tENCRYPT_DECRYPT\tsame'],
-    ['new', {}, { keyUsage: undefined }, 'ENCRYPT_DECRYPT\tENCRYPT_DECRYPT (not reported; the only usage of SYMMETRIC_DEFAULT)\tsame'],
+    ['current', { keyUsage: undefined }, {}, 'ENCRYPT_DECRYPT (inferred)\tENCRYPT_DECRYPT\tsame'],
+    ['new', {}, { keyUsage: undefined }, 'ENCRYPT_DECRYPT\tENCRYPT_DECRYPT (inferred)\tsame'],
     [
       'HMAC new',
       { keySpec: 'HMAC_256', keyUsage: 'GENERATE_VERIFY_MAC', encryptionAlgorithms: [], macAlgorithms: ['HMAC_SHA_256'] },
       { keySpec: 'HMAC_256', keyUsage: undefined, encryptionAlgorithms: [], macAlgorithms: ['HMAC_SHA_256'] },
-      'GENERATE_VERIFY_MAC\tGENERATE_VERIFY_MAC (not reported; the only usage of HMAC_256)\tsame',
+      'GENERATE_VERIFY_MAC\tGENERATE_VERIFY_MAC (inferred)\tsame',
     ],
     // RSA keys may encrypt or sign: an unreported usage is unknown, and so it differs.
     [
@@ -238,7 +238,7 @@ describe('compare: a key that does not report its KeyUsage', () => {
       { keySpec: 'RSA_2048', keyUsage: undefined, encryptionAlgorithms: [], signingAlgorithms: ['RSASSA_PSS_SHA_256'] },
       'SIGN_VERIFY\t(not reported)\tdiffers',
     ],
-    ['both unreported', { keyUsage: undefined }, { keyUsage: undefined }, 'ENCRYPT_DECRYPT (not reported; the only usage of SYMMETRIC_DEFAULT)\tENCRYPT_DECRYPT (not reported; the only usage of SYMMETRIC_DEFAULT)\tsame'],
+    ['both unreported', { keyUsage: undefined }, { keyUsage: undefined }, 'ENCRYPT_DECRYPT (inferred)\tENCRYPT_DECRYPT (inferred)\tsame'],
   ] as const)('%s', async (_name, current, next, expected) => {
     const old = key(current as Partial<Parameters<typeof key>[0]>)
     const target = key(next as Partial<Parameters<typeof key>[0]>)
@@ -253,7 +253,7 @@ describe('compare: a key that does not report its KeyUsage', () => {
     const kms = new FakeKms({ keys: [old, target], aliases: { 'alias/app': old.keyId, 'alias/keep': old.keyId } })
     const r = await run(['compare', 'alias/app', target.keyId, '-o', 'table'], { kms })
     expect(r.code).toBe(0)
-    expect(r.stdout.split('\n').find((l) => l.includes('key usage'))).toMatch(/^│ key usage +│ ENCRYPT_DECRYPT \(not reported; the only usage of SYMMETRIC_DEFAULT\) +│ ENCRYPT_DECRYPT +│ +│$/)
+    expect(r.stdout.split('\n').find((l) => l.includes('key usage'))).toMatch(/^│ key usage +│ ENCRYPT_DECRYPT \(inferred\) +│ ENCRYPT_DECRYPT +│ +│$/)
   })
 })
 
