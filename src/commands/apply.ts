@@ -1,8 +1,6 @@
-import { readFile } from 'node:fs/promises'
-import { text as readStream } from 'node:stream/consumers'
-import { parseApplyFile, partitionEntries, type ApplyEntry, type Partition } from '../engine/applyFile.js'
+import { partitionEntries, readApplyFile, type ApplyEntry, type Partition } from '../engine/applyFile.js'
 import type { Context } from '../cli/context.js'
-import { CliError, ConflictError, Exit, InterruptedError, UsageError, type ExitCode } from '../errors.js'
+import { CliError, ConflictError, Exit, InterruptedError, type ExitCode } from '../errors.js'
 import type { GlobalOptions } from '../cli/globalOptions.js'
 import { newJournalId } from '../engine/journal.js'
 import { requestedAccount } from '../engine/account.js'
@@ -21,6 +19,7 @@ import {
   type ApplyReport,
 } from '../output/applyView.js'
 import { createUi, errorSummary, warnOnce, type Ui } from '../output/ui.js'
+import { escapeDeep } from '../output/escape.js'
 import { planMove } from '../engine/planner.js'
 import { RunReads } from '../engine/reads.js'
 import { hasBlock, runQuotaFindings } from '../preflight/rules.js'
@@ -60,17 +59,10 @@ const CONFIRM_CONCURRENCY = 64
 
 /** Plans every entry, applies all or nothing, rolls back on a part-way failure, confirms, journals. */
 export async function runApply(options: ApplyOptions, ctx: Context, globals: GlobalOptions): Promise<number> {
-  const source = options.file === '-' ? 'stdin' : options.file
-  const text =
-    options.file === '-'
-      ? await readStream(ctx.io.in)
-      : await readFile(options.file, 'utf8').catch((error: NodeJS.ErrnoException) => {
-          throw new UsageError(`cannot read ${options.file}: ${error.code ?? error.message}`)
-        })
-  const entries = parseApplyFile(text, source)
+  const entries = await readApplyFile(options.file, { stdin: ctx.io.in, signal: ctx.signal })
   // One Writer per partition would repeat a journal warning per partition.
   const ui = warnOnce(createUi(ctx, globals))
-  if (entries.length === 0) ui.note(`nothing to do: ${source} has no entries`)
+  if (entries.length === 0) ui.note(`nothing to do: ${options.file === '-' ? 'stdin' : options.file} has no entries`)
   const report: ApplyReport = {
     runId: `run-${newJournalId()}`,
     region: null,
@@ -90,11 +82,11 @@ export async function runApply(options: ApplyOptions, ctx: Context, globals: Glo
   }
   if (ui.format === 'json') ui.write(renderApplyJson(report))
   else if (ui.format === 'text') {
-    ui.write(renderApplyText(report))
+    ui.write(renderApplyText(escapeDeep(report)))
     // The text view's stdout is one line per entry for scripts; why an entry was refused or where
     // it was left goes to stderr for the person reading the log.
-    for (const line of renderApplyNotes(report, ui.err)) ui.warn(line)
-  } else ui.write(renderApplyOutcome(report, ui.out, ui.width))
+    for (const line of renderApplyNotes(escapeDeep(report), ui.err)) ui.warn(line)
+  } else ui.write(renderApplyOutcome(escapeDeep(report), ui.out, ui.width))
   if (report.error) ui.error(report.error)
   return report.exitCode
 }
@@ -228,7 +220,7 @@ class ApplyRun {
     const planned = entries.map((e) => byEntry.get(e) as Planned)
     fileFindings(planned)
     report.changes = planned.map((p) => p.change)
-    if (ui.format === 'table') ui.write(renderApplyPlan(report, ui.out, ui.width))
+    if (ui.format === 'table') ui.write(renderApplyPlan(escapeDeep(report), ui.out, ui.width))
 
     const blocked = report.changes.filter((c) => hasBlock(c.findings))
     if (blocked.length > 0) {

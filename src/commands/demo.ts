@@ -242,9 +242,9 @@ class Tour {
       this.ui.write(rows.map((r) => `${r.join('\t')}\n`).join(''))
       return
     }
-    // Fits the terminal like every other table: key IDs shortened in the middle, text wrapped.
+    // Fits the terminal like every other table (renderTable): identifiers kept whole, text wrapped.
     const head = ['key', 'spec', 'usage', 'state', 'description', 'alias']
-    this.ui.write(`${renderTable(this.ui.out, { head, rows, fit: ['middle', 'keep', 'keep', 'keep', 'wrap', 'wrap'] }, this.ui.width)}\n`)
+    this.ui.write(`${renderTable(this.ui.out, { head, rows, fit: ['id', 'keep', 'keep', 'keep', 'wrap', 'id'] }, this.ui.width)}\n`)
   }
 }
 

@@ -17,6 +17,8 @@ import {
   type RegionalAliasRow,
 } from '../output/listView.js'
 import { createUi, type Ui } from '../output/ui.js'
+import { withFailureDocument } from '../output/failureView.js'
+import { escapeDeep } from '../output/escape.js'
 import { resolvePerRegion } from '../preflight/multiRegion.js'
 import { skewedAliases } from '../cli/regions.js'
 import type { Spinner } from '../output/spinner.js'
@@ -35,15 +37,21 @@ const DESCRIBE_CONCURRENCY = 8
 
 /** Lists aliases (every page) and describes each distinct target key once, in one Region or several. */
 export async function runList(options: ListOptions, ctx: Context, globals: GlobalOptions): Promise<number> {
-  const keyRef = options.key === undefined ? undefined : parseKeyRef(options.key, '--key')
-  if (options.prefix !== undefined && !options.prefix.startsWith('alias/')) {
-    throw new UsageError(`--prefix "${options.prefix}" does not start with "alias/"`, `did you mean --prefix alias/${options.prefix}?`)
-  }
-  if (options.regions !== undefined) {
-    if (globals.region !== undefined) throw new UsageError('--region and --regions cannot be used together', 'list every Region in --regions')
-    return listRegions(options, options.regions, keyRef, ctx, globals)
-  }
   const ui = createUi(ctx, globals)
+  return withFailureDocument(ui, ctx.signal, async () => {
+    const keyRef = options.key === undefined ? undefined : parseKeyRef(options.key, '--key')
+    if (options.prefix !== undefined && !options.prefix.startsWith('alias/')) {
+      throw new UsageError(`--prefix "${options.prefix}" does not start with "alias/"`, `did you mean --prefix alias/${options.prefix}?`)
+    }
+    if (options.regions !== undefined) {
+      if (globals.region !== undefined) throw new UsageError('--region and --regions cannot be used together', 'list every Region in --regions')
+      return listRegions(options, options.regions, keyRef, ctx, ui, globals)
+    }
+    return listRegion(options, keyRef, ctx, ui, globals)
+  })
+}
+
+async function listRegion(options: ListOptions, keyRef: KeyRef | undefined, ctx: Context, ui: Ui, globals: GlobalOptions): Promise<number> {
   const kms = await sessionOf(ctx, globals, ui).kms()
   const region = await kms.region()
 
@@ -51,17 +59,16 @@ export async function runList(options: ListOptions, ctx: Context, globals: Globa
   const rows = await ui.progress(`Listing aliases in ${region}`, (spinner) => readRegion(kms, region, options, keyRef, ui, spinner, globals))
 
   if (ui.format === 'json') ui.write(renderListJson(rows))
-  else if (ui.format === 'text') ui.write(renderListText(rows))
+  else if (ui.format === 'text') ui.write(renderListText(escapeDeep(rows)))
   else if (rows.length === 0)
     ui.note(`No aliases in ${region}${options.prefix ? ` starting with ${options.prefix}` : ''}${options.key ? ` on ${options.key}` : ''}.`)
-  else ui.write(renderListTable(rows, ui.out, ui.width))
+  else ui.write(renderListTable(escapeDeep(rows), ui.out, ui.width))
   return Exit.Ok
 }
 
 /** --regions: every Region is read at the same time, each through its own port. */
-async function listRegions(options: ListOptions, regions: string[], keyRef: KeyRef | undefined, ctx: Context, globals: GlobalOptions): Promise<number> {
+async function listRegions(options: ListOptions, regions: string[], keyRef: KeyRef | undefined, ctx: Context, ui: Ui, globals: GlobalOptions): Promise<number> {
   const keyRefs = keyRef === undefined ? undefined : resolvePerRegion(keyRef, regions, '--key')
-  const ui = createUi(ctx, globals)
   const session = sessionOf(ctx, globals, ui)
   const perRegion = await ui.progress(`Listing aliases in ${regions.join(', ')}`, (spinner) => {
     let done = 0
@@ -84,11 +91,11 @@ async function listRegions(options: ListOptions, regions: string[], keyRef: KeyR
     .sort((a, b) => (a.alias < b.alias ? -1 : a.alias > b.alias ? 1 : 0))
 
   if (ui.format === 'json') ui.write(renderRegionalListJson(all))
-  else if (ui.format === 'text') ui.write(renderRegionalListText(all))
+  else if (ui.format === 'text') ui.write(renderRegionalListText(escapeDeep(all)))
   else if (all.length === 0)
     ui.note(`No aliases in ${regions.join(', ')}${options.prefix ? ` starting with ${options.prefix}` : ''}${options.key ? ` on ${options.key}` : ''}.`)
   else {
-    ui.write(renderRegionalListTable(all, ui.out))
+    ui.write(renderRegionalListTable(escapeDeep(all), ui.out, ui.width))
     if (skewed.size > 0)
       ui.note(`${skewed.size} alias${skewed.size === 1 ? '' : 'es'} point${skewed.size === 1 ? 's' : ''} to different keys in different Regions (skew).`)
   }

@@ -1,13 +1,13 @@
 import type { Context } from '../cli/context.js'
 import { NotFoundError, UsageError } from '../errors.js'
 import type { GlobalOptions } from '../cli/globalOptions.js'
-import type { JournalEntry } from '../engine/journal.js'
+import { findJournalEntry, type JournalEntry } from '../engine/journal.js'
 import { requestedAccount } from '../engine/account.js'
 import { createUi, errorSummary } from '../output/ui.js'
 import { expectedFailure } from '../engine/mutation.js'
 import { runCreate } from './create.js'
 import { runDelete } from './delete.js'
-import { loadJournal } from './history.js'
+import { loadJournal, loadLastUndoable } from './history.js'
 import { runUpdate } from './update.js'
 import { sessionOf } from '../cli/session.js'
 
@@ -49,14 +49,17 @@ export async function runUndo(options: UndoOptions, ctx: Context, globals: Globa
 async function undoEntry(options: UndoOptions, ctx: Context, globals: GlobalOptions): Promise<number> {
   const chosen = [options.id !== undefined, options.last, options.run !== undefined].filter(Boolean).length
   if (chosen !== 1) throw new UsageError('give one of a journal id, --last or --run <runId>', 'kms-alias history lists the ids')
-  const { entries, invalid } = await loadJournal(ctx, globals, createUi(ctx, globals).warn)
   if (options.run !== undefined) {
+    const { entries } = await loadJournal(ctx, globals, createUi(ctx, globals).warn)
     const { runUndoRun } = await import('./undoRun.js')
     return runUndoRun({ ...options, runId: options.run }, entries, ctx, globals)
   }
-  const entry = options.last ? lastUndoable(entries) : entries.find((e) => e.id === options.id)
+  // --last reads the journal from its end; an id (or a unique prefix of one) is looked up in a streamed read.
+  const read = options.last ? undefined : await loadJournal(ctx, globals, createUi(ctx, globals).warn)
+  const found = read === undefined ? await loadLastUndoable(ctx, globals) : findJournalEntry(read, options.id ?? '')
+  const entry = found && 'entry' in found ? found.entry : undefined
   // An entry that cannot be read whole is never guessed at: undo refuses it by name.
-  const unreadable = options.last ? invalid.find((i) => i.after === (entries.at(-1)?.id ?? null)) : invalid.find((i) => i.id === options.id)
+  const unreadable = found && 'invalid' in found ? found.invalid : undefined
   if (unreadable)
     throw new UsageError(`journal entry ${unreadable.id} cannot be undone: ${unreadable.reason}`, 'revert it by hand with kms-alias update, create or delete')
   if (!entry)
@@ -64,6 +67,7 @@ async function undoEntry(options: UndoOptions, ctx: Context, globals: GlobalOpti
   // The last command is undone as a whole: an update --regions or an apply made several entries
   // under one runId, and reverting one of them would leave the alias skewed across Regions.
   if (options.last && entry.runId !== null) {
+    const { entries } = await loadJournal(ctx, globals, createUi(ctx, globals).warn)
     const { runUndoRun } = await import('./undoRun.js')
     return runUndoRun({ ...options, runId: entry.runId }, entries, ctx, globals)
   }
@@ -76,7 +80,8 @@ async function undoEntry(options: UndoOptions, ctx: Context, globals: GlobalOpti
   const where: GlobalOptions = { ...globals, region: entry.region }
   await checkEntryAccount(entry, ctx, where)
   const origin = { command: 'undo', reverts: entry.id }
-  const revertedBy = entries.find((e) => e.reverts === entry.id)
+  // Only an entry looked up by id can have been reverted already (--last picks one that was not).
+  const revertedBy = read?.entries.find((e) => e.reverts === entry.id)
   const common = {
     ...(revertedBy ? { revertedBy: { id: revertedBy.id, command: revertedBy.command, time: revertedBy.time } } : {}),
     alias: entry.alias,
@@ -116,15 +121,6 @@ async function undoEntry(options: UndoOptions, ctx: Context, globals: GlobalOpti
     case 'delete':
       return runCreate({ ...common, to: required(entry, 'previousKeyId'), allowDisabled: options.allowDisabled }, ctx, where, origin)
   }
-}
-
-/**
- * The newest change that neither reverts another nor was reverted: so a second `undo --last` steps
- * further back instead of undoing the undo, and a rolled-back apply entry is passed over.
- */
-export function lastUndoable(entries: readonly JournalEntry[]): JournalEntry | undefined {
-  const reverted = new Set(entries.flatMap((e) => (e.reverts ? [e.reverts] : [])))
-  return entries.findLast((e) => e.reverts === null && !reverted.has(e.id))
 }
 
 function required(entry: JournalEntry, field: 'previousKeyId' | 'newKeyId'): string {

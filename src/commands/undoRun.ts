@@ -9,6 +9,7 @@ import { confirmAliasGone, confirmAliasTarget, type Confirmation } from '../kms/
 import { parseAliasRef, parseKeyRef } from '../kms/identifiers.js'
 import { newTable } from '../output/table.js'
 import { createUi, errorSummary, type ErrorSummary, type Ui } from '../output/ui.js'
+import { escapeDeep } from '../output/escape.js'
 import { planMove } from '../engine/planner.js'
 import { RunReads } from '../engine/reads.js'
 import { hasBlock, type Finding } from '../preflight/rules.js'
@@ -90,17 +91,19 @@ export async function runUndoRun(options: UndoRunOptions, entries: readonly Jour
     report.exitCode = failure.exitCode
   }
   if (ui.format === 'json') ui.write(`${JSON.stringify(report, null, 2)}\n`)
-  else if (ui.format === 'text')
+  // The human views read journal and KMS text: they get it escaped (output/escape.ts).
+  const human = escapeDeep(report)
+  if (ui.format === 'text')
     ui.write(
-      report.changes
+      human.changes
         .map(
           (c) =>
             `${[c.outcome, c.alias, c.region, c.fromKeyId ?? '-', c.toKeyId ?? '-', c.changed === null ? 'unknown' : String(c.changed), String(c.verified)].join('\t')}\n`,
         )
         .join(''),
     )
-  else ui.write(renderTable(report, ui))
-  if (ui.format !== 'json') for (const c of report.changes) for (const f of c.findings) if (f.severity !== 'info') ui.warn(`${c.alias}: ${f.code} ${f.message}`)
+  else if (ui.format === 'table') ui.write(renderTable(human, ui))
+  if (ui.format !== 'json') for (const c of human.changes) for (const f of c.findings) if (f.severity !== 'info') ui.warn(`${c.alias}: ${f.code} ${f.message}`)
   if (report.error) ui.error(report.error)
   return report.exitCode
 }

@@ -24,6 +24,7 @@ import {
   type RegionsUpdateReport,
 } from '../output/regionsView.js'
 import { createUi, errorSummary, warnOnce, type Ui } from '../output/ui.js'
+import { escapeDeep } from '../output/escape.js'
 import { planMove } from '../engine/planner.js'
 import { RunReads } from '../engine/reads.js'
 import { keyRegions, regionNotCoveredFindings, replicaRegionsFindings, resolvePerRegion } from '../preflight/multiRegion.js'
@@ -98,10 +99,11 @@ export async function runUpdateRegions(options: RegionsUpdateOptions, ctx: Conte
   report.changed = overallChanged(report.regions)
   if (ui.format === 'json') ui.write(renderRegionsJson(report))
   else if (ui.format === 'text') {
-    ui.write(renderRegionsText(report))
-    for (const r of report.regions) for (const f of r.findings) ui.note(`${r.region}: ${f.severity} ${f.code} ${f.message}`)
-    for (const f of report.findings) ui.note(`${f.severity} ${f.code} ${f.message}`)
-  } else ui.write(renderRegionsOutcome(report, ui.out))
+    const human = escapeDeep(report)
+    ui.write(renderRegionsText(human))
+    for (const r of human.regions) for (const f of r.findings) ui.note(`${r.region}: ${f.severity} ${f.code} ${f.message}`)
+    for (const f of human.findings) ui.note(`${f.severity} ${f.code} ${f.message}`)
+  } else ui.write(renderRegionsOutcome(escapeDeep(report), ui.out))
   if (report.error) ui.error(report.error)
   return report.exitCode
 }
@@ -193,7 +195,7 @@ class RegionsRun {
   }
 
   private showPlan(): void {
-    if (this.ui.format === 'table') this.ui.write(renderRegionsPlan(this.report, this.ui.out))
+    if (this.ui.format === 'table') this.ui.write(renderRegionsPlan(escapeDeep(this.report), this.ui.out))
   }
 
   /** One Region's plan: the reads and findings of a single update, under the same guard. */

@@ -8,6 +8,7 @@ import type { Confirmation, PollTiming } from '../kms/confirm.js'
 import type { KmsPort } from '../kms/port.js'
 import { changeView, renderFinding, type AliasChangeReport, type ChangeAction, type ChangeOutcome, type ChangeView } from '../output/changeView.js'
 import { shellCommand } from '../output/shell.js'
+import { escapeDeep } from '../output/escape.js'
 import { createUi, errorSummary, type Ui } from '../output/ui.js'
 import { refusedFindings, type Finding } from '../preflight/rules.js'
 import { interruption, Writer, type PlannedWrite, type WriteOrigin } from './writePath.js'
@@ -211,7 +212,7 @@ export class PlanPrinter {
   show(): void {
     if (this.ui.format !== 'table' || this.shown) return
     this.shown = true
-    this.ui.write(this.view.plan(this.report, this.ui.out, this.ui.width))
+    this.ui.write(this.view.plan(escapeDeep(this.report), this.ui.out, this.ui.width))
   }
 }
 
@@ -227,14 +228,16 @@ export function refuse(report: AliasChangeReport, findings: Finding[], plan: Pla
 /** Writes the final output of a change for the chosen format. */
 export function finishChange(ui: Ui, report: AliasChangeReport, view: ChangeView = changeView): void {
   if (ui.format === 'json') ui.write(view.json(report))
+  // The human views read KMS and journal text: they get it escaped (output/escape.ts).
+  const human = escapeDeep(report)
   if (ui.format === 'text') {
-    ui.write(view.text(report))
-    for (const f of report.findings) (f.severity === 'info' ? ui.note : ui.important)(renderFinding(f, ui.err))
+    ui.write(view.text(human))
+    for (const f of human.findings) (f.severity === 'info' ? ui.note : ui.important)(renderFinding(f, ui.err))
   }
   if (report.error) {
     ui.error(report.error)
-    if (ui.format === 'table') ui.note(view.state(report))
+    if (ui.format === 'table') ui.note(view.state(human))
   } else if (ui.format === 'table') {
-    ui.write(view.success(report, ui.out))
+    ui.write(view.success(human, ui.out))
   }
 }

@@ -4,10 +4,11 @@ import type { KeyAccess } from '../preflight/access.js'
 import { isServiceGrant } from '../preflight/access.js'
 import { normalizePolicy, principalsOf, summarizeActions } from '../preflight/policy.js'
 import type { Finding } from '../preflight/rules.js'
+import { effectiveKeyUsage } from '../kms/facts.js'
 import { parseArn } from '../kms/identifiers.js'
 import { renderFindings } from './changeView.js'
 import { toKeyDetails, type KeyDetails } from './showView.js'
-import { newTable } from './table.js'
+import { renderTable, type Cell, type Fit } from './table.js'
 
 /** One key as compare shows it; null fields could not be read (or, for rotation, do not apply). */
 export interface CompareSide extends KeyDetails {
@@ -62,15 +63,22 @@ interface Row {
 }
 
 const NOT_READ = ['(not read)']
+
+function inferredUsage(s: CompareSide): string | undefined {
+  const usage = effectiveKeyUsage(s.keySpec ?? undefined, undefined)
+  // Short enough for a narrow terminal's column; the text and JSON views say the same.
+  return usage === undefined ? undefined : `${usage} (inferred)`
+}
 const orDash = (values: string[]) => (values.length > 0 ? values : ['-'])
 
 function rows(r: CompareReport): Row[] {
   const a = r.current
   const b = r.new
-  const row = (field: string, value: (s: CompareSide) => string[], comparable = true): Row => {
+  /** `compared`: what decides "differs" when it is not the shown text (IDs are never compared). */
+  const row = (field: string, value: (s: CompareSide) => string[], compared: ((s: CompareSide) => string) | false = (s) => value(s).join('\n')): Row => {
     const current = value(a)
     const next = value(b)
-    return { field, current, next, differs: comparable ? current.join('\n') !== next.join('\n') : null }
+    return { field, current, next, differs: compared === false ? null : compared(a) !== compared(b) }
   }
   const one = (value: (s: CompareSide) => string | null | undefined) => (s: CompareSide) => [value(s) ?? '-']
   const out: Row[] = [
@@ -84,9 +92,12 @@ function rows(r: CompareReport): Row[] {
       'key spec',
       one((s) => s.keySpec),
     ),
+    // A key that does not report its usage (moto, unless CreateKey passed one) has the only usage
+    // its spec allows, when there is only one: that is the same usage, not a difference.
     row(
       'key usage',
-      one((s) => s.keyUsage ?? '(not reported)'),
+      one((s) => s.keyUsage ?? inferredUsage(s) ?? '(not reported)'),
+      (s) => effectiveKeyUsage(s.keySpec ?? undefined, s.keyUsage ?? undefined) ?? '(not reported)',
     ),
     row(
       'key state',
@@ -157,16 +168,25 @@ export function renderCompareText(r: CompareReport): string {
     .join('')
 }
 
-/** The keys side by side, differences marked (≠) and coloured, then the findings and the verdict. */
-export function renderCompareTable(r: CompareReport, style: ChalkInstance): string {
-  const table = newTable(style, ['field', r.alias ? `current (${r.alias})` : 'current', 'new', ''])
-  for (const row of rows(r)) {
-    const mark = (values: string[]) => (row.differs ? style.yellow(values.join('\n')) : values.join('\n'))
-    table.push([row.differs ? style.yellow(row.field) : row.field, mark(row.current), mark(row.next), row.differs ? style.yellow('≠') : ''])
-  }
+// Fields that hold words, not identifiers: they wrap like text on a narrow terminal.
+const TEXT_FIELDS = new Set(['tags', 'grants'])
+
+/**
+ * The keys side by side, differences marked (≠) and coloured, then the findings and the verdict.
+ * On a narrow terminal key IDs and enum values stay whole; names and ARNs break after `/` and `:`.
+ */
+export function renderCompareTable(r: CompareReport, style: ChalkInstance, width?: number): string {
+  const head = ['field', r.alias ? `current (${r.alias})` : 'current', 'new', '']
+  const body = rows(r).map((row): Cell[] => {
+    const paint = row.differs ? { paint: (line: string) => style.yellow(line) } : {}
+    const fit: Fit = TEXT_FIELDS.has(row.field) ? 'wrap' : 'id'
+    const value = (values: string[]): Cell => ({ text: values.join('\n'), fit, ...paint })
+    return [{ text: row.field, ...paint }, value(row.current), value(row.next), row.differs ? style.yellow('≠') : '']
+  })
+  const table = renderTable(style, { head, rows: body, fit: ['id', 'id', 'id', 'keep'] }, width)
   const blocking = r.findings.filter((f) => f.severity === 'block').map((f) => f.code)
   const verdict = r.allowed
     ? style.green(`✓ update would point ${r.alias ?? 'an alias'} from ${r.current.keyId} to ${r.new.keyId}`)
     : style.red(`✗ update would refuse this change: ${blocking.join(', ')}`)
-  return `${[table.toString(), ...renderFindings(r.findings, style, 'update'), verdict].join('\n')}\n`
+  return `${[table, ...renderFindings(r.findings, style, 'update'), verdict].join('\n')}\n`
 }

@@ -2,6 +2,7 @@ import { Chalk, type ChalkInstance } from 'chalk'
 import type { Context } from '../cli/context.js'
 import { AwsError, CliError, Exit, exitCodeNames } from '../errors.js'
 import type { GlobalOptions, OutputFormat } from '../cli/globalOptions.js'
+import { escapeComposed, escapeControl, escapeJsonText } from './escape.js'
 import { silentSpinner, type Spinner } from './spinner.js'
 
 /** The part of the Ui that code below the commands may use: a warning, a --debug line. */
@@ -48,35 +49,50 @@ export function createUi(ctx: Context, options: GlobalOptions): Ui {
   const style = (isTTY: boolean) => new Chalk({ level: colorEnabled(ctx.env, isTTY, options.color) ? 1 : 0 })
   const err = style(ctx.io.stderrTTY)
   const showsProgress = options.output === 'table' && ctx.io.stderrAnimates && !options.quiet
-  const warn = (line: string) => void ctx.io.err.write(`${err.yellow('warning:')} ${line}\n`)
+  // Every line reaches the terminal through escapeComposed (see escape.ts): the callers escape the
+  // data they put in it; this escapes whatever they missed, except a colour or a newline.
+  const toErr = (line: string) => void ctx.io.err.write(`${escapeComposed(line)}\n`)
+  const warn = (line: string) => toErr(`${err.yellow('warning:')} ${line}`)
   const debug = (line: string) => {
-    if (options.debug) ctx.io.err.write(`${err.dim(`debug: ${line}`)}\n`)
+    if (options.debug) toErr(err.dim(`debug: ${line}`))
   }
   return {
     format: options.output,
     width: ctx.io.stdoutColumns ?? (ctx.io.stdoutTTY ? columnsFromEnv(ctx.env) : undefined),
     out: style(ctx.io.stdoutTTY),
     err,
-    write: (text) => void ctx.io.out.write(text),
+    write: (text) => void ctx.io.out.write(options.output === 'json' ? escapeJsonText(text) : escapeComposed(text)),
     note(line) {
-      if (!options.quiet) ctx.io.err.write(`${line}\n`)
+      if (!options.quiet) toErr(line)
     },
     warn,
-    important: (line) => void ctx.io.err.write(`${line}\n`),
+    important: toErr,
+    // An error's message and hint are plain text that often quotes KMS or the journal: all of it
+    // is escaped, a newline in it too, before our colour is added.
     error({ message, hint }) {
-      ctx.io.err.write(`${err.red('error:')} ${message}\n`)
-      if (hint) ctx.io.err.write(`${err.dim('hint:')} ${hint}\n`)
+      toErr(`${err.red('error:')} ${escapeControl(message)}`)
+      if (hint) toErr(`${err.dim('hint:')} ${escapeControl(hint)}`)
     },
     debug,
     async progress(text, work) {
       if (!showsProgress) return work(silentSpinner)
-      const spinner = await ctx.spinner(text)
+      const spinner = await ctx.spinner(escapeComposed(text))
       try {
-        return await work(spinner)
+        return await work(escapingSpinner(spinner))
       } finally {
         spinner.stop()
       }
     },
+  }
+}
+
+/** A spinner whose texts, which name aliases and keys, are escaped as every other line on stderr. */
+function escapingSpinner(spinner: Spinner): Spinner {
+  return {
+    text: (t) => spinner.text(escapeComposed(t)),
+    succeed: (t) => spinner.succeed(escapeComposed(t)),
+    fail: (t) => spinner.fail(escapeComposed(t)),
+    stop: () => spinner.stop(),
   }
 }
 
