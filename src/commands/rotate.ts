@@ -1,5 +1,5 @@
 import type { Context } from '../cli/context.js'
-import { AccessError, AwsError, CliError, Exit, InterruptedError, UsageError } from '../errors.js'
+import { AccessError, AwsError, CliError, Exit, UsageError } from '../errors.js'
 import type { GlobalOptions } from '../cli/globalOptions.js'
 import { confirmAliasTarget } from '../kms/confirm.js'
 import { parseAliasRef } from '../kms/identifiers.js'
@@ -12,6 +12,7 @@ import type { Ui } from '../output/ui.js'
 import { escapeDeep } from '../output/escape.js'
 import { localRefusals } from '../preflight/local.js'
 import { accessFindings, type Read } from '../preflight/access.js'
+import { settleRead } from '../preflight/accessPreflight.js'
 import { updateFindings } from '../preflight/plan.js'
 import {
   PLANNED_KEY_ID,
@@ -172,12 +173,12 @@ async function readOldKeyAccess(kms: KmsPort, key: KeyInfo, options: Pick<Rotate
   const [policy, grants, tags, rotation] = await Promise.all([
     options.copyPolicy
       ? required(() => kms.getKeyPolicy(id), COPY_POLICY_HINT)
-      : settle(() => kms.getKeyPolicy(id)),
+      : settleRead(() => kms.getKeyPolicy(id)),
     // Grants are never copied; they are read for the access comparison.
-    settle(() => kms.listGrants(id)),
+    settleRead(() => kms.listGrants(id)),
     options.copyTags
       ? required(() => kms.listResourceTags(id), 'rotate copies the tags: allow kms:ListResourceTags, or pass --no-copy-tags')
-      : settle(() => kms.listResourceTags(id)),
+      : settleRead(() => kms.listResourceTags(id)),
     rotates
       ? required(() => kms.getKeyRotationStatus(id), ROTATION_HINT)
       : undefined,
@@ -191,16 +192,6 @@ async function required<T>(read: () => Promise<T>, hint: string): Promise<Read<T
     return { ok: true, value: await read() }
   } catch (error) {
     throw error instanceof AccessError ? new AccessError(error.message, hint) : error
-  }
-}
-
-/** A read only shown (and compared): its failure is data. */
-async function settle<T>(read: () => Promise<T>): Promise<Read<T>> {
-  try {
-    return { ok: true, value: await read() }
-  } catch (error) {
-    if (!(error instanceof CliError) || error instanceof InterruptedError) throw error
-    return { ok: false, error: error.message }
   }
 }
 

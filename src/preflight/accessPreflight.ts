@@ -55,7 +55,7 @@ function keyAccessOf(kms: KmsPort, key: KeyInfo, cache: AccessCache): Promise<Ke
 }
 
 function identityPolicies(open: () => Promise<IamPort>, cache: AccessCache): Promise<Read<IdentityPolicy[]>> {
-  cache.iam ??= settle(async () => (await open()).identityPolicies())
+  cache.iam ??= settleRead(async () => (await open()).identityPolicies())
   return cache.iam
 }
 
@@ -64,16 +64,16 @@ export async function readKeyAccess(kms: KmsPort, key: KeyInfo): Promise<KeyAcce
   // Automatic rotation exists only for symmetric keys (KMS developer guide, rotate-keys.html).
   const rotates = keyClassOf(key.keySpec) === 'symmetric'
   const [policy, grants, tags, rotation] = await Promise.all([
-    settle(() => kms.getKeyPolicy(key.keyId)),
-    settle(() => kms.listGrants(key.keyId)),
-    settle(() => kms.listResourceTags(key.keyId)),
-    rotates ? settle(() => kms.getKeyRotationStatus(key.keyId)) : undefined,
+    settleRead(() => kms.getKeyPolicy(key.keyId)),
+    settleRead(() => kms.listGrants(key.keyId)),
+    settleRead(() => kms.listResourceTags(key.keyId)),
+    rotates ? settleRead(() => kms.getKeyRotationStatus(key.keyId)) : undefined,
   ])
   return { policy, grants, tags, ...(rotation ? { rotation } : {}) }
 }
 
 /** A failed read as data; a stop signal (Ctrl-C, SIGTERM, SIGHUP) and bugs still end the run. */
-async function settle<T>(read: () => Promise<T>): Promise<Read<T>> {
+export async function settleRead<T>(read: () => Promise<T>): Promise<Read<T>> {
   try {
     return { ok: true, value: await read() }
   } catch (error) {
