@@ -51,7 +51,7 @@ const compileCache = typeof (await import('node:module')).default.enableCompileC
 const emptyModule = join(scratch, 'empty.mjs')
 writeFileSync(emptyModule, '')
 const commanderAlone = fileURLToPath(new URL('../.bench/variants/commander-alone.mjs', import.meta.url))
-const { createProgram } = await import(pathToFileURL(join(unbundled.dir, 'dist/program.js')).href)
+const { createProgram } = await import(pathToFileURL(join(unbundled.dir, 'dist/cli/program.js')).href)
 await buildCommanderAlone(createProgram({}, () => {}), commanderAlone)
 // The floors of update: the SDK alone making the same calls in the same round trips, or UpdateAlias only.
 const sdkAlone = fileURLToPath(new URL('../.bench/variants/sdk-alone.mjs', import.meta.url))
