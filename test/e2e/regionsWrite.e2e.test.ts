@@ -133,7 +133,7 @@ describe('update --regions against moto_server', () => {
 })
 
 describe('apply over several Regions and accounts against moto_server', () => {
-  it("paces each Region on its own: never throttled by a 5/s-per-Region limit, well under one Region's floor (fault proxy rate limit)", async () => {
+  it("keeps each Region under its own 5/s: never throttled by a 5/s-per-Region limit, each Region's calls spread out (fault proxy rate limit)", async () => {
     const per = 10
     const regions = REGIONS
     const lines: string[] = []
@@ -156,12 +156,9 @@ describe('apply over several Regions and accounts against moto_server', () => {
     expect(r.code).toBe(0)
     expect(JSON.parse(r.stdout).summary).toMatchObject({ total: 30, applied: 30, failed: 0 })
     expect(proxy.throttled()).toBe(0)
-    // One Region alone at 5/s would take 30 changes / 5 = 6 s (the first is free: 5.8 s); three at
-    // once take 10 / 5 each (1.8 s). Tried: with one pacer shared by all partitions the span is
-    // about 5.8 s and this fails; with no pacing the proxy throttles.
-    const all = proxy.arrivals('UpdateAlias')
-    const span = (all.at(-1) as number) - (all[0] as number)
-    expect(span).toBeLessThan(4_000)
+    // Tried: with no pacing the proxy throttles. That the Regions are paced each on its own (three
+    // at once take 1.8 s, one shared pacer 5.8 s) is asserted on a fake clock in
+    // test/commands/applyPacing.test.ts: an upper bound on this wall-clock span flakes on a loaded machine.
     for (const region of regions) {
       const at = proxy.arrivals('UpdateAlias', region)
       expect(at).toHaveLength(per)
