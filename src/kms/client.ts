@@ -20,6 +20,7 @@ import {
   type KeyMetadata,
 } from '@aws-sdk/client-kms'
 import type { fromTemporaryCredentials } from '@aws-sdk/credential-providers'
+import { ConfiguredRetryStrategy } from '@smithy/core/retry'
 import { AccessError, AwsError, interruptedBy } from '../errors.js'
 import { parseArn, REGION_NAME } from './identifiers.js'
 import { profileDefined, profileFiles } from './profiles.js'
@@ -49,6 +50,9 @@ export function createKmsPort(config: KmsConfig): KmsPort {
     ...(config.region ? { region: config.region } : {}),
     ...(config.profile ? { profile: config.profile } : {}),
     ...(config.maxAttempts ? { maxAttempts: config.maxAttempts } : {}),
+    // The SDK's strategy with the delays replaced; its attempts still come from the client's own
+    // setting (--max-attempts, AWS_MAX_ATTEMPTS, the profile), read when a call first fails.
+    ...(config.retryDelayMs ? { retryStrategy: new ConfiguredRetryStrategy((): Promise<number> => client.config.maxAttempts(), config.retryDelayMs) } : {}),
     ...(config.role ? { credentials: assumedRoleCredentials(config.role, config) } : {}),
     // The SDK prints its warnings (e.g. "multiple credential sources") with console.warn unless
     // given a logger: they come to our stderr through config.warn, explained. Calls are logged by
