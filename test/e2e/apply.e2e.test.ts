@@ -40,6 +40,8 @@ describe('apply against moto_server', () => {
     expect([await targetOf(a), await targetOf(b)]).toEqual([aKey, bKey])
   })
 
+  // A part-way failure and its rollback (fault proxy: throttling) are in faults.inprocess.test.ts.
+
   // The SDK's retries alone also end with every entry applied, so the old form of this test passed
   // with the pacer disabled (tried). What only the pacer gives: no call is ever throttled, and the
   // calls are spread over (n - 1) / rate seconds. Checked: with the pacer disabled this test fails.

@@ -9,8 +9,7 @@ const viaProxy = (extra: Record<string, string | undefined> = {}) => cliEnv({ AW
 const json = (stdout: string) => JSON.parse(stdout) as Record<string, unknown>
 
 describe('retries (fault proxy)', () => {
-
-
+  // Throttling retried, and retries running out, are in faults.inprocess.test.ts (no real backoff, no real settle wait).
   it('AWS_MAX_ATTEMPTS sets the attempts when --max-attempts is not given', async () => {
     const { alias } = await aliasOnNewKey('f-env-attempts')
     proxy.fault('DescribeKey', 'internal')

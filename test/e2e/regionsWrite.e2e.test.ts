@@ -90,8 +90,7 @@ describe('update --regions against moto_server', () => {
     // moto accepts a disabled target: the refusal is ours, and the aliases are where they were.
     expect(await w.targets()).toEqual(w.olds())
   })
-
-
+  // A failure in the last Region and its guarded rollback (fault proxy) are in faults.inprocess.test.ts.
 })
 
 describe('apply over several Regions and accounts against moto_server', () => {
