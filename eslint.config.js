@@ -21,7 +21,7 @@ function layer(files, above, why, { types = false } = {}) {
 }
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', '.bench/', 'coverage/'] },
+  { ignores: ['dist/', 'node_modules/', '.bench/', '.docs-build/', 'coverage/'] },
   {
     files: ['**/*.ts', '**/*.js'],
     linterOptions: { reportUnusedDisableDirectives: 'error' },

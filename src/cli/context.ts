@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events'
 import type { Readable, Writable } from 'node:stream'
 import { InterruptedError } from '../errors.js'
 import type { IamConfig, IamPort } from '../iam/port.js'
-import { MEMORY_ENDPOINT, type KmsConfig, type KmsPort } from '../kms/port.js'
+import { MEMORY_ENDPOINT, type AwsSettings, type KmsConfig, type KmsPort } from '../kms/port.js'
 import type { MemoryKmsStore } from '../kms/memory.js'
 import { createPrompter, type Prompter } from './prompt.js'
 import { createOraSpinner, type Spinner } from '../output/spinner.js'
@@ -25,9 +25,12 @@ export interface Context {
   io: IO
   env: Readonly<Record<string, string | undefined>>
   platform: NodeJS.Platform
-  /** Builds the KMS port on first use, so --help and usage errors never load the SDK. */
+  /**
+   * Loads the SDK and builds a KMS port, so --help and usage errors never load it. Commands do not
+   * call it: they ask their run's Session (src/cli/session.ts), which resolves the settings once.
+   */
   kms: (config: KmsConfig) => Promise<KmsPort>
-  /** Builds the IAM port; only --iam calls it, so no other run loads the IAM SDK. */
+  /** Loads the IAM SDK and builds the IAM port; only the Session of an --iam run calls it. */
   iam: (config: IamConfig) => Promise<IamPort>
   prompt: Prompter
   /** Starts a spinner on stderr; only called when stderr is a TTY and the human view is on. */
@@ -72,6 +75,16 @@ export function createContext(proc: NodeJS.Process = process): Context {
   // `--endpoint-url memory:`: one in-memory KMS for the whole process, so that the commands the demo
   // runs one after the other see each other's keys and aliases; it dies with the process.
   let memory: MemoryKmsStore | undefined
+  /** What the process environment must say before any SDK client is built. */
+  const prepareSdk = (settings: AwsSettings) => {
+    // The SDK warns on Node 20 (its later releases need 22) straight onto stderr; our stderr
+    // carries only our messages. The README states the supported Node versions instead.
+    proc.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
+    // The client's `profile` option reaches the Region and the credentials, but the SDK's endpoint
+    // lookup (endpoint_url, a services section) reads AWS_PROFILE only (@smithy/core
+    // getEndpointFromConfig). Setting it makes --profile resolve everything as AWS_PROFILE does.
+    if (settings.profile) proc.env.AWS_PROFILE = settings.profile
+  }
   return {
     io,
     env: proc.env,
@@ -82,18 +95,12 @@ export function createContext(proc: NodeJS.Process = process): Context {
         memory ??= new MemoryKmsStore()
         return createMemoryKms(memory, config)
       }
-      // The SDK warns on Node 20 (its later releases need 22) straight onto stderr; our stderr
-      // carries only our messages. The README states the supported Node versions instead.
-      proc.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
-      // The client's `profile` option reaches the Region and the credentials, but the SDK's endpoint
-      // lookup (endpoint_url, a services section) reads AWS_PROFILE only (@smithy/core
-      // getEndpointFromConfig). Setting it makes --profile resolve everything as AWS_PROFILE does.
-      if (config.profile) proc.env.AWS_PROFILE = config.profile
+      prepareSdk(config)
       const { createKmsPort } = await import('../kms/client.js')
       return createKmsPort(config)
     },
     async iam(config) {
-      proc.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
+      prepareSdk(config)
       const { createIamPort } = await import('../iam/client.js')
       return createIamPort(config)
     },

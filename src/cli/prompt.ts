@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline/promises'
 import { InterruptedError, interruptedBy } from '../errors.js'
 import type { IO } from './context.js'
+import { escapeComposed } from '../output/escape.js'
 
 export interface Prompter {
   /** Asks a yes/no question; only "y" or "yes" is a yes. */
@@ -33,7 +34,8 @@ export function createPrompter(io: IO, signal: AbortSignal): Prompter {
           reject(new InterruptedError('SIGINT', END_OF_INPUT))
         }),
       )
-      return await Promise.race([rl.question(question, { signal }), interrupted, closed])
+      // A question names aliases and keys: escaped as every other line on stderr (output/escape.ts).
+      return await Promise.race([rl.question(escapeComposed(question), { signal }), interrupted, closed])
     } catch (error) {
       if (signal.aborted) throw interruptedBy(signal)
       if (endOfInput) {

@@ -10,7 +10,7 @@ import { mapWithLimit, sharingListings } from '../kms/concurrency.js'
 import { confirmAliasGone, confirmAliasTarget, type Confirmation } from '../kms/confirm.js'
 import type { DescribedKey } from '../kms/lookups.js'
 import { createPacer } from '../kms/pacer.js'
-import type { AliasEntry, KeyInfo, KmsPort } from '../kms/port.js'
+import type { AliasEntry, AssumeRoleConfig, KeyInfo, KmsPort } from '../kms/port.js'
 import {
   renderApplyJson,
   renderApplyNotes,
@@ -21,6 +21,7 @@ import {
   type ApplyReport,
 } from '../output/applyView.js'
 import { createUi, errorSummary, warnOnce, type Ui } from '../output/ui.js'
+import { escapeDeep } from '../output/escape.js'
 import { accessPreflight, newAccessCache } from '../preflight/accessPreflight.js'
 import { localRefusals } from '../preflight/local.js'
 import { createFindings, updateFindings } from '../preflight/plan.js'
@@ -28,6 +29,7 @@ import { hasBlock } from '../preflight/rules.js'
 import type { RoleNameConfig } from '../cli/roles.js'
 import { interruption, Writer, type PlannedWrite, type WriteOrigin } from '../engine/writePath.js'
 import { canAsk, expectedFailure, pollTiming } from '../engine/mutation.js'
+import { sessionOf, type Session } from '../cli/session.js'
 
 export interface ApplyOptions {
   file: string
@@ -78,7 +80,7 @@ export async function runApply(options: ApplyOptions, ctx: Context, globals: Glo
     error: null,
     exitCode: Exit.Ok,
   }
-  const run = new ApplyRun(ctx, ui, globals, options, report)
+  const run = new ApplyRun(ctx, ui, sessionOf(ctx, globals, ui), globals, options, report)
   try {
     report.exitCode = await run.execute(entries)
   } catch (error) {
@@ -88,11 +90,11 @@ export async function runApply(options: ApplyOptions, ctx: Context, globals: Glo
   }
   if (ui.format === 'json') ui.write(renderApplyJson(report))
   else if (ui.format === 'text') {
-    ui.write(renderApplyText(report))
+    ui.write(renderApplyText(escapeDeep(report)))
     // The text view's stdout is one line per entry for scripts; why an entry was refused or where
     // it was left goes to stderr for the person reading the log.
-    for (const line of renderApplyNotes(report, ui.err)) ui.warn(line)
-  } else ui.write(renderApplyOutcome(report, ui.out, ui.width))
+    for (const line of renderApplyNotes(escapeDeep(report), ui.err)) ui.warn(line)
+  } else ui.write(renderApplyOutcome(escapeDeep(report), ui.out, ui.width))
   if (report.error) ui.error(report.error)
   return report.exitCode
 }
@@ -140,6 +142,8 @@ function fileFindings(planned: Planned[]): void {
 interface PartitionRun {
   region: string
   account: string | null
+  /** The role the partition acts through (--role-name), for IAM reads in its account too. */
+  role?: AssumeRoleConfig
   kms: KmsPort
   writer: Writer
   pace: () => Promise<void>
@@ -174,6 +178,7 @@ class ApplyRun {
   constructor(
     private readonly ctx: Context,
     private readonly ui: Ui,
+    private readonly session: Session,
     private readonly globals: GlobalOptions,
     private readonly options: ApplyOptions,
     private readonly report: ApplyReport,
@@ -181,7 +186,7 @@ class ApplyRun {
 
   async execute(entries: ApplyEntry[]): Promise<ExitCode> {
     const { ctx, ui, options, report } = this
-    const home = await ui.openKms()
+    const home = await this.session.kms()
     const homeRegion = await home.region()
     // The account is asked for (STS) only when an entry names one and --role-arn does not tell it.
     const homeAccount = requestedAccount(this.globals) ?? (entries.some((e) => e.account !== undefined) ? await home.accountId() : undefined)
@@ -208,7 +213,7 @@ class ApplyRun {
     const planned = entries.map((e) => byEntry.get(e) as Planned)
     fileFindings(planned)
     report.changes = planned.map((p) => p.change)
-    if (ui.format === 'table') ui.write(renderApplyPlan(report, ui.out, ui.width))
+    if (ui.format === 'table') ui.write(renderApplyPlan(escapeDeep(report), ui.out, ui.width))
 
     const blocked = report.changes.filter((c) => hasBlock(c.findings))
     if (blocked.length > 0) {
@@ -267,7 +272,7 @@ class ApplyRun {
 
   /** Opens a partition's port (the client's own when it is the client's Region and credentials). */
   private async open(partition: Partition, home: KmsPort | undefined, entries: number): Promise<PartitionRun> {
-    const kms = home ?? (await this.ui.openKms({ region: partition.region, ...(partition.role ? { role: partition.role } : {}) }))
+    const kms = home ?? (await this.session.kms({ region: partition.region, ...(partition.role ? { role: partition.role } : {}) }))
     const aliasTable =
       entries >= LIST_ALL_FROM
         ? kms.listAliasesWithin(Math.ceil(entries / PLAN_CONCURRENCY)).then((all) => all && new Map(all.map((a) => [a.name, a])))
@@ -278,6 +283,7 @@ class ApplyRun {
       aliasTable,
       region: partition.region,
       account: partition.account,
+      ...(partition.role ? { role: partition.role } : {}),
       kms,
       writer: new Writer(this.ctx, this.ui, this.globals, kms),
       pace: createPacer(this.options.rate, this.ctx.now, this.ctx.sleep, this.ctx.signal),
@@ -320,7 +326,7 @@ class ApplyRun {
         ? accessPreflight(partition.kms, currentKey, targetKey, {
             aliasName: entry.alias.name,
             allowAccessChange,
-            iam: iam ? () => this.ui.openIam() : undefined,
+            iam: iam ? () => this.session.iam(partition.role ? { role: partition.role } : {}) : undefined,
             cache: partition.accessCache,
           })
         : [],

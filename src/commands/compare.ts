@@ -7,10 +7,12 @@ import { describeThen } from '../kms/lookups.js'
 import { renderFindings } from '../output/changeView.js'
 import { renderCompareJson, renderCompareTable, renderCompareText, toCompareSide, type CompareReport } from '../output/compareView.js'
 import { createUi } from '../output/ui.js'
+import { escapeDeep } from '../output/escape.js'
 import { accessFindings, type Read } from '../preflight/access.js'
 import { readKeyAccess } from '../preflight/accessPreflight.js'
 import { targetLocation } from '../preflight/local.js'
 import { hasBlock, updatePreflight } from '../preflight/rules.js'
+import { sessionOf } from '../cli/session.js'
 
 export interface CompareOptions {
   current: string
@@ -32,13 +34,14 @@ export async function runCompare(options: CompareOptions, ctx: Context, globals:
   }
   const aliasName = currentRef.kind === 'alias' ? currentRef.alias.name : undefined
   const ui = createUi(ctx, globals)
-  const kms = await ui.openKms()
+  const session = sessionOf(ctx, globals, ui)
+  const kms = await session.kms()
   const region = await kms.region()
 
   const { current, target, currentAccess, targetAccess, iam } = await ui.progress(`Reading ${currentRef.input} and ${nextRef.input}`, async () => {
     const iamRead: Promise<Read<IdentityPolicy[]>> | undefined = options.iam
-      ? ui
-          .openIam()
+      ? session
+          .iam()
           .then((port) => port.identityPolicies())
           .then(
             (value) => ({ ok: true as const, value }),
@@ -102,9 +105,9 @@ export async function runCompare(options: CompareOptions, ctx: Context, globals:
   }
   if (ui.format === 'json') ui.write(renderCompareJson(report))
   else if (ui.format === 'text') {
-    ui.write(renderCompareText(report))
-    for (const line of renderFindings(findings, ui.err, 'update')) ui.note(line)
-  } else ui.write(renderCompareTable(report, ui.out))
+    ui.write(renderCompareText(escapeDeep(report)))
+    for (const line of renderFindings(escapeDeep(findings), ui.err, 'update')) ui.note(line)
+  } else ui.write(renderCompareTable(escapeDeep(report), ui.out, ui.width))
   return report.exitCode
 }
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import type { Context } from '../cli/context.js'
-import { CliError, Exit, UsageError } from '../errors.js'
+import { CliError, Exit, interruptedBy, UsageError } from '../errors.js'
 import type { GlobalOptions } from '../cli/globalOptions.js'
 import { currentTarget } from '../kms/lookups.js'
 import { MEMORY_ENDPOINT, type KeyInfo, type KmsPort } from '../kms/port.js'
@@ -15,6 +15,7 @@ import { shellCommand } from '../output/shell.js'
 import { renderTable } from '../output/table.js'
 import { createUi, errorSummary, type ErrorSummary, type Ui } from '../output/ui.js'
 import { canAsk, expectedFailure } from '../engine/mutation.js'
+import { sessionOf, type Session } from '../cli/session.js'
 
 export interface DemoOptions {
   /** Wait for Enter before each step after the first (on a terminal). */
@@ -61,7 +62,7 @@ export async function runDemo(options: DemoOptions, ctx: Context, globals: Globa
   const ui = createUi(ctx, where)
   const journalDir = globals.journal === false ? undefined : await mkdtemp(join(tmpdir(), 'kms-alias-demo-'))
   try {
-    const tour = new Tour(ctx, ui, where, options, journalDir === undefined ? false : join(journalDir, 'journal.jsonl'))
+    const tour = new Tour(ctx, ui, sessionOf(ctx, where, ui), where, options, journalDir === undefined ? false : join(journalDir, 'journal.jsonl'))
     return await tour.run()
   } finally {
     if (journalDir !== undefined) await rm(journalDir, { recursive: true, force: true })
@@ -76,6 +77,7 @@ class Tour {
   constructor(
     private readonly ctx: Context,
     private readonly ui: Ui,
+    private readonly session: Session,
     private readonly globals: GlobalOptions,
     private readonly options: DemoOptions,
     private readonly journal: string | false,
@@ -99,7 +101,7 @@ class Tour {
   }
 
   private async tour(): Promise<void> {
-    const kms = await this.ui.openKms()
+    const kms = await this.session.kms()
     const region = await kms.region()
     this.region = region
     this.ui.note(this.ui.err.bold(`kms-alias demo: a tour on an in-memory KMS in ${region}. Nothing here reaches AWS, and nothing is kept after this process.`))
@@ -200,7 +202,9 @@ class Tour {
     const capture = this.ui.format === 'json' ? new Capture() : undefined
     const ctx: Context = capture ? { ...this.ctx, io: { ...this.ctx.io, out: capture } } : this.ctx
     const exitCode = await main([...words, ...this.plumbing()], ctx)
-    if (exitCode === Exit.Interrupted || this.ctx.signal.aborted) throw new CliError('interrupted', Exit.Interrupted)
+    // The signal's own error, so that SIGTERM and SIGHUP keep their exit codes (143, 129).
+    if (this.ctx.signal.aborted) throw interruptedBy(this.ctx.signal)
+    if (exitCode === Exit.Interrupted) throw new CliError('interrupted', Exit.Interrupted)
     this.record(step, sentence, shellCommand(['kms-alias', ...words]), exitCode, capture ? parseJson(capture.text) : null)
     if (exitCode !== expected) {
       throw new CliError(
@@ -238,9 +242,9 @@ class Tour {
       this.ui.write(rows.map((r) => `${r.join('\t')}\n`).join(''))
       return
     }
-    // Fits the terminal like every other table: key IDs shortened in the middle, text wrapped.
+    // Fits the terminal like every other table (renderTable): identifiers kept whole, text wrapped.
     const head = ['key', 'spec', 'usage', 'state', 'description', 'alias']
-    this.ui.write(`${renderTable(this.ui.out, { head, rows, fit: ['middle', 'keep', 'keep', 'keep', 'wrap', 'wrap'] }, this.ui.width)}\n`)
+    this.ui.write(`${renderTable(this.ui.out, { head, rows, fit: ['id', 'keep', 'keep', 'keep', 'wrap', 'id'] }, this.ui.width)}\n`)
   }
 }
 

@@ -5,6 +5,7 @@ import { journalPath, readJournal, type JournalRead } from '../engine/journal.js
 import { parseAliasRef } from '../kms/identifiers.js'
 import { renderHistoryJson, renderHistoryTable, renderHistoryText } from '../output/historyView.js'
 import { createUi } from '../output/ui.js'
+import { escapeDeep } from '../output/escape.js'
 
 export interface HistoryOptions {
   alias?: string
@@ -20,9 +21,9 @@ export async function runHistory(options: HistoryOptions, ctx: Context, globals:
     .filter((e) => (aliasName === undefined || e.alias === aliasName) && (options.run === undefined || e.runId === options.run))
     .reverse()
   if (ui.format === 'json') ui.write(renderHistoryJson(entries))
-  else if (ui.format === 'text') ui.write(renderHistoryText(entries))
+  else if (ui.format === 'text') ui.write(renderHistoryText(escapeDeep(entries)))
   else if (entries.length === 0) ui.note(`No changes in the journal${aliasName ? ` for ${aliasName}` : ''}.`)
-  else ui.write(renderHistoryTable(entries, ui.out, ui.width))
+  else ui.write(renderHistoryTable(escapeDeep(entries), ui.out, ui.width))
   return Exit.Ok
 }
 

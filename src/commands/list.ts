@@ -17,9 +17,11 @@ import {
   type RegionalAliasRow,
 } from '../output/listView.js'
 import { createUi, type Ui } from '../output/ui.js'
+import { escapeDeep } from '../output/escape.js'
 import { resolvePerRegion } from '../preflight/multiRegion.js'
 import { skewedAliases } from '../cli/regions.js'
 import type { Spinner } from '../output/spinner.js'
+import { sessionOf } from '../cli/session.js'
 
 export interface ListOptions {
   key?: string
@@ -43,17 +45,17 @@ export async function runList(options: ListOptions, ctx: Context, globals: Globa
     return listRegions(options, options.regions, keyRef, ctx, globals)
   }
   const ui = createUi(ctx, globals)
-  const kms = await ui.openKms()
+  const kms = await sessionOf(ctx, globals, ui).kms()
   const region = await kms.region()
 
   if (keyRef) refuseOtherRegion(keyRef, region)
   const rows = await ui.progress(`Listing aliases in ${region}`, (spinner) => readRegion(kms, region, options, keyRef, ui, spinner, globals))
 
   if (ui.format === 'json') ui.write(renderListJson(rows))
-  else if (ui.format === 'text') ui.write(renderListText(rows))
+  else if (ui.format === 'text') ui.write(renderListText(escapeDeep(rows)))
   else if (rows.length === 0)
     ui.note(`No aliases in ${region}${options.prefix ? ` starting with ${options.prefix}` : ''}${options.key ? ` on ${options.key}` : ''}.`)
-  else ui.write(renderListTable(rows, ui.out, ui.width))
+  else ui.write(renderListTable(escapeDeep(rows), ui.out, ui.width))
   return Exit.Ok
 }
 
@@ -61,11 +63,12 @@ export async function runList(options: ListOptions, ctx: Context, globals: Globa
 async function listRegions(options: ListOptions, regions: string[], keyRef: KeyRef | undefined, ctx: Context, globals: GlobalOptions): Promise<number> {
   const keyRefs = keyRef === undefined ? undefined : resolvePerRegion(keyRef, regions, '--key')
   const ui = createUi(ctx, globals)
+  const session = sessionOf(ctx, globals, ui)
   const perRegion = await ui.progress(`Listing aliases in ${regions.join(', ')}`, (spinner) => {
     let done = 0
     return inEveryRegion(
       regions.map((region) => ({ region })),
-      (partition) => ui.openKms(partition),
+      (partition) => session.kms(partition),
       async (kms, { region }) => {
         const regional = keyRefs?.find((r) => r.region === region)
         const rows = await readRegion(kms, region, options, regional === undefined ? undefined : parseKeyRef(regional.keyRef, '--key'), ui, undefined, globals)
@@ -82,11 +85,11 @@ async function listRegions(options: ListOptions, regions: string[], keyRef: KeyR
     .sort((a, b) => (a.alias < b.alias ? -1 : a.alias > b.alias ? 1 : 0))
 
   if (ui.format === 'json') ui.write(renderRegionalListJson(all))
-  else if (ui.format === 'text') ui.write(renderRegionalListText(all))
+  else if (ui.format === 'text') ui.write(renderRegionalListText(escapeDeep(all)))
   else if (all.length === 0)
     ui.note(`No aliases in ${regions.join(', ')}${options.prefix ? ` starting with ${options.prefix}` : ''}${options.key ? ` on ${options.key}` : ''}.`)
   else {
-    ui.write(renderRegionalListTable(all, ui.out))
+    ui.write(renderRegionalListTable(escapeDeep(all), ui.out, ui.width))
     if (skewed.size > 0)
       ui.note(`${skewed.size} alias${skewed.size === 1 ? '' : 'es'} point${skewed.size === 1 ? 's' : ''} to different keys in different Regions (skew).`)
   }

@@ -9,6 +9,7 @@ import { toKeyView } from '../output/keyView.js'
 import { emptyRotation, rotateView, unusedKeyNote, type NewKeyView, type UnusedKeyView } from '../output/rotateView.js'
 import { shellCommand } from '../output/shell.js'
 import type { Ui } from '../output/ui.js'
+import { escapeDeep } from '../output/escape.js'
 import { localRefusals } from '../preflight/local.js'
 import { accessFindings, type Read } from '../preflight/access.js'
 import { updateFindings } from '../preflight/plan.js'
@@ -149,7 +150,7 @@ export async function runRotate(options: RotateOptions, ctx: Context, globals: G
           if (rotation.unusedKey.disabled && report.target) report.target = { ...report.target, keyState: 'Disabled' }
         }
         // A warning, so that --quiet never hides a key that was created and is not used.
-        ui.warn(unusedKeyNote(report))
+        ui.warn(unusedKeyNote(escapeDeep(report)))
         throw error
       }
     },

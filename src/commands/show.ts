@@ -7,6 +7,8 @@ import { describeWithAliases } from '../kms/lookups.js'
 import type { AliasEntry, KeyInfo, KmsPort } from '../kms/port.js'
 import { renderShowJson, renderShowTable, renderShowText, toKeyDetails, type AliasDetails } from '../output/showView.js'
 import { createUi } from '../output/ui.js'
+import { escapeDeep } from '../output/escape.js'
+import { sessionOf } from '../cli/session.js'
 
 export interface ShowOptions {
   alias: string
@@ -16,7 +18,7 @@ export interface ShowOptions {
 export async function runShow(options: ShowOptions, ctx: Context, globals: GlobalOptions): Promise<number> {
   const aliasRef = parseAliasRef(options.alias, 'alias')
   const ui = createUi(ctx, globals)
-  const kms = await ui.openKms()
+  const kms = await sessionOf(ctx, globals, ui).kms()
   const region = await kms.region()
   if (aliasRef.arn && aliasRef.arn.region !== region) {
     throw new UsageError(`the alias ARN is in ${aliasRef.arn.region} but requests go to ${region}`, `pass --region ${aliasRef.arn.region}`)
@@ -41,8 +43,8 @@ export async function runShow(options: ShowOptions, ctx: Context, globals: Globa
       .sort(),
   }
   if (ui.format === 'json') ui.write(renderShowJson(details))
-  else if (ui.format === 'text') ui.write(renderShowText(details))
-  else ui.write(renderShowTable(details, ui.out, ui.width))
+  else if (ui.format === 'text') ui.write(renderShowText(escapeDeep(details)))
+  else ui.write(renderShowTable(escapeDeep(details), ui.out, ui.width))
   return Exit.Ok
 }
 

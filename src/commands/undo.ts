@@ -8,6 +8,7 @@ import { runCreate } from './create.js'
 import { runDelete } from './delete.js'
 import { loadJournal } from './history.js'
 import { runUpdate } from './update.js'
+import { sessionOf } from '../cli/session.js'
 
 export interface UndoOptions {
   id?: string
@@ -117,7 +118,7 @@ async function checkEntryAccount(entry: JournalEntry, ctx: Context, where: Globa
   const asked = requestedAccount(where)
   const kmsElsewhere = where.endpointUrl ?? ctx.env.AWS_ENDPOINT_URL_KMS
   if (asked === undefined && kmsElsewhere && !ctx.env.AWS_ENDPOINT_URL_STS && !ctx.env.AWS_ENDPOINT_URL) return
-  const actual = asked ?? (await (await createUi(ctx, where).openKms()).accountId())
+  const actual = asked ?? (await (await sessionOf(ctx, where, createUi(ctx, where)).kms()).accountId())
   if (actual === entry.account) return
   throw new UsageError(
     `entry ${entry.id} changed ${entry.alias} in account ${entry.account}, but ${asked ? `--role-arn acts on account ${asked}` : `these credentials act on account ${actual}`}; nothing was changed`,

@@ -11,10 +11,12 @@ import { describeWithAliases, type DescribedKey } from '../kms/lookups.js'
 import type { KmsPort } from '../kms/port.js'
 import { newTable } from '../output/table.js'
 import { createUi, errorSummary, type ErrorSummary, type Ui } from '../output/ui.js'
+import { escapeDeep } from '../output/escape.js'
 import { createFindings, updateFindings } from '../preflight/plan.js'
 import { hasBlock, orphanFindings, type Finding } from '../preflight/rules.js'
 import { Writer, type PlannedWrite } from '../engine/writePath.js'
 import { canAsk, expectedFailure, pollTiming } from '../engine/mutation.js'
+import { sessionOf } from '../cli/session.js'
 
 export interface UndoRunOptions {
   runId: string
@@ -80,17 +82,19 @@ export async function runUndoRun(options: UndoRunOptions, entries: readonly Jour
     report.exitCode = failure.exitCode
   }
   if (ui.format === 'json') ui.write(`${JSON.stringify(report, null, 2)}\n`)
-  else if (ui.format === 'text')
+  // The human views read journal and KMS text: they get it escaped (output/escape.ts).
+  const human = escapeDeep(report)
+  if (ui.format === 'text')
     ui.write(
-      report.changes
+      human.changes
         .map(
           (c) =>
             `${[c.outcome, c.alias, c.region, c.fromKeyId ?? '-', c.toKeyId ?? '-', c.changed === null ? 'unknown' : String(c.changed), String(c.verified)].join('\t')}\n`,
         )
         .join(''),
     )
-  else ui.write(renderTable(report, ui))
-  if (ui.format !== 'json') for (const c of report.changes) for (const f of c.findings) if (f.severity !== 'info') ui.warn(`${c.alias}: ${f.code} ${f.message}`)
+  else if (ui.format === 'table') ui.write(renderTable(human, ui))
+  if (ui.format !== 'json') for (const c of human.changes) for (const f of c.findings) if (f.severity !== 'info') ui.warn(`${c.alias}: ${f.code} ${f.message}`)
   if (report.error) ui.error(report.error)
   return report.exitCode
 }
@@ -121,12 +125,8 @@ async function execute(
   ui: Ui,
   globals: GlobalOptions,
 ): Promise<ExitCode> {
-  const ports = new Map<string, Promise<KmsPort>>()
-  const portFor = (region: string) => {
-    let port = ports.get(region)
-    if (!port) ports.set(region, (port = ui.openKms({ region })))
-    return port
-  }
+  const session = sessionOf(ctx, globals, ui)
+  const portFor = (region: string) => session.kms({ region })
   // Plan: every alias must still be where the run left it, and every revert pass the preflight.
   await ui.progress(`Planning the undo of ${entries.length} changes`, () =>
     Promise.all(entries.map(async (entry, i) => plan(entry, report.changes[i] as Revert, await portFor(entry.region), options))),

@@ -40,7 +40,7 @@ export async function runUpdate(options: UpdateOptions, ctx: Context, globals: G
   const expected = options.expectCurrent === undefined ? undefined : parseKeyIdRef(options.expectCurrent, '--expect-current')
 
   return runChange(ctx, globals, { action: 'update', alias: aliasRef.name, dryRun: options.dryRun, ...origin }, async (step) => {
-    const { kms, region, ui, report, plan } = step
+    const { kms, session, region, ui, report, plan } = step
     const local = localRefusals(aliasRef, region, targetRef)
     if (local.length > 0) return refuse(report, local, plan)
 
@@ -58,7 +58,7 @@ export async function runUpdate(options: UpdateOptions, ctx: Context, globals: G
         return accessPreflight(kms, currentKey, targetKey, {
           aliasName: aliasRef.name,
           allowAccessChange: options.allowAccessChange === true,
-          iam: options.iam ? () => ui.openIam() : undefined,
+          iam: options.iam ? () => session.iam() : undefined,
         })
       }),
     )

@@ -24,6 +24,7 @@ import {
   type RegionsUpdateReport,
 } from '../output/regionsView.js'
 import { createUi, errorSummary, warnOnce, type Ui } from '../output/ui.js'
+import { escapeDeep } from '../output/escape.js'
 import { accessPreflight } from '../preflight/accessPreflight.js'
 import { localRefusals } from '../preflight/local.js'
 import { keyRegions, regionNotCoveredFindings, replicaRegionsFindings, resolvePerRegion } from '../preflight/multiRegion.js'
@@ -32,6 +33,7 @@ import { hasBlock, type Finding } from '../preflight/rules.js'
 import { interruption, Writer, type WriteOrigin } from '../engine/writePath.js'
 import { canAsk, expectedFailure, kmsAliasCommand, pollTiming, requireConfirmed } from '../engine/mutation.js'
 import type { UpdateOptions } from './update.js'
+import { sessionOf, type Session } from '../cli/session.js'
 
 export interface RegionsUpdateOptions extends UpdateOptions {
   /** --regions, in the order given. */
@@ -82,7 +84,7 @@ export async function runUpdateRegions(options: RegionsUpdateOptions, ctx: Conte
     error: null,
     exitCode: Exit.Ok,
   }
-  const run = new RegionsRun(ctx, ui, globals, options, report, aliasRef)
+  const run = new RegionsRun(ctx, ui, sessionOf(ctx, globals, ui), globals, options, report, aliasRef)
   try {
     const regions = options.regions ?? (await run.replicaSet())
     // Checked before any change is planned: a typed key that names one Region cannot serve several.
@@ -97,10 +99,11 @@ export async function runUpdateRegions(options: RegionsUpdateOptions, ctx: Conte
   report.changed = overallChanged(report.regions)
   if (ui.format === 'json') ui.write(renderRegionsJson(report))
   else if (ui.format === 'text') {
-    ui.write(renderRegionsText(report))
-    for (const r of report.regions) for (const f of r.findings) ui.note(`${r.region}: ${f.severity} ${f.code} ${f.message}`)
-    for (const f of report.findings) ui.note(`${f.severity} ${f.code} ${f.message}`)
-  } else ui.write(renderRegionsOutcome(report, ui.out))
+    const human = escapeDeep(report)
+    ui.write(renderRegionsText(human))
+    for (const r of human.regions) for (const f of r.findings) ui.note(`${r.region}: ${f.severity} ${f.code} ${f.message}`)
+    for (const f of human.findings) ui.note(`${f.severity} ${f.code} ${f.message}`)
+  } else ui.write(renderRegionsOutcome(escapeDeep(report), ui.out))
   if (report.error) ui.error(report.error)
   return report.exitCode
 }
@@ -109,6 +112,7 @@ class RegionsRun {
   constructor(
     private readonly ctx: Context,
     private readonly ui: Ui,
+    private readonly session: Session,
     private readonly globals: GlobalOptions,
     private readonly options: RegionsUpdateOptions,
     private readonly report: RegionsUpdateReport,
@@ -117,7 +121,7 @@ class RegionsRun {
 
   /** --all-regions: the Regions of the multi-Region key the alias points to in the client's Region. */
   async replicaSet(): Promise<string[]> {
-    const kms = await this.ui.openKms()
+    const kms = await this.session.kms()
     const home = await kms.region()
     const current = await this.ui.progress(`Describing ${this.aliasRef.name} in ${home}`, () =>
       describeWithAliases(kms, this.aliasRef.name, `alias ${this.aliasRef.name}`),
@@ -141,7 +145,7 @@ class RegionsRun {
     const runs = await ui.progress(`Preflight: planning ${name} in ${regions.length} Regions`, () =>
       inEveryRegion(
         regions.map((region) => ({ region })),
-        (partition) => ui.openKms(partition),
+        (partition) => this.session.kms(partition),
         (kms, { region }) => this.plan(kms, region, targetOf(targets, region), expects === undefined ? undefined : targetOf(expects, region)),
       ),
     )
@@ -191,7 +195,7 @@ class RegionsRun {
   }
 
   private showPlan(): void {
-    if (this.ui.format === 'table') this.ui.write(renderRegionsPlan(this.report, this.ui.out))
+    if (this.ui.format === 'table') this.ui.write(renderRegionsPlan(escapeDeep(this.report), this.ui.out))
   }
 
   /** One Region's plan: the reads and findings of a single update, under the same guard. */
@@ -222,7 +226,7 @@ class RegionsRun {
       const access = {
         aliasName: this.aliasRef.name,
         allowAccessChange: options.allowAccessChange === true,
-        iam: options.iam ? () => ui.openIam() : undefined,
+        iam: options.iam ? () => this.session.iam() : undefined,
       }
       const lookups = [
         { ref: this.aliasRef.name, label: `alias ${this.aliasRef.name}` },
@@ -284,7 +288,7 @@ class RegionsRun {
     const present = await Promise.all(
       left.map(async (region) => {
         try {
-          const kms = await this.ui.openKms({ region })
+          const kms = await this.session.kms({ region })
           return (await currentTarget(kms, this.aliasRef.name)) === undefined ? undefined : region
         } catch (error) {
           // A Region outside the change that cannot be read only loses its warning.

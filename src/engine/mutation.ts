@@ -8,9 +8,11 @@ import type { Confirmation, PollTiming } from '../kms/confirm.js'
 import type { KmsPort } from '../kms/port.js'
 import { changeView, renderFinding, type AliasChangeReport, type ChangeAction, type ChangeOutcome, type ChangeView } from '../output/changeView.js'
 import { shellCommand } from '../output/shell.js'
+import { escapeDeep } from '../output/escape.js'
 import { createUi, errorSummary, type Ui } from '../output/ui.js'
 import { refusedFindings, type Finding } from '../preflight/rules.js'
 import { interruption, Writer, type PlannedWrite, type WriteOrigin } from './writePath.js'
+import { sessionOf, type Session } from '../cli/session.js'
 
 /** Where a run is: before the mutating call, while it is in flight, or confirming it. */
 export interface Progress {
@@ -106,6 +108,8 @@ export function guardConflict(report: AliasChangeReport, aliasName: string, actu
 /** What a change's steps work with. */
 export interface ChangeStep {
   kms: KmsPort
+  /** The run's AWS session, for the ports besides `kms` (IAM with --iam). */
+  session: Session
   writer: Writer
   origin: WriteOrigin
   region: string
@@ -141,11 +145,12 @@ export async function runChange(
   }
   const plan = new PlanPrinter(ui, report, view)
   report.exitCode = await runMutation(ctx, report, async (progress) => {
-    const kms = await ui.openKms()
+    const session = sessionOf(ctx, globals, ui)
+    const kms = await session.kms()
     const region = await kms.region()
     report.region = region
     const writer = new Writer(ctx, ui, globals, kms)
-    return steps({ kms, writer, origin: { command, reverts, runId: null }, region, ui, report, plan, progress })
+    return steps({ kms, session, writer, origin: { command, reverts, runId: null }, region, ui, report, plan, progress })
   })
   finishChange(ui, report, view)
   return report.exitCode
@@ -198,7 +203,7 @@ export class PlanPrinter {
   show(): void {
     if (this.ui.format !== 'table' || this.shown) return
     this.shown = true
-    this.ui.write(this.view.plan(this.report, this.ui.out, this.ui.width))
+    this.ui.write(this.view.plan(escapeDeep(this.report), this.ui.out, this.ui.width))
   }
 }
 
@@ -214,14 +219,16 @@ export function refuse(report: AliasChangeReport, findings: Finding[], plan: Pla
 /** Writes the final output of a change for the chosen format. */
 export function finishChange(ui: Ui, report: AliasChangeReport, view: ChangeView = changeView): void {
   if (ui.format === 'json') ui.write(view.json(report))
+  // The human views read KMS and journal text: they get it escaped (output/escape.ts).
+  const human = escapeDeep(report)
   if (ui.format === 'text') {
-    ui.write(view.text(report))
-    for (const f of report.findings) (f.severity === 'info' ? ui.note : ui.important)(renderFinding(f, ui.err))
+    ui.write(view.text(human))
+    for (const f of human.findings) (f.severity === 'info' ? ui.note : ui.important)(renderFinding(f, ui.err))
   }
   if (report.error) {
     ui.error(report.error)
-    if (ui.format === 'table') ui.note(view.state(report))
+    if (ui.format === 'table') ui.note(view.state(human))
   } else if (ui.format === 'table') {
-    ui.write(view.success(report, ui.out))
+    ui.write(view.success(human, ui.out))
   }
 }

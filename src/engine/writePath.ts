@@ -17,7 +17,7 @@ import { poll, type Read } from '../kms/confirm.js'
 import { currentTarget } from '../kms/lookups.js'
 import { MEMORY_ENDPOINT, type KmsPort } from '../kms/port.js'
 import { acquireLock, LockTimeoutError, type Release } from './lock.js'
-import type { Ui } from '../output/ui.js'
+import type { Log } from '../output/ui.js'
 import { version } from '../version.js'
 
 /** Who asked for a change: a command of its own, or undo/rollback of a journal entry, maybe within an apply run. */
@@ -65,7 +65,7 @@ export class Writer {
 
   constructor(
     private readonly ctx: Context,
-    private readonly ui: Ui,
+    private readonly log: Log,
     private readonly globals: GlobalOptions,
     private readonly kms: KmsPort,
   ) {}
@@ -108,7 +108,7 @@ export class Writer {
       const { changed, readable } = await this.settle(w, error)
       await this.journalOutcome(journalId, changed, false)
       if (changed === true) {
-        this.ui.debug(`${failure.message}, but ${w.alias} ${w.wanted === undefined ? 'is gone' : `points to ${w.wanted}`}: the call was applied`)
+        this.log.debug(`${failure.message}, but ${w.alias} ${w.wanted === undefined ? 'is gone' : `points to ${w.wanted}`}: the call was applied`)
         return { status: 'written', changed: true, journalId }
       }
       return { status: 'failed', changed, journalId, error: withObservation(failure, w, changed, readable) }
@@ -185,7 +185,7 @@ export class Writer {
     if (this.globals.journal === false) return null
     const path = journalPath(this.globals.journal, this.ctx.env, this.ctx.platform)
     const warn = (message: string) => {
-      if (!this.journalWarned) this.ui.warn(message)
+      if (!this.journalWarned) this.log.warn(message)
       this.journalWarned = true
     }
     if (path === null) {
@@ -212,7 +212,7 @@ export class Writer {
     try {
       await mkdir(directory, { recursive: true })
     } catch (error) {
-      if (!this.lockWarned) this.ui.warn(`changes are not serialised with other kms-alias runs: cannot create ${directory}: ${(error as Error).message}`)
+      if (!this.lockWarned) this.log.warn(`changes are not serialised with other kms-alias runs: cannot create ${directory}: ${(error as Error).message}`)
       this.lockWarned = true
       return undefined
     }

@@ -1,10 +1,9 @@
 // The only module that imports @aws-sdk/client-iam, loaded with import() and only with --iam.
 import { IAMClient, paginateGetAccountAuthorizationDetails } from '@aws-sdk/client-iam'
-import { AccessError, AwsError, CliError, InterruptedError } from '../errors.js'
+import { AccessError, AwsError, CliError, interruptedBy } from '../errors.js'
+import { sdkClientConfig, sendOptions } from '../kms/client.js'
 import type { IamConfig, IamPort, IdentityPolicy } from './port.js'
 
-const CONNECTION_TIMEOUT_MS = 3_000
-const REQUEST_TIMEOUT_MS = 15_000
 // GetAccountAuthorizationDetails' maximum page size.
 const PAGE_SIZE = 1000
 // AWS managed policies are left out: they name no key of this account, and there are over a thousand.
@@ -21,26 +20,18 @@ const DENIED = new Set([
 ])
 
 export function createIamPort(config: IamConfig): IamPort {
-  // No endpoint option: the SDK reads AWS_ENDPOINT_URL_IAM, then AWS_ENDPOINT_URL, itself, and
-  // --endpoint-url names the KMS endpoint only.
-  const client = new IAMClient({
-    ...(config.region ? { region: config.region } : {}),
-    ...(config.profile ? { profile: config.profile } : {}),
-    ...(config.maxAttempts ? { maxAttempts: config.maxAttempts } : {}),
-    requestHandler: {
-      connectionTimeout: Math.min(CONNECTION_TIMEOUT_MS, config.requestTimeoutMs ?? CONNECTION_TIMEOUT_MS),
-      requestTimeout: config.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
-      throwOnRequestTimeout: true,
-    },
-  })
+  // The KMS adapter's settings, the assumed role's credentials included: IAM is read in the account
+  // the run acts on. No endpoint option: the SDK reads AWS_ENDPOINT_URL_IAM, then AWS_ENDPOINT_URL,
+  // itself, and --endpoint-url names the KMS endpoint only.
+  const client = new IAMClient(sdkClientConfig(config))
   return {
     async identityPolicies() {
       const started = performance.now()
       try {
         const policies: IdentityPolicy[] = []
-        const pages = paginateGetAccountAuthorizationDetails({ client, pageSize: PAGE_SIZE }, { Filter: [...FILTER] })
+        const pages = paginateGetAccountAuthorizationDetails({ client, pageSize: PAGE_SIZE }, { Filter: [...FILTER] }, sendOptions(config))
         for await (const page of pages) {
-          if (config.signal?.aborted) throw new InterruptedError()
+          if (config.signal?.aborted) throw interruptedBy(config.signal)
           for (const user of page.UserDetailList ?? []) for (const p of user.UserPolicyList ?? []) policies.push(inline(`user/${user.UserName}`, p))
           for (const group of page.GroupDetailList ?? []) for (const p of group.GroupPolicyList ?? []) policies.push(inline(`group/${group.GroupName}`, p))
           for (const role of page.RoleDetailList ?? []) for (const p of role.RolePolicyList ?? []) policies.push(inline(`role/${role.RoleName}`, p))
@@ -55,7 +46,7 @@ export function createIamPort(config: IamConfig): IamPort {
         config.debug?.(
           `GetAccountAuthorizationDetails (all pages): ${error instanceof Error ? error.name : 'Error'} in ${Math.round(performance.now() - started)} ms`,
         )
-        throw translate(error)
+        throw translate(error, config.signal)
       }
     },
   }
@@ -75,10 +66,11 @@ function decode(document: string): string {
   }
 }
 
-function translate(error: unknown): unknown {
+function translate(error: unknown, signal: AbortSignal | undefined): unknown {
   if (error instanceof CliError) return error
   if (!(error instanceof Error)) return error
-  if (error.name === 'AbortError') return new InterruptedError()
+  // The signal's own reason: SIGTERM and SIGHUP keep their exit codes (143, 129).
+  if (error.name === 'AbortError' || signal?.aborted) return interruptedBy(signal)
   if (DENIED.has(error.name)) return new AccessError(`GetAccountAuthorizationDetails was denied: ${error.name}: ${error.message}`)
   if (error.name === 'CredentialsProviderError') return new AccessError('no AWS credentials were found')
   const code = (error as { code?: unknown }).code

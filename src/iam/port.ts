@@ -1,3 +1,5 @@
+import type { AwsSettings } from '../kms/port.js'
+
 /** An IAM identity policy document, decoded, and where it comes from (for messages). */
 export interface IdentityPolicy {
   /** e.g. "role/app, inline policy read-keys" or "managed policy arn:aws:iam::111122223333:policy/keys". */
@@ -15,12 +17,8 @@ export interface IamPort {
   identityPolicies(): Promise<IdentityPolicy[]>
 }
 
-/** The same settings as KMS's; the endpoint comes from AWS_ENDPOINT_URL_IAM or AWS_ENDPOINT_URL. */
-export interface IamConfig {
-  region?: string
-  profile?: string
-  maxAttempts?: number
-  requestTimeoutMs?: number
-  debug?: (line: string) => void
-  signal?: AbortSignal
-}
+/**
+ * The same settings as KMS's, role included (IAM is read in the account the run acts on); the
+ * endpoint comes from AWS_ENDPOINT_URL_IAM or AWS_ENDPOINT_URL.
+ */
+export type IamConfig = AwsSettings

@@ -1,5 +1,7 @@
-// The only module that imports the AWS SDK. Loaded with import() so that --help and
-// usage errors never pay for it.
+// The KMS adapter, and STS (AssumeRole, GetCallerIdentity) for its credentials and account: with
+// src/iam/client.ts the only module that imports the AWS SDK, and the one that says how every SDK
+// client is built (sdkClientConfig). Loaded with import() so that --help and usage errors never pay
+// for it.
 import {
   CreateAliasCommand,
   CreateKeyCommand,
@@ -20,11 +22,12 @@ import {
   type KeyMetadata,
 } from '@aws-sdk/client-kms'
 import type { fromTemporaryCredentials } from '@aws-sdk/credential-providers'
-import { ConfiguredRetryStrategy } from '@smithy/core/retry'
+import { loadConfig } from '@smithy/core/config'
+import { ConfiguredRetryStrategy, NODE_MAX_ATTEMPT_CONFIG_OPTIONS } from '@smithy/core/retry'
 import { AccessError, AwsError, interruptedBy } from '../errors.js'
 import { parseArn, REGION_NAME } from './identifiers.js'
 import { profileDefined, profileFiles } from './profiles.js'
-import type { AliasEntry, AssumeRoleConfig, GrantInfo, KeyInfo, KmsConfig, KmsPort, MultiRegionConfiguration } from './port.js'
+import type { AliasEntry, AssumeRoleConfig, AwsSettings, GrantInfo, KeyInfo, KmsConfig, KmsPort, MultiRegionConfiguration } from './port.js'
 import { ACCESS_ERROR_NAMES, attemptsOf, messageOf, nameOf, translateError } from './translate.js'
 
 // Without these the SDK waits for the OS TCP timeout (minutes) on a dead endpoint.
@@ -35,31 +38,54 @@ const LIST_PAGE_SIZE = 100
 
 const REGION_HINT = 'pass --region, set AWS_REGION (or AWS_DEFAULT_REGION), or set region in the profile'
 
+/**
+ * What every SDK client of a run is built with (KMS and STS here, IAM in src/iam/client.ts): the
+ * Region, profile, attempts, request timeouts, the SDK's warnings and the assumed role's
+ * credentials, written once. The endpoint is not in it: each service reads its own.
+ */
+export function sdkClientConfig(settings: AwsSettings) {
+  const profileName = settings.profile ?? (settings.env?.AWS_PROFILE || undefined)
+  return {
+    ...(settings.region ? { region: settings.region } : {}),
+    ...(settings.profile ? { profile: settings.profile } : {}),
+    ...(settings.maxAttempts ? { maxAttempts: settings.maxAttempts } : {}),
+    ...(settings.retryDelayMs ? { retryStrategy: retryStrategyWith(settings.retryDelayMs, settings) } : {}),
+    ...(settings.role ? { credentials: assumedRoleCredentials(settings.role, settings) } : {}),
+    // The SDK prints its warnings (e.g. "multiple credential sources") with console.warn unless
+    // given a logger: they come to our stderr through settings.warn, explained. Calls are logged by
+    // --debug instead, so info and error are dropped here.
+    logger: { debug() {}, info() {}, error() {}, warn: (message: unknown) => settings.warn?.(explainSdkWarning(String(message), profileName)) },
+    requestHandler: requestHandlerOf(settings),
+  }
+}
+
+/**
+ * The SDK's standard strategy with the waits of `retryDelayMs`; the attempts follow the chain they
+ * follow without it (--max-attempts, then AWS_MAX_ATTEMPTS or the profile's max_attempts, then 3).
+ */
+function retryStrategyWith(retryDelayMs: (retry: number) => number, settings: Pick<AwsSettings, 'maxAttempts' | 'profile'>) {
+  const attempts = settings.maxAttempts ?? loadConfig(NODE_MAX_ATTEMPT_CONFIG_OPTIONS, settings.profile ? { profile: settings.profile } : {})
+  return new ConfiguredRetryStrategy(attempts, retryDelayMs)
+}
+
+function requestHandlerOf(settings: Pick<AwsSettings, 'requestTimeoutMs'>) {
+  return {
+    connectionTimeout: Math.min(CONNECTION_TIMEOUT_MS, settings.requestTimeoutMs ?? CONNECTION_TIMEOUT_MS),
+    requestTimeout: settings.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
+    // Without this the handler only logs a warning (to the console) and keeps waiting.
+    throwOnRequestTimeout: true,
+  }
+}
+
+/** The options of every `send` (and paginator) of a run: the run's signal aborts the call in flight. */
+export const sendOptions = (settings: Pick<AwsSettings, 'signal'>) => (settings.signal ? { abortSignal: settings.signal } : {})
+
 export function createKmsPort(config: KmsConfig): KmsPort {
   const env = config.env ?? {}
   // A profile named by --profile or AWS_PROFILE (not the implicit default).
   const profileName = config.profile ?? (env.AWS_PROFILE || undefined)
-  const requestHandler = {
-    connectionTimeout: Math.min(CONNECTION_TIMEOUT_MS, config.requestTimeoutMs ?? CONNECTION_TIMEOUT_MS),
-    requestTimeout: config.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
-    // Without this the handler only logs a warning (to the console) and keeps waiting.
-    throwOnRequestTimeout: true,
-  }
-  // Settings STS (AssumeRole, GetCallerIdentity) shares with KMS; --endpoint-url is for KMS only.
-  const shared = {
-    ...(config.region ? { region: config.region } : {}),
-    ...(config.profile ? { profile: config.profile } : {}),
-    ...(config.maxAttempts ? { maxAttempts: config.maxAttempts } : {}),
-    // The SDK's strategy with the delays replaced; its attempts still come from the client's own
-    // setting (--max-attempts, AWS_MAX_ATTEMPTS, the profile), read when a call first fails.
-    ...(config.retryDelayMs ? { retryStrategy: new ConfiguredRetryStrategy((): Promise<number> => client.config.maxAttempts(), config.retryDelayMs) } : {}),
-    ...(config.role ? { credentials: assumedRoleCredentials(config.role, config) } : {}),
-    // The SDK prints its warnings (e.g. "multiple credential sources") with console.warn unless
-    // given a logger: they come to our stderr through config.warn, explained. Calls are logged by
-    // --debug instead, so info and error are dropped here.
-    logger: { debug() {}, info() {}, error() {}, warn: (message: unknown) => config.warn?.(explainSdkWarning(String(message), profileName)) },
-    requestHandler,
-  }
+  // Shared with STS (AssumeRole, GetCallerIdentity); --endpoint-url is for KMS only.
+  const shared = sdkClientConfig(config)
   const client = new KMSClient({ ...shared, ...(config.endpointUrl ? { endpoint: config.endpointUrl } : {}) })
   // Where requests really went (the flag, AWS_ENDPOINT_URL*, the profile, or AWS's own), so that a
   // network error can name it; every request of one client goes to the same endpoint.
@@ -110,7 +136,7 @@ export function createKmsPort(config: KmsConfig): KmsPort {
     }
   }
 
-  const options = () => (config.signal ? { abortSignal: config.signal } : {})
+  const options = () => sendOptions(config)
 
   return {
     region,
@@ -141,7 +167,7 @@ export function createKmsPort(config: KmsConfig): KmsPort {
       const subject = filter.keyId ? `KeyId=${filter.keyId}` : '(all)'
       return call('ListAliases', subject, async () => {
         const entries: AliasEntry[] = []
-        const pages = paginateListAliases({ client, pageSize: LIST_PAGE_SIZE }, filter.keyId ? { KeyId: filter.keyId } : {})
+        const pages = paginateListAliases({ client, pageSize: LIST_PAGE_SIZE }, filter.keyId ? { KeyId: filter.keyId } : {}, options())
         for await (const page of pages) {
           if (config.signal?.aborted) throw interruptedBy(config.signal)
           for (const alias of page.Aliases ?? []) entries.push(toAliasEntry(alias))
@@ -153,7 +179,7 @@ export function createKmsPort(config: KmsConfig): KmsPort {
       return call('ListAliases', `(all, at most ${maxPages} pages)`, async () => {
         const entries: AliasEntry[] = []
         let read = 0
-        for await (const page of paginateListAliases({ client, pageSize: LIST_PAGE_SIZE }, {})) {
+        for await (const page of paginateListAliases({ client, pageSize: LIST_PAGE_SIZE }, {}, options())) {
           if (config.signal?.aborted) throw interruptedBy(config.signal)
           for (const alias of page.Aliases ?? []) entries.push(toAliasEntry(alias))
           read += 1
@@ -183,7 +209,7 @@ export function createKmsPort(config: KmsConfig): KmsPort {
     async listGrants(keyId) {
       return call('ListGrants', keyId, async () => {
         const grants: GrantInfo[] = []
-        for await (const page of paginateListGrants({ client, pageSize: LIST_PAGE_SIZE }, { KeyId: keyId })) {
+        for await (const page of paginateListGrants({ client, pageSize: LIST_PAGE_SIZE }, { KeyId: keyId }, options())) {
           if (config.signal?.aborted) throw interruptedBy(config.signal)
           for (const grant of page.Grants ?? []) grants.push(toGrantInfo(grant))
         }
@@ -193,7 +219,7 @@ export function createKmsPort(config: KmsConfig): KmsPort {
     async listResourceTags(keyId) {
       return call('ListResourceTags', keyId, async () => {
         const tags: Record<string, string> = {}
-        for await (const page of paginateListResourceTags({ client, pageSize: LIST_PAGE_SIZE }, { KeyId: keyId })) {
+        for await (const page of paginateListResourceTags({ client, pageSize: LIST_PAGE_SIZE }, { KeyId: keyId }, options())) {
           if (config.signal?.aborted) throw interruptedBy(config.signal)
           for (const tag of page.Tags ?? []) if (tag.TagKey !== undefined) tags[tag.TagKey] = tag.TagValue ?? ''
         }
@@ -240,7 +266,7 @@ const roleProviders = new Map<string, CredentialsProvider>()
  * role is asked for. Its STS client takes the caller's Region, profile and request handler; its
  * endpoint comes from AWS_ENDPOINT_URL_STS or AWS_ENDPOINT_URL like any SDK client's.
  */
-function assumedRoleCredentials(role: AssumeRoleConfig, config: Pick<KmsConfig, 'profile' | 'maxAttempts' | 'debug'>): CredentialsProvider {
+function assumedRoleCredentials(role: AssumeRoleConfig, config: Pick<AwsSettings, 'profile' | 'maxAttempts' | 'requestTimeoutMs' | 'debug'>): CredentialsProvider {
   const cacheKey = JSON.stringify([role.arn, role.sessionName, role.externalId ?? null, config.profile ?? null])
   const existing = roleProviders.get(cacheKey)
   if (existing) return existing
@@ -253,7 +279,7 @@ function assumedRoleCredentials(role: AssumeRoleConfig, config: Pick<KmsConfig, 
         const { fromTemporaryCredentials } = await import('@aws-sdk/credential-providers')
         assume = fromTemporaryCredentials({
           params: { RoleArn: role.arn, RoleSessionName: role.sessionName, ...(role.externalId === undefined ? {} : { ExternalId: role.externalId }) },
-          ...(config.maxAttempts ? { clientConfig: { maxAttempts: config.maxAttempts } } : {}),
+          clientConfig: { ...(config.maxAttempts ? { maxAttempts: config.maxAttempts } : {}), requestHandler: requestHandlerOf(config) },
         })
       }
       const credentials = await assume(properties)

@@ -92,11 +92,13 @@ export interface KmsPort {
 /** The --endpoint-url that selects the in-memory KMS of this process (src/kms/memory.ts) instead of the SDK. */
 export const MEMORY_ENDPOINT = 'memory:'
 
-/** Settings from the global options; unset fields leave the SDK's own default chain in charge. */
-export interface KmsConfig {
+/**
+ * What every AWS client of a run shares (KMS, STS, IAM), resolved once per run by the session
+ * (src/cli/session.ts); unset fields leave the SDK's own default chain in charge.
+ */
+export interface AwsSettings {
   region?: string
   profile?: string
-  endpointUrl?: string
   maxAttempts?: number
   /**
    * The wait in milliseconds before the SDK's retry number `retry` (1 is the first retry). Unset, the
@@ -106,15 +108,21 @@ export interface KmsConfig {
   retryDelayMs?: (retry: number) => number
   /** Per request, connection included; default 15 s. */
   requestTimeoutMs?: number
-  /** Receives one line per KMS call (operation, outcome, duration) when --debug is on. */
+  /** Receives one line per AWS call (operation, outcome, duration) when --debug is on. */
   debug?: (line: string) => void
   /** Receives the SDK's warnings, explained, for our stderr (the SDK would print them raw). */
   warn?: (line: string) => void
   /** The environment, to explain configuration errors (which profile, which Region variable). */
   env?: Readonly<Record<string, string | undefined>>
+  /** Aborts the calls in flight (the run's signal: Ctrl-C, SIGTERM, SIGHUP). */
   signal?: AbortSignal
-  /** Every call uses credentials from STS AssumeRole of this role (--role-arn). */
+  /** Every call uses credentials from STS AssumeRole of this role (--role-arn, or apply's --role-name). */
   role?: AssumeRoleConfig
+}
+
+/** The settings of a KMS port: the shared ones and the KMS endpoint (--endpoint-url is for KMS only). */
+export interface KmsConfig extends AwsSettings {
+  endpointUrl?: string
 }
 
 /** What --role-arn, --role-session-name and --external-id ask for. */

@@ -48,7 +48,7 @@ export function translateError(error: unknown, site: CallSite): unknown {
   if (ACCESS_ERROR_NAMES.has(name)) {
     return new AccessError(
       `${site.operation} was denied: ${name}${message ? `: ${message}` : ''}`,
-      'check the credentials and that they allow this call (see "IAM permissions" in the README)',
+      'check the credentials and that they allow this call (see "IAM permissions", docs/iam.md)',
     )
   }
   if (REFUSAL_ERROR_NAMES.has(name)) return new KmsRefusedError(`KMS refused ${site.operation} ${site.subject}: ${name}${message ? `: ${message}` : ''}`)

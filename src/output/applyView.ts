@@ -109,14 +109,14 @@ function placeCells(report: ApplyReport, c: ApplyChange): string[] {
 const placeHeads = (report: ApplyReport) => (several(report) ? ['account', 'Region'] : [])
 const placeFit = (report: ApplyReport): Fit[] => (several(report) ? ['keep', 'keep'] : [])
 
-/** The plan table fits `width` (the terminal's) by shortening key IDs in the middle and wrapping names. */
+/** The plan table fits `width` (the terminal's) as renderTable fits any: identifiers are never shortened. */
 export function renderApplyPlan(report: ApplyReport, style: ChalkInstance, width?: number): string {
   const rows = report.changes.map((c) => {
     const findings = c.findings.map((f) => `${severityMark(style, f.severity).trim()} ${f.code}`).join('\n')
     return [c.alias, ...placeCells(report, c), c.action, c.previousKeyId ?? '-', c.targetKeyId ?? '-', findings || style.green('✓')]
   })
   const head = ['alias', ...placeHeads(report), 'action', 'current', 'new', 'findings']
-  const table = renderTable(style, { head, rows, fit: ['wrap', ...placeFit(report), 'keep', 'middle', 'middle', 'keep'] }, width)
+  const table = renderTable(style, { head, rows, fit: ['id', ...placeFit(report), 'keep', 'id', 'id', 'keep'] }, width)
   const where = (c: ApplyChange) => (several(report) ? ` (${[c.account, c.region].filter(Boolean).join(' ')})` : '')
   const details = report.changes.flatMap((c) =>
     c.findings.filter((f) => f.severity === 'block').map((f) => `${c.alias}${where(c)}: ${severityMark(style, f.severity)} ${f.code} ${f.message}`),
@@ -152,7 +152,7 @@ function renderApplyResult(report: ApplyReport, style: ChalkInstance, width?: nu
     ]
   })
   const head = ['alias', ...placeHeads(report), 'action', 'status', 'verified']
-  const table = renderTable(style, { head, rows, fit: ['wrap', ...placeFit(report), 'keep', 'keep', 'keep'] }, width)
+  const table = renderTable(style, { head, rows, fit: ['id', ...placeFit(report), 'keep', 'keep', 'keep'] }, width)
   const s = summarize(report.changes)
   const line = `${s.applied} applied, ${s.noOp} already in place, ${s.rolledBack} rolled back, ${s.failed} failed, ${s.conflict > 0 ? `${s.conflict} left alone (another writer), ` : ''}${s.notAttempted} not attempted.`
   return `${table}\n${report.error ? line : `${style.green('✓')} ${line}`}\n`

@@ -135,7 +135,7 @@ export function renderChangePlan(report: AliasChangeReport, style: ChalkInstance
       return [row.label, ...columns.map((c) => row.value(c.key)), verdict(style, worst(findings))]
     })
     const head = ['field', ...columns.map((c) => c.head), 'verdict']
-    lines.push(renderTable(style, { head, rows, fit: ['keep', ...columns.map(() => 'middle' as const), 'keep'] }, width))
+    lines.push(renderTable(style, { head, rows, fit: ['keep', ...columns.map(() => 'id' as const), 'keep'] }, width))
   }
   lines.push(...renderFindings(report.findings, style, report.action))
   return `${lines.join('\n')}\n`

@@ -7,7 +7,7 @@ import type { Finding } from '../preflight/rules.js'
 import { parseArn } from '../kms/identifiers.js'
 import { renderFindings } from './changeView.js'
 import { toKeyDetails, type KeyDetails } from './showView.js'
-import { newTable } from './table.js'
+import { renderTable, type Cell, type Fit } from './table.js'
 
 /** One key as compare shows it; null fields could not be read (or, for rotation, do not apply). */
 export interface CompareSide extends KeyDetails {
@@ -157,16 +157,25 @@ export function renderCompareText(r: CompareReport): string {
     .join('')
 }
 
-/** The keys side by side, differences marked (≠) and coloured, then the findings and the verdict. */
-export function renderCompareTable(r: CompareReport, style: ChalkInstance): string {
-  const table = newTable(style, ['field', r.alias ? `current (${r.alias})` : 'current', 'new', ''])
-  for (const row of rows(r)) {
-    const mark = (values: string[]) => (row.differs ? style.yellow(values.join('\n')) : values.join('\n'))
-    table.push([row.differs ? style.yellow(row.field) : row.field, mark(row.current), mark(row.next), row.differs ? style.yellow('≠') : ''])
-  }
+// Fields that hold words, not identifiers: they wrap like text on a narrow terminal.
+const TEXT_FIELDS = new Set(['tags', 'grants'])
+
+/**
+ * The keys side by side, differences marked (≠) and coloured, then the findings and the verdict.
+ * On a narrow terminal key IDs and enum values stay whole; names and ARNs break after `/` and `:`.
+ */
+export function renderCompareTable(r: CompareReport, style: ChalkInstance, width?: number): string {
+  const head = ['field', r.alias ? `current (${r.alias})` : 'current', 'new', '']
+  const body = rows(r).map((row): Cell[] => {
+    const paint = row.differs ? { paint: (line: string) => style.yellow(line) } : {}
+    const fit: Fit = TEXT_FIELDS.has(row.field) ? 'wrap' : 'id'
+    const value = (values: string[]): Cell => ({ text: values.join('\n'), fit, ...paint })
+    return [{ text: row.field, ...paint }, value(row.current), value(row.next), row.differs ? style.yellow('≠') : '']
+  })
+  const table = renderTable(style, { head, rows: body, fit: ['id', 'id', 'id', 'keep'] }, width)
   const blocking = r.findings.filter((f) => f.severity === 'block').map((f) => f.code)
   const verdict = r.allowed
     ? style.green(`✓ update would point ${r.alias ?? 'an alias'} from ${r.current.keyId} to ${r.new.keyId}`)
     : style.red(`✗ update would refuse this change: ${blocking.join(', ')}`)
-  return `${[table.toString(), ...renderFindings(r.findings, style, 'update'), verdict].join('\n')}\n`
+  return `${[table, ...renderFindings(r.findings, style, 'update'), verdict].join('\n')}\n`
 }

@@ -18,5 +18,5 @@ export function renderHistoryTable(entries: readonly JournalEntry[], style: Chal
     return [e.id, e.time.replace('T', ' ').replace(/\.\d+Z$/, 'Z'), e.action, e.alias, e.previousKeyId ?? '-', e.newKeyId ?? '-', verified, by]
   })
   const head = ['id', 'time', 'action', 'alias', 'previous key', 'new key', 'verified', 'by']
-  return `${renderTable(style, { head, rows, fit: ['keep', 'wrap', 'keep', 'wrap', 'middle', 'middle', 'keep', 'wrap'], min: [undefined, 10] }, width)}\n`
+  return `${renderTable(style, { head, rows, fit: ['keep', 'wrap', 'keep', 'id', 'id', 'id', 'keep', 'wrap'], min: [undefined, 10], optional: [7] }, width)}\n`
 }

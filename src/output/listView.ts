@@ -1,5 +1,5 @@
 import type { ChalkInstance } from 'chalk'
-import { newTable, renderTable, type Fit } from './table.js'
+import { renderTable, type Fit } from './table.js'
 
 /** One row of `list`; field names are part of the JSON contract. */
 export interface AliasRow {
@@ -20,15 +20,19 @@ export function renderListText(rows: readonly AliasRow[]): string {
   return rows.map((r) => `${[r.alias, r.targetKeyId, r.keySpec, r.keyUsage, r.keyState, r.keyManager].map((v) => v ?? '-').join('\t')}\n`).join('')
 }
 
+const stateCell = (style: ChalkInstance, state: string | null) => (state === 'Enabled' ? style.green(state) : state ? style.yellow(state) : '')
+
+/**
+ * On a narrow terminal the columns that say least go first: the date, the manager (CUSTOMER for
+ * every alias but alias/aws/*), the usage (its spec mostly implies it), the spec. Names, key IDs and
+ * states stay, whole.
+ */
 export function renderListTable(rows: readonly AliasRow[], style: ChalkInstance, width?: number): string {
   const withDates = rows.some((r) => r.lastUpdated)
-  const body = rows.map((r) => {
-    const state = r.keyState === 'Enabled' ? style.green(r.keyState) : r.keyState ? style.yellow(r.keyState) : ''
-    return [r.alias, r.targetKeyId ?? '', r.keySpec ?? '', r.keyUsage ?? '', state, r.keyManager ?? '', ...(withDates ? [r.lastUpdated ?? ''] : [])]
-  })
+  const body = rows.map((r) => [r.alias, r.targetKeyId ?? '', r.keySpec ?? '', r.keyUsage ?? '', stateCell(style, r.keyState), r.keyManager ?? '', ...(withDates ? [r.lastUpdated ?? ''] : [])])
   const head = ['alias', 'target key', 'spec', 'usage', 'state', 'manager', ...(withDates ? ['last updated'] : [])]
-  const fit: Fit[] = ['wrap', 'middle', 'wrap', 'wrap', 'keep', 'keep', ...(withDates ? (['wrap'] as const) : [])]
-  return `${renderTable(style, { head, rows: body, fit }, width)}\n`
+  const fit: Fit[] = ['id', 'id', 'keep', 'keep', 'keep', 'keep', ...(withDates ? (['keep'] as const) : [])]
+  return `${renderTable(style, { head, rows: body, fit, optional: [...(withDates ? [6] : []), 5, 3, 2] }, width)}\n`
 }
 
 /** One row of `list --regions`: an alias in one Region; `skew` when its Regions disagree on the key. */
@@ -46,22 +50,21 @@ export function renderRegionalListText(rows: readonly RegionalAliasRow[]): strin
     .join('')
 }
 
-export function renderRegionalListTable(rows: readonly RegionalAliasRow[], style: ChalkInstance): string {
+/** Fits a narrow terminal as the one-Region table does; the Region and the skew mark stay. */
+export function renderRegionalListTable(rows: readonly RegionalAliasRow[], style: ChalkInstance, width?: number): string {
   const withDates = rows.some((r) => r.lastUpdated)
-  const table = newTable(style, ['alias', 'region', 'target key', 'spec', 'usage', 'state', 'manager', ...(withDates ? ['last updated'] : []), 'skew'])
-  for (const r of rows) {
-    const state = r.keyState === 'Enabled' ? style.green(r.keyState) : r.keyState ? style.yellow(r.keyState) : ''
-    table.push([
-      r.alias,
-      r.region,
-      r.targetKeyId ?? '',
-      r.keySpec ?? '',
-      r.keyUsage ?? '',
-      state,
-      r.keyManager ?? '',
-      ...(withDates ? [r.lastUpdated ?? ''] : []),
-      r.skew ? style.yellow('skew') : '',
-    ])
-  }
-  return `${table.toString()}\n`
+  const body = rows.map((r) => [
+    r.alias,
+    r.region,
+    r.targetKeyId ?? '',
+    r.keySpec ?? '',
+    r.keyUsage ?? '',
+    stateCell(style, r.keyState),
+    r.keyManager ?? '',
+    ...(withDates ? [r.lastUpdated ?? ''] : []),
+    r.skew ? style.yellow('skew') : '',
+  ])
+  const head = ['alias', 'region', 'target key', 'spec', 'usage', 'state', 'manager', ...(withDates ? ['last updated'] : []), 'skew']
+  const fit: Fit[] = ['id', 'keep', 'id', 'keep', 'keep', 'keep', 'keep', ...(withDates ? (['keep'] as const) : []), 'keep']
+  return `${renderTable(style, { head, rows: body, fit, optional: [...(withDates ? [7] : []), 6, 4, 3] }, width)}\n`
 }

@@ -1,7 +1,7 @@
 import type { ChalkInstance } from 'chalk'
 import type { KeyInfo } from '../kms/port.js'
 import { toKeyView, type KeyView } from './keyView.js'
-import { renderTable } from './table.js'
+import { renderTable, type Cell } from './table.js'
 
 /** What `show` prints; field names are part of the JSON contract. */
 export interface AliasDetails {
@@ -51,7 +51,7 @@ export function renderShowText(d: AliasDetails): string {
 export function renderShowTable(d: AliasDetails, style: ChalkInstance, width?: number): string {
   const k = d.key
   const list = (values: string[]) => (values.length > 0 ? values.join('\n') : '-')
-  const rows: Array<[string, string]> = [
+  const rows: Array<[string, Cell]> = [
     ['alias', d.alias],
     ['alias ARN', d.arn ?? '-'],
     ['last updated', d.lastUpdated ?? '-'],
@@ -68,10 +68,10 @@ export function renderShowTable(d: AliasDetails, style: ChalkInstance, width?: n
       ['multi-Region', k.multiRegion ? 'yes' : 'no'],
       ['created', k.creationDate ?? '-'],
       ['material expires', k.validTo ?? '-'],
-      ['description', k.description ?? '-'],
+      ['description', { text: k.description ?? '-', fit: 'wrap' }],
       ['algorithms', list([...k.encryptionAlgorithms, ...k.signingAlgorithms, ...k.macAlgorithms, ...k.keyAgreementAlgorithms])],
     )
   }
   rows.push(['other aliases', list(d.otherAliases)])
-  return `${renderTable(style, { rows: rows.map(([field, value]) => [style.bold(field), value]), fit: ['keep', 'wrap'] }, width)}\n`
+  return `${renderTable(style, { rows: rows.map(([field, value]) => [style.bold(field), value]), fit: ['keep', 'id'] }, width)}\n`
 }

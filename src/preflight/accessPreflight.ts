@@ -1,7 +1,8 @@
 // The reads behind the access preflight: for each key its policy, grants, tags and (symmetric
 // keys only) rotation status, all at once; IAM's identity policies once per run with --iam. A
-// read that fails never fails the change: it becomes an ACCESS_UNCHECKED warning.
-import { CliError, Exit } from '../errors.js'
+// read that fails never fails the change: it becomes an ACCESS_UNCHECKED warning; a stop signal
+// during the reads stops the run.
+import { CliError, InterruptedError } from '../errors.js'
 import type { IamPort, IdentityPolicy } from '../iam/port.js'
 import type { KeyInfo, KmsPort } from '../kms/port.js'
 import { accessFindings, type KeyAccess, type Read } from './access.js'
@@ -71,12 +72,13 @@ export async function readKeyAccess(kms: KmsPort, key: KeyInfo): Promise<KeyAcce
   return { policy, grants, tags, ...(rotation ? { rotation } : {}) }
 }
 
-/** A failed read as data; Ctrl-C and bugs still end the run. */
+/** A failed read as data; a stop signal (Ctrl-C, SIGTERM, SIGHUP) and bugs still end the run. */
 async function settle<T>(read: () => Promise<T>): Promise<Read<T>> {
   try {
     return { ok: true, value: await read() }
   } catch (error) {
-    if (!(error instanceof CliError) || error.exitCode === Exit.Interrupted) throw error
+    // By class, not by exit code: SIGTERM (143) and SIGHUP (129) stop the run as Ctrl-C (130) does.
+    if (!(error instanceof CliError) || error instanceof InterruptedError) throw error
     return { ok: false, error: error.message }
   }
 }

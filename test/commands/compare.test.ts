@@ -180,7 +180,9 @@ describe('--iam (fake IAM port)', () => {
     expect(JSON.parse(r.stdout).findings).toEqual([
       { code: 'KEY_ARN_PINNED', severity: 'warn', message: "IAM policies name the current key's ARN and not the new key's, so callers under them will not follow the alias: role/app, inline policy p" },
     ])
-    expect(r.ctx.iamConfigs).toEqual([{ region: REGION, profile: 'ops', signal: r.ctx.signal }])
+    expect(r.ctx.iamConfigs).toEqual([{ region: REGION, profile: 'ops', signal: r.ctx.signal, env: r.ctx.env, warn: expect.any(Function) }])
+    // The run's one session gives IAM the settings KMS has (issue 18 item 4).
+    expect(r.ctx.iamConfigs).toEqual(r.ctx.kmsConfigs)
     expect(kms.aliases.get('alias/app')).toBe(next.keyId)
   })
 

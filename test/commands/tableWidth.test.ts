@@ -15,6 +15,20 @@ const widest = (text: string) => Math.max(...text.split('\n').map((line) => line
 /** The lines of a boxed table (the closing sentences are text, which the terminal wraps). */
 const tableOf = (text: string) => text.split('\n').filter((line) => /^[┌│└]/.test(line)).join('\n')
 const terminal = { tty: true, columns: COLUMNS, env: { NO_COLOR: '1' } }
+/** The lines of a plan, boxed or not: all but the heading, the findings and the closing sentence. */
+const planOf = (text: string) =>
+  text
+    .split('\n')
+    .filter((line) => line !== '' && !/^(Dry run|Would|No findings|[!✓✗i] )/.test(line))
+    .join('\n')
+/**
+ * Issue 19.13: a key ID is never shortened. When nothing else fits it breaks after a hyphen, so
+ * every part of it is on screen; and no value anywhere is cut with `…`.
+ */
+function expectWholeKeyIds(text: string, ...keyIds: string[]) {
+  expect(text).not.toContain('…')
+  for (const id of keyIds) for (const part of id.match(/[^-]+-?/g) ?? []) expect(text).toContain(part)
+}
 
 function world() {
   const old = key({ keyId: '1234abcd-12ab-34cd-56ef-1234567890ab', description: 'payments signing key, rotated yearly by the platform team' })
@@ -36,8 +50,8 @@ describe('a terminal that does not tell its width (0 columns)', () => {
       env: { NO_COLOR: '1', COLUMNS: '60' },
     })
     expect(r.code).toBe(0)
-    expect(widest(tableOf(r.stdout))).toBeLessThanOrEqual(60)
-    expect(widest(tableOf(r.stdout))).toBeGreaterThan(40)
+    expect(widest(planOf(r.stdout))).toBeLessThanOrEqual(60)
+    expect(widest(planOf(r.stdout))).toBeGreaterThan(40)
   })
 
   it('ignores COLUMNS when stdout is not a terminal (a file has no width)', async () => {
@@ -60,39 +74,42 @@ describe(`tables fit a ${COLUMNS}-column terminal`, () => {
   })
 
   // Tried once with apply's plan drawn by newTable again (no fitting): 167 columns, and this failed.
-  it('the apply plan shortens key IDs in the middle and wraps alias names', async () => {
-    const { next, kms } = world()
+  it('the apply plan keeps key IDs whole (broken after a hyphen at most) and breaks alias names after a slash', async () => {
+    const { old, next, kms } = world()
     const file = join(mkdtempSync(join(tmpdir(), 'kms-alias-')), 'aliases.txt')
     writeFileSync(file, `alias/payments/eu/settlement-signing ${next.keyId}\nalias/payments/eu/settlement-signing-previous ${next.keyId}\n`)
     const r = await run(['apply', file, '--dry-run'], { kms, ...terminal })
     expect(r.code).toBe(0)
-    const table = tableOf(r.stdout)
+    const table = planOf(r.stdout)
     expect(widest(table)).toBeLessThanOrEqual(COLUMNS)
-    expect(table).toContain('…')
-    expect(table).not.toContain(next.keyId)
+    expectWholeKeyIds(table, old.keyId, next.keyId)
+    expect(table).toContain('payments/eu/')
   })
 
-  it('the update plan shortens key IDs in the middle', async () => {
+  // Before (issue 19.13) the key IDs were shortened in the middle here: `1234abcd-12a…234567890ab`.
+  it('the update plan keeps key IDs whole, broken once after a hyphen', async () => {
     const { old, next, kms } = world()
     const r = await run(['update', 'alias/payments/eu/settlement-signing', '--to', next.keyId, '--dry-run'], { kms, ...terminal })
     expect(r.code).toBe(0)
     const table = tableOf(r.stdout)
-    // A row per field (access included), header and borders.
-    expect(table.split('\n')).toHaveLength(13)
+    // A row per field (access included), the key IDs' second lines, header and borders.
+    expect(table.split('\n')).toHaveLength(14)
     expect(widest(table)).toBe(COLUMNS)
-    expect(table).toContain('│ key ID       │ 1234abcd-12a…234567890ab │ 0987dcba-09f…b0987654321 │ ✓ ok    │')
-    // The closing line keeps the whole IDs, to copy.
+    expect(table.split('\n').slice(2, 4)).toEqual([
+      '│ key ID       │ 1234abcd-12ab-34cd-56ef- │ 0987dcba-09fe-87dc-65ba- │ ✓ ok    │',
+      '│              │ 1234567890ab             │ ab0987654321             │         │',
+    ])
     expect(r.stdout).toContain(`Would update alias/payments/eu/settlement-signing: ${old.keyId} → ${next.keyId}.`)
   })
 
-  it('list shortens key IDs and wraps long names', async () => {
+  // Before (issue 19.13): `│ 1234a…890ab │`, and SYMMETRIC_DEFAULT wrapped while the usage column stood empty.
+  it('list leaves out whole columns rather than cut a key ID', async () => {
     const { old, kms } = world()
     const r = await run(['list'], { kms, ...terminal })
     expect(r.code).toBe(0)
     expect(tableOf(r.stdout)).toBe(r.stdout.trimEnd())
     expect(widest(r.stdout)).toBeLessThanOrEqual(COLUMNS)
-    expect(r.stdout).toContain('│ 1234a…890ab │')
-    expect(r.stdout).not.toContain(old.keyId)
+    expect(r.stdout).toContain(`│ ${old.keyId} │`)
   })
 
   it('show wraps the ARNs and the description, keeping every character', async () => {
@@ -105,7 +122,7 @@ describe(`tables fit a ${COLUMNS}-column terminal`, () => {
     expect(cells).toContain(old.arn)
   })
 
-  it('history drops the borders when even the shortest columns do not fit inside them', async () => {
+  it('history drops the borders and the `by` column, and keeps key IDs whole', async () => {
     const journal = defaultJournal()
     const entry = (id: string, reverts: string | null): JournalLine => ({
       type: 'intent', runId: null, id, time: '2026-11-29T10:00:00.000Z', account: '111122223333', region: 'us-east-1', alias: 'alias/payments/eu/settlement-signing', action: 'update',
@@ -117,11 +134,14 @@ describe(`tables fit a ${COLUMNS}-column terminal`, () => {
     const r = await run(['history'], { ...terminal, journal })
     expect(r.code).toBe(0)
     expect(widest(r.stdout)).toBeLessThanOrEqual(COLUMNS)
-    expect(r.stdout.split('\n').slice(0, 4)).toEqual([
-      'id        time        action  alias     previous   new key    verified  by',
-      '                                        key',
-      '5e6f7a8b  2026-11-29  update  alias/    1234…90ab  0987…4321  yes       undo of',
-      '          10:00:00Z           payments                                  3f9c01ab',
+    expectWholeKeyIds(r.stdout, '1234abcd-12ab-34cd-56ef-1234567890ab', '0987dcba-09fe-87dc-65ba-ab0987654321')
+    expect(r.stdout.split('\n').slice(0, 6)).toEqual([
+      'id        time         action  alias        previous key  new key       verified',
+      '5e6f7a8b  2026-11-29   update  alias/       1234abcd-     0987dcba-     yes',
+      '          10:00:00Z            payments/    12ab-34cd-    09fe-87dc-',
+      '                               eu/          56ef-         65ba-',
+      '                               settlement-  1234567890ab  ab0987654321',
+      '                               signing',
     ])
   })
 
@@ -132,5 +152,203 @@ describe(`tables fit a ${COLUMNS}-column terminal`, () => {
       const narrow = await run(args, { kms, stdoutTTY: false, columns: 40 })
       expect(narrow.stdout).toBe(wide.stdout)
     }
+  })
+})
+
+// Issue 19.13. Before: at 60 columns SYMMETRIC_DEFAULT was cut to `SYMMET…EFAULT` and key IDs to
+// `1234…90ab`; at 80, list wrapped every SYMMETRIC_DEFAULT while its usage column stood empty (as it
+// does against moto, which reports no KeyUsage unless the key was made with one). Now whole columns
+// go first (the empty usage, then manager, usage, spec), then borders; names and ARNs break after
+// `/` and `:`, and a key ID after a hyphen only when nothing else fits. Enum values never break.
+// Tried once with the empty column kept (tableShapes): the 120-column list failed; with every
+// separator allowed from the first level on: the list at every width and compare at 120 failed.
+describe('exact tables at 60, 80 and 120 columns: list, show, compare', () => {
+  function narrowWorld() {
+    const old = key({ keyId: '1234abcd-12ab-34cd-56ef-1234567890ab', keyUsage: undefined, description: 'payments signing key, rotated yearly by the platform team' })
+    const next = key({ keyId: '0987dcba-09fe-87dc-65ba-ab0987654321', keyUsage: undefined })
+    return new FakeKms({
+      keys: [old, next],
+      aliases: { 'alias/payments/settlement': old.keyId, 'alias/payments/settlement-previous': old.keyId, 'alias/app': next.keyId },
+      tags: { [old.keyId]: { team: 'payments' } },
+    })
+  }
+  const commands: Record<string, string[]> = {
+    list: ['list'],
+    show: ['show', 'alias/payments/settlement'],
+    compare: ['compare', 'alias/app', '1234abcd-12ab-34cd-56ef-1234567890ab'],
+  }
+  const closing = (line: string) => line.startsWith('! ') || line.startsWith('✓ ')
+
+  it.each([
+    [60, 'list', [
+      '┌───────────────────────┬────────────────────────┬─────────┐',
+      '│ alias                 │ target key             │ state   │',
+      '│ alias/app             │ 0987dcba-09fe-87dc-    │ Enabled │',
+      '│                       │ 65ba-ab0987654321      │         │',
+      '│ alias/payments/       │ 1234abcd-12ab-34cd-    │ Enabled │',
+      '│ settlement            │ 56ef-1234567890ab      │         │',
+      '│ alias/payments/       │ 1234abcd-12ab-34cd-    │ Enabled │',
+      '│ settlement-previous   │ 56ef-1234567890ab      │         │',
+      '└───────────────────────┴────────────────────────┴─────────┘',
+    ]],
+    [60, 'show', [
+      '┌──────────────────┬───────────────────────────────────────┐',
+      '│ alias            │ alias/payments/settlement             │',
+      '│ alias ARN        │ arn:aws:kms:us-east-1:111122223333:   │',
+      '│                  │ alias/payments/settlement             │',
+      '│ last updated     │ -                                     │',
+      '│ target key       │ 1234abcd-12ab-34cd-56ef-1234567890ab  │',
+      '│ key ARN          │ arn:aws:kms:us-east-1:111122223333:   │',
+      '│                  │ key/                                  │',
+      '│                  │ 1234abcd-12ab-34cd-56ef-1234567890ab  │',
+      '│ key spec         │ SYMMETRIC_DEFAULT                     │',
+      '│ key usage        │ (not reported)                        │',
+      '│ key state        │ Enabled                               │',
+      '│ key manager      │ CUSTOMER                              │',
+      '│ origin           │ AWS_KMS                               │',
+      '│ multi-Region     │ no                                    │',
+      '│ created          │ -                                     │',
+      '│ material expires │ -                                     │',
+      '│ description      │ payments signing key, rotated yearly  │',
+      '│                  │ by the platform team                  │',
+      '│ algorithms       │ SYMMETRIC_DEFAULT                     │',
+      '│ other aliases    │ alias/payments/settlement-previous    │',
+      '└──────────────────┴───────────────────────────────────────┘',
+    ]],
+    [60, 'compare', [
+      'field              current             new',
+      '                   (alias/app)',
+      'key ID             0987dcba-09fe-      1234abcd-12ab-',
+      '                   87dc-65ba-          34cd-56ef-',
+      '                   ab0987654321        1234567890ab',
+      'aliases            alias/app           alias/payments/',
+      '                                       settlement',
+      '                                       alias/payments/',
+      '                                       settlement-',
+      '                                       previous',
+      'key spec           SYMMETRIC_DEFAULT   SYMMETRIC_DEFAULT',
+      'key usage          (not reported)      (not reported)',
+      'key state          Enabled             Enabled',
+      'key manager        CUSTOMER            CUSTOMER',
+      'origin             AWS_KMS             AWS_KMS',
+      'multi-Region       no                  no',
+      'account            111122223333        111122223333',
+      'Region             us-east-1           us-east-1',
+      'rotation           off                 off',
+      'algorithms         SYMMETRIC_DEFAULT   SYMMETRIC_DEFAULT',
+      'tags               -                   team=payments       ≠',
+      'policy: arn:aws:   kms:*               kms:*',
+      'iam::',
+      '111122223333:root',
+      'grants             -                   -',
+    ]],
+    [80, 'list', [
+      '┌─────────────────────────────┬──────────────────────────────────────┬─────────┐',
+      '│ alias                       │ target key                           │ state   │',
+      '│ alias/app                   │ 0987dcba-09fe-87dc-65ba-ab0987654321 │ Enabled │',
+      '│ alias/payments/settlement   │ 1234abcd-12ab-34cd-56ef-1234567890ab │ Enabled │',
+      '│ alias/payments/             │ 1234abcd-12ab-34cd-56ef-1234567890ab │ Enabled │',
+      '│ settlement-previous         │                                      │         │',
+      '└─────────────────────────────┴──────────────────────────────────────┴─────────┘',
+    ]],
+    [80, 'show', [
+      '┌──────────────────┬───────────────────────────────────────────────────────────┐',
+      '│ alias            │ alias/payments/settlement                                 │',
+      '│ alias ARN        │ arn:aws:kms:us-east-1:111122223333:alias/payments/        │',
+      '│                  │ settlement                                                │',
+      '│ last updated     │ -                                                         │',
+      '│ target key       │ 1234abcd-12ab-34cd-56ef-1234567890ab                      │',
+      '│ key ARN          │ arn:aws:kms:us-east-1:111122223333:key/                   │',
+      '│                  │ 1234abcd-12ab-34cd-56ef-1234567890ab                      │',
+      '│ key spec         │ SYMMETRIC_DEFAULT                                         │',
+      '│ key usage        │ (not reported)                                            │',
+      '│ key state        │ Enabled                                                   │',
+      '│ key manager      │ CUSTOMER                                                  │',
+      '│ origin           │ AWS_KMS                                                   │',
+      '│ multi-Region     │ no                                                        │',
+      '│ created          │ -                                                         │',
+      '│ material expires │ -                                                         │',
+      '│ description      │ payments signing key, rotated yearly by the platform team │',
+      '│ algorithms       │ SYMMETRIC_DEFAULT                                         │',
+      '│ other aliases    │ alias/payments/settlement-previous                        │',
+      '└──────────────────┴───────────────────────────────────────────────────────────┘',
+    ]],
+    [80, 'compare', [
+      '┌────────────────────────┬────────────────────────┬────────────────────────┬───┐',
+      '│ field                  │ current (alias/app)    │ new                    │   │',
+      '│ key ID                 │ 0987dcba-09fe-87dc-    │ 1234abcd-12ab-34cd-    │   │',
+      '│                        │ 65ba-ab0987654321      │ 56ef-1234567890ab      │   │',
+      '│ aliases                │ alias/app              │ alias/payments/        │   │',
+      '│                        │                        │ settlement             │   │',
+      '│                        │                        │ alias/payments/        │   │',
+      '│                        │                        │ settlement-previous    │   │',
+      '│ key spec               │ SYMMETRIC_DEFAULT      │ SYMMETRIC_DEFAULT      │   │',
+      '│ key usage              │ (not reported)         │ (not reported)         │   │',
+      '│ key state              │ Enabled                │ Enabled                │   │',
+      '│ key manager            │ CUSTOMER               │ CUSTOMER               │   │',
+      '│ origin                 │ AWS_KMS                │ AWS_KMS                │   │',
+      '│ multi-Region           │ no                     │ no                     │   │',
+      '│ account                │ 111122223333           │ 111122223333           │   │',
+      '│ Region                 │ us-east-1              │ us-east-1              │   │',
+      '│ rotation               │ off                    │ off                    │   │',
+      '│ algorithms             │ SYMMETRIC_DEFAULT      │ SYMMETRIC_DEFAULT      │   │',
+      '│ tags                   │ -                      │ team=payments          │ ≠ │',
+      '│ policy: arn:aws:iam::  │ kms:*                  │ kms:*                  │   │',
+      '│ 111122223333:root      │                        │                        │   │',
+      '│ grants                 │ -                      │ -                      │   │',
+      '└────────────────────────┴────────────────────────┴────────────────────────┴───┘',
+    ]],
+    [120, 'list', [
+      '┌────────────────────────────────────┬──────────────────────────────────────┬───────────────────┬─────────┬──────────┐',
+      '│ alias                              │ target key                           │ spec              │ state   │ manager  │',
+      '│ alias/app                          │ 0987dcba-09fe-87dc-65ba-ab0987654321 │ SYMMETRIC_DEFAULT │ Enabled │ CUSTOMER │',
+      '│ alias/payments/settlement          │ 1234abcd-12ab-34cd-56ef-1234567890ab │ SYMMETRIC_DEFAULT │ Enabled │ CUSTOMER │',
+      '│ alias/payments/settlement-previous │ 1234abcd-12ab-34cd-56ef-1234567890ab │ SYMMETRIC_DEFAULT │ Enabled │ CUSTOMER │',
+      '└────────────────────────────────────┴──────────────────────────────────────┴───────────────────┴─────────┴──────────┘',
+    ]],
+    [120, 'show', [
+      '┌──────────────────┬─────────────────────────────────────────────────────────────────────────────┐',
+      '│ alias            │ alias/payments/settlement                                                   │',
+      '│ alias ARN        │ arn:aws:kms:us-east-1:111122223333:alias/payments/settlement                │',
+      '│ last updated     │ -                                                                           │',
+      '│ target key       │ 1234abcd-12ab-34cd-56ef-1234567890ab                                        │',
+      '│ key ARN          │ arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab │',
+      '│ key spec         │ SYMMETRIC_DEFAULT                                                           │',
+      '│ key usage        │ (not reported)                                                              │',
+      '│ key state        │ Enabled                                                                     │',
+      '│ key manager      │ CUSTOMER                                                                    │',
+      '│ origin           │ AWS_KMS                                                                     │',
+      '│ multi-Region     │ no                                                                          │',
+      '│ created          │ -                                                                           │',
+      '│ material expires │ -                                                                           │',
+      '│ description      │ payments signing key, rotated yearly by the platform team                   │',
+      '│ algorithms       │ SYMMETRIC_DEFAULT                                                           │',
+      '│ other aliases    │ alias/payments/settlement-previous                                          │',
+      '└──────────────────┴─────────────────────────────────────────────────────────────────────────────┘',
+    ]],
+    [120, 'compare', [
+      'field                                   current (alias/app)                   new',
+      'key ID                                  0987dcba-09fe-87dc-65ba-ab0987654321  1234abcd-12ab-34cd-56ef-1234567890ab',
+      'aliases                                 alias/app                             alias/payments/settlement',
+      '                                                                              alias/payments/settlement-previous',
+      'key spec                                SYMMETRIC_DEFAULT                     SYMMETRIC_DEFAULT',
+      'key usage                               (not reported)                        (not reported)',
+      'key state                               Enabled                               Enabled',
+      'key manager                             CUSTOMER                              CUSTOMER',
+      'origin                                  AWS_KMS                               AWS_KMS',
+      'multi-Region                            no                                    no',
+      'account                                 111122223333                          111122223333',
+      'Region                                  us-east-1                             us-east-1',
+      'rotation                                off                                   off',
+      'algorithms                              SYMMETRIC_DEFAULT                     SYMMETRIC_DEFAULT',
+      'tags                                    -                                     team=payments                         ≠',
+      'policy: arn:aws:iam::111122223333:root  kms:*                                 kms:*',
+      'grants                                  -                                     -',
+    ]],
+  ] as Array<[number, string, string[]]>)('%i columns: %s', async (columns, command, expected) => {
+    const r = await run(commands[command] ?? [], { kms: narrowWorld(), tty: true, columns, env: { NO_COLOR: '1' } })
+    expect(r.code).toBe(0)
+    expect(r.stdout.trimEnd().split('\n').filter((line) => !closing(line))).toEqual(expected)
+    expect(widest(expected.join('\n'))).toBeLessThanOrEqual(columns)
   })
 })

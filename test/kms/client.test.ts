@@ -142,3 +142,24 @@ describe('KMS adapter (aws-sdk-client-mock)', () => {
     }
   })
 })
+
+describe('the run\'s abort signal reaches every KMS send (aws-sdk-client-mock)', () => {
+  // Tried once: without options() in the paginator calls, the pages of ListAliases went out with no
+  // abortSignal, so Ctrl-C, SIGTERM or SIGHUP waited for KMS to answer a listing.
+  it('each ListAliases page and each DescribeKey', async () => {
+    const stop = new AbortController()
+    kmsMock
+      .on(ListAliasesCommand)
+      .resolvesOnce({ Aliases: [{ AliasName: 'alias/a', TargetKeyId: KEY }], Truncated: true, NextMarker: 'm1' })
+      .resolvesOnce({ Aliases: [], Truncated: false })
+    kmsMock.on(DescribeKeyCommand).resolves({ KeyMetadata: { KeyId: KEY, Arn: `arn:aws:kms:us-east-1:111122223333:key/${KEY}` } })
+    const kms = createKmsPort({ region: 'us-east-1', signal: stop.signal })
+    await kms.listAliases()
+    await kms.describeKey(KEY)
+    expect(kmsMock.send.getCalls().map((call) => (call.args as unknown[])[1])).toEqual([
+      { abortSignal: stop.signal },
+      { abortSignal: stop.signal },
+      { abortSignal: stop.signal },
+    ])
+  })
+})

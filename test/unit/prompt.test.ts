@@ -38,4 +38,13 @@ describe('prompt', () => {
     expect(await answer).toBe(true)
     expect(stderr()).toBe('Go? [y/N] ')
   })
+
+  // Issue 19.1. Tried once with the question written as it came: the raw ESC reached stderr.
+  it('a question naming what KMS returned is escaped (our colours kept)', async () => {
+    const { prompt, input, stderr } = prompter()
+    const answer = prompt.confirmByName('\x1b[2mType\x1b[22m alias/\x1b]0;pwned\x07x to delete it:', 'x')
+    input.write('x\n')
+    expect(await answer).toBe(true)
+    expect(stderr()).toBe('\x1b[2mType\x1b[22m alias/\\x1b]0;pwned\\x07x to delete it: ')
+  })
 })

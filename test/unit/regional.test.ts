@@ -1,34 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { AwsError, CliError, NotFoundError } from '../../src/errors.js'
-import { resolveGlobalOptions } from '../../src/cli/globalOptions.js'
 import { inEveryRegion } from '../../src/kms/regional.js'
-import { createUi } from '../../src/output/ui.js'
 import { FakeKms } from '../helpers/fakeKms.js'
-import { testContext } from '../helpers/testContext.js'
-
-describe('openKms per Region and account (through the Context factory)', () => {
-  it('a place replaces --region and --role-arn; the other settings stay', async () => {
-    const ctx = testContext({ kms: new FakeKms() })
-    const globals = resolveGlobalOptions({ region: 'us-east-1', maxAttempts: 5, roleArn: 'arn:aws:iam::111122223333:role/a' }, ctx)
-    const ui = createUi(ctx, globals)
-    await ui.openKms()
-    await ui.openKms({ region: 'eu-west-1' })
-    await ui.openKms({ region: 'ap-southeast-2', role: { arn: 'arn:aws:iam::444455556666:role/b', sessionName: 'kms-alias' } })
-    expect(ctx.kmsConfigs.map(({ region, role, maxAttempts }) => ({ region, role: role?.arn, maxAttempts }))).toEqual([
-      { region: 'us-east-1', role: 'arn:aws:iam::111122223333:role/a', maxAttempts: 5 },
-      { region: 'eu-west-1', role: 'arn:aws:iam::111122223333:role/a', maxAttempts: 5 },
-      { region: 'ap-southeast-2', role: 'arn:aws:iam::444455556666:role/b', maxAttempts: 5 },
-    ])
-  })
-
-  it('warns about a plain remote endpoint once, however many Regions are opened', async () => {
-    const ctx = testContext({ kms: new FakeKms() })
-    const ui = createUi(ctx, resolveGlobalOptions({ endpointUrl: 'http://kms.example.test:4566' }, ctx))
-    await ui.openKms({ region: 'us-east-1' })
-    await ui.openKms({ region: 'eu-west-1' })
-    expect(ctx.stderr()).toBe('warning: http://kms.example.test:4566 is plain http:// and not on this machine: requests and responses cross the network unencrypted\n')
-  })
-})
 
 describe('inEveryRegion', () => {
   const open = async ({ region }: { region: string }) => new FakeKms({ region })
