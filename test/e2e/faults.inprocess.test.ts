@@ -15,7 +15,7 @@ const proxy = useFaultProxy()
 const REGIONS = ['us-east-1', 'eu-west-1', 'ap-southeast-2']
 
 /** The SDK adapter through the fault proxy, in the Region a command asks for (this file's REGION by default), retrying at once. */
-const overProxy = (config: KmsConfig) => createKmsPort({ ...config, region: config.region ?? REGION, endpointUrl: proxy.url, retryDelayMs: () => 0 })
+const overProxy = (config: KmsConfig) => createKmsPort({ retryDelayMs: () => 0, ...config, region: config.region ?? REGION, endpointUrl: proxy.url })
 const json = (stdout: string) => JSON.parse(stdout) as Record<string, unknown>
 
 describe('retries (fault proxy, in-process)', () => {
@@ -28,6 +28,18 @@ describe('retries (fault proxy, in-process)', () => {
     expect(proxy.calls('UpdateAlias')).toBe(3)
     expect(json(r.stdout)).toMatchObject({ changed: true, verified: true })
     expect(await targetOf(alias)).toBe(next)
+  })
+
+  // Tried once: with retryDelayMs not handed to the SDK (sdkClientConfig without it), no delay is asked for and this fails.
+  it("the SDK's retries wait what retryDelayMs says, asked once per retry, and keep --max-attempts", async () => {
+    const { alias } = await aliasOnNewKey('f-retry-delays')
+    const asked: number[] = []
+    const kms = (config: KmsConfig) => overProxy({ ...config, retryDelayMs: (retry) => (asked.push(retry), 0) })
+    proxy.fault('DescribeKey', 'internal')
+    const r = await run(['show', alias, '--max-attempts', '4'], { kms })
+    expect(r.code).toBe(8)
+    expect(proxy.calls('DescribeKey')).toBe(4)
+    expect(asked).toEqual([1, 2, 3])
   })
 
   it('exhausted retries exit 8 and say the alias did not change (re-read)', async () => {
