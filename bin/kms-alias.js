@@ -5,5 +5,7 @@ import module from 'node:module'
 // must be on before the bundle loads, hence the dynamic import below. Node 20 has no such cache.
 module.enableCompileCache?.()
 
-const { createContext, main } = await import('../dist/cli.js')
+const { createContext, homelessProfileEnv, main } = await import('../dist/cli.js')
+// Before any SDK code runs: a user with no home directory gets no profile files instead of a crash.
+Object.assign(process.env, homelessProfileEnv(process.env))
 process.exitCode = await main(process.argv.slice(2), createContext())

@@ -2,3 +2,4 @@
 // Node's compile cache, so everything below is loaded (and cached) from one file.
 export { createContext } from './cli/context.js'
 export { main } from './cli/main.js'
+export { homelessProfileEnv } from './kms/profiles.js'

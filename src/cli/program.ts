@@ -335,12 +335,21 @@ ${examples('kms-alias apply aliases.txt --dry-run', 'generate-mapping | kms-alia
     .description('the journal of alias changes made with kms-alias, newest first')
     .argument('[alias]', 'only changes of this alias')
     .option('--run <runId>', "only the changes of one apply run (its runId, in apply's JSON output)")
-    .addHelpText('after', examples('kms-alias history', 'kms-alias history alias/payments --json', 'kms-alias history --run run-5e0c7a12'))
-    .action(async (alias: string | undefined, raw: { run?: string }, command: Command) => {
+    .option('--limit <n>', 'only the newest n entries')
+    .option('--since <when>', 'only entries since a duration ago (30m, 12h, 7d, 2w) or a date or time (2026-11-29, 2026-11-29T08:00:00Z)')
+    .addHelpText(
+      'after',
+      examples('kms-alias history', 'kms-alias history alias/payments --json', 'kms-alias history --run run-5e0c7a12', 'kms-alias history --since 7d --limit 20'),
+    )
+    .action(async (alias: string | undefined, raw: { run?: string; limit?: string; since?: string }, command: Command) => {
       const { runHistory } = await import('../commands/history.js')
-      await run(command, (globals) =>
-        runHistory({ ...(alias === undefined ? {} : { alias }), ...(raw.run === undefined ? {} : { run: raw.run }) }, ctx, globals),
-      )
+      const options = {
+        ...(alias === undefined ? {} : { alias }),
+        ...(raw.run === undefined ? {} : { run: raw.run }),
+        ...(raw.limit === undefined ? {} : { limit: raw.limit }),
+        ...(raw.since === undefined ? {} : { since: raw.since }),
+      }
+      await run(command, (globals) => runHistory(options, ctx, globals))
     })
 
   const undo = program

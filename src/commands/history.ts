@@ -1,7 +1,7 @@
 import type { Context } from '../cli/context.js'
-import { AccessError, Exit, UsageError } from '../errors.js'
+import { AccessError, CliError, Exit, UsageError } from '../errors.js'
 import type { GlobalOptions } from '../cli/globalOptions.js'
-import { journalPath, readJournal, type JournalRead } from '../engine/journal.js'
+import { clip, journalPath, readJournal, readLastUndoable, type JournalEntry, type JournalRead, type LastUndoable } from '../engine/journal.js'
 import { parseAliasRef } from '../kms/identifiers.js'
 import { renderHistoryJson, renderHistoryTable, renderHistoryText } from '../output/historyView.js'
 import { createUi } from '../output/ui.js'
@@ -11,15 +11,24 @@ export interface HistoryOptions {
   alias?: string
   /** Only the changes of one apply run. */
   run?: string
+  /** At most this many entries, the newest. */
+  limit?: string
+  /** Only entries from this long ago (30m, 12h, 7d, 2w) or since this date or time. */
+  since?: string
 }
 
 /** Reads the journal (no KMS call) and prints it newest first. */
 export async function runHistory(options: HistoryOptions, ctx: Context, globals: GlobalOptions): Promise<number> {
   const aliasName = options.alias === undefined ? undefined : parseAliasRef(options.alias, 'alias').name
+  const limit = options.limit === undefined ? undefined : parseLimit(options.limit)
+  const since = options.since === undefined ? undefined : parseSince(options.since, ctx.now())
   const ui = createUi(ctx, globals)
-  const entries = (await loadJournal(ctx, globals, ui.warn)).entries
-    .filter((e) => (aliasName === undefined || e.alias === aliasName) && (options.run === undefined || e.runId === options.run))
-    .reverse()
+  const chosen = (e: JournalEntry) =>
+    (aliasName === undefined || e.alias === aliasName) &&
+    (options.run === undefined || e.runId === options.run) &&
+    (since === undefined || Date.parse(e.time) >= since)
+  const matching = (await loadJournal(ctx, globals, ui.warn)).entries.filter(chosen)
+  const entries = (limit === undefined ? matching : matching.slice(Math.max(0, matching.length - limit))).reverse()
   if (ui.format === 'json') ui.write(renderHistoryJson(entries))
   else if (ui.format === 'text') ui.write(renderHistoryText(escapeDeep(entries)))
   else if (entries.length === 0) ui.note(`No changes in the journal${aliasName ? ` for ${aliasName}` : ''}.`)
@@ -27,15 +36,52 @@ export async function runHistory(options: HistoryOptions, ctx: Context, globals:
   return Exit.Ok
 }
 
-/** The journal, oldest first, with a warning for what could not be read; shared with undo. */
-export async function loadJournal(ctx: Context, globals: GlobalOptions, warn: (line: string) => void): Promise<JournalRead> {
+function parseLimit(raw: string): number {
+  if (!/^\d+$/.test(raw) || Number(raw) < 1) throw new UsageError(`--limit ${clip(raw)} is not a whole number of entries of at least 1`, 'for example --limit 20')
+  return Number(raw)
+}
+
+const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 }
+
+/** The earliest time (epoch ms) --since lets through: a duration back from now, or a date or time. */
+export function parseSince(raw: string, now: Date): number {
+  const duration = /^(\d+(?:\.\d+)?)([smhdw])$/.exec(raw.trim())
+  if (duration) return now.getTime() - Number(duration[1]) * (UNIT_MS[duration[2] ?? ''] ?? 0)
+  // Only ISO 8601 forms: Date.parse guesses at anything else ("3" is the year 2001).
+  const time = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})?)?$/.test(raw.trim()) ? Date.parse(raw.trim()) : Number.NaN
+  if (Number.isNaN(time)) {
+    throw new UsageError(`--since ${clip(raw)} is neither a duration nor a date`, 'for example --since 12h, --since 7d, --since 2026-11-29 or --since 2026-11-29T08:00:00Z')
+  }
+  return time
+}
+
+/** The journal's location, or a usage error when there is none. */
+function journalToRead(ctx: Context, globals: GlobalOptions): string {
   const path = journalPath(globals.journal, ctx.env, ctx.platform)
   if (path === null) throw new UsageError('there is no journal to read', 'pass --journal <path>, or set KMS_ALIAS_JOURNAL, XDG_STATE_HOME or HOME')
-  const read = await readJournal(path).catch((error: unknown) => {
+  return path
+}
+
+function readFailure(path: string) {
+  return (error: unknown): never => {
+    // Refusals (a FIFO, a symbolic link) and an interruption keep their own exit codes.
+    if (error instanceof CliError) throw error
     throw new AccessError(`cannot read the journal ${path}: ${(error as Error).message}`)
-  })
+  }
+}
+
+/** The journal, oldest first, read as a stream, with a warning for what could not be read; shared with undo. */
+export async function loadJournal(ctx: Context, globals: GlobalOptions, warn: (line: string) => void): Promise<JournalRead> {
+  const path = journalToRead(ctx, globals)
+  const read = await readJournal(path, { signal: ctx.signal }).catch(readFailure(path))
   const { skipped, invalid } = read
   if (skipped > 0) warn(`skipped ${skipped} line${skipped === 1 ? '' : 's'} of ${path} that ${skipped === 1 ? 'is' : 'are'} not journal entries`)
   for (const entry of invalid) warn(`skipped journal entry ${entry.id} of ${path}: ${entry.reason}`)
   return read
+}
+
+/** What `undo --last` reverts, read from the end of the journal (only as far back as it must). */
+export async function loadLastUndoable(ctx: Context, globals: GlobalOptions): Promise<LastUndoable> {
+  const path = journalToRead(ctx, globals)
+  return readLastUndoable(path, { signal: ctx.signal }).catch(readFailure(path))
 }

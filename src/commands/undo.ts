@@ -1,12 +1,12 @@
 import type { Context } from '../cli/context.js'
 import { NotFoundError, UsageError } from '../errors.js'
 import type { GlobalOptions } from '../cli/globalOptions.js'
-import type { JournalEntry } from '../engine/journal.js'
+import { findJournalEntry, type JournalEntry } from '../engine/journal.js'
 import { requestedAccount } from '../engine/account.js'
 import { createUi } from '../output/ui.js'
 import { runCreate } from './create.js'
 import { runDelete } from './delete.js'
-import { loadJournal } from './history.js'
+import { loadJournal, loadLastUndoable } from './history.js'
 import { runUpdate } from './update.js'
 import { sessionOf } from '../cli/session.js'
 
@@ -30,14 +30,18 @@ export interface UndoOptions {
 export async function runUndo(options: UndoOptions, ctx: Context, globals: GlobalOptions): Promise<number> {
   const chosen = [options.id !== undefined, options.last, options.run !== undefined].filter(Boolean).length
   if (chosen !== 1) throw new UsageError('give one of a journal id, --last or --run <runId>', 'kms-alias history lists the ids')
-  const { entries, invalid } = await loadJournal(ctx, globals, createUi(ctx, globals).warn)
   if (options.run !== undefined) {
+    const { entries } = await loadJournal(ctx, globals, createUi(ctx, globals).warn)
     const { runUndoRun } = await import('./undoRun.js')
     return runUndoRun({ ...options, runId: options.run }, entries, ctx, globals)
   }
-  const entry = options.last ? lastUndoable(entries) : entries.find((e) => e.id === options.id)
+  // --last reads the journal from its end; an id (or a unique prefix of one) is looked up in a streamed read.
+  const found = options.last
+    ? await loadLastUndoable(ctx, globals)
+    : findJournalEntry(await loadJournal(ctx, globals, createUi(ctx, globals).warn), options.id ?? '')
+  const entry = found && 'entry' in found ? found.entry : undefined
   // An entry that cannot be read whole is never guessed at: undo refuses it by name.
-  const unreadable = options.last ? invalid.find((i) => i.after === (entries.at(-1)?.id ?? null)) : invalid.find((i) => i.id === options.id)
+  const unreadable = found && 'invalid' in found ? found.invalid : undefined
   if (unreadable)
     throw new UsageError(`journal entry ${unreadable.id} cannot be undone: ${unreadable.reason}`, 'revert it by hand with kms-alias update, create or delete')
   if (!entry)
@@ -88,15 +92,6 @@ export async function runUndo(options: UndoOptions, ctx: Context, globals: Globa
     case 'delete':
       return runCreate({ ...common, to: required(entry, 'previousKeyId'), allowDisabled: options.allowDisabled }, ctx, where, origin)
   }
-}
-
-/**
- * The newest change that neither reverts another nor was reverted: so a second `undo --last` steps
- * further back instead of undoing the undo, and a rolled-back apply entry is passed over.
- */
-export function lastUndoable(entries: readonly JournalEntry[]): JournalEntry | undefined {
-  const reverted = new Set(entries.flatMap((e) => (e.reverts ? [e.reverts] : [])))
-  return entries.findLast((e) => e.reverts === null && !reverted.has(e.id))
 }
 
 function required(entry: JournalEntry, field: 'previousKeyId' | 'newKeyId'): string {

@@ -4,7 +4,9 @@
 // takeovers are themselves serialised so that two waiters can never both remove a lock and then
 // both believe they hold it.
 import { randomBytes } from 'node:crypto'
-import { open, readFile, rm, stat } from 'node:fs/promises'
+import { chmod, lstat, mkdir, open, readFile, rm, stat } from 'node:fs/promises'
+import { AccessError } from '../errors.js'
+import { dirname } from 'node:path'
 
 export interface LockOptions {
   /** How long to wait for a live holder before giving up. */
@@ -50,7 +52,7 @@ export async function acquireLock(path: string, options: LockOptions): Promise<R
 async function tryCreate(path: string, token: string): Promise<boolean> {
   let handle
   try {
-    handle = await open(path, 'wx')
+    handle = await open(path, 'wx', 0o600)
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false
     throw error
@@ -58,8 +60,12 @@ async function tryCreate(path: string, token: string): Promise<boolean> {
   try {
     const holder: LockHolder = { pid: process.pid, token, created: Date.now() }
     await handle.writeFile(JSON.stringify(holder))
-  } finally {
     await handle.close()
+  } catch (error) {
+    // A full disk (ENOSPC) leaves an empty lock that would block others until judged stale: take it back.
+    await handle.close().catch(() => undefined)
+    await rm(path, { force: true }).catch(() => undefined)
+    throw error
   }
   return true
 }
@@ -88,9 +94,18 @@ async function readHolder(path: string): Promise<LockHolder | null> {
 }
 
 function isStale(holder: LockHolder, staleMs: number): boolean {
-  if (Date.now() - holder.created > staleMs) return true
-  if (holder.pid === 0) return Date.now() - holder.created > TAKEOVER_STALE_MS
+  if (olderThan(holder.created, staleMs)) return true
+  if (holder.pid === 0) return olderThan(holder.created, TAKEOVER_STALE_MS)
   return !processAlive(holder.pid)
+}
+
+/**
+ * Whether a lock made at `created` is past `ms`. One made "in the future" was not made by a run on
+ * this machine's clock (a planted lock): never old by age, it would block the alias for good.
+ */
+function olderThan(created: number, ms: number): boolean {
+  const now = Date.now()
+  return created > now || now - created > ms
 }
 
 function processAlive(pid: number): boolean {
@@ -114,7 +129,7 @@ export async function takeOver(path: string, stale: LockHolder): Promise<void> {
   if (!(await tryCreate(takeoverPath, token))) {
     // A takeover that died half-way must not block every later run.
     const other = await readHolder(takeoverPath)
-    if (other && Date.now() - other.created > TAKEOVER_STALE_MS) await releaseIfOurs(takeoverPath, other.token)
+    if (other && olderThan(other.created, TAKEOVER_STALE_MS)) await releaseIfOurs(takeoverPath, other.token)
     await new Promise((resolve) => setTimeout(resolve, 10))
     return
   }
@@ -129,4 +144,47 @@ export async function takeOver(path: string, stale: LockHolder): Promise<void> {
 async function releaseIfOurs(path: string, token: string): Promise<void> {
   const holder = await readHolder(path).catch(() => null)
   if (holder && holder.token === token) await rm(path, { force: true })
+}
+
+/** This process's user id; undefined where there is none (Windows). */
+export const currentUid = (): number | undefined => process.getuid?.()
+
+/**
+ * Makes a directory that kms-alias names itself (its state directory, the lock directory) and
+ * checks it is the user's own: one that another local user created first could hold planted locks
+ * or read the journal. A directory of the user's own that others may read is made private.
+ */
+export async function ensurePrivateDirectory(dir: string, uid: number | undefined = currentUid()): Promise<void> {
+  await ensureDirectory(dir)
+  if (uid === undefined) return // Windows: no POSIX owner to compare
+  const [link, target] = await Promise.all([lstat(dir), stat(dir)])
+  const owner = [link.uid, target.uid].find((u) => u !== uid)
+  if (owner !== undefined) {
+    throw new AccessError(
+      `${dir} belongs to another user (uid ${owner}), not to you (uid ${uid}): kms-alias keeps its journal and locks only in a directory of your own`,
+      'remove it if nobody else should have it, or set XDG_STATE_HOME (or KMS_ALIAS_JOURNAL) to a directory of yours',
+    )
+  }
+  if (!target.isDirectory()) throw new AccessError(`${dir} is not a directory`, 'remove it, or set XDG_STATE_HOME to a directory of yours')
+  if ((target.mode & 0o077) !== 0) await chmod(dir, 0o700)
+}
+
+/**
+ * mkdir -p that gives up: Node's own recursive mkdir never settles under /proc, where a child that
+ * cannot exist answers ENOENT although its parent exists. What it creates is private (0700).
+ */
+export async function ensureDirectory(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, 0o700)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'EEXIST') return
+    const parent = dirname(dir)
+    if (code !== 'ENOENT' || parent === dir) throw error
+    await ensureDirectory(parent)
+    // A second ENOENT, now that the parent exists, is final.
+    await mkdir(dir, 0o700).catch((again: NodeJS.ErrnoException) => {
+      if (again.code !== 'EEXIST') throw again
+    })
+  }
 }

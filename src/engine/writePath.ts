@@ -7,16 +7,15 @@
 //   outcome settle what happened (reading again when the call failed ambiguously), journal it
 // Confirmation comes after, from the caller, and is journaled with `verified`.
 import { createHash } from 'node:crypto'
-import { mkdir } from 'node:fs/promises'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import type { Context } from '../cli/context.js'
-import { AwsError, CliError, ConflictError, InterruptedError, interruptedBy } from '../errors.js'
+import { AccessError, AwsError, CliError, ConflictError, InterruptedError, UsageError, interruptedBy } from '../errors.js'
 import type { GlobalOptions } from '../cli/globalOptions.js'
 import { appendJournal, journalPath, newJournalId, stateDirectory, type JournalAction, type JournalLine } from './journal.js'
 import { poll, type Read } from '../kms/confirm.js'
 import { currentTarget } from '../kms/lookups.js'
 import { MEMORY_ENDPOINT, type KmsPort } from '../kms/port.js'
-import { acquireLock, LockTimeoutError, type Release } from './lock.js'
+import { acquireLock, currentUid, ensurePrivateDirectory, LockTimeoutError, type Release } from './lock.js'
 import type { Log } from '../output/ui.js'
 import { version } from '../version.js'
 
@@ -61,7 +60,7 @@ const LOCK_STALE_MS = 10 * 60_000
 /** Makes a run's mutating calls; one per run, so that journal warnings are given once. */
 export class Writer {
   private journalWarned = false
-  private lockWarned = false
+  private stateChecked = false
 
   constructor(
     private readonly ctx: Context,
@@ -75,6 +74,11 @@ export class Writer {
     try {
       release = await this.lock(w)
     } catch (error) {
+      if (error instanceof CliError) return { status: 'failed', changed: false, journalId: null, error }
+      if (isFileSystemError(error)) {
+        const cause = new AccessError(`cannot take the lock for ${w.alias}: ${error.message}; nothing was changed`, LOCK_HINT)
+        return { status: 'failed', changed: false, journalId: null, error: cause }
+      }
       if (!(error instanceof LockTimeoutError)) throw error
       const holder = error.holder?.pid ? ` (process ${error.holder.pid})` : ''
       return conflict(
@@ -96,7 +100,10 @@ export class Writer {
       }
       if (seen !== w.expected) return conflict(seen, movedError(w, seen))
 
-      journalId = await this.journal([this.intent(w)])
+      // Write-ahead: a change whose previous key cannot be recorded first is not made.
+      const recorded = await this.journal([this.intent(w)])
+      if (recorded instanceof CliError) return { status: 'failed', changed: false, journalId: null, error: recorded }
+      journalId = recorded
       sent = true
       await w.send()
     } catch (error) {
@@ -176,32 +183,43 @@ export class Writer {
     }
   }
 
+  /** The call went out with its intent recorded: an outcome that cannot be added leaves it "unknown" in the journal, a warning. */
   private async journalOutcome(id: string | null, changed: boolean | null, verified: boolean): Promise<void> {
-    if (id) await this.journal([{ type: 'outcome', id, time: this.ctx.now().toISOString(), changed, verified }])
+    if (!id) return
+    const recorded = await this.journal([{ type: 'outcome', id, time: this.ctx.now().toISOString(), changed, verified }])
+    if (recorded instanceof CliError && !this.journalWarned) {
+      this.journalWarned = true
+      this.log.warn(`the journal shows the outcome of ${id} as unknown: ${recorded.message}`)
+    }
   }
 
-  /** Appends lines; a journal that cannot be written is a warning (once a run), never a failed change. Returns the id written. */
-  private async journal(lines: JournalLine[]): Promise<string | null> {
+  /** Appends lines; returns the first line's id (null with --no-journal), or the error that kept them out. */
+  private async journal(lines: JournalLine[]): Promise<string | null | CliError> {
     if (this.globals.journal === false) return null
-    const path = journalPath(this.globals.journal, this.ctx.env, this.ctx.platform)
-    const warn = (message: string) => {
-      if (!this.journalWarned) this.log.warn(message)
-      this.journalWarned = true
-    }
-    if (path === null) {
-      warn('changes are not journaled: there is no journal location; set KMS_ALIAS_JOURNAL, XDG_STATE_HOME or HOME, or pass --journal <path> or --no-journal')
-      return null
+    let path: string | null
+    try {
+      path = journalPath(this.globals.journal, this.ctx.env, this.ctx.platform)
+      if (path === null) return new AccessError('there is no journal location, so the change cannot be recorded; nothing was changed', JOURNAL_HINT)
+      const state = stateDirectory(this.ctx.env, this.ctx.platform)
+      if (!this.stateChecked && state !== null && dirname(path) === state) await ensurePrivateDirectory(state)
+      this.stateChecked = true
+    } catch (error) {
+      if (error instanceof CliError) return error
+      if (!isFileSystemError(error)) throw error
+      return new AccessError(`cannot prepare the journal's directory: ${error.message}; nothing was changed`, JOURNAL_HINT)
     }
     try {
       await appendJournal(path, lines)
       return lines[0]?.id ?? null
     } catch (error) {
-      warn(`changes are not journaled: the journal could not be written (${path}): ${(error as Error).message}`)
-      return null
+      if (error instanceof CliError) return error
+      if (!isFileSystemError(error)) throw error
+      return new AccessError(`cannot write the journal ${path}: ${error.message}; nothing was changed`, JOURNAL_HINT)
     }
   }
 
   private async lock(w: PlannedWrite): Promise<Release | undefined> {
+    const waitMs = lockWaitMs(this.ctx.env)
     // The lock serialises processes that share one KMS; an in-memory KMS belongs to one process.
     if (this.globals.endpointUrl === MEMORY_ENDPOINT) return undefined
     const directory = lockDirectory(this.ctx.env, this.ctx.platform)
@@ -209,23 +227,43 @@ export class Writer {
       .update(`${w.account ?? ''}\n${w.region}\n${w.alias}`)
       .digest('hex')
       .slice(0, 32)
-    try {
-      await mkdir(directory, { recursive: true })
-    } catch (error) {
-      if (!this.lockWarned) this.log.warn(`changes are not serialised with other kms-alias runs: cannot create ${directory}: ${(error as Error).message}`)
-      this.lockWarned = true
-      return undefined
-    }
-    const waitSeconds = Number(this.ctx.env.KMS_ALIAS_LOCK_WAIT ?? LOCK_WAIT_SECONDS)
-    const waitMs = Number.isFinite(waitSeconds) && waitSeconds >= 0 ? waitSeconds * 1000 : LOCK_WAIT_SECONDS * 1000
+    // Both levels are the user's own: a lock directory another user made could hold planted locks.
+    await ensurePrivateDirectory(dirname(directory))
+    await ensurePrivateDirectory(directory)
     return acquireLock(join(directory, `${name}.lock`), { waitMs, staleMs: LOCK_STALE_MS })
   }
 }
 
-/** Where the alias locks live: the state directory, else the temporary directory. */
-export function lockDirectory(env: Readonly<Record<string, string | undefined>>, platform: NodeJS.Platform): string {
+const JOURNAL_HINT = 'free space or fix the permissions, pass --journal <path> to record elsewhere, or --no-journal to change without a record'
+const LOCK_HINT = 'free space or fix the permissions of the lock directory, or set XDG_STATE_HOME to a directory of yours'
+
+/** How long a write waits for another run's alias lock: KMS_ALIAS_LOCK_WAIT seconds, else 30. */
+export function lockWaitMs(env: Readonly<Record<string, string | undefined>>): number {
+  const raw = env.KMS_ALIAS_LOCK_WAIT
+  if (raw === undefined) return LOCK_WAIT_SECONDS * 1000
+  const seconds = raw.trim() === '' ? Number.NaN : Number(raw)
+  if (!Number.isFinite(seconds) || seconds < 0) {
+    throw new UsageError(`KMS_ALIAS_LOCK_WAIT=${JSON.stringify(raw)} is not a number of seconds`, 'set it to a number of seconds such as 30 or 0.5, or unset it')
+  }
+  return seconds * 1000
+}
+
+/**
+ * Where the alias locks live: the state directory, else a directory of this user's in the temporary
+ * directory (named by uid, so that two users without a HOME do not share, or fight over, one).
+ */
+export function lockDirectory(
+  env: Readonly<Record<string, string | undefined>>,
+  platform: NodeJS.Platform,
+  uid: number | undefined = currentUid(),
+): string {
   const state = stateDirectory(env, platform)
-  return join(state ?? join(env.TMPDIR ?? env.TEMP ?? '/tmp', 'kms-alias'), 'locks')
+  const temporary = join(env.TMPDIR ?? env.TEMP ?? '/tmp', uid === undefined ? 'kms-alias' : `kms-alias-${uid}`)
+  return join(state ?? temporary, 'locks')
+}
+
+function isFileSystemError(error: unknown): error is NodeJS.ErrnoException {
+  return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string' && typeof (error as NodeJS.ErrnoException).syscall === 'string'
 }
 
 /** The error an interrupting signal stands for (SIGINT 130, SIGTERM 143, SIGHUP 129). */

@@ -4,17 +4,20 @@ import { renderTable } from './table.js'
 
 export const renderHistoryJson = (entries: readonly JournalEntry[]): string => `${JSON.stringify(entries, null, 2)}\n`
 
-/** Tab-separated, no header: id, time, action, alias, previous key, new key, verified, region. */
+/** Who made an entry: its command, and for undo and rollback the entry it reverts ("undo of 3f9c01ab…"). */
+const madeBy = (e: JournalEntry): string => (e.reverts ? `${e.command} of ${e.reverts}` : e.command)
+
+/** Tab-separated, no header: id, time, action, alias, previous key, new key, verified, region, by (last, so older scripts' columns hold). */
 export function renderHistoryText(entries: readonly JournalEntry[]): string {
   return entries
-    .map((e) => `${[e.id, e.time, e.action, e.alias, e.previousKeyId ?? '-', e.newKeyId ?? '-', String(e.verified), e.region].join('\t')}\n`)
+    .map((e) => `${[e.id, e.time, e.action, e.alias, e.previousKeyId ?? '-', e.newKeyId ?? '-', String(e.verified), e.region, madeBy(e)].join('\t')}\n`)
     .join('')
 }
 
 export function renderHistoryTable(entries: readonly JournalEntry[], style: ChalkInstance, width?: number): string {
   const rows = entries.map((e) => {
     const verified = e.certain ? (e.verified ? style.green('yes') : style.yellow('no')) : style.red('unknown')
-    const by = e.reverts ? `${e.command} of ${e.reverts}` : e.command
+    const by = madeBy(e)
     return [e.id, e.time.replace('T', ' ').replace(/\.\d+Z$/, 'Z'), e.action, e.alias, e.previousKeyId ?? '-', e.newKeyId ?? '-', verified, by]
   })
   const head = ['id', 'time', 'action', 'alias', 'previous key', 'new key', 'verified', 'by']

@@ -23,7 +23,7 @@ describe('kms-alias demo', () => {
     const { code, stdout, stderr, ctx, kms } = await demo()
     expect(code).toBe(0)
     const [rsa4096, rsa2048, payments, paymentsNext, retired] = keyIds(stdout)
-    const journalId = /\n([0-9a-f]{8})\t/.exec(stdout)?.[1] ?? 'no journal id'
+    const journalId = /\n([0-9a-f]{16})\t/.exec(stdout)?.[1] ?? 'no journal id'
     expect(stdout).toBe(
       line(rsa4096, 'RSA_4096', 'SIGN_VERIFY', 'Enabled', 'release signing key', 'alias/demo/signing') +
         line(rsa2048, 'RSA_2048', 'SIGN_VERIFY', 'Enabled', 'smaller signing key', '-') +
@@ -37,7 +37,7 @@ describe('kms-alias demo', () => {
         line('alias/demo/signing', rsa4096, 'RSA_4096', 'SIGN_VERIFY', 'Enabled', 'CUSTOMER') +
         line('refused', 'alias/demo/signing', rsa4096, rsa2048, 'false', 'false') +
         line('updated', 'alias/demo/payments', payments, paymentsNext, 'true', 'true') +
-        line(journalId, '2026-11-29T00:00:00.000Z', 'update', 'alias/demo/payments', payments, paymentsNext, 'true', 'us-east-1') +
+        line(journalId, '2026-11-29T00:00:00.000Z', 'update', 'alias/demo/payments', payments, paymentsNext, 'true', 'us-east-1', 'update') +
         line('updated', 'alias/demo/payments', paymentsNext, payments, 'true', 'true'),
     )
     expect(stderr).toBe(

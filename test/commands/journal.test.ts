@@ -1,6 +1,7 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { FakeKms, key, throttled } from '../helpers/fakeKms.js'
 import { journalOf, line, run } from '../helpers/run.js'
@@ -58,14 +59,63 @@ describe('journal lines from each mutating command', () => {
     expect(await journalOf(r.ctx)).toEqual([])
   })
 
-  it('an unwritable journal is a warning, and the change still succeeds', async () => {
-    const { b, kms } = world()
+  // Failed before the fix (issue 19.16): the change went through with exit 0 and only a warning.
+  it.each([
+    ['ENOTDIR', (file: string) => join(file, 'journal.jsonl'), 'ENOTDIR: not a directory, open'],
+    ['EISDIR', (file: string) => dirname(file), 'EISDIR: illegal operation on a directory, open'],
+  ])('a journal that cannot be written (%s) keeps the change from being made: exit 7 naming the path and the cause', async (_code, pathOf, cause) => {
+    const { a, b, kms } = world()
     const file = join(mkdtempSync(join(tmpdir(), 'kms-alias-')), 'file')
     writeFileSync(file, '')
-    const r = await run(['update', 'alias/app', '--to', b.keyId, '--journal', join(file, 'journal.jsonl')], { kms })
-    expect(r.code).toBe(0)
-    expect(r.stderr).toMatch(/^warning: changes are not journaled: the journal could not be written \(.*\/file\/journal\.jsonl\): .*E(NOTDIR|EXIST).*\n$/)
+    const journal = pathOf(file)
+    const r = await run(['update', 'alias/app', '--to', b.keyId, '--journal', journal, '--json'], { kms })
+    expect(r.code).toBe(7)
+    expect(r.stderr.split('\n')[0]).toContain(`error: cannot write the journal ${journal}: ${cause}`)
+    expect(r.stderr).toMatch(/; nothing was changed\nhint: free space or fix the permissions, pass --journal <path> to record elsewhere, or --no-journal to change without a record\n$/)
+    expect(JSON.parse(r.stdout)).toMatchObject({ outcome: 'failed', changed: false, journalId: null, exitCode: 7 })
+    expect(kms.mutations()).toEqual([])
+    expect(kms.aliases.get('alias/app')).toBe(a.keyId)
+    // --no-journal is the way to change without a record.
+    const anyway = await run(['update', 'alias/app', '--to', b.keyId, '--journal', journal, '--no-journal'], { kms })
+    expect(anyway.code).toBe(0)
     expect(kms.aliases.get('alias/app')).toBe(b.keyId)
+  })
+
+  // Failed before the fix: with no journal location the change went ahead after a warning.
+  it('no journal location (no HOME, XDG_STATE_HOME or KMS_ALIAS_JOURNAL) is exit 7 and no change, unless --no-journal', async () => {
+    const { a, b, kms } = world()
+    const env = { KMS_ALIAS_JOURNAL: undefined, XDG_STATE_HOME: undefined, HOME: undefined, TMPDIR: mkdtempSync(join(tmpdir(), 'kms-alias-tmp-')) }
+    const r = await run(['update', 'alias/app', '--to', b.keyId], { kms, env })
+    expect(r.code).toBe(7)
+    expect(r.stderr).toContain(
+      'error: there is no journal location, so the change cannot be recorded; nothing was changed\nhint: free space or fix the permissions, pass --journal <path> to record elsewhere, or --no-journal to change without a record\n',
+    )
+    expect(kms.aliases.get('alias/app')).toBe(a.keyId)
+    expect((await run(['update', 'alias/app', '--to', b.keyId, '--no-journal'], { kms, env })).code).toBe(0)
+    expect(kms.aliases.get('alias/app')).toBe(b.keyId)
+  })
+
+  // Failed before the fix (issue 19.12): an empty --journal silently meant the default location.
+  it("--journal '' is a usage error (exit 2) for history and for a change, which is not made", async () => {
+    const { a, b, kms } = world()
+    expect(await run(['history', '--journal', ''])).toMatchObject({
+      code: 2,
+      stderr: 'error: --journal needs a path\nhint: pass --journal <path>, or --no-journal to record nothing\n',
+    })
+    const r = await run(['update', 'alias/app', '--to', b.keyId, '--journal', ''], { kms })
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain('error: --journal needs a path\n')
+    expect(kms.aliases.get('alias/app')).toBe(a.keyId)
+  })
+
+  // Failed before the fix (issue 19.12): "abc" fell back to 30 seconds without a word.
+  it.each(['abc', '', '-1'])('KMS_ALIAS_LOCK_WAIT=%j is a usage error (exit 2) and nothing is changed', async (value) => {
+    const { a, b, kms } = world()
+    const r = await run(['update', 'alias/app', '--to', b.keyId], { kms, env: { KMS_ALIAS_LOCK_WAIT: value } })
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain(`error: KMS_ALIAS_LOCK_WAIT=${JSON.stringify(value)} is not a number of seconds\nhint: set it to a number of seconds such as 30 or 0.5, or unset it\n`)
+    expect(kms.mutations()).toEqual([])
+    expect(kms.aliases.get('alias/app')).toBe(a.keyId)
   })
 })
 
@@ -79,7 +129,7 @@ describe('history', () => {
     expect(JSON.parse(all.stdout).map((e: { alias: string }) => e.alias)).toEqual(['alias/keep', 'alias/app'])
     const one = await run(['history', 'alias/app'], { journal })
     const [entry] = JSON.parse((await run(['history', 'alias/app', '--json'], { journal })).stdout)
-    expect(one.stdout).toBe(line(entry.id, entry.time, 'update', 'alias/app', a.keyId, b.keyId, 'true', 'us-east-1'))
+    expect(one.stdout).toBe(line(entry.id, entry.time, 'update', 'alias/app', a.keyId, b.keyId, 'true', 'us-east-1', 'update'))
   })
 
   it('an empty journal is not an error', async () => {
@@ -242,16 +292,14 @@ describe('undo of entries it cannot read whole', () => {
     const { kms } = world()
     const journal = defaultJournal()
     writeFileSync(journal, `${intent(fields)}\n`)
-    for (const args of [
-      ['undo', 'e1'],
-      ['undo', '--last'],
-    ]) {
-      const r = await run(args, { kms, journal })
-      expect(r.code).toBe(2)
-      expect(r.stderr).toBe(
-        `warning: skipped journal entry e1 of ${journal}: ${reason}\nerror: journal entry e1 cannot be undone: ${reason}\nhint: revert it by hand with kms-alias update, create or delete\n`,
-      )
-    }
+    const refusal = `error: journal entry e1 cannot be undone: ${reason}\nhint: revert it by hand with kms-alias update, create or delete\n`
+    const byId = await run(['undo', 'e1'], { kms, journal })
+    expect(byId.code).toBe(2)
+    expect(byId.stderr).toBe(`warning: skipped journal entry e1 of ${journal}: ${reason}\n${refusal}`)
+    // --last reads from the end and stops at the entry, so it names it once, in the refusal.
+    const last = await run(['undo', '--last'], { kms, journal })
+    expect(last.code).toBe(2)
+    expect(last.stderr).toBe(refusal)
     const history = await run(['history', '--json'], { kms, journal })
     expect(history.code).toBe(0)
     expect(history.stdout).toBe('[]\n')
@@ -365,5 +413,149 @@ describe('undo --run and history --run (fake port)', () => {
     const both = await run(['undo', 'abcd1234', '--run', runId], { kms, journal })
     expect(both.code).toBe(2)
     expect(both.stderr).toBe('error: give one of a journal id, --last or --run <runId>\nhint: kms-alias history lists the ids\n')
+  })
+})
+
+describe('history --limit and --since, and who made each entry (issue 19.9)', () => {
+  const at = (id: string, time: string, fields: Record<string, unknown> = {}) =>
+    JSON.stringify({
+      type: 'intent',
+      id,
+      time,
+      account: null,
+      region: 'us-east-1',
+      alias: 'alias/app',
+      action: 'update',
+      previousKeyId: 'k1',
+      newKeyId: 'k2',
+      command: 'update',
+      reverts: null,
+      runId: null,
+      toolVersion: '0',
+      ...fields,
+    })
+  const journalWith = () => {
+    const journal = defaultJournal()
+    const lines = [
+      at('e1', '2026-11-20T00:00:00.000Z'),
+      at('e2', '2026-11-27T00:00:00.000Z'),
+      at('e3', '2026-11-28T12:00:00.000Z'),
+      at('e4', '2026-11-28T23:30:00.000Z', { command: 'undo', reverts: 'e3', previousKeyId: 'k2', newKeyId: 'k1' }),
+    ]
+    writeFileSync(journal, `${lines.join('\n')}\n`)
+    return journal
+  }
+  const ids = (stdout: string) => stdout.split('\n').filter(Boolean).map((l) => l.split('\t')[0])
+
+  // Each failed before the fix: the options did not exist (exit 2, unknown option).
+  it.each([
+    ['--limit 2: the newest two', ['--limit', '2'], ['e4', 'e3']],
+    ['--limit larger than the journal', ['--limit', '10'], ['e4', 'e3', 'e2', 'e1']],
+    ['--since 2d (the clock is 2026-11-29T00:00Z)', ['--since', '2d'], ['e4', 'e3', 'e2']],
+    ['--since 1h', ['--since', '1h'], ['e4']],
+    ['--since a date', ['--since', '2026-11-27'], ['e4', 'e3', 'e2']],
+    ['--since a time', ['--since', '2026-11-28T12:00:00Z'], ['e4', 'e3']],
+    ['--since and --limit together', ['--since', '7d', '--limit', '1'], ['e4']],
+  ])('%s', async (_name, args, expected) => {
+    const r = await run(['history', ...args], { journal: journalWith() })
+    expect(r).toMatchObject({ code: 0, stderr: '' })
+    expect(ids(r.stdout)).toEqual(expected)
+  })
+
+  it.each([
+    [['--limit', '0'], '--limit 0 is not a whole number of entries of at least 1', 'for example --limit 20'],
+    [['--limit', 'x'], '--limit x is not a whole number of entries of at least 1', 'for example --limit 20'],
+    [
+      ['--since', 'yesterday'],
+      '--since yesterday is neither a duration nor a date',
+      'for example --since 12h, --since 7d, --since 2026-11-29 or --since 2026-11-29T08:00:00Z',
+    ],
+  ])('refuses %j (exit 2)', async (args, message, hint) => {
+    expect(await run(['history', ...args], { journal: journalWith() })).toMatchObject({ code: 2, stdout: '', stderr: `error: ${message}\nhint: ${hint}\n` })
+  })
+
+  // Failed before the fix: the text view had no "by" column (the table had).
+  it('the text view ends each line with who made it: the command, or "undo of <id>"', async () => {
+    const r = await run(['history', '--limit', '2'], { journal: journalWith() })
+    expect(r.stdout).toBe(
+      line('e4', '2026-11-28T23:30:00.000Z', 'update', 'alias/app', 'k2', 'k1', 'false', 'us-east-1', 'undo of e3') +
+        line('e3', '2026-11-28T12:00:00.000Z', 'update', 'alias/app', 'k1', 'k2', 'false', 'us-east-1', 'update'),
+    )
+  })
+
+  // Failed before the fix (issue 19.12): the warning held the whole 50 MB field.
+  it("a forged entry's huge field is cut in the warning", async () => {
+    const journal = defaultJournal()
+    writeFileSync(journal, `${at('e1', '2026-11-28T00:00:00.000Z', { action: 'x'.repeat(50_000_000) })}\n`)
+    const r = await run(['history'], { journal })
+    expect(r.code).toBe(0)
+    expect(r.stderr).toBe(`warning: skipped journal entry e1 of ${journal}: unknown action "${'x'.repeat(63)}… (50000002 characters)\n`)
+  })
+})
+
+describe('the journal file and the state directories (issue 19.8, 15, 17, 18)', () => {
+  // Failed before the fix: history waited on the FIFO for ever (this test timed out).
+  it('a FIFO as the journal: history and a change are refused with exit 2, and nothing is changed', async () => {
+    const { a, b, kms } = world()
+    const fifo = join(mkdtempSync(join(tmpdir(), 'kms-alias-')), 'journal.jsonl')
+    execFileSync('mkfifo', [fifo])
+    const refusal = `error: the journal ${fifo} is a FIFO, not a regular file; kms-alias reads and appends only a regular file\nhint: pass --journal <path> naming a regular file, or a path that does not exist yet\n`
+    expect(await run(['history'], { journal: fifo })).toMatchObject({ code: 2, stdout: '', stderr: refusal })
+    const r = await run(['update', 'alias/app', '--to', b.keyId], { kms, journal: fifo })
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain(refusal)
+    expect(kms.mutations()).toEqual([])
+    expect(kms.aliases.get('alias/app')).toBe(a.keyId)
+  })
+
+  // Failed before the fix: the intent was appended to the link's target and the change made.
+  it('a symbolic link as the journal is not followed: the change is refused (exit 2) and the target untouched', async () => {
+    const { a, b, kms } = world()
+    const folder = mkdtempSync(join(tmpdir(), 'kms-alias-'))
+    const target = join(folder, 'elsewhere')
+    writeFileSync(target, '')
+    const link = join(folder, 'journal.jsonl')
+    symlinkSync(target, link)
+    const r = await run(['update', 'alias/app', '--to', b.keyId], { kms, journal: link })
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain(`error: the journal ${link} is a symbolic link, not a regular file;`)
+    expect(readFileSync(target, 'utf8')).toBe('')
+    expect(kms.aliases.get('alias/app')).toBe(a.keyId)
+  })
+
+  // Failed before the fix: the planted directory was used (exit 0 as root; exit 1, "internal error", as another user).
+  it('a lock directory another user owns is refused with exit 7 and a clear error; nothing is changed', async () => {
+    const { a, b, kms } = world()
+    const journal = defaultJournal()
+    const state = join(dirname(journal), 'kms-alias')
+    mkdirSync(join(state, 'locks'), { recursive: true })
+    chownSync(join(state, 'locks'), 4242, 4242)
+    const r = await run(['update', 'alias/app', '--to', b.keyId], { kms, journal })
+    expect(r.code).toBe(7)
+    expect(r.stderr).toContain(
+      `error: ${join(state, 'locks')} belongs to another user (uid 4242), not to you (uid 0): kms-alias keeps its journal and locks only in a directory of your own\nhint: remove it if nobody else should have it, or set XDG_STATE_HOME (or KMS_ALIAS_JOURNAL) to a directory of yours\n`,
+    )
+    expect(kms.aliases.get('alias/app')).toBe(a.keyId)
+  })
+
+  it('without HOME or XDG_STATE_HOME the locks live in a private directory of this user under TMPDIR', async () => {
+    const { b, kms } = world()
+    const tmp = mkdtempSync(join(tmpdir(), 'kms-alias-tmp-'))
+    const r = await run(['update', 'alias/app', '--to', b.keyId], { kms, env: { XDG_STATE_HOME: undefined, HOME: undefined, TMPDIR: tmp } })
+    expect(r.code).toBe(0)
+    expect(readdirSync(tmp)).toEqual(['kms-alias-0'])
+    expect(statSync(join(tmp, 'kms-alias-0')).mode & 0o777).toBe(0o700)
+    expect(statSync(join(tmp, 'kms-alias-0', 'locks')).mode & 0o777).toBe(0o700)
+  })
+
+  it('undo takes a unique prefix of an id, as git does', async () => {
+    const { a, b, kms } = world()
+    const journal = defaultJournal()
+    await run(['update', 'alias/app', '--to', b.keyId], { kms, journal })
+    const [entry] = await journalOf({ env: { KMS_ALIAS_JOURNAL: journal } })
+    expect(entry?.id).toMatch(/^[0-9a-f]{16}$/)
+    const r = await run(['undo', entry!.id.slice(0, 6)], { kms, journal })
+    expect(r.code).toBe(0)
+    expect(kms.aliases.get('alias/app')).toBe(a.keyId)
   })
 })

@@ -89,7 +89,7 @@ describe('rotate, script views', () => {
       unusedKey: null,
       findings: [oldArtifacts(old)],
       undo: `kms-alias update alias/app --to ${old.keyId} --expect-current ${created.keyId} --region us-east-1`,
-      journalId: expect.stringMatching(/^[0-9a-f]{8}$/),
+      journalId: expect.stringMatching(/^[0-9a-f]{16}$/),
       error: null,
       exitCode: 0,
     })

@@ -60,7 +60,7 @@ describe('update, script view (stdout not a TTY)', () => {
       target: view(next),
       findings: [],
       undo: `kms-alias update alias/app --to ${old.keyId} --expect-current ${next.keyId} --region us-east-1`,
-      journalId: expect.stringMatching(/^[0-9a-f]{8}$/),
+      journalId: expect.stringMatching(/^[0-9a-f]{16}$/),
       error: null,
       exitCode: 0,
     })

@@ -54,7 +54,7 @@ describe('update --regions (fake KMS port per Region)', () => {
       error: null,
       exitCode: 0,
     })
-    expect(doc.runId).toMatch(/^run-[0-9a-f]{8}$/)
+    expect(doc.runId).toMatch(/^run-[0-9a-f]{16}$/)
     const journal = await journalOf(r.ctx)
     expect(doc.regions).toEqual(
       REGIONS.map((region, i) => ({

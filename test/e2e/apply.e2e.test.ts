@@ -105,13 +105,17 @@ describe('history and undo against moto_server', () => {
     expect(await targetOf(alias)).toBe(later)
   })
 
-  it('an unwritable journal path is a warning; the change is made', async () => {
-    const { alias } = await aliasOnNewKey('journal-bad')
+  // Issue 19.16: before, this was a warning and the change was made without its record.
+  it('an unwritable journal path keeps the change from being made: exit 7, the alias where it was', async () => {
+    const { alias, keyId } = await aliasOnNewKey('journal-bad')
     const next = await createKey()
     const r = await cli(['update', alias, '--to', next, '--journal', '/proc/kms-alias/journal.jsonl'])
-    expect(r.code).toBe(0)
-    expect(r.stderr).toMatch(/^warning: changes are not journaled: the journal could not be written \(\/proc\/kms-alias\/journal\.jsonl\)/)
-    expect(await targetOf(alias)).toBe(next)
+    expect(r.code).toBe(7)
+    expect(r.stderr).toBe(
+      "error: cannot write the journal /proc/kms-alias/journal.jsonl: ENOENT: no such file or directory, mkdir '/proc/kms-alias'; nothing was changed\n" +
+        'hint: free space or fix the permissions, pass --journal <path> to record elsewhere, or --no-journal to change without a record\n',
+    )
+    expect(await targetOf(alias)).toBe(keyId)
   })
 
   it('journals create and delete made by the single commands', async () => {
