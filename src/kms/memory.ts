@@ -197,7 +197,11 @@ export function createMemoryKms(store: MemoryKmsStore, config: Pick<KmsConfig, '
       const arn = parseArn(ref)
       if (!arn || !(arn.resource.startsWith('key/') || arn.resource.startsWith('alias/')))
         throw new KmsErrorResponse('InvalidArnException', 400, `Invalid arn ${keyRef}`)
-      // Another Region's or account's key is simply not here.
+      // Another Region's key is simply not here. Another account's key of this Region is reached by
+      // its ARN alone, as in KMS, when a key with that ARN was put into the store (one its policy
+      // lets this account use); another account's alias never is.
+      const shared = arn.account === account ? undefined : here().keys.get(arn.resource.slice('key/'.length))
+      if (arn.region === region && shared?.arn === keyRef) return shared
       if (arn.region !== region || arn.account !== account)
         throw notFound(arn.resource.startsWith('alias/') ? `Alias ${keyRef} is not found.` : `Key '${keyRef}' does not exist`)
       ref = arn.resource.startsWith('key/') ? arn.resource.slice('key/'.length) : arn.resource

@@ -180,6 +180,9 @@ describe('in-memory KMS: the store, the Region and the call wrapper', () => {
     expect(await kms.getKeyRotationStatus(other.keyId)).toBe(true)
     // No policy written: KMS's default policy, for the key's own account.
     expect(JSON.parse(await kms.getKeyPolicy(other.keyId)).Statement[0].Principal).toEqual({ AWS: 'arn:aws:iam::444455556666:root' })
+    // Another account's key is reached by its ARN alone, as in KMS.
+    expect((await kms.describeKey(other.arn)).keyId).toBe(other.keyId)
+    await expect(kms.describeKey(other.arn.replace('eu-west-1', 'us-east-1'))).rejects.toMatchObject({ exitCode: Exit.NotFound })
     partition.policies.set(other.keyId, '{"Version":"2012-10-17","Statement":[]}')
     expect(await kms.getKeyPolicy(other.keyId)).toBe('{"Version":"2012-10-17","Statement":[]}')
   })
