@@ -56,8 +56,10 @@ describe('apply against moto_server', () => {
     expect(proxy.throttled()).toBe(0)
     const times = proxy.arrivals('UpdateAlias')
     expect(times).toHaveLength(8)
-    // 7 intervals of 200 ms; a little slack for timer granularity.
-    expect(times.at(-1)! - times[0]!).toBeGreaterThanOrEqual(1_350)
+    // The pacer sends 7 intervals of 200 ms apart, but on a loaded machine the first call can reach
+    // the proxy late (1317 ms seen with 1400 sent): one interval of slack. The exact spacing is
+    // asserted on the fake clock in test/commands/apply.test.ts (--rate).
+    expect(times.at(-1)! - times[0]!).toBeGreaterThanOrEqual(1_200)
   })
 })
 
