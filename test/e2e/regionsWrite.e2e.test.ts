@@ -123,8 +123,9 @@ describe('apply over several Regions and accounts against moto_server', () => {
     for (const region of regions) {
       const at = proxy.arrivals('UpdateAlias', region)
       expect(at).toHaveLength(per)
-      // Each Region's own calls are spread over 9 intervals of 200 ms (slots, so single gaps jitter).
-      expect((at.at(-1) as number) - (at[0] as number)).toBeGreaterThanOrEqual(1_700)
+      // Each Region's own calls are sent 9 intervals of 200 ms apart (slots, so single gaps jitter);
+      // one interval of slack for a first call that reaches the proxy late on a loaded machine.
+      expect((at.at(-1) as number) - (at[0] as number)).toBeGreaterThanOrEqual(1_600)
     }
   })
 
