@@ -80,10 +80,14 @@ interface RawGlobals {
   roleName?: string
 }
 
-export function resolveGlobalOptions(raw: RawGlobals, ctx: Pick<Context, 'io'>): GlobalOptions {
+export function resolveGlobalOptions(raw: RawGlobals, ctx: Pick<Context, 'io' | 'env'>): GlobalOptions {
   if (raw.json && raw.output && raw.output !== 'json') {
     throw new UsageError(`--json conflicts with --output ${raw.output}`)
   }
+  // The SDK reads AWS_MAX_ATTEMPTS itself and took "abc" as its default of 3 without a word; the
+  // variable stands for the flag, so it obeys the flag's rule. An empty one is unset, as to the SDK.
+  const attemptsVariable = ctx.env.AWS_MAX_ATTEMPTS
+  if (raw.maxAttempts === undefined && attemptsVariable) parsePositiveInt('AWS_MAX_ATTEMPTS')(attemptsVariable)
   const output: OutputFormat = raw.json ? 'json' : (raw.output ?? (ctx.io.stdoutTTY ? 'table' : 'text'))
   return {
     ...(raw.region ? { region: raw.region } : {}),
@@ -149,7 +153,7 @@ export function parsePositiveNumber(flag: string, max: number) {
 
 /**
  * Why `value` cannot be a KMS endpoint, or undefined when it can. Only http(s) URLs with a host
- * reach KMS; `memory:` names the in-memory KMS.
+ * and nothing after the port reach KMS; `memory:` names the in-memory KMS.
  */
 export function endpointProblem(value: string): string | undefined {
   if (value === 'memory:') return undefined
@@ -161,6 +165,11 @@ export function endpointProblem(value: string): string | undefined {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return `${url.protocol.replace(/:$/, '')} is not http or https`
   if (url.hostname === '') return 'it names no host'
+  // The SDK would send every call to that path (or with that query), where no KMS answers: the
+  // reply is some other service's page, not a KMS error. The AWS CLI takes no such URL either.
+  if (url.pathname !== '/' && url.pathname !== '') return `it has a path (${url.pathname}); a KMS endpoint is a scheme, a host and a port`
+  if (url.search !== '' || value.includes('?')) return 'it has a query; a KMS endpoint is a scheme, a host and a port'
+  if (url.hash !== '' || value.includes('#')) return 'it has a fragment; a KMS endpoint is a scheme, a host and a port'
   return undefined
 }
 

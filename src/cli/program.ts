@@ -110,6 +110,8 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
     .requiredOption('--to <key>', 'the target: key ID, mrk- ID, key ARN, alias/<name> or alias ARN')
     .option('--dry-run', 'run the preflight and print the plan; change nothing (exit 0 if it would be made, 3 if refused)')
     .option('--allow-disabled', 'allow a target that is not Enabled (never one pending deletion)')
+    // Scripts pass --yes to every command that changes something; create asks nothing, so it is a no-op.
+    .option('-y, --yes', 'accepted and ignored: create never asks for confirmation')
   addVerifyOptions(create, 'the alias exists')
     .addHelpText(
       'after',

@@ -1,8 +1,6 @@
-import { readFile } from 'node:fs/promises'
-import { text as readStream } from 'node:stream/consumers'
-import { parseApplyFile, partitionEntries, type ApplyEntry, type Partition } from '../engine/applyFile.js'
+import { partitionEntries, readApplyFile, type ApplyEntry, type Partition } from '../engine/applyFile.js'
 import type { Context } from '../cli/context.js'
-import { AccessError, CliError, ConflictError, Exit, InterruptedError, NotFoundError, UsageError, type ExitCode } from '../errors.js'
+import { AccessError, CliError, ConflictError, Exit, InterruptedError, NotFoundError, type ExitCode } from '../errors.js'
 import type { GlobalOptions } from '../cli/globalOptions.js'
 import { newJournalId } from '../engine/journal.js'
 import { requestedAccount } from '../engine/account.js'
@@ -61,14 +59,7 @@ const CONFIRM_CONCURRENCY = 64
 
 /** Plans every entry, applies all or nothing, rolls back on a part-way failure, confirms, journals. */
 export async function runApply(options: ApplyOptions, ctx: Context, globals: GlobalOptions): Promise<number> {
-  const source = options.file === '-' ? 'stdin' : options.file
-  const text =
-    options.file === '-'
-      ? await readStream(ctx.io.in)
-      : await readFile(options.file, 'utf8').catch((error: NodeJS.ErrnoException) => {
-          throw new UsageError(`cannot read ${options.file}: ${error.code ?? error.message}`)
-        })
-  const entries = parseApplyFile(text, source)
+  const entries = await readApplyFile(options.file, { stdin: ctx.io.in, signal: ctx.signal })
   // One Writer per partition would repeat a journal warning per partition.
   const ui = warnOnce(createUi(ctx, globals))
   const report: ApplyReport = {

@@ -1,12 +1,13 @@
 import type { Context } from '../cli/context.js'
-import { Exit, UsageError } from '../errors.js'
+import { CliError, Exit, UsageError } from '../errors.js'
 import type { GlobalOptions } from '../cli/globalOptions.js'
 import type { IdentityPolicy } from '../iam/port.js'
 import { isReservedAlias, parseKeyRef, type KeyRef } from '../kms/identifiers.js'
 import { describeThen } from '../kms/lookups.js'
 import { renderFindings } from '../output/changeView.js'
 import { renderCompareJson, renderCompareTable, renderCompareText, toCompareSide, type CompareReport } from '../output/compareView.js'
-import { createUi } from '../output/ui.js'
+import { createUi, type Ui } from '../output/ui.js'
+import { withFailureDocument } from '../output/failureView.js'
 import { escapeDeep } from '../output/escape.js'
 import { accessFindings, type Read } from '../preflight/access.js'
 import { readKeyAccess } from '../preflight/accessPreflight.js'
@@ -25,6 +26,11 @@ export interface CompareOptions {
 
 /** Read-only: both keys side by side and the findings `update <current> --to <new>` would produce. */
 export async function runCompare(options: CompareOptions, ctx: Context, globals: GlobalOptions): Promise<number> {
+  const ui = createUi(ctx, globals)
+  return withFailureDocument(ui, ctx.signal, () => compare(options, ctx, ui, globals))
+}
+
+async function compare(options: CompareOptions, ctx: Context, ui: Ui, globals: GlobalOptions): Promise<number> {
   const currentRef = parseKeyRef(options.current, '<current>')
   const nextRef = parseKeyRef(options.next, '<new>')
   for (const ref of [currentRef, nextRef]) {
@@ -33,10 +39,15 @@ export async function runCompare(options: CompareOptions, ctx: Context, globals:
       throw new UsageError(`${ref.input} is an AWS managed alias; compare does not describe those (DescribeKey could create the key)`)
   }
   const aliasName = currentRef.kind === 'alias' ? currentRef.alias.name : undefined
-  const ui = createUi(ctx, globals)
   const session = sessionOf(ctx, globals, ui)
   const kms = await session.kms()
   const region = await kms.region()
+  // A typed ARN of another Region would be looked up here by its key ID or name: refused, as in update.
+  for (const [label, ref] of [['<current>', currentRef], ['<new>', nextRef]] as const) {
+    const typed = (ref.kind === 'key' ? ref.arn : ref.alias.arn)?.region
+    if (typed !== undefined && typed !== region)
+      throw new CliError(`${label} ${ref.input} is in ${typed}, but requests go to ${region}`, Exit.Refused, `pass --region ${typed} to compare there`)
+  }
 
   const { current, target, currentAccess, targetAccess, iam } = await ui.progress(`Reading ${currentRef.input} and ${nextRef.input}`, async () => {
     const iamRead: Promise<Read<IdentityPolicy[]>> | undefined = options.iam

@@ -17,6 +17,7 @@ import {
   type RegionalAliasRow,
 } from '../output/listView.js'
 import { createUi, type Ui } from '../output/ui.js'
+import { withFailureDocument } from '../output/failureView.js'
 import { escapeDeep } from '../output/escape.js'
 import { resolvePerRegion } from '../preflight/multiRegion.js'
 import { skewedAliases } from '../cli/regions.js'
@@ -36,15 +37,21 @@ const DESCRIBE_CONCURRENCY = 8
 
 /** Lists aliases (every page) and describes each distinct target key once, in one Region or several. */
 export async function runList(options: ListOptions, ctx: Context, globals: GlobalOptions): Promise<number> {
-  const keyRef = options.key === undefined ? undefined : parseKeyRef(options.key, '--key')
-  if (options.prefix !== undefined && !options.prefix.startsWith('alias/')) {
-    throw new UsageError(`--prefix "${options.prefix}" does not start with "alias/"`, `did you mean --prefix alias/${options.prefix}?`)
-  }
-  if (options.regions !== undefined) {
-    if (globals.region !== undefined) throw new UsageError('--region and --regions cannot be used together', 'list every Region in --regions')
-    return listRegions(options, options.regions, keyRef, ctx, globals)
-  }
   const ui = createUi(ctx, globals)
+  return withFailureDocument(ui, ctx.signal, async () => {
+    const keyRef = options.key === undefined ? undefined : parseKeyRef(options.key, '--key')
+    if (options.prefix !== undefined && !options.prefix.startsWith('alias/')) {
+      throw new UsageError(`--prefix "${options.prefix}" does not start with "alias/"`, `did you mean --prefix alias/${options.prefix}?`)
+    }
+    if (options.regions !== undefined) {
+      if (globals.region !== undefined) throw new UsageError('--region and --regions cannot be used together', 'list every Region in --regions')
+      return listRegions(options, options.regions, keyRef, ctx, ui, globals)
+    }
+    return listRegion(options, keyRef, ctx, ui, globals)
+  })
+}
+
+async function listRegion(options: ListOptions, keyRef: KeyRef | undefined, ctx: Context, ui: Ui, globals: GlobalOptions): Promise<number> {
   const kms = await sessionOf(ctx, globals, ui).kms()
   const region = await kms.region()
 
@@ -60,9 +67,8 @@ export async function runList(options: ListOptions, ctx: Context, globals: Globa
 }
 
 /** --regions: every Region is read at the same time, each through its own port. */
-async function listRegions(options: ListOptions, regions: string[], keyRef: KeyRef | undefined, ctx: Context, globals: GlobalOptions): Promise<number> {
+async function listRegions(options: ListOptions, regions: string[], keyRef: KeyRef | undefined, ctx: Context, ui: Ui, globals: GlobalOptions): Promise<number> {
   const keyRefs = keyRef === undefined ? undefined : resolvePerRegion(keyRef, regions, '--key')
-  const ui = createUi(ctx, globals)
   const session = sessionOf(ctx, globals, ui)
   const perRegion = await ui.progress(`Listing aliases in ${regions.join(', ')}`, (spinner) => {
     let done = 0

@@ -1,12 +1,14 @@
 import type { Context } from '../cli/context.js'
-import { Exit, NotFoundError, UsageError } from '../errors.js'
+import { CliError, Exit, NotFoundError } from '../errors.js'
 import type { GlobalOptions } from '../cli/globalOptions.js'
 import { checkAccount } from '../engine/account.js'
 import { isReservedAlias, parseAliasRef } from '../kms/identifiers.js'
 import { describeWithAliases } from '../kms/lookups.js'
 import type { AliasEntry, KeyInfo, KmsPort } from '../kms/port.js'
 import { renderShowJson, renderShowTable, renderShowText, toKeyDetails, type AliasDetails } from '../output/showView.js'
-import { createUi } from '../output/ui.js'
+import { createUi, type Ui } from '../output/ui.js'
+import { withFailureDocument } from '../output/failureView.js'
+import { aliasRegionRefusals } from '../preflight/local.js'
 import { escapeDeep } from '../output/escape.js'
 import { sessionOf } from '../cli/session.js'
 
@@ -16,13 +18,18 @@ export interface ShowOptions {
 
 /** Describes an alias's key and lists the key's other aliases. */
 export async function runShow(options: ShowOptions, ctx: Context, globals: GlobalOptions): Promise<number> {
-  const aliasRef = parseAliasRef(options.alias, 'alias')
   const ui = createUi(ctx, globals)
+  return withFailureDocument(ui, ctx.signal, () => show(options, ctx, ui, globals))
+}
+
+async function show(options: ShowOptions, ctx: Context, ui: Ui, globals: GlobalOptions): Promise<number> {
+  const aliasRef = parseAliasRef(options.alias, 'alias')
   const kms = await sessionOf(ctx, globals, ui).kms()
   const region = await kms.region()
-  if (aliasRef.arn && aliasRef.arn.region !== region) {
-    throw new UsageError(`the alias ARN is in ${aliasRef.arn.region} but requests go to ${region}`, `pass --region ${aliasRef.arn.region}`)
-  }
+  // Exit 3, as update, create, delete, rotate and list --key refuse an ARN of another Region: the
+  // identifier is well formed (not a usage error), it names a place this run does not act in.
+  const [otherRegion] = aliasRegionRefusals(aliasRef, region)
+  if (otherRegion) throw new CliError(`refused (${otherRegion.code}): ${otherRegion.message}`, Exit.Refused)
   const { key, aliases } = await ui.progress(`Describing ${aliasRef.name}`, () =>
     isReservedAlias(aliasRef.name) ? lookUpReserved(kms, aliasRef.name) : describeWithAliases(kms, aliasRef.name, `alias ${aliasRef.name}`),
   )

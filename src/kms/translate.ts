@@ -55,13 +55,10 @@ export function translateError(error: unknown, site: CallSite): unknown {
   if (MALFORMED_REQUEST_NAMES.has(name)) return new UsageError(`KMS rejected ${site.operation} ${site.subject} as malformed: ${message || name}`)
   // The SDK names dropped connections TimeoutError too (to retry them); the code tells them apart.
   if (typeof code === 'string' && NETWORK_ERROR_CODES.has(code)) {
-    // STS (AssumeRole, GetCallerIdentity) has endpoint settings of its own; --endpoint-url is KMS's.
-    const sts = site.operation === 'GetCallerIdentity' || site.operation === 'AssumeRole'
-    const settings = sts ? 'AWS_ENDPOINT_URL_STS or AWS_ENDPOINT_URL' : "--endpoint-url, AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL or the profile's endpoint_url"
     return new AwsError(
-      `cannot reach ${sts ? 'STS' : 'KMS'}${site.endpoint ? ` at ${site.endpoint}` : ''} (${code}) during ${site.operation}`,
+      `cannot reach ${isStsOperation(site.operation) ? 'STS' : 'KMS'}${site.endpoint ? ` at ${site.endpoint}` : ''} (${code}) during ${site.operation}`,
       code,
-      `check the endpoint (${settings}), the Region and the network`,
+      `check the endpoint (${endpointSettings(site.operation)}), the Region and the network`,
     )
   }
   if (name === 'TimeoutError' || name === 'RequestTimeout' || code === 'ETIMEDOUT') {
@@ -71,10 +68,48 @@ export function translateError(error: unknown, site: CallSite): unknown {
       'raise --timeout if KMS is slow, or check the endpoint',
     )
   }
+  const answer = unreadableAnswer(error, name, message)
+  if (answer) {
+    const service = isStsOperation(site.operation) ? 'STS' : 'KMS'
+    const request = `${site.operation}${site.subject ? ` ${site.subject}` : ''}`
+    return new AwsError(
+      `${service}${site.endpoint ? ` at ${site.endpoint}` : ''} answered ${request} with HTTP ${answer.status ?? '(no status)'} and ${answer.body}${attemptsOf(error)}`,
+      undefined,
+      answer.status !== undefined && answer.status >= 500 && answer.body === NO_ERROR_NAME
+        ? 'the service failed without saying why; try again later, or check the endpoint'
+        : `check that the endpoint is a ${service} endpoint (${endpointSettings(site.operation)})`,
+    )
+  }
   if (isAwsError(error)) {
     return new AwsError(`${site.operation} ${site.subject} failed${attemptsOf(error)}: ${name}${message ? `: ${message}` : ''}`, name)
   }
   return error
+}
+
+// STS (AssumeRole, GetCallerIdentity) has endpoint settings of its own; --endpoint-url is KMS's.
+const isStsOperation = (operation: string) => operation === 'GetCallerIdentity' || operation === 'AssumeRole'
+const endpointSettings = (operation: string) =>
+  isStsOperation(operation) ? 'AWS_ENDPOINT_URL_STS or AWS_ENDPOINT_URL' : "--endpoint-url, AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL or the profile's endpoint_url"
+
+const NO_ERROR_NAME = 'no error name in its body'
+// A media type only: the header is the server's text, and anything past the type is not needed.
+const MEDIA_TYPE = /^[\w.+-]+\/[\w.+-]+/
+
+/**
+ * An HTTP answer the SDK could not read as KMS's JSON: a body that is not JSON (an HTML error page,
+ * a proxy's text) fails deserialization as a SyntaxError; an error status whose body names no error
+ * (an empty 503) becomes "Unknown: UnknownError". Neither says anything to a user but its status.
+ */
+function unreadableAnswer(error: unknown, name: string, message: string): { status: number | undefined; body: string } | undefined {
+  if (typeof error !== 'object' || error === null || !('$response' in error)) return undefined
+  const response = (error as { $response?: { statusCode?: number; headers?: Record<string, string | undefined> } }).$response
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? response?.statusCode
+  if (name === 'SyntaxError' || /Deserialization error/.test(message)) {
+    const type = MEDIA_TYPE.exec(response?.headers?.['content-type'] ?? '')?.[0]
+    return { status, body: `a body that is not JSON${type ? ` (${type})` : ''}` }
+  }
+  if (name === 'Unknown' && message === 'UnknownError') return { status, body: NO_ERROR_NAME }
+  return undefined
 }
 
 function isAwsError(error: unknown): boolean {

@@ -4,6 +4,7 @@ import type { KeyAccess } from '../preflight/access.js'
 import { isServiceGrant } from '../preflight/access.js'
 import { normalizePolicy, principalsOf, summarizeActions } from '../preflight/policy.js'
 import type { Finding } from '../preflight/rules.js'
+import { effectiveKeyUsage } from '../kms/facts.js'
 import { parseArn } from '../kms/identifiers.js'
 import { renderFindings } from './changeView.js'
 import { toKeyDetails, type KeyDetails } from './showView.js'
@@ -62,15 +63,22 @@ interface Row {
 }
 
 const NOT_READ = ['(not read)']
+
+function inferredUsage(s: CompareSide): string | undefined {
+  const usage = effectiveKeyUsage(s.keySpec ?? undefined, undefined)
+  // Short enough for a narrow terminal's column; the text and JSON views say the same.
+  return usage === undefined ? undefined : `${usage} (inferred)`
+}
 const orDash = (values: string[]) => (values.length > 0 ? values : ['-'])
 
 function rows(r: CompareReport): Row[] {
   const a = r.current
   const b = r.new
-  const row = (field: string, value: (s: CompareSide) => string[], comparable = true): Row => {
+  /** `compared`: what decides "differs" when it is not the shown text (IDs are never compared). */
+  const row = (field: string, value: (s: CompareSide) => string[], compared: ((s: CompareSide) => string) | false = (s) => value(s).join('\n')): Row => {
     const current = value(a)
     const next = value(b)
-    return { field, current, next, differs: comparable ? current.join('\n') !== next.join('\n') : null }
+    return { field, current, next, differs: compared === false ? null : compared(a) !== compared(b) }
   }
   const one = (value: (s: CompareSide) => string | null | undefined) => (s: CompareSide) => [value(s) ?? '-']
   const out: Row[] = [
@@ -84,9 +92,12 @@ function rows(r: CompareReport): Row[] {
       'key spec',
       one((s) => s.keySpec),
     ),
+    // A key that does not report its usage (moto, unless CreateKey passed one) has the only usage
+    // its spec allows, when there is only one: that is the same usage, not a difference.
     row(
       'key usage',
-      one((s) => s.keyUsage ?? '(not reported)'),
+      one((s) => s.keyUsage ?? inferredUsage(s) ?? '(not reported)'),
+      (s) => effectiveKeyUsage(s.keySpec ?? undefined, s.keyUsage ?? undefined) ?? '(not reported)',
     ),
     row(
       'key state',

@@ -217,3 +217,57 @@ describe('--iam (fake IAM port)', () => {
     expect(kms.aliases.get('alias/app')).toBe(old.keyId)
   })
 })
+
+describe('compare: a key that does not report its KeyUsage', () => {
+  const usageRow = (stdout: string) => stdout.split('\n').find((l) => l.startsWith('key usage\t'))
+  // Before: "key usage  (not reported)  ENCRYPT_DECRYPT  differs" for two symmetric keys (moto omits
+  // KeyUsage unless CreateKey passed it), though SYMMETRIC_DEFAULT allows no other usage.
+  it.each([
+    ['current', { keyUsage: undefined }, {}, 'ENCRYPT_DECRYPT (inferred)\tENCRYPT_DECRYPT\tsame'],
+    ['new', {}, { keyUsage: undefined }, 'ENCRYPT_DECRYPT\tENCRYPT_DECRYPT (inferred)\tsame'],
+    [
+      'HMAC new',
+      { keySpec: 'HMAC_256', keyUsage: 'GENERATE_VERIFY_MAC', encryptionAlgorithms: [], macAlgorithms: ['HMAC_SHA_256'] },
+      { keySpec: 'HMAC_256', keyUsage: undefined, encryptionAlgorithms: [], macAlgorithms: ['HMAC_SHA_256'] },
+      'GENERATE_VERIFY_MAC\tGENERATE_VERIFY_MAC (inferred)\tsame',
+    ],
+    // RSA keys may encrypt or sign: an unreported usage is unknown, and so it differs.
+    [
+      'RSA new, two usages possible',
+      { keySpec: 'RSA_2048', keyUsage: 'SIGN_VERIFY', encryptionAlgorithms: [], signingAlgorithms: ['RSASSA_PSS_SHA_256'] },
+      { keySpec: 'RSA_2048', keyUsage: undefined, encryptionAlgorithms: [], signingAlgorithms: ['RSASSA_PSS_SHA_256'] },
+      'SIGN_VERIFY\t(not reported)\tdiffers',
+    ],
+    ['both unreported', { keyUsage: undefined }, { keyUsage: undefined }, 'ENCRYPT_DECRYPT (inferred)\tENCRYPT_DECRYPT (inferred)\tsame'],
+  ] as const)('%s', async (_name, current, next, expected) => {
+    const old = key(current as Partial<Parameters<typeof key>[0]>)
+    const target = key(next as Partial<Parameters<typeof key>[0]>)
+    const kms = new FakeKms({ keys: [old, target], aliases: { 'alias/app': old.keyId, 'alias/keep': old.keyId } })
+    const r = await run(['compare', 'alias/app', target.keyId], { kms })
+    expect(usageRow(r.stdout)).toBe(`key usage\t${expected}`)
+  })
+
+  it('the table marks no difference either', async () => {
+    const old = key({ keyUsage: undefined })
+    const target = key()
+    const kms = new FakeKms({ keys: [old, target], aliases: { 'alias/app': old.keyId, 'alias/keep': old.keyId } })
+    const r = await run(['compare', 'alias/app', target.keyId, '-o', 'table'], { kms })
+    expect(r.code).toBe(0)
+    expect(r.stdout.split('\n').find((l) => l.includes('key usage'))).toMatch(/^│ key usage +│ ENCRYPT_DECRYPT \(inferred\) +│ ENCRYPT_DECRYPT +│ +│$/)
+  })
+})
+
+describe('compare: an ARN of another Region', () => {
+  // Before: DescribeKey got the ARN here and the answer was "not found" (exit 4).
+  it.each([
+    ['<current>', (k: string) => [`arn:aws:kms:eu-west-1:${ACCOUNT}:alias/app`, k] as const],
+    ['<new>', (k: string) => ['alias/app', `arn:aws:kms:eu-west-1:${ACCOUNT}:key/${k}`] as const],
+  ] as const)('%s is refused with exit 3 before any KMS call, as update refuses it', async (label, args) => {
+    const { next, kms } = world()
+    const [current, target] = args(next.keyId)
+    const r = await run(['compare', current, target], { kms })
+    const typed = label === '<current>' ? current : target
+    expect(r).toMatchObject({ code: 3, stdout: '', stderr: `error: ${label} ${typed} is in eu-west-1, but requests go to ${REGION}\nhint: pass --region eu-west-1 to compare there\n` })
+    expect(kms.calls).toEqual([])
+  })
+})

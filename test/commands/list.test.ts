@@ -86,7 +86,11 @@ describe('list', () => {
     const { sym, kms } = world()
     for (const typed of [`arn:aws:kms:eu-west-1:${ACCOUNT}:key/${sym.keyId}`, `arn:aws:kms:eu-west-1:${ACCOUNT}:alias/payments`]) {
       const r = await run(['list', '--key', typed, '--json'], { kms })
-      expect(r).toMatchObject({ code: 3, stdout: '', stderr: `error: --key ${typed} is in eu-west-1, but requests go to us-east-1\nhint: pass --region eu-west-1 to list there\n` })
+      expect(r).toMatchObject({ code: 3, stderr: `error: --key ${typed} is in eu-west-1, but requests go to us-east-1\nhint: pass --region eu-west-1 to list there\n` })
+      expect(JSON.parse(r.stdout)).toEqual({
+        error: { code: 'REFUSED', message: `--key ${typed} is in eu-west-1, but requests go to us-east-1`, hint: 'pass --region eu-west-1 to list there' },
+        exitCode: 3,
+      })
     }
     expect(kms.calls).toEqual([])
   })
@@ -98,9 +102,9 @@ describe('list', () => {
       const r = await run(['list', '--key', typed, '--json'], { kms })
       expect(r).toMatchObject({
         code: 3,
-        stdout: '',
         stderr: `error: --key ${typed} is in account 999999999999, but these credentials act on account ${ACCOUNT}\nhint: list with credentials of that account (a profile or role there)\n`,
       })
+      expect(JSON.parse(r.stdout)).toMatchObject({ error: { code: 'REFUSED' }, exitCode: 3 })
       expect(kms.calls).toEqual([`DescribeKey ${described}`])
     }
     const same = await run(['list', '--key', `arn:aws:kms:us-east-1:${ACCOUNT}:key/${sym.keyId}`, '--json'], { kms })
@@ -121,12 +125,14 @@ describe('list', () => {
     expect(missing).toMatchObject({ code: 4, stderr: 'error: --key alias/aws/nope not found in us-east-1\n' })
   })
 
-  it('exits 7 when access is denied, with nothing on stdout', async () => {
+  it('exits 7 when access is denied, with only the failure document on stdout', async () => {
     const kms = new FakeKms()
     kms.listAliases = async () => {
       throw new AccessError('ListAliases was denied: AccessDeniedException')
     }
-    expect(await run(['list', '--json'], { kms })).toMatchObject({ code: 7, stdout: '', stderr: 'error: ListAliases was denied: AccessDeniedException\n' })
+    const r = await run(['list', '--json'], { kms })
+    expect(r).toMatchObject({ code: 7, stderr: 'error: ListAliases was denied: AccessDeniedException\n' })
+    expect(JSON.parse(r.stdout)).toEqual({ error: { code: 'ACCESS', message: 'ListAliases was denied: AccessDeniedException' }, exitCode: 7 })
   })
 })
 

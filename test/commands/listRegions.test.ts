@@ -155,7 +155,10 @@ describe('list --regions', () => {
     }
     const r = await run(['list', '--regions', 'us-east-1,eu-west-1', '--json'], { kms })
     expect(r.code).toBe(8)
-    expect(r.stdout).toBe('')
+    expect(JSON.parse(r.stdout)).toEqual({
+      error: { code: 'AWS', message: 'eu-west-1: ListAliases (all) failed (3 attempts): KMSInternalException: boom', awsCode: 'KMSInternalException' },
+      exitCode: 8,
+    })
     expect(r.stderr).toBe('error: eu-west-1: ListAliases (all) failed (3 attempts): KMSInternalException: boom\n')
   })
 
@@ -251,13 +254,13 @@ describe('show --role-arn (the account check, through FakeKms)', () => {
     expect(kms.calls).not.toContain('GetCallerIdentity')
   })
 
-  it("refuses (exit 3) an alias in another account than the role's, printing nothing", async () => {
+  it("refuses (exit 3) an alias in another account than the role's, printing only the failure document", async () => {
     // Tried: without the checkAccount call in show.ts this exits 0 and prints the other account's key.
     const k = key({ accountId: '444455556666' })
     const kms = new FakeKms({ account: '444455556666', keys: [k], aliases: { 'alias/a': k.keyId } })
     const r = await run(['show', 'alias/a', '--role-arn', ROLE, '--json'], { kms })
     expect(r.code).toBe(3)
-    expect(r.stdout).toBe('')
+    expect(JSON.parse(r.stdout)).toMatchObject({ error: { code: 'REFUSED' }, exitCode: 3 })
     expect(r.stderr).toMatch(
       /^error: refused \(ALIAS_OTHER_ACCOUNT\): the alias is expected in account 111122223333, but these credentials act on account 444455556666\n/,
     )

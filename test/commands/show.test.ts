@@ -42,6 +42,23 @@ describe('show', () => {
     expect(r.stdout).toBe(`alias/sign\t${k.keyId}\tRSA_4096\tSIGN_VERIFY\tEnabled\tCUSTOMER\talias/sign-a,alias/sign-b\n`)
   })
 
+  // Before: exit 2 (a usage error), where update, create, delete, rotate and list --key exit 3.
+  it('refuses an alias ARN of another Region with exit 3, as update does, before any KMS call', async () => {
+    const kms = world()
+    const arn = `arn:aws:kms:eu-west-1:${k.accountId}:alias/sign`
+    const r = await run(['show', arn], { kms })
+    expect(r).toEqual(
+      expect.objectContaining({
+        code: 3,
+        stdout: '',
+        stderr: 'error: refused (ALIAS_OTHER_REGION): the alias ARN is in eu-west-1 but requests go to us-east-1; pass --region eu-west-1 to act there\n',
+      }),
+    )
+    expect(kms.calls).toEqual([])
+    const update = await run(['update', arn, '--to', k.keyId], { kms })
+    expect(update.code).toBe(r.code)
+  })
+
   it('exits 4 for a missing alias', async () => {
     expect(await run(['show', 'alias/nope'], { kms: world() })).toMatchObject({ code: 4, stdout: '', stderr: 'error: alias alias/nope not found in us-east-1\n' })
   })

@@ -139,10 +139,10 @@ describe('update, script view (stdout not a TTY)', () => {
   it('the undo of a spec change carries --allow-spec-change, and --allow-disabled when the old key is not enabled', async () => {
     const spec = (s: string) => ({ keySpec: s, keyUsage: 'SIGN_VERIFY', encryptionAlgorithms: [], signingAlgorithms: [] })
     const { old, next, kms } = world({ current: { ...spec('RSA_4096'), keyState: 'Disabled' }, target: spec('RSA_2048') })
-    const r = await run(['update', 'alias/app', '--to', next.keyId, '--allow-spec-change', '--json', '--profile', 'ops', '--endpoint-url', 'http://127.0.0.1:4566/a b'], { kms })
+    const r = await run(['update', 'alias/app', '--to', next.keyId, '--allow-spec-change', '--json', '--profile', 'ops', '--endpoint-url', 'http://[::1]:4566'], { kms })
     expect(r.code).toBe(0)
     expect(JSON.parse(r.stdout).undo).toBe(
-      `kms-alias update alias/app --to ${old.keyId} --expect-current ${next.keyId} --region us-east-1 --profile ops --endpoint-url 'http://127.0.0.1:4566/a b' --allow-spec-change --allow-disabled`,
+      `kms-alias update alias/app --to ${old.keyId} --expect-current ${next.keyId} --region us-east-1 --profile ops --endpoint-url 'http://[::1]:4566' --allow-spec-change --allow-disabled`,
     )
   })
 
