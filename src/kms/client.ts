@@ -22,6 +22,8 @@ import {
   type KeyMetadata,
 } from '@aws-sdk/client-kms'
 import type { fromTemporaryCredentials } from '@aws-sdk/credential-providers'
+import { loadConfig } from '@smithy/core/config'
+import { ConfiguredRetryStrategy, NODE_MAX_ATTEMPT_CONFIG_OPTIONS } from '@smithy/core/retry'
 import { AccessError, AwsError, interruptedBy } from '../errors.js'
 import { parseArn, REGION_NAME } from './identifiers.js'
 import { profileDefined, profileFiles } from './profiles.js'
@@ -47,6 +49,7 @@ export function sdkClientConfig(settings: AwsSettings) {
     ...(settings.region ? { region: settings.region } : {}),
     ...(settings.profile ? { profile: settings.profile } : {}),
     ...(settings.maxAttempts ? { maxAttempts: settings.maxAttempts } : {}),
+    ...(settings.retryDelayMs ? { retryStrategy: retryStrategyWith(settings.retryDelayMs, settings) } : {}),
     ...(settings.role ? { credentials: assumedRoleCredentials(settings.role, settings) } : {}),
     // The SDK prints its warnings (e.g. "multiple credential sources") with console.warn unless
     // given a logger: they come to our stderr through settings.warn, explained. Calls are logged by
@@ -54,6 +57,15 @@ export function sdkClientConfig(settings: AwsSettings) {
     logger: { debug() {}, info() {}, error() {}, warn: (message: unknown) => settings.warn?.(explainSdkWarning(String(message), profileName)) },
     requestHandler: requestHandlerOf(settings),
   }
+}
+
+/**
+ * The SDK's standard strategy with the waits of `retryDelayMs`; the attempts follow the chain they
+ * follow without it (--max-attempts, then AWS_MAX_ATTEMPTS or the profile's max_attempts, then 3).
+ */
+function retryStrategyWith(retryDelayMs: (retry: number) => number, settings: Pick<AwsSettings, 'maxAttempts' | 'profile'>) {
+  const attempts = settings.maxAttempts ?? loadConfig(NODE_MAX_ATTEMPT_CONFIG_OPTIONS, settings.profile ? { profile: settings.profile } : {})
+  return new ConfiguredRetryStrategy(attempts, retryDelayMs)
 }
 
 function requestHandlerOf(settings: Pick<AwsSettings, 'requestTimeoutMs'>) {

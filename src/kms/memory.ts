@@ -79,75 +79,86 @@ const validation = (message: string) => new KmsErrorResponse('ValidationExceptio
 // there, and for an AWS managed target, is UNCONFIRMED (kms-facts.md sections 2 and 5).
 const notAuthorized = (message: string) => new KmsErrorResponse('NotAuthorizedException', 400, message)
 
-interface StoredKey {
-  info: KeyInfo
-  policy: string
-  tags: Record<string, string>
-  grants: GrantInfo[]
-  rotation: boolean
+/**
+ * One account and Region: aliases are unique per account and Region, as in KMS. Plain maps keyed
+ * by key ID (alias name for the alias maps), so that a caller can seed a state (a demo's starting
+ * point, a test's world) by writing into them; a key with no entry in `policies`, `grants`, `tags`
+ * or `rotation` has KMS's defaults: the default key policy, no grants, no tags, rotation off.
+ */
+export interface Partition {
+  keys: Map<string, KeyInfo>
+  /** Alias name to the ID of the key it points to. */
+  aliases: Map<string, string>
+  /** When each alias was last created or repointed; a seeded alias may have none (as on moto). */
+  aliasUpdates: Map<string, Date>
+  /** Key policies as JSON text. */
+  policies: Map<string, string>
+  grants: Map<string, GrantInfo[]>
+  tags: Map<string, Record<string, string>>
+  rotation: Map<string, boolean>
 }
 
-interface StoredAlias {
-  targetKeyId: string
-  lastUpdated: Date
-}
-
-/** One account and Region: aliases are unique per account and Region, as in KMS. */
-interface Partition {
-  keys: Map<string, StoredKey>
-  aliases: Map<string, StoredAlias>
+export interface MemoryKmsStoreOptions {
+  now?: () => Date
+  /** The account every key and alias belongs to; default MEMORY_ACCOUNT. */
+  account?: string
+  /** Aliases one key may have: the account's quota, adjustable in KMS; default ALIASES_PER_KEY_QUOTA. */
+  aliasesPerKey?: number
 }
 
 /** The keys and aliases of every Region; one per process (the Context keeps it), never written anywhere. */
 export class MemoryKmsStore {
   private readonly partitions = new Map<string, Partition>()
+  readonly now: () => Date
+  readonly account: string
+  readonly aliasesPerKey: number
 
-  constructor(readonly now: () => Date = () => new Date()) {}
+  constructor(options: MemoryKmsStoreOptions = {}) {
+    this.now = options.now ?? (() => new Date())
+    this.account = options.account ?? MEMORY_ACCOUNT
+    this.aliasesPerKey = options.aliasesPerKey ?? ALIASES_PER_KEY_QUOTA
+  }
 
   /** The Region's keys and aliases; a Region starts with one AWS managed key, as accounts do. */
   partition(region: string): Partition {
     let partition = this.partitions.get(region)
     if (!partition) {
-      partition = { keys: new Map(), aliases: new Map() }
+      partition = { keys: new Map(), aliases: new Map(), aliasUpdates: new Map(), policies: new Map(), grants: new Map(), tags: new Map(), rotation: new Map() }
       this.partitions.set(region, partition)
       const managed = newKey(
         region,
+        this.account,
         this.now(),
         { keySpec: 'SYMMETRIC_DEFAULT', keyUsage: 'ENCRYPT_DECRYPT', description: 'Default key that protects my EBS volumes when no other key is defined' },
         'AWS',
       )
-      partition.keys.set(managed.info.keyId, managed)
-      partition.aliases.set('alias/aws/ebs', { targetKeyId: managed.info.keyId, lastUpdated: this.now() })
+      partition.keys.set(managed.keyId, managed)
+      partition.aliases.set('alias/aws/ebs', managed.keyId)
+      partition.aliasUpdates.set('alias/aws/ebs', this.now())
     }
     return partition
   }
 }
 
-function newKey(region: string, now: Date, request: NewKeyRequest, keyManager: 'AWS' | 'CUSTOMER'): StoredKey {
+function newKey(region: string, account: string, now: Date, request: NewKeyRequest, keyManager: 'AWS' | 'CUSTOMER'): KeyInfo {
   // A multi-Region key is made as a primary with no replicas (ReplicateKey is not modelled).
   const keyId = request.multiRegion ? `mrk-${randomUUID().replaceAll('-', '')}` : randomUUID()
-  const arn = `arn:aws:kms:${region}:${MEMORY_ACCOUNT}:key/${keyId}`
+  const arn = `arn:aws:kms:${region}:${account}:key/${keyId}`
   return {
-    info: {
-      keyId,
-      arn,
-      accountId: MEMORY_ACCOUNT,
-      region,
-      keySpec: request.keySpec,
-      keyUsage: request.keyUsage,
-      keyState: 'Enabled',
-      keyManager,
-      origin: 'AWS_KMS',
-      multiRegion: request.multiRegion === true,
-      ...(request.multiRegion ? { multiRegionConfiguration: { keyType: 'PRIMARY' as const, primary: { arn, region }, replicas: [] } } : {}),
-      description: request.description ?? '',
-      creationDate: now,
-      ...algorithmsOf(request.keySpec, request.keyUsage),
-    },
-    policy: request.policy ?? defaultKeyPolicy(MEMORY_ACCOUNT),
-    tags: { ...request.tags },
-    grants: [],
-    rotation: false,
+    keyId,
+    arn,
+    accountId: account,
+    region,
+    keySpec: request.keySpec,
+    keyUsage: request.keyUsage,
+    keyState: 'Enabled',
+    keyManager,
+    origin: 'AWS_KMS',
+    multiRegion: request.multiRegion === true,
+    ...(request.multiRegion ? { multiRegionConfiguration: { keyType: 'PRIMARY' as const, primary: { arn, region }, replicas: [] } } : {}),
+    description: request.description ?? '',
+    creationDate: now,
+    ...algorithmsOf(request.keySpec, request.keyUsage),
   }
 }
 
@@ -159,7 +170,8 @@ export interface MemoryKms extends KmsPort {
 /** A KMS port over `store`, acting in `config.region` (default us-east-1). */
 export function createMemoryKms(store: MemoryKmsStore, config: Pick<KmsConfig, 'region' | 'debug' | 'signal'> = {}): MemoryKms {
   const region = config.region ?? MEMORY_DEFAULT_REGION
-  const arnPrefix = `arn:aws:kms:${region}:${MEMORY_ACCOUNT}:`
+  const account = store.account
+  const arnPrefix = `arn:aws:kms:${region}:${account}:`
   const here = () => store.partition(region)
 
   /** Runs one KMS operation: refusals become the adapter's errors, --debug gets the adapter's line. */
@@ -179,22 +191,26 @@ export function createMemoryKms(store: MemoryKmsStore, config: Pick<KmsConfig, '
   const keyArn = (keyId: string) => `${arnPrefix}key/${keyId}`
 
   /** A key ID or key ARN of this account and Region; aliases only where the operation takes them. */
-  function findKey(keyRef: string, takesAlias: boolean): StoredKey {
+  function findKey(keyRef: string, takesAlias: boolean): KeyInfo {
     let ref = keyRef
     if (ref.startsWith('arn:')) {
       const arn = parseArn(ref)
       if (!arn || !(arn.resource.startsWith('key/') || arn.resource.startsWith('alias/')))
         throw new KmsErrorResponse('InvalidArnException', 400, `Invalid arn ${keyRef}`)
-      // Another Region's or account's key is simply not here.
-      if (arn.region !== region || arn.account !== MEMORY_ACCOUNT)
+      // Another Region's key is simply not here. Another account's key of this Region is reached by
+      // its ARN alone, as in KMS, when a key with that ARN was put into the store (one its policy
+      // lets this account use); another account's alias never is.
+      const shared = arn.account === account ? undefined : here().keys.get(arn.resource.slice('key/'.length))
+      if (arn.region === region && shared?.arn === keyRef) return shared
+      if (arn.region !== region || arn.account !== account)
         throw notFound(arn.resource.startsWith('alias/') ? `Alias ${keyRef} is not found.` : `Key '${keyRef}' does not exist`)
       ref = arn.resource.startsWith('key/') ? arn.resource.slice('key/'.length) : arn.resource
     }
     if (ref.startsWith('alias/')) {
       if (!takesAlias) throw validation(`${keyRef} is an alias; this operation takes a key ID or key ARN`)
-      const alias = here().aliases.get(ref)
-      if (!alias) throw notFound(`Alias ${arnPrefix}${ref} is not found.`)
-      ref = alias.targetKeyId
+      const target = here().aliases.get(ref)
+      if (target === undefined) throw notFound(`Alias ${arnPrefix}${ref} is not found.`)
+      ref = target
     }
     const key = here().keys.get(ref)
     if (!key) throw notFound(isKeyId(ref) ? `Key '${keyArn(ref)}' does not exist` : `Invalid keyId ${ref}`)
@@ -213,27 +229,29 @@ export function createMemoryKms(store: MemoryKmsStore, config: Pick<KmsConfig, '
   }
 
   /** What CreateAlias and UpdateAlias require of the key an alias is to point to. */
-  function checkTarget(aliasName: string, target: StoredKey): void {
-    const key = target.info
+  function checkTarget(aliasName: string, key: KeyInfo): void {
     if (key.keyManager === 'AWS') throw notAuthorized(`${key.arn} is an AWS managed key; aliases can only point to customer managed keys`)
     if (key.keyState === 'PendingDeletion' || key.keyState === 'PendingReplicaDeletion') throw invalidState(`${key.arn} is pending deletion.`)
-    const others = [...here().aliases].filter(([name, alias]) => alias.targetKeyId === key.keyId && name !== aliasName).length
-    if (others >= ALIASES_PER_KEY_QUOTA) throw new KmsErrorResponse('LimitExceededException', 400, `${key.arn} already has ${others} aliases, the maximum`)
+    const others = [...here().aliases].filter(([name, targetKeyId]) => targetKeyId === key.keyId && name !== aliasName).length
+    if (others >= store.aliasesPerKey) throw new KmsErrorResponse('LimitExceededException', 400, `${key.arn} already has ${others} aliases, the maximum`)
   }
 
-  const customerKey = (keyId: string, operation: string): StoredKey => {
+  const customerKey = (keyId: string, operation: string): KeyInfo => {
     const key = findKey(keyId, false)
-    if (key.info.keyState === 'PendingDeletion') throw invalidState(`${key.info.arn} is pending deletion.`)
-    if (key.info.keyManager === 'AWS') throw notAuthorized(`${operation} is not allowed on the AWS managed key ${key.info.arn}`)
+    if (key.keyState === 'PendingDeletion') throw invalidState(`${key.arn} is pending deletion.`)
+    if (key.keyManager === 'AWS') throw notAuthorized(`${operation} is not allowed on the AWS managed key ${key.arn}`)
     return key
   }
 
-  const copyKey = (key: StoredKey): KeyInfo => ({
-    ...key.info,
-    encryptionAlgorithms: [...key.info.encryptionAlgorithms],
-    signingAlgorithms: [...key.info.signingAlgorithms],
-    macAlgorithms: [...key.info.macAlgorithms],
-    keyAgreementAlgorithms: [...key.info.keyAgreementAlgorithms],
+  /** Replaces a key's metadata: KeyInfo values in the store are never changed in place, as callers hold copies. */
+  const setKey = (key: KeyInfo) => void here().keys.set(key.keyId, key)
+
+  const copyKey = (key: KeyInfo): KeyInfo => ({
+    ...key,
+    encryptionAlgorithms: [...key.encryptionAlgorithms],
+    signingAlgorithms: [...key.signingAlgorithms],
+    macAlgorithms: [...key.macAlgorithms],
+    keyAgreementAlgorithms: [...key.keyAgreementAlgorithms],
   })
 
   const port: MemoryKms = {
@@ -241,35 +259,38 @@ export function createMemoryKms(store: MemoryKmsStore, config: Pick<KmsConfig, '
       return region
     },
     async accountId() {
-      return MEMORY_ACCOUNT
+      return account
     },
     describeKey: (keyRef) => call('DescribeKey', keyRef, () => copyKey(findKey(keyRef, true))),
     listAliases: (filter = {}) =>
       call('ListAliases', filter.keyId ? `KeyId=${filter.keyId}` : '(all)', () => {
-        const keyId = filter.keyId === undefined ? undefined : findKey(filter.keyId, false).info.keyId
+        const keyId = filter.keyId === undefined ? undefined : findKey(filter.keyId, false).keyId
+        const updates = here().aliasUpdates
         return [...here().aliases]
-          .filter(([, alias]) => keyId === undefined || alias.targetKeyId === keyId)
+          .filter(([, targetKeyId]) => keyId === undefined || targetKeyId === keyId)
           .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-          .map(([name, alias]): AliasEntry => ({ name, arn: `${arnPrefix}${name}`, targetKeyId: alias.targetKeyId, lastUpdated: alias.lastUpdated }))
+          .map(([name, targetKeyId]): AliasEntry => {
+            const lastUpdated = updates.get(name)
+            return { name, arn: `${arnPrefix}${name}`, targetKeyId, ...(lastUpdated ? { lastUpdated } : {}) }
+          })
       }),
     // One store, no pages: every alias fits.
     listAliasesWithin: () => port.listAliases(),
     updateAlias: (aliasName, targetKeyId) =>
       call('UpdateAlias', `${aliasName} -> ${targetKeyId}`, () => {
         checkAliasName(aliasName)
-        const alias = here().aliases.get(aliasName)
-        if (!alias) throw notFound(`Alias ${arnPrefix}${aliasName} is not found.`)
+        const currentKeyId = here().aliases.get(aliasName)
+        if (currentKeyId === undefined) throw notFound(`Alias ${arnPrefix}${aliasName} is not found.`)
         const target = findKey(targetKeyId, false)
         checkTarget(aliasName, target)
-        const current = here().keys.get(alias.targetKeyId)?.info
+        const current = here().keys.get(currentKeyId)
         // The only compatibility UpdateAlias enforces: the same class and the same KeyUsage. The
         // error code is UNCONFIRMED (kms-facts.md section 4); ValidationException as floci answers.
-        if (current && (keyClassOf(current.keySpec) !== keyClassOf(target.info.keySpec) || current.keyUsage !== target.info.keyUsage)) {
-          throw validation(
-            `${aliasName} points to a ${current.keySpec} ${current.keyUsage} key; it cannot point to a ${target.info.keySpec} ${target.info.keyUsage} key`,
-          )
+        if (current && (keyClassOf(current.keySpec) !== keyClassOf(target.keySpec) || current.keyUsage !== target.keyUsage)) {
+          throw validation(`${aliasName} points to a ${current.keySpec} ${current.keyUsage} key; it cannot point to a ${target.keySpec} ${target.keyUsage} key`)
         }
-        here().aliases.set(aliasName, { targetKeyId: target.info.keyId, lastUpdated: store.now() })
+        here().aliases.set(aliasName, target.keyId)
+        here().aliasUpdates.set(aliasName, store.now())
       }),
     createAlias: (aliasName, targetKeyId) =>
       call('CreateAlias', `${aliasName} -> ${targetKeyId}`, () => {
@@ -278,23 +299,30 @@ export function createMemoryKms(store: MemoryKmsStore, config: Pick<KmsConfig, '
         if (here().aliases.has(aliasName))
           throw new KmsErrorResponse('AlreadyExistsException', 400, `An alias with the name ${arnPrefix}${aliasName} already exists`)
         checkTarget(aliasName, target)
-        here().aliases.set(aliasName, { targetKeyId: target.info.keyId, lastUpdated: store.now() })
+        here().aliases.set(aliasName, target.keyId)
+        here().aliasUpdates.set(aliasName, store.now())
       }),
     deleteAlias: (aliasName) =>
       call('DeleteAlias', aliasName, () => {
         checkAliasName(aliasName)
         if (!here().aliases.delete(aliasName)) throw notFound(`Alias ${arnPrefix}${aliasName} is not found.`)
+        here().aliasUpdates.delete(aliasName)
       }),
-    getKeyPolicy: (keyId) => call('GetKeyPolicy', keyId, () => findKey(keyId, false).policy),
-    listGrants: (keyId) => call('ListGrants', keyId, () => findKey(keyId, false).grants.map((g) => ({ ...g, operations: [...g.operations] }))),
-    listResourceTags: (keyId) => call('ListResourceTags', keyId, () => ({ ...findKey(keyId, false).tags })),
+    getKeyPolicy: (keyId) =>
+      call('GetKeyPolicy', keyId, () => {
+        const key = findKey(keyId, false)
+        return here().policies.get(key.keyId) ?? defaultKeyPolicy(key.accountId)
+      }),
+    listGrants: (keyId) =>
+      call('ListGrants', keyId, () => (here().grants.get(findKey(keyId, false).keyId) ?? []).map((g) => ({ ...g, operations: [...g.operations] }))),
+    listResourceTags: (keyId) => call('ListResourceTags', keyId, () => ({ ...here().tags.get(findKey(keyId, false).keyId) })),
     getKeyRotationStatus: (keyId) =>
       call('GetKeyRotationStatus', keyId, () => {
         const key = findKey(keyId, false)
-        if (key.info.keyState === 'PendingDeletion') throw invalidState(`${key.info.arn} is pending deletion.`)
-        if (key.info.keySpec !== 'SYMMETRIC_DEFAULT')
-          throw new KmsErrorResponse('UnsupportedOperationException', 400, `${key.info.arn} is not a symmetric encryption key; it has no automatic rotation`)
-        return key.rotation
+        if (key.keyState === 'PendingDeletion') throw invalidState(`${key.arn} is pending deletion.`)
+        if (key.keySpec !== 'SYMMETRIC_DEFAULT')
+          throw new KmsErrorResponse('UnsupportedOperationException', 400, `${key.arn} is not a symmetric encryption key; it has no automatic rotation`)
+        return here().rotation.get(key.keyId) ?? false
       }),
     createKey: (request) =>
       call('CreateKey', `${request.keySpec}/${request.keyUsage}`, () => {
@@ -303,34 +331,30 @@ export function createMemoryKms(store: MemoryKmsStore, config: Pick<KmsConfig, '
         if (!usages.includes(request.keyUsage)) throw validation(`KeyUsage ${request.keyUsage} is not compatible with KeySpec ${request.keySpec}`)
         if (request.policy !== undefined && !isJsonObject(request.policy))
           throw new KmsErrorResponse('MalformedPolicyDocumentException', 400, 'The new key policy is not a JSON document')
-        const key = newKey(region, store.now(), request, 'CUSTOMER')
-        here().keys.set(key.info.keyId, key)
+        const key = newKey(region, account, store.now(), request, 'CUSTOMER')
+        setKey(key)
+        if (request.policy !== undefined) here().policies.set(key.keyId, request.policy)
+        if (request.tags) here().tags.set(key.keyId, { ...request.tags })
         return copyKey(key)
       }),
     enableKeyRotation: (keyId) =>
       call('EnableKeyRotation', keyId, () => {
         const key = customerKey(keyId, 'EnableKeyRotation')
-        if (key.info.keySpec !== 'SYMMETRIC_DEFAULT' || key.info.origin !== 'AWS_KMS') {
-          throw new KmsErrorResponse(
-            'UnsupportedOperationException',
-            400,
-            `${key.info.arn} does not support automatic rotation (symmetric keys with KMS key material only)`,
-          )
+        if (key.keySpec !== 'SYMMETRIC_DEFAULT' || key.origin !== 'AWS_KMS') {
+          throw new KmsErrorResponse('UnsupportedOperationException', 400, `${key.arn} does not support automatic rotation (symmetric keys with KMS key material only)`)
         }
-        if (key.info.keyState !== 'Enabled') throw invalidState(`${key.info.arn} is ${key.info.keyState}.`)
-        key.rotation = true
+        if (key.keyState !== 'Enabled') throw invalidState(`${key.arn} is ${key.keyState}.`)
+        here().rotation.set(key.keyId, true)
       }),
     disableKey: (keyId) =>
       call('DisableKey', keyId, () => {
-        const key = customerKey(keyId, 'DisableKey')
-        key.info = { ...key.info, keyState: 'Disabled' }
+        setKey({ ...customerKey(keyId, 'DisableKey'), keyState: 'Disabled' })
       }),
     scheduleKeyDeletion: (keyId, pendingWindowInDays = 30) =>
       call('ScheduleKeyDeletion', keyId, () => {
         if (!Number.isInteger(pendingWindowInDays) || pendingWindowInDays < 7 || pendingWindowInDays > 30)
           throw validation('PendingWindowInDays must be between 7 and 30')
-        const key = customerKey(keyId, 'ScheduleKeyDeletion')
-        key.info = { ...key.info, keyState: 'PendingDeletion' }
+        setKey({ ...customerKey(keyId, 'ScheduleKeyDeletion'), keyState: 'PendingDeletion' })
       }),
   }
   return port

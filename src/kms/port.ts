@@ -100,6 +100,12 @@ export interface AwsSettings {
   region?: string
   profile?: string
   maxAttempts?: number
+  /**
+   * The wait in milliseconds before the SDK's retry number `retry` (1 is the first retry). Unset, the
+   * SDK's own backoff applies (exponential with jitter, on a longer base for throttling); a run on
+   * a fake clock gives its own, so that no retry waits in real time.
+   */
+  retryDelayMs?: (retry: number) => number
   /** Per request, connection included; default 15 s. */
   requestTimeoutMs?: number
   /** Receives one line per AWS call (operation, outcome, duration) when --debug is on. */

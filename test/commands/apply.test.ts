@@ -329,7 +329,8 @@ describe('apply of many entries: reads shared across entries (fake port)', () =>
     const k2 = key()
     const names = Array.from({ length: n }, (_, i) => `alias/m-${String(i).padStart(2, '0')}`)
     const aliases = Object.fromEntries([...names, ...(keep ? ['alias/keep'] : [])].map((name) => [name, k1.keyId]))
-    const kms = new FakeKms({ keys: [k1, k2], aliases })
+    // More than 50 aliases on one key needs a raised quota, as in KMS (the fake is the in-memory KMS).
+    const kms = new FakeKms({ keys: [k1, k2], aliases, aliasesPerKey: 250 })
     return { k1, k2, kms, names, mapping: file(names.map((name) => `${name} ${k2.keyId}`).join('\n')) }
   }
   const count = (kms: FakeKms, prefix: string) => kms.calls.filter((c) => c.startsWith(prefix)).length

@@ -160,7 +160,7 @@ describe('history: journal fields', () => {
   it('text: every field escaped', async () => {
     const r = await run(['history'], { journal: await hostileJournal() })
     expect(r.code).toBe(0)
-    expect(r.stdout).toBe(line('3f9c01ab', '2026-11-29T10:00:00.000Z', 'update', 'alias/\\x1b]0;pwned\\x07\\x1b[1mx\\n', OLD, NEXT, 'true', 'us-east-1'))
+    expect(r.stdout).toBe(line('3f9c01ab', '2026-11-29T10:00:00.000Z', 'update', 'alias/\\x1b]0;pwned\\x07\\x1b[1mx\\n', OLD, NEXT, 'true', 'us-east-1', 'update\\x1b[31m'))
   })
 
   it('table: every field escaped', async () => {

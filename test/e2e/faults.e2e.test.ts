@@ -9,29 +9,7 @@ const viaProxy = (extra: Record<string, string | undefined> = {}) => cliEnv({ AW
 const json = (stdout: string) => JSON.parse(stdout) as Record<string, unknown>
 
 describe('retries (fault proxy)', () => {
-  it('throttled UpdateAlias is retried with backoff and succeeds', async () => {
-    const { alias } = await aliasOnNewKey('f-throttle-ok')
-    const next = await createKey()
-    proxy.fault('UpdateAlias', 'throttle', { calls: [1, 2] })
-    const r = await cli(['update', alias, '--to', next, '--json'], viaProxy())
-    expect(r.code).toBe(0)
-    expect(proxy.calls('UpdateAlias')).toBe(3)
-    expect(json(r.stdout)).toMatchObject({ changed: true, verified: true })
-    expect(await targetOf(alias)).toBe(next)
-  })
-
-  it('exhausted retries exit 8 and say the alias did not change (re-read)', async () => {
-    const { alias, keyId } = await aliasOnNewKey('f-throttle-fail')
-    const next = await createKey()
-    proxy.fault('UpdateAlias', 'throttle')
-    const r = await cli(['update', alias, '--to', next, '--json', '--max-attempts', '2'], viaProxy())
-    expect(r.code).toBe(8)
-    expect(proxy.calls('UpdateAlias')).toBe(2)
-    expect(json(r.stdout)).toMatchObject({ outcome: 'failed', changed: false, error: { code: 'AWS', awsCode: 'ThrottlingException' } })
-    expect(r.stderr).toContain(`; ${alias} points to ${keyId} (unchanged)`)
-    expect(await targetOf(alias)).toBe(keyId)
-  })
-
+  // Throttling retried, and retries running out, are in faults.inprocess.test.ts (no real backoff, no real settle wait).
   it('AWS_MAX_ATTEMPTS sets the attempts when --max-attempts is not given', async () => {
     const { alias } = await aliasOnNewKey('f-env-attempts')
     proxy.fault('DescribeKey', 'internal')

@@ -65,6 +65,43 @@ export function moto(): KMSClient {
   return client
 }
 
+const regionalClients = new Map<string, KMSClient>()
+/** A client of our own in another Region of moto's default account (moto keeps Regions apart). */
+export function motoIn(region: string): KMSClient {
+  let regional = regionalClients.get(region)
+  if (!regional) {
+    regional = new KMSClient({ region, endpoint: motoUrl(), credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } })
+    regionalClients.set(region, regional)
+  }
+  return regional
+}
+
+/** In each Region, plain keys (moto's multi-Region replicas share one alias table): `name` and `name`-keep on an old key, `name`-next on a new one. */
+export async function aliasInRegions(label: string, regions: readonly string[]) {
+  const name = uniqueAlias(label)
+  const keys: Record<string, { old: string; next: string }> = {}
+  for (const region of regions) {
+    const client = motoIn(region)
+    const newKey = async () => (await client.send(new CreateKeyCommand({ KeyUsage: 'ENCRYPT_DECRYPT' }))).KeyMetadata?.KeyId ?? ''
+    const [old, next] = [await newKey(), await newKey()]
+    for (const [aliasName, keyId] of [[name, old], [`${name}-keep`, old], [`${name}-next`, next]] as const) {
+      await client.send(new CreateAliasCommand({ AliasName: aliasName, TargetKeyId: keyId }))
+    }
+    keys[region] = { old, next }
+  }
+  const targets = async () =>
+    Object.fromEntries(
+      await Promise.all(
+        regions.map(async (region) => {
+          const out = await motoIn(region).send(new ListAliasesCommand({}))
+          return [region, out.Aliases?.find((a) => a.AliasName === name)?.TargetKeyId] as const
+        }),
+      ),
+    )
+  const each = (which: 'old' | 'next') => Object.fromEntries(regions.map((r) => [r, keys[r]?.[which]]))
+  return { name, keys, targets, olds: () => each('old'), nexts: () => each('next') }
+}
+
 export async function createKey(keySpec: KeySpec = 'SYMMETRIC_DEFAULT', keyUsage: KeyUsageType = 'ENCRYPT_DECRYPT'): Promise<string> {
   // KeyUsage is always passed: moto omits it from DescribeKey otherwise.
   const out = await moto().send(new CreateKeyCommand({ KeySpec: keySpec, KeyUsage: keyUsage }))

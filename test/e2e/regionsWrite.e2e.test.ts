@@ -4,7 +4,7 @@
 // multi-Region keys share one alias table between replicas (the replica-set rules are tested on
 // fake ports in test/commands/updateRegions.test.ts).
 import { randomUUID } from 'node:crypto'
-import { CreateAliasCommand, CreateKeyCommand, DisableKeyCommand, KMSClient, ListAliasesCommand, UpdateAliasCommand } from '@aws-sdk/client-kms'
+import { CreateAliasCommand, CreateKeyCommand, DisableKeyCommand, KMSClient, ListAliasesCommand } from '@aws-sdk/client-kms'
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers'
 import { describe, expect, it } from 'vitest'
 import { cli, cliEnv, freshJournal, journalEntries, mappingFile, MOTO_ACCOUNT, motoUrl, useFaultProxy } from './harness.js'
@@ -90,50 +90,11 @@ describe('update --regions against moto_server', () => {
     // moto accepts a disabled target: the refusal is ours, and the aliases are where they were.
     expect(await w.targets()).toEqual(w.olds())
   })
-
-  it('a failure in the last Region rolls back the two changed before it (fault proxy: KMSInternalException on the third UpdateAlias)', async () => {
-    const w = await inRegions('upd-rollback')
-    proxy.fault('UpdateAlias', 'internal', { calls: [3] })
-    const r = await cli(
-      ['update', w.name, '--to', `${w.name}-next`, '--regions', REGIONS.join(','), '--yes', '--json', '--no-journal', '--max-attempts', '1'],
-      viaProxy(),
-    )
-    expect(r.code).toBe(8)
-    const doc = JSON.parse(r.stdout)
-    expect(doc).toMatchObject({ outcome: 'failed', changed: false, error: { code: 'AWS', awsCode: 'KMSInternalException' } })
-    expect((doc.regions as RegionDoc[]).map((x) => `${x.region} ${x.outcome} ${x.changed} ${x.verified}`)).toEqual([
-      'us-east-1 rolled-back false true',
-      'eu-west-1 rolled-back false true',
-      'ap-southeast-2 failed false false',
-    ])
-    // Changes in --regions order, then the rollback newest first.
-    expect(proxy.calls('UpdateAlias')).toBe(5)
-    expect(await w.targets()).toEqual(w.olds())
-  })
-
-  it('the rollback leaves alone a Region another writer moved meanwhile, and says so (exit 5) (fault proxy hook as the other writer)', async () => {
-    const w = await inRegions('upd-guard')
-    const theirs = await newKey(kmsIn('us-east-1'))
-    // Just before the last Region's (failing) change, another writer moves the alias in us-east-1.
-    proxy.before('UpdateAlias', [3], async () => {
-      await kmsIn('us-east-1').send(new UpdateAliasCommand({ AliasName: w.name, TargetKeyId: theirs }))
-    })
-    proxy.fault('UpdateAlias', 'internal', { calls: [3] })
-    const r = await cli(
-      ['update', w.name, '--to', `${w.name}-next`, '--regions', REGIONS.join(','), '--yes', '--json', '--no-journal', '--max-attempts', '1'],
-      viaProxy(),
-    )
-    expect(r.code).toBe(5)
-    expect(outcomes(r.stdout)).toEqual(['us-east-1 conflict', 'eu-west-1 rolled-back', 'ap-southeast-2 failed'])
-    expect(JSON.parse(r.stdout).error.message).toMatch(/; not rolled back because another writer changed .* there since: us-east-1$/)
-    // Only eu-west-1's rollback was sent: us-east-1's guard saw the other writer's key.
-    expect(proxy.calls('UpdateAlias')).toBe(4)
-    expect(await w.targets()).toEqual({ 'us-east-1': theirs, 'eu-west-1': w.keys['eu-west-1']?.old, 'ap-southeast-2': w.keys['ap-southeast-2']?.old })
-  })
+  // A failure in the last Region and its guarded rollback (fault proxy) are in faults.inprocess.test.ts.
 })
 
 describe('apply over several Regions and accounts against moto_server', () => {
-  it("paces each Region on its own: never throttled by a 5/s-per-Region limit, well under one Region's floor (fault proxy rate limit)", async () => {
+  it("keeps each Region under its own 5/s: never throttled by a 5/s-per-Region limit, each Region's calls spread out (fault proxy rate limit)", async () => {
     const per = 10
     const regions = REGIONS
     const lines: string[] = []
@@ -156,17 +117,15 @@ describe('apply over several Regions and accounts against moto_server', () => {
     expect(r.code).toBe(0)
     expect(JSON.parse(r.stdout).summary).toMatchObject({ total: 30, applied: 30, failed: 0 })
     expect(proxy.throttled()).toBe(0)
-    // One Region alone at 5/s would take 30 changes / 5 = 6 s (the first is free: 5.8 s); three at
-    // once take 10 / 5 each (1.8 s). Tried: with one pacer shared by all partitions the span is
-    // about 5.8 s and this fails; with no pacing the proxy throttles.
-    const all = proxy.arrivals('UpdateAlias')
-    const span = (all.at(-1) as number) - (all[0] as number)
-    expect(span).toBeLessThan(4_000)
+    // Tried: with no pacing the proxy throttles. That the Regions are paced each on its own (three
+    // at once take 1.8 s, one shared pacer 5.8 s) is asserted on a fake clock in
+    // test/commands/applyPacing.test.ts: an upper bound on this wall-clock span flakes on a loaded machine.
     for (const region of regions) {
       const at = proxy.arrivals('UpdateAlias', region)
       expect(at).toHaveLength(per)
-      // Each Region's own calls are spread over 9 intervals of 200 ms (slots, so single gaps jitter).
-      expect((at.at(-1) as number) - (at[0] as number)).toBeGreaterThanOrEqual(1_700)
+      // Each Region's own calls are sent 9 intervals of 200 ms apart (slots, so single gaps jitter);
+      // one interval of slack for a first call that reaches the proxy late on a loaded machine.
+      expect((at.at(-1) as number) - (at[0] as number)).toBeGreaterThanOrEqual(1_600)
     }
   })
 

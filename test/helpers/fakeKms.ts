@@ -1,4 +1,12 @@
-import { AwsError, ConflictError, NotFoundError } from '../../src/errors.js'
+// The one fake KMS of the tests: the in-memory KMS of src/kms/memory.ts (what `--endpoint-url
+// memory:` runs, and what the contract suite holds to KMS's behaviour), wrapped to record every
+// call and to inject what a test needs and KMS does only sometimes: failures, stale reads, pages,
+// an unknown Region or account. The world (keys, aliases, policies, grants, tags, rotation) lives
+// in the in-memory store; `keys`, `aliases` and the rest are that store's own maps, so that a test
+// writing into them changes what the port answers.
+import { defaultKeyPolicy } from '../../src/kms/keyPolicy.js'
+import { createMemoryKms, MemoryKmsStore, type MemoryKms } from '../../src/kms/memory.js'
+import { AwsError, NotFoundError } from '../../src/errors.js'
 import type { AliasEntry, GrantInfo, KeyInfo, KmsPort, NewKeyRequest } from '../../src/kms/port.js'
 
 export const REGION = 'us-east-1'
@@ -55,71 +63,72 @@ export interface FakeKmsOptions {
   grants?: Record<string, GrantInfo[]>
   tags?: Record<string, Record<string, string>>
   rotation?: Record<string, boolean>
+  /** The account's aliases-per-key quota (adjustable in KMS); default 50. */
+  aliasesPerKey?: number
 }
 
-/** An in-memory KMS that records every call; behaves as KMS does for what the tool uses. */
+/** The in-memory KMS of one Region, recording every call, with the faults of `options` injected. */
 export class FakeKms implements KmsPort {
-  readonly keys = new Map<string, KeyInfo>()
-  readonly aliases = new Map<string, string>()
+  readonly store: MemoryKmsStore
+  readonly keys: Map<string, KeyInfo>
+  readonly aliases: Map<string, string>
+  readonly policies: Map<string, string>
+  readonly grants: Map<string, GrantInfo[]>
+  readonly tags: Map<string, Record<string, string>>
+  readonly rotation: Map<string, boolean>
   readonly calls: string[] = []
-  readonly policies = new Map<string, string>()
-  readonly grants = new Map<string, GrantInfo[]>()
-  readonly tags = new Map<string, Record<string, string>>()
-  readonly rotation = new Map<string, boolean>()
+  private readonly memory: MemoryKms
+  private readonly regionName: string
+  private readonly accountName: string
   private staleSnapshot: Map<string, string> | undefined
   private staleLeft: number
   private staleDescribeLeft = 0
 
   constructor(private readonly options: FakeKmsOptions = {}) {
+    this.regionName = typeof options.region === 'string' ? options.region : REGION
+    this.accountName = typeof options.account === 'string' ? options.account : ACCOUNT
+    this.store = new MemoryKmsStore({ account: this.accountName, ...(options.aliasesPerKey === undefined ? {} : { aliasesPerKey: options.aliasesPerKey }) })
+    const partition = this.store.partition(this.regionName)
+    // A test's world holds what the test puts there: not the AWS managed key a Region starts with.
+    partition.keys.clear()
+    partition.aliases.clear()
+    partition.aliasUpdates.clear()
+    ;({ keys: this.keys, aliases: this.aliases, policies: this.policies, grants: this.grants, tags: this.tags, rotation: this.rotation } = partition)
     for (const k of options.keys ?? []) this.keys.set(k.keyId, k)
     for (const [name, keyId] of Object.entries(options.aliases ?? {})) this.aliases.set(name, keyId)
-    this.staleLeft = options.staleReads ?? 0
     for (const [keyId, policy] of Object.entries(options.policies ?? {})) this.policies.set(keyId, policy)
     for (const [keyId, grants] of Object.entries(options.grants ?? {})) this.grants.set(keyId, grants)
     for (const [keyId, tags] of Object.entries(options.tags ?? {})) this.tags.set(keyId, tags)
     for (const [keyId, enabled] of Object.entries(options.rotation ?? {})) this.rotation.set(keyId, enabled)
+    this.staleLeft = options.staleReads ?? 0
+    this.memory = createMemoryKms(this.store, { region: this.regionName })
   }
 
   async region(): Promise<string> {
-    const region = this.options.region ?? REGION
-    if (region instanceof Error) throw region
-    return region
+    if (this.options.region instanceof Error) throw this.options.region
+    return this.regionName
   }
 
   async accountId(): Promise<string> {
     this.calls.push('GetCallerIdentity')
-    const account = this.options.account ?? ACCOUNT
-    if (account instanceof Error) throw account
-    return account
+    if (this.options.account instanceof Error) throw this.options.account
+    return this.accountName
   }
 
   async describeKey(keyRef: string): Promise<KeyInfo> {
     this.calls.push(`DescribeKey ${keyRef}`)
-    let aliases = this.aliases
     if (this.staleSnapshot && this.staleDescribeLeft > 0 && keyRef.startsWith('alias/')) {
       this.staleDescribeLeft -= 1
-      aliases = this.staleSnapshot
+      const before = this.staleSnapshot.get(keyRef)
+      if (before === undefined) throw new NotFoundError(`${keyRef} not found in ${this.regionName} (Alias ${this.arnOf(keyRef)} is not found.)`)
+      return this.memory.describeKey(before)
     }
-    const keyId = this.resolve(keyRef, aliases)
-    const found = keyId === undefined ? undefined : this.keys.get(keyId)
-    if (!found) throw new NotFoundError(`${keyRef} not found in ${REGION}`)
-    return found
+    return this.memory.describeKey(keyRef)
   }
 
   async listAliases(filter: { keyId?: string } = {}): Promise<AliasEntry[]> {
     this.calls.push(`ListAliases ${filter.keyId ?? '(all)'}`)
     return this.aliasView(filter)
-  }
-
-  private aliasView(filter: { keyId?: string }): AliasEntry[] {
-    let view = this.aliases
-    if (this.staleSnapshot && this.staleLeft > 0) {
-      this.staleLeft -= 1
-      view = this.staleSnapshot
-    }
-    return [...view.entries()]
-      .filter(([, target]) => filter.keyId === undefined || target === filter.keyId)
-      .map(([name, targetKeyId]) => ({ name, arn: `arn:aws:kms:${this.regionName()}:${this.accountName()}:${name}`, targetKeyId }))
   }
 
   /** One `ListAliases (all)` call a page of `listPageSize` (default: every alias on one page). */
@@ -131,100 +140,77 @@ export class FakeKms implements KmsPort {
     return this.aliasView({})
   }
 
+  /** The in-memory listing, or for a stale read the mapping from before the last mutation. */
+  private async aliasView(filter: { keyId?: string }): Promise<AliasEntry[]> {
+    if (!this.staleSnapshot || this.staleLeft <= 0) return this.memory.listAliases(filter)
+    this.staleLeft -= 1
+    const keyId = filter.keyId?.replace(/^arn:.*:key\//, '')
+    return [...this.staleSnapshot.entries()]
+      .filter(([, target]) => keyId === undefined || target === keyId)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([name, targetKeyId]) => ({ name, arn: this.arnOf(name), targetKeyId }))
+  }
+
   async updateAlias(aliasName: string, targetKeyId: string): Promise<void> {
-    this.mutate('UpdateAlias', `${aliasName} ${targetKeyId}`, () => {
-      if (!this.aliases.has(aliasName)) throw new NotFoundError(`${aliasName} not found`)
-      this.aliases.set(aliasName, targetKeyId)
-    })
+    await this.mutate('UpdateAlias', `${aliasName} ${targetKeyId}`, () => this.memory.updateAlias(aliasName, targetKeyId))
   }
 
   async createAlias(aliasName: string, targetKeyId: string): Promise<void> {
-    this.mutate('CreateAlias', `${aliasName} ${targetKeyId}`, () => {
-      if (this.aliases.has(aliasName)) throw new ConflictError(`${aliasName} already exists in ${REGION}`, 'to point it to another key, use kms-alias update')
-      if (!this.keys.has(targetKeyId)) throw new NotFoundError(`${targetKeyId} not found`)
-      this.aliases.set(aliasName, targetKeyId)
-    })
+    await this.mutate('CreateAlias', `${aliasName} ${targetKeyId}`, () => this.memory.createAlias(aliasName, targetKeyId))
   }
 
   async deleteAlias(aliasName: string): Promise<void> {
-    this.mutate('DeleteAlias', aliasName, () => {
-      if (!this.aliases.delete(aliasName)) throw new NotFoundError(`${aliasName} not found in ${REGION}`)
-    })
+    await this.mutate('DeleteAlias', aliasName, () => this.memory.deleteAlias(aliasName))
   }
 
   async getKeyPolicy(keyId: string): Promise<string> {
     this.calls.push(`GetKeyPolicy ${keyId}`)
-    this.existing(keyId)
-    return this.policies.get(keyId) ?? defaultPolicy(this.keys.get(keyId) as KeyInfo)
+    return this.memory.getKeyPolicy(keyId)
   }
 
   async listGrants(keyId: string): Promise<GrantInfo[]> {
     this.calls.push(`ListGrants ${keyId}`)
-    this.existing(keyId)
-    return this.grants.get(keyId) ?? []
+    return this.memory.listGrants(keyId)
   }
 
   async listResourceTags(keyId: string): Promise<Record<string, string>> {
     this.calls.push(`ListResourceTags ${keyId}`)
-    this.existing(keyId)
-    return { ...(this.tags.get(keyId) ?? {}) }
+    return this.memory.listResourceTags(keyId)
   }
 
   async getKeyRotationStatus(keyId: string): Promise<boolean> {
     this.calls.push(`GetKeyRotationStatus ${keyId}`)
-    this.existing(keyId)
-    return this.rotation.get(keyId) ?? false
+    return this.memory.getKeyRotationStatus(keyId)
   }
 
   async createKey(request: NewKeyRequest): Promise<KeyInfo> {
     this.calls.push(`CreateKey ${request.keySpec} ${request.keyUsage}`)
-    const created = key({
-      keySpec: request.keySpec,
-      keyUsage: request.keyUsage,
-      ...(request.description === undefined ? {} : { description: request.description }),
-      ...(request.multiRegion ? { keyId: `mrk-${newKeyId().replaceAll('-', '')}`, multiRegion: true } : {}),
-    })
-    this.keys.set(created.keyId, created)
-    if (request.policy !== undefined) this.policies.set(created.keyId, request.policy)
-    if (request.tags) this.tags.set(created.keyId, { ...request.tags })
-    return created
+    return this.memory.createKey(request)
   }
 
   async enableKeyRotation(keyId: string): Promise<void> {
     this.calls.push(`EnableKeyRotation ${keyId}`)
-    this.existing(keyId)
-    this.rotation.set(keyId, true)
+    return this.memory.enableKeyRotation(keyId)
   }
 
   async disableKey(keyId: string): Promise<void> {
     this.calls.push(`DisableKey ${keyId}`)
-    const found = this.existing(keyId)
-    this.keys.set(keyId, { ...found, keyState: 'Disabled' })
+    return this.memory.disableKey(keyId)
   }
 
-  private regionName(): string {
-    return typeof this.options.region === 'string' ? this.options.region : REGION
+  private arnOf(aliasName: string): string {
+    return `arn:aws:kms:${this.regionName}:${this.accountName}:${aliasName}`
   }
 
-  private accountName(): string {
-    return typeof this.options.account === 'string' ? this.options.account : ACCOUNT
-  }
-
-  private existing(keyId: string): KeyInfo {
-    const found = this.keys.get(keyId)
-    if (!found) throw new NotFoundError(`${keyId} not found in ${REGION}`)
-    return found
-  }
-
-  /** Applies a change as KMS would, keeping the old state for stale reads, with injected failures. */
-  private mutate(operation: Mutation, subject: string, apply: () => void): void {
+  /** Applies a change through the in-memory KMS, keeping the old mapping for stale reads, with injected failures. */
+  private async mutate(operation: Mutation, subject: string, apply: () => Promise<void>): Promise<void> {
     this.calls.push(`${operation} ${subject}`)
     const configured = this.options.failures?.[operation]
     const nth = this.calls.filter((c) => c.startsWith(`${operation} `)).length
     const failure = configured && (configured.call === undefined || configured.call === nth) ? configured : undefined
     if (failure && !failure.applied) throw failure.error
     const before = new Map(this.aliases)
-    apply()
+    await apply()
     this.staleSnapshot = before
     this.staleLeft = this.options.staleReads ?? 0
     this.staleDescribeLeft = this.options.staleDescribeReads ?? 0
@@ -235,24 +221,11 @@ export class FakeKms implements KmsPort {
   mutations(): string[] {
     return this.calls.filter((c) => c.startsWith('UpdateAlias') || c.startsWith('CreateAlias') || c.startsWith('DeleteAlias'))
   }
-
-  private resolve(keyRef: string, aliases = this.aliases): string | undefined {
-    if (keyRef.startsWith('alias/')) return aliases.get(keyRef)
-    if (keyRef.startsWith('arn:')) {
-      const resource = keyRef.split(':').slice(5).join(':')
-      return resource.startsWith('alias/') ? aliases.get(resource) : resource.replace(/^key\//, '')
-    }
-    return keyRef
-  }
 }
 
 /** KMS's default key policy: the key's account, through IAM, may do everything. */
 export function defaultPolicy(k: Pick<KeyInfo, 'accountId'>): string {
-  return JSON.stringify({
-    Version: '2012-10-17',
-    Id: 'key-default-1',
-    Statement: [{ Sid: 'Enable IAM User Permissions', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${k.accountId}:root` }, Action: 'kms:*', Resource: '*' }],
-  })
+  return defaultKeyPolicy(k.accountId)
 }
 
 /** What the adapter throws when an operation stays throttled through the SDK's retries. */

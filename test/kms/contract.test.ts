@@ -1,5 +1,6 @@
-// One contract for KmsPort, run against the SDK adapter on moto_server and against the in-memory
-// KMS, for the behaviour where moto and AWS agree. Where moto accepts what AWS refuses, the in-memory
+// One contract for KmsPort, run against every implementation: the SDK adapter on moto_server, the
+// in-memory KMS, and the tests' recording wrapper over it (test/helpers/fakeKms.ts, which must not
+// change what it wraps), for the behaviour where moto and AWS agree. Where moto accepts what AWS refuses, the in-memory
 // KMS refuses, and those refusals are tested on their own in memory.test.ts.
 import { randomUUID } from 'node:crypto'
 import { beforeAll, describe, expect, it } from 'vitest'
@@ -8,6 +9,7 @@ import { createKmsPort } from '../../src/kms/client.js'
 import { createMemoryKms, MEMORY_ACCOUNT, MemoryKmsStore } from '../../src/kms/memory.js'
 import type { KmsPort } from '../../src/kms/port.js'
 import { MOTO_ACCOUNT, motoUrl, REGION } from '../e2e/harness.js'
+import { ACCOUNT as FAKE_ACCOUNT, FakeKms } from '../helpers/fakeKms.js'
 
 interface Subject {
   port: KmsPort
@@ -17,6 +19,7 @@ interface Subject {
 const subjects: [string, () => Subject][] = [
   ['the SDK adapter on moto_server', () => ({ port: createKmsPort({ region: REGION, endpointUrl: motoUrl() }), account: MOTO_ACCOUNT })],
   ['the in-memory KMS', () => ({ port: createMemoryKms(new MemoryKmsStore()), account: MEMORY_ACCOUNT })],
+  ['the recording wrapper of the tests (FakeKms)', () => ({ port: new FakeKms({ region: REGION }), account: FAKE_ACCOUNT })],
 ]
 
 const MISSING_KEY = '0000dead-0000-4000-8000-00000000dead'

@@ -150,6 +150,43 @@ describe('in-memory KMS: the store, the Region and the call wrapper', () => {
     await expect(kms.listAliases()).rejects.toBeInstanceOf(InterruptedError)
   })
 
+  it('answers for the account the store is given, and enforces its (adjustable) aliases-per-key quota', async () => {
+    const kms = createMemoryKms(new MemoryKmsStore({ account: '444455556666', aliasesPerKey: 2 }))
+    expect(await kms.accountId()).toBe('444455556666')
+    const { keyId, arn } = await kms.createKey(symmetric)
+    expect(arn).toBe(`arn:aws:kms:us-east-1:444455556666:key/${keyId}`)
+    await kms.createAlias('alias/one', keyId)
+    await kms.createAlias('alias/two', keyId)
+    await expect(kms.createAlias('alias/three', keyId)).rejects.toMatchObject({ exitCode: Exit.Refused, message: expect.stringContaining('LimitExceededException') })
+    expect((await kms.listAliases({ keyId })).map((a) => a.name)).toEqual(['alias/one', 'alias/two'])
+  })
+
+  it('serves what is written into a partition: seeded keys, aliases, policies, grants, tags and rotation, with KMS defaults for the rest', async () => {
+    const store = new MemoryKmsStore()
+    const kms = createMemoryKms(store, { region: 'eu-west-1' })
+    const seeded = await kms.createKey(symmetric)
+    const partition = store.partition('eu-west-1')
+    const other = { ...seeded, keyId: '1234abcd-12ab-34cd-56ef-1234567890ab', arn: 'arn:aws:kms:eu-west-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab', accountId: '444455556666' }
+    partition.keys.set(other.keyId, other)
+    partition.aliases.set('alias/seeded', other.keyId)
+    partition.tags.set(other.keyId, { team: 'payments' })
+    partition.grants.set(other.keyId, [{ grantId: 'g-1', operations: ['Decrypt'] }])
+    partition.rotation.set(other.keyId, true)
+    expect(await kms.describeKey('alias/seeded')).toEqual(other)
+    // A seeded alias has no LastUpdatedDate (as on moto); one KMS changes gets one.
+    expect(await kms.listAliases({ keyId: other.keyId })).toEqual([{ name: 'alias/seeded', arn: `arn:aws:kms:eu-west-1:${MEMORY_ACCOUNT}:alias/seeded`, targetKeyId: other.keyId }])
+    expect(await kms.listResourceTags(other.keyId)).toEqual({ team: 'payments' })
+    expect(await kms.listGrants(other.keyId)).toEqual([{ grantId: 'g-1', operations: ['Decrypt'] }])
+    expect(await kms.getKeyRotationStatus(other.keyId)).toBe(true)
+    // No policy written: KMS's default policy, for the key's own account.
+    expect(JSON.parse(await kms.getKeyPolicy(other.keyId)).Statement[0].Principal).toEqual({ AWS: 'arn:aws:iam::444455556666:root' })
+    // Another account's key is reached by its ARN alone, as in KMS.
+    expect((await kms.describeKey(other.arn)).keyId).toBe(other.keyId)
+    await expect(kms.describeKey(other.arn.replace('eu-west-1', 'us-east-1'))).rejects.toMatchObject({ exitCode: Exit.NotFound })
+    partition.policies.set(other.keyId, '{"Version":"2012-10-17","Statement":[]}')
+    expect(await kms.getKeyPolicy(other.keyId)).toBe('{"Version":"2012-10-17","Statement":[]}')
+  })
+
   it('hands out copies: changing a returned key changes nothing in the store', async () => {
     const kms = createMemoryKms(new MemoryKmsStore())
     const created = await kms.createKey(symmetric)

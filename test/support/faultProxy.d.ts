@@ -3,6 +3,8 @@ export interface FaultProxy {
   url: string
   fault(operation: string, kind: FaultKind, options?: { calls?: number[]; ms?: number; region?: string }): void
   before(operation: string, calls: number[] | undefined, run: (call: number) => Promise<void> | void): void
+  /** `answer` and `request` are the parsed JSON bodies; the test's callback names the fields it reads. */
+  rewrite<Answer, Request>(operation: string, options: { calls?: number[]; region?: string }, run: (answer: Answer, request: Request) => unknown): void
   staleAfterMutations(ms: number, operations?: Array<'ListAliases' | 'DescribeKey'>): void
   /** perRegion: one bucket per Region the request was signed for. */
   limitRate(operations: string[], perSecond: number, options?: { perRegion?: boolean }): void

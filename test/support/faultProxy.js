@@ -1,6 +1,7 @@
 // A fault-injecting HTTP proxy between kms-alias and moto_server, for faults moto cannot produce:
 // throttling, 5xx, delays, dropped connections, lost responses, stale ListAliases (eventual
-// consistency: ListAliases and DescribeKey), a rate limit, and hooks that let "another writer" act at an exact moment.
+// consistency: ListAliases and DescribeKey), a rate limit, hooks that let "another writer" act at an exact moment,
+// and rewritten answers (what AWS answers where moto answers wrongly, e.g. a multi-Region replica set).
 // It only ever listens on and connects to 127.0.0.1.
 import { createServer, request } from 'node:http'
 
@@ -24,6 +25,7 @@ export async function startFaultProxy(target) {
   const counts = new Map()
   const rules = []
   const hooks = []
+  const rewrites = []
   const listCache = new Map()
   let staleUntil = 0
   let staleForMs = 0
@@ -68,6 +70,11 @@ export async function startFaultProxy(target) {
     }
     if (staleOperations.has(operation) && Date.now() >= staleUntil) listCache.set(cacheKey, answer)
     if (MUTATIONS.has(operation) && staleForMs > 0 && answer.status < 300) staleUntil = Date.now() + staleForMs
+    const rewrite = rewrites.find((r) => r.operation === operation && matches(r.calls, call) && (r.region === undefined || r.region === region))
+    if (rewrite && answer.status < 300) {
+      const text = JSON.stringify(rewrite.run(JSON.parse(answer.body.toString('utf8') || '{}'), JSON.parse(body || '{}')))
+      answer = { ...answer, headers: { ...answer.headers, 'content-length': String(Buffer.byteLength(text)) }, body: Buffer.from(text) }
+    }
     // The change happened on moto; the client never hears of it.
     if (rule?.kind === 'lose-response') return req.socket.destroy()
     res.writeHead(answer.status, answer.headers)
@@ -86,6 +93,13 @@ export async function startFaultProxy(target) {
     /** Runs `run` when the given call of `operation` arrives, before it is handled. */
     before(operation, calls, run) {
       hooks.push({ operation, calls, run })
+    },
+    /**
+     * Serves `run(answer, request)` (both parsed JSON) instead of moto's successful answer to the
+     * given calls of `operation` (all when `calls` is omitted); only to requests signed for `region` when given.
+     */
+    rewrite(operation, options, run) {
+      rewrites.push({ operation, calls: options.calls, region: options.region, run })
     },
     /** After each successful mutation, the reads in `operations` serve what they served before, for `ms`. */
     staleAfterMutations(ms, operations = ['ListAliases']) {
@@ -124,6 +138,7 @@ export async function startFaultProxy(target) {
       counts.clear()
       rules.length = 0
       hooks.length = 0
+      rewrites.length = 0
       listCache.clear()
       staleUntil = 0
       staleForMs = 0
