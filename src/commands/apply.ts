@@ -1,11 +1,11 @@
 import { partitionEntries, readApplyFile, type ApplyEntry, type Partition } from '../engine/applyFile.js'
 import type { Context } from '../cli/context.js'
-import { CliError, ConflictError, Exit, InterruptedError, type ExitCode } from '../errors.js'
+import { CliError, ConflictError, Exit } from '../errors.js'
 import type { GlobalOptions } from '../cli/globalOptions.js'
 import { newJournalId } from '../engine/journal.js'
 import { requestedAccount } from '../engine/account.js'
 import { mapWithLimit, sharingListings } from '../kms/concurrency.js'
-import { confirmAliasGone, confirmAliasTarget, type Confirmation } from '../kms/confirm.js'
+import { confirmAliasGone, confirmAliasTarget } from '../kms/confirm.js'
 import type { DescribedKey } from '../kms/lookups.js'
 import { createPacer } from '../kms/pacer.js'
 import type { AssumeRoleConfig, KmsPort } from '../kms/port.js'
@@ -24,9 +24,10 @@ import { planMove } from '../engine/planner.js'
 import { RunReads } from '../engine/reads.js'
 import { hasBlock, runQuotaFindings } from '../preflight/rules.js'
 import type { RoleNameConfig } from '../cli/roles.js'
-import { interruption, Writer, type PlannedWrite, type WriteOrigin, type WriteOutcome } from '../engine/writePath.js'
+import { Writer, type WriteOrigin, type WriteOutcome } from '../engine/writePath.js'
 import { moveCall, rollBack } from '../engine/steps.js'
-import { canAsk, expectedFailure, pollTiming } from '../engine/mutation.js'
+import { pollTiming } from '../engine/mutation.js'
+import { confirmed, finish, runItems, settle, type RunSpec, type RunView, type Trace } from '../engine/run.js'
 import { sessionOf, type Session } from '../cli/session.js'
 
 export interface ApplyOptions {
@@ -73,22 +74,19 @@ export async function runApply(options: ApplyOptions, ctx: Context, globals: Glo
     exitCode: Exit.Ok,
   }
   const run = new ApplyRun(ctx, ui, sessionOf(ctx, globals, ui), globals, options, report)
-  try {
-    report.exitCode = await run.execute(entries)
-  } catch (error) {
-    const failure = expectedFailure(ctx, error)
-    report.error = errorSummary(failure)
-    report.exitCode = failure.exitCode
-  }
-  if (ui.format === 'json') ui.write(renderApplyJson(report))
-  else if (ui.format === 'text') {
-    ui.write(renderApplyText(escapeDeep(report)))
-    // The text view's stdout is one line per entry for scripts; why an entry was refused or where
-    // it was left goes to stderr for the person reading the log.
-    for (const line of renderApplyNotes(escapeDeep(report), ui.err)) ui.warn(line)
-  } else ui.write(renderApplyOutcome(escapeDeep(report), ui.out, ui.width))
-  if (report.error) ui.error(report.error)
-  return report.exitCode
+  const outcome = await settle(ctx, () => run.execute(entries))
+  return finish(ui, applyView, report, outcome.failure ?? outcome.value)
+}
+
+const applyView: RunView<ApplyReport> = {
+  json: renderApplyJson,
+  text: renderApplyText,
+  table: (human, ui) => renderApplyOutcome(human, ui.out, ui.width),
+  // The text view's stdout is one line per entry for scripts; why an entry was refused or where
+  // it was left goes to stderr for the person reading the log.
+  notes: (human, ui) => {
+    if (ui.format === 'text') for (const line of renderApplyNotes(human, ui.err)) ui.warn(line)
+  },
 }
 
 /**
@@ -177,11 +175,6 @@ interface Planned {
 }
 
 class ApplyRun {
-  /** The journal id of each alias's latest write (its change, or its rollback), by partition, marked verified once confirmed. */
-  private readonly lastWrite = new Map<string, string>()
-  /** Set by the first partition that fails: the others stop before their next change. */
-  private stopped: CliError | undefined
-
   constructor(
     private readonly ctx: Context,
     private readonly ui: Ui,
@@ -191,7 +184,8 @@ class ApplyRun {
     private readonly report: ApplyReport,
   ) {}
 
-  async execute(entries: ApplyEntry[]): Promise<ExitCode> {
+  /** Plans the file, then runs it through the engine; returns the failure the run ends on. */
+  async execute(entries: ApplyEntry[]): Promise<CliError | undefined> {
     const { ctx, ui, options, report } = this
     const home = await this.session.kms()
     const homeRegion = await home.region()
@@ -220,70 +214,115 @@ class ApplyRun {
     const planned = entries.map((e) => byEntry.get(e) as Planned)
     fileFindings(planned)
     report.changes = planned.map((p) => p.change)
-    if (ui.format === 'table') ui.write(renderApplyPlan(escapeDeep(report), ui.out, ui.width))
 
-    const blocked = report.changes.filter((c) => hasBlock(c.findings))
-    if (blocked.length > 0) {
-      throw new CliError(
-        `refused by the preflight: ${blocked.length} of ${report.changes.length} entries (${blocked.map((c) => c.alias).join(', ')}); nothing was applied`,
-        Exit.Refused,
-      )
-    }
-    const pending = planned.filter((p) => p.change.action !== 'no-op')
-    if (options.dryRun || pending.length === 0) return Exit.Ok
     const where = partitions.length === 1 ? (report.region as string) : `${partitions.length} partitions (${partitions.map(placeName).join(', ')})`
-    if (
-      !options.yes &&
-      canAsk(ctx, ui.format) &&
-      !(await ctx.prompt.confirm(`Apply ${pending.length} change${pending.length === 1 ? '' : 's'} in ${where}?`))
-    ) {
-      throw new CliError('cancelled at the prompt; nothing was applied', Exit.Interrupted)
-    }
-
-    // Partitions apply at the same time, each at --rate on its own; the first failure stops them all.
-    const inPartition = (run: PartitionRun, list: Planned[]) => list.filter((p) => p.partition === run)
     const perSecond = partitions.length === 1 ? `${options.rate}/s` : `${options.rate}/s in each of ${partitions.length} partitions`
-    const failure = await ui.progress(`Applying ${pending.length} changes at up to ${perSecond}`, async (spinner) => {
-      let done = 0
-      const failures = await Promise.all(
-        partitions.map((run) => this.applyAll(inPartition(run, pending), () => spinner.text(`Applying ${++done}/${pending.length}`))),
-      )
-      return this.stopped ?? failures.find((f) => f !== undefined)
+    const pendingCount = planned.filter((p) => p.change.action !== 'no-op').length
+    let written = 0
+    let spinnerText: (text: string) => void = () => undefined
+    const result = await runItems<Planned>(ctx, {
+      items: planned,
+      blocked: (p) => hasBlock(p.change.findings),
+      pending: (p) => p.change.action !== 'no-op',
+      dryRun: options.dryRun,
+      yes: options.yes,
+      format: ui.format,
+      showPlan: () => {
+        if (ui.format === 'table') ui.write(renderApplyPlan(escapeDeep(report), ui.out, ui.width))
+      },
+      refusal: (blocked) =>
+        new CliError(
+          `refused by the preflight: ${blocked.length} of ${planned.length} entries (${blocked.map((p) => p.change.alias).join(', ')}); nothing was applied`,
+          Exit.Refused,
+        ),
+      question: (pending) => `Apply ${pending.length} change${pending.length === 1 ? '' : 's'} in ${where}?`,
+      unchanged: 'nothing was applied',
+      // Partitions apply at the same time, each at --rate on its own; the first failure stops them all.
+      lanes: (pending) => partitions.map((run) => pending.filter((p) => p.partition === run)),
+      pace: (p) => p.partition.pace(),
+      writer: (p) => p.partition.writer,
+      write: (p) => {
+        const action = p.change.action === 'create' ? 'create' : 'update'
+        const target = p.change.targetKeyId as string
+        return p.partition.writer.write({
+          action,
+          alias: p.change.alias,
+          region: p.partition.region,
+          account: this.accountOf(p),
+          expected: p.change.previousKeyId ?? undefined,
+          wanted: target,
+          origin: this.origin(null),
+          ...moveCall(p.partition.kms, action, p.change.alias, target),
+        })
+      },
+      onWritten: () => spinnerText(`Applying ${++written}/${pendingCount}`),
+      phase: (phase, items, work) =>
+        ui.progress(
+          phase === 'write'
+            ? `Applying ${items.length} changes at up to ${perSecond}`
+            : phase === 'rollback'
+              ? `Rolling back ${items.length} changes`
+              : 'Confirming with ListAliases',
+          (spinner) => {
+            spinnerText = (text) => spinner.text(text)
+            return work()
+          },
+        ),
+      ...(options.rollback
+        ? {
+            rollback: {
+              write: (p: Planned, w: WriteOutcome) =>
+                rollBack(
+                  p.partition.writer,
+                  p.partition.kms,
+                  {
+                    action: p.change.action === 'create' ? 'create' : 'update',
+                    alias: p.change.alias,
+                    region: p.partition.region,
+                    account: this.accountOf(p),
+                    before: p.change.previousKeyId ?? undefined,
+                    after: p.change.targetKeyId ?? undefined,
+                  },
+                  this.origin(w.journalId),
+                ),
+              // The rollback refused to overwrite another writer: that is what the run ends on.
+              leftAlone: (failure: CliError, items: Planned[]) =>
+                new ConflictError(
+                  `${failure.message}; not rolled back because another writer changed them since: ${items.map((p) => p.change.alias).join(', ')}`,
+                  'check those aliases by hand; kms-alias history lists what this run did',
+                ),
+            },
+          }
+        : {}),
+      ...(options.verify ? { confirm: this.confirmation(partitions) } : {}),
     })
-    // An entry the stopped run never reached was last read at plan time, before this run's writes
-    // and whatever made it stop (another writer, often): where it points now is not known.
-    if (failure) {
-      for (const p of pending) {
-        if (p.change.status !== 'not-attempted') continue
-        p.change.stateKnown = false
-        p.change.nowKeyId = null
-      }
-    }
-    if (failure && options.rollback && !ctx.signal.aborted) {
-      const applied = pending.filter((p) => p.change.status === 'applied').reverse()
-      await ui.progress(`Rolling back ${applied.length} changes`, () => Promise.all(partitions.map((run) => this.rollBack(inPartition(run, applied)))))
-    }
-    if (options.verify && !ctx.signal.aborted) await ui.progress('Confirming with ListAliases', () => this.confirmAll(pending))
-    const leftAlone = pending.filter((p) => p.change.status === 'conflict' && p.change.rollbackSkipped)
-    if (leftAlone.length > 0) {
-      // The rollback refused to overwrite another writer: that is what the run ends on.
-      const names = leftAlone.map((p) => p.change.alias).join(', ')
-      throw new ConflictError(
-        `${failure?.message ?? 'the run failed'}; not rolled back because another writer changed them since: ${names}`,
-        'check those aliases by hand; kms-alias history lists what this run did',
-      )
-    }
-    if (failure) throw failure
+    report.changes = planned.map((p) => finalChange(p, result.traces.get(p), result.stopped))
+    return result.failure
+  }
 
-    const unverified = options.verify ? pending.filter((p) => p.change.status === 'applied' && !p.change.verified) : []
-    if (unverified.length > 0) {
-      throw new CliError(
-        `the changes were sent, but ListAliases did not confirm ${unverified.map((p) => p.change.alias).join(', ')} within ${options.verifyTimeout} s`,
-        Exit.NotConfirmed,
-        'KMS is eventually consistent: check again shortly, or raise --verify-timeout',
-      )
+  /** Confirms the final state of every entry that changed (applied, or rolled back), once the run is over. */
+  private confirmation(partitions: PartitionRun[]): NonNullable<RunSpec<Planned>['confirm']> {
+    // Every write has returned by then, so a read already on its way is as fresh as a new one.
+    const ports = new Map(partitions.map((partition) => [partition, sharingListings(partition.kms)]))
+    return {
+      when: 'end',
+      concurrency: CONFIRM_CONCURRENCY,
+      stopWhenUnconfirmed: false,
+      check: (p, trace) => {
+        const change = finalChange(p, trace, true)
+        const kms = ports.get(p.partition) as KmsPort
+        const timing = pollTiming(this.ctx, this.options.verifyTimeout)
+        if (change.nowKeyId === null) return confirmAliasGone(kms, { aliasName: change.alias, previousKeyId: change.targetKeyId as string, ...timing })
+        const other = change.nowKeyId === change.targetKeyId ? change.previousKeyId : change.targetKeyId
+        return confirmAliasTarget(kms, { aliasName: change.alias, expectedKeyId: change.nowKeyId, previousKeyId: other ?? undefined, ...timing })
+      },
+      unconfirmed: (items) =>
+        new CliError(
+          `the changes were sent, but ListAliases did not confirm ${items.map((p) => p.change.alias).join(', ')} within ${this.options.verifyTimeout} s`,
+          Exit.NotConfirmed,
+          'KMS is eventually consistent: check again shortly, or raise --verify-timeout',
+        ),
     }
-    return Exit.Ok
   }
 
   /** Opens a partition's port (the client's own when it is the client's Region and credentials). */
@@ -345,145 +384,15 @@ class ApplyRun {
     return { change, entry, partition, ...(current ? { current } : {}), ...(target ? { target } : {}) }
   }
 
-  /**
-   * Applies one partition's entries in file order at its paced rate; stops at its first failure or
-   * conflict (returned, and made the run's stop), or when another partition has stopped the run.
-   */
-  private async applyAll(pending: Planned[], progress: () => void): Promise<CliError | undefined> {
-    for (const p of pending) {
-      const { change } = p
-      const target = change.targetKeyId as string
-      if (this.stopped) return undefined
-      try {
-        await p.partition.pace()
-      } catch {
-        // Only a signal ends a wait for the next slot; this entry was never sent.
-        return interruption(this.ctx)
-      }
-      if (this.stopped) return undefined
-      const action = change.action === 'create' ? 'create' : 'update'
-      const result = await this.write(p, {
-        action,
-        expected: change.previousKeyId ?? undefined,
-        wanted: target,
-        origin: this.origin(null),
-        ...moveCall(p.partition.kms, action, change.alias, target),
-      })
-      change.journalId = result.journalId
-      if (result.status === 'written') {
-        change.status = 'applied'
-        change.nowKeyId = target
-        progress()
-        continue
-      }
-      change.error = errorSummary(result.error)
-      if (result.status === 'conflict') {
-        change.status = 'conflict'
-        change.stateKnown = result.seen !== null
-        change.nowKeyId = result.seen ?? null
-      } else {
-        change.status = 'failed'
-        change.stateKnown = result.changed !== null
-        if (!change.stateKnown) change.nowKeyId = null
-      }
-      this.stopped ??= result.error
-      return result.error
-    }
-    return undefined
-  }
-
-  /**
-   * Puts each applied entry back (update to its previous key, delete what this run created), but
-   * only while the alias still points where this run left it: a later writer's change is left alone.
-   */
-  private async rollBack(applied: Planned[]): Promise<void> {
-    for (const p of applied) {
-      const { change } = p
-      try {
-        await p.partition.pace()
-      } catch {
-        return
-      }
-      const result = await rollBack(
-        p.partition.writer,
-        p.partition.kms,
-        {
-          action: change.action === 'create' ? 'create' : 'update',
-          alias: change.alias,
-          region: p.partition.region,
-          account: this.accountOf(p),
-          before: change.previousKeyId ?? undefined,
-          after: change.targetKeyId ?? undefined,
-        },
-        this.origin(change.journalId),
-      )
-      this.noteWrite(p, result)
-      if (result.status === 'written') {
-        change.status = 'rolled-back'
-        change.nowKeyId = change.previousKeyId
-      } else if (result.status === 'conflict') {
-        change.status = 'conflict'
-        change.rollbackSkipped = true
-        change.stateKnown = result.seen !== null
-        change.nowKeyId = result.seen ?? null
-        change.error = { ...errorSummary(result.error), message: `not rolled back: ${result.error.message}` }
-      } else {
-        change.error = { ...errorSummary(result.error), message: `rollback failed: ${result.error.message}` }
-        change.stateKnown = result.changed !== null
-        if (!change.stateKnown) change.nowKeyId = null
-      }
-    }
-  }
-
-  /** One entry's write through the shared write path. */
-  private async write(p: Planned, w: Omit<PlannedWrite, 'alias' | 'region' | 'account'>) {
-    const result = await p.partition.writer.write({ ...w, alias: p.change.alias, region: p.partition.region, account: this.accountOf(p) })
-    this.noteWrite(p, result)
-    return result
-  }
-
   private accountOf(p: Planned): string | null {
     const key = p.current?.key ?? p.target?.key
     return key?.accountId || p.partition.account
-  }
-
-  private noteWrite(p: Planned, result: WriteOutcome): void {
-    if (result.journalId) this.lastWrite.set(writeKey(p), result.journalId)
   }
 
   private origin(reverts: string | null): WriteOrigin {
     return { command: reverts ? 'apply (rollback)' : 'apply', reverts, runId: this.report.runId }
   }
 
-  /** Confirms the final state of every entry that changed (applied, or rolled back). */
-  private async confirmAll(pending: Planned[]): Promise<void> {
-    const changed = pending.filter((p) => p.change.status === 'applied' || p.change.status === 'rolled-back')
-    // Every write has returned by now, so a read already on its way is as fresh as a new one.
-    const ports = new Map([...new Set(changed.map((p) => p.partition))].map((partition) => [partition, sharingListings(partition.kms)]))
-    await mapWithLimit(changed, CONFIRM_CONCURRENCY, async (p) => {
-      const { change } = p
-      const kms = ports.get(p.partition) as KmsPort
-      const timing = pollTiming(this.ctx, this.options.verifyTimeout)
-      let result: Confirmation | undefined
-      try {
-        if (change.nowKeyId === null) {
-          result = await confirmAliasGone(kms, { aliasName: change.alias, previousKeyId: change.targetKeyId as string, ...timing })
-        } else {
-          const other = change.nowKeyId === change.targetKeyId ? change.previousKeyId : change.targetKeyId
-          result = await confirmAliasTarget(kms, { aliasName: change.alias, expectedKeyId: change.nowKeyId, previousKeyId: other ?? undefined, ...timing })
-        }
-      } catch (error) {
-        // A read that fails leaves this entry unconfirmed (exit 6), not the whole run failed.
-        const failure = expectedFailure(this.ctx, error)
-        if (failure instanceof InterruptedError) throw failure
-      }
-      change.verified = result?.status === 'confirmed'
-      if (result === undefined) return
-      if (result.status === 'other-target') change.nowKeyId = result.keyId
-      // Only the alias's last change describes its final state; earlier ones were superseded.
-      if (change.verified) await p.partition.writer.verified(this.lastWrite.get(writeKey(p)) ?? null)
-    })
-  }
 }
 
 /** A partition as messages name it: its Region, after its account when one was asked for. */
@@ -491,7 +400,57 @@ function placeName(p: { region: string; account: string | null }): string {
   return p.account ? `${p.account} ${p.region}` : p.region
 }
 
-/** The same alias name in another partition is another alias. */
-function writeKey(p: Planned): string {
-  return JSON.stringify([p.partition.account, p.partition.region, p.change.alias])
+/**
+ * An entry as the run left it, from its plan and its steps. An entry the stopped run never reached
+ * was last read at plan time, before this run's writes and whatever made it stop (another writer,
+ * often): where it points now is not known.
+ */
+function finalChange(p: Planned, trace: Trace | undefined, stopped: boolean): ApplyChange {
+  const change: ApplyChange = { ...p.change }
+  const write = trace?.write
+  if (write === undefined) {
+    if (stopped && change.status === 'not-attempted') {
+      change.stateKnown = false
+      change.nowKeyId = null
+    }
+    return change
+  }
+  change.journalId = write.journalId
+  if (write.status === 'written') {
+    change.status = 'applied'
+    change.nowKeyId = change.targetKeyId
+  } else {
+    change.error = errorSummary(write.error)
+    change.status = write.status
+    leftAt(change, write)
+  }
+  const back = trace?.rollback
+  if (back?.status === 'written') {
+    change.status = 'rolled-back'
+    change.nowKeyId = change.previousKeyId
+  } else if (back) {
+    if (back.status === 'conflict') {
+      change.status = 'conflict'
+      change.rollbackSkipped = true
+    }
+    change.error = { ...errorSummary(back.error), message: `${back.status === 'conflict' ? 'not rolled back' : 'rollback failed'}: ${back.error.message}` }
+    leftAt(change, back)
+  }
+  const check = trace?.check
+  if (check) {
+    change.verified = confirmed(check)
+    if (check.confirmation?.status === 'other-target') change.nowKeyId = check.confirmation.keyId
+  }
+  return change
+}
+
+/** Where an entry is after a write that did not go through: what the guard saw, or unknown. */
+function leftAt(change: ApplyChange, outcome: Exclude<WriteOutcome, { status: 'written' }>): void {
+  if (outcome.status === 'conflict') {
+    change.stateKnown = outcome.seen !== null
+    change.nowKeyId = outcome.seen ?? null
+    return
+  }
+  change.stateKnown = outcome.changed !== null
+  if (!change.stateKnown) change.nowKeyId = null
 }

@@ -1,0 +1,255 @@
+// The one run engine. A command hands it a list of planned items and says what each needs (its
+// write, its rollback, its confirmation); the engine decides how: gate (blocks, dry run, one
+// prompt) -> paced, guarded writes -> guarded rollback of what this run changed -> confirmation.
+// Every step leaves an outcome value in the item's trace; nothing here mutates a command's report.
+// The run ends as one value (how far it got, and the failure it ends on, if any), which `finish`
+// turns into output and an exit code. Interruption is decided in one place: `failureOf`.
+import type { Context } from '../cli/context.js'
+import type { OutputFormat } from '../cli/globalOptions.js'
+import { CliError, Exit, InterruptedError } from '../errors.js'
+import { mapWithLimit } from '../kms/concurrency.js'
+import type { Confirmation } from '../kms/confirm.js'
+import { escapeDeep } from '../output/escape.js'
+import { errorSummary, type ErrorSummary, type Ui } from '../output/ui.js'
+import { interruption, type WriteOutcome, type Writer } from './writePath.js'
+
+/**
+ * The CliError a failure stands for; anything else is a bug and is thrown on. Ctrl-C surfaces as
+ * whatever was waiting at the time (a sleep, a socket): all of those mean "interrupted".
+ */
+export function failureOf(ctx: Context, error: unknown): CliError {
+  if (ctx.signal.aborted && (!(error instanceof CliError) || error instanceof InterruptedError)) return interruption(ctx)
+  if (!(error instanceof CliError)) throw error
+  return error
+}
+
+/** Runs `fn`; an expected failure is returned as a value, a bug is thrown on. */
+export async function settle<T>(ctx: Context, fn: () => Promise<T>): Promise<{ value: T; failure?: undefined } | { failure: CliError }> {
+  try {
+    return { value: await fn() }
+  } catch (error) {
+    return { failure: failureOf(ctx, error) }
+  }
+}
+
+/** Whether a prompt may be shown: never to scripts (no TTY) or in the JSON view. */
+export function canAsk(ctx: Context, format: OutputFormat): boolean {
+  return format !== 'json' && ctx.io.stdinTTY && ctx.io.stderrTTY
+}
+
+/** A confirmation as one step of an item: what ListAliases showed, or why it could not be read. */
+export type Check = { confirmation: Confirmation; error?: undefined } | { confirmation?: undefined; error: CliError }
+
+/** What happened to one item, step by step; absent steps were not reached. */
+export interface Trace {
+  write?: WriteOutcome
+  check?: Check
+  rollback?: WriteOutcome
+  rollbackCheck?: Check
+}
+
+/** Whether a step's confirmation saw what it waited for. */
+export const confirmed = (check: Check | undefined): boolean => check?.confirmation?.status === 'confirmed'
+
+export type Stage =
+  /** A block finding stopped the run before any write. */
+  | 'refused'
+  | 'dry-run'
+  /** Every item was already in place. */
+  | 'nothing-to-do'
+  | 'declined'
+  /** The writes ran (all of them, or up to the failure the run ends on). */
+  | 'written'
+
+export interface RunResult<T> {
+  stage: Stage
+  /** Each item's steps, for the command's view. */
+  traces: ReadonlyMap<T, Trace>
+  /** Whether the writes stopped before the last pending item. */
+  stopped: boolean
+  /** What the run ends on; undefined when it succeeded. */
+  failure?: CliError
+}
+
+export interface RunSpec<T> {
+  items: readonly T[]
+  blocked: (item: T) => boolean
+  /** Whether the item needs a write (false: already in place). */
+  pending: (item: T) => boolean
+  dryRun: boolean
+  yes: boolean
+  format: OutputFormat
+  /** The human plan, shown once planning is done (before a refusal or the prompt). */
+  showPlan?: () => void
+  refusal: (blocked: T[]) => CliError
+  question: (pending: T[]) => string
+  /** What a declined prompt left alone, e.g. "nothing was applied". */
+  unchanged: string
+  /** Items written one after another in each lane, the lanes at the same time (apply's partitions); default one lane. */
+  lanes?: (pending: T[]) => T[][]
+  /** Waits for the item's slot at the run's rate; rejects only when a signal ends the wait. */
+  pace?: (item: T) => Promise<void>
+  writer: (item: T) => Writer
+  write: (item: T) => Promise<WriteOutcome>
+  /** Shown around a phase (a spinner); default: none. */
+  phase?: <R>(phase: 'write' | 'rollback' | 'confirm', items: T[], run: () => Promise<R>) => Promise<R>
+  onWritten?: (item: T) => void
+  /** The error an item's failure is reported as (e.g. with its Region in front). */
+  place?: (item: T, error: CliError) => CliError
+  /** Absent: nothing is confirmed (--no-verify). */
+  confirm?: {
+    /** each: before the next item, rollbacks too (update --regions, undo --run); end: once after the run (apply). */
+    when: 'each' | 'end'
+    check: (item: T, trace: Trace, step: 'write' | 'rollback') => Promise<Confirmation>
+    /** Whether an item not confirmed stops the run (each). */
+    stopWhenUnconfirmed: boolean
+    /** The error that ends a run whose writes all went out but some were not confirmed. */
+    unconfirmed: (items: T[]) => CliError
+    concurrency?: number
+  }
+  /** Absent: what was written stays (undo --run). */
+  rollback?: {
+    write: (item: T, written: WriteOutcome) => Promise<WriteOutcome>
+    /** The error when another writer kept some items from being rolled back. */
+    leftAlone: (failure: CliError, items: T[]) => CliError
+  }
+}
+
+/** Runs planned items through gate, writes, rollback and confirmation; returns what happened. */
+export async function runItems<T>(ctx: Context, spec: RunSpec<T>): Promise<RunResult<T>> {
+  const traces = new Map<T, Trace>(spec.items.map((item) => [item, {}]))
+  const result = (stage: Stage, failure?: CliError, stopped = false): RunResult<T> => ({ stage, traces, stopped, ...(failure ? { failure } : {}) })
+  spec.showPlan?.()
+  const blocked = spec.items.filter(spec.blocked)
+  if (blocked.length > 0) return result('refused', spec.refusal(blocked))
+  const pending = spec.items.filter(spec.pending)
+  if (pending.length === 0) return result('nothing-to-do')
+  if (spec.dryRun) return result('dry-run')
+  if (!spec.yes && canAsk(ctx, spec.format) && !(await ctx.prompt.confirm(spec.question(pending)))) {
+    return result('declined', new CliError(`cancelled at the prompt; ${spec.unchanged}`, Exit.Interrupted))
+  }
+  const phase = spec.phase ?? ((_p, _items, run) => run())
+  const place = spec.place ?? ((_item, error) => error)
+  const lanes = spec.lanes?.(pending) ?? [pending]
+
+  // The first lane to stop stops the others before their next write.
+  let stop: CliError | undefined
+  const written: T[][] = lanes.map(() => [])
+  await phase('write', pending, () =>
+    Promise.all(
+      lanes.map(async (lane, i) => {
+        for (const item of lane) {
+          if (stop) return
+          if (ctx.signal.aborted) return void (stop ??= interruption(ctx))
+          try {
+            await spec.pace?.(item)
+          } catch {
+            // Only a signal ends a wait for the next slot; this item was never sent.
+            return void (stop ??= interruption(ctx))
+          }
+          if (stop) return
+          const trace = traces.get(item) as Trace
+          trace.write = await spec.write(item)
+          if (trace.write.status !== 'written') return void (stop ??= place(item, trace.write.error))
+          written[i]?.push(item)
+          spec.onWritten?.(item)
+          if (spec.confirm?.when !== 'each') continue
+          trace.check = await check(ctx, spec, item, trace, 'write')
+          if (!confirmed(trace.check) && spec.confirm.stopWhenUnconfirmed) return void (stop ??= unconfirmedStop(ctx, place(item, checkError(trace.check))))
+        }
+      }),
+    ),
+  )
+
+  if (stop && spec.rollback && !ctx.signal.aborted) {
+    const back = written.map((lane) => [...lane].reverse()).filter((lane) => lane.length > 0)
+    if (back.length > 0) await phase('rollback', back.flat(), () => Promise.all(back.map((lane) => rollBackLane(ctx, spec, lane, traces))))
+  }
+
+  if (spec.confirm?.when === 'end' && !ctx.signal.aborted) {
+    const changed = pending.filter((item) => {
+      const trace = traces.get(item) as Trace
+      return trace.write?.status === 'written' && trace.rollback?.status !== 'conflict'
+    })
+    const { confirm } = spec
+    await phase('confirm', changed, () =>
+      mapWithLimit(changed, confirm.concurrency ?? 1, async (item) => {
+        const trace = traces.get(item) as Trace
+        trace.check = await check(ctx, spec, item, trace, 'write')
+      }),
+    )
+  }
+
+  if (ctx.signal.aborted) return result('written', interruption(ctx), true)
+  if (stop) {
+    const leftAlone = pending.filter((item) => traces.get(item)?.rollback?.status === 'conflict')
+    return result('written', leftAlone.length > 0 && spec.rollback ? spec.rollback.leftAlone(stop, leftAlone) : stop, true)
+  }
+  const unconfirmed = spec.confirm ? pending.filter((item) => !confirmed(traces.get(item)?.check)) : []
+  if (spec.confirm && unconfirmed.length > 0) return result('written', spec.confirm.unconfirmed(unconfirmed))
+  return result('written')
+}
+
+async function rollBackLane<T>(ctx: Context, spec: RunSpec<T>, lane: T[], traces: Map<T, Trace>): Promise<void> {
+  const rollback = spec.rollback as NonNullable<RunSpec<T>['rollback']>
+  for (const item of lane) {
+    try {
+      await spec.pace?.(item)
+    } catch {
+      return
+    }
+    const trace = traces.get(item) as Trace
+    trace.rollback = await rollback.write(item, trace.write as WriteOutcome)
+    if (trace.rollback.status === 'written' && spec.confirm?.when === 'each') trace.rollbackCheck = await check(ctx, spec, item, trace, 'rollback')
+  }
+}
+
+/** One confirmation; a read that fails leaves the item unconfirmed, and a confirmed write is journaled verified. */
+async function check<T>(ctx: Context, spec: RunSpec<T>, item: T, trace: Trace, step: 'write' | 'rollback'): Promise<Check> {
+  const confirm = spec.confirm as NonNullable<RunSpec<T>['confirm']>
+  let result: Check
+  try {
+    result = { confirmation: await confirm.check(item, trace, step) }
+  } catch (error) {
+    result = { error: failureOf(ctx, error) }
+  }
+  if (confirmed(result)) {
+    // Only the alias's last write describes its final state.
+    const last = step === 'rollback' || trace.rollback?.status === 'written' ? trace.rollback : trace.write
+    await spec.writer(item).verified(last?.journalId ?? null)
+  }
+  return result
+}
+
+function checkError(check: Check | undefined): CliError {
+  return check?.error ?? new CliError('the change was not confirmed', Exit.NotConfirmed)
+}
+
+/** An unconfirmed write the run stops on: exit 6, unless a signal ended the confirmation. */
+function unconfirmedStop(ctx: Context, error: CliError): CliError {
+  if (error instanceof InterruptedError || ctx.signal.aborted) return interruption(ctx)
+  return new CliError(error.message, Exit.NotConfirmed, error.hint)
+}
+
+/** How a command's report looks in each format; the human views get AWS and journal text escaped. */
+export interface RunView<R> {
+  json: (report: R) => string
+  text: (human: R) => string
+  table: (human: R, ui: Ui) => string
+  /** Lines for stderr beside the text or table view (findings, where an item was left). */
+  notes?: (human: R, ui: Ui) => void
+}
+
+/** The one finisher: writes the report in the chosen format, then the error; returns the exit code. */
+export function finish<R extends { error: ErrorSummary | null; exitCode: number }>(ui: Ui, view: RunView<R>, report: R, failure: CliError | undefined): number {
+  report.error = failure ? errorSummary(failure) : null
+  report.exitCode = failure ? failure.exitCode : Exit.Ok
+  if (ui.format === 'json') ui.write(view.json(report))
+  else {
+    const human = escapeDeep(report)
+    ui.write(ui.format === 'text' ? view.text(human) : view.table(human, ui))
+    view.notes?.(human, ui)
+  }
+  if (failure) ui.error(report.error as ErrorSummary)
+  return report.exitCode
+}
