@@ -4,16 +4,17 @@
 // its own Writer (its own port), and confirmed before the next: a failure or conflict stops the run
 // and rolls back the Regions already changed, guarded like every write.
 import type { Context } from '../cli/context.js'
-import { CliError, ConflictError, Exit, UsageError, type ExitCode } from '../errors.js'
+import { CliError, ConflictError, Exit, UsageError } from '../errors.js'
 import type { GlobalOptions } from '../cli/globalOptions.js'
 import { newJournalId } from '../engine/journal.js'
 import { requestedAccount } from '../engine/account.js'
-import { confirmAliasTarget } from '../kms/confirm.js'
+import { confirmAliasTarget, type Confirmation } from '../kms/confirm.js'
 import { parseAliasRef, parseKeyRef, type AliasRef, type KeyRef } from '../kms/identifiers.js'
 import { currentTarget, describeWithAliases, matchesKey, type DescribedKey } from '../kms/lookups.js'
 import type { KmsPort } from '../kms/port.js'
 import { inEveryRegion, inRegion } from '../kms/regional.js'
 import { toKeyView } from '../output/keyView.js'
+import type { ChangeOutcome } from '../output/changeView.js'
 import {
   overallChanged,
   renderRegionsJson,
@@ -29,9 +30,10 @@ import { planMove } from '../engine/planner.js'
 import { RunReads } from '../engine/reads.js'
 import { keyRegions, regionNotCoveredFindings, replicaRegionsFindings, resolvePerRegion } from '../preflight/multiRegion.js'
 import { hasBlock, type Finding } from '../preflight/rules.js'
-import { interruption, Writer, type WriteOrigin } from '../engine/writePath.js'
-import { moveCall, rollBack, writeInOrder } from '../engine/steps.js'
-import { canAsk, expectedFailure, kmsAliasCommand, pollTiming, requireConfirmed } from '../engine/mutation.js'
+import { Writer, type WriteOrigin } from '../engine/writePath.js'
+import { moveCall, rollBack } from '../engine/steps.js'
+import { confirmed, failureOf, finish, runItems, settle, type RunView, type Stage, type Trace } from '../engine/run.js'
+import { kmsAliasCommand, pollTiming, requireConfirmed } from '../engine/mutation.js'
 import type { UpdateOptions } from './update.js'
 import { sessionOf, type Session } from '../cli/session.js'
 
@@ -85,27 +87,27 @@ export async function runUpdateRegions(options: RegionsUpdateOptions, ctx: Conte
     exitCode: Exit.Ok,
   }
   const run = new RegionsRun(ctx, ui, sessionOf(ctx, globals, ui), globals, options, report, aliasRef)
-  try {
+  const outcome = await settle(ctx, async () => {
     const regions = options.regions ?? (await run.replicaSet())
     // Checked before any change is planned: a typed key that names one Region cannot serve several.
     const targets = resolvePerRegion(targetRef, regions, '--to')
     const expects = expectRef === undefined ? undefined : resolvePerRegion(expectRef, regions, '--expect-current')
-    report.exitCode = await run.execute(regions, targets, expects)
-  } catch (error) {
-    const failure = expectedFailure(ctx, error)
-    report.error = errorSummary(failure)
-    report.exitCode = failure.exitCode
-  }
+    return run.execute(regions, targets, expects)
+  })
+  const failure = outcome.failure ?? outcome.value
   report.changed = overallChanged(report.regions)
-  if (ui.format === 'json') ui.write(renderRegionsJson(report))
-  else if (ui.format === 'text') {
-    const human = escapeDeep(report)
-    ui.write(renderRegionsText(human))
+  return finish(ui, regionsView, report, failure)
+}
+
+const regionsView: RunView<RegionsUpdateReport> = {
+  json: renderRegionsJson,
+  text: renderRegionsText,
+  table: (human, ui) => renderRegionsOutcome(human, ui.out),
+  notes: (human, ui) => {
+    if (ui.format !== 'text') return
     for (const r of human.regions) for (const f of r.findings) ui.note(`${r.region}: ${f.severity} ${f.code} ${f.message}`)
     for (const f of human.findings) ui.note(`${f.severity} ${f.code} ${f.message}`)
-  } else ui.write(renderRegionsOutcome(escapeDeep(report), ui.out))
-  if (report.error) ui.error(report.error)
-  return report.exitCode
+  },
 }
 
 class RegionsRun {
@@ -139,7 +141,7 @@ class RegionsRun {
     regions: string[],
     targets: { region: string; keyRef: string }[],
     expects: { region: string; keyRef: string }[] | undefined,
-  ): Promise<ExitCode> {
+  ): Promise<CliError | undefined> {
     const { ctx, ui, options, report } = this
     const name = this.aliasRef.name
     const runs = await ui.progress(`Preflight: planning ${name} in ${regions.length} Regions`, () =>
@@ -159,39 +161,96 @@ class RegionsRun {
     }
     report.findings = await this.replicaSetFindings(runs, regions)
 
-    const pending = runs.filter((r) => r.report.outcome !== 'already-in-place')
-    const blocked = runs.filter((r) => hasBlock(r.report.findings))
-    if (blocked.length > 0) {
-      for (const r of blocked) r.report.outcome = 'refused'
-      for (const r of runs) if (!hasBlock(r.report.findings) && r.report.outcome !== 'already-in-place') r.report.outcome = 'not-attempted'
-      report.outcome = 'refused'
-      this.showPlan()
-      const codes = [...new Set(blocked.flatMap((r) => r.report.findings.filter((f) => f.severity === 'block').map((f) => `${r.region} ${f.code}`)))]
-      throw new CliError(
-        `refused by the preflight: ${codes.join(', ')}; nothing was changed in any Region`,
-        Exit.Refused,
-        options.dryRun ? undefined : 'see the findings',
-      )
+    const { traces, stage, failure } = await runItems<RegionRun>(ctx, {
+      items: runs,
+      blocked: (r) => hasBlock(r.report.findings),
+      pending: (r) => r.report.outcome !== 'already-in-place',
+      dryRun: options.dryRun,
+      yes: options.yes,
+      format: ui.format,
+      showPlan: () => this.showPlan(),
+      refusal: (blocked) => {
+        const codes = [...new Set(blocked.flatMap((r) => r.report.findings.filter((f) => f.severity === 'block').map((f) => `${r.region} ${f.code}`)))]
+        return new CliError(`refused by the preflight: ${codes.join(', ')}; nothing was changed in any Region`, Exit.Refused, options.dryRun ? undefined : 'see the findings')
+      },
+      question: (pending) => `Point ${name} to the new key in ${pending.length} Region${pending.length === 1 ? '' : 's'} (${pending.map((r) => r.region).join(', ')})?`,
+      unchanged: 'nothing was changed',
+      writer: (r) => r.writer,
+      write: (r) =>
+        ui.progress(`Updating ${name} in ${r.region}`, () => {
+          const wanted = r.target?.key.keyId as string
+          return r.writer.write({
+            action: 'update',
+            alias: name,
+            region: r.region,
+            account: r.current?.key.accountId || null,
+            expected: r.current?.key.keyId as string,
+            wanted,
+            origin: this.origin(null),
+            ...moveCall(r.kms, 'update', name, wanted),
+          })
+        }),
+      place: (r, error) => inRegion(r.region, error) as CliError,
+      phase: (phase, items, work) => (phase === 'rollback' ? ui.progress(`Rolling back ${items.length} Region${items.length === 1 ? '' : 's'}`, work) : work()),
+      ...(options.verify
+        ? {
+            confirm: {
+              when: 'each' as const,
+              stopWhenUnconfirmed: true,
+              check: (r: RegionRun, _trace: Trace, step: 'write' | 'rollback') => this.confirm(r, step),
+              unconfirmed: (items: RegionRun[]) => new CliError(`${items.map((r) => r.region).join(', ')}: the change was not confirmed`, Exit.NotConfirmed),
+            },
+          }
+        : {}),
+      rollback: {
+        write: (r, written) =>
+          rollBack(
+            r.writer,
+            r.kms,
+            {
+              action: 'update',
+              alias: name,
+              region: r.region,
+              account: r.current?.key.accountId || null,
+              before: r.current?.key.keyId as string,
+              after: r.target?.key.keyId as string,
+            },
+            this.origin(written.journalId),
+          ),
+        leftAlone: (failure, items) =>
+          new ConflictError(
+            `${failure.message}; not rolled back because another writer changed ${name} there since: ${items.map((r) => r.region).join(', ')}`,
+            'check those Regions by hand; kms-alias history lists what this run did',
+          ),
+      },
+    })
+    report.regions = runs.map((r) => regionAfter(r, stage, traces.get(r)))
+    report.outcome = runOutcome(stage, failure)
+    if (stage === 'nothing-to-do') report.verified = runs.every((r) => r.report.verified)
+    if (stage === 'written' && failure === undefined) {
+      report.verified = options.verify
+      report.undo = runs
+        .filter((r) => r.report.outcome !== 'already-in-place')
+        .map((r) =>
+          kmsAliasCommand(
+            [
+              'update',
+              name,
+              '--to',
+              r.current?.key.keyId as string,
+              '--expect-current',
+              r.target?.key.keyId as string,
+              ...(options.allowSpecChange ? ['--allow-spec-change'] : []),
+              // Going back to a key that is not Enabled needs the override, as update's printed undo has it.
+              ...(r.current?.key.keyState === 'Enabled' ? [] : ['--allow-disabled']),
+            ],
+            r.region,
+            this.globals,
+          ),
+        )
+        .join(' && ')
     }
-    this.showPlan()
-    if (pending.length === 0) {
-      report.outcome = 'already-in-place'
-      report.verified = runs.every((r) => r.report.verified)
-      return Exit.Ok
-    }
-    if (options.dryRun) {
-      for (const r of pending) r.report.outcome = 'would-update'
-      report.outcome = 'would-update'
-      return Exit.Ok
-    }
-    const question = `Point ${name} to the new key in ${pending.length} Region${pending.length === 1 ? '' : 's'} (${pending.map((r) => r.region).join(', ')})?`
-    if (!options.yes && canAsk(ctx, ui.format) && !(await ctx.prompt.confirm(question))) {
-      report.outcome = 'declined'
-      for (const r of pending) r.report.outcome = 'not-attempted'
-      throw new CliError('cancelled at the prompt; nothing was changed', Exit.Interrupted)
-    }
-    for (const r of pending) r.report.outcome = 'not-attempted'
-    return this.change(pending)
+    return failure
   }
 
   private showPlan(): void {
@@ -252,7 +311,7 @@ class RegionsRun {
         report.verified = current.aliases.some((a) => a.name === this.aliasRef.name)
       }
     } catch (error) {
-      const failure = expectedFailure(ctx, error)
+      const failure = failureOf(ctx, error)
       run.failure = failure
       report.error = errorSummary(inRegion(region, failure))
     }
@@ -286,139 +345,17 @@ class RegionsRun {
     ]
   }
 
-  /** Changes each Region in turn and confirms it; the first failure stops the rest and rolls back. */
-  private async change(pending: RegionRun[]): Promise<ExitCode> {
-    const { ctx, ui, options, report } = this
-    const name = this.aliasRef.name
-    const { written: changed, stop } = await writeInOrder(ctx.signal, pending, {
-      write: (r) =>
-        ui.progress(`Updating ${name} in ${r.region}`, () => {
-          const wanted = r.target?.key.keyId as string
-          return r.writer.write({
-            action: 'update',
-            alias: name,
-            region: r.region,
-            account: r.current?.key.accountId || null,
-            expected: r.current?.key.keyId as string,
-            wanted,
-            origin: this.origin(null),
-            ...moveCall(r.kms, 'update', name, wanted),
-          })
-        }),
-      record: (r, result) => {
-        r.report.journalId = result.journalId
-        r.report.changed = result.changed
-        if (result.status === 'written') r.report.outcome = 'updated'
-        else {
-          r.report.outcome = result.status === 'conflict' ? 'conflict' : 'failed'
-          r.report.error = errorSummary(inRegion(r.region, result.error))
-        }
-      },
-      ...(options.verify
-        ? {
-            confirm: async (r: RegionRun, result: { journalId: string | null }) => {
-              if (!(await this.confirm(r, r.target?.key.keyId as string, r.current?.key.keyId as string, 'UpdateAlias'))) {
-                r.report.outcome = 'not-confirmed'
-                return false
-              }
-              r.report.verified = true
-              await r.writer.verified(result.journalId)
-              return true
-            },
-          }
-        : {}),
-      stopWhenUnconfirmed: true,
-    })
-    const failure: CliError | undefined =
-      stop === undefined
-        ? undefined
-        : stop.reason === 'interrupted'
-          ? interruption(ctx)
-          : stop.reason === 'not-written'
-            ? (inRegion(stop.item.region, stop.outcome.error) as CliError)
-            : confirmedFailure(stop.item)
-    if (failure === undefined) {
-      report.outcome = 'updated'
-      report.verified = options.verify
-      report.undo = pending
-        .map((r) =>
-          kmsAliasCommand(
-            [
-              'update',
-              name,
-              '--to',
-              r.current?.key.keyId as string,
-              '--expect-current',
-              r.target?.key.keyId as string,
-              ...(options.allowSpecChange ? ['--allow-spec-change'] : []),
-              // Going back to a key that is not Enabled needs the override, as update's printed undo has it.
-              ...(r.current?.key.keyState === 'Enabled' ? [] : ['--allow-disabled']),
-            ],
-            r.region,
-            this.globals,
-          ),
-        )
-        .join(' && ')
-      return Exit.Ok
-    }
-    report.outcome = failure.exitCode === Exit.NotConfirmed ? 'not-confirmed' : failure.exitCode === Exit.Conflict ? 'conflict' : 'failed'
-    if (changed.length > 0 && !ctx.signal.aborted)
-      await ui.progress(`Rolling back ${changed.length} Region${changed.length === 1 ? '' : 's'}`, () => this.rollBack([...changed].reverse()))
-    const leftAlone = changed.filter((r) => r.report.outcome === 'conflict')
-    if (leftAlone.length > 0) {
-      throw new ConflictError(
-        `${failure.message}; not rolled back because another writer changed ${name} there since: ${leftAlone.map((r) => r.region).join(', ')}`,
-        'check those Regions by hand; kms-alias history lists what this run did',
-      )
-    }
-    throw failure
-  }
-
-  /** Puts each changed Region back, only while the alias still points where this run left it. */
-  private async rollBack(changed: RegionRun[]): Promise<void> {
-    const name = this.aliasRef.name
-    for (const r of changed) {
-      const previous = r.current?.key.keyId as string
-      const target = r.target?.key.keyId as string
-      const result = await rollBack(
-        r.writer,
-        r.kms,
-        { action: 'update', alias: name, region: r.region, account: r.current?.key.accountId || null, before: previous, after: target },
-        this.origin(r.report.journalId),
-      )
-      if (result.status === 'written') {
-        r.report.outcome = 'rolled-back'
-        r.report.changed = false
-        r.report.verified = false
-        if (this.options.verify && (await this.confirm(r, previous, target, 'UpdateAlias (rollback)'))) {
-          r.report.verified = true
-          await r.writer.verified(result.journalId)
-        }
-      } else if (result.status === 'conflict') {
-        r.report.outcome = 'conflict'
-        r.report.changed = result.seen === null ? null : true
-        r.report.error = { ...errorSummary(result.error), message: `not rolled back: ${result.error.message}` }
-      } else {
-        r.report.changed = result.changed === null ? null : !result.changed
-        r.report.error = { ...errorSummary(result.error), message: `rollback failed: ${result.error.message}` }
-      }
-    }
-  }
-
-  /** Confirms with ListAliases; a failed confirmation is recorded in the Region's report. */
-  private async confirm(r: RegionRun, expectedKeyId: string, previousKeyId: string, operation: string): Promise<boolean> {
+  /** Confirms a Region's write (or its rollback) with ListAliases; not seeing it is an error. */
+  private async confirm(r: RegionRun, step: 'write' | 'rollback'): Promise<Confirmation> {
     const name = this.aliasRef.name
     const timeout = this.options.verifyTimeout
-    try {
-      const result = await this.ui.progress(`Confirming ${name} in ${r.region} with ListAliases`, () =>
-        confirmAliasTarget(r.kms, { aliasName: name, expectedKeyId, previousKeyId, ...pollTiming(this.ctx, timeout) }),
-      )
-      requireConfirmed(result, { operation, aliasName: name, expected: `${name} on ${expectedKeyId}`, timeoutSeconds: timeout })
-      return true
-    } catch (error) {
-      r.report.error = errorSummary(inRegion(r.region, expectedFailure(this.ctx, error)))
-      return false
-    }
+    const [expectedKeyId, previousKeyId] = step === 'write' ? [r.target?.key.keyId, r.current?.key.keyId] : [r.current?.key.keyId, r.target?.key.keyId]
+    const result = await this.ui.progress(`Confirming ${name} in ${r.region} with ListAliases`, () =>
+      confirmAliasTarget(r.kms, { aliasName: name, expectedKeyId: expectedKeyId as string, previousKeyId, ...pollTiming(this.ctx, timeout) }),
+    )
+    const operation = step === 'write' ? 'UpdateAlias' : 'UpdateAlias (rollback)'
+    requireConfirmed(result, { operation, aliasName: name, expected: `${name} on ${expectedKeyId}`, timeoutSeconds: timeout })
+    return result
   }
 
   private origin(reverts: string | null): WriteOrigin {
@@ -438,7 +375,57 @@ async function expectedKeyId(kms: KmsPort, expect: string): Promise<(keyId: stri
   return (current) => current === keyId
 }
 
-function confirmedFailure(r: RegionRun): CliError {
-  const summary = r.report.error
-  return new CliError(summary?.message ?? `${r.region}: the change was not confirmed`, Exit.NotConfirmed, summary?.hint)
+/** The run's outcome, from how far the engine got and what it ended on. */
+function runOutcome(stage: Stage, failure: CliError | undefined): ChangeOutcome {
+  switch (stage) {
+    case 'refused':
+      return 'refused'
+    case 'nothing-to-do':
+      return 'already-in-place'
+    case 'dry-run':
+      return 'would-update'
+    case 'declined':
+      return 'declined'
+    case 'written':
+      if (failure === undefined) return 'updated'
+      return failure.exitCode === Exit.NotConfirmed ? 'not-confirmed' : failure.exitCode === Exit.Conflict ? 'conflict' : 'failed'
+  }
+}
+
+/** One Region as the run left it, from its plan and its steps. */
+function regionAfter(r: RegionRun, stage: Stage, trace: Trace | undefined): RegionReport {
+  const row: RegionReport = { ...r.report }
+  if (row.outcome === 'already-in-place') return row
+  if (stage === 'refused') return { ...row, outcome: hasBlock(row.findings) ? 'refused' : 'not-attempted' }
+  if (stage === 'dry-run') return { ...row, outcome: 'would-update' }
+  row.outcome = 'not-attempted'
+  const write = trace?.write
+  if (write === undefined) return row
+  row.journalId = write.journalId
+  row.changed = write.changed
+  if (write.status !== 'written') return { ...row, outcome: write.status, error: errorSummary(inRegion(r.region, write.error)) }
+  row.outcome = 'updated'
+  if (trace?.check) {
+    row.verified = confirmed(trace.check)
+    if (!row.verified) {
+      row.outcome = 'not-confirmed'
+      row.error = errorSummary(inRegion(r.region, trace.check.error))
+    }
+  }
+  const back = trace?.rollback
+  if (back === undefined) return row
+  if (back.status === 'written') {
+    row.outcome = 'rolled-back'
+    row.changed = false
+    row.verified = confirmed(trace?.rollbackCheck)
+    if (trace?.rollbackCheck?.error) row.error = errorSummary(inRegion(r.region, trace.rollbackCheck.error))
+  } else if (back.status === 'conflict') {
+    row.outcome = 'conflict'
+    row.changed = back.seen === null ? null : true
+    row.error = { ...errorSummary(back.error), message: `not rolled back: ${back.error.message}` }
+  } else {
+    row.changed = back.changed === null ? null : !back.changed
+    row.error = { ...errorSummary(back.error), message: `rollback failed: ${back.error.message}` }
+  }
+  return row
 }
