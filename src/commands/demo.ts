@@ -14,7 +14,7 @@ import { toKeyView } from '../output/keyView.js'
 import { shellCommand } from '../output/shell.js'
 import { renderTable } from '../output/table.js'
 import { createUi, errorSummary, type ErrorSummary, type Ui } from '../output/ui.js'
-import { canAsk, expectedFailure } from '../engine/mutation.js'
+import { canAsk, failureOf } from '../engine/run.js'
 import { sessionOf, type Session } from '../cli/session.js'
 
 export interface DemoOptions {
@@ -88,7 +88,7 @@ class Tour {
     try {
       await this.tour()
     } catch (error) {
-      const failure = expectedFailure(this.ctx, error)
+      const failure = failureOf(this.ctx, error)
       if (this.ui.format === 'json') this.ui.write(this.document(failure.exitCode, errorSummary(failure)))
       throw failure
     }

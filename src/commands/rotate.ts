@@ -24,7 +24,8 @@ import {
   type RotationPlan,
 } from '../preflight/rotate.js'
 import { hasBlock } from '../preflight/rules.js'
-import { applyChange, canAsk, kmsAliasCommand, pollTiming, refuse, runChange } from '../engine/mutation.js'
+import { applyChange, kmsAliasCommand, pollTiming, refuse, runChange } from '../engine/mutation.js'
+import { canAsk } from '../engine/run.js'
 
 export interface RotateOptions {
   alias: string

@@ -4,7 +4,7 @@ import type { GlobalOptions } from '../cli/globalOptions.js'
 import { findJournalEntry, type JournalEntry } from '../engine/journal.js'
 import { requestedAccount } from '../engine/account.js'
 import { createUi, errorSummary } from '../output/ui.js'
-import { expectedFailure } from '../engine/mutation.js'
+import { failureOf } from '../engine/run.js'
 import { runCreate } from './create.js'
 import { runDelete } from './delete.js'
 import { loadJournal, loadLastUndoable } from './history.js'
@@ -38,7 +38,7 @@ export async function runUndo(options: UndoOptions, ctx: Context, globals: Globa
     // A failure before the revert's own report (no such entry, another Region or account) is still
     // one JSON document under --json, as every change command prints.
     if (globals.output !== 'json') throw error
-    const failure = expectedFailure(ctx, error)
+    const failure = failureOf(ctx, error)
     const ui = createUi(ctx, globals)
     ui.write(`${JSON.stringify({ error: errorSummary(failure), exitCode: failure.exitCode }, null, 2)}\n`)
     ui.error(failure)

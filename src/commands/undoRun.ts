@@ -2,20 +2,21 @@
 // first (all or nothing: one alias that moved since, or one refusal, and nothing is changed), then
 // each revert goes through the one write path, guarded on where the run left the alias.
 import type { Context } from '../cli/context.js'
-import { CliError, ConflictError, Exit, NotFoundError, UsageError, type ExitCode } from '../errors.js'
+import { CliError, ConflictError, Exit, NotFoundError, UsageError } from '../errors.js'
 import type { GlobalOptions } from '../cli/globalOptions.js'
 import { newJournalId, type JournalEntry } from '../engine/journal.js'
-import { confirmAliasGone, confirmAliasTarget, type Confirmation } from '../kms/confirm.js'
+import { confirmAliasGone, confirmAliasTarget } from '../kms/confirm.js'
+import type { KmsPort } from '../kms/port.js'
 import { parseAliasRef, parseKeyRef } from '../kms/identifiers.js'
 import { newTable } from '../output/table.js'
 import { createUi, errorSummary, type ErrorSummary, type Ui } from '../output/ui.js'
-import { escapeDeep } from '../output/escape.js'
 import { planMove } from '../engine/planner.js'
 import { RunReads } from '../engine/reads.js'
 import { hasBlock, type Finding } from '../preflight/rules.js'
-import { interruption, Writer, type PlannedWrite } from '../engine/writePath.js'
-import { moveCall, writeInOrder } from '../engine/steps.js'
-import { canAsk, expectedFailure, pollTiming } from '../engine/mutation.js'
+import { Writer, type PlannedWrite } from '../engine/writePath.js'
+import { moveCall } from '../engine/steps.js'
+import { canAsk, confirmed, finish, runItems, settle, type RunView, type Stage, type Trace } from '../engine/run.js'
+import { pollTiming } from '../engine/mutation.js'
 import { sessionOf } from '../cli/session.js'
 
 export interface UndoRunOptions {
@@ -83,29 +84,23 @@ export async function runUndoRun(options: UndoRunOptions, entries: readonly Jour
     error: null,
     exitCode: Exit.Ok,
   }
-  try {
-    report.exitCode = await execute(options, toRevert, report, ctx, ui, globals)
-  } catch (error) {
-    const failure = expectedFailure(ctx, error)
-    report.error = errorSummary(failure)
-    report.exitCode = failure.exitCode
-  }
-  if (ui.format === 'json') ui.write(`${JSON.stringify(report, null, 2)}\n`)
-  // The human views read journal and KMS text: they get it escaped (output/escape.ts).
-  const human = escapeDeep(report)
-  if (ui.format === 'text')
-    ui.write(
-      human.changes
-        .map(
-          (c) =>
-            `${[c.outcome, c.alias, c.region, c.fromKeyId ?? '-', c.toKeyId ?? '-', c.changed === null ? 'unknown' : String(c.changed), String(c.verified)].join('\t')}\n`,
-        )
-        .join(''),
-    )
-  else if (ui.format === 'table') ui.write(renderTable(human, ui))
-  if (ui.format !== 'json') for (const c of human.changes) for (const f of c.findings) if (f.severity !== 'info') ui.warn(`${c.alias}: ${f.code} ${f.message}`)
-  if (report.error) ui.error(report.error)
-  return report.exitCode
+  const outcome = await settle(ctx, () => execute(options, toRevert, report, ctx, ui, globals))
+  return finish(ui, undoRunView, report, outcome.failure ?? outcome.value)
+}
+
+const undoRunView: RunView<UndoRunReport> = {
+  json: (report) => `${JSON.stringify(report, null, 2)}\n`,
+  text: (human) =>
+    human.changes
+      .map(
+        (c) =>
+          `${[c.outcome, c.alias, c.region, c.fromKeyId ?? '-', c.toKeyId ?? '-', c.changed === null ? 'unknown' : String(c.changed), String(c.verified)].join('\t')}\n`,
+      )
+      .join(''),
+  table: renderTable,
+  notes: (human, ui) => {
+    for (const c of human.changes) for (const f of c.findings) if (f.severity !== 'info') ui.warn(`${c.alias}: ${f.code} ${f.message}`)
+  },
 }
 
 function toRevertView(entry: JournalEntry): Revert {
@@ -126,6 +121,14 @@ function toRevertView(entry: JournalEntry): Revert {
   }
 }
 
+/** One revert of the run, with the port and Writer of its Region. */
+interface Item {
+  entry: JournalEntry
+  revert: Revert
+  kms: KmsPort
+  writer: Writer
+}
+
 async function execute(
   options: UndoRunOptions,
   entries: readonly JournalEntry[],
@@ -133,19 +136,27 @@ async function execute(
   ctx: Context,
   ui: Ui,
   globals: GlobalOptions,
-): Promise<ExitCode> {
+): Promise<CliError | undefined> {
   const session = sessionOf(ctx, globals, ui)
-  const portFor = (region: string) => session.kms({ region })
-  // Plan: every alias must still be where the run left it, and every revert pass the preflight.
-  // The reads are shared per Region: each key is described, and its access read, once.
-  const reads = new Map<string, Promise<RunReads>>()
-  const readsIn = (region: string) => {
-    let shared = reads.get(region)
-    if (!shared) reads.set(region, (shared = portFor(region).then((kms) => new RunReads(kms))))
+  // One port, Writer and set of shared reads per Region: each key is described, and its access read, once.
+  const regions = new Map<string, Promise<{ kms: KmsPort; writer: Writer; reads: RunReads }>>()
+  const inRegion = (region: string) => {
+    let shared = regions.get(region)
+    if (!shared) {
+      shared = session.kms({ region }).then((kms) => ({ kms, writer: new Writer(ctx, ui, { ...globals, region }, kms), reads: new RunReads(kms) }))
+      regions.set(region, shared)
+    }
     return shared
   }
+  const items: Item[] = await Promise.all(
+    entries.map(async (entry, i) => {
+      const { kms, writer } = await inRegion(entry.region)
+      return { entry, revert: report.changes[i] as Revert, kms, writer }
+    }),
+  )
+  // Plan: every alias must still be where the run left it, and every revert pass the preflight.
   await ui.progress(`Planning the undo of ${entries.length} changes`, () =>
-    Promise.all(entries.map(async (entry, i) => plan(entry, report.changes[i] as Revert, await readsIn(entry.region), options))),
+    Promise.all(items.map(async ({ entry, revert }) => plan(entry, revert, (await inRegion(entry.region)).reads, options))),
   )
   // A key another revert of this undo points an alias to is not left without one.
   const pointedTo = new Set(report.changes.map((c) => c.toKeyId))
@@ -158,34 +169,19 @@ async function execute(
       'check those aliases, then revert the others one by one with kms-alias undo <id>',
     )
   }
-  const refused = report.changes.filter((c) => hasBlock(c.findings))
-  if (refused.length > 0) {
-    for (const c of refused) c.outcome = 'refused'
-    throw new CliError(`refused by the preflight: ${refused.map((c) => c.alias).join(', ')}; nothing was undone`, Exit.Refused)
-  }
-  if (options.dryRun) {
-    for (const c of report.changes) c.outcome = 'would-revert'
-    return Exit.Ok
-  }
-  if (
-    !options.yes &&
-    canAsk(ctx, ui.format) &&
-    !(await ctx.prompt.confirm(`Revert ${entries.length} change${entries.length === 1 ? '' : 's'} of ${options.runId}?`))
-  ) {
-    throw new CliError('cancelled at the prompt; nothing was undone', Exit.Interrupted)
-  }
 
-  const writers = new Map<string, Writer>()
-  const writerFor = async (region: string) => {
-    let writer = writers.get(region)
-    if (!writer) writers.set(region, (writer = new Writer(ctx, ui, { ...globals, region }, await portFor(region))))
-    return writer
-  }
-  const reverts = entries.map((entry, i) => ({ entry, revert: report.changes[i] as Revert }))
-  type Item = (typeof reverts)[number]
-  const { stop } = await writeInOrder(ctx.signal, reverts, {
-    write: async ({ entry, revert }) => {
-      const [kms, writer] = await Promise.all([portFor(entry.region), writerFor(entry.region)])
+  const { stage, traces, failure } = await runItems<Item>(ctx, {
+    items,
+    blocked: ({ revert }) => hasBlock(revert.findings),
+    pending: () => true,
+    dryRun: options.dryRun,
+    yes: options.yes,
+    format: ui.format,
+    refusal: (blocked) => new CliError(`refused by the preflight: ${blocked.map(({ revert }) => revert.alias).join(', ')}; nothing was undone`, Exit.Refused),
+    question: (pending) => `Revert ${pending.length} change${pending.length === 1 ? '' : 's'} of ${options.runId}?`,
+    unchanged: 'nothing was undone',
+    writer: ({ writer }) => writer,
+    write: ({ entry, revert, kms, writer }) => {
       const to = revert.toKeyId ?? undefined
       const write: PlannedWrite = {
         action: revert.action,
@@ -199,41 +195,39 @@ async function execute(
       }
       return ui.progress(`Reverting ${entry.alias}`, () => writer.write(write))
     },
-    record: ({ revert }, result) => {
-      revert.changed = result.changed
-      revert.journalId = result.journalId
-      if (result.status === 'written') revert.outcome = 'reverted'
-      else {
-        revert.outcome = result.status === 'conflict' ? 'conflict' : 'failed'
-        revert.error = errorSummary(result.error)
-      }
-    },
     ...(options.verify
       ? {
-          confirm: async ({ entry, revert }: Item, result: { journalId: string | null }) => {
-            const kms = await portFor(entry.region)
-            const to = revert.toKeyId ?? undefined
-            const timing = pollTiming(ctx, options.verifyTimeout)
-            const confirmation: Confirmation =
-              to === undefined
-                ? await confirmAliasGone(kms, { aliasName: entry.alias, previousKeyId: revert.fromKeyId as string, ...timing })
-                : await confirmAliasTarget(kms, { aliasName: entry.alias, expectedKeyId: to, previousKeyId: revert.fromKeyId ?? undefined, ...timing })
-            revert.verified = confirmation.status === 'confirmed'
-            if (revert.verified) await (await writerFor(entry.region)).verified(result.journalId)
-            return revert.verified
+          confirm: {
+            when: 'each' as const,
+            // An unconfirmed revert is reported at the end; the others still go back.
+            stopWhenUnconfirmed: false,
+            check: ({ entry, revert, kms }: Item) => {
+              const to = revert.toKeyId ?? undefined
+              const timing = pollTiming(ctx, options.verifyTimeout)
+              return to === undefined
+                ? confirmAliasGone(kms, { aliasName: entry.alias, previousKeyId: revert.fromKeyId as string, ...timing })
+                : confirmAliasTarget(kms, { aliasName: entry.alias, expectedKeyId: to, previousKeyId: revert.fromKeyId ?? undefined, ...timing })
+            },
+            unconfirmed: (unverified: Item[]) =>
+              new CliError(`the reverts were sent, but ListAliases did not confirm ${unverified.map(({ entry }) => entry.alias).join(', ')}`, Exit.NotConfirmed),
           },
         }
       : {}),
-    // An unconfirmed revert is reported at the end; the others still go back.
-    stopWhenUnconfirmed: false,
+    // No rollback: what was reverted stays reverted, the rest is reported.
   })
-  // Stop at the first failure: what was reverted stays reverted, the rest is reported.
-  if (stop?.reason === 'interrupted') throw interruption(ctx)
-  if (stop?.reason === 'not-written') throw stop.outcome.error
-  const unverified = options.verify ? report.changes.filter((c) => !c.verified) : []
-  if (unverified.length > 0)
-    throw new CliError(`the reverts were sent, but ListAliases did not confirm ${unverified.map((c) => c.alias).join(', ')}`, Exit.NotConfirmed)
-  return Exit.Ok
+  report.changes = items.map((item) => revertAfter(item.revert, stage, traces.get(item)))
+  return failure
+}
+
+/** One revert as the run left it, from its plan and its steps. */
+function revertAfter(revert: Revert, stage: Stage, trace: Trace | undefined): Revert {
+  if (stage === 'refused') return hasBlock(revert.findings) ? { ...revert, outcome: 'refused' } : revert
+  if (stage === 'dry-run') return { ...revert, outcome: 'would-revert' }
+  const write = trace?.write
+  if (write === undefined) return revert
+  const after: Revert = { ...revert, changed: write.changed, journalId: write.journalId, verified: confirmed(trace?.check) }
+  if (write.status === 'written') return { ...after, outcome: 'reverted' }
+  return { ...after, outcome: write.status, error: errorSummary(write.error) }
 }
 
 /** One revert's plan: where the alias is now, and the same preflight as a single undo, access included. */

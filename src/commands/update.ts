@@ -11,7 +11,8 @@ import { toKeyView } from '../output/keyView.js'
 import { expectation, planMove } from '../engine/planner.js'
 import { RunReads } from '../engine/reads.js'
 import { hasBlock } from '../preflight/rules.js'
-import { applyChange, canAsk, guardConflict, kmsAliasCommand, pollTiming, refuse, runChange, type ChangeOrigin, type RevertedBy } from '../engine/mutation.js'
+import { applyChange, guardConflict, kmsAliasCommand, pollTiming, refuse, runChange, type ChangeOrigin, type RevertedBy } from '../engine/mutation.js'
+import { canAsk } from '../engine/run.js'
 import { moveCall } from '../engine/steps.js'
 
 export interface UpdateOptions {

@@ -3,7 +3,7 @@
 // how changes reach the journal.
 import type { Context } from '../cli/context.js'
 import { CliError, Exit, InterruptedError, type ExitCode } from '../errors.js'
-import type { GlobalOptions, OutputFormat } from '../cli/globalOptions.js'
+import type { GlobalOptions } from '../cli/globalOptions.js'
 import type { Confirmation, PollTiming } from '../kms/confirm.js'
 import type { KmsPort } from '../kms/port.js'
 import { changeView, renderFinding, type AliasChangeReport, type ChangeAction, type ChangeOutcome, type ChangeView } from '../output/changeView.js'
@@ -11,22 +11,13 @@ import { shellCommand } from '../output/shell.js'
 import { escapeDeep } from '../output/escape.js'
 import { createUi, errorSummary, type Ui } from '../output/ui.js'
 import { refusedFindings, type Finding } from '../preflight/rules.js'
-import { interruption, Writer, type PlannedWrite, type WriteOrigin } from './writePath.js'
+import { Writer, type PlannedWrite, type WriteOrigin } from './writePath.js'
+import { failureOf } from './run.js'
 import { sessionOf, type Session } from '../cli/session.js'
 
 /** Where a run is: before the mutating call, while it is in flight, or confirming it. */
 export interface Progress {
   phase: 'before' | 'changing' | 'confirming'
-}
-
-/**
- * The CliError a failure stands for; anything else is a bug and is thrown on. Ctrl-C surfaces as
- * whatever was waiting at the time (a sleep, a socket): all of those mean "interrupted".
- */
-export function expectedFailure(ctx: Context, error: unknown): CliError {
-  if (ctx.signal.aborted && (!(error instanceof CliError) || error instanceof InterruptedError)) return interruption(ctx)
-  if (!(error instanceof CliError)) throw error
-  return error
 }
 
 /** Runs `steps`; an expected failure becomes the report's error and the exit code for its phase. */
@@ -35,7 +26,7 @@ async function runMutation(ctx: Context, report: AliasChangeReport, steps: (prog
   try {
     return await steps(progress)
   } catch (error) {
-    const failure = expectedFailure(ctx, error)
+    const failure = failureOf(ctx, error)
     report.error = errorSummary(failure)
     if (progress.phase === 'confirming') {
       // The change went out; only its confirmation failed.
@@ -79,11 +70,6 @@ export function kmsAliasCommand(words: readonly string[], region: string | null,
   if (globals.profile) all.push('--profile', globals.profile)
   if (globals.endpointUrl) all.push('--endpoint-url', globals.endpointUrl)
   return shellCommand(all)
-}
-
-/** Whether a prompt may be shown: never to scripts (no TTY) or in the JSON view. */
-export function canAsk(ctx: Context, format: OutputFormat): boolean {
-  return format !== 'json' && ctx.io.stdinTTY && ctx.io.stderrTTY
 }
 
 /** Who asked for a change, for the journal: a command of its own, or undo/rollback of an entry. */
