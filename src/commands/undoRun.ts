@@ -4,7 +4,7 @@
 import type { Context } from '../cli/context.js'
 import { CliError, ConflictError, Exit, NotFoundError, UsageError } from '../errors.js'
 import type { GlobalOptions } from '../cli/globalOptions.js'
-import { newJournalId, type JournalEntry } from '../engine/journal.js'
+import { newJournalId, recheckEntry, type JournalEntry } from '../engine/journal.js'
 import { confirmAliasGone, confirmAliasTarget } from '../kms/confirm.js'
 import type { KmsPort } from '../kms/port.js'
 import { parseAliasRef, parseKeyRef } from '../kms/identifiers.js'
@@ -154,6 +154,10 @@ async function execute(
       return { entry, revert: report.changes[i] as Revert, kms, writer }
     }),
   )
+  // The journal is a file anyone who can write it can forge: an entry is believed only where KMS
+  // agrees with it. An alias moved since is left to the plan's guard, which names every one of them.
+  const untrue = (await Promise.all(items.map(({ entry, kms }) => recheckEntry(entry, kms)))).find((e) => e !== undefined && !(e instanceof ConflictError))
+  if (untrue) throw untrue
   // Plan: every alias must still be where the run left it, and every revert pass the preflight.
   await ui.progress(`Planning the undo of ${entries.length} changes`, () =>
     Promise.all(items.map(async ({ entry, revert }) => plan(entry, revert, (await inRegion(entry.region)).reads, options))),
