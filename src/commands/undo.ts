@@ -1,7 +1,7 @@
 import type { Context } from '../cli/context.js'
-import { NotFoundError, UsageError } from '../errors.js'
+import { ConflictError, NotFoundError, UsageError } from '../errors.js'
 import type { GlobalOptions } from '../cli/globalOptions.js'
-import { findJournalEntry, type JournalEntry } from '../engine/journal.js'
+import { findJournalEntry, recheckEntry, type JournalEntry } from '../engine/journal.js'
 import { requestedAccount } from '../engine/account.js'
 import { createUi, errorSummary } from '../output/ui.js'
 import { failureOf } from '../engine/run.js'
@@ -79,6 +79,10 @@ async function undoEntry(options: UndoOptions, ctx: Context, globals: GlobalOpti
   }
   const where: GlobalOptions = { ...globals, region: entry.region }
   await checkEntryAccount(entry, ctx, where)
+  // The journal is a file anyone who can write it can forge: an entry is believed only where KMS
+  // agrees with it. An alias moved since is left to the guard, whose message names a revert of it.
+  const untrue = await recheckEntry(entry, await sessionOf(ctx, where, createUi(ctx, where)).kms())
+  if (untrue && !(untrue instanceof ConflictError)) throw untrue
   const origin = { command: 'undo', reverts: entry.id }
   // Only an entry looked up by id can have been reverted already (--last picks one that was not).
   const revertedBy = read?.entries.find((e) => e.reverts === entry.id)

@@ -54,3 +54,19 @@ describe('issue 19 item 18: undo --run rechecks each entry against KMS before pl
     expect(kms.aliases.get('alias/app')).toBe(b.keyId)
   })
 })
+
+describe('issue 19 item 18: undo <id> rechecks its entry against KMS before planning', () => {
+  // Failed before the wiring: the forged previous key was planned as the target (exit 3, refused by the preflight).
+  it('a forged previous key of another account: exit 2 naming the entry, nothing changed', async () => {
+    const { a, b, elsewhere, kms, journal, forge } = await appliedRun()
+    forge(a.keyId, elsewhere.arn)
+    const id = (JSON.parse((await run(['history', '--json'], { kms, journal })).stdout) as { id: string }[])[0]?.id as string
+    const r = await run(['undo', id, '--yes'], { kms, journal })
+    expect(r.code).toBe(2)
+    expect(r.stderr).toBe(
+      `error: journal entry ${id} would put alias/app (account ${ACCOUNT}, us-east-1) back on ${elsewhere.arn}, a key of another account or Region; nothing was changed\n` +
+        'hint: an alias can point only to a key of its own account and Region: the entry is not true; revert by hand if you must\n',
+    )
+    expect(kms.aliases.get('alias/app')).toBe(b.keyId)
+  })
+})
