@@ -73,16 +73,20 @@ describe('undo of an entry made in another account (fake port)', () => {
 
   // With KMS on an emulator and no STS endpoint set, GetCallerIdentity would carry the emulator's
   // test credentials to AWS's real STS (seen in a trial run): undo asks nothing, and the
-  // preflight compares the entry's account with the keys' ARNs instead.
-  it('KMS on an emulator, STS not set: no STS call; the keys of another account are refused by the preflight (exit 3)', async () => {
+  // journal entry's recheck (issue 19 item 18, before any planning) compares the entry's account
+  // with the keys' ARNs instead; before that recheck the preflight's ALIAS_OTHER_ACCOUNT did (exit 3).
+  it('KMS on an emulator, STS not set: no STS call; the keys of another account are refused by the entry recheck (exit 2)', async () => {
     const w = world()
     const journal = defaultJournal()
     const env = { AWS_ENDPOINT_URL_KMS: 'http://127.0.0.1:4566' }
     await run(['update', 'alias/app', '--to', w.b.keyId, '--yes'], { kms: w.kms, journal, env })
+    const [entry] = await journalOf({ env: { KMS_ALIAS_JOURNAL: journal } })
     for (const k of [w.a, w.b]) w.kms.keys.set(k.keyId, { ...k, accountId: ELSEWHERE, arn: k.arn.replace(ACCOUNT, ELSEWHERE) })
     const r = await run(['undo', '--last', '--yes', '--json'], { kms: w.kms, journal, env })
-    expect(r.code).toBe(3)
-    expect(JSON.parse(r.stdout).findings.map((f: { code: string }) => f.code)).toContain('ALIAS_OTHER_ACCOUNT')
+    expect(r.code).toBe(2)
+    expect(JSON.parse(r.stdout).error.message).toBe(
+      `journal entry ${entry?.id} would put alias/app (account ${ACCOUNT}, us-east-1) back on ${w.a.arn.replace(ACCOUNT, ELSEWHERE)}, a key of another account or Region; nothing was changed`,
+    )
     expect(w.kms.calls).not.toContain('GetCallerIdentity')
     expect(w.kms.mutations()).toEqual([`UpdateAlias alias/app ${w.b.keyId}`])
   })
