@@ -236,7 +236,7 @@ class ApplyRun {
           Exit.Refused,
         ),
       question: (pending) => `Apply ${pending.length} change${pending.length === 1 ? '' : 's'} in ${where}?`,
-      unchanged: 'nothing was applied',
+      declined: 'cancelled at the prompt; nothing was applied',
       // Partitions apply at the same time, each at --rate on its own; the first failure stops them all.
       lanes: (pending) => partitions.map((run) => pending.filter((p) => p.partition === run)),
       pace: (p) => p.partition.pace(),

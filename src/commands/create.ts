@@ -1,5 +1,5 @@
 import type { Context } from '../cli/context.js'
-import { ConflictError, Exit } from '../errors.js'
+import { ConflictError } from '../errors.js'
 import type { GlobalOptions } from '../cli/globalOptions.js'
 import { requestedAccount } from '../engine/account.js'
 import { confirmAliasTarget } from '../kms/confirm.js'
@@ -40,14 +40,8 @@ export async function runCreate(options: CreateOptions, ctx: Context, globals: G
       ...aliasAccountFindings(aliasRef.arn?.account ?? options.expectAccount, target.key.accountId),
       ...alreadyTargetFindings(aliasRef.name, existing, target.key.keyId),
     ]
-    if (already.some((f) => f.code === 'ALREADY_TARGET') && !hasBlock(already)) {
-      report.findings = already
-      report.outcome = 'already-in-place'
-      report.verified = target.aliases.some((a) => a.name === aliasRef.name)
-      plan.show()
-      return Exit.Ok
-    }
-    if (existing !== undefined) {
+    const isAlready = already.some((f) => f.code === 'ALREADY_TARGET') && !hasBlock(already)
+    if (existing !== undefined && !isAlready) {
       report.outcome = 'conflict'
       throw new ConflictError(
         `${aliasRef.name} already exists in ${region} (it points to ${existing})`,
@@ -55,39 +49,43 @@ export async function runCreate(options: CreateOptions, ctx: Context, globals: G
       )
     }
 
-    report.findings = createFindings({
-      aliasRef,
-      targetRef,
-      target,
-      region,
-      expectAccount: options.expectAccount ?? requestedAccount(globals),
-      overrides: { allowDisabled: options.allowDisabled },
-    })
-    if (hasBlock(report.findings)) return refuse(report, report.findings, plan)
-    plan.show()
-    if (options.dryRun) {
-      report.outcome = 'would-create'
-      return Exit.Ok
-    }
-
+    const findings = isAlready
+      ? already
+      : createFindings({
+          aliasRef,
+          targetRef,
+          target,
+          region,
+          expectAccount: options.expectAccount ?? requestedAccount(globals),
+          overrides: { allowDisabled: options.allowDisabled },
+        })
     const name = aliasRef.name
     const keyId = target.key.keyId
     return applyChange(step, {
-      label: `Creating ${name}`,
-      write: {
-        action: 'create',
-        expected: undefined,
-        wanted: keyId,
-        ...moveCall(kms, 'create', name, keyId),
+      findings,
+      ...(isAlready ? { already: { verified: target.aliases.some((a) => a.name === name) } } : {}),
+      dryRun: options.dryRun,
+      // create asks no question: it changes nothing a caller uses yet.
+      yes: true,
+      dryOutcome: 'would-create',
+      question: '',
+      verify: options.verify,
+      move: {
+        label: `Creating ${name}`,
+        write: {
+          action: 'create',
+          expected: undefined,
+          wanted: keyId,
+          ...moveCall(kms, 'create', name, keyId),
       },
       account: target.key.accountId || null,
       // Guarded like update's: run after someone repointed the alias, it deletes nothing (exit 5).
       undo: kmsAliasCommand(['delete', name, '--yes', '--expect-current', keyId], region, globals),
       outcome: 'created',
-      verify: options.verify,
       confirmLabel: `Confirming ${name} with ListAliases`,
       confirm: () => confirmAliasTarget(kms, { aliasName: name, expectedKeyId: keyId, previousKeyId: undefined, ...pollTiming(ctx, options.verifyTimeout) }),
       expectation: { operation: 'CreateAlias', aliasName: name, expected: `${name} on ${keyId}`, timeoutSeconds: options.verifyTimeout },
+      },
     })
   })
 }

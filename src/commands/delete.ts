@@ -1,5 +1,5 @@
 import type { Context } from '../cli/context.js'
-import { CliError, Exit, UsageError } from '../errors.js'
+import { UsageError } from '../errors.js'
 import type { GlobalOptions } from '../cli/globalOptions.js'
 import { requestedAccount } from '../engine/account.js'
 import { confirmAliasGone } from '../kms/confirm.js'
@@ -8,7 +8,7 @@ import { describeWithAliases } from '../kms/lookups.js'
 import { expectation } from '../engine/planner.js'
 import { toKeyView } from '../output/keyView.js'
 import { localRefusals } from '../preflight/local.js'
-import { aliasAccountFindings, hasBlock, orphanFindings } from '../preflight/rules.js'
+import { aliasAccountFindings, orphanFindings } from '../preflight/rules.js'
 import { applyChange, guardConflict, kmsAliasCommand, pollTiming, refuse, runChange, type ChangeOrigin, type RevertedBy } from '../engine/mutation.js'
 import { canAsk } from '../engine/run.js'
 import { moveCall } from '../engine/steps.js'
@@ -47,21 +47,10 @@ export async function runDelete(options: DeleteOptions, ctx: Context, globals: G
     report.previous = toKeyView(current.key)
     if (guard && !(await guard(current.key)) && expected)
       guardConflict(report, aliasRef.name, current.key.keyId, expected.input, origin ? undefined : '--expect-current', options.revertedBy)
-    report.findings = [
+    const findings = [
       ...aliasAccountFindings(aliasRef.arn?.account ?? options.expectAccount ?? requestedAccount(globals), current.key.accountId),
       ...orphanFindings(aliasRef.name, current.key.keyId, current.aliases),
     ]
-    if (hasBlock(report.findings)) return refuse(report, report.findings, plan)
-    plan.show()
-    if (options.dryRun) {
-      report.outcome = 'would-delete'
-      return Exit.Ok
-    }
-    if (asksByName && !(await ctx.prompt.confirmByName(`Type ${aliasRef.name} to delete it:`, aliasRef.name))) {
-      report.outcome = 'declined'
-      throw new CliError('cancelled: the name typed did not match', Exit.Interrupted)
-    }
-
     const name = aliasRef.name
     const keyId = current.key.keyId
     const recreate = [
@@ -69,20 +58,29 @@ export async function runDelete(options: DeleteOptions, ctx: Context, globals: G
       ...(current.key.keyState === 'Enabled' ? [] : ['--allow-disabled']),
     ].join(' ')
     return applyChange(step, {
-      label: `Deleting ${name}`,
-      write: {
-        action: 'delete',
-        expected: keyId,
-        wanted: undefined,
-        ...moveCall(kms, 'delete', name, undefined),
+      findings,
+      dryRun: options.dryRun,
+      yes: !asksByName,
+      dryOutcome: 'would-delete',
+      question: `Type ${name} to delete it:`,
+      ask: (question) => ctx.prompt.confirmByName(question, name),
+      declined: 'cancelled: the name typed did not match',
+      verify: options.verify,
+      move: {
+        label: `Deleting ${name}`,
+        write: {
+          action: 'delete',
+          expected: keyId,
+          wanted: undefined,
+          ...moveCall(kms, 'delete', name, undefined),
       },
       account: current.key.accountId || null,
       undo: recreate,
       outcome: 'deleted',
-      verify: options.verify,
       confirmLabel: `Confirming ${name} is gone`,
       confirm: () => confirmAliasGone(kms, { aliasName: name, previousKeyId: keyId, ...pollTiming(ctx, options.verifyTimeout) }),
       expectation: { operation: 'DeleteAlias', aliasName: name, expected: `${name} gone from ${keyId}`, timeoutSeconds: options.verifyTimeout },
+      },
     })
   })
 }

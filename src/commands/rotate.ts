@@ -1,5 +1,5 @@
 import type { Context } from '../cli/context.js'
-import { AccessError, AwsError, CliError, Exit, UsageError } from '../errors.js'
+import { AccessError, AwsError, UsageError } from '../errors.js'
 import type { GlobalOptions } from '../cli/globalOptions.js'
 import { confirmAliasTarget } from '../kms/confirm.js'
 import { parseAliasRef } from '../kms/identifiers.js'
@@ -112,42 +112,38 @@ export async function runRotate(options: RotateOptions, ctx: Context, globals: G
           allowAccessChange: options.allowAccessChange === true,
         }),
       ]
-      if (hasBlock(report.findings)) return refuse(report, report.findings, plan)
-      plan.show()
-      if (options.dryRun) {
-        report.outcome = 'would-rotate'
-        return Exit.Ok
-      }
-      const question = `Create a new ${planned.request.keySpec} key (a KMS key is billed monthly until it is deleted) and point ${name} to it?`
-      if (!options.yes && canAsk(ctx, ui.format) && !(await ctx.prompt.confirm(question))) {
-        report.outcome = 'declined'
-        throw new CliError('cancelled at the prompt; no key was created', Exit.Interrupted)
-      }
-
-      const created = await ui.progress(`Creating a new ${planned.request.keySpec} key`, () => createKey(kms, planned, old))
-      rotation.createdKeyId = created.keyId
-      report.target = toKeyView(created)
+      let created: KeyInfo | undefined
       try {
-        if (planned.enableRotation) await ui.progress(`Enabling automatic rotation of ${created.keyId}`, () => kms.enableKeyRotation(created.keyId))
         return await applyChange(step, {
-          label: `Pointing ${name} to ${created.keyId}`,
-          write: {
-            action: 'rotate',
-            expected: old.keyId,
-            wanted: created.keyId,
-            createdKeyId: created.keyId,
-            send: () => kms.updateAlias(name, created.keyId),
-          },
-          account: old.accountId || null,
-          undo: undoCommand(name, old, created, region, globals),
-          outcome: 'rotated',
+          findings: report.findings,
+          dryRun: options.dryRun,
+          yes: options.yes,
+          dryOutcome: 'would-rotate',
+          question: `Create a new ${planned.request.keySpec} key (a KMS key is billed monthly until it is deleted) and point ${name} to it?`,
+          declined: 'cancelled at the prompt; no key was created',
           verify: options.verify,
-          confirmLabel: `Confirming ${name} with ListAliases`,
-          confirm: () =>
-            confirmAliasTarget(kms, { aliasName: name, expectedKeyId: created.keyId, previousKeyId: old.keyId, ...pollTiming(ctx, options.verifyTimeout) }),
-          expectation: { operation: 'UpdateAlias', aliasName: name, expected: `${name} on ${created.keyId}`, timeoutSeconds: options.verifyTimeout },
+          // The key is created only once the gate has passed: a refused, dry or declined rotation bills nothing.
+          move: async () => {
+            const key = await ui.progress(`Creating a new ${planned.request.keySpec} key`, () => createKey(kms, planned, old))
+            created = key
+            rotation.createdKeyId = key.keyId
+            report.target = toKeyView(key)
+            if (planned.enableRotation) await ui.progress(`Enabling automatic rotation of ${key.keyId}`, () => kms.enableKeyRotation(key.keyId))
+            return {
+              label: `Pointing ${name} to ${key.keyId}`,
+              write: { action: 'rotate', expected: old.keyId, wanted: key.keyId, createdKeyId: key.keyId, send: () => kms.updateAlias(name, key.keyId) },
+              account: old.accountId || null,
+              undo: undoCommand(name, old, key, region, globals),
+              outcome: 'rotated',
+              confirmLabel: `Confirming ${name} with ListAliases`,
+              confirm: () =>
+                confirmAliasTarget(kms, { aliasName: name, expectedKeyId: key.keyId, previousKeyId: old.keyId, ...pollTiming(ctx, options.verifyTimeout) }),
+              expectation: { operation: 'UpdateAlias', aliasName: name, expected: `${name} on ${key.keyId}`, timeoutSeconds: options.verifyTimeout },
+            }
+          },
         })
       } catch (error) {
+        if (created === undefined) throw error
         // Only a key the alias is known not to point to is disabled: disabling one it may point to
         // (changed: null) would break every caller.
         if (report.changed === false) {

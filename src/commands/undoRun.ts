@@ -183,7 +183,7 @@ async function execute(
     format: ui.format,
     refusal: (blocked) => new CliError(`refused by the preflight: ${blocked.map(({ revert }) => revert.alias).join(', ')}; nothing was undone`, Exit.Refused),
     question: (pending) => `Revert ${pending.length} change${pending.length === 1 ? '' : 's'} of ${options.runId}?`,
-    unchanged: 'nothing was undone',
+    declined: 'cancelled at the prompt; nothing was undone',
     writer: ({ writer }) => writer,
     write: ({ entry, revert, kms, writer }) => {
       const to = revert.toKeyId ?? undefined

@@ -1,18 +1,15 @@
 import type { Context } from '../cli/context.js'
-import { CliError, Exit } from '../errors.js'
 import type { GlobalOptions } from '../cli/globalOptions.js'
 import { requestedAccount } from '../engine/account.js'
 import { confirmAliasTarget } from '../kms/confirm.js'
 import { parseAliasRef, parseKeyRef } from '../kms/identifiers.js'
 import type { DescribedKey } from '../kms/lookups.js'
 import type { KeyInfo } from '../kms/port.js'
-import type { AliasChangeReport } from '../output/changeView.js'
 import { toKeyView } from '../output/keyView.js'
 import { expectation, planMove } from '../engine/planner.js'
 import { RunReads } from '../engine/reads.js'
-import { hasBlock } from '../preflight/rules.js'
+import type { Finding } from '../preflight/rules.js'
 import { applyChange, guardConflict, kmsAliasCommand, pollTiming, refuse, runChange, type ChangeOrigin, type RevertedBy } from '../engine/mutation.js'
-import { canAsk } from '../engine/run.js'
 import { moveCall } from '../engine/steps.js'
 
 export interface UpdateOptions {
@@ -71,47 +68,37 @@ export async function runUpdate(options: UpdateOptions, ctx: Context, globals: G
     const { current, target } = planned as { current: DescribedKey; target: DescribedKey }
     report.previous = toKeyView(current.key)
     report.target = toKeyView(target.key)
-    report.findings = planned.findings
-    if (report.findings.some((f) => f.code === 'ALREADY_TARGET')) {
-      report.outcome = 'already-in-place'
-      report.verified = current.aliases.some((a) => a.name === aliasRef.name)
-      plan.show()
-      return Exit.Ok
-    }
-    if (hasBlock(report.findings)) return refuse(report, report.findings, plan)
-    plan.show()
-    if (options.dryRun) {
-      report.outcome = 'would-update'
-      return Exit.Ok
-    }
-    if (!options.yes && canAsk(ctx, ui.format) && !(await ctx.prompt.confirm(`Point ${aliasRef.name} from ${current.key.keyId} to ${target.key.keyId}?`))) {
-      report.outcome = 'declined'
-      throw new CliError('cancelled at the prompt', Exit.Interrupted)
-    }
-
     const name = aliasRef.name
     const newKeyId = target.key.keyId
     return applyChange(step, {
-      label: `Updating ${name}`,
-      write: { action: 'update', expected: current.key.keyId, wanted: newKeyId, ...moveCall(kms, 'update', name, newKeyId) },
-      account: current.key.accountId || null,
-      undo: undoCommand(name, current.key, target.key, report, globals),
-      outcome: 'updated',
+      findings: planned.findings,
+      ...(planned.findings.some((f) => f.code === 'ALREADY_TARGET') ? { already: { verified: current.aliases.some((a) => a.name === name) } } : {}),
+      dryRun: options.dryRun,
+      yes: options.yes,
+      dryOutcome: 'would-update',
+      question: `Point ${name} from ${current.key.keyId} to ${newKeyId}?`,
       verify: options.verify,
-      confirmLabel: `Confirming ${name} with ListAliases`,
-      confirm: () =>
-        confirmAliasTarget(kms, { aliasName: name, expectedKeyId: newKeyId, previousKeyId: current.key.keyId, ...pollTiming(ctx, options.verifyTimeout) }),
-      expectation: { operation: 'UpdateAlias', aliasName: name, expected: `${name} on ${newKeyId}`, timeoutSeconds: options.verifyTimeout },
+      move: {
+        label: `Updating ${name}`,
+        write: { action: 'update', expected: current.key.keyId, wanted: newKeyId, ...moveCall(kms, 'update', name, newKeyId) },
+        account: current.key.accountId || null,
+        undo: undoCommand(name, current.key, target.key, planned.findings, report.region, globals),
+        outcome: 'updated',
+        confirmLabel: `Confirming ${name} with ListAliases`,
+        confirm: () =>
+          confirmAliasTarget(kms, { aliasName: name, expectedKeyId: newKeyId, previousKeyId: current.key.keyId, ...pollTiming(ctx, options.verifyTimeout) }),
+        expectation: { operation: 'UpdateAlias', aliasName: name, expected: `${name} on ${newKeyId}`, timeoutSeconds: options.verifyTimeout },
+      },
     })
   })
 }
 
-function undoCommand(aliasName: string, previous: KeyInfo, target: KeyInfo, report: AliasChangeReport, globals: GlobalOptions): string {
+function undoCommand(aliasName: string, previous: KeyInfo, target: KeyInfo, findings: Finding[], region: string | null, globals: GlobalOptions): string {
   const words = ['update', aliasName, '--to', previous.keyId, '--expect-current', target.keyId]
-  const command = kmsAliasCommand(words, report.region, globals)
+  const command = kmsAliasCommand(words, region, globals)
   // Going back crosses the same differences, so it needs the same overrides.
   const overrides: string[] = []
-  if (report.findings.some((f) => f.code === 'KEY_SPEC_MISMATCH' || f.code === 'ALGORITHMS_DROPPED')) overrides.push('--allow-spec-change')
+  if (findings.some((f) => f.code === 'KEY_SPEC_MISMATCH' || f.code === 'ALGORITHMS_DROPPED')) overrides.push('--allow-spec-change')
   if (previous.keyState !== 'Enabled') overrides.push('--allow-disabled')
   return [command, ...overrides].join(' ')
 }

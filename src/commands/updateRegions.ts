@@ -174,7 +174,7 @@ class RegionsRun {
         return new CliError(`refused by the preflight: ${codes.join(', ')}; nothing was changed in any Region`, Exit.Refused, options.dryRun ? undefined : 'see the findings')
       },
       question: (pending) => `Point ${name} to the new key in ${pending.length} Region${pending.length === 1 ? '' : 's'} (${pending.map((r) => r.region).join(', ')})?`,
-      unchanged: 'nothing was changed',
+      declined: 'cancelled at the prompt; nothing was changed',
       writer: (r) => r.writer,
       write: (r) =>
         ui.progress(`Updating ${name} in ${r.region}`, () => {

@@ -10,9 +10,9 @@ import { changeView, renderFinding, type AliasChangeReport, type ChangeAction, t
 import { shellCommand } from '../output/shell.js'
 import { escapeDeep } from '../output/escape.js'
 import { createUi, errorSummary, type Ui } from '../output/ui.js'
-import { refusedFindings, type Finding } from '../preflight/rules.js'
+import { hasBlock, refusedFindings, type Finding } from '../preflight/rules.js'
 import { Writer, type PlannedWrite, type WriteOrigin } from './writePath.js'
-import { failureOf } from './run.js'
+import { failureOf, runItems } from './run.js'
 import { sessionOf, type Session } from '../cli/session.js'
 
 /** Where a run is: before the mutating call, while it is in flight, or confirming it. */
@@ -102,6 +102,7 @@ export interface RevertedBy {
 
 /** What a change's steps work with. */
 export interface ChangeStep {
+  ctx: Context
   kms: KmsPort
   /** The run's AWS session, for the ports besides `kms` (IAM with --iam). */
   session: Session
@@ -145,13 +146,31 @@ export async function runChange(
     const region = await kms.region()
     report.region = region
     const writer = new Writer(ctx, ui, globals, kms)
-    return steps({ kms, session, writer, origin: { command, reverts, runId: null }, region, ui, report, plan, progress })
+    return steps({ ctx, kms, session, writer, origin: { command, reverts, runId: null }, region, ui, report, plan, progress })
   })
   finishChange(ui, report, view)
   return report.exitCode
 }
 
+/** One alias's change as the engine runs it: the plan's findings, the gate's question, the move, its confirmation. */
 export interface Application {
+  findings: Finding[]
+  /** The alias already points where asked: nothing to write. */
+  already?: { verified: boolean }
+  dryRun: boolean
+  yes: boolean
+  /** The outcome a dry run reports, e.g. would-update. */
+  dryOutcome: ChangeOutcome
+  question: string
+  /** How the question is put (default yes or no); and what a declined prompt says. */
+  ask?: (question: string) => Promise<boolean>
+  declined?: string
+  verify: boolean
+  /** The move, or how to make it once the gate is passed (rotate creates the key it moves to then). */
+  move: Move | (() => Promise<Move>)
+}
+
+export interface Move {
   /** Spinner text while the call is in flight, e.g. "Updating alias/x". */
   label: string
   write: Pick<PlannedWrite, 'action' | 'expected' | 'wanted' | 'send' | 'retryAnswers' | 'createdKeyId'>
@@ -159,30 +178,88 @@ export interface Application {
   account: string | null
   undo: string
   outcome: ChangeOutcome
-  verify: boolean
   confirmLabel: string
   confirm: () => Promise<Confirmation>
   expectation: Parameters<typeof requireConfirmed>[1]
 }
 
-/** Makes the change through the one write path, records the undo, then confirms unless --no-verify. */
+/** Runs one alias's change through the run engine (the list of one) and records its steps in the report. */
 export async function applyChange(step: ChangeStep, application: Application): Promise<ExitCode> {
-  const { ui, report, progress } = step
-  progress.phase = 'changing'
-  const planned: PlannedWrite = { ...application.write, alias: report.alias, region: step.region, account: application.account, origin: step.origin }
-  const result = await ui.progress(application.label, () => step.writer.write(planned))
-  report.changed = result.changed
-  report.journalId = result.journalId
-  if (result.status === 'conflict') report.outcome = 'conflict'
-  if (result.status !== 'written') throw result.error
-  report.undo = application.undo
-  if (application.verify) {
-    progress.phase = 'confirming'
-    requireConfirmed(await ui.progress(application.confirmLabel, application.confirm), application.expectation)
-    report.verified = true
-    await step.writer.verified(result.journalId)
+  const { ctx, ui, report, progress, writer } = step
+  const blocked = application.already === undefined && hasBlock(application.findings)
+  report.findings = blocked ? refusedFindings(application.findings) : application.findings
+  let made: Move | undefined
+  const { stage, traces, failure } = await runItems(ctx, {
+    items: [application],
+    blocked: () => blocked,
+    pending: () => application.already === undefined,
+    dryRun: application.dryRun,
+    yes: application.yes,
+    format: ui.format,
+    showPlan: () => step.plan.show(),
+    refusal: () => refusal(application.findings, application.dryRun),
+    question: () => application.question,
+    ...(application.ask ? { ask: application.ask } : {}),
+    declined: application.declined ?? 'cancelled at the prompt',
+    writer: () => writer,
+    write: async () => {
+      progress.phase = 'changing'
+      const move = typeof application.move === 'function' ? await application.move() : application.move
+      made = move
+      const planned: PlannedWrite = { ...move.write, alias: report.alias, region: step.region, account: move.account, origin: step.origin }
+      return ui.progress(move.label, () => writer.write(planned))
+    },
+    ...(application.verify
+      ? {
+          confirm: {
+            when: 'each' as const,
+            stopWhenUnconfirmed: true,
+            check: async () => {
+              const move = made as Move
+              const confirmation = await ui.progress(move.confirmLabel, move.confirm)
+              requireConfirmed(confirmation, move.expectation)
+              return confirmation
+            },
+            unconfirmed: () => new CliError('the change was not confirmed', Exit.NotConfirmed),
+          },
+        }
+      : {}),
+  })
+  const trace = traces.get(application)
+  switch (stage) {
+    case 'refused':
+      report.outcome = 'refused'
+      break
+    case 'nothing-to-do':
+      report.outcome = 'already-in-place'
+      report.verified = application.already?.verified ?? false
+      break
+    case 'dry-run':
+      report.outcome = application.dryOutcome
+      break
+    case 'declined':
+      report.outcome = 'declined'
+      break
+    case 'written': {
+      const write = trace?.write
+      if (write === undefined) break
+      report.changed = write.changed
+      report.journalId = write.journalId
+      if (write.status !== 'written') {
+        if (write.status === 'conflict') report.outcome = 'conflict'
+        throw write.error
+      }
+      report.undo = made?.undo ?? null
+      if (trace?.check?.error) {
+        // The change went out; only its confirmation failed (runMutation makes that exit 6).
+        progress.phase = 'confirming'
+        throw trace.check.error
+      }
+      report.verified = trace?.check !== undefined
+      report.outcome = made?.outcome ?? report.outcome
+    }
   }
-  report.outcome = application.outcome
+  if (failure) throw failure
   return Exit.Ok
 }
 
@@ -202,13 +279,17 @@ export class PlanPrinter {
   }
 }
 
-/** Records the preflight's refusal and ends the run with exit 3. */
+/** Records the preflight's refusal of what the typed names alone tell, and ends the run with exit 3. */
 export function refuse(report: AliasChangeReport, findings: Finding[], plan: PlanPrinter): never {
   report.findings = refusedFindings(findings)
   report.outcome = 'refused'
   plan.show()
+  throw refusal(findings, report.dryRun)
+}
+
+function refusal(findings: Finding[], dryRun: boolean): CliError {
   const blocking = findings.filter((f) => f.severity === 'block').map((f) => f.code)
-  throw new CliError(`refused by the preflight: ${blocking.join(', ')}`, Exit.Refused, report.dryRun ? undefined : 'see the findings; nothing was changed')
+  return new CliError(`refused by the preflight: ${blocking.join(', ')}`, Exit.Refused, dryRun ? undefined : 'see the findings; nothing was changed')
 }
 
 /** Writes the final output of a change for the chosen format. */

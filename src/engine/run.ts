@@ -83,8 +83,10 @@ export interface RunSpec<T> {
   showPlan?: () => void
   refusal: (blocked: T[]) => CliError
   question: (pending: T[]) => string
-  /** What a declined prompt left alone, e.g. "nothing was applied". */
-  unchanged: string
+  /** How the question is put (default: yes or no); delete has the name typed. */
+  ask?: (question: string) => Promise<boolean>
+  /** The message of a declined prompt (exit 130). */
+  declined: string
   /** Items written one after another in each lane, the lanes at the same time (apply's partitions); default one lane. */
   lanes?: (pending: T[]) => T[][]
   /** Waits for the item's slot at the run's rate; rejects only when a signal ends the wait. */
@@ -125,9 +127,8 @@ export async function runItems<T>(ctx: Context, spec: RunSpec<T>): Promise<RunRe
   const pending = spec.items.filter(spec.pending)
   if (pending.length === 0) return result('nothing-to-do')
   if (spec.dryRun) return result('dry-run')
-  if (!spec.yes && canAsk(ctx, spec.format) && !(await ctx.prompt.confirm(spec.question(pending)))) {
-    return result('declined', new CliError(`cancelled at the prompt; ${spec.unchanged}`, Exit.Interrupted))
-  }
+  const ask = spec.ask ?? ((question: string) => ctx.prompt.confirm(question))
+  if (!spec.yes && canAsk(ctx, spec.format) && !(await ask(spec.question(pending)))) return result('declined', new CliError(spec.declined, Exit.Interrupted))
   const phase = spec.phase ?? ((_p, _items, run) => run())
   const place = spec.place ?? ((_item, error) => error)
   const lanes = spec.lanes?.(pending) ?? [pending]
