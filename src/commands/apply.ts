@@ -26,8 +26,7 @@ import { hasBlock, runQuotaFindings } from '../preflight/rules.js'
 import type { RoleNameConfig } from '../cli/roles.js'
 import { Writer, type WriteOrigin, type WriteOutcome } from '../engine/writePath.js'
 import { moveCall, rollBack } from '../engine/steps.js'
-import { pollTiming } from '../engine/mutation.js'
-import { confirmed, finish, runItems, settle, type RunSpec, type RunView, type Trace } from '../engine/run.js'
+import { pollTiming, confirmed, finish, runItems, settle, type RunSpec, type RunView, type Trace } from '../engine/run.js'
 import { sessionOf, type Session } from '../cli/session.js'
 
 export interface ApplyOptions {

@@ -9,7 +9,8 @@ import { toKeyView } from '../output/keyView.js'
 import { localRefusals } from '../preflight/local.js'
 import { createFindings } from '../preflight/plan.js'
 import { aliasAccountFindings, alreadyTargetFindings, hasBlock } from '../preflight/rules.js'
-import { applyChange, kmsAliasCommand, pollTiming, refuse, runChange, type ChangeOrigin } from '../engine/mutation.js'
+import { applyChange, pollTiming, refuse, runChange, type ChangeOrigin } from '../engine/run.js'
+import { kmsAliasCommand } from '../output/shell.js'
 import { moveCall } from '../engine/steps.js'
 
 export interface CreateOptions {

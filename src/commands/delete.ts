@@ -9,8 +9,8 @@ import { expectation } from '../engine/planner.js'
 import { toKeyView } from '../output/keyView.js'
 import { localRefusals } from '../preflight/local.js'
 import { aliasAccountFindings, orphanFindings } from '../preflight/rules.js'
-import { applyChange, guardConflict, kmsAliasCommand, pollTiming, refuse, runChange, type ChangeOrigin, type RevertedBy } from '../engine/mutation.js'
-import { canAsk } from '../engine/run.js'
+import { applyChange, guardConflict, pollTiming, refuse, runChange, type ChangeOrigin, type RevertedBy, canAsk } from '../engine/run.js'
+import { kmsAliasCommand } from '../output/shell.js'
 import { moveCall } from '../engine/steps.js'
 
 export interface DeleteOptions {

@@ -24,8 +24,8 @@ import {
   type RotationPlan,
 } from '../preflight/rotate.js'
 import { hasBlock } from '../preflight/rules.js'
-import { applyChange, kmsAliasCommand, pollTiming, refuse, runChange } from '../engine/mutation.js'
-import { canAsk } from '../engine/run.js'
+import { applyChange, pollTiming, refuse, runChange, canAsk } from '../engine/run.js'
+import { kmsAliasCommand } from '../output/shell.js'
 
 export interface RotateOptions {
   alias: string

@@ -15,8 +15,7 @@ import { RunReads } from '../engine/reads.js'
 import { hasBlock, type Finding } from '../preflight/rules.js'
 import { Writer, type PlannedWrite } from '../engine/writePath.js'
 import { moveCall } from '../engine/steps.js'
-import { canAsk, confirmed, finish, runItems, settle, type RunView, type Stage, type Trace } from '../engine/run.js'
-import { pollTiming } from '../engine/mutation.js'
+import { canAsk, confirmed, finish, runItems, settle, type RunView, type Stage, type Trace, pollTiming } from '../engine/run.js'
 import { sessionOf } from '../cli/session.js'
 
 export interface UndoRunOptions {

@@ -9,7 +9,8 @@ import { toKeyView } from '../output/keyView.js'
 import { expectation, planMove } from '../engine/planner.js'
 import { RunReads } from '../engine/reads.js'
 import type { Finding } from '../preflight/rules.js'
-import { applyChange, guardConflict, kmsAliasCommand, pollTiming, refuse, runChange, type ChangeOrigin, type RevertedBy } from '../engine/mutation.js'
+import { applyChange, guardConflict, pollTiming, refuse, runChange, type ChangeOrigin, type RevertedBy } from '../engine/run.js'
+import { kmsAliasCommand } from '../output/shell.js'
 import { moveCall } from '../engine/steps.js'
 
 export interface UpdateOptions {

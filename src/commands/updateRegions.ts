@@ -32,8 +32,8 @@ import { keyRegions, regionNotCoveredFindings, replicaRegionsFindings, resolvePe
 import { hasBlock, type Finding } from '../preflight/rules.js'
 import { Writer, type WriteOrigin } from '../engine/writePath.js'
 import { moveCall, rollBack } from '../engine/steps.js'
-import { confirmed, failureOf, finish, runItems, settle, type RunView, type Stage, type Trace } from '../engine/run.js'
-import { kmsAliasCommand, pollTiming, requireConfirmed } from '../engine/mutation.js'
+import { confirmed, failureOf, finish, runItems, settle, type RunView, type Stage, type Trace, pollTiming, requireConfirmed } from '../engine/run.js'
+import { kmsAliasCommand } from '../output/shell.js'
 import type { UpdateOptions } from './update.js'
 import { sessionOf, type Session } from '../cli/session.js'
 

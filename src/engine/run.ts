@@ -5,13 +5,17 @@
 // The run ends as one value (how far it got, and the failure it ends on, if any), which `finish`
 // turns into output and an exit code. Interruption is decided in one place: `failureOf`.
 import type { Context } from '../cli/context.js'
-import type { OutputFormat } from '../cli/globalOptions.js'
-import { CliError, Exit, InterruptedError } from '../errors.js'
+import type { GlobalOptions, OutputFormat } from '../cli/globalOptions.js'
+import { sessionOf, type Session } from '../cli/session.js'
+import { CliError, Exit, InterruptedError, type ExitCode } from '../errors.js'
 import { mapWithLimit } from '../kms/concurrency.js'
-import type { Confirmation } from '../kms/confirm.js'
+import type { Confirmation, PollTiming } from '../kms/confirm.js'
+import type { KmsPort } from '../kms/port.js'
+import { changeView, renderFinding, type AliasChangeReport, type ChangeAction, type ChangeOutcome, type ChangeView } from '../output/changeView.js'
 import { escapeDeep } from '../output/escape.js'
-import { errorSummary, type ErrorSummary, type Ui } from '../output/ui.js'
-import { interruption, type WriteOutcome, type Writer } from './writePath.js'
+import { createUi, errorSummary, type ErrorSummary, type Ui } from '../output/ui.js'
+import { hasBlock, refusedFindings, type Finding } from '../preflight/rules.js'
+import { interruption, Writer, type PlannedWrite, type WriteOrigin, type WriteOutcome } from './writePath.js'
 
 /**
  * The CliError a failure stands for; anything else is a bug and is thrown on. Ctrl-C surfaces as
@@ -239,18 +243,306 @@ export interface RunView<R> {
   table: (human: R, ui: Ui) => string
   /** Lines for stderr beside the text or table view (findings, where an item was left). */
   notes?: (human: R, ui: Ui) => void
+  /** Lines for stderr after the error (where a failed change left things). */
+  afterError?: (human: R, ui: Ui) => void
 }
 
 /** The one finisher: writes the report in the chosen format, then the error; returns the exit code. */
-export function finish<R extends { error: ErrorSummary | null; exitCode: number }>(ui: Ui, view: RunView<R>, report: R, failure: CliError | undefined): number {
+export function finish<R extends { error: ErrorSummary | null; exitCode: number }>(
+  ui: Ui,
+  view: RunView<R>,
+  report: R,
+  failure: CliError | undefined,
+  /** The exit code when it is not the failure's own (a change sent but not confirmed: 6). */
+  exitCode: number = failure ? failure.exitCode : Exit.Ok,
+): number {
   report.error = failure ? errorSummary(failure) : null
-  report.exitCode = failure ? failure.exitCode : Exit.Ok
+  report.exitCode = exitCode
+  const human = escapeDeep(report)
   if (ui.format === 'json') ui.write(view.json(report))
   else {
-    const human = escapeDeep(report)
-    ui.write(ui.format === 'text' ? view.text(human) : view.table(human, ui))
+    const out = ui.format === 'text' ? view.text(human) : view.table(human, ui)
+    if (out) ui.write(out)
     view.notes?.(human, ui)
   }
-  if (failure) ui.error(report.error as ErrorSummary)
+  if (failure) {
+    ui.error(report.error as ErrorSummary)
+    if (ui.format !== 'json') view.afterError?.(human, ui)
+  }
   return report.exitCode
+}
+
+// The list of one: a single alias's change (update, create, delete, rotate's move, undo) on the
+// same engine, with its report and plan table.
+
+/** Where a single change is: before the mutating call, while it is in flight, or confirming it. */
+export interface Progress {
+  phase: 'before' | 'changing' | 'confirming'
+}
+
+export function pollTiming(ctx: Context, timeoutSeconds: number): PollTiming {
+  return { timeoutMs: timeoutSeconds * 1000, now: ctx.now, sleep: ctx.sleep, signal: ctx.signal }
+}
+
+/** Turns a confirmation that did not succeed into the error that ends the run (exit 6). */
+export function requireConfirmed(result: Confirmation, what: { operation: string; aliasName: string; expected: string; timeoutSeconds: number }): void {
+  switch (result.status) {
+    case 'confirmed':
+      return
+    case 'other-target':
+      throw new CliError(
+        `after ${what.operation} ${what.aliasName} points to ${result.keyId}, not to the key this run chose: another writer changed it`,
+        Exit.NotConfirmed,
+        'find out who else is changing this alias before retrying',
+      )
+    case 'gone':
+      throw new CliError(`after ${what.operation} ${what.aliasName} no longer exists: another writer deleted it`, Exit.NotConfirmed)
+    case 'timeout':
+      throw new CliError(
+        `${what.operation} was sent, but ListAliases did not show ${what.expected} within ${what.timeoutSeconds} s (${result.reads} reads; last seen: ${result.lastSeenKeyId ?? 'no target'})`,
+        Exit.NotConfirmed,
+        'KMS is eventually consistent: check again shortly, or raise --verify-timeout',
+      )
+  }
+}
+
+/** Who asked for a change, for the journal: a command of its own, or undo/rollback of an entry. */
+export interface ChangeOrigin {
+  command: string
+  reverts: string
+}
+
+/**
+ * Thrown when the alias is not where the caller said it must be (`--expect-current`, or the entry
+ * undo reverts): exit 5, nothing changed. `flag` names the option when the user typed it.
+ */
+export function guardConflict(report: AliasChangeReport, aliasName: string, actual: string, expected: string, flag?: string, revertedBy?: RevertedBy): never {
+  report.outcome = 'conflict'
+  throw new CliError(
+    `${aliasName} points to ${actual}, not ${expected}${flag ? ` (${flag})` : ''}; nothing was changed`,
+    Exit.Conflict,
+    revertedBy
+      ? `journal entry ${revertedBy.id} (${revertedBy.command}, ${revertedBy.time}) already reverted this change; kms-alias history shows what happened since`
+      : 'someone else may have changed it; check before retrying',
+  )
+}
+
+/** The journal entry that already reverted the change an undo was asked to revert. */
+export interface RevertedBy {
+  id: string
+  command: string
+  time: string
+}
+
+/** What a change's steps work with. */
+export interface ChangeStep {
+  ctx: Context
+  kms: KmsPort
+  /** The run's AWS session, for the ports besides `kms` (IAM with --iam). */
+  session: Session
+  writer: Writer
+  origin: WriteOrigin
+  region: string
+  ui: Ui
+  report: AliasChangeReport
+  plan: PlanPrinter
+  progress: Progress
+}
+
+/** Runs one alias change: sets up the report and the KMS port, runs `steps`, prints the result. */
+export async function runChange(
+  ctx: Context,
+  globals: GlobalOptions,
+  start: { action: ChangeAction; alias: string; dryRun: boolean; command?: string; reverts?: string },
+  steps: (step: ChangeStep) => Promise<ExitCode>,
+  view: ChangeView = changeView,
+): Promise<number> {
+  const ui = createUi(ctx, globals)
+  const { command = start.action, reverts = null, ...fields } = start
+  const report: AliasChangeReport = {
+    ...fields,
+    region: null,
+    outcome: 'failed',
+    changed: false,
+    verified: false,
+    previous: null,
+    target: null,
+    findings: [],
+    undo: null,
+    journalId: null,
+    error: null,
+    exitCode: Exit.Ok,
+  }
+  const plan = new PlanPrinter(ui, report, view)
+  const progress: Progress = { phase: 'before' }
+  const outcome = await settle(ctx, async () => {
+    const session = sessionOf(ctx, globals, ui)
+    const kms = await session.kms()
+    const region = await kms.region()
+    report.region = region
+    const writer = new Writer(ctx, ui, globals, kms)
+    return steps({ ctx, kms, session, writer, origin: { command, reverts, runId: null }, region, ui, report, plan, progress })
+  })
+  const { failure } = outcome
+  if (failure && progress.phase === 'confirming') {
+    // The change went out; only its confirmation failed.
+    report.outcome = 'not-confirmed'
+    return finish(ui, oneView(view), report, failure, failure instanceof InterruptedError ? failure.exitCode : Exit.NotConfirmed)
+  }
+  return finish(ui, oneView(view), report, failure)
+}
+
+/** A single alias's views as the finisher takes them: the table shows the success line, or the state left after the error. */
+function oneView(view: ChangeView): RunView<AliasChangeReport> {
+  return {
+    json: view.json,
+    text: view.text,
+    table: (human, ui) => (human.error ? '' : view.success(human, ui.out)),
+    notes: (human, ui) => {
+      if (ui.format === 'text') for (const f of human.findings) (f.severity === 'info' ? ui.note : ui.important)(renderFinding(f, ui.err))
+    },
+    afterError: (human, ui) => {
+      if (ui.format === 'table') ui.note(view.state(human))
+    },
+  }
+}
+
+/** One alias's change as the engine runs it: the plan's findings, the gate's question, the move, its confirmation. */
+export interface Application {
+  findings: Finding[]
+  /** The alias already points where asked: nothing to write. */
+  already?: { verified: boolean }
+  dryRun: boolean
+  yes: boolean
+  /** The outcome a dry run reports, e.g. would-update. */
+  dryOutcome: ChangeOutcome
+  question: string
+  /** How the question is put (default yes or no); and what a declined prompt says. */
+  ask?: (question: string) => Promise<boolean>
+  declined?: string
+  verify: boolean
+  /** The move, or how to make it once the gate is passed (rotate creates the key it moves to then). */
+  move: Move | (() => Promise<Move>)
+}
+
+export interface Move {
+  /** Spinner text while the call is in flight, e.g. "Updating alias/x". */
+  label: string
+  write: Pick<PlannedWrite, 'action' | 'expected' | 'wanted' | 'send' | 'retryAnswers' | 'createdKeyId'>
+  /** The account the alias is in, as far as the plan knows. */
+  account: string | null
+  undo: string
+  outcome: ChangeOutcome
+  confirmLabel: string
+  confirm: () => Promise<Confirmation>
+  expectation: Parameters<typeof requireConfirmed>[1]
+}
+
+/** Runs one alias's change through the run engine (the list of one) and records its steps in the report. */
+export async function applyChange(step: ChangeStep, application: Application): Promise<ExitCode> {
+  const { ctx, ui, report, progress, writer } = step
+  const blocked = application.already === undefined && hasBlock(application.findings)
+  report.findings = blocked ? refusedFindings(application.findings) : application.findings
+  let made: Move | undefined
+  const { stage, traces, failure } = await runItems(ctx, {
+    items: [application],
+    blocked: () => blocked,
+    pending: () => application.already === undefined,
+    dryRun: application.dryRun,
+    yes: application.yes,
+    format: ui.format,
+    showPlan: () => step.plan.show(),
+    refusal: () => refusal(application.findings, application.dryRun),
+    question: () => application.question,
+    ...(application.ask ? { ask: application.ask } : {}),
+    declined: application.declined ?? 'cancelled at the prompt',
+    writer: () => writer,
+    write: async () => {
+      progress.phase = 'changing'
+      const move = typeof application.move === 'function' ? await application.move() : application.move
+      made = move
+      const planned: PlannedWrite = { ...move.write, alias: report.alias, region: step.region, account: move.account, origin: step.origin }
+      return ui.progress(move.label, () => writer.write(planned))
+    },
+    ...(application.verify
+      ? {
+          confirm: {
+            when: 'each' as const,
+            stopWhenUnconfirmed: true,
+            check: async () => {
+              const move = made as Move
+              const confirmation = await ui.progress(move.confirmLabel, move.confirm)
+              requireConfirmed(confirmation, move.expectation)
+              return confirmation
+            },
+            unconfirmed: () => new CliError('the change was not confirmed', Exit.NotConfirmed),
+          },
+        }
+      : {}),
+  })
+  const trace = traces.get(application)
+  switch (stage) {
+    case 'refused':
+      report.outcome = 'refused'
+      break
+    case 'nothing-to-do':
+      report.outcome = 'already-in-place'
+      report.verified = application.already?.verified ?? false
+      break
+    case 'dry-run':
+      report.outcome = application.dryOutcome
+      break
+    case 'declined':
+      report.outcome = 'declined'
+      break
+    case 'written': {
+      const write = trace?.write
+      if (write === undefined) break
+      report.changed = write.changed
+      report.journalId = write.journalId
+      if (write.status !== 'written') {
+        if (write.status === 'conflict') report.outcome = 'conflict'
+        throw write.error
+      }
+      report.undo = made?.undo ?? null
+      if (trace?.check?.error) {
+        // The change went out; only its confirmation failed (runMutation makes that exit 6).
+        progress.phase = 'confirming'
+        throw trace.check.error
+      }
+      report.verified = trace?.check !== undefined
+      report.outcome = made?.outcome ?? report.outcome
+    }
+  }
+  if (failure) throw failure
+  return Exit.Ok
+}
+
+/** Prints the human plan once, as soon as it is known (before any prompt). */
+export class PlanPrinter {
+  private shown = false
+  constructor(
+    private readonly ui: Ui,
+    private readonly report: AliasChangeReport,
+    private readonly view: ChangeView = changeView,
+  ) {}
+
+  show(): void {
+    if (this.ui.format !== 'table' || this.shown) return
+    this.shown = true
+    this.ui.write(this.view.plan(escapeDeep(this.report), this.ui.out, this.ui.width))
+  }
+}
+
+/** Records the preflight's refusal of what the typed names alone tell, and ends the run with exit 3. */
+export function refuse(report: AliasChangeReport, findings: Finding[], plan: PlanPrinter): never {
+  report.findings = refusedFindings(findings)
+  report.outcome = 'refused'
+  plan.show()
+  throw refusal(findings, report.dryRun)
+}
+
+function refusal(findings: Finding[], dryRun: boolean): CliError {
+  const blocking = findings.filter((f) => f.severity === 'block').map((f) => f.code)
+  return new CliError(`refused by the preflight: ${blocking.join(', ')}`, Exit.Refused, dryRun ? undefined : 'see the findings; nothing was changed')
 }
