@@ -8,14 +8,14 @@ import { newJournalId, recheckEntry, type JournalEntry } from '../engine/journal
 import { confirmAliasGone, confirmAliasTarget } from '../kms/confirm.js'
 import type { KmsPort } from '../kms/port.js'
 import { parseAliasRef, parseKeyRef } from '../kms/identifiers.js'
-import { newTable } from '../output/table.js'
-import { createUi, errorSummary, type ErrorSummary, type Ui } from '../output/ui.js'
+import { createUi, type Ui } from '../output/ui.js'
 import { planMove } from '../engine/planner.js'
 import { RunReads } from '../engine/reads.js'
-import { hasBlock, type Finding } from '../preflight/rules.js'
+import { hasBlock } from '../preflight/rules.js'
 import { Writer, type PlannedWrite } from '../engine/writePath.js'
 import { moveCall } from '../engine/steps.js'
-import { canAsk, confirmed, finish, runItems, settle, type RunView, type Stage, type Trace, pollTiming } from '../engine/run.js'
+import { canAsk, finish, runItems, settle, pollTiming } from '../engine/run.js'
+import { revertAfter, undoRunView, type Revert, type UndoRunReport } from '../output/undoRunView.js'
 import { sessionOf } from '../cli/session.js'
 
 export interface UndoRunOptions {
@@ -26,36 +26,6 @@ export interface UndoRunOptions {
   allowAccessChange: boolean
   verify: boolean
   verifyTimeout: number
-}
-
-type RevertOutcome = 'would-revert' | 'reverted' | 'conflict' | 'refused' | 'failed' | 'not-attempted'
-
-/** One entry of the run and its revert; field names are part of the JSON contract. */
-interface Revert {
-  id: string
-  alias: string
-  region: string
-  /** What the revert does: update back, delete what the run created, or create what it deleted. */
-  action: 'update' | 'delete' | 'create'
-  /** Where the alias points now (as the run left it), and where the revert puts it (null: gone). */
-  fromKeyId: string | null
-  toKeyId: string | null
-  findings: Finding[]
-  outcome: RevertOutcome
-  changed: boolean | null
-  verified: boolean
-  journalId: string | null
-  error: ErrorSummary | null
-}
-
-interface UndoRunReport {
-  runId: string
-  /** Shared by the journal lines of these reverts. */
-  undoRunId: string
-  dryRun: boolean
-  changes: Revert[]
-  error: ErrorSummary | null
-  exitCode: number
 }
 
 export async function runUndoRun(options: UndoRunOptions, entries: readonly JournalEntry[], ctx: Context, globals: GlobalOptions): Promise<number> {
@@ -85,21 +55,6 @@ export async function runUndoRun(options: UndoRunOptions, entries: readonly Jour
   }
   const outcome = await settle(ctx, () => execute(options, toRevert, report, ctx, ui, globals))
   return finish(ui, undoRunView, report, outcome.failure ?? outcome.value)
-}
-
-const undoRunView: RunView<UndoRunReport> = {
-  json: (report) => `${JSON.stringify(report, null, 2)}\n`,
-  text: (human) =>
-    human.changes
-      .map(
-        (c) =>
-          `${[c.outcome, c.alias, c.region, c.fromKeyId ?? '-', c.toKeyId ?? '-', c.changed === null ? 'unknown' : String(c.changed), String(c.verified)].join('\t')}\n`,
-      )
-      .join(''),
-  table: renderTable,
-  notes: (human, ui) => {
-    for (const c of human.changes) for (const f of c.findings) if (f.severity !== 'info') ui.warn(`${c.alias}: ${f.code} ${f.message}`)
-  },
 }
 
 function toRevertView(entry: JournalEntry): Revert {
@@ -222,17 +177,6 @@ async function execute(
   return failure
 }
 
-/** One revert as the run left it, from its plan and its steps. */
-function revertAfter(revert: Revert, stage: Stage, trace: Trace | undefined): Revert {
-  if (stage === 'refused') return hasBlock(revert.findings) ? { ...revert, outcome: 'refused' } : revert
-  if (stage === 'dry-run') return { ...revert, outcome: 'would-revert' }
-  const write = trace?.write
-  if (write === undefined) return revert
-  const after: Revert = { ...revert, changed: write.changed, journalId: write.journalId, verified: confirmed(trace?.check) }
-  if (write.status === 'written') return { ...after, outcome: 'reverted' }
-  return { ...after, outcome: write.status, error: errorSummary(write.error) }
-}
-
 /** One revert's plan: where the alias is now, and the same preflight as a single undo, access included. */
 async function plan(entry: JournalEntry, revert: Revert, reads: RunReads, options: UndoRunOptions): Promise<void> {
   const wanted = revert.toKeyId ?? undefined
@@ -258,12 +202,3 @@ async function plan(entry: JournalEntry, revert: Revert, reads: RunReads, option
   revert.findings = planned.findings
 }
 
-function renderTable(report: UndoRunReport, ui: Ui): string {
-  const style = ui.out
-  const table = newTable(style, ['alias', 'Region', 'now', 'back to', 'outcome', 'verified'])
-  for (const c of report.changes) table.push([c.alias, c.region, c.fromKeyId ?? '-', c.toKeyId ?? '(deleted)', c.outcome, c.verified ? 'yes' : '-'])
-  const heading = style.bold(
-    `${report.dryRun ? 'Dry run: ' : ''}undo of ${report.runId}: ${report.changes.length} change${report.changes.length === 1 ? '' : 's'}, newest first`,
-  )
-  return `${heading}\n${table.toString()}\n`
-}

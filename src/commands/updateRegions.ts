@@ -9,14 +9,15 @@ import type { GlobalOptions } from '../cli/globalOptions.js'
 import { newJournalId } from '../engine/journal.js'
 import { requestedAccount } from '../engine/account.js'
 import { confirmAliasTarget, type Confirmation } from '../kms/confirm.js'
-import { parseAliasRef, parseKeyRef, type AliasRef, type KeyRef } from '../kms/identifiers.js'
-import { currentTarget, describeWithAliases, matchesKey, type DescribedKey } from '../kms/lookups.js'
+import { parseAliasRef, parseKeyRef, type AliasRef } from '../kms/identifiers.js'
+import { currentTarget, describeWithAliases, type DescribedKey } from '../kms/lookups.js'
 import type { KmsPort } from '../kms/port.js'
 import { inEveryRegion, inRegion } from '../kms/regional.js'
 import { toKeyView } from '../output/keyView.js'
-import type { ChangeOutcome } from '../output/changeView.js'
 import {
   overallChanged,
+  regionAfter,
+  runOutcome,
   renderRegionsJson,
   renderRegionsOutcome,
   renderRegionsPlan,
@@ -26,13 +27,13 @@ import {
 } from '../output/regionsView.js'
 import { createUi, errorSummary, warnOnce, type Ui } from '../output/ui.js'
 import { escapeDeep } from '../output/escape.js'
-import { planMove } from '../engine/planner.js'
+import { expectation, planMove } from '../engine/planner.js'
 import { RunReads } from '../engine/reads.js'
 import { keyRegions, regionNotCoveredFindings, replicaRegionsFindings, resolvePerRegion } from '../preflight/multiRegion.js'
 import { hasBlock, type Finding } from '../preflight/rules.js'
 import { Writer, type WriteOrigin } from '../engine/writePath.js'
 import { moveCall, rollBack } from '../engine/steps.js'
-import { confirmed, failureOf, finish, runItems, settle, type RunView, type Stage, type Trace, pollTiming, requireConfirmed } from '../engine/run.js'
+import { failureOf, finish, runItems, settle, type RunView, type Trace, pollTiming, requireConfirmed } from '../engine/run.js'
 import { kmsAliasCommand } from '../output/shell.js'
 import type { UpdateOptions } from './update.js'
 import { sessionOf, type Session } from '../cli/session.js'
@@ -224,7 +225,7 @@ class RegionsRun {
           ),
       },
     })
-    report.regions = runs.map((r) => regionAfter(r, stage, traces.get(r)))
+    report.regions = runs.map((r) => regionAfter(r.report, stage, traces.get(r)))
     report.outcome = runOutcome(stage, failure)
     if (stage === 'nothing-to-do') report.verified = runs.every((r) => r.report.verified)
     if (stage === 'written' && failure === undefined) {
@@ -276,8 +277,7 @@ class RegionsRun {
       const targetRef = parseKeyRef(to, '--to')
       // The access preflight of a single update, in each Region (policies and grants are per Region);
       // none when the alias is not where --expect-current says.
-      const expectation = expect === undefined ? undefined : expectedKeyId(kms, expect)
-      expectation?.catch(() => undefined)
+      const expected = expect === undefined ? undefined : expectation(kms, parseKeyRef(expect, '--expect-current'))
       const planned = await planMove(new RunReads(kms, options.iam ? () => this.session.iam() : undefined), {
         aliasRef: this.aliasRef,
         targetRef,
@@ -286,7 +286,7 @@ class RegionsRun {
         overrides: { allowSpecChange: options.allowSpecChange, allowDisabled: options.allowDisabled, allowAccessChange: options.allowAccessChange === true },
         targetNotFound: `--to ${to} not found in ${region}`,
         mustExist: true,
-        guard: async (current) => expectation === undefined || current === undefined || (await expectation)(current.keyId, current.arn),
+        guard: (current) => expected === undefined || current === undefined || expected(current),
       })
       if (planned.status === 'refused') {
         report.findings = planned.findings
@@ -367,65 +367,3 @@ function targetOf(refs: { region: string; keyRef: string }[], region: string): s
   return refs.find((r) => r.region === region)?.keyRef as string
 }
 
-/** What --expect-current names in one Region, as a test of the current key (ID, or exact ARN). */
-async function expectedKeyId(kms: KmsPort, expect: string): Promise<(keyId: string, arn: string) => boolean> {
-  const ref: KeyRef = parseKeyRef(expect, '--expect-current')
-  if (ref.kind === 'key') return (keyId, arn) => matchesKey(ref, { keyId, arn } as Parameters<typeof matchesKey>[1])
-  const keyId = await currentTarget(kms, ref.alias.name)
-  return (current) => current === keyId
-}
-
-/** The run's outcome, from how far the engine got and what it ended on. */
-function runOutcome(stage: Stage, failure: CliError | undefined): ChangeOutcome {
-  switch (stage) {
-    case 'refused':
-      return 'refused'
-    case 'nothing-to-do':
-      return 'already-in-place'
-    case 'dry-run':
-      return 'would-update'
-    case 'declined':
-      return 'declined'
-    case 'written':
-      if (failure === undefined) return 'updated'
-      return failure.exitCode === Exit.NotConfirmed ? 'not-confirmed' : failure.exitCode === Exit.Conflict ? 'conflict' : 'failed'
-  }
-}
-
-/** One Region as the run left it, from its plan and its steps. */
-function regionAfter(r: RegionRun, stage: Stage, trace: Trace | undefined): RegionReport {
-  const row: RegionReport = { ...r.report }
-  if (row.outcome === 'already-in-place') return row
-  if (stage === 'refused') return { ...row, outcome: hasBlock(row.findings) ? 'refused' : 'not-attempted' }
-  if (stage === 'dry-run') return { ...row, outcome: 'would-update' }
-  row.outcome = 'not-attempted'
-  const write = trace?.write
-  if (write === undefined) return row
-  row.journalId = write.journalId
-  row.changed = write.changed
-  if (write.status !== 'written') return { ...row, outcome: write.status, error: errorSummary(inRegion(r.region, write.error)) }
-  row.outcome = 'updated'
-  if (trace?.check) {
-    row.verified = confirmed(trace.check)
-    if (!row.verified) {
-      row.outcome = 'not-confirmed'
-      row.error = errorSummary(inRegion(r.region, trace.check.error))
-    }
-  }
-  const back = trace?.rollback
-  if (back === undefined) return row
-  if (back.status === 'written') {
-    row.outcome = 'rolled-back'
-    row.changed = false
-    row.verified = confirmed(trace?.rollbackCheck)
-    if (trace?.rollbackCheck?.error) row.error = errorSummary(inRegion(r.region, trace.rollbackCheck.error))
-  } else if (back.status === 'conflict') {
-    row.outcome = 'conflict'
-    row.changed = back.seen === null ? null : true
-    row.error = { ...errorSummary(back.error), message: `not rolled back: ${back.error.message}` }
-  } else {
-    row.changed = back.changed === null ? null : !back.changed
-    row.error = { ...errorSummary(back.error), message: `rollback failed: ${back.error.message}` }
-  }
-  return row
-}

@@ -1,12 +1,15 @@
 // The view of one alias changed over several Regions (update --regions / --all-regions): a pure
 // report, rendered as the plan table, the result table, tab-separated text or JSON.
 import type { ChalkInstance } from 'chalk'
-import type { Finding } from '../preflight/rules.js'
+import type { Stage, Trace } from '../engine/run.js'
+import { Exit, type CliError } from '../errors.js'
+import { inRegion } from '../kms/regional.js'
+import { hasBlock, type Finding } from '../preflight/rules.js'
 import type { ChangeOutcome } from './changeView.js'
 import { renderFindings, severityMark } from './changeView.js'
 import type { KeyView } from './keyView.js'
 import { newTable } from './table.js'
-import type { ErrorSummary } from './ui.js'
+import { errorSummary, type ErrorSummary } from './ui.js'
 
 /** Where one Region ended; `rolled-back`: changed by this run, then put back after a failure elsewhere. */
 export type RegionOutcome =
@@ -118,4 +121,59 @@ export function renderRegionsOutcome(report: RegionsUpdateReport, style: ChalkIn
   const how = report.verified ? 'confirmed with ListAliases' : 'not verified (--no-verify)'
   const changed = report.regions.filter((r) => r.outcome === 'updated').length
   return `${table.toString()}\n${style.green('✓')} Updated ${report.alias} in ${changed} of ${n} Regions (${how}).\n${report.undo ? `Undo: ${report.undo}\n` : ''}`
+}
+
+/** The run's outcome, from how far the engine got and what it ended on. */
+export function runOutcome(stage: Stage, failure: CliError | undefined): ChangeOutcome {
+  switch (stage) {
+    case 'refused':
+      return 'refused'
+    case 'nothing-to-do':
+      return 'already-in-place'
+    case 'dry-run':
+      return 'would-update'
+    case 'declined':
+      return 'declined'
+    case 'written':
+      if (failure === undefined) return 'updated'
+      return failure.exitCode === Exit.NotConfirmed ? 'not-confirmed' : failure.exitCode === Exit.Conflict ? 'conflict' : 'failed'
+  }
+}
+
+/** One Region as the run left it, from its plan and its steps. */
+export function regionAfter(planned: RegionReport, stage: Stage, trace: Trace | undefined): RegionReport {
+  const row: RegionReport = { ...planned }
+  if (row.outcome === 'already-in-place') return row
+  if (stage === 'refused') return { ...row, outcome: hasBlock(row.findings) ? 'refused' : 'not-attempted' }
+  if (stage === 'dry-run') return { ...row, outcome: 'would-update' }
+  row.outcome = 'not-attempted'
+  const write = trace?.write
+  if (write === undefined) return row
+  row.journalId = write.journalId
+  row.changed = write.changed
+  if (write.status !== 'written') return { ...row, outcome: write.status, error: errorSummary(inRegion(row.region, write.error)) }
+  row.outcome = 'updated'
+  if (trace?.check) {
+    row.verified = trace.check.confirmation?.status === 'confirmed'
+    if (!row.verified) {
+      row.outcome = 'not-confirmed'
+      row.error = errorSummary(inRegion(row.region, trace.check.error))
+    }
+  }
+  const back = trace?.rollback
+  if (back === undefined) return row
+  if (back.status === 'written') {
+    row.outcome = 'rolled-back'
+    row.changed = false
+    row.verified = trace?.rollbackCheck?.confirmation?.status === 'confirmed'
+    if (trace?.rollbackCheck?.error) row.error = errorSummary(inRegion(row.region, trace.rollbackCheck.error))
+  } else if (back.status === 'conflict') {
+    row.outcome = 'conflict'
+    row.changed = back.seen === null ? null : true
+    row.error = { ...errorSummary(back.error), message: `not rolled back: ${back.error.message}` }
+  } else {
+    row.changed = back.changed === null ? null : !back.changed
+    row.error = { ...errorSummary(back.error), message: `rollback failed: ${back.error.message}` }
+  }
+  return row
 }
