@@ -10,6 +10,7 @@ import type { DescribedKey } from '../kms/lookups.js'
 import { createPacer } from '../kms/pacer.js'
 import type { AssumeRoleConfig, KmsPort } from '../kms/port.js'
 import {
+  changeAfter,
   renderApplyJson,
   renderApplyNotes,
   renderApplyOutcome,
@@ -18,15 +19,16 @@ import {
   type ApplyChange,
   type ApplyReport,
 } from '../output/applyView.js'
-import { createUi, errorSummary, warnOnce, type Ui } from '../output/ui.js'
+import { createUi, warnOnce, type Ui } from '../output/ui.js'
 import { escapeDeep } from '../output/escape.js'
 import { planMove } from '../engine/planner.js'
 import { RunReads } from '../engine/reads.js'
-import { hasBlock, runQuotaFindings } from '../preflight/rules.js'
+import { hasBlock } from '../preflight/rules.js'
+import { fileFindings } from '../preflight/fileFindings.js'
 import type { RoleNameConfig } from '../cli/roles.js'
 import { Writer, type WriteOrigin, type WriteOutcome } from '../engine/writePath.js'
 import { moveCall, rollBack } from '../engine/steps.js'
-import { pollTiming, confirmed, finish, runItems, settle, type RunSpec, type RunView, type Trace } from '../engine/run.js'
+import { pollTiming, finish, runItems, settle, type RunSpec, type RunView } from '../engine/run.js'
 import { sessionOf, type Session } from '../cli/session.js'
 
 export interface ApplyOptions {
@@ -86,69 +88,6 @@ const applyView: RunView<ApplyReport> = {
   notes: (human, ui) => {
     if (ui.format === 'text') for (const line of renderApplyNotes(human, ui.err)) ui.warn(line)
   },
-}
-
-/**
- * What only the whole file tells. A key is orphaned once the run moves every alias off it (one
- * warning per key, not one per entry; a key another entry points to keeps an alias). An entry whose
- * target is an alias the same file repoints is ambiguous: old key or new?
- */
-function fileFindings(planned: Planned[]): void {
-  const repointed = new Map(planned.filter((p) => p.change.action === 'update' || p.change.action === 'create').map((p) => [p.change.alias, p.change.line]))
-  for (const p of planned) {
-    p.change.findings = p.change.findings.filter((f) => f.code !== 'PREVIOUS_KEY_ORPHANED')
-    const target = p.entry.target.kind === 'alias' ? p.entry.target.alias.name : undefined
-    const line = target === undefined ? undefined : repointed.get(target)
-    if (target !== undefined && line !== undefined && target !== p.change.alias) {
-      p.change.findings.push({
-        code: 'TARGET_REPOINTED_IN_FILE',
-        severity: 'block',
-        message: `line ${p.change.line} points to ${target}, which line ${line} of the same file repoints: name the key ID instead (old or new key?)`,
-      })
-    }
-  }
-  runQuota(planned)
-  const movedOff = new Map<string, Planned[]>()
-  for (const p of planned) {
-    if (p.change.action !== 'update' || !p.current) continue
-    movedOff.set(p.current.key.keyId, [...(movedOff.get(p.current.key.keyId) ?? []), p])
-  }
-  const pointedTo = new Set(planned.map((p) => p.change.targetKeyId))
-  for (const [keyId, leaving] of movedOff) {
-    const moving = new Set(leaving.map((p) => p.change.alias))
-    const staying = leaving[0]!.current!.aliases.filter((a) => !moving.has(a.name))
-    if (staying.length > 0 || pointedTo.has(keyId)) continue
-    const last = leaving.at(-1)!
-    const lines = leaving.map((p) => p.change.line).join(', ')
-    last.change.findings.push({
-      code: 'PREVIOUS_KEY_ORPHANED',
-      severity: 'warn',
-      message: `after this run no alias points to ${keyId} (line${leaving.length === 1 ? '' : 's'} ${lines} move${leaving.length === 1 ? 's' : ''} its last alias${leaving.length === 1 ? '' : 'es'} away); keep that key enabled to decrypt or verify what was made with it`,
-    })
-  }
-}
-
-/**
- * The aliases-per-key quota counted over the file: every entry onto a key counts, not only the
- * aliases the key had at plan time. The finding goes on the last entry onto the key, replacing the
- * per-entry ALIAS_QUOTA_NEAR (which saw only the key's aliases before the run).
- */
-function runQuota(planned: Planned[]): void {
-  const byKey = new Map<string, { keyId: string; now: number; arriving: Planned[]; leaving: number }>()
-  const slot = (key: DescribedKey) => {
-    let s = byKey.get(key.key.arn)
-    if (!s) byKey.set(key.key.arn, (s = { keyId: key.key.keyId, now: key.aliases.length, arriving: [], leaving: 0 }))
-    return s
-  }
-  for (const p of planned) {
-    if (!p.target || (p.change.action !== 'create' && p.change.action !== 'update')) continue
-    slot(p.target).arriving.push(p)
-    if (p.current) slot(p.current).leaving += 1
-  }
-  for (const { keyId, now, arriving, leaving } of byKey.values()) {
-    for (const p of arriving) p.change.findings = p.change.findings.filter((f) => f.code !== 'ALIAS_QUOTA_NEAR')
-    arriving.at(-1)?.change.findings.push(...runQuotaFindings(keyId, now, arriving.length, leaving))
-  }
 }
 
 /** One (account, Region) of the run: its own port, Writer and pacer (KMS quotas are per account and Region). */
@@ -295,7 +234,7 @@ class ApplyRun {
         : {}),
       ...(options.verify ? { confirm: this.confirmation(partitions) } : {}),
     })
-    report.changes = planned.map((p) => finalChange(p, result.traces.get(p), result.stopped))
+    report.changes = planned.map((p) => changeAfter(p.change, result.traces.get(p), result.stopped))
     return result.failure
   }
 
@@ -308,7 +247,7 @@ class ApplyRun {
       concurrency: CONFIRM_CONCURRENCY,
       stopWhenUnconfirmed: false,
       check: (p, trace) => {
-        const change = finalChange(p, trace, true)
+        const change = changeAfter(p.change, trace, true)
         const kms = ports.get(p.partition) as KmsPort
         const timing = pollTiming(this.ctx, this.options.verifyTimeout)
         if (change.nowKeyId === null) return confirmAliasGone(kms, { aliasName: change.alias, previousKeyId: change.targetKeyId as string, ...timing })
@@ -397,59 +336,4 @@ class ApplyRun {
 /** A partition as messages name it: its Region, after its account when one was asked for. */
 function placeName(p: { region: string; account: string | null }): string {
   return p.account ? `${p.account} ${p.region}` : p.region
-}
-
-/**
- * An entry as the run left it, from its plan and its steps. An entry the stopped run never reached
- * was last read at plan time, before this run's writes and whatever made it stop (another writer,
- * often): where it points now is not known.
- */
-function finalChange(p: Planned, trace: Trace | undefined, stopped: boolean): ApplyChange {
-  const change: ApplyChange = { ...p.change }
-  const write = trace?.write
-  if (write === undefined) {
-    if (stopped && change.status === 'not-attempted') {
-      change.stateKnown = false
-      change.nowKeyId = null
-    }
-    return change
-  }
-  change.journalId = write.journalId
-  if (write.status === 'written') {
-    change.status = 'applied'
-    change.nowKeyId = change.targetKeyId
-  } else {
-    change.error = errorSummary(write.error)
-    change.status = write.status
-    leftAt(change, write)
-  }
-  const back = trace?.rollback
-  if (back?.status === 'written') {
-    change.status = 'rolled-back'
-    change.nowKeyId = change.previousKeyId
-  } else if (back) {
-    if (back.status === 'conflict') {
-      change.status = 'conflict'
-      change.rollbackSkipped = true
-    }
-    change.error = { ...errorSummary(back.error), message: `${back.status === 'conflict' ? 'not rolled back' : 'rollback failed'}: ${back.error.message}` }
-    leftAt(change, back)
-  }
-  const check = trace?.check
-  if (check) {
-    change.verified = confirmed(check)
-    if (check.confirmation?.status === 'other-target') change.nowKeyId = check.confirmation.keyId
-  }
-  return change
-}
-
-/** Where an entry is after a write that did not go through: what the guard saw, or unknown. */
-function leftAt(change: ApplyChange, outcome: Exclude<WriteOutcome, { status: 'written' }>): void {
-  if (outcome.status === 'conflict') {
-    change.stateKnown = outcome.seen !== null
-    change.nowKeyId = outcome.seen ?? null
-    return
-  }
-  change.stateKnown = outcome.changed !== null
-  if (!change.stateKnown) change.nowKeyId = null
 }

@@ -2,7 +2,9 @@ import type { ChalkInstance } from 'chalk'
 import type { Finding } from '../preflight/rules.js'
 import { severityMark } from './changeView.js'
 import { renderTable, type Fit } from './table.js'
-import type { ErrorSummary } from './ui.js'
+import type { Trace } from '../engine/run.js'
+import type { WriteOutcome } from '../engine/writePath.js'
+import { errorSummary, type ErrorSummary } from './ui.js'
 
 export type PlannedAction = 'create' | 'update' | 'no-op' | 'unknown'
 /** `conflict`: the guard found the alias moved by another writer, so this run left it alone (its own change, or its rollback). */
@@ -156,4 +158,59 @@ function renderApplyResult(report: ApplyReport, style: ChalkInstance, width?: nu
   const s = summarize(report.changes)
   const line = `${s.applied} applied, ${s.noOp} already in place, ${s.rolledBack} rolled back, ${s.failed} failed, ${s.conflict > 0 ? `${s.conflict} left alone (another writer), ` : ''}${s.notAttempted} not attempted.`
   return `${table}\n${report.error ? line : `${style.green('✓')} ${line}`}\n`
+}
+
+/**
+ * An entry as the run left it, from its plan and its steps. An entry the stopped run never reached
+ * was last read at plan time, before this run's writes and whatever made it stop (another writer,
+ * often): where it points now is not known.
+ */
+export function changeAfter(planned: ApplyChange, trace: Trace | undefined, stopped: boolean): ApplyChange {
+  const change: ApplyChange = { ...planned }
+  const write = trace?.write
+  if (write === undefined) {
+    if (stopped && change.status === 'not-attempted') {
+      change.stateKnown = false
+      change.nowKeyId = null
+    }
+    return change
+  }
+  change.journalId = write.journalId
+  if (write.status === 'written') {
+    change.status = 'applied'
+    change.nowKeyId = change.targetKeyId
+  } else {
+    change.error = errorSummary(write.error)
+    change.status = write.status
+    leftAt(change, write)
+  }
+  const back = trace?.rollback
+  if (back?.status === 'written') {
+    change.status = 'rolled-back'
+    change.nowKeyId = change.previousKeyId
+  } else if (back) {
+    if (back.status === 'conflict') {
+      change.status = 'conflict'
+      change.rollbackSkipped = true
+    }
+    change.error = { ...errorSummary(back.error), message: `${back.status === 'conflict' ? 'not rolled back' : 'rollback failed'}: ${back.error.message}` }
+    leftAt(change, back)
+  }
+  const check = trace?.check
+  if (check) {
+    change.verified = check.confirmation?.status === 'confirmed'
+    if (check.confirmation?.status === 'other-target') change.nowKeyId = check.confirmation.keyId
+  }
+  return change
+}
+
+/** Where an entry is after a write that did not go through: what the guard saw, or unknown. */
+function leftAt(change: ApplyChange, outcome: Exclude<WriteOutcome, { status: 'written' }>): void {
+  if (outcome.status === 'conflict') {
+    change.stateKnown = outcome.seen !== null
+    change.nowKeyId = outcome.seen ?? null
+    return
+  }
+  change.stateKnown = outcome.changed !== null
+  if (!change.stateKnown) change.nowKeyId = null
 }
