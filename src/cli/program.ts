@@ -1,7 +1,7 @@
 // The commander table: every command's arguments, options and help. Each action imports its
 // command module only when it runs, so --help and usage errors load none of them.
 import { Argument, Command, Option } from 'commander'
-import type { Shell } from '../commands/completion.js'
+import type { Shell } from './completion.js'
 import type { Context } from './context.js'
 import { UsageError } from '../errors.js'
 import {
