@@ -2,7 +2,7 @@ import type { Context } from '../cli/context.js'
 import { ConflictError, NotFoundError, UsageError } from '../errors.js'
 import type { GlobalOptions } from '../cli/globalOptions.js'
 import { findJournalEntry, recheckEntry, type JournalEntry } from '../engine/journal.js'
-import { requestedAccount } from '../engine/account.js'
+import { checkEntryAccount } from '../engine/account.js'
 import { createUi, errorSummary } from '../output/ui.js'
 import { failureOf } from '../engine/run.js'
 import { runCreate } from './create.js'
@@ -78,10 +78,12 @@ async function undoEntry(options: UndoOptions, ctx: Context, globals: GlobalOpti
     )
   }
   const where: GlobalOptions = { ...globals, region: entry.region }
-  await checkEntryAccount(entry, ctx, where)
+  const session = sessionOf(ctx, where, createUi(ctx, where))
+  const kms = () => session.kms()
+  await checkEntryAccount(entry, ctx.env, where, kms)
   // The journal is a file anyone who can write it can forge: an entry is believed only where KMS
   // agrees with it. An alias moved since is left to the guard, whose message names a revert of it.
-  const untrue = await recheckEntry(entry, await sessionOf(ctx, where, createUi(ctx, where)).kms())
+  const untrue = await recheckEntry(entry, await kms())
   if (untrue && !(untrue instanceof ConflictError)) throw untrue
   const origin = { command: 'undo', reverts: entry.id }
   // Only an entry looked up by id can have been reverted already (--last picks one that was not).
@@ -131,25 +133,4 @@ function required(entry: JournalEntry, field: 'previousKeyId' | 'newKeyId'): str
   const value = entry[field]
   if (!value) throw new UsageError(`journal entry ${entry.id} has no ${field}; it cannot be reverted`)
   return value
-}
-
-/**
- * An entry made in another account is undone there only: the credentials (or --role-arn's role)
- * must act on the entry's account. Asked before the preflight, whose reads in the wrong account
- * would only say "not found"; the caller's account comes from --role-arn, else STS GetCallerIdentity
- * (the preflight's ALIAS_OTHER_ACCOUNT rule checks it against the keys as well). Not asked when
- * KMS is an emulator and STS is not pointed anywhere: that call would carry the emulator's test
- * credentials to AWS's real STS.
- */
-async function checkEntryAccount(entry: JournalEntry, ctx: Context, where: GlobalOptions): Promise<void> {
-  if (!entry.account) return
-  const asked = requestedAccount(where)
-  const kmsElsewhere = where.endpointUrl ?? ctx.env.AWS_ENDPOINT_URL_KMS
-  if (asked === undefined && kmsElsewhere && !ctx.env.AWS_ENDPOINT_URL_STS && !ctx.env.AWS_ENDPOINT_URL) return
-  const actual = asked ?? (await (await sessionOf(ctx, where, createUi(ctx, where)).kms()).accountId())
-  if (actual === entry.account) return
-  throw new UsageError(
-    `entry ${entry.id} changed ${entry.alias} in account ${entry.account}, but ${asked ? `--role-arn acts on account ${asked}` : `these credentials act on account ${actual}`}; nothing was changed`,
-    `undo acts in the entry's account: pass --role-arn arn:aws:iam::${entry.account}:role/<role> (with --role-session-name and --external-id as that role needs)`,
-  )
 }

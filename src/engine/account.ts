@@ -1,4 +1,5 @@
-import { CliError, Exit } from '../errors.js'
+import { CliError, Exit, UsageError } from '../errors.js'
+import type { JournalEntry } from './journal.js'
 import type { GlobalOptions } from '../cli/globalOptions.js'
 import { aliasAccountFindings } from '../preflight/rules.js'
 import { roleAccount } from '../cli/roles.js'
@@ -27,4 +28,30 @@ export async function checkAccount(kms: KmsPort, globals: Pick<GlobalOptions, 'r
       Exit.Refused,
       `--role-arn ${globals.role?.arn} should act on ${expected}; check the STS endpoint (AWS_ENDPOINT_URL_STS) and the role`,
     )
+}
+
+/**
+ * An entry made in another account is undone there only: the credentials (or --role-arn's role)
+ * must act on the entry's account. Asked before the preflight, whose reads in the wrong account
+ * would only say "not found"; the caller's account comes from --role-arn, else STS GetCallerIdentity
+ * (the preflight's ALIAS_OTHER_ACCOUNT rule checks it against the keys as well). Not asked when
+ * KMS is an emulator and STS is not pointed anywhere: that call would carry the emulator's test
+ * credentials to AWS's real STS.
+ */
+export async function checkEntryAccount(
+  entry: Pick<JournalEntry, 'id' | 'alias' | 'account'>,
+  env: Readonly<Record<string, string | undefined>>,
+  where: GlobalOptions,
+  kms: () => Promise<KmsPort>,
+): Promise<void> {
+  if (!entry.account) return
+  const asked = requestedAccount(where)
+  const kmsElsewhere = where.endpointUrl ?? env.AWS_ENDPOINT_URL_KMS
+  if (asked === undefined && kmsElsewhere && !env.AWS_ENDPOINT_URL_STS && !env.AWS_ENDPOINT_URL) return
+  const actual = asked ?? (await (await kms()).accountId())
+  if (actual === entry.account) return
+  throw new UsageError(
+    `entry ${entry.id} changed ${entry.alias} in account ${entry.account}, but ${asked ? `--role-arn acts on account ${asked}` : `these credentials act on account ${actual}`}; nothing was changed`,
+    `undo acts in the entry's account: pass --role-arn arn:aws:iam::${entry.account}:role/<role> (with --role-session-name and --external-id as that role needs)`,
+  )
 }
