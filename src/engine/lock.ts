@@ -13,6 +13,8 @@ export interface LockOptions {
   waitMs: number
   /** A lock older than this is taken over even if its process seems alive (pid reuse, another machine's NFS). */
   staleMs: number
+  /** Stops waiting for a live holder when aborted (the lock is no longer wanted); throws its reason. */
+  signal?: AbortSignal
 }
 
 /** The lock is held by a live run and did not come free in time. */
@@ -45,6 +47,7 @@ export async function acquireLock(path: string, options: LockOptions): Promise<R
       continue
     }
     if (Date.now() >= deadline) throw new LockTimeoutError(path, holder)
+    options.signal?.throwIfAborted()
     await new Promise((resolve) => setTimeout(resolve, delay))
   }
 }

@@ -11,7 +11,7 @@ import { shellCommand } from '../output/shell.js'
 import { escapeDeep } from '../output/escape.js'
 import { createUi, errorSummary, type Ui } from '../output/ui.js'
 import { refusedFindings, type Finding } from '../preflight/rules.js'
-import { interruption, Writer, type PlannedWrite, type WriteOrigin } from './writePath.js'
+import { interruption, Writer, type PlannedWrite, type Reservation, type WriteOrigin } from './writePath.js'
 import { sessionOf, type Session } from '../cli/session.js'
 
 /** Where a run is: before the mutating call, while it is in flight, or confirming it. */
@@ -171,6 +171,8 @@ export interface Application {
   write: Pick<PlannedWrite, 'action' | 'expected' | 'wanted' | 'send' | 'retryAnswers' | 'createdKeyId'>
   /** The account the alias is in, as far as the plan knows. */
   account: string | null
+  /** The alias's lock and guard read, taken beside the plan's last reads (Writer.reserve). */
+  reservation?: Reservation
   undo: string
   outcome: ChangeOutcome
   verify: boolean
@@ -184,7 +186,7 @@ export async function applyChange(step: ChangeStep, application: Application): P
   const { ui, report, progress } = step
   progress.phase = 'changing'
   const planned: PlannedWrite = { ...application.write, alias: report.alias, region: step.region, account: application.account, origin: step.origin }
-  const result = await ui.progress(application.label, () => step.writer.write(planned))
+  const result = await ui.progress(application.label, () => step.writer.write(planned, application.reservation))
   report.changed = result.changed
   report.journalId = result.journalId
   if (result.status === 'conflict') report.outcome = 'conflict'

@@ -6,6 +6,11 @@
 //   send    the call itself
 //   outcome settle what happened (reading again when the call failed ambiguously), journal it
 // Confirmation comes after, from the caller, and is journaled with `verified`.
+// A run that writes right after planning, with nothing waiting on a person in between, takes the
+// lock and starts the guard read early (`Writer.reserve`), beside the plan's last reads, and hands
+// the reservation to `write`: one round trip fewer. The guard read is then still made under the
+// lock, and still the last read of the alias before the call; what it cannot see is in
+// docs/safety.md ("The guard read").
 import { createHash } from 'node:crypto'
 import { dirname, join } from 'node:path'
 import type { Context } from '../cli/context.js'
@@ -57,6 +62,47 @@ const LOCK_WAIT_SECONDS = 30
 // holder is noticed at once by its process id.
 const LOCK_STALE_MS = 10 * 60_000
 
+/** Where a write goes: the lock is per (account, Region, alias). */
+export type WritePlace = Pick<PlannedWrite, 'alias' | 'region' | 'account'>
+
+/**
+ * An alias locked for a write that is to follow, with the write's guard read started under the
+ * lock (Writer.reserve). `write` takes it over; a run that ends without writing releases it.
+ */
+export class Reservation {
+  private taken = false
+  private released = false
+
+  /** @param locked the lock, or its failure, which the write reports as it would its own. */
+  constructor(
+    readonly place: WritePlace,
+    private readonly locked: Promise<Release | undefined>,
+    private readonly seen: Promise<string | undefined>,
+    private readonly abandon: AbortController,
+  ) {
+    // Either may fail, and either may never be awaited (a run refused after reserving).
+    locked.catch(() => undefined)
+    seen.catch(() => undefined)
+  }
+
+  /** Hands the lock and the guard read to the write, which releases the lock from then on. */
+  take(): { locked: Promise<Release | undefined>; seen: Promise<string | undefined> } {
+    if (this.taken || this.released) throw new Error(`the reservation of ${this.place.alias} was already used`)
+    this.taken = true
+    return { locked: this.locked, seen: this.seen }
+  }
+
+  /** Gives the lock back when no write took it (refused, already in place, a failure); else nothing. */
+  async release(): Promise<void> {
+    if (this.taken || this.released) return
+    this.released = true
+    // A lock still awaited (another run holds it) is not waited for.
+    this.abandon.abort()
+    const release = await this.locked.catch(() => undefined)
+    await release?.()
+  }
+}
+
 /** Makes a run's mutating calls; one per run, so that journal warnings are given once. */
 export class Writer {
   private journalWarned = false
@@ -69,10 +115,24 @@ export class Writer {
     private readonly kms: KmsPort,
   ) {}
 
-  async write(w: PlannedWrite): Promise<WriteOutcome> {
+  /**
+   * Takes the alias's lock and starts the guard read now, for a write that follows with nothing
+   * waiting on a person in between (a prompt would leave the read stale): pass the reservation to
+   * `write`, or release it.
+   */
+  reserve(place: WritePlace): Reservation {
+    const abandon = new AbortController()
+    const locked = this.lock(place, abandon.signal)
+    const seen = locked.then(() => currentTarget(this.kms, place.alias))
+    return new Reservation({ alias: place.alias, region: place.region, account: place.account }, locked, seen, abandon)
+  }
+
+  /** Writes `w`: with a reservation of its alias, under that lock and with that guard read. */
+  async write(w: PlannedWrite, reservation?: Reservation): Promise<WriteOutcome> {
+    const reserved = reservation && this.reserved(w, reservation)
     let release: Release | undefined
     try {
-      release = await this.lock(w)
+      release = await (reserved ? reserved.locked : this.lock(w))
     } catch (error) {
       if (error instanceof CliError) return { status: 'failed', changed: false, journalId: null, error }
       if (isFileSystemError(error)) {
@@ -94,7 +154,7 @@ export class Writer {
     try {
       let seen: string | undefined
       try {
-        seen = await currentTarget(this.kms, w.alias)
+        seen = await (reserved ? reserved.seen : currentTarget(this.kms, w.alias))
       } catch (error) {
         return { status: 'failed', changed: false, journalId: null, error: this.failure(error) }
       }
@@ -124,6 +184,15 @@ export class Writer {
     }
     await this.journalOutcome(journalId, true, false)
     return { status: 'written', changed: true, journalId }
+  }
+
+  private reserved(w: PlannedWrite, reservation: Reservation): ReturnType<Reservation['take']> {
+    const { alias, region, account } = reservation.place
+    // A lock or a guard read of another alias would guard nothing: a bug, not an outcome.
+    if (alias !== w.alias || region !== w.region || account !== w.account) {
+      throw new Error(`the reservation of ${alias} (${region}, ${account}) does not match the write of ${w.alias} (${w.region}, ${w.account})`)
+    }
+    return reservation.take()
   }
 
   /** Records that the change was confirmed. */
@@ -218,7 +287,7 @@ export class Writer {
     }
   }
 
-  private async lock(w: PlannedWrite): Promise<Release | undefined> {
+  private async lock(w: WritePlace, signal?: AbortSignal): Promise<Release | undefined> {
     const waitMs = lockWaitMs(this.ctx.env)
     // The lock serialises processes that share one KMS; an in-memory KMS belongs to one process.
     if (this.globals.endpointUrl === MEMORY_ENDPOINT) return undefined
@@ -230,7 +299,7 @@ export class Writer {
     // Both levels are the user's own: a lock directory another user made could hold planted locks.
     await ensurePrivateDirectory(dirname(directory))
     await ensurePrivateDirectory(directory)
-    return acquireLock(join(directory, `${name}.lock`), { waitMs, staleMs: LOCK_STALE_MS })
+    return acquireLock(join(directory, `${name}.lock`), { waitMs, staleMs: LOCK_STALE_MS, ...(signal ? { signal } : {}) })
   }
 }
 
