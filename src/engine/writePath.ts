@@ -40,6 +40,12 @@ export interface PlannedWrite {
   send: () => Promise<void>
   /** Errors besides AwsError that a retried call answers when its first try did the work. */
   retryAnswers?: (error: unknown) => boolean
+  /**
+   * The write puts back a change this run made (a rollback). It is made even when its intent cannot
+   * be journaled: the change it reverts is on record, and an alias left half-changed (one Region
+   * moved, the next not) breaks callers, where a missing journal line only loses history.
+   */
+  restores?: boolean
 }
 
 export type WriteOutcome =
@@ -102,8 +108,13 @@ export class Writer {
 
       // Write-ahead: a change whose previous key cannot be recorded first is not made.
       const recorded = await this.journal([this.intent(w)])
-      if (recorded instanceof CliError) return { status: 'failed', changed: false, journalId: null, error: recorded }
-      journalId = recorded
+      if (recorded instanceof CliError && !w.restores) {
+        // Refusals of the journal itself (not a regular file, another user's) say what to fix; a write that failed says what it left.
+        const refused = recorded instanceof AccessError ? new AccessError(`${recorded.message}; nothing was changed`, recorded.hint) : recorded
+        return { status: 'failed', changed: false, journalId: null, error: refused }
+      }
+      if (recorded instanceof CliError) this.log.warn(`the rollback of ${w.alias} in ${w.region} is made without its journal line: ${recorded.message}`)
+      journalId = recorded instanceof CliError ? null : recorded
       sent = true
       await w.send()
     } catch (error) {
@@ -199,14 +210,14 @@ export class Writer {
     let path: string | null
     try {
       path = journalPath(this.globals.journal, this.ctx.env, this.ctx.platform)
-      if (path === null) return new AccessError('there is no journal location, so the change cannot be recorded; nothing was changed', JOURNAL_HINT)
+      if (path === null) return new AccessError('there is no journal location, so the change cannot be recorded', JOURNAL_HINT)
       const state = stateDirectory(this.ctx.env, this.ctx.platform)
       if (!this.stateChecked && state !== null && dirname(path) === state) await ensurePrivateDirectory(state)
       this.stateChecked = true
     } catch (error) {
       if (error instanceof CliError) return error
       if (!isFileSystemError(error)) throw error
-      return new AccessError(`cannot prepare the journal's directory: ${error.message}; nothing was changed`, JOURNAL_HINT)
+      return new AccessError(`cannot prepare the journal's directory: ${error.message}`, JOURNAL_HINT)
     }
     try {
       await appendJournal(path, lines)
@@ -214,7 +225,7 @@ export class Writer {
     } catch (error) {
       if (error instanceof CliError) return error
       if (!isFileSystemError(error)) throw error
-      return new AccessError(`cannot write the journal ${path}: ${error.message}; nothing was changed`, JOURNAL_HINT)
+      return new AccessError(`cannot write the journal ${path}: ${error.message}`, JOURNAL_HINT)
     }
   }
 
