@@ -9,8 +9,8 @@
 import { createHash } from 'node:crypto'
 import { dirname, join } from 'node:path'
 import type { Context } from '../cli/context.js'
-import { AccessError, AwsError, CliError, ConflictError, InterruptedError, UsageError, interruptedBy } from '../errors.js'
-import type { GlobalOptions } from '../cli/globalOptions.js'
+import { AccessError, AwsError, CliError, ConflictError, InterruptedError, interruptedBy } from '../errors.js'
+import { lockWaitMs, type GlobalOptions } from '../cli/globalOptions.js'
 import { appendJournal, journalPath, newJournalId, stateDirectory, type JournalAction, type JournalLine } from './journal.js'
 import { poll, type Read } from '../kms/confirm.js'
 import { currentTarget } from '../kms/lookups.js'
@@ -58,7 +58,6 @@ export type WriteOutcome =
 // How long the outcome of an ambiguous failure is read for; the confirmation's backoff (250 ms,
 // doubling) gives about five reads in this window.
 const SETTLE_MS = 4_000
-const LOCK_WAIT_SECONDS = 30
 // No run holds an alias lock this long (a call and its retries take well under a minute); a dead
 // holder is noticed at once by its process id.
 const LOCK_STALE_MS = 10 * 60_000
@@ -248,16 +247,6 @@ export class Writer {
 const JOURNAL_HINT = 'free space or fix the permissions, pass --journal <path> to record elsewhere, or --no-journal to change without a record'
 const LOCK_HINT = 'free space or fix the permissions of the lock directory, or set XDG_STATE_HOME to a directory of yours'
 
-/** How long a write waits for another run's alias lock: KMS_ALIAS_LOCK_WAIT seconds, else 30. */
-export function lockWaitMs(env: Readonly<Record<string, string | undefined>>): number {
-  const raw = env.KMS_ALIAS_LOCK_WAIT
-  if (raw === undefined) return LOCK_WAIT_SECONDS * 1000
-  const seconds = raw.trim() === '' ? Number.NaN : Number(raw)
-  if (!Number.isFinite(seconds) || seconds < 0) {
-    throw new UsageError(`KMS_ALIAS_LOCK_WAIT=${JSON.stringify(raw)} is not a number of seconds`, 'set it to a number of seconds such as 30 or 0.5, or unset it')
-  }
-  return seconds * 1000
-}
 
 /**
  * Where the alias locks live: the state directory, else a directory of this user's in the temporary
