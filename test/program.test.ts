@@ -33,6 +33,12 @@ describe('parsing', () => {
     expect(r.stdout).toContain('--endpoint-url <url>')
   })
 
+  it("a typed word commander echoes in its error is shown escaped, not obeyed (failed before: ESC[2J reached stderr raw)", async () => {
+    const r = await run(['lis\u001b[2Jt'])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toBe("error: unknown command 'lis\\x1b[2Jt'\n(add --help for usage)\n")
+  })
+
   it('prints the version', async () => {
     const r = await run(['--version'])
     expect(r).toMatchObject({ code: 0, stdout: `${version}\n`, stderr: '' })

@@ -13,6 +13,7 @@ import {
   type GlobalOptions,
 } from './globalOptions.js'
 import { parseRegions } from './regions.js'
+import { escapeComposed } from '../output/escape.js'
 import { version } from '../version.js'
 
 const EXAMPLES = `
@@ -54,7 +55,8 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
     .exitOverride()
     .configureOutput({
       writeOut: (text) => void ctx.io.out.write(text),
-      writeErr: (text) => void ctx.io.err.write(text),
+      // Commander echoes what was typed (an unknown command, a bad value): shown, never obeyed.
+      writeErr: (text) => void ctx.io.err.write(escapeComposed(text)),
     })
     .showHelpAfterError('(add --help for usage)')
     .showSuggestionAfterError(true)

@@ -14,8 +14,8 @@
 import { createHash } from 'node:crypto'
 import { dirname, join } from 'node:path'
 import type { Context } from '../cli/context.js'
-import { AccessError, AwsError, CliError, ConflictError, InterruptedError, UsageError, interruptedBy } from '../errors.js'
-import type { GlobalOptions } from '../cli/globalOptions.js'
+import { AccessError, AwsError, CliError, ConflictError, InterruptedError, interruptedBy } from '../errors.js'
+import { lockWaitMs, type GlobalOptions } from '../cli/globalOptions.js'
 import { appendJournal, journalPath, newJournalId, stateDirectory, type JournalAction, type JournalLine } from './journal.js'
 import { poll, type Read } from '../kms/confirm.js'
 import { currentTarget } from '../kms/lookups.js'
@@ -45,6 +45,12 @@ export interface PlannedWrite {
   send: () => Promise<void>
   /** Errors besides AwsError that a retried call answers when its first try did the work. */
   retryAnswers?: (error: unknown) => boolean
+  /**
+   * The write puts back a change this run made (a rollback). It is made even when its intent cannot
+   * be journaled: the change it reverts is on record, and an alias left half-changed (one Region
+   * moved, the next not) breaks callers, where a missing journal line only loses history.
+   */
+  restores?: boolean
 }
 
 export type WriteOutcome =
@@ -57,7 +63,6 @@ export type WriteOutcome =
 // How long the outcome of an ambiguous failure is read for; the confirmation's backoff (250 ms,
 // doubling) gives about five reads in this window.
 const SETTLE_MS = 4_000
-const LOCK_WAIT_SECONDS = 30
 // No run holds an alias lock this long (a call and its retries take well under a minute); a dead
 // holder is noticed at once by its process id.
 const LOCK_STALE_MS = 10 * 60_000
@@ -162,8 +167,13 @@ export class Writer {
 
       // Write-ahead: a change whose previous key cannot be recorded first is not made.
       const recorded = await this.journal([this.intent(w)])
-      if (recorded instanceof CliError) return { status: 'failed', changed: false, journalId: null, error: recorded }
-      journalId = recorded
+      if (recorded instanceof CliError && !w.restores) {
+        // Refusals of the journal itself (not a regular file, another user's) say what to fix; a write that failed says what it left.
+        const refused = recorded instanceof AccessError ? new AccessError(`${recorded.message}; nothing was changed`, recorded.hint) : recorded
+        return { status: 'failed', changed: false, journalId: null, error: refused }
+      }
+      if (recorded instanceof CliError) this.log.warn(`the rollback of ${w.alias} in ${w.region} is made without its journal line: ${recorded.message}`)
+      journalId = recorded instanceof CliError ? null : recorded
       sent = true
       await w.send()
     } catch (error) {
@@ -268,14 +278,14 @@ export class Writer {
     let path: string | null
     try {
       path = journalPath(this.globals.journal, this.ctx.env, this.ctx.platform)
-      if (path === null) return new AccessError('there is no journal location, so the change cannot be recorded; nothing was changed', JOURNAL_HINT)
+      if (path === null) return new AccessError('there is no journal location, so the change cannot be recorded', JOURNAL_HINT)
       const state = stateDirectory(this.ctx.env, this.ctx.platform)
       if (!this.stateChecked && state !== null && dirname(path) === state) await ensurePrivateDirectory(state)
       this.stateChecked = true
     } catch (error) {
       if (error instanceof CliError) return error
       if (!isFileSystemError(error)) throw error
-      return new AccessError(`cannot prepare the journal's directory: ${error.message}; nothing was changed`, JOURNAL_HINT)
+      return new AccessError(`cannot prepare the journal's directory: ${error.message}`, JOURNAL_HINT)
     }
     try {
       await appendJournal(path, lines)
@@ -283,7 +293,7 @@ export class Writer {
     } catch (error) {
       if (error instanceof CliError) return error
       if (!isFileSystemError(error)) throw error
-      return new AccessError(`cannot write the journal ${path}: ${error.message}; nothing was changed`, JOURNAL_HINT)
+      return new AccessError(`cannot write the journal ${path}: ${error.message}`, JOURNAL_HINT)
     }
   }
 
@@ -306,16 +316,6 @@ export class Writer {
 const JOURNAL_HINT = 'free space or fix the permissions, pass --journal <path> to record elsewhere, or --no-journal to change without a record'
 const LOCK_HINT = 'free space or fix the permissions of the lock directory, or set XDG_STATE_HOME to a directory of yours'
 
-/** How long a write waits for another run's alias lock: KMS_ALIAS_LOCK_WAIT seconds, else 30. */
-export function lockWaitMs(env: Readonly<Record<string, string | undefined>>): number {
-  const raw = env.KMS_ALIAS_LOCK_WAIT
-  if (raw === undefined) return LOCK_WAIT_SECONDS * 1000
-  const seconds = raw.trim() === '' ? Number.NaN : Number(raw)
-  if (!Number.isFinite(seconds) || seconds < 0) {
-    throw new UsageError(`KMS_ALIAS_LOCK_WAIT=${JSON.stringify(raw)} is not a number of seconds`, 'set it to a number of seconds such as 30 or 0.5, or unset it')
-  }
-  return seconds * 1000
-}
 
 /**
  * Where the alias locks live: the state directory, else a directory of this user's in the temporary

@@ -119,6 +119,23 @@ describe('journal lines from each mutating command', () => {
   })
 })
 
+describe('KMS_ALIAS_LOCK_WAIT is checked before any call', () => {
+  // Failed before (found in review): the value was read at the first write, so a dry run accepted
+  // it silently, and rotate --yes had created (and disabled) a billed key before refusing.
+  it.each([
+    ['update --dry-run', ['update', 'alias/app', '--to', 'placeholder', '--dry-run']],
+    ['rotate --yes', ['rotate', 'alias/app', '--yes']],
+  ])('%s: exit 2 and no KMS call at all', async (_name, args) => {
+    const { a, b, kms } = world()
+    const argv = args.map((w) => (w === 'placeholder' ? b.keyId : w))
+    const r = await run(argv, { kms, env: { KMS_ALIAS_LOCK_WAIT: 'abc' } })
+    expect(r.code).toBe(2)
+    expect(r.stderr).toBe('error: KMS_ALIAS_LOCK_WAIT="abc" is not a number of seconds\nhint: set it to a number of seconds such as 30 or 0.5, or unset it\n')
+    expect(kms.calls).toEqual([])
+    expect(kms.aliases.get('alias/app')).toBe(a.keyId)
+  })
+})
+
 describe('history', () => {
   it('prints the journal newest first, filtered by alias', async () => {
     const { a, b, kms } = world()
