@@ -119,6 +119,16 @@ export function appendJournal(path: string, lines: readonly JournalLine[]): Prom
   return batch.written
 }
 
+/**
+ * Opens the journal for appending as a write would (creating it, empty, when missing) and closes it:
+ * what a write would refuse (no such directory allowed, read-only, not a regular file) throws here.
+ */
+export async function probeJournal(path: string): Promise<void> {
+  await ensureDirectory(dirname(path))
+  const handle = await openJournal(path, OPEN_APPEND)
+  await handle.close()
+}
+
 const waitingBatches = new Map<string, { lines: JournalLine[]; written: Promise<void> }>()
 const lastBatches = new Map<string, Promise<void>>()
 

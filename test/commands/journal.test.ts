@@ -136,6 +136,21 @@ describe('KMS_ALIAS_LOCK_WAIT is checked before any call', () => {
   })
 })
 
+describe('rotate checks the journal before it creates a key', () => {
+  // Failed before (found in review): rotate created the new key, then the move's write refused for
+  // want of a journal (exit 7), leaving a disabled key that is billed until it is deleted.
+  it('a directory as the journal: exit 7, no key created, the alias unchanged', async () => {
+    const { a, kms } = world()
+    const journal = mkdtempSync(join(tmpdir(), 'kms-alias-journal-dir-'))
+    const r = await run(['rotate', 'alias/app', '--yes'], { kms, journal })
+    expect(r.code).toBe(7)
+    expect(r.stderr).toContain(`error: cannot write the journal ${journal}: EISDIR`)
+    expect(r.stderr).toContain('; no key was created\n')
+    expect(kms.calls.filter((c) => /^(CreateKey|UpdateAlias|DisableKey)/.test(c))).toEqual([])
+    expect(kms.aliases.get('alias/app')).toBe(a.keyId)
+  })
+})
+
 describe('history', () => {
   it('prints the journal newest first, filtered by alias', async () => {
     const { a, b, kms } = world()
