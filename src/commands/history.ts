@@ -5,7 +5,7 @@ import { clip, journalPath, readJournal, readLastUndoable, type JournalEntry, ty
 import { parseAliasRef } from '../kms/identifiers.js'
 import { renderHistoryJson, renderHistoryTable, renderHistoryText } from '../output/historyView.js'
 import { createUi } from '../output/ui.js'
-import { escapeDeep } from '../output/escape.js'
+import { escapeControl, escapeDeep } from '../output/escape.js'
 
 export interface HistoryOptions {
   alias?: string
@@ -76,7 +76,9 @@ export async function loadJournal(ctx: Context, globals: GlobalOptions, warn: (l
   const read = await readJournal(path, { signal: ctx.signal }).catch(readFailure(path))
   const { skipped, invalid } = read
   if (skipped > 0) warn(`skipped ${skipped} line${skipped === 1 ? '' : 's'} of ${path} that ${skipped === 1 ? 'is' : 'are'} not journal entries`)
-  for (const entry of invalid) warn(`skipped journal entry ${entry.id} of ${path}: ${entry.reason}`)
+  // An id and a reason come from the journal's text: an SGR sequence in them would pass the last
+  // guard (it keeps colours), so they are escaped whole here.
+  for (const entry of invalid) warn(`skipped journal entry ${escapeControl(entry.id)} of ${path}: ${escapeControl(entry.reason)}`)
   return read
 }
 
