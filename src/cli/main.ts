@@ -4,7 +4,6 @@ import type { Context } from './context.js'
 import { CliError, Exit, UsageError } from '../errors.js'
 import { createProgram } from './program.js'
 import { escapeComposed, escapeControl } from '../output/escape.js'
-import { renderFailureJson } from '../output/failureView.js'
 
 /** Runs kms-alias with `argv` (without node and the script) and returns the exit code. */
 export async function main(argv: readonly string[], ctx: Context): Promise<number> {
@@ -22,7 +21,11 @@ export async function main(argv: readonly string[], ctx: Context): Promise<numbe
     return exitCode
   } catch (error) {
     const code = reportUncaught(error, ctx, argv.includes('--debug'))
-    if (code !== Exit.Ok && !printed && asksForJson(argv)) ctx.io.out.write(renderFailureJson(asFailure(error)))
+    if (code !== Exit.Ok && !printed && asksForJson(argv)) {
+      // Loaded only here: it brings the Ui (chalk), which --help and a clean run never need.
+      const { renderFailureJson } = await import('../output/failureView.js')
+      ctx.io.out.write(renderFailureJson(asFailure(error)))
+    }
     return code
   }
 }
