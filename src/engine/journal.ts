@@ -89,7 +89,7 @@ export function journalPath(flag: string | false | undefined, env: Readonly<Reco
 const LOCK_WAIT_MS = 5_000
 const LOCK_STALE_MS = 30_000
 
-/** Appends lines whole, under a lock, flushed to disk before it returns; throws on any failure (the caller warns). */
+/** Appends lines whole, under a lock, flushed to disk before it returns; throws on any failure (the Writer then refuses the change). */
 export function appendJournal(path: string, lines: readonly JournalLine[]): Promise<void> {
   if (lines.length === 0) return Promise.resolve()
   // Group commit: lines appended while this process is writing to the journal wait for that write

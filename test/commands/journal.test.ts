@@ -565,7 +565,7 @@ describe('the journal file and the state directories (issue 19.8, 15, 17, 18)', 
     const r = await run(['update', 'alias/app', '--to', b.keyId], { kms, journal })
     expect(r.code).toBe(7)
     expect(r.stderr).toContain(
-      `error: ${join(state, 'locks')} belongs to another user (uid 4242), not to you (uid 0): kms-alias keeps its journal and locks only in a directory of your own\nhint: remove it if nobody else should have it, or set XDG_STATE_HOME (or KMS_ALIAS_JOURNAL) to a directory of yours\n`,
+      `error: ${join(state, 'locks')} belongs to another user (uid 4242), not to you (uid 0): kms-alias keeps its journal and locks only in a directory of your own\nhint: remove it if nobody else should have it, or set XDG_STATE_HOME to a directory of yours (KMS_ALIAS_JOURNAL moves only the journal)\n`,
     )
     expect(kms.aliases.get('alias/app')).toBe(a.keyId)
   })
