@@ -123,6 +123,10 @@ export async function runRotate(options: RotateOptions, ctx: Context, globals: G
         throw new CliError('cancelled at the prompt; no key was created', Exit.Interrupted)
       }
 
+      // A key is billed from the moment it exists: a journal that could not record the move refuses
+      // the run now, before CreateKey, not at the write after it.
+      const unjournaled = await step.writer.journalProblem()
+      if (unjournaled) throw new CliError(`${unjournaled.message}; no key was created`, unjournaled.exitCode, unjournaled.hint)
       const created = await ui.progress(`Creating a new ${planned.request.keySpec} key`, () => createKey(kms, planned, old))
       rotation.createdKeyId = created.keyId
       report.target = toKeyView(created)

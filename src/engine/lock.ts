@@ -165,7 +165,7 @@ export async function ensurePrivateDirectory(dir: string, uid: number | undefine
   if (owner !== undefined) {
     throw new AccessError(
       `${dir} belongs to another user (uid ${owner}), not to you (uid ${uid}): kms-alias keeps its journal and locks only in a directory of your own`,
-      'remove it if nobody else should have it, or set XDG_STATE_HOME (or KMS_ALIAS_JOURNAL) to a directory of yours',
+      'remove it if nobody else should have it, or set XDG_STATE_HOME to a directory of yours (KMS_ALIAS_JOURNAL moves only the journal)',
     )
   }
   if (!target.isDirectory()) throw new AccessError(`${dir} is not a directory`, 'remove it, or set XDG_STATE_HOME to a directory of yours')

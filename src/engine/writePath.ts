@@ -16,7 +16,7 @@ import { dirname, join } from 'node:path'
 import type { Context } from '../cli/context.js'
 import { AccessError, AwsError, CliError, ConflictError, InterruptedError, interruptedBy } from '../errors.js'
 import { lockWaitMs, type GlobalOptions } from '../cli/globalOptions.js'
-import { appendJournal, journalPath, newJournalId, stateDirectory, type JournalAction, type JournalLine } from './journal.js'
+import { appendJournal, probeJournal, journalPath, newJournalId, stateDirectory, type JournalAction, type JournalLine } from './journal.js'
 import { poll, type Read } from '../kms/confirm.js'
 import { currentTarget } from '../kms/lookups.js'
 import { MEMORY_ENDPOINT, type KmsPort } from '../kms/port.js'
@@ -272,24 +272,46 @@ export class Writer {
     }
   }
 
+  /**
+   * Whether a change could be journaled now, checked without writing a line: for a command that
+   * does something costly before its first write (rotate creates a key), so that a journal which
+   * cannot be written refuses the run before that, not after. Null when it can (or --no-journal).
+   */
+  async journalProblem(): Promise<CliError | null> {
+    const path = await this.journalFile()
+    if (path === null || path instanceof CliError) return path
+    return this.journalWrite(path, () => probeJournal(path))
+  }
+
   /** Appends lines; returns the first line's id (null with --no-journal), or the error that kept them out. */
   private async journal(lines: JournalLine[]): Promise<string | null | CliError> {
+    const path = await this.journalFile()
+    if (path === null || path instanceof CliError) return path
+    const failed = await this.journalWrite(path, () => appendJournal(path, lines))
+    return failed ?? lines[0]?.id ?? null
+  }
+
+  /** The journal's path with its directory checked; null with --no-journal. */
+  private async journalFile(): Promise<string | null | CliError> {
     if (this.globals.journal === false) return null
-    let path: string | null
     try {
-      path = journalPath(this.globals.journal, this.ctx.env, this.ctx.platform)
+      const path = journalPath(this.globals.journal, this.ctx.env, this.ctx.platform)
       if (path === null) return new AccessError('there is no journal location, so the change cannot be recorded', JOURNAL_HINT)
       const state = stateDirectory(this.ctx.env, this.ctx.platform)
       if (!this.stateChecked && state !== null && dirname(path) === state) await ensurePrivateDirectory(state)
       this.stateChecked = true
+      return path
     } catch (error) {
       if (error instanceof CliError) return error
       if (!isFileSystemError(error)) throw error
       return new AccessError(`cannot prepare the journal's directory: ${error.message}`, JOURNAL_HINT)
     }
+  }
+
+  private async journalWrite(path: string, write: () => Promise<void>): Promise<CliError | null> {
     try {
-      await appendJournal(path, lines)
-      return lines[0]?.id ?? null
+      await write()
+      return null
     } catch (error) {
       if (error instanceof CliError) return error
       if (!isFileSystemError(error)) throw error

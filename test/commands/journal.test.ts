@@ -136,6 +136,21 @@ describe('KMS_ALIAS_LOCK_WAIT is checked before any call', () => {
   })
 })
 
+describe('rotate checks the journal before it creates a key', () => {
+  // Failed before (found in review): rotate created the new key, then the move's write refused for
+  // want of a journal (exit 7), leaving a disabled key that is billed until it is deleted.
+  it('a directory as the journal: exit 7, no key created, the alias unchanged', async () => {
+    const { a, kms } = world()
+    const journal = mkdtempSync(join(tmpdir(), 'kms-alias-journal-dir-'))
+    const r = await run(['rotate', 'alias/app', '--yes'], { kms, journal })
+    expect(r.code).toBe(7)
+    expect(r.stderr).toContain(`error: cannot write the journal ${journal}: EISDIR`)
+    expect(r.stderr).toContain('; no key was created\n')
+    expect(kms.calls.filter((c) => /^(CreateKey|UpdateAlias|DisableKey)/.test(c))).toEqual([])
+    expect(kms.aliases.get('alias/app')).toBe(a.keyId)
+  })
+})
+
 describe('history', () => {
   it('prints the journal newest first, filtered by alias', async () => {
     const { a, b, kms } = world()
@@ -550,7 +565,7 @@ describe('the journal file and the state directories (issue 19.8, 15, 17, 18)', 
     const r = await run(['update', 'alias/app', '--to', b.keyId], { kms, journal })
     expect(r.code).toBe(7)
     expect(r.stderr).toContain(
-      `error: ${join(state, 'locks')} belongs to another user (uid 4242), not to you (uid 0): kms-alias keeps its journal and locks only in a directory of your own\nhint: remove it if nobody else should have it, or set XDG_STATE_HOME (or KMS_ALIAS_JOURNAL) to a directory of yours\n`,
+      `error: ${join(state, 'locks')} belongs to another user (uid 4242), not to you (uid 0): kms-alias keeps its journal and locks only in a directory of your own\nhint: remove it if nobody else should have it, or set XDG_STATE_HOME to a directory of yours (KMS_ALIAS_JOURNAL moves only the journal)\n`,
     )
     expect(kms.aliases.get('alias/app')).toBe(a.keyId)
   })
