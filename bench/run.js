@@ -23,6 +23,7 @@ const UPDATE_RUNS = Math.max(3, Math.round(RUNS / 2))
 const APPLY_RUNS = 3
 const APPLY_SIZE = 200
 const QUOTA = 5
+const LATENCY_MS = 50
 const BIN = fileURLToPath(new URL('../bin/kms-alias.js', import.meta.url))
 const REGION = 'us-east-1'
 // apply split over several Regions: each Region has its own quota, so the floor divides by their number.
@@ -165,7 +166,18 @@ try {
   // Each key keeps an alias, so no run warns about an orphaned key.
   await alias('alias/bench-keep-0', keys[0])
   await alias('alias/bench-keep-1', keys[1])
-  for (const name of ['alias/bench-ours', 'alias/bench-tsc', 'alias/bench-plain', 'alias/bench-aws-cli', 'alias/bench-script', 'alias/bench-sdk-one', 'alias/bench-sdk-same'])
+  for (const name of [
+    'alias/bench-ours',
+    'alias/bench-tsc',
+    'alias/bench-plain',
+    'alias/bench-aws-cli',
+    'alias/bench-script',
+    'alias/bench-sdk-one',
+    'alias/bench-sdk-same',
+    'alias/bench-direct',
+    'alias/bench-latency',
+    'alias/bench-sdk-latency',
+  ])
     await alias(name, keys[0])
 
   // Every run really repoints: alternate between the two keys.
@@ -201,7 +213,7 @@ try {
       run: (i) => time(process.execPath, [sdkAlone, 'one', 'alias/bench-sdk-one', to(i)], env),
     },
     {
-      name: "floor: the SDK alone, one bundled file making update's 15 calls in its 5 round trips, nothing else",
+      name: "floor: the SDK alone, one bundled file making update's 15 calls in its 4 round trips, nothing else",
       run: (i) => time(process.execPath, [sdkAlone, 'same', 'alias/bench-sdk-same', to(i)], env),
     },
     { name: '`kms-alias update`, tsc output (unbundled)', run: (i) => ours(unbundled.bin, 'alias/bench-tsc', i) },
@@ -209,6 +221,41 @@ try {
     { name: '`kms-alias update` (preflight, update, confirm)', run: (i) => ours(BIN, 'alias/bench-ours', i) },
   ]
   const update = await measure(updateCases, UPDATE_RUNS)
+
+  // Round trips (issue 18 item 7): the proxy adds LATENCY_MS to every KMS call, so each sequential
+  // round trip costs that much more, and its log of when each call arrived and was answered counts
+  // them (calls sent together overlap and count once). Each run starts the log afresh.
+  const levelsSeen = { ours: [], sdk: [] }
+  const throughLatency = (record, run) => async (i) => {
+    proxy.reset()
+    proxy.latency(LATENCY_MS)
+    const r = await run(i)
+    record.push(proxy.levels())
+    proxy.reset()
+    return r
+  }
+  const viaProxy = { ...env, AWS_ENDPOINT_URL_KMS: proxy.url }
+  const latency = await measure(
+    [
+      { name: '`kms-alias update --yes`, moto direct', run: (i) => ours(BIN, 'alias/bench-direct', i) },
+      {
+        name: `\`kms-alias update --yes\` through the proxy adding ${LATENCY_MS} ms to every KMS call`,
+        run: throughLatency(levelsSeen.ours, (i) => time(process.execPath, [BIN, 'update', 'alias/bench-latency', '--to', to(i), '--yes'], viaProxy)),
+      },
+      {
+        name: `floor: the SDK alone making the same 15 calls in 4 round trips, through the same proxy`,
+        run: throughLatency(levelsSeen.sdk, (i) => time(process.execPath, [sdkAlone, 'same', 'alias/bench-sdk-latency', to(i)], viaProxy)),
+      },
+    ],
+    UPDATE_RUNS,
+  )
+  const spread = (all) => (Math.min(...all) === Math.max(...all) ? `${all[0]} in every run` : `${Math.min(...all)}–${Math.max(...all)}`)
+  const latencyNotes = [
+    `Sequential round trips of \`kms-alias update --yes\` counted from the proxy's log: ${spread(levelsSeen.ours)} ` +
+      `(the SDK-alone floor: ${spread(levelsSeen.sdk)}); from the medians, (through the proxy − direct) / ${LATENCY_MS} ms = ` +
+      `${((latency[1].median - latency[0].median) / LATENCY_MS).toFixed(1)}. ` +
+      'Before issue 18 item 7 (measured in the issue): 5.4 round trips, 463 ms against 194 ms without the delay.',
+  ]
 
   // KMS calls per command, counted from --debug (one line per call).
   const callsOf = async (args, extraEnv = {}) => {
@@ -327,9 +374,16 @@ try {
     ...header(moto.version),
     ...section(startup),
     ...section(update),
+    ...section(latency),
+    '',
+    ...latencyNotes,
+    '',
+    '| command | median | spread (min–max) | runs | ratio |',
+    '|---|---|---|---|---|',
     ...section(applyDirect),
     ...section([floor, ...applyQuota]),
     ...section([splitFloor, ...applySplit]),
+    '',
     `ThrottlingException answers to apply over ${SPLIT_REGIONS.length} Regions: ${splitThrottled} (its pacing is per Region).`,
     '',
     awsCli ? '' : 'The AWS CLI is not installed: its rows are skipped.',

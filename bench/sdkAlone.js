@@ -16,19 +16,30 @@ const send = (command) => kms.send(command)
 if (mode === 'one') {
   await send(new UpdateAliasCommand({ AliasName: alias, TargetKeyId: to }))
 } else {
-  // DescribeKey x2; then ListAliases x2 beside the 8 access reads; the guard's DescribeKey;
-  // UpdateAlias; ListAliases to confirm: 15 calls in five round trips.
-  const keys = (await Promise.all([alias, to].map((KeyId) => send(new DescribeKeyCommand({ KeyId }))))).map((r) => r.KeyMetadata.KeyId)
-  await Promise.all(keys.flatMap((KeyId) => [
-    send(new ListAliasesCommand({ KeyId })),
+  // As update sends them (issue 18 item 7): DescribeKey x2 beside the new key's ListAliases and its
+  // reads by ID; then the current key's ListAliases and access reads, the new key's rotation status
+  // and the guard's DescribeKey; UpdateAlias; ListAliases to confirm: 15 calls in four round trips.
+  const byId = (KeyId) => [
     send(new GetKeyPolicyCommand({ KeyId, PolicyName: 'default' })),
     send(new ListGrantsCommand({ KeyId })),
     send(new ListResourceTagsCommand({ KeyId })),
+  ]
+  const [current] = await Promise.all([
+    send(new DescribeKeyCommand({ KeyId: alias })),
+    send(new DescribeKeyCommand({ KeyId: to })),
+    send(new ListAliasesCommand({ KeyId: to })),
+    ...byId(to),
+  ])
+  const KeyId = current.KeyMetadata.KeyId
+  await Promise.all([
+    send(new ListAliasesCommand({ KeyId })),
+    ...byId(KeyId),
     send(new GetKeyRotationStatusCommand({ KeyId })),
-  ]))
-  await send(new DescribeKeyCommand({ KeyId: alias }))
-  await send(new UpdateAliasCommand({ AliasName: alias, TargetKeyId: keys[1] }))
-  await send(new ListAliasesCommand({ KeyId: keys[1] }))
+    send(new GetKeyRotationStatusCommand({ KeyId: to })),
+    send(new DescribeKeyCommand({ KeyId: alias })),
+  ])
+  await send(new UpdateAliasCommand({ AliasName: alias, TargetKeyId: to }))
+  await send(new ListAliasesCommand({ KeyId: to }))
 }
 `
 

@@ -88,6 +88,9 @@ export function resolveGlobalOptions(raw: RawGlobals, ctx: Pick<Context, 'io' | 
   // variable stands for the flag, so it obeys the flag's rule. An empty one is unset, as to the SDK.
   const attemptsVariable = ctx.env.AWS_MAX_ATTEMPTS
   if (raw.maxAttempts === undefined && attemptsVariable) parsePositiveInt('AWS_MAX_ATTEMPTS')(attemptsVariable)
+  // Read again by each write; checked here so that a bad value stops the run before any call (it
+  // used to surface only at the first write, after rotate had already created a key).
+  lockWaitMs(ctx.env)
   const output: OutputFormat = raw.json ? 'json' : (raw.output ?? (ctx.io.stdoutTTY ? 'table' : 'text'))
   return {
     ...(raw.region ? { region: raw.region } : {}),
@@ -184,4 +187,18 @@ export function parseEndpointUrl(source: string) {
       )
     return value
   }
+}
+
+// How long a write waits for another kms-alias run's alias lock by default.
+const LOCK_WAIT_SECONDS = 30
+
+/** How long a write waits for another run's alias lock: KMS_ALIAS_LOCK_WAIT seconds, else 30. */
+export function lockWaitMs(env: Readonly<Record<string, string | undefined>>): number {
+  const raw = env.KMS_ALIAS_LOCK_WAIT
+  if (raw === undefined) return LOCK_WAIT_SECONDS * 1000
+  const seconds = raw.trim() === '' ? Number.NaN : Number(raw)
+  if (!Number.isFinite(seconds) || seconds < 0) {
+    throw new UsageError(`KMS_ALIAS_LOCK_WAIT=${JSON.stringify(raw)} is not a number of seconds`, 'set it to a number of seconds such as 30 or 0.5, or unset it')
+  }
+  return seconds * 1000
 }

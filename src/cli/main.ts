@@ -1,20 +1,32 @@
+import type { Writable } from 'node:stream'
 import { CommanderError } from 'commander'
 import type { Context } from './context.js'
-import { CliError, Exit } from '../errors.js'
+import { CliError, Exit, UsageError } from '../errors.js'
 import { createProgram } from './program.js'
 import { escapeComposed, escapeControl } from '../output/escape.js'
 
 /** Runs kms-alias with `argv` (without node and the script) and returns the exit code. */
 export async function main(argv: readonly string[], ctx: Context): Promise<number> {
   let exitCode: number = Exit.Ok
-  const program = createProgram(ctx, (code) => {
+  // A script that asked for JSON gets one document on stdout whatever failed: a command that threw
+  // before printing its own (a usage error, a journal that cannot be read, a missing apply file)
+  // is answered here with the failure document.
+  let printed = false
+  const run: Context = { ...ctx, io: { ...ctx.io, out: watchWrites(ctx.io.out, () => (printed = true)) } }
+  const program = createProgram(run, (code) => {
     exitCode = code
   })
   try {
     await program.parseAsync([...argv], { from: 'user' })
     return exitCode
   } catch (error) {
-    return reportUncaught(error, ctx, argv.includes('--debug'))
+    const code = reportUncaught(error, ctx, argv.includes('--debug'))
+    if (code !== Exit.Ok && !printed && asksForJson(argv)) {
+      // Loaded only here: it brings the Ui (chalk), which --help and a clean run never need.
+      const { renderFailureJson } = await import('../output/failureView.js')
+      ctx.io.out.write(renderFailureJson(asFailure(error)))
+    }
+    return code
   }
 }
 
@@ -35,4 +47,41 @@ function reportUncaught(error: unknown, ctx: Context, debug: boolean): number {
   if (debug && error instanceof Error && error.stack) write(error.stack)
   else write('hint: this is a bug in kms-alias; run again with --debug for the stack trace')
   return Exit.Internal
+}
+
+/** Commander's own errors (an unknown option, a bad value) as the usage error they are. */
+function asFailure(error: unknown): unknown {
+  return error instanceof CommanderError ? new UsageError(error.message.replace(/^error: /, '')) : error
+}
+
+/**
+ * Whether the command line asks for JSON (--json, -o json, --output json, --output=json) before any
+ * `--`, and for no other format: `--json -o text` is a usage error with no document.
+ */
+export function asksForJson(argv: readonly string[]): boolean {
+  const formats: string[] = []
+  for (const [i, word] of argv.entries()) {
+    if (word === '--') break
+    if (word === '--json') formats.push('json')
+    else if (word === '-o' || word === '--output') formats.push(argv[i + 1] ?? '')
+    else if (word.startsWith('--output=')) formats.push(word.slice('--output='.length))
+    else if (/^-o./.test(word)) formats.push(word.slice(2))
+  }
+  return formats.length > 0 && formats.every((f) => f === 'json')
+}
+
+/** The same stream, telling `onWrite` when anything is written to it. */
+function watchWrites(stream: Writable, onWrite: () => void): Writable {
+  return new Proxy(stream, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property, target)
+      if (property === 'write' && typeof value === 'function') {
+        return (...args: unknown[]) => {
+          onWrite()
+          return (value as (...a: unknown[]) => boolean).apply(target, args)
+        }
+      }
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value
+    },
+  })
 }

@@ -1,11 +1,21 @@
 import type { Context } from '../cli/context.js'
 import { AccessError, CliError, Exit, UsageError } from '../errors.js'
 import type { GlobalOptions } from '../cli/globalOptions.js'
-import { clip, journalPath, readJournal, readLastUndoable, type JournalEntry, type JournalRead, type LastUndoable } from '../engine/journal.js'
+import {
+  clip,
+  journalPath,
+  readJournal,
+  readLastUndoable,
+  scanJournalNewestFirst,
+  type JournalEntry,
+  type JournalRead,
+  type LastUndoable,
+  type ScanNotes,
+} from '../engine/journal.js'
 import { parseAliasRef } from '../kms/identifiers.js'
-import { renderHistoryJson, renderHistoryTable, renderHistoryText } from '../output/historyView.js'
+import { historyJsonStream, renderHistoryTable, renderHistoryText } from '../output/historyView.js'
 import { createUi } from '../output/ui.js'
-import { escapeDeep } from '../output/escape.js'
+import { escapeControl, escapeDeep } from '../output/escape.js'
 
 export interface HistoryOptions {
   alias?: string
@@ -27,12 +37,31 @@ export async function runHistory(options: HistoryOptions, ctx: Context, globals:
     (aliasName === undefined || e.alias === aliasName) &&
     (options.run === undefined || e.runId === options.run) &&
     (since === undefined || Date.parse(e.time) >= since)
-  const matching = (await loadJournal(ctx, globals, ui.warn)).entries.filter(chosen)
-  const entries = (limit === undefined ? matching : matching.slice(Math.max(0, matching.length - limit))).reverse()
-  if (ui.format === 'json') ui.write(renderHistoryJson(entries))
-  else if (ui.format === 'text') ui.write(renderHistoryText(escapeDeep(entries)))
-  else if (entries.length === 0) ui.note(`No changes in the journal${aliasName ? ` for ${aliasName}` : ''}.`)
-  else ui.write(renderHistoryTable(escapeDeep(entries), ui.out, ui.width))
+  // Newest first from the end of the file; the text and JSON views print each entry as it comes
+  // (in writes of about 64 kB), so only the table, which sizes its columns, holds what it shows.
+  const out = batched((text) => ui.write(text))
+  const json = ui.format === 'json' ? historyJsonStream(out.write) : undefined
+  const table: JournalEntry[] = []
+  let shown = 0
+  const path = journalToRead(ctx, globals)
+  const notes = await scanJournalNewestFirst(
+    path,
+    (entry) => {
+      if (!chosen(entry)) return true
+      if (json) json.entry(entry)
+      else if (ui.format === 'text') out.write(renderHistoryText(escapeDeep([entry])))
+      else table.push(entry)
+      shown += 1
+      return limit === undefined || shown < limit
+    },
+    { signal: ctx.signal },
+  ).catch(readFailure(path))
+  json?.end()
+  out.flush()
+  warnUnread(notes, path, ui.warn)
+  if (ui.format !== 'table') return Exit.Ok
+  if (table.length === 0) ui.note(`No changes in the journal${aliasName ? ` for ${aliasName}` : ''}.`)
+  else ui.write(renderHistoryTable(escapeDeep(table), ui.out, ui.width))
   return Exit.Ok
 }
 
@@ -74,14 +103,40 @@ function readFailure(path: string) {
 export async function loadJournal(ctx: Context, globals: GlobalOptions, warn: (line: string) => void): Promise<JournalRead> {
   const path = journalToRead(ctx, globals)
   const read = await readJournal(path, { signal: ctx.signal }).catch(readFailure(path))
-  const { skipped, invalid } = read
-  if (skipped > 0) warn(`skipped ${skipped} line${skipped === 1 ? '' : 's'} of ${path} that ${skipped === 1 ? 'is' : 'are'} not journal entries`)
-  for (const entry of invalid) warn(`skipped journal entry ${entry.id} of ${path}: ${entry.reason}`)
+  warnUnread(read, path, warn)
   return read
+}
+
+function warnUnread({ skipped, invalid }: ScanNotes, path: string, warn: (line: string) => void): void {
+  if (skipped > 0) warn(`skipped ${skipped} line${skipped === 1 ? '' : 's'} of ${path} that ${skipped === 1 ? 'is' : 'are'} not journal entries`)
+  // An id and a reason come from the journal's text: an SGR sequence in them would pass the last
+  // guard (it keeps colours), so they are escaped whole here.
+  for (const entry of invalid) warn(`skipped journal entry ${escapeControl(entry.id)} of ${path}: ${escapeControl(entry.reason)}`)
 }
 
 /** What `undo --last` reverts, read from the end of the journal (only as far back as it must). */
 export async function loadLastUndoable(ctx: Context, globals: GlobalOptions): Promise<LastUndoable> {
   const path = journalToRead(ctx, globals)
   return readLastUndoable(path, { signal: ctx.signal }).catch(readFailure(path))
+}
+
+const BATCH_CHARS = 64 * 1024
+
+/** Gathers small writes into fewer large ones (one per line would be 200,000 writes for a long journal). */
+function batched(write: (text: string) => void): { write(text: string): void; flush(): void } {
+  let pending: string[] = []
+  let size = 0
+  const flush = () => {
+    if (pending.length > 0) write(pending.join(''))
+    pending = []
+    size = 0
+  }
+  return {
+    write(text) {
+      pending.push(text)
+      size += text.length
+      if (size >= BATCH_CHARS) flush()
+    },
+    flush,
+  }
 }

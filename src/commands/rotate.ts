@@ -1,5 +1,5 @@
 import type { Context } from '../cli/context.js'
-import { AccessError, AwsError, UsageError } from '../errors.js'
+import { AccessError, AwsError, CliError, UsageError } from '../errors.js'
 import type { GlobalOptions } from '../cli/globalOptions.js'
 import { confirmAliasTarget } from '../kms/confirm.js'
 import { parseAliasRef } from '../kms/identifiers.js'
@@ -124,6 +124,10 @@ export async function runRotate(options: RotateOptions, ctx: Context, globals: G
           verify: options.verify,
           // The key is created only once the gate has passed: a refused, dry or declined rotation bills nothing.
           move: async () => {
+            // A key is billed from the moment it exists: a journal that could not record the move
+            // refuses the run now, before CreateKey, not at the write after it.
+            const unjournaled = await step.writer.journalProblem()
+            if (unjournaled) throw new CliError(`${unjournaled.message}; no key was created`, unjournaled.exitCode, unjournaled.hint)
             const key = await ui.progress(`Creating a new ${planned.request.keySpec} key`, () => createKey(kms, planned, old))
             created = key
             rotation.createdKeyId = key.keyId

@@ -9,7 +9,7 @@ import { toKeyView } from '../output/keyView.js'
 import { expectation, planMove } from '../engine/planner.js'
 import { RunReads } from '../engine/reads.js'
 import type { Finding } from '../preflight/rules.js'
-import { applyChange, guardConflict, pollTiming, refuse, runChange, type ChangeOrigin, type RevertedBy } from '../engine/run.js'
+import { applyChange, canAsk, guardConflict, pollTiming, refuse, runChange, type ChangeOrigin, type RevertedBy } from '../engine/run.js'
 import { kmsAliasCommand } from '../output/shell.js'
 import { moveCall } from '../engine/steps.js'
 
@@ -41,11 +41,13 @@ export async function runUpdate(options: UpdateOptions, ctx: Context, globals: G
   const expected = options.expectCurrent === undefined ? undefined : parseKeyRef(options.expectCurrent, '--expect-current')
 
   return runChange(ctx, globals, { action: 'update', alias: aliasRef.name, dryRun: options.dryRun, ...origin }, async (step) => {
-    const { kms, session, region, ui, report, plan } = step
-    // The access reads (policy, grants, tags, rotation) need only the two key IDs: they go out as soon
-    // as both DescribeKey answers are in, beside the ListAliases calls. A --expect-current that does
-    // not match sends none of them.
+    const { kms, session, region, ui, report, plan, writer } = step
+    // The plan's reads go out as early as they can (engine/planner.ts). When nothing will wait on a
+    // person between the plan and the write (--yes, or no prompt can be shown) and the write will
+    // be made (no --dry-run), the write's lock and guard read are taken beside the plan's last
+    // reads; otherwise the guard reads after the answer, so that it is never older than the answer.
     const guard = expected && expectation(kms, expected)
+    const writesUnasked = !options.dryRun && (options.yes || !canAsk(ctx, ui.format))
     const planned = await ui.progress(`Preflight: describing ${aliasRef.name} and ${targetRef.input}`, (spinner) =>
       planMove(new RunReads(kms, options.iam ? () => session.iam() : undefined), {
         aliasRef,
@@ -57,42 +59,54 @@ export async function runUpdate(options: UpdateOptions, ctx: Context, globals: G
         mustExist: true,
         ...(guard ? { guard: (key: KeyInfo | undefined) => key === undefined || guard(key) } : {}),
         onAccessReads: () => spinner.text('Preflight: reading key policies, grants and tags'),
+        ...(writesUnasked ? { reserve: (key?: KeyInfo) => key && writer.reserve({ alias: aliasRef.name, region, account: writeAccount(key) }) } : {}),
       }),
     )
-    if (planned.status === 'refused') return refuse(report, planned.findings, plan)
-    // Undo passes the guard itself: the user typed no flag then.
-    if (planned.status === 'moved') {
-      if (planned.current) report.previous = toKeyView(planned.current)
-      if (planned.target) report.target = toKeyView(planned.target)
-      return guardConflict(report, aliasRef.name, planned.current?.keyId ?? '(nothing)', expected?.input ?? '', origin ? undefined : '--expect-current', options.revertedBy)
+    const reservation = planned.status === 'planned' ? planned.reservation : undefined
+    try {
+      if (planned.status === 'refused') return refuse(report, planned.findings, plan)
+      // Undo passes the guard itself: the user typed no flag then.
+      if (planned.status === 'moved') {
+        if (planned.current) report.previous = toKeyView(planned.current)
+        if (planned.target) report.target = toKeyView(planned.target)
+        return guardConflict(report, aliasRef.name, planned.current?.keyId ?? '(nothing)', expected?.input ?? '', origin ? undefined : '--expect-current', options.revertedBy)
+      }
+      const { current, target } = planned as { current: DescribedKey; target: DescribedKey }
+      report.previous = toKeyView(current.key)
+      report.target = toKeyView(target.key)
+      const name = aliasRef.name
+      const newKeyId = target.key.keyId
+      // Awaited here, so that the reservation is released only after the write has taken it.
+      return await applyChange(step, {
+        findings: planned.findings,
+        ...(planned.findings.some((f) => f.code === 'ALREADY_TARGET') ? { already: { verified: current.aliases.some((a) => a.name === name) } } : {}),
+        dryRun: options.dryRun,
+        yes: options.yes,
+        dryOutcome: 'would-update',
+        question: `Point ${name} from ${current.key.keyId} to ${newKeyId}?`,
+        verify: options.verify,
+        move: {
+          label: `Updating ${name}`,
+          write: { action: 'update', expected: current.key.keyId, wanted: newKeyId, ...moveCall(kms, 'update', name, newKeyId) },
+          account: writeAccount(current.key),
+          ...(reservation ? { reservation } : {}),
+          undo: undoCommand(name, current.key, target.key, planned.findings, report.region, globals),
+          outcome: 'updated',
+          confirmLabel: `Confirming ${name} with ListAliases`,
+          confirm: () =>
+            confirmAliasTarget(kms, { aliasName: name, expectedKeyId: newKeyId, previousKeyId: current.key.keyId, ...pollTiming(ctx, options.verifyTimeout) }),
+          expectation: { operation: 'UpdateAlias', aliasName: name, expected: `${name} on ${newKeyId}`, timeoutSeconds: options.verifyTimeout },
+        },
+      })
+    } finally {
+      // A run that did not write (refused, already in place, declined, failed) gives the lock back.
+      await reservation?.release()
     }
-    const { current, target } = planned as { current: DescribedKey; target: DescribedKey }
-    report.previous = toKeyView(current.key)
-    report.target = toKeyView(target.key)
-    const name = aliasRef.name
-    const newKeyId = target.key.keyId
-    return applyChange(step, {
-      findings: planned.findings,
-      ...(planned.findings.some((f) => f.code === 'ALREADY_TARGET') ? { already: { verified: current.aliases.some((a) => a.name === name) } } : {}),
-      dryRun: options.dryRun,
-      yes: options.yes,
-      dryOutcome: 'would-update',
-      question: `Point ${name} from ${current.key.keyId} to ${newKeyId}?`,
-      verify: options.verify,
-      move: {
-        label: `Updating ${name}`,
-        write: { action: 'update', expected: current.key.keyId, wanted: newKeyId, ...moveCall(kms, 'update', name, newKeyId) },
-        account: current.key.accountId || null,
-        undo: undoCommand(name, current.key, target.key, planned.findings, report.region, globals),
-        outcome: 'updated',
-        confirmLabel: `Confirming ${name} with ListAliases`,
-        confirm: () =>
-          confirmAliasTarget(kms, { aliasName: name, expectedKeyId: newKeyId, previousKeyId: current.key.keyId, ...pollTiming(ctx, options.verifyTimeout) }),
-        expectation: { operation: 'UpdateAlias', aliasName: name, expected: `${name} on ${newKeyId}`, timeoutSeconds: options.verifyTimeout },
-      },
-    })
   })
 }
+
+/** The account the write path locks and journals the alias under: its key's, as far as the plan knows. */
+const writeAccount = (key: KeyInfo): string | null => key.accountId || null
 
 function undoCommand(aliasName: string, previous: KeyInfo, target: KeyInfo, findings: Finding[], region: string | null, globals: GlobalOptions): string {
   const words = ['update', aliasName, '--to', previous.keyId, '--expect-current', target.keyId]

@@ -6,7 +6,7 @@
 // concurrent runs never interleave lines; a torn last line (a crash mid-write) is skipped on read
 // and sealed off on write. The journal is read as a stream (history and undo <id> from the start,
 // undo --last from the end), so its size bounds neither memory nor V8's string limit.
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { constants, type Stats } from 'node:fs'
 import { appendFile, lstat, open, type FileHandle } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
@@ -89,7 +89,7 @@ export function journalPath(flag: string | false | undefined, env: Readonly<Reco
 const LOCK_WAIT_MS = 5_000
 const LOCK_STALE_MS = 30_000
 
-/** Appends lines whole, under a lock, flushed to disk before it returns; throws on any failure (the caller warns). */
+/** Appends lines whole, under a lock, flushed to disk before it returns; throws on any failure (the Writer then refuses the change). */
 export function appendJournal(path: string, lines: readonly JournalLine[]): Promise<void> {
   if (lines.length === 0) return Promise.resolve()
   // Group commit: lines appended while this process is writing to the journal wait for that write
@@ -117,6 +117,16 @@ export function appendJournal(path: string, lines: readonly JournalLine[]): Prom
   }
   batch.lines.push(...lines)
   return batch.written
+}
+
+/**
+ * Opens the journal for appending as a write would (creating it, empty, when missing) and closes it:
+ * what a write would refuse (no such directory allowed, read-only, not a regular file) throws here.
+ */
+export async function probeJournal(path: string): Promise<void> {
+  await ensureDirectory(dirname(path))
+  const handle = await openJournal(path, OPEN_APPEND)
+  await handle.close()
 }
 
 const waitingBatches = new Map<string, { lines: JournalLine[]; written: Promise<void> }>()
@@ -274,6 +284,109 @@ class JournalFolder {
   result(): JournalRead {
     const entries = [...this.folded.values()].filter((e) => e.changed !== false)
     return { entries, skipped: this.skipped, invalid: this.invalid }
+  }
+}
+
+/** What a newest-first scan met besides entries: lines that are no journal lines, entries that cannot be used. */
+export interface ScanNotes {
+  skipped: number
+  invalid: InvalidEntry[]
+}
+
+/**
+ * Hands the journal's entries to `visit` newest first, as `readJournal` folds them (outcomes on
+ * their intent, unchanged entries left out, two different intents that share an id both refused),
+ * holding only an id and a fingerprint per entry instead of the entries: 200,000 entries stay a
+ * few megabytes. `visit` returns false to stop (history --limit). Two passes: forward to find the
+ * unusable and shared ids, then backward to fold and hand out each entry.
+ */
+export async function scanJournalNewestFirst(path: string, visit: (entry: JournalEntry) => boolean, options: ReadOptions = {}): Promise<ScanNotes> {
+  const handle = await openJournal(path, OPEN_READ, true)
+  if (!handle) return { skipped: 0, invalid: [] }
+  try {
+    const index = new IdIndex()
+    for await (const lines of linesFromStart(handle, options.signal)) for (const line of lines) index.add(line)
+    const outcomes = new Map<string, { changed?: boolean | null; verified: boolean }>()
+    const given = new Set<string>()
+    for await (const lines of linesFromEnd(handle, options.signal)) {
+      for (const line of lines) {
+        const record = parseLine(line)
+        if (record === undefined || index.unusable.has(record.id) || given.has(record.id)) continue
+        if (record.type === 'outcome') {
+          // Newest first: the first `changed` met is the latest, the one a forward fold keeps.
+          const outcome = outcomes.get(record.id) ?? { verified: false }
+          if (outcome.changed === undefined && isChanged(record.changed)) outcome.changed = record.changed
+          if (record.verified === true) outcome.verified = true
+          outcomes.set(record.id, outcome)
+          continue
+        }
+        if (invalidReason(record)) continue
+        // The same intent line written twice is one entry, placed (as the forward fold places it)
+        // where it first appears: every copy after that one only passes.
+        if (index.copiesLeft(record.id) > 0) continue
+        const entry = fromIntent(record)
+        const outcome = outcomes.get(entry.id)
+        outcomes.delete(entry.id)
+        if (outcome) {
+          if (outcome.changed !== undefined) entry.changed = outcome.changed
+          entry.verified ||= outcome.verified
+          entry.certain = entry.changed === true
+        }
+        given.add(entry.id)
+        if (entry.changed !== false && !visit(entry)) return index.notes()
+      }
+    }
+    return index.notes()
+  } finally {
+    await handle.close()
+  }
+}
+
+/** The forward pass of scanJournalNewestFirst: which ids cannot be used, by a fingerprint per id. */
+class IdIndex {
+  readonly unusable = new Set<string>()
+  private readonly fingerprints = new Map<string, { fingerprint: string; copies: number }>()
+  private readonly invalid: InvalidEntry[] = []
+  private skipped = 0
+  private lastIntent: string | null = null
+
+  add(line: string): void {
+    const record = parseLine(line)
+    if (record === undefined) {
+      if (line.trim() !== '') this.skipped += 1
+      return
+    }
+    if (record.type === 'outcome' || this.unusable.has(record.id)) return
+    const reason = invalidReason(record)
+    if (reason) {
+      this.invalid.push({ id: clip(record.id), reason, after: this.lastIntent })
+      return
+    }
+    const entry = fromIntent(record)
+    const fingerprint = createHash('sha256')
+      .update(JSON.stringify(INTENT_FIELDS.map((field) => entry[field] ?? null)))
+      .digest('base64')
+    const earlier = this.fingerprints.get(record.id)
+    if (earlier !== undefined && earlier.fingerprint !== fingerprint) {
+      this.unusable.add(record.id)
+      this.invalid.push({ id: clip(record.id), reason: SHARED_ID, after: this.lastIntent })
+      return
+    }
+    if (earlier) earlier.copies += 1
+    else this.fingerprints.set(record.id, { fingerprint, copies: 1 })
+    this.lastIntent = record.id
+  }
+
+  /** Read backwards, one copy of an id's intent line is met: how many copies are still before it. */
+  copiesLeft(id: string): number {
+    const known = this.fingerprints.get(id)
+    if (!known) return 0
+    known.copies -= 1
+    return known.copies
+  }
+
+  notes(): ScanNotes {
+    return { skipped: this.skipped, invalid: this.invalid }
   }
 }
 

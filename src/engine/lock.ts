@@ -13,6 +13,8 @@ export interface LockOptions {
   waitMs: number
   /** A lock older than this is taken over even if its process seems alive (pid reuse, another machine's NFS). */
   staleMs: number
+  /** Stops waiting for a live holder when aborted (the lock is no longer wanted); throws its reason. */
+  signal?: AbortSignal
 }
 
 /** The lock is held by a live run and did not come free in time. */
@@ -45,6 +47,7 @@ export async function acquireLock(path: string, options: LockOptions): Promise<R
       continue
     }
     if (Date.now() >= deadline) throw new LockTimeoutError(path, holder)
+    options.signal?.throwIfAborted()
     await new Promise((resolve) => setTimeout(resolve, delay))
   }
 }
@@ -162,7 +165,7 @@ export async function ensurePrivateDirectory(dir: string, uid: number | undefine
   if (owner !== undefined) {
     throw new AccessError(
       `${dir} belongs to another user (uid ${owner}), not to you (uid ${uid}): kms-alias keeps its journal and locks only in a directory of your own`,
-      'remove it if nobody else should have it, or set XDG_STATE_HOME (or KMS_ALIAS_JOURNAL) to a directory of yours',
+      'remove it if nobody else should have it, or set XDG_STATE_HOME to a directory of yours (KMS_ALIAS_JOURNAL moves only the journal)',
     )
   }
   if (!target.isDirectory()) throw new AccessError(`${dir} is not a directory`, 'remove it, or set XDG_STATE_HOME to a directory of yours')

@@ -1,7 +1,9 @@
 // The one planner: "point alias X at key Y" (create when X is absent, delete when there is no Y),
 // for update --regions, apply and undo --run (and through them every item of a run). Every read
-// that waits on no other goes out at once: the alias's key and the target beside each other, then
-// each key's aliases as soon as that key is known, and the access reads as soon as both are.
+// that waits on no other goes out at once: the alias's key beside the target, and with the target
+// named by key ID or ARN, the target's aliases and the access reads its ID allows too; then the
+// current key's aliases and access reads as soon as that key is known, and (when the caller
+// reserves) the write's lock and guard read beside them.
 import { NotFoundError } from '../errors.js'
 import type { AliasRef, KeyRef } from '../kms/identifiers.js'
 import { currentTarget, matchesKey, type DescribedKey } from '../kms/lookups.js'
@@ -11,6 +13,7 @@ import { localRefusals } from '../preflight/local.js'
 import { createFindings, updateFindings } from '../preflight/plan.js'
 import { aliasAccountFindings, orphanFindings, type Finding, type Overrides } from '../preflight/rules.js'
 import type { RunReads } from './reads.js'
+import type { Reservation } from './writePath.js'
 
 /** The preflight's overrides, the same on every command that moves an alias. */
 export interface MoveOverrides extends Overrides {
@@ -36,6 +39,12 @@ export interface MoveRequest {
   mustExist?: boolean
   /** Called when the access reads go out (a spinner says so). */
   onAccessReads?: () => void
+  /**
+   * Called once the alias's key is known (and the guard holds), when the write is to follow the plan
+   * with nothing waiting on a person in between: takes the alias's lock and starts the write's guard
+   * read (Writer.reserve), beside the plan's last reads. A plan that is not 'planned' releases it.
+   */
+  reserve?: (current: KeyInfo | undefined) => Reservation | undefined
 }
 
 export type PlannedMove =
@@ -50,17 +59,39 @@ export type PlannedMove =
       current: DescribedKey | undefined
       target: DescribedKey | undefined
       findings: Finding[]
+      /** The write's lock and guard read, when the request reserved them: write with it, or release it. */
+      reservation?: Reservation
     }
 
 /** Plans one move; reads through `reads`, so items of one run share them. */
 export async function planMove(reads: RunReads, request: MoveRequest): Promise<PlannedMove> {
-  const { aliasRef, targetRef, region, overrides } = request
-  const local = localRefusals(aliasRef, region, targetRef)
+  const local = localRefusals(request.aliasRef, request.region, request.targetRef)
   if (local.length > 0) return { status: 'refused', findings: local }
-
-  const currentKey = reads.aliasKey(aliasRef.name)
-  const targetKey = targetRef === undefined ? Promise.resolve(undefined) : describeTarget(reads, targetRef, request.targetNotFound)
+  const currentKey = reads.aliasKey(request.aliasRef.name)
+  if (request.targetRef) reads.startKeyReads(request.targetRef)
   const guarded = currentKey.then((key) => (request.guard ? request.guard(key) : true))
+  const { reserve } = request
+  const reserved = reserve ? Promise.all([currentKey, guarded]).then(([key, holds]) => (holds ? reserve(key) : undefined)) : Promise.resolve(undefined)
+  // A failed read is the plan's to report; this handler only keeps it from being unhandled here.
+  reserved.catch(() => undefined)
+  let planned: PlannedMove
+  try {
+    planned = await plan(reads, request, currentKey, guarded)
+  } catch (error) {
+    await (await reserved.catch(() => undefined))?.release()
+    throw error
+  }
+  const reservation = await reserved.catch(() => undefined)
+  if (planned.status !== 'planned') {
+    await reservation?.release()
+    return planned
+  }
+  return reservation ? { ...planned, reservation } : planned
+}
+
+async function plan(reads: RunReads, request: MoveRequest, currentKey: Promise<KeyInfo | undefined>, guarded: Promise<boolean>): Promise<PlannedMove> {
+  const { aliasRef, targetRef, region, overrides } = request
+  const targetKey = targetRef === undefined ? Promise.resolve(undefined) : describeTarget(reads, targetRef, request.targetNotFound)
   const aliasesOf = (key: Promise<KeyInfo | undefined>) => key.then((k) => (k === undefined ? [] : reads.aliasesOf(k.keyId)))
   const access = Promise.all([currentKey, targetKey, guarded]).then(([c, t, holds]) => {
     if (!holds || c === undefined || t === undefined) return []

@@ -3,8 +3,9 @@
 // once. One RunReads per port (per account and Region): what it holds is true only there.
 import { AccessError, NotFoundError } from '../errors.js'
 import type { IamPort } from '../iam/port.js'
+import type { KeyRef } from '../kms/identifiers.js'
 import type { AliasEntry, KeyInfo, KmsPort } from '../kms/port.js'
-import { newAccessCache, type AccessCache } from '../preflight/accessPreflight.js'
+import { newAccessCache, startAccessReads, type AccessCache } from '../preflight/accessPreflight.js'
 
 export class RunReads {
   private readonly keys = new Map<string, Promise<KeyInfo>>()
@@ -35,6 +36,19 @@ export class RunReads {
       this.keys.set(ref, lookup)
     }
     return lookup
+  }
+
+  /**
+   * Sends every read of a key that its name alone allows, at once: DescribeKey, and when it is named
+   * by key ID or ARN (which hold the ID), its aliases and the access reads that need only the ID.
+   * Those are read from here when the plan asks for them; a key that turns out not to exist never
+   * asks, and their failures are left unseen.
+   */
+  startKeyReads(ref: KeyRef): void {
+    this.describe(ref.input).catch(() => undefined)
+    if (ref.kind !== 'key') return
+    if (!this.aliasTable) this.listAliasesOf(ref.keyId).catch(() => undefined)
+    startAccessReads(this.kms, ref.keyId, this.access)
   }
 
   /** The key the alias points to, or undefined when it does not exist. */

@@ -15,7 +15,7 @@ import { changeView, renderFinding, type AliasChangeReport, type ChangeAction, t
 import { escapeDeep } from '../output/escape.js'
 import { createUi, errorSummary, type ErrorSummary, type Ui } from '../output/ui.js'
 import { hasBlock, refusedFindings, type Finding } from '../preflight/rules.js'
-import { interruption, Writer, type PlannedWrite, type WriteOrigin, type WriteOutcome } from './writePath.js'
+import { interruption, Writer, type PlannedWrite, type Reservation, type WriteOrigin, type WriteOutcome } from './writePath.js'
 
 /**
  * The CliError a failure stands for; anything else is a bug and is thrown on. Ctrl-C surfaces as
@@ -431,6 +431,8 @@ export interface Move {
   write: Pick<PlannedWrite, 'action' | 'expected' | 'wanted' | 'send' | 'retryAnswers' | 'createdKeyId'>
   /** The account the alias is in, as far as the plan knows. */
   account: string | null
+  /** The alias's lock and guard read, taken beside the plan's last reads (Writer.reserve). */
+  reservation?: Reservation
   undo: string
   outcome: ChangeOutcome
   confirmLabel: string
@@ -462,7 +464,7 @@ export async function applyChange(step: ChangeStep, application: Application): P
       const move = typeof application.move === 'function' ? await application.move() : application.move
       made = move
       const planned: PlannedWrite = { ...move.write, alias: report.alias, region: step.region, account: move.account, origin: step.origin }
-      return ui.progress(move.label, () => writer.write(planned))
+      return ui.progress(move.label, () => writer.write(planned, move.reservation))
     },
     ...(application.verify
       ? {

@@ -45,6 +45,7 @@ export function rollBack(writer: Writer, kms: KmsPort, move: MadeMove, origin: W
     expected: move.after,
     wanted: move.before,
     origin,
+    restores: true,
     ...moveCall(kms, action, move.alias, move.before),
   })
 }

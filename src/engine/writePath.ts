@@ -6,12 +6,17 @@
 //   send    the call itself
 //   outcome settle what happened (reading again when the call failed ambiguously), journal it
 // Confirmation comes after, from the caller, and is journaled with `verified`.
+// A run that writes right after planning, with nothing waiting on a person in between, takes the
+// lock and starts the guard read early (`Writer.reserve`), beside the plan's last reads, and hands
+// the reservation to `write`: one round trip fewer. The guard read is then still made under the
+// lock, and still the last read of the alias before the call; what it cannot see is in
+// docs/safety.md ("The guard read").
 import { createHash } from 'node:crypto'
 import { dirname, join } from 'node:path'
 import type { Context } from '../cli/context.js'
-import { AccessError, AwsError, CliError, ConflictError, InterruptedError, UsageError, interruptedBy } from '../errors.js'
-import type { GlobalOptions } from '../cli/globalOptions.js'
-import { appendJournal, journalPath, newJournalId, stateDirectory, type JournalAction, type JournalLine } from './journal.js'
+import { AccessError, AwsError, CliError, ConflictError, InterruptedError, interruptedBy } from '../errors.js'
+import { lockWaitMs, type GlobalOptions } from '../cli/globalOptions.js'
+import { appendJournal, probeJournal, journalPath, newJournalId, stateDirectory, type JournalAction, type JournalLine } from './journal.js'
 import { poll, type Read } from '../kms/confirm.js'
 import { currentTarget } from '../kms/lookups.js'
 import { MEMORY_ENDPOINT, type KmsPort } from '../kms/port.js'
@@ -40,6 +45,12 @@ export interface PlannedWrite {
   send: () => Promise<void>
   /** Errors besides AwsError that a retried call answers when its first try did the work. */
   retryAnswers?: (error: unknown) => boolean
+  /**
+   * The write puts back a change this run made (a rollback). It is made even when its intent cannot
+   * be journaled: the change it reverts is on record, and an alias left half-changed (one Region
+   * moved, the next not) breaks callers, where a missing journal line only loses history.
+   */
+  restores?: boolean
 }
 
 export type WriteOutcome =
@@ -52,10 +63,50 @@ export type WriteOutcome =
 // How long the outcome of an ambiguous failure is read for; the confirmation's backoff (250 ms,
 // doubling) gives about five reads in this window.
 const SETTLE_MS = 4_000
-const LOCK_WAIT_SECONDS = 30
 // No run holds an alias lock this long (a call and its retries take well under a minute); a dead
 // holder is noticed at once by its process id.
 const LOCK_STALE_MS = 10 * 60_000
+
+/** Where a write goes: the lock is per (account, Region, alias). */
+export type WritePlace = Pick<PlannedWrite, 'alias' | 'region' | 'account'>
+
+/**
+ * An alias locked for a write that is to follow, with the write's guard read started under the
+ * lock (Writer.reserve). `write` takes it over; a run that ends without writing releases it.
+ */
+export class Reservation {
+  private taken = false
+  private released = false
+
+  /** @param locked the lock, or its failure, which the write reports as it would its own. */
+  constructor(
+    readonly place: WritePlace,
+    private readonly locked: Promise<Release | undefined>,
+    private readonly seen: Promise<string | undefined>,
+    private readonly abandon: AbortController,
+  ) {
+    // Either may fail, and either may never be awaited (a run refused after reserving).
+    locked.catch(() => undefined)
+    seen.catch(() => undefined)
+  }
+
+  /** Hands the lock and the guard read to the write, which releases the lock from then on. */
+  take(): { locked: Promise<Release | undefined>; seen: Promise<string | undefined> } {
+    if (this.taken || this.released) throw new Error(`the reservation of ${this.place.alias} was already used`)
+    this.taken = true
+    return { locked: this.locked, seen: this.seen }
+  }
+
+  /** Gives the lock back when no write took it (refused, already in place, a failure); else nothing. */
+  async release(): Promise<void> {
+    if (this.taken || this.released) return
+    this.released = true
+    // A lock still awaited (another run holds it) is not waited for.
+    this.abandon.abort()
+    const release = await this.locked.catch(() => undefined)
+    await release?.()
+  }
+}
 
 /** Makes a run's mutating calls; one per run, so that journal warnings are given once. */
 export class Writer {
@@ -69,10 +120,24 @@ export class Writer {
     private readonly kms: KmsPort,
   ) {}
 
-  async write(w: PlannedWrite): Promise<WriteOutcome> {
+  /**
+   * Takes the alias's lock and starts the guard read now, for a write that follows with nothing
+   * waiting on a person in between (a prompt would leave the read stale): pass the reservation to
+   * `write`, or release it.
+   */
+  reserve(place: WritePlace): Reservation {
+    const abandon = new AbortController()
+    const locked = this.lock(place, abandon.signal)
+    const seen = locked.then(() => currentTarget(this.kms, place.alias))
+    return new Reservation({ alias: place.alias, region: place.region, account: place.account }, locked, seen, abandon)
+  }
+
+  /** Writes `w`: with a reservation of its alias, under that lock and with that guard read. */
+  async write(w: PlannedWrite, reservation?: Reservation): Promise<WriteOutcome> {
+    const reserved = reservation && this.reserved(w, reservation)
     let release: Release | undefined
     try {
-      release = await this.lock(w)
+      release = await (reserved ? reserved.locked : this.lock(w))
     } catch (error) {
       if (error instanceof CliError) return { status: 'failed', changed: false, journalId: null, error }
       if (isFileSystemError(error)) {
@@ -94,7 +159,7 @@ export class Writer {
     try {
       let seen: string | undefined
       try {
-        seen = await currentTarget(this.kms, w.alias)
+        seen = await (reserved ? reserved.seen : currentTarget(this.kms, w.alias))
       } catch (error) {
         return { status: 'failed', changed: false, journalId: null, error: this.failure(error) }
       }
@@ -102,8 +167,13 @@ export class Writer {
 
       // Write-ahead: a change whose previous key cannot be recorded first is not made.
       const recorded = await this.journal([this.intent(w)])
-      if (recorded instanceof CliError) return { status: 'failed', changed: false, journalId: null, error: recorded }
-      journalId = recorded
+      if (recorded instanceof CliError && !w.restores) {
+        // Refusals of the journal itself (not a regular file, another user's) say what to fix; a write that failed says what it left.
+        const refused = recorded instanceof AccessError ? new AccessError(`${recorded.message}; nothing was changed`, recorded.hint) : recorded
+        return { status: 'failed', changed: false, journalId: null, error: refused }
+      }
+      if (recorded instanceof CliError) this.log.warn(`the rollback of ${w.alias} in ${w.region} is made without its journal line: ${recorded.message}`)
+      journalId = recorded instanceof CliError ? null : recorded
       sent = true
       await w.send()
     } catch (error) {
@@ -124,6 +194,15 @@ export class Writer {
     }
     await this.journalOutcome(journalId, true, false)
     return { status: 'written', changed: true, journalId }
+  }
+
+  private reserved(w: PlannedWrite, reservation: Reservation): ReturnType<Reservation['take']> {
+    const { alias, region, account } = reservation.place
+    // A lock or a guard read of another alias would guard nothing: a bug, not an outcome.
+    if (alias !== w.alias || region !== w.region || account !== w.account) {
+      throw new Error(`the reservation of ${alias} (${region}, ${account}) does not match the write of ${w.alias} (${w.region}, ${w.account})`)
+    }
+    return reservation.take()
   }
 
   /** Records that the change was confirmed. */
@@ -193,32 +272,54 @@ export class Writer {
     }
   }
 
+  /**
+   * Whether a change could be journaled now, checked without writing a line: for a command that
+   * does something costly before its first write (rotate creates a key), so that a journal which
+   * cannot be written refuses the run before that, not after. Null when it can (or --no-journal).
+   */
+  async journalProblem(): Promise<CliError | null> {
+    const path = await this.journalFile()
+    if (path === null || path instanceof CliError) return path
+    return this.journalWrite(path, () => probeJournal(path))
+  }
+
   /** Appends lines; returns the first line's id (null with --no-journal), or the error that kept them out. */
   private async journal(lines: JournalLine[]): Promise<string | null | CliError> {
+    const path = await this.journalFile()
+    if (path === null || path instanceof CliError) return path
+    const failed = await this.journalWrite(path, () => appendJournal(path, lines))
+    return failed ?? lines[0]?.id ?? null
+  }
+
+  /** The journal's path with its directory checked; null with --no-journal. */
+  private async journalFile(): Promise<string | null | CliError> {
     if (this.globals.journal === false) return null
-    let path: string | null
     try {
-      path = journalPath(this.globals.journal, this.ctx.env, this.ctx.platform)
-      if (path === null) return new AccessError('there is no journal location, so the change cannot be recorded; nothing was changed', JOURNAL_HINT)
+      const path = journalPath(this.globals.journal, this.ctx.env, this.ctx.platform)
+      if (path === null) return new AccessError('there is no journal location, so the change cannot be recorded', JOURNAL_HINT)
       const state = stateDirectory(this.ctx.env, this.ctx.platform)
       if (!this.stateChecked && state !== null && dirname(path) === state) await ensurePrivateDirectory(state)
       this.stateChecked = true
+      return path
     } catch (error) {
       if (error instanceof CliError) return error
       if (!isFileSystemError(error)) throw error
-      return new AccessError(`cannot prepare the journal's directory: ${error.message}; nothing was changed`, JOURNAL_HINT)
-    }
-    try {
-      await appendJournal(path, lines)
-      return lines[0]?.id ?? null
-    } catch (error) {
-      if (error instanceof CliError) return error
-      if (!isFileSystemError(error)) throw error
-      return new AccessError(`cannot write the journal ${path}: ${error.message}; nothing was changed`, JOURNAL_HINT)
+      return new AccessError(`cannot prepare the journal's directory: ${error.message}`, JOURNAL_HINT)
     }
   }
 
-  private async lock(w: PlannedWrite): Promise<Release | undefined> {
+  private async journalWrite(path: string, write: () => Promise<void>): Promise<CliError | null> {
+    try {
+      await write()
+      return null
+    } catch (error) {
+      if (error instanceof CliError) return error
+      if (!isFileSystemError(error)) throw error
+      return new AccessError(`cannot write the journal ${path}: ${error.message}`, JOURNAL_HINT)
+    }
+  }
+
+  private async lock(w: WritePlace, signal?: AbortSignal): Promise<Release | undefined> {
     const waitMs = lockWaitMs(this.ctx.env)
     // The lock serialises processes that share one KMS; an in-memory KMS belongs to one process.
     if (this.globals.endpointUrl === MEMORY_ENDPOINT) return undefined
@@ -230,23 +331,13 @@ export class Writer {
     // Both levels are the user's own: a lock directory another user made could hold planted locks.
     await ensurePrivateDirectory(dirname(directory))
     await ensurePrivateDirectory(directory)
-    return acquireLock(join(directory, `${name}.lock`), { waitMs, staleMs: LOCK_STALE_MS })
+    return acquireLock(join(directory, `${name}.lock`), { waitMs, staleMs: LOCK_STALE_MS, ...(signal ? { signal } : {}) })
   }
 }
 
 const JOURNAL_HINT = 'free space or fix the permissions, pass --journal <path> to record elsewhere, or --no-journal to change without a record'
 const LOCK_HINT = 'free space or fix the permissions of the lock directory, or set XDG_STATE_HOME to a directory of yours'
 
-/** How long a write waits for another run's alias lock: KMS_ALIAS_LOCK_WAIT seconds, else 30. */
-export function lockWaitMs(env: Readonly<Record<string, string | undefined>>): number {
-  const raw = env.KMS_ALIAS_LOCK_WAIT
-  if (raw === undefined) return LOCK_WAIT_SECONDS * 1000
-  const seconds = raw.trim() === '' ? Number.NaN : Number(raw)
-  if (!Number.isFinite(seconds) || seconds < 0) {
-    throw new UsageError(`KMS_ALIAS_LOCK_WAIT=${JSON.stringify(raw)} is not a number of seconds`, 'set it to a number of seconds such as 30 or 0.5, or unset it')
-  }
-  return seconds * 1000
-}
 
 /**
  * Where the alias locks live: the state directory, else a directory of this user's in the temporary

@@ -2,7 +2,20 @@ import type { ChalkInstance } from 'chalk'
 import type { JournalEntry } from '../engine/journal.js'
 import { renderTable } from './table.js'
 
-export const renderHistoryJson = (entries: readonly JournalEntry[]): string => `${JSON.stringify(entries, null, 2)}\n`
+/**
+ * The history as JSON (the text of `JSON.stringify(entries, null, 2)`), written an entry at a time, so that a journal of any
+ * length is printed without holding its entries: `entry` for each, then `end`.
+ */
+export function historyJsonStream(write: (text: string) => void): { entry(e: JournalEntry): void; end(): void } {
+  let first = true
+  return {
+    entry(e) {
+      write(`${first ? '[\n' : ',\n'}${JSON.stringify(e, null, 2).replace(/^/gm, '  ')}`)
+      first = false
+    },
+    end: () => write(first ? '[]\n' : '\n]\n'),
+  }
+}
 
 /** Who made an entry: its command, and for undo and rollback the entry it reverts ("undo of 3f9c01ab…"). */
 const madeBy = (e: JournalEntry): string => (e.reverts ? `${e.command} of ${e.reverts}` : e.command)

@@ -20,10 +20,26 @@ export interface AccessOptions {
 
 export interface AccessCache {
   keys: Map<string, Promise<KeyAccess>>
+  /** The reads that need only a key's ID, sent before the key was described (startAccessReads). */
+  byId: Map<string, Promise<ReadsById>>
   iam?: Promise<Read<IdentityPolicy[]>>
 }
 
-export const newAccessCache = (): AccessCache => ({ keys: new Map() })
+export const newAccessCache = (): AccessCache => ({ keys: new Map(), byId: new Map() })
+
+type ReadsById = Pick<KeyAccess, 'policy' | 'grants' | 'tags'>
+
+/**
+ * Sends the reads of a key that need only its ID (policy, grants, tags) before the key is described,
+ * so that they share the DescribeKey's round trip; the rotation status waits for the key's spec.
+ */
+export function startAccessReads(kms: KmsPort, keyId: string, cache: AccessCache): void {
+  if (cache.keys.has(keyId) || cache.byId.has(keyId)) return
+  const reads = readById(kms, keyId)
+  // A stop signal surfaces where the access is awaited; a key never described never awaits it.
+  reads.catch(() => undefined)
+  cache.byId.set(keyId, reads)
+}
 
 /** The access findings for moving an alias from `current` to `target` (reads included). */
 export async function accessPreflight(kms: KmsPort, current: KeyInfo, target: KeyInfo, options: AccessOptions): Promise<Finding[]> {
@@ -48,7 +64,7 @@ export async function accessPreflight(kms: KmsPort, current: KeyInfo, target: Ke
 function keyAccessOf(kms: KmsPort, key: KeyInfo, cache: AccessCache): Promise<KeyAccess> {
   let access = cache.keys.get(key.keyId)
   if (!access) {
-    access = readKeyAccess(kms, key)
+    access = readKeyAccess(kms, key, cache.byId.get(key.keyId))
     cache.keys.set(key.keyId, access)
   }
   return access
@@ -59,17 +75,27 @@ function identityPolicies(open: () => Promise<IamPort>, cache: AccessCache): Pro
   return cache.iam
 }
 
-/** GetKeyPolicy, ListGrants, ListResourceTags and GetKeyRotationStatus of one key, concurrently. */
-export async function readKeyAccess(kms: KmsPort, key: KeyInfo): Promise<KeyAccess> {
+/**
+ * GetKeyPolicy, ListGrants, ListResourceTags and GetKeyRotationStatus of one key, concurrently;
+ * `started`: the first three, already sent by the key's ID.
+ */
+export async function readKeyAccess(kms: KmsPort, key: KeyInfo, started?: Promise<ReadsById>): Promise<KeyAccess> {
   // Automatic rotation exists only for symmetric keys (KMS developer guide, rotate-keys.html).
   const rotates = keyClassOf(key.keySpec) === 'symmetric'
-  const [policy, grants, tags, rotation] = await Promise.all([
-    settleRead(() => kms.getKeyPolicy(key.keyId)),
-    settleRead(() => kms.listGrants(key.keyId)),
-    settleRead(() => kms.listResourceTags(key.keyId)),
+  const [byId, rotation] = await Promise.all([
+    started ?? readById(kms, key.keyId),
     rotates ? settleRead(() => kms.getKeyRotationStatus(key.keyId)) : undefined,
   ])
-  return { policy, grants, tags, ...(rotation ? { rotation } : {}) }
+  return { ...byId, ...(rotation ? { rotation } : {}) }
+}
+
+async function readById(kms: KmsPort, keyId: string): Promise<ReadsById> {
+  const [policy, grants, tags] = await Promise.all([
+    settleRead(() => kms.getKeyPolicy(keyId)),
+    settleRead(() => kms.listGrants(keyId)),
+    settleRead(() => kms.listResourceTags(keyId)),
+  ])
+  return { policy, grants, tags }
 }
 
 /** A failed read as data; a stop signal (Ctrl-C, SIGTERM, SIGHUP) and bugs still end the run. */

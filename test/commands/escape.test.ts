@@ -4,6 +4,7 @@
 // The hostile texts carry a colour and a newline too, which the last guard on stdout and stderr
 // (escapeComposed) lets through: tried once with escapeDeep returning its input, every view test
 // failed (all but the JSON and error ones); with escapeControl returning its input, both error tests.
+import { writeFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { appendJournal, type JournalLine } from '../../src/engine/journal.js'
 import { AwsError } from '../../src/errors.js'
@@ -168,6 +169,22 @@ describe('history: journal fields', () => {
     expect(r.code).toBe(0)
     expectNoRawControl(r)
     expect(r.stdout.split('\n')[2]).toBe(`│ 3f9c01ab │ 2026-11-29 10:00:00Z │ update │ alias/\\x1b]0;pwned\\x07\\x1b[1mx\\n │ ${OLD} │ ${NEXT} │ yes      │ update\\x1b[31m │`)
+  })
+})
+
+describe('history: an entry that cannot be read', () => {
+  // Failed before (found in review): the warning passed the entry's id as it was, and the last
+  // guard keeps SGR sequences (our colours), so ESC[8m hid the rest of the line on a terminal.
+  it('the warning shows its id and reason escaped', async () => {
+    const journal = defaultJournal()
+    const bad = { type: 'intent', id: 'bad\x1b[8mHIDDEN\x1b[0m', time: '2026-11-29T10:00:00.000Z', region: 'us-east-1', alias: 'alias/x', action: 'expl\x1b[8mode' }
+    writeFileSync(journal, `${JSON.stringify(bad)}\n`)
+    const r = await run(['history', '-o', 'text'], { journal })
+    expect(r.code).toBe(0)
+    expectNoRawControl(r)
+    expect(r.stderr).not.toContain('\x1b')
+    expect(r.stderr).toContain('warning: skipped journal entry bad\\x1b[8mHIDDEN\\x1b[0m of ')
+    expect(r.stderr).toContain(': unknown action "expl\\u001b[8mode"\n')
   })
 })
 

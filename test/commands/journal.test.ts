@@ -119,6 +119,38 @@ describe('journal lines from each mutating command', () => {
   })
 })
 
+describe('KMS_ALIAS_LOCK_WAIT is checked before any call', () => {
+  // Failed before (found in review): the value was read at the first write, so a dry run accepted
+  // it silently, and rotate --yes had created (and disabled) a billed key before refusing.
+  it.each([
+    ['update --dry-run', ['update', 'alias/app', '--to', 'placeholder', '--dry-run']],
+    ['rotate --yes', ['rotate', 'alias/app', '--yes']],
+  ])('%s: exit 2 and no KMS call at all', async (_name, args) => {
+    const { a, b, kms } = world()
+    const argv = args.map((w) => (w === 'placeholder' ? b.keyId : w))
+    const r = await run(argv, { kms, env: { KMS_ALIAS_LOCK_WAIT: 'abc' } })
+    expect(r.code).toBe(2)
+    expect(r.stderr).toBe('error: KMS_ALIAS_LOCK_WAIT="abc" is not a number of seconds\nhint: set it to a number of seconds such as 30 or 0.5, or unset it\n')
+    expect(kms.calls).toEqual([])
+    expect(kms.aliases.get('alias/app')).toBe(a.keyId)
+  })
+})
+
+describe('rotate checks the journal before it creates a key', () => {
+  // Failed before (found in review): rotate created the new key, then the move's write refused for
+  // want of a journal (exit 7), leaving a disabled key that is billed until it is deleted.
+  it('a directory as the journal: exit 7, no key created, the alias unchanged', async () => {
+    const { a, kms } = world()
+    const journal = mkdtempSync(join(tmpdir(), 'kms-alias-journal-dir-'))
+    const r = await run(['rotate', 'alias/app', '--yes'], { kms, journal })
+    expect(r.code).toBe(7)
+    expect(r.stderr).toContain(`error: cannot write the journal ${journal}: EISDIR`)
+    expect(r.stderr).toContain('; no key was created\n')
+    expect(kms.calls.filter((c) => /^(CreateKey|UpdateAlias|DisableKey)/.test(c))).toEqual([])
+    expect(kms.aliases.get('alias/app')).toBe(a.keyId)
+  })
+})
+
 describe('history', () => {
   it('prints the journal newest first, filtered by alias', async () => {
     const { a, b, kms } = world()
@@ -533,7 +565,7 @@ describe('the journal file and the state directories (issue 19.8, 15, 17, 18)', 
     const r = await run(['update', 'alias/app', '--to', b.keyId], { kms, journal })
     expect(r.code).toBe(7)
     expect(r.stderr).toContain(
-      `error: ${join(state, 'locks')} belongs to another user (uid 4242), not to you (uid 0): kms-alias keeps its journal and locks only in a directory of your own\nhint: remove it if nobody else should have it, or set XDG_STATE_HOME (or KMS_ALIAS_JOURNAL) to a directory of yours\n`,
+      `error: ${join(state, 'locks')} belongs to another user (uid 4242), not to you (uid 0): kms-alias keeps its journal and locks only in a directory of your own\nhint: remove it if nobody else should have it, or set XDG_STATE_HOME to a directory of yours (KMS_ALIAS_JOURNAL moves only the journal)\n`,
     )
     expect(kms.aliases.get('alias/app')).toBe(a.keyId)
   })

@@ -6,13 +6,19 @@ import { describe, expect, it, vi } from 'vitest'
 
 // Disk faults a test cannot make for real (ENOSPC needs a full filesystem, EROFS a read-only mount,
 // EACCES a non-root user): injected with vi.mock into the journal's appends and the lock's writes.
-const faults = vi.hoisted(() => ({ append: undefined as string | undefined, lockWrite: undefined as string | undefined }))
+const faults = vi.hoisted(() => ({
+  append: undefined as string | undefined,
+  /** The disk fills up at the first append whose lines contain this text: it and every later append fail. */
+  appendFullFrom: undefined as string | undefined,
+  lockWrite: undefined as string | undefined,
+}))
 const fault = (code: string, syscall: string, path: string) => Object.assign(new Error(`${code}: injected fault, ${syscall} '${path}'`), { code, syscall, path })
 vi.mock('node:fs/promises', async (importOriginal) => {
   const real = await importOriginal<typeof import('node:fs/promises')>()
   return {
     ...real,
     appendFile: (...args: Parameters<typeof real.appendFile>) => {
+      if (faults.appendFullFrom && String(args[1]).includes(faults.appendFullFrom)) faults.append = 'ENOSPC'
       if (faults.append) return Promise.reject(fault(faults.append, 'write', 'journal.jsonl'))
       return real.appendFile(...args)
     },
@@ -29,6 +35,7 @@ vi.mock('node:fs/promises', async (importOriginal) => {
 })
 
 const { FakeKms, key } = await import('../helpers/fakeKms.js')
+const { journalOf } = await import('../helpers/run.js')
 const { run } = await import('../helpers/run.js')
 const { defaultJournal } = await import('../helpers/testContext.js')
 const { acquireLock } = await import('../../src/engine/lock.js')
@@ -57,6 +64,47 @@ describe('a journal that cannot be written (filesystem fault injected with vi.mo
     } finally {
       faults.append = undefined
     }
+  })
+})
+
+describe('a journal that fills up part-way through a run (filesystem fault injected with vi.mock)', () => {
+  // Failed before the fix (found in review): the rollback of us-east-1 was refused like a new change
+  // (its intent could not be journaled either), leaving the alias moved in us-east-1 and not in
+  // eu-west-1, while the error said "nothing was changed".
+  it('update --regions: the second Region is refused (exit 7) and the first is still rolled back, with a warning', async () => {
+    const places = new Map(
+      ['us-east-1', 'eu-west-1'].map((region) => {
+        const old = key({ region })
+        const next = key({ region })
+        const kms = new FakeKms({ keys: [old, next], aliases: { 'alias/app': old.keyId, 'alias/app-next': next.keyId }, region })
+        return [region, { old, next, kms }] as const
+      }),
+    )
+    const east = places.get('us-east-1')!
+    const west = places.get('eu-west-1')!
+    const journal = defaultJournal()
+    faults.appendFullFrom = '"region":"eu-west-1"'
+    let r: Awaited<ReturnType<typeof run>>
+    try {
+      r = await run(['update', 'alias/app', '--to', 'alias/app-next', '--regions', 'us-east-1,eu-west-1', '--yes', '--output', 'text'], {
+        kms: (config) => places.get(config.region ?? 'us-east-1')!.kms,
+        journal,
+      })
+    } finally {
+      faults.appendFullFrom = undefined
+      faults.append = undefined
+    }
+    expect(r.code).toBe(7)
+    // Both Regions are where they were before the run.
+    expect(east.kms.aliases.get('alias/app')).toBe(east.old.keyId)
+    expect(west.kms.aliases.get('alias/app')).toBe(west.old.keyId)
+    expect(west.kms.mutations()).toEqual([])
+    expect(r.stderr).toContain(
+      `warning: the rollback of alias/app in us-east-1 is made without its journal line: cannot write the journal ${journal}: ENOSPC: injected fault, write 'journal.jsonl'\n`,
+    )
+    expect(r.stderr).toContain(`cannot write the journal ${journal}: ENOSPC: injected fault, write 'journal.jsonl'; nothing was changed`)
+    // The journal keeps the us-east-1 change (written before the disk filled up), not its rollback.
+    expect((await journalOf(r.ctx)).map((e) => `${e.region} ${e.command} ${e.changed}`)).toEqual(['us-east-1 update true'])
   })
 })
 

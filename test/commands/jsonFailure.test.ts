@@ -56,3 +56,42 @@ describe('read-only commands that fail under --json print one document with erro
     expect(r).toMatchObject({ code: 4, stdout: '', stderr: `error: <new> ${MISSING} not found in ${REGION}\n` })
   })
 })
+
+// Before (found in review): these failed before their command printed anything, so stdout stayed
+// empty under --json; main now answers them with the failure document. Each case failed on stdout.
+describe('every command that fails before printing, under --json, prints the failure document', () => {
+  it.each([
+    ['history --since bogus', ['history', '--since', 'bogus'], { code: 'USAGE', message: '--since bogus is neither a duration nor a date' }],
+    ['rotate without --yes off a terminal', ['rotate', 'alias/app'], { code: 'USAGE', message: '--yes is required to rotate when not running interactively' }],
+    ['list --regions with a bad Region', ['list', '--regions', 'bogus'], { code: 'USAGE', message: '--regions: "bogus" is not a Region name' }],
+    [
+      'update --regions with --region',
+      ['update', 'alias/app', '--to', 'alias/app', '--regions', 'us-east-1', '--region', 'us-east-1'],
+      { code: 'USAGE', message: '--region and --regions cannot be used together' },
+    ],
+    ["commander's own usage error", ['update', 'alias/app'], { code: 'USAGE', message: "required option '--to <key>' not specified" }],
+  ] as const)('%s: exit 2', async (_name, args, error) => {
+    const { kms } = world()
+    for (const json of [['--json'], ['-o', 'json'], ['--output=json']]) {
+      const r = await run([...args, ...json], { kms })
+      expect(r.code).toBe(2)
+      expect(JSON.parse(r.stdout)).toMatchObject({ error, exitCode: 2 })
+    }
+    expect(kms.mutations()).toEqual([])
+  })
+
+  it('a document the command printed itself is not followed by a second one', async () => {
+    const { kms } = world()
+    const r = await run(['show', 'alias/nope', '--json'], { kms })
+    expect(r.code).toBe(4)
+    expect(JSON.parse(r.stdout)).toMatchObject({ exitCode: 4 })
+  })
+
+  it('without --json (or after --) stdout stays empty', async () => {
+    const { kms } = world()
+    for (const args of [['history', '--since', 'bogus'], ['update', 'alias/app']]) {
+      const r = await run(args, { kms })
+      expect(r).toMatchObject({ code: 2, stdout: '' })
+    }
+  })
+})

@@ -239,8 +239,8 @@ export const ACCESS_READS: readonly AccessRead[] = ['getKeyPolicy', 'listGrants'
 /**
  * Holds the port's ListAliases calls until the access reads `reads` have all started (or 200 ms
  * after the first ListAliases, so that code which waits for ListAliases before reading fails
- * instead of hanging). `readsWhileListing()` counts the reads that started while `listing`
- * ListAliases calls were held.
+ * instead of hanging). `readsWhileListing()` counts the reads that started while at least `listing`
+ * ListAliases calls were held (a read that waited for a ListAliases answer is not counted).
  */
 export function holdListAliases(kms: FakeKms, listing: number, reads: readonly AccessRead[]): { readsWhileListing: () => number; done: () => void } {
   let release: () => void = () => {}
@@ -259,7 +259,7 @@ export function holdListAliases(kms: FakeKms, listing: number, reads: readonly A
   for (const op of new Set(reads)) {
     const original = kms[op].bind(kms) as (id: string) => Promise<unknown>
     ;(kms as unknown as Record<string, (id: string) => Promise<unknown>>)[op] = async (id: string) => {
-      if (held === listing) started += 1
+      if (held >= listing) started += 1
       if (started === reads.length) release()
       return original(id)
     }

@@ -12,6 +12,9 @@ export interface FaultProxy {
   arrivals(operation: string, region?: string): number[]
   throttled(): number
   log: string[]
+  latency(ms: number): void
+  requests(): Array<{ operation: string; call: number; start: number; end: number | undefined }>
+  levels(): number
   reset(): void
   stop(): Promise<void>
 }

@@ -1,7 +1,9 @@
 // A fault-injecting HTTP proxy between kms-alias and moto_server, for faults moto cannot produce:
 // throttling, 5xx, delays, dropped connections, lost responses, stale ListAliases (eventual
 // consistency: ListAliases and DescribeKey), a rate limit, hooks that let "another writer" act at an exact moment,
-// and rewritten answers (what AWS answers where moto answers wrongly, e.g. a multi-Region replica set).
+// rewritten answers (what AWS answers where moto answers wrongly, e.g. a multi-Region replica set),
+// a latency added to every call, and a log of when each call arrived and was answered (from which
+// `levels()` counts a run's sequential round trips).
 // It only ever listens on and connects to 127.0.0.1.
 import { createServer, request } from 'node:http'
 
@@ -34,13 +36,21 @@ export async function startFaultProxy(target) {
   const log = []
   const arrivals = []
   let throttled = 0
+  let latencyMs = 0
+  const requests = []
 
   const server = createServer(async (req, res) => {
+    const start = performance.now()
     const body = await readBody(req)
     const operation = String(req.headers['x-amz-target'] ?? '').split('.').pop() || 'unknown'
     const call = (counts.get(operation) ?? 0) + 1
     counts.set(operation, call)
     log.push(`${operation}#${call}`)
+    const entry = { operation, call, start, end: undefined }
+    requests.push(entry)
+    // 'close' also comes for a dropped or destroyed socket: the client has its answer (or none) then.
+    res.on('close', () => (entry.end = performance.now()))
+    if (latencyMs > 0) await sleep(latencyMs)
 
     for (const hook of hooks) if (hook.operation === operation && matches(hook.calls, call)) await hook.run(call)
 
@@ -134,6 +144,28 @@ export async function startFaultProxy(target) {
     /** How many calls the rate limit answered with ThrottlingException. */
     throttled: () => throttled,
     log,
+    /** Adds `ms` to every call before it is handled (0: none), as a distant Region would. */
+    latency(ms) {
+      latencyMs = ms
+    },
+    /** Each call: operation, its number among that operation's calls, and when it arrived and was answered (performance.now() ms). */
+    requests: () => requests.map((r) => ({ ...r })),
+    /**
+     * The calls' sequential round trips: the longest chain of calls in which each arrived after the
+     * one before was answered. Calls sent together overlap and count once; a call that had to wait
+     * for another's answer adds one. Counts the calls answered since the last reset.
+     */
+    levels() {
+      const answered = requests.filter((r) => r.end !== undefined).sort((a, b) => a.end - b.end)
+      let levels = 0
+      let last = -Infinity
+      for (const r of answered) {
+        if (r.start < last) continue
+        levels += 1
+        last = r.end
+      }
+      return levels
+    },
     reset() {
       counts.clear()
       rules.length = 0
@@ -147,6 +179,8 @@ export async function startFaultProxy(target) {
       log.length = 0
       arrivals.length = 0
       throttled = 0
+      latencyMs = 0
+      requests.length = 0
     },
     stop: () =>
       new Promise((resolve) => {

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process'
 import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { InterruptedError, UsageError } from '../../src/errors.js'
 import {
@@ -11,10 +12,13 @@ import {
   newJournalId,
   readJournal,
   readLastUndoable,
+  scanJournalNewestFirst,
+  type JournalEntry,
   type JournalIntent,
   type JournalOutcome,
 } from '../../src/engine/journal.js'
 import { acquireLock, ensurePrivateDirectory } from '../../src/engine/lock.js'
+import { historyJsonStream } from '../../src/output/historyView.js'
 
 const dir = () => mkdtempSync(join(tmpdir(), 'kms-alias-reader-test-'))
 const intent = (id: string, fields: Partial<JournalIntent> = {}): JournalIntent => ({
@@ -195,5 +199,58 @@ describe('private state directories and locks (issue 19.15)', () => {
     expect(JSON.parse(readFileSync(path, 'utf8'))).toMatchObject({ pid: process.pid })
     expect(statSync(path).mode & 0o777).toBe(0o600)
     await release()
+  })
+})
+
+describe('scanJournalNewestFirst (issue 19.19: history streams the journal)', () => {
+  const scan = async (path: string, stopAfter = Number.POSITIVE_INFINITY) => {
+    const entries: JournalEntry[] = []
+    const notes = await scanJournalNewestFirst(path, (e) => entries.push(e) < stopAfter)
+    return { entries, ...notes }
+  }
+
+  // The forward fold is the reference: the scan must give the same entries (newest first), the same
+  // unusable entries and the same count of foreign lines, for any mix of intents, outcomes, shared
+  // ids, invalid intents, repeated lines and garbage.
+  it('gives what readJournal gives, newest first, for any journal', async () => {
+    const id = fc.constantFrom('a', 'b', 'c', 'd')
+    const line = fc.oneof(
+      fc.record({ id, alias: fc.constantFrom('alias/app', 'alias/other') }).map(({ id, alias }) => intent(id, { alias })),
+      fc.record({ id, changed: fc.constantFrom(true, false, null), verified: fc.boolean() }).map(({ id, changed, verified }) => outcome(id, changed, verified)),
+      id.map((i) => intent(i, { action: 'explode' as JournalIntent['action'] })),
+      fc.constant('not json'),
+    )
+    await fc.assert(
+      fc.asyncProperty(fc.array(line, { maxLength: 20 }), async (lines) => {
+        const path = write(lines)
+        const forward = await readJournal(path)
+        const backward = await scan(path)
+        expect(backward.entries).toEqual([...forward.entries].reverse())
+        expect(backward.skipped).toBe(forward.skipped)
+        expect(backward.invalid).toEqual(forward.invalid)
+      }),
+      { numRuns: 1000 },
+    )
+  })
+
+  it('stops when told to: only the newest entries are read', async () => {
+    const path = write([intent('a'), outcome('a', true), intent('b'), outcome('b', true), intent('c'), outcome('c', true, true)])
+    const { entries } = await scan(path, 2)
+    expect(entries.map((e) => [e.id, e.changed, e.verified])).toEqual([
+      ['c', true, true],
+      ['b', true, false],
+    ])
+  })
+})
+
+describe('historyJsonStream', () => {
+  it.each([0, 1, 3])('writes the text of JSON.stringify(entries, null, 2) for %i entries', async (count) => {
+    const lines = Array.from({ length: count }, (_, i) => intent(`id${i}`, { alias: `alias/a${i}` }))
+    const { entries } = await readJournal(write(lines))
+    let text = ''
+    const stream = historyJsonStream((t) => (text += t))
+    for (const e of entries) stream.entry(e)
+    stream.end()
+    expect(text).toBe(`${JSON.stringify(entries, null, 2)}\n`)
   })
 })
