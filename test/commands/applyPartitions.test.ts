@@ -89,31 +89,6 @@ describe('apply over several partitions (fake KMS ports per Region and account)'
     expect((await journalOf(r.ctx)).map((e) => `${e.region} ${e.command} ${e.changed}`)).toEqual(['us-east-1 apply true', 'us-east-1 apply (rollback) true'])
   })
 
-  // The engine's stop across lanes (src/engine/run.ts): with its checks of `stop` removed, this
-  // test failed (tried once): us-east-1 went on writing after eu-west-1 had failed.
-  it('a failure in one partition stops the other before its next write (fake port failing UpdateAlias in eu-west-1)', async () => {
-    const east = (() => {
-      const old = key()
-      const next = key()
-      const kms = new FakeKms({ keys: [old, next], aliases: { 'alias/a': old.keyId, 'alias/b': old.keyId, 'alias/c': old.keyId, 'alias/keep': old.keyId } })
-      return { old, next, kms }
-    })()
-    const { west } = world({ UpdateAlias: { error: throttled(), applied: false } })
-    const port = (config: KmsConfig) => (config.region === 'eu-west-1' ? west.kms : east.kms)
-    const mapping = file(`alias/a ${east.next.keyId}\nalias/b ${east.next.keyId}\nalias/c ${east.next.keyId}\nalias/a ${west.next.keyId} eu-west-1\n`)
-    const r = await run(['apply', mapping, '--json', '--region', 'us-east-1'], { kms: port })
-    expect(r.code).toBe(8)
-    const doc = JSON.parse(r.stdout)
-    expect(doc.changes.map((c: { alias: string; region: string; status: string }) => `${c.alias} ${c.region} ${c.status}`)).toEqual([
-      'alias/a us-east-1 rolled-back',
-      'alias/b us-east-1 not-attempted',
-      'alias/c us-east-1 not-attempted',
-      'alias/a eu-west-1 failed',
-    ])
-    expect(east.kms.mutations()).toEqual([`UpdateAlias alias/a ${east.next.keyId}`, `UpdateAlias alias/a ${east.old.keyId}`])
-    expect(['alias/a', 'alias/b', 'alias/c'].map((a) => east.kms.aliases.get(a))).toEqual([east.old.keyId, east.old.keyId, east.old.keyId])
-  })
-
   it('--role-name assumes the role of that name in the account an entry names; the caller\'s own entries use the credentials', async () => {
     const { east, other, port } = world()
     const mapping = file(JSON.stringify([{ alias: 'alias/a', to: east.next.keyId }, { alias: 'alias/a', to: other.next.keyId, account: OTHER }]), 'aliases.json')
