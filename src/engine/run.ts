@@ -1,9 +1,9 @@
 // The one run engine. A command hands it a list of planned items and says what each needs (its
 // write, its rollback, its confirmation); the engine decides how: gate (blocks, dry run, one
 // prompt) -> paced, guarded writes -> guarded rollback of what this run changed -> confirmation.
-// Every step leaves an outcome value in the item's trace; nothing here mutates a command's report.
+// Every step leaves an outcome value in the item's trace; runItems mutates no command's report.
 // The run ends as one value (how far it got, and the failure it ends on, if any), which `finish`
-// turns into output and an exit code. Interruption is decided in one place: `failureOf`.
+// turns into output and an exit code. Interruption is decided in one place: `failureOf` (writePath.ts).
 import type { Context } from '../cli/context.js'
 import type { GlobalOptions, OutputFormat } from '../cli/globalOptions.js'
 import { sessionOf, type Session } from '../cli/session.js'
@@ -15,17 +15,9 @@ import { changeView, renderFinding, type AliasChangeReport, type ChangeAction, t
 import { escapeDeep } from '../output/escape.js'
 import { createUi, errorSummary, type ErrorSummary, type Ui } from '../output/ui.js'
 import { hasBlock, refusedFindings, type Finding } from '../preflight/rules.js'
-import { interruption, Writer, type PlannedWrite, type Reservation, type WriteOrigin, type WriteOutcome } from './writePath.js'
+import { failureOf, interruption, Writer, type PlannedWrite, type Reservation, type WriteOrigin, type WriteOutcome } from './writePath.js'
 
-/**
- * The CliError a failure stands for; anything else is a bug and is thrown on. Ctrl-C surfaces as
- * whatever was waiting at the time (a sleep, a socket): all of those mean "interrupted".
- */
-export function failureOf(ctx: Context, error: unknown): CliError {
-  if (ctx.signal.aborted && (!(error instanceof CliError) || error instanceof InterruptedError)) return interruption(ctx)
-  if (!(error instanceof CliError)) throw error
-  return error
-}
+export { failureOf }
 
 /** Runs `fn`; an expected failure is returned as a value, a bug is thrown on. */
 export async function settle<T>(ctx: Context, fn: () => Promise<T>): Promise<{ value: T; failure?: undefined } | { failure: CliError }> {
@@ -273,7 +265,8 @@ export function finish<R extends { error: ErrorSummary | null; exitCode: number 
 }
 
 // The list of one: a single alias's change (update, create, delete, rotate's move, undo) on the
-// same engine, with its report and plan table.
+// same engine. Its report is still filled in by the command's steps and by applyChange (from the
+// engine's trace), and a refusal or guard conflict found while planning is still thrown.
 
 /** Where a single change is: before the mutating call, while it is in flight, or confirming it. */
 export interface Progress {

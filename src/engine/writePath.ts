@@ -211,9 +211,7 @@ export class Writer {
   }
 
   private failure(error: unknown): CliError {
-    if (this.ctx.signal.aborted && (error instanceof InterruptedError || !(error instanceof CliError))) return interruption(this.ctx)
-    if (error instanceof CliError) return error
-    throw error
+    return failureOf(this.ctx, error)
   }
 
   /**
@@ -360,6 +358,17 @@ function isFileSystemError(error: unknown): error is NodeJS.ErrnoException {
 /** The error an interrupting signal stands for (SIGINT 130, SIGTERM 143, SIGHUP 129). */
 export function interruption(ctx: Context): InterruptedError {
   return interruptedBy(ctx.signal)
+}
+
+/**
+ * The CliError a failure stands for; anything else is a bug and is thrown on. Ctrl-C surfaces as
+ * whatever was waiting at the time (a sleep, a socket): all of those mean "interrupted". The one
+ * place that decides whether a failure is an interruption.
+ */
+export function failureOf(ctx: Context, error: unknown): CliError {
+  if (ctx.signal.aborted && (!(error instanceof CliError) || error instanceof InterruptedError)) return interruption(ctx)
+  if (!(error instanceof CliError)) throw error
+  return error
 }
 
 function conflict(seen: string | undefined | null, error: CliError): WriteOutcome {
