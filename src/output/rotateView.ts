@@ -2,7 +2,7 @@
 // update's (the created key in the target column); JSON adds createdKeyId, newKey and unusedKey;
 // the human plan adds the rows that say what the new key is made with.
 import type { ChalkInstance } from 'chalk'
-import { ROTATED_FROM_TAG } from '../preflight/rotate.js'
+import { ROTATED_FROM_TAG, type RotationPlan } from '../preflight/rotate.js'
 import type { FindingCode } from '../preflight/rules.js'
 import {
   describeAliasState,
@@ -172,4 +172,21 @@ export const rotateView: ChangeView = {
   text: renderChangeText,
   success: renderRotateSuccess,
   state: describeRotateState,
+}
+
+/** What rotate will create, for the plan and the report. */
+export function newKeyView(planned: RotationPlan, options: { copyPolicy: boolean }): NewKeyView {
+  const { request } = planned
+  return {
+    keySpec: request.keySpec,
+    keyUsage: request.keyUsage,
+    origin: 'AWS_KMS',
+    multiRegion: request.multiRegion === true,
+    description: request.description ?? '',
+    policy: options.copyPolicy ? 'copied' : 'default',
+    tags: { ...request.tags },
+    tagsNotCopied: planned.tagsNotCopied,
+    automaticRotation: planned.plannedAccess.rotation ? planned.enableRotation : null,
+    grantsOnOldKey: planned.oldAccess.grants.ok ? planned.oldAccess.grants.value.length : null,
+  }
 }
