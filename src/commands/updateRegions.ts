@@ -10,7 +10,7 @@ import { newJournalId } from '../engine/journal.js'
 import { requestedAccount } from '../engine/account.js'
 import { confirmAliasTarget, type Confirmation } from '../kms/confirm.js'
 import { parseAliasRef, parseKeyRef, type AliasRef } from '../kms/identifiers.js'
-import { currentTarget, describeWithAliases, type DescribedKey } from '../kms/lookups.js'
+import type { DescribedKey } from '../kms/lookups.js'
 import type { KmsPort } from '../kms/port.js'
 import { inEveryRegion, inRegion } from '../kms/regional.js'
 import { toKeyView } from '../output/keyView.js'
@@ -27,10 +27,11 @@ import {
 } from '../output/regionsView.js'
 import { createUi, errorSummary, warnOnce, type Ui } from '../output/ui.js'
 import { escapeDeep } from '../output/escape.js'
+import { replicaSetFindings, replicaSetOf } from '../engine/regions.js'
 import { expectation, planMove } from '../engine/planner.js'
 import { RunReads } from '../engine/reads.js'
-import { keyRegions, regionNotCoveredFindings, replicaRegionsFindings, resolvePerRegion } from '../preflight/multiRegion.js'
-import { hasBlock, type Finding } from '../preflight/rules.js'
+import { resolvePerRegion } from '../preflight/multiRegion.js'
+import { hasBlock } from '../preflight/rules.js'
 import { Writer, type WriteOrigin } from '../engine/writePath.js'
 import { moveCall, rollBack } from '../engine/steps.js'
 import { failureOf, finish, runItems, settle, type RunView, type Trace, pollTiming, requireConfirmed } from '../engine/run.js'
@@ -123,19 +124,8 @@ class RegionsRun {
   ) {}
 
   /** --all-regions: the Regions of the multi-Region key the alias points to in the client's Region. */
-  async replicaSet(): Promise<string[]> {
-    const kms = await this.session.kms()
-    const home = await kms.region()
-    const current = await this.ui.progress(`Describing ${this.aliasRef.name} in ${home}`, () =>
-      describeWithAliases(kms, this.aliasRef.name, `alias ${this.aliasRef.name}`),
-    )
-    if (!current.key.multiRegion) {
-      throw new UsageError(
-        `${this.aliasRef.name} points to ${current.key.keyId}, a single-Region key in ${home}: --all-regions means every Region of a multi-Region key's replica set`,
-        'name the Regions with --regions r1,r2,…',
-      )
-    }
-    return keyRegions(current.key)
+  replicaSet(): Promise<string[]> {
+    return replicaSetOf(this.session, this.ui, this.aliasRef.name)
   }
 
   async execute(
@@ -160,7 +150,7 @@ class RegionsRun {
       report.outcome = failed.report.outcome === 'conflict' ? 'conflict' : 'failed'
       throw inRegion(failed.region, failed.failure)
     }
-    report.findings = await this.replicaSetFindings(runs, regions)
+    report.findings = await replicaSetFindings(this.session, this.ui, name, runs, regions)
 
     const { traces, stage, failure } = await runItems<RegionRun>(ctx, {
       items: runs,
@@ -316,33 +306,6 @@ class RegionsRun {
       report.error = errorSummary(inRegion(region, failure))
     }
     return run
-  }
-
-  /**
-   * REPLICA_REGIONS_DIFFER and REGION_NOT_COVERED, once for the whole change: from the first Region
-   * whose current key is multi-Region, and the alias's presence in the replica Regions left out.
-   */
-  private async replicaSetFindings(runs: RegionRun[], regions: string[]): Promise<Finding[]> {
-    const multi = runs.find((r) => r.current?.key.multiRegion)
-    if (!multi?.current || !multi.target) return []
-    const left = keyRegions(multi.current.key).filter((r) => !regions.includes(r))
-    const present = await Promise.all(
-      left.map(async (region) => {
-        try {
-          const kms = await this.session.kms({ region })
-          return (await currentTarget(kms, this.aliasRef.name)) === undefined ? undefined : region
-        } catch (error) {
-          // A Region outside the change that cannot be read only loses its warning.
-          this.ui.debug(`${region}: cannot tell whether ${this.aliasRef.name} exists there: ${(error as Error).message}`)
-          return undefined
-        }
-      }),
-    )
-    const aliasRegions = [...regions, ...present.filter((r): r is string => r !== undefined)]
-    return [
-      ...replicaRegionsFindings({ current: multi.current.key, target: multi.target.key, aliasRegions }),
-      ...regionNotCoveredFindings({ current: multi.current.key, requestedRegions: regions, aliasRegions }),
-    ]
   }
 
   /** Confirms a Region's write (or its rollback) with ListAliases; not seeing it is an error. */
