@@ -47,7 +47,11 @@ describe('AWS_MAX_ATTEMPTS obeys the rule of --max-attempts', () => {
     const ctx = testContext({ kms: new FakeKms(), env: { AWS_MAX_ATTEMPTS: value } })
     expect(await main(['list', '--json'], ctx)).toBe(2)
     expect(ctx.stderr()).toBe(`error: AWS_MAX_ATTEMPTS must be a whole number from 1 to 20, not "${value}"\n`)
-    expect(ctx.stdout()).toBe('')
+    // Under --json the failure is also the one document on stdout.
+    expect(JSON.parse(ctx.stdout())).toEqual({
+      error: { code: 'USAGE', message: `AWS_MAX_ATTEMPTS must be a whole number from 1 to 20, not "${value}"` },
+      exitCode: 2,
+    })
     expect(ctx.kmsConfigs).toEqual([])
   })
 

@@ -23,9 +23,9 @@ describe('apply file size limit (16 MiB)', () => {
     truncateSync(path, MAX_APPLY_FILE_BYTES + 1)
     const kms = new FakeKms()
     const r = await run(['apply', path, '--dry-run', '--json'], { kms })
+    expect(JSON.parse(r.stdout)).toMatchObject({ error: { code: 'USAGE' }, exitCode: 2 })
     expect(r).toMatchObject({
       code: 2,
-      stdout: '',
       stderr: `error: ${path} is ${MAX_APPLY_FILE_BYTES + 1} bytes; an apply file may hold at most ${MAX_APPLY_FILE_BYTES} bytes (16 MiB)\n${TOO_LARGE_HINT}`,
     })
     expect(kms.calls).toEqual([])
