@@ -154,7 +154,12 @@ function inOrder<const T extends readonly PromiseSettledResult<unknown>[]>(resul
  */
 export function expectation(kms: KmsPort, ref: KeyRef): (key: KeyInfo) => Promise<boolean> {
   if (ref.kind === 'key') return (key) => Promise.resolve(matchesKey(ref, key))
-  const resolved = currentTarget(kms, ref.alias.name)
+  // An alias that does not exist names no key: that is a typo to report (exit 4), not a sign that
+  // someone moved the alias being changed (which exit 5 would say).
+  const resolved = currentTarget(kms, ref.alias.name).then((keyId) => {
+    if (keyId === undefined) throw new NotFoundError(`--expect-current ${ref.alias.name} does not exist`, 'name the key the alias points to now, or an alias on that key')
+    return keyId
+  })
   resolved.catch(() => undefined)
   return async (key) => (await resolved) === key.keyId
 }

@@ -111,6 +111,12 @@ describe('issue 19 item 12: --expect-current alias/<name> is taken in one Region
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
     expect(kms.mutations().length).toBe(1)
+    // Failed before (found in review): an alias that does not exist gave exit 5, "points to X, not alias/nope".
+    const typo = world()
+    const missing = await run([...argv(next.keyId), '--expect-current', 'alias/nope', '--yes'], { kms: typo })
+    expect(missing.code).toBe(4)
+    expect(missing.stderr).toContain('--expect-current alias/nope does not exist\nhint: name the key the alias points to now, or an alias on that key\n')
+    expect(typo.mutations()).toEqual([])
   })
 })
 
