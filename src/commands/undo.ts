@@ -1,7 +1,8 @@
 import type { Context } from '../cli/context.js'
 import { ConflictError, NotFoundError, UsageError } from '../errors.js'
 import type { GlobalOptions } from '../cli/globalOptions.js'
-import { findJournalEntry, recheckEntry, type JournalEntry } from '../engine/journal.js'
+import { clip, findJournalEntry, recheckEntry, type JournalEntry } from '../engine/journal.js'
+import { escapeControl } from '../output/escape.js'
 import { checkEntryAccount } from '../engine/account.js'
 import { createUi, errorSummary } from '../output/ui.js'
 import { failureOf } from '../engine/run.js'
@@ -116,7 +117,8 @@ async function undoEntry(options: UndoOptions, ctx: Context, globals: GlobalOpti
       )
       // Undo moves the alias only: the key rotate made may hold data or signatures by now.
       if (entry.action === 'rotate') {
-        const created = entry.createdKeyId ?? entry.newKeyId
+        // From the journal: escaped whole, as the last guard keeps newlines and colours.
+        const created = escapeControl(clip(entry.createdKeyId ?? entry.newKeyId ?? ''))
         const note = `undo leaves the key that rotate created (${created}) as it is; disable it or schedule its deletion yourself once nothing needs it`
         createUi(ctx, globals).note(note)
       }

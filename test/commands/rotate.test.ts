@@ -1,6 +1,7 @@
 // rotate at command level, on FakeKms (in-process): every view, the refusals moto cannot produce
 // (AWS managed keys, imported material, custom key stores, multi-Region keys), failures of each
 // step and what becomes of the key created.
+import { readFileSync, writeFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { AccessError } from '../../src/errors.js'
 import type { KeyInfo } from '../../src/kms/port.js'
@@ -362,6 +363,21 @@ describe('rotate on a terminal', () => {
 })
 
 describe('undo of a rotate', () => {
+  // Failed before (found in the last review): the journal's createdKeyId went into the note through
+  // the last guard only, which keeps newlines and colours, so a forged entry printed a fake line.
+  it('the created key named in the note is shown escaped: a forged createdKeyId cannot print a line of its own', async () => {
+    const { old, kms } = world({ current: { keySpec: 'SYMMETRIC_DEFAULT', keyUsage: 'ENCRYPT_DECRYPT', signingAlgorithms: [], encryptionAlgorithms: ['SYMMETRIC_DEFAULT'] } })
+    const rotated = await run(['rotate', 'alias/app', '--yes'], { kms })
+    const created = createdKey(kms, old)!
+    const journal = rotated.ctx.env.KMS_ALIAS_JOURNAL!
+    const forged = 'X)\n\u001b[32mall keys deleted\u001b[0m\n('
+    writeFileSync(journal, readFileSync(journal, 'utf8').replace(`"createdKeyId":"${created.keyId}"`, `"createdKeyId":${JSON.stringify(forged)}`))
+    const r = await run(['undo', '--last'], { kms, journal })
+    expect(r.code).toBe(0)
+    expect(r.stderr).toContain('undo leaves the key that rotate created (X)\\n\\x1b[32mall keys deleted\\x1b[0m\\n() as it is')
+    expect(r.stderr).not.toContain('\u001b')
+  })
+
   it('moves the alias back (guarded, journaled as an undo) and leaves the created key as it is, saying so', async () => {
     const { old, kms } = world({ current: { keySpec: 'SYMMETRIC_DEFAULT', keyUsage: 'ENCRYPT_DECRYPT', signingAlgorithms: [], encryptionAlgorithms: ['SYMMETRIC_DEFAULT'] } })
     const rotated = await run(['rotate', 'alias/app', '--yes'], { kms })
