@@ -4,6 +4,7 @@ import { InterruptedError } from '../errors.js'
 import type { IamConfig, IamPort } from '../iam/port.js'
 import { MEMORY_ENDPOINT, type AwsSettings, type KmsConfig, type KmsPort } from '../kms/port.js'
 import type { MemoryKmsStore } from '../kms/memory.js'
+import type { S3Config, S3Port } from '../s3/port.js'
 import { createPrompter, type Prompter } from './prompt.js'
 import { createOraSpinner, type Spinner } from '../output/spinner.js'
 
@@ -32,6 +33,8 @@ export interface Context {
   kms: (config: KmsConfig) => Promise<KmsPort>
   /** Loads the IAM SDK and builds the IAM port; only the Session of an --iam run calls it. */
   iam: (config: IamConfig) => Promise<IamPort>
+  /** Loads the S3 SDK and opens a team journal's bucket; only the Session of an s3:// journal calls it. */
+  s3: (config: S3Config) => Promise<S3Port>
   prompt: Prompter
   /** Starts a spinner on stderr; only called when stderr is a TTY and the human view is on. */
   spinner: (text: string) => Promise<Spinner>
@@ -103,6 +106,11 @@ export function createContext(proc: NodeJS.Process = process): Context {
       prepareSdk(config)
       const { createIamPort } = await import('../iam/client.js')
       return createIamPort(config)
+    },
+    async s3(config) {
+      prepareSdk(config)
+      const { createS3Port } = await import('../s3/client.js')
+      return createS3Port(config)
     },
     prompt: createPrompter(io, interrupt.signal),
     spinner: (text) => createOraSpinner(io.err, text, { color: !proc.env.NO_COLOR }),

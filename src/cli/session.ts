@@ -8,6 +8,7 @@ import { parseEndpointUrl, type GlobalOptions } from './globalOptions.js'
 import type { IamPort } from '../iam/port.js'
 import type { AssumeRoleConfig, AwsSettings, KmsConfig, KmsPort } from '../kms/port.js'
 import type { Log } from '../output/ui.js'
+import type { S3Port } from '../s3/port.js'
 
 /** Where a port works: a Region and the role to act through, each replacing the run's own. */
 export interface Place {
@@ -27,6 +28,12 @@ export interface Session {
    * a partition in another account. Same Region, profile, attempts and timeout as KMS.
    */
   iam(place?: Pick<Place, 'role'>): Promise<IamPort>
+  /**
+   * The S3 port of a team journal's bucket (--journal s3://…), with the run's profile, role,
+   * attempts and timeout; the endpoint from AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL (not
+   * --endpoint-url, which is KMS's); the bucket's Region found by the adapter.
+   */
+  s3(bucket: string): Promise<S3Port>
 }
 
 // Keyed by the Context and then by the run's GlobalOptions object: every part of one run (undo's
@@ -76,6 +83,7 @@ function createSession(ctx: Context, options: GlobalOptions, log: Log): Session 
   }
   const kmsPorts = new Map<string, Promise<KmsPort>>()
   const iamPorts = new Map<string, Promise<IamPort>>()
+  const s3Ports = new Map<string, Promise<S3Port>>()
   const once = <T>(ports: Map<string, Promise<T>>, key: string, open: () => Promise<T>): Promise<T> => {
     let port = ports.get(key)
     if (!port) {
@@ -96,6 +104,10 @@ function createSession(ctx: Context, options: GlobalOptions, log: Log): Session 
       const config = at(place)
       return once(iamPorts, placeKey(config), () => ctx.iam(config))
     },
+    s3(bucket) {
+      const endpoint = s3Endpoint(ctx.env)
+      return once(s3Ports, bucket, () => ctx.s3({ ...settings, bucket, ...(endpoint ? { endpointUrl: endpoint } : {}) }))
+    },
   }
 }
 
@@ -108,6 +120,16 @@ const placeKey = (settings: AwsSettings) => JSON.stringify([settings.region ?? n
 function configuredEndpoint(env: Context['env']): string | undefined {
   if (env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS === 'true') return undefined
   for (const name of ['AWS_ENDPOINT_URL_KMS', 'AWS_ENDPOINT_URL']) {
+    const value = env[name]
+    if (value) return parseEndpointUrl(name)(value)
+  }
+  return undefined
+}
+
+/** S3's endpoint from the environment, checked as KMS's is; undefined leaves it to the SDK (AWS, or the profile). */
+function s3Endpoint(env: Context['env']): string | undefined {
+  if (env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS === 'true') return undefined
+  for (const name of ['AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL']) {
     const value = env[name]
     if (value) return parseEndpointUrl(name)(value)
   }

@@ -5,6 +5,7 @@ import { PassThrough, Writable } from 'node:stream'
 import type { Context } from '../../src/cli/context.js'
 import type { IamConfig, IamPort } from '../../src/iam/port.js'
 import type { KmsConfig, KmsPort } from '../../src/kms/port.js'
+import type { S3Config } from '../../src/s3/port.js'
 import type { Spinner } from '../../src/output/spinner.js'
 
 class Capture extends Writable {
@@ -105,6 +106,11 @@ export function testContext(options: TestContextOptions = {}): TestContext {
       iamConfigs.push(config)
       if (!options.iam) throw new Error('this test gave no IAM port')
       return options.iam
+    },
+    // A team journal (--journal s3://…) in a test is moto's S3, reached by the real adapter.
+    async s3(config: S3Config) {
+      const { createS3Port } = await import('../../src/s3/client.js')
+      return createS3Port(config)
     },
     prompt: {
       confirm: async (question) => /^(y|yes)$/i.test(answer(question)),
