@@ -86,6 +86,11 @@ async function undoEntry(options: UndoOptions, ctx: Context, globals: GlobalOpti
   // agrees with it. An alias moved since is left to the guard, whose message names a revert of it.
   const untrue = await recheckEntry(entry, await kms())
   if (untrue && !(untrue instanceof ConflictError)) throw untrue
+  // A team journal holds everyone's changes: say whose this one is before asking to revert it.
+  if (entry.by) {
+    const who = escapeControl(clip(entry.by.identity ?? 'an unknown caller', 200))
+    createUi(ctx, globals).note(`${entry.id} was made by ${who} on ${escapeControl(clip(entry.by.host))} at ${escapeControl(clip(entry.time))} (${escapeControl(clip(entry.command))})`)
+  }
   const origin = { command: 'undo', reverts: entry.id }
   // Only an entry looked up by id can have been reverted already (--last picks one that was not).
   const revertedBy = read?.entries.find((e) => e.reverts === entry.id)
