@@ -129,9 +129,13 @@ export async function createS3Port(config: S3Config): Promise<S3Port> {
     },
     identity() {
       identity ??= (async () => {
+        const stsEndpoint = config.env?.AWS_ENDPOINT_URL_STS || config.env?.AWS_ENDPOINT_URL || undefined
+        // S3 on an emulator and STS pointed nowhere: the call would carry the emulator's test
+        // credentials to AWS's real STS. The holder is then named by host and process only.
+        if (config.endpointUrl && !stsEndpoint) return null
         try {
           const { GetCallerIdentityCommand, STSClient } = await import('@aws-sdk/client-sts')
-          const sts = new STSClient(sdkClientConfig(config))
+          const sts = new STSClient({ ...sdkClientConfig(config), ...(stsEndpoint ? { endpoint: stsEndpoint } : {}) })
           const out = await sts.send(new GetCallerIdentityCommand({}), options())
           return out.Arn ?? null
         } catch {
