@@ -378,6 +378,25 @@ ${examples('kms-alias apply aliases.txt --dry-run', 'generate-mapping | kms-alia
       await run(command, (globals) => runUndo(options, ctx, globals))
     })
 
+  const journal = program.command('journal').description('move a local journal into a team one (--journal s3://<bucket>/<prefix>)')
+  journal
+    .command('export')
+    .description('print the journal (--journal, KMS_ALIAS_JOURNAL or the local one) as JSON lines, oldest first')
+    .addHelpText('after', examples('kms-alias journal export > journal.jsonl', 'kms-alias journal export --journal s3://team-kms/prod > prod.jsonl'))
+    .action(async (_raw: unknown, command: Command) => {
+      const { runJournalExport } = await import('../commands/journal.js')
+      await run(command, (globals) => runJournalExport(ctx, globals))
+    })
+  journal
+    .command('import')
+    .description('store the lines of an exported journal in the team journal; lines already there are left (idempotent by entry id)')
+    .argument('<file>', 'a journal file, or the output of journal export')
+    .addHelpText('after', examples('kms-alias journal export > mine.jsonl && kms-alias journal import mine.jsonl --journal s3://team-kms/prod'))
+    .action(async (file: string, _raw: unknown, command: Command) => {
+      const { runJournalImport } = await import('../commands/journal.js')
+      await run(command, (globals) => runJournalImport({ file }, ctx, globals))
+    })
+
   program
     .command('demo')
     .description('a guided tour of kms-alias on an in-memory KMS: no AWS account, credentials, Region or network; nothing is kept')

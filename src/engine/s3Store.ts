@@ -14,11 +14,12 @@
 // out with a write conditional on that lock's ETag: of several waiters, exactly one succeeds.
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
-import { UsageError, interruptedBy } from '../errors.js'
+import { lockLeaseSeconds } from '../cli/globalOptions.js'
+import { interruptedBy } from '../errors.js'
 import type { S3Location, S3Port } from '../s3/port.js'
 import type { JournalAuthor, JournalLine, JournalLines } from './journal.js'
 import { abortableSleep, currentPid, LockTimeoutError, type Release } from './lock.js'
-import { lockName, type LockOptions, type LockPlace, type StateStore } from './store.js'
+import { lockName, type ImportedLine, type LockOptions, type LockPlace, type StateStore } from './store.js'
 
 export interface TeamClock {
   now: () => Date
@@ -43,27 +44,17 @@ export interface TeamLockHolder {
   expires: number
 }
 
+// A lock that names no lease (unreadable) is judged by this one.
 const DEFAULT_LEASE_SECONDS = 30
 // How many objects are read at once (a journal line each).
 const READ_CONCURRENCY = 16
 const STAMP_DIGITS = 15
 
-/** KMS_ALIAS_LOCK_LEASE: seconds a team lock is good for without renewal (default 30). */
-export function leaseSeconds(env: Readonly<Record<string, string | undefined>>): number {
-  const raw = env.KMS_ALIAS_LOCK_LEASE
-  if (raw === undefined || raw === '') return DEFAULT_LEASE_SECONDS
-  const seconds = Number(raw)
-  if (!/^\d+(\.\d+)?$/.test(raw.trim()) || !(seconds > 0) || seconds > 3600) {
-    throw new UsageError(`KMS_ALIAS_LOCK_LEASE=${JSON.stringify(raw)} is not a number of seconds from 1 to 3600`, 'set it to a number of seconds such as 30, or unset it')
-  }
-  return seconds
-}
-
 export function s3StateStore(port: S3Port, location: S3Location, clock: TeamClock): StateStore {
   const where = `s3://${location.bucket}/${location.prefix}`
   const journalDir = `${location.prefix}journal/`
   const lockDir = `${location.prefix}locks/`
-  const lease = leaseSeconds(clock.env)
+  const lease = lockLeaseSeconds(clock.env)
   const host = hostname()
   let lastStamp = 0
   const author = async (): Promise<JournalAuthor> => ({ identity: await port.identity(), host })
@@ -207,6 +198,18 @@ export function s3StateStore(port: S3Port, location: S3Location, clock: TeamCloc
       },
       source,
       author,
+      async importLines(lines: readonly ImportedLine[], signal?: AbortSignal) {
+        let written = 0
+        let present = 0
+        for (let start = 0; start < lines.length; start += READ_CONCURRENCY) {
+          if (signal?.aborted) throw interruptedBy(signal)
+          const created = await Promise.all(
+            lines.slice(start, start + READ_CONCURRENCY).map(({ record, ordinal }) => port.create(`${journalDir}${importedName(record, ordinal)}`, `${JSON.stringify(record)}\n`)),
+          )
+          for (const etag of created) etag === null ? (present += 1) : (written += 1)
+        }
+        return { written, present }
+      },
     },
     journalOff: false,
     team: true,

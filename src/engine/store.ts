@@ -33,6 +33,18 @@ export interface JournalStore {
   readonly source: JournalSource
   /** Who is making changes, written into each intent; undefined where the journal is one user's own. */
   author(): Promise<JournalAuthor | undefined>
+  /**
+   * Stores lines taken from another journal (journal import), each under a name fixed by its
+   * entry id and its place among that id's lines: a line stored already is found, not written
+   * again. Only a team journal takes lines this way.
+   */
+  importLines?(lines: readonly ImportedLine[], signal?: AbortSignal): Promise<{ written: number; present: number }>
+}
+
+/** A line of another journal: its record, and which of its id's lines it is (0 for the first). */
+export interface ImportedLine {
+  record: JournalLine
+  ordinal: number
 }
 
 export interface LockOptions {

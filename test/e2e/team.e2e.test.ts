@@ -4,7 +4,7 @@
 // at a given moment); S3 is moto's, reached directly.
 import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, writeFileSync } from 'node:fs'
 import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3'
@@ -202,5 +202,51 @@ describe('S3 out of reach or refusing: nothing is changed, and nothing falls bac
     )
     expect(proxy.calls('UpdateAlias')).toBe(0)
     expect(await targetOf(alias)).toBe(keyId)
+  })
+})
+
+describe('journal export and import: a local journal into a team one', () => {
+  it('export prints the local journal as JSON lines; import stores them once (a second import adds nothing); the team history is the local one and undo works from it', async () => {
+    const local = cliEnv({ HOME: mkdtempSync(join(tmpdir(), 'kms-alias-machine-')), AWS_ENDPOINT_URL_KMS: proxy.url })
+    const { alias, keyId } = await aliasOnNewKey('team-import')
+    const [x, y] = [await createKey(), await createKey()]
+    expect((await cli(['update', alias, '--to', x], local)).code).toBe(0)
+    expect((await cli(['update', alias, '--to', y], local)).code).toBe(0)
+    const exported = await cli(['journal', 'export'], local)
+    expect(exported.code).toBe(0)
+    expect(exported.stderr).toBe('')
+    const lines = exported.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { type: string; id: string })
+    // Each change: its intent, the outcome once the call returned, the outcome once confirmed.
+    expect(lines.map((l) => l.type)).toEqual(['intent', 'outcome', 'outcome', 'intent', 'outcome', 'outcome'])
+    const file = join(mkdtempSync(join(tmpdir(), 'kms-alias-export-')), 'journal.jsonl')
+    writeFileSync(file, exported.stdout)
+
+    const prefix = freshPrefix('import')
+    const team = machine(prefix)
+    const first = await cli(['journal', 'import', file], team)
+    expect(first).toMatchObject({ code: 0, stderr: '' })
+    expect(first.stdout).toBe(`s3://${bucket}/${prefix}/\t6\t6\t0\t0\n`)
+    const again = await cli(['journal', 'import', file, '--json'], team)
+    expect(again.code).toBe(0)
+    expect(JSON.parse(again.stdout)).toEqual({ into: `s3://${bucket}/${prefix}/`, lines: 6, written: 0, present: 6, skipped: 0 })
+
+    const localHistory = await historyOf(local)
+    expect(await historyOf(machine(prefix))).toEqual(localHistory)
+    expect(localHistory.map((e) => [e.previousKeyId, e.newKeyId])).toEqual([
+      [x, y],
+      [keyId, x],
+    ])
+    const undo = await cli(['undo', '--last', '--yes'], machine(prefix))
+    expect(undo.code).toBe(0)
+    expect(await targetOf(alias)).toBe(x)
+  })
+
+  it('import into a local journal is a usage error (exit 2); nothing is written', async () => {
+    const local = cliEnv({ HOME: mkdtempSync(join(tmpdir(), 'kms-alias-machine-')) })
+    const file = join(mkdtempSync(join(tmpdir(), 'kms-alias-export-')), 'journal.jsonl')
+    writeFileSync(file, '')
+    const r = await cli(['journal', 'import', file], local)
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/^error: journal import writes into a team journal, and .* is a local file\nhint: pass --journal s3:\/\/<bucket>\/<prefix>/)
   })
 })
