@@ -84,14 +84,17 @@ const stores = new WeakMap<Context, Map<string, Promise<StateStore>>>()
  * part of it (undo --run's Regions, apply's partitions) shares one S3 client and one author.
  */
 export function stateStoreOf(ctx: Context, globals: GlobalOptions, log: Log): Promise<StateStore> {
+  const off = globals.journal === false
   const path = journalPath(globals.journal, ctx.env, ctx.platform)
-  const team = path === null ? undefined : parseS3Location(path)
-  const key = team ? `s3://${team.bucket}/${team.prefix}` : `local:${globals.journal === false ? '' : (path ?? '')}`
+  // --no-journal in a team's shell (KMS_ALIAS_JOURNAL=s3://…) records nothing, but still takes the
+  // team's lock: a run without a record must not race the team's runs.
+  const team = path !== null ? parseS3Location(path) : off && ctx.env.KMS_ALIAS_JOURNAL ? parseS3Location(ctx.env.KMS_ALIAS_JOURNAL) : undefined
+  const key = `${off ? 'off:' : ''}${team ? `s3://${team.bucket}/${team.prefix}` : `local:${path ?? ''}`}`
   let ofContext = stores.get(ctx)
   if (!ofContext) stores.set(ctx, (ofContext = new Map()))
   let store = ofContext.get(key)
   if (!store) {
-    store = team ? openTeamStore(ctx, globals, log, team) : Promise.resolve(localStore(ctx, globals.journal === false ? null : path, globals.journal === false))
+    store = team ? openTeamStore(ctx, globals, log, team, off) : Promise.resolve(localStore(ctx, off ? null : path, off))
     ofContext.set(key, store)
     // A bucket that could not be opened is tried again by the next write, not remembered.
     store.catch(() => ofContext.delete(key))
@@ -99,9 +102,10 @@ export function stateStoreOf(ctx: Context, globals: GlobalOptions, log: Log): Pr
   return store
 }
 
-async function openTeamStore(ctx: Context, globals: GlobalOptions, log: Log, location: S3Location): Promise<StateStore> {
+async function openTeamStore(ctx: Context, globals: GlobalOptions, log: Log, location: S3Location, journalOff: boolean): Promise<StateStore> {
   const [{ s3StateStore }, port] = await Promise.all([import('./s3Store.js'), sessionOf(ctx, globals, log).s3(location.bucket)])
-  return s3StateStore(port, location, { now: ctx.now, sleep: ctx.sleep, env: ctx.env })
+  const store = s3StateStore(port, location, { now: ctx.now, sleep: ctx.sleep, env: ctx.env })
+  return journalOff ? { ...store, journal: null, journalOff: true, lock: store.lock } : store
 }
 
 /** The journal file (null: --no-journal, or no location) and the lock files of this user. */

@@ -161,7 +161,12 @@ export class Writer {
       const recorded = await this.journal([this.intent(w)])
       if (recorded instanceof CliError && !w.restores) {
         // Refusals of the journal itself (not a regular file, another user's) say what to fix; a write that failed says what it left.
-        const refused = recorded instanceof AccessError ? new AccessError(`${recorded.message}; nothing was changed`, recorded.hint) : recorded
+        const refused =
+          recorded instanceof AccessError
+            ? new AccessError(`${recorded.message}; nothing was changed`, recorded.hint)
+            : recorded instanceof AwsError // a team journal's S3 out of reach
+              ? new AwsError(`${recorded.message}; nothing was changed`, recorded.awsCode, recorded.hint)
+              : recorded
         return { status: 'failed', changed: false, journalId: null, error: refused }
       }
       if (recorded instanceof CliError) this.log.warn(`the rollback of ${w.alias} in ${w.region} is made without its journal line: ${recorded.message}`)
