@@ -63,10 +63,13 @@ export function s3StateStore(port: S3Port, location: S3Location, clock: TeamCloc
     if (lines.length === 0) return
     const first = lines[0]
     let stamp = Math.max(Date.parse(first?.time ?? '') || clock.now().getTime(), lastStamp + 1)
-    // Lines another machine (its clock ahead of ours) already named after our candidate: ours go after them.
-    let newest: string | undefined
-    for await (const keys of port.list(journalDir, `${journalDir}${stampText(stamp)}`)) newest = keys.at(-1) ?? newest
-    if (newest !== undefined) stamp = Math.max(stamp, stampOf(newest.slice(journalDir.length)) + 1)
+    // Lines another machine (its clock ahead of ours) already named after our candidate: a change
+    // goes after them. Outcome lines only need to follow their own intent, which lastStamp ensures.
+    if (lines.some((line) => line.type === 'intent')) {
+      let newest: string | undefined
+      for await (const keys of port.list(journalDir, `${journalDir}${stampText(stamp)}`)) newest = keys.at(-1) ?? newest
+      if (newest !== undefined) stamp = Math.max(stamp, stampOf(newest.slice(journalDir.length)) + 1)
+    }
     const named = lines.map((line, i) => ({ line, stamp: stamp + i }))
     lastStamp = stamp + lines.length - 1
     await Promise.all(

@@ -36,6 +36,8 @@ const PERMISSIONS_HINT = 'the team journal needs s3:GetObject, s3:PutObject, s3:
 /** Opens the bucket: finds its Region and returns a port acting there. */
 export async function createS3Port(config: S3Config): Promise<S3Port> {
   const { bucket } = config
+  // Asked beside HeadBucket, not after it: the first lock needs both.
+  const identity = callerIdentity(config)
   const build = (region: string | undefined) => {
     const settings: S3ClientConfig = {
       ...sdkClientConfig({ ...config, ...(region ? { region } : {}) }),
@@ -68,7 +70,6 @@ export async function createS3Port(config: S3Config): Promise<S3Port> {
   }
   const options = () => sendOptions(config)
 
-  let identity: Promise<string | null> | undefined
   return {
     bucket,
     region,
@@ -127,24 +128,24 @@ export async function createS3Port(config: S3Config): Promise<S3Port> {
         token = out.IsTruncated ? out.NextContinuationToken : undefined
       } while (token)
     },
-    identity() {
-      identity ??= (async () => {
-        const stsEndpoint = config.env?.AWS_ENDPOINT_URL_STS || config.env?.AWS_ENDPOINT_URL || undefined
-        // S3 on an emulator and STS pointed nowhere: the call would carry the emulator's test
-        // credentials to AWS's real STS. The holder is then named by host and process only.
-        if (config.endpointUrl && !stsEndpoint) return null
-        try {
-          const { GetCallerIdentityCommand, STSClient } = await import('@aws-sdk/client-sts')
-          const sts = new STSClient({ ...sdkClientConfig(config), ...(stsEndpoint ? { endpoint: stsEndpoint } : {}) })
-          const out = await sts.send(new GetCallerIdentityCommand({}), options())
-          return out.Arn ?? null
-        } catch {
-          // Who holds a lock is a courtesy to whoever waits on it; the lock's token decides.
-          return null
-        }
-      })()
-      return identity
-    },
+    identity: () => identity,
+  }
+}
+
+/** The caller's ARN (STS GetCallerIdentity), null when it cannot be told. */
+async function callerIdentity(config: S3Config): Promise<string | null> {
+  const stsEndpoint = config.env?.AWS_ENDPOINT_URL_STS || config.env?.AWS_ENDPOINT_URL || undefined
+  // S3 on an emulator and STS pointed nowhere: the call would carry the emulator's test
+  // credentials to AWS's real STS. The holder is then named by host and process only.
+  if (config.endpointUrl && !stsEndpoint) return null
+  try {
+    const { GetCallerIdentityCommand, STSClient } = await import('@aws-sdk/client-sts')
+    const sts = new STSClient({ ...sdkClientConfig(config), ...(stsEndpoint ? { endpoint: stsEndpoint } : {}) })
+    const out = await sts.send(new GetCallerIdentityCommand({}), sendOptions(config))
+    return out.Arn ?? null
+  } catch {
+    // Who holds a lock is a courtesy to whoever waits on it; the lock's token decides.
+    return null
   }
 }
 

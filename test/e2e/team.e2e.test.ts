@@ -7,9 +7,10 @@ import { randomUUID } from 'node:crypto'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3'
+import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
+import { lockName } from '../../src/engine/store.js'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { aliasOnNewKey, BIN, cli, cliEnv, createKey, motoUrl, targetOf, useFaultProxy } from './harness.js'
+import { aliasOnNewKey, BIN, cli, cliEnv, createKey, MOTO_ACCOUNT, motoUrl, REGION, targetOf, useFaultProxy } from './harness.js'
 
 const proxy = useFaultProxy()
 const bucket = `kms-alias-team-${randomUUID().slice(0, 8)}`
@@ -102,6 +103,26 @@ describe('two machines, one alias: the S3 lock (conditional create)', () => {
       const entries = (await historyOf(machine(prefix))).filter((e) => e.alias === alias)
       expect(entries.map((e) => [e.action, e.previousKeyId, e.newKeyId, e.changed])).toEqual([['update', keyId, winner, true]])
     }
+  })
+})
+
+describe('a lock another machine holds', () => {
+  it('waits KMS_ALIAS_LOCK_WAIT, then exits 5 naming the holder (who, which host, which process); --no-journal in the team\'s shell still takes the team lock', async () => {
+    const prefix = freshPrefix('held')
+    const { alias, keyId } = await aliasOnNewKey('team-held')
+    const next = await createKey()
+    // A live holder on another machine: its lease runs for another minute.
+    const holder = { alias, region: REGION, account: MOTO_ACCOUNT, host: 'ci-runner-3', pid: 777, identity: 'arn:aws:iam::123456789012:user/bob', token: 't', leaseSeconds: 60, renewed: new Date().toISOString(), expires: Date.now() + 60_000 }
+    await s3().send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}/locks/${lockName(holder)}.json`, Body: JSON.stringify(holder) }))
+    for (const args of [[], ['--no-journal']]) {
+      const r = await cli(['update', alias, '--to', next, ...args], machine(prefix, { KMS_ALIAS_LOCK_WAIT: '0.5' }))
+      expect(r.code).toBe(5)
+      expect(r.stderr).toContain(
+        `error: another kms-alias run (arn:aws:iam::123456789012:user/bob on ci-runner-3, process 777) is changing ${alias}; nothing was changed\n`,
+      )
+    }
+    expect(proxy.calls('UpdateAlias')).toBe(0)
+    expect(await targetOf(alias)).toBe(keyId)
   })
 })
 
