@@ -38,8 +38,13 @@ export interface CallSite {
  */
 export function translateError(error: unknown, site: CallSite): unknown {
   const translated = translateAnswer(error, site)
-  if (translated instanceof CliError && translated !== error && translated.awsCode === undefined && isAwsError(error)) translated.awsCode = nameOf(error)
+  if (translated instanceof CliError && translated !== error && translated.awsCode === undefined && isServiceAnswer(error)) translated.awsCode = nameOf(error)
   return translated
+}
+
+/** An error AWS answered with a name of its own: not a network failure, and not a body the SDK could not read. */
+function isServiceAnswer(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && '$fault' in error && nameOf(error) !== 'Unknown'
 }
 
 function translateAnswer(error: unknown, site: CallSite): unknown {
