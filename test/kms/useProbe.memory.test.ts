@@ -52,6 +52,7 @@ describe('probeUse on the in-memory KMS: every row of the table', () => {
 })
 
 describe('probeUse on the in-memory KMS: key state and usage refusals', () => {
+  // Tried once: without memoryCrypto.ts's key-state check this test fails (Encrypt succeeds).
   it('a disabled key answers DisabledException: ok false, lasting, nothing seen', async () => {
     const { kms, key, alias } = await aliased('SYMMETRIC_DEFAULT', 'ENCRYPT_DECRYPT')
     await kms.disableKey(key.keyId)
