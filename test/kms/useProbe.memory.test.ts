@@ -1,6 +1,7 @@
 // probeUse on the in-memory KMS: every row of issue 20's table with real cryptography (node:crypto),
 // and the key-state refusals KMS answers on crypto calls, which moto does not enforce.
 import { describe, expect, it } from 'vitest'
+import { InterruptedError } from '../../src/errors.js'
 import { createMemoryKms, MEMORY_ACCOUNT, MemoryKmsStore, type MemoryKms } from '../../src/kms/memory.js'
 import { probeUse } from '../../src/kms/useProbe.js'
 
@@ -63,5 +64,17 @@ describe('probeUse on the in-memory KMS: key state and usage refusals', () => {
       error: { code: 'DisabledException', message: `KMS refused Encrypt ${alias}: DisabledException: ${arnOf(key.keyId)} is disabled.` },
       lasting: true,
     })
+  })
+
+  // Failed before memory.ts passed its signal to translateError: every aborted in-memory call was
+  // reported as SIGINT (exit 130), whatever signal stopped the run.
+  it('the run’s interruption is thrown as it was given (SIGTERM stays SIGTERM), not reported as a failed probe', async () => {
+    const store = new MemoryKmsStore()
+    const controller = new AbortController()
+    const { key, alias } = await aliased('SYMMETRIC_DEFAULT', 'ENCRYPT_DECRYPT', createMemoryKms(store))
+    const stopped = new InterruptedError('SIGTERM')
+    controller.abort(stopped)
+    const kms = createMemoryKms(store, { signal: controller.signal })
+    await expect(probeUse(kms, alias, key, RUN)).rejects.toBe(stopped)
   })
 })
