@@ -52,6 +52,7 @@ class ProbeFailure extends Error {
   constructor(
     readonly code: string,
     message: string,
+    readonly lasting = code === UNSUPPORTED_KEY,
   ) {
     super(message)
   }
@@ -77,7 +78,7 @@ export async function probeUse(kms: KmsPort, keyRef: string, key: KeyInfo, runId
     return { operation, ok: true, keyIdSeen, error: null, lasting: false }
   } catch (error) {
     if (error instanceof InterruptedError) throw error
-    if (error instanceof ProbeFailure) return failed(operation, keyIdSeen, error.code, error.message, error.code === UNSUPPORTED_KEY)
+    if (error instanceof ProbeFailure) return failed(operation, keyIdSeen, error.code, error.message, error.lasting)
     if (error instanceof CliError) {
       const code = error.awsCode ?? error.name
       return failed(operation, keyIdSeen, code, error.message, LASTING.has(code))
@@ -106,7 +107,13 @@ const ROUND_TRIPS: Record<ProbeOperation, RoundTrip> = {
     const plaintext = new Uint8Array(randomBytes(32))
     const encrypted = await kms.encrypt({ keyRef, plaintext, encryptionAlgorithm: algorithm, ...context })
     seen(encrypted.keyId)
-    const decrypted = await kms.decrypt({ keyRef, ciphertext: encrypted.ciphertext, encryptionAlgorithm: algorithm, ...context })
+    const decrypted = await kms.decrypt({ keyRef, ciphertext: encrypted.ciphertext, encryptionAlgorithm: algorithm, ...context }).catch((error: unknown) => {
+      // The same reference named another key a moment ago: the alias moved between the two calls
+      // (its change still reaching the data plane), which time does settle. Rolling back on it
+      // would undo a change that is only propagating.
+      if (error instanceof CliError && error.awsCode === 'IncorrectKeyException') throw new ProbeFailure(error.awsCode, error.message, false)
+      throw error
+    })
     if (!sameBytes(decrypted.plaintext, plaintext)) throw new ProbeFailure(MISMATCH, `Decrypt through ${keyRef} did not return the plaintext Encrypt was given`)
   },
   async 'Sign/Verify'(kms, keyRef, key, runId, seen) {

@@ -77,4 +77,28 @@ describe('probeUse on the in-memory KMS: key state and usage refusals', () => {
     const kms = createMemoryKms(store, { signal: controller.signal })
     await expect(probeUse(kms, alias, key, RUN)).rejects.toBe(stopped)
   })
+
+  // Tried once: with probeUse's IncorrectKeyException case removed, this test fails (lasting true).
+  it('an alias moved between Encrypt and Decrypt (another writer, through a wrapper of the port): IncorrectKeyException, not lasting, the encrypting key seen', async () => {
+    const { kms, key, alias } = await aliased('SYMMETRIC_DEFAULT', 'ENCRYPT_DECRYPT')
+    const next = await kms.createKey({ keySpec: 'SYMMETRIC_DEFAULT', keyUsage: 'ENCRYPT_DECRYPT' })
+    const racing: MemoryKms = {
+      ...kms,
+      encrypt: async (request) => {
+        const answer = await kms.encrypt(request)
+        await kms.updateAlias(alias, next.keyId)
+        return answer
+      },
+    }
+    expect(await probeUse(racing, alias, key, RUN)).toEqual({
+      operation: 'Encrypt/Decrypt',
+      ok: false,
+      keyIdSeen: key.keyId,
+      error: {
+        code: 'IncorrectKeyException',
+        message: `Decrypt ${alias} failed: IncorrectKeyException: The key ID in the request does not identify a CMK that can perform this operation.`,
+      },
+      lasting: false,
+    })
+  })
 })
