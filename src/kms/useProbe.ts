@@ -121,8 +121,7 @@ const ROUND_TRIPS: Record<ProbeOperation, RoundTrip> = {
     const raw = key.signingAlgorithms.find((a) => !a.includes('_PH_'))
     const algorithm = raw ?? key.signingAlgorithms[0]
     if (!algorithm) throw new ProbeFailure(UNSUPPORTED_KEY, `${key.keyId} reports no signing algorithm to probe with`)
-    // Far below every algorithm's RAW limit (4096 bytes).
-    const text = Buffer.from(`${PROBE_CONTEXT_KEY} ${runId}`).subarray(0, 256)
+    const text = probeMessage(runId)
     const message = new Uint8Array(raw ? text : createHash('sha512').update(text).digest())
     const messageType = raw ? 'RAW' : 'DIGEST'
     const signed = await kms.sign({ keyRef, message, messageType, signingAlgorithm: algorithm })
@@ -136,7 +135,7 @@ const ROUND_TRIPS: Record<ProbeOperation, RoundTrip> = {
     const fromSpec = key.keySpec?.startsWith('HMAC_') ? `HMAC_SHA_${key.keySpec.slice('HMAC_'.length)}` : undefined
     const algorithm = key.macAlgorithms[0] ?? fromSpec
     if (!algorithm) throw new ProbeFailure(UNSUPPORTED_KEY, `${key.keyId} reports no MAC algorithm to probe with`)
-    const message = new Uint8Array(Buffer.from(`${PROBE_CONTEXT_KEY} ${runId}`))
+    const message = new Uint8Array(probeMessage(runId))
     const generated = await kms.generateMac({ keyRef, message, macAlgorithm: algorithm })
     seen(generated.keyId)
     const verified = await kms.verifyMac({ keyRef, message, mac: generated.mac, macAlgorithm: algorithm })
@@ -167,6 +166,9 @@ const ROUND_TRIPS: Record<ProbeOperation, RoundTrip> = {
     }
   },
 }
+
+/** What the probe signs or MACs: far below KMS's 4096-byte limit on messages, whatever the run id. */
+const probeMessage = (runId: string) => Buffer.from(`${PROBE_CONTEXT_KEY} ${runId}`).subarray(0, 256)
 
 function failed(operation: ProbeOperation, keyIdSeen: string | null, code: string, message: string, lasting: boolean): UseProbeResult {
   return { operation, ok: false, keyIdSeen, error: { code, message }, lasting }
