@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import { lockName } from '../../src/engine/store.js'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { aliasOnNewKey, BIN, cli, cliEnv, createKey, MOTO_ACCOUNT, motoUrl, REGION, targetOf, useFaultProxy } from './harness.js'
+import { aliasOnNewKey, BIN, cli, cliEnv, createKey, mappingFile, MOTO_ACCOUNT, motoUrl, REGION, targetOf, useFaultProxy } from './harness.js'
 
 const proxy = useFaultProxy()
 const bucket = `kms-alias-team-${randomUUID().slice(0, 8)}`
@@ -42,6 +42,7 @@ interface HistoryEntry {
   newKeyId: string | null
   command: string
   reverts: string | null
+  runId: string | null
   changed: boolean | null
   certain: boolean
   by?: { identity: string | null; host: string }
@@ -148,6 +149,27 @@ describe('history and undo across machines', () => {
     const again = await cli(['undo', '--last', '--yes'], a)
     expect(again.code).toBe(4)
     expect(again.stderr).toContain('error: the journal has no change left to undo')
+  })
+
+  it('an apply run on one machine: another machine lists it with history --run and reverts it whole with undo --last', async () => {
+    const prefix = freshPrefix('apply')
+    const [a, b] = [machine(prefix), machine(prefix)]
+    const next = await createKey()
+    const [p, q] = [await aliasOnNewKey('team-apply-p'), await aliasOnNewKey('team-apply-q')]
+    const applied = await cli(['apply', mappingFile([`${p.alias} ${next}`, `${q.alias} ${next}`]), '--yes', '--json'], a)
+    expect(applied.code).toBe(0)
+    const runId = (json(applied.stdout) as { runId: string }).runId
+    const listed = await cli(['history', '--run', runId, '--json'], b)
+    expect(listed.code).toBe(0)
+    expect((JSON.parse(listed.stdout) as HistoryEntry[]).map((e) => [e.alias, e.newKeyId, e.runId]).sort()).toEqual(
+      [
+        [p.alias, next, runId],
+        [q.alias, next, runId],
+      ].sort(),
+    )
+    const undo = await cli(['undo', '--last', '--yes'], b)
+    expect(undo.code).toBe(0)
+    expect([await targetOf(p.alias), await targetOf(q.alias)]).toEqual([p.keyId, q.keyId])
   })
 
   it('undo of one entry from two machines at once reverts it once; the other exits 5 (UpdateAlias held 500 ms)', async () => {
