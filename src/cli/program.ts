@@ -378,23 +378,22 @@ ${examples('kms-alias apply aliases.txt --dry-run', 'generate-mapping | kms-alia
       await run(command, (globals) => runUndo(options, ctx, globals))
     })
 
-  const journal = program.command('journal').description('move a local journal into a team one (--journal s3://<bucket>/<prefix>)')
-  journal
-    .command('export')
-    .description('print the journal (--journal, KMS_ALIAS_JOURNAL or the local one) as JSON lines, oldest first')
-    .addHelpText('after', examples('kms-alias journal export > journal.jsonl', 'kms-alias journal export --journal s3://team-kms/prod > prod.jsonl'))
-    .action(async (_raw: unknown, command: Command) => {
-      const { runJournalExport } = await import('../commands/journal.js')
-      await run(command, (globals) => runJournalExport(ctx, globals))
-    })
-  journal
-    .command('import')
-    .description('store the lines of an exported journal in the team journal; lines already there are left (idempotent by entry id)')
-    .argument('<file>', 'a journal file, or the output of journal export')
-    .addHelpText('after', examples('kms-alias journal export > mine.jsonl && kms-alias journal import mine.jsonl --journal s3://team-kms/prod'))
-    .action(async (file: string, _raw: unknown, command: Command) => {
-      const { runJournalImport } = await import('../commands/journal.js')
-      await run(command, (globals) => runJournalImport({ file }, ctx, globals))
+  // One command with the action as its first argument (not two subcommands), so that completion
+  // and the generated docs, which read one level of commands, cover it.
+  program
+    .command('journal')
+    .description('move a local journal into a team one: export it as JSON lines, import such a file into --journal s3://<bucket>/<prefix>')
+    .addArgument(new Argument('<action>', 'export: print the journal as JSON lines, oldest first; import: store the lines of <file> in the team journal (idempotent by entry id)').choices(['export', 'import']))
+    .argument('[file]', 'import: a journal file, or the output of journal export')
+    .addHelpText(
+      'after',
+      examples('kms-alias journal export > mine.jsonl', 'kms-alias journal import mine.jsonl --journal s3://team-kms/prod', 'kms-alias journal export --journal s3://team-kms/prod > prod.jsonl'),
+    )
+    .action(async (action: 'export' | 'import', file: string | undefined, _raw: unknown, command: Command) => {
+      if (action === 'import' && file === undefined) throw new UsageError('journal import needs the file to import', 'kms-alias journal import <file> --journal s3://<bucket>/<prefix>')
+      if (action === 'export' && file !== undefined) throw new UsageError('journal export takes no file: it prints to stdout', 'kms-alias journal export > journal.jsonl')
+      const { runJournalExport, runJournalImport } = await import('../commands/journal.js')
+      await run(command, (globals) => (file === undefined ? runJournalExport(ctx, globals) : runJournalImport({ file }, ctx, globals)))
     })
 
   program

@@ -35,7 +35,7 @@ export async function runJournalExport(ctx: Context, globals: GlobalOptions): Pr
       await source.close()
     }
   }
-  if (skipped > 0) ui.warn(`skipped ${skipped} line${skipped === 1 ? '' : 's'} of ${escapeControl(journal.location)} that ${skipped === 1 ? 'is' : 'are'} not journal lines`)
+  if (skipped > 0) ui.warn(`skipped ${skipped} line${skipped === 1 ? '' : 's'} of ${escapeControl(journal.location)} that ${skipped === 1 ? 'is not a journal line' : 'are not journal lines'}`)
   return Exit.Ok
 }
 
@@ -71,7 +71,7 @@ export async function runJournalImport(options: JournalImportOptions, ctx: Conte
     await source.close()
   }
   const { written, present } = await journal.importLines(lines, ctx.signal)
-  if (skipped > 0) ui.warn(`skipped ${skipped} line${skipped === 1 ? '' : 's'} of ${escapeControl(clip(options.file))} that ${skipped === 1 ? 'is' : 'are'} not journal lines`)
+  if (skipped > 0) ui.warn(`skipped ${skipped} line${skipped === 1 ? '' : 's'} of ${escapeControl(clip(options.file))} that ${skipped === 1 ? 'is not a journal line' : 'are not journal lines'}`)
   const result = { into: journal.location, lines: lines.length, written, present, skipped }
   if (ui.format === 'json') ui.write(`${JSON.stringify(result, null, 2)}\n`)
   else if (ui.format === 'text') ui.write(`${[journal.location, lines.length, written, present, skipped].join('\t')}\n`)
