@@ -13,6 +13,7 @@ import {
   GetKeyRotationStatusCommand,
   KMSClient,
   paginateListAliases,
+  paginateListKeys,
   paginateListGrants,
   paginateListResourceTags,
   UpdateAliasCommand,
@@ -249,6 +250,26 @@ export function createKmsPort(config: KmsConfig): KmsPort {
     async disableKey(keyId) {
       await call('DisableKey', keyId, () => client.send(new DisableKeyCommand({ KeyId: keyId }), options()))
     },
+    async *listAliasPages() {
+      const pages = paginateListAliases({ client, pageSize: LIST_PAGE_SIZE }, {}, options())[Symbol.asyncIterator]()
+      for (let page = 1; ; page++) {
+        // Each page is its own call: its failure names the page, and one page at a time is held.
+        const next = await call('ListAliases', `(all, page ${page})`, () => pages.next())
+        if (next.done) return
+        yield (next.value.Aliases ?? []).map(toAliasEntry)
+      }
+    },
+    async listKeys() {
+      return call('ListKeys', '(all)', async () => {
+        const ids: string[] = []
+        // ListKeys takes up to 1000 a page.
+        for await (const page of paginateListKeys({ client, pageSize: 1000 }, {}, options())) {
+          if (config.signal?.aborted) throw interruptedBy(config.signal)
+          for (const key of page.Keys ?? []) if (key.KeyId) ids.push(key.KeyId)
+        }
+        return ids
+      })
+    },
   }
 }
 
@@ -360,6 +381,7 @@ function toKeyInfo(m: KeyMetadata): KeyInfo {
     validTo: m.ValidTo,
     description: m.Description,
     creationDate: m.CreationDate,
+    ...(m.DeletionDate ? { deletionDate: m.DeletionDate } : {}),
     encryptionAlgorithms: m.EncryptionAlgorithms ?? [],
     signingAlgorithms: m.SigningAlgorithms ?? [],
     macAlgorithms: m.MacAlgorithms ?? [],

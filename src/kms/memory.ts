@@ -354,8 +354,15 @@ export function createMemoryKms(store: MemoryKmsStore, config: Pick<KmsConfig, '
       call('ScheduleKeyDeletion', keyId, () => {
         if (!Number.isInteger(pendingWindowInDays) || pendingWindowInDays < 7 || pendingWindowInDays > 30)
           throw validation('PendingWindowInDays must be between 7 and 30')
-        setKey({ ...customerKey(keyId, 'ScheduleKeyDeletion'), keyState: 'PendingDeletion' })
+        const deletionDate = new Date(store.now().getTime() + pendingWindowInDays * 86_400_000)
+        setKey({ ...customerKey(keyId, 'ScheduleKeyDeletion'), keyState: 'PendingDeletion', deletionDate })
       }),
+    async *listAliasPages() {
+      const all = await port.listAliases()
+      // KMS's page size; the store itself has no pages.
+      for (let start = 0; start === 0 || start < all.length; start += 100) yield all.slice(start, start + 100)
+    },
+    listKeys: () => call('ListKeys', '(all)', () => [...here().keys.keys()]),
   }
   return port
 }

@@ -21,6 +21,8 @@ export interface KeyInfo {
   keyAgreementAlgorithms: string[]
   /** Present on multi-Region keys: where the primary and the replicas are. */
   multiRegionConfiguration?: MultiRegionConfiguration
+  /** When a key pending deletion is deleted (DescribeKey's DeletionDate). */
+  deletionDate?: Date | undefined
 }
 
 export interface MultiRegionConfiguration {
@@ -87,6 +89,10 @@ export interface KmsPort {
   createKey(request: NewKeyRequest): Promise<KeyInfo>
   enableKeyRotation(keyId: string): Promise<void>
   disableKey(keyId: string): Promise<void>
+  /** ListAliases of the whole Region, one page at a time, so a long listing is never held whole. */
+  listAliasPages(): AsyncIterable<AliasEntry[]>
+  /** ListKeys across every page: the key IDs of the Region, every state and manager. */
+  listKeys(): Promise<string[]>
 }
 
 /** The --endpoint-url that selects the in-memory KMS of this process (src/kms/memory.ts) instead of the SDK. */

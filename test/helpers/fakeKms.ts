@@ -198,6 +198,21 @@ export class FakeKms implements KmsPort {
     return this.memory.disableKey(keyId)
   }
 
+  /** One `ListAliases (all)` call a page of `listPageSize` (default: every alias on one page). */
+  async *listAliasPages(): AsyncIterable<AliasEntry[]> {
+    const all = await this.aliasView({})
+    const size = this.options.listPageSize ?? Math.max(1, all.length)
+    for (let start = 0; start === 0 || start < all.length; start += size) {
+      this.calls.push('ListAliases (all)')
+      yield all.slice(start, start + size)
+    }
+  }
+
+  async listKeys(): Promise<string[]> {
+    this.calls.push('ListKeys')
+    return this.memory.listKeys()
+  }
+
   private arnOf(aliasName: string): string {
     return `arn:aws:kms:${this.regionName}:${this.accountName}:${aliasName}`
   }
