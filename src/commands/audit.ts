@@ -9,7 +9,6 @@ import { roleInAccount } from '../cli/roles.js'
 import { sessionOf, type Session } from '../cli/session.js'
 import { requestedAccount } from '../engine/account.js'
 import { CliError, Exit, InterruptedError, UsageError } from '../errors.js'
-import { mapWithLimit } from '../kms/concurrency.js'
 import { isReservedAlias, parseArn } from '../kms/identifiers.js'
 import { createPacer } from '../kms/pacer.js'
 import type { AssumeRoleConfig, KmsPort } from '../kms/port.js'
@@ -134,16 +133,20 @@ class PartitionReader {
     const asked = new Set(next.map((p) => placeKey(p.account, p.region)))
     while (next.length > 0) {
       this.total += next.length
-      const round = await Promise.all(next.map((p) => this.read(p.account, p.region, spinner)))
-      read.push(...round)
+      const round = await Promise.all(next.map(async (p) => ({ asked: p.account, facts: await this.read(p.account, p.region, spinner) })))
+      read.push(...round.map((r) => r.facts))
       if (!this.options.allRegions) break
-      // --all-regions: the Regions the multi-Region keys found replicate to, in their account.
-      next = round.flatMap((p) =>
-        [...p.keys.values()].filter(isReadableKey).flatMap((key) => key.regions.map((region) => ({ account: p.account, region }))),
-      )
-      next = next.filter((p) => !asked.has(placeKey(p.account, p.region)) && asked.add(placeKey(p.account, p.region)))
+      // --all-regions: the Regions the multi-Region keys found replicate to, in the account asked for.
+      next = round
+        .flatMap(({ asked: account, facts }) =>
+          [...facts.keys.values()].filter(isReadableKey).flatMap((key) => key.regions.map((region) => ({ account, region }))),
+        )
+        .filter((p) => !asked.has(placeKey(p.account, p.region)) && asked.add(placeKey(p.account, p.region)))
     }
-    return read
+    // Without --accounts every partition is the credentials' account; one with no alias ARN to tell
+    // it (an empty Region) takes the account the others' ARNs named.
+    const known = read.find((p) => p.account !== null)?.account ?? null
+    return accounts.length === 1 ? read.map((p) => ({ ...p, account: p.account ?? known })) : read
   }
 
   /** One partition: alias pages one at a time, each new key described once; an unreadable partition is a result, not a failure. */
@@ -155,20 +158,16 @@ class PartitionReader {
     const facts: PartitionFacts = { account, region, aliases: new Map(), keys: new Map() }
     try {
       const kms = await this.session.kms({ region, ...(role ? { role } : {}) })
-      const pages = kms.listAliasPages()[Symbol.asyncIterator]()
-      for (;;) {
-        await pace()
-        const page = await pages.next()
-        if (page.done) break
+      for await (const page of kms.listAliasPages(pace)) {
         const fresh: string[] = []
-        for (const alias of page.value) {
+        for (const alias of page) {
           facts.aliases.set(alias.name, alias.targetKeyId)
           facts.account ??= (alias.arn && parseArn(alias.arn)?.account) || null
           // AWS managed keys cannot be disabled or deleted, and moto's alias/aws/* name keys it does not have.
           if (alias.targetKeyId === undefined || isReservedAlias(alias.name) || facts.keys.has(alias.targetKeyId) || fresh.includes(alias.targetKeyId)) continue
           fresh.push(alias.targetKeyId)
         }
-        this.aliasesRead += page.value.length
+        this.aliasesRead += page.length
         spinner.text(this.progressText())
         await this.describeAll(kms, fresh, facts, pace)
       }
@@ -192,11 +191,25 @@ class PartitionReader {
     return facts
   }
 
+  /**
+   * Each call waits for its slot before it is sent, and at most DESCRIBE_CONCURRENCY are in flight:
+   * the pacer, not the answers, sets the rate.
+   */
   private async describeAll(kms: KmsPort, keyIds: readonly string[], facts: PartitionFacts, pace: () => Promise<void>): Promise<void> {
-    await mapWithLimit(keyIds, DESCRIBE_CONCURRENCY, async (keyId) => {
+    const inFlight = new Set<Promise<void>>()
+    let failure: { error: unknown } | undefined
+    for (const keyId of keyIds) {
+      while (inFlight.size >= DESCRIBE_CONCURRENCY) await Promise.race(inFlight)
+      if (failure) break
       await pace()
-      facts.keys.set(keyId, await describe(kms, keyId))
-    })
+      const call: Promise<void> = describe(kms, keyId)
+        .then((key) => void facts.keys.set(keyId, key))
+        .catch((error: unknown) => void (failure ??= { error }))
+        .finally(() => inFlight.delete(call))
+      inFlight.add(call)
+    }
+    await Promise.all(inFlight)
+    if (failure) throw failure.error
   }
 
   private progressText(): string {

@@ -12,6 +12,7 @@ import {
   GetKeyPolicyCommand,
   GetKeyRotationStatusCommand,
   KMSClient,
+  ListAliasesCommand,
   paginateListAliases,
   paginateListKeys,
   paginateListGrants,
@@ -250,13 +251,18 @@ export function createKmsPort(config: KmsConfig): KmsPort {
     async disableKey(keyId) {
       await call('DisableKey', keyId, () => client.send(new DisableKeyCommand({ KeyId: keyId }), options()))
     },
-    async *listAliasPages() {
-      const pages = paginateListAliases({ client, pageSize: LIST_PAGE_SIZE }, {}, options())[Symbol.asyncIterator]()
+    async *listAliasPages(beforePage) {
+      // Paged by hand, not with the SDK's paginator: its last next() may or may not send a request,
+      // and a pacer must be asked only for the requests that are sent.
+      let marker: string | undefined
       for (let page = 1; ; page++) {
-        // Each page is its own call: its failure names the page, and one page at a time is held.
-        const next = await call('ListAliases', `(all, page ${page})`, () => pages.next())
-        if (next.done) return
-        yield (next.value.Aliases ?? []).map(toAliasEntry)
+        await beforePage?.()
+        const out = await call('ListAliases', `(all, page ${page})`, () =>
+          client.send(new ListAliasesCommand({ Limit: LIST_PAGE_SIZE, ...(marker === undefined ? {} : { Marker: marker }) }), options()),
+        )
+        yield (out.Aliases ?? []).map(toAliasEntry)
+        if (!out.Truncated || !out.NextMarker) return
+        marker = out.NextMarker
       }
     },
     async listKeys() {

@@ -357,10 +357,14 @@ export function createMemoryKms(store: MemoryKmsStore, config: Pick<KmsConfig, '
         const deletionDate = new Date(store.now().getTime() + pendingWindowInDays * 86_400_000)
         setKey({ ...customerKey(keyId, 'ScheduleKeyDeletion'), keyState: 'PendingDeletion', deletionDate })
       }),
-    async *listAliasPages() {
-      const all = await port.listAliases()
+    async *listAliasPages(beforePage) {
       // KMS's page size; the store itself has no pages.
-      for (let start = 0; start === 0 || start < all.length; start += 100) yield all.slice(start, start + 100)
+      for (let start = 0; ; start += 100) {
+        await beforePage?.()
+        const all = await port.listAliases()
+        yield all.slice(start, start + 100)
+        if (start + 100 >= all.length) return
+      }
     },
     listKeys: () => call('ListKeys', '(all)', () => [...here().keys.keys()]),
   }

@@ -89,8 +89,11 @@ export interface KmsPort {
   createKey(request: NewKeyRequest): Promise<KeyInfo>
   enableKeyRotation(keyId: string): Promise<void>
   disableKey(keyId: string): Promise<void>
-  /** ListAliases of the whole Region, one page at a time, so a long listing is never held whole. */
-  listAliasPages(): AsyncIterable<AliasEntry[]>
+  /**
+   * ListAliases of the whole Region, one page at a time, so a long listing is never held whole;
+   * `beforePage` is awaited before each request (a pacer), and only when a request is made.
+   */
+  listAliasPages(beforePage?: () => Promise<void>): AsyncIterable<AliasEntry[]>
   /** ListKeys across every page: the key IDs of the Region, every state and manager. */
   listKeys(): Promise<string[]>
 }

@@ -61,7 +61,7 @@ const HEADINGS: Record<AuditLevel, string> = { error: 'Errors', warn: 'Warnings'
 /** One table per level, errors first; the account column only when several accounts were read. */
 export function renderAuditTable(report: AuditReport, style: ChalkInstance, width?: number): string {
   const accounts = new Set(report.partitions.map((p) => p.account)).size > 1
-  const paint: Record<AuditLevel, (t: string) => string> = { error: style.red, warn: style.yellow, info: style.dim }
+  const paint: Record<AuditLevel, (t: string) => string> = { error: (t) => style.red(t), warn: (t) => style.yellow(t), info: (t) => style.dim(t) }
   const blocks: string[] = []
   for (const level of ['error', 'warn', 'info'] as const) {
     const findings = report.findings.filter((f) => f.level === level)

@@ -199,10 +199,11 @@ export class FakeKms implements KmsPort {
   }
 
   /** One `ListAliases (all)` call a page of `listPageSize` (default: every alias on one page). */
-  async *listAliasPages(): AsyncIterable<AliasEntry[]> {
+  async *listAliasPages(beforePage?: () => Promise<void>): AsyncIterable<AliasEntry[]> {
     const all = await this.aliasView({})
     const size = this.options.listPageSize ?? Math.max(1, all.length)
     for (let start = 0; start === 0 || start < all.length; start += size) {
+      await beforePage?.()
       this.calls.push('ListAliases (all)')
       yield all.slice(start, start + size)
     }
