@@ -271,7 +271,7 @@ export function regionSkewFindings(partitions: readonly PartitionFacts[]): Audit
   const byAccount = new Map<string | null, PartitionFacts[]>()
   for (const p of partitions) if (p.unreadable === undefined) byAccount.set(p.account, [...(byAccount.get(p.account) ?? []), p])
   return [...byAccount.values()].flatMap((ofAccount) =>
-    skewFindings(ofAccount, 'ALIAS_REGION_SKEW', (places) => new Set(places.map((e) => e.keyId)).size > 1 || kinds(places).size > 1, (e) => e.region),
+    skewFindings(ofAccount, { code: 'ALIAS_REGION_SKEW', what: 'different keys in different Regions' }, (places) => new Set(places.map((e) => e.keyId)).size > 1 || kinds(places).size > 1, (e) => e.region),
   )
 }
 
@@ -279,7 +279,7 @@ export function regionSkewFindings(partitions: readonly PartitionFacts[]): Audit
 export function accountSkewFindings(partitions: readonly PartitionFacts[]): AuditFinding[] {
   const readable = partitions.filter((p) => p.unreadable === undefined)
   if (new Set(readable.map((p) => p.account)).size < 2) return []
-  return skewFindings(readable, 'ALIAS_ACCOUNT_SKEW', (places) => kinds(places).size > 1, (e) => `${e.account ?? '?'}/${e.region}`)
+  return skewFindings(readable, { code: 'ALIAS_ACCOUNT_SKEW', what: 'keys of different KeySpec or KeyUsage in different accounts' }, (places) => kinds(places).size > 1, (e) => `${e.account ?? '?'}/${e.region}`)
 }
 
 interface Place {
@@ -292,7 +292,10 @@ interface Place {
 const kindOf = (key: AuditKey) => `${key.keySpec ?? '?'} ${key.keyUsage}`
 const kinds = (places: readonly Place[]) => new Set(places.flatMap((e) => (e.key ? [kindOf(e.key)] : [])))
 
-function skewFindings(partitions: readonly PartitionFacts[], code: 'ALIAS_REGION_SKEW' | 'ALIAS_ACCOUNT_SKEW', skewed: (places: Place[]) => boolean, label: (e: Place) => string): AuditFinding[] {
+function skewFindings(
+  partitions: readonly PartitionFacts[],
+  { code, what }: { code: 'ALIAS_REGION_SKEW' | 'ALIAS_ACCOUNT_SKEW'; what: string },
+  skewed: (places: Place[]) => boolean, label: (e: Place) => string): AuditFinding[] {
   const byAlias = new Map<string, Place[]>()
   for (const p of partitions) {
     for (const [alias, keyId] of p.aliases) {
@@ -301,7 +304,6 @@ function skewFindings(partitions: readonly PartitionFacts[], code: 'ALIAS_REGION
       byAlias.set(alias, [...(byAlias.get(alias) ?? []), { account: p.account, region: p.region, keyId, key: isReadableKey(key) ? key : undefined }])
     }
   }
-  const what = code === 'ALIAS_REGION_SKEW' ? 'different keys in different Regions' : 'keys of different KeySpec or KeyUsage in different accounts'
   return [...byAlias].flatMap(([alias, places]) => {
     if (places.length < 2 || !skewed(places)) return []
     const all = places.map((e) => `${label(e)} ${e.keyId}${e.key ? ` (${kindOf(e.key)})` : ''}`).join(', ')
