@@ -70,7 +70,7 @@ export async function runAudit(options: AuditOptions, ctx: Context, globals: Glo
         `--accounts names ${others.join(', ')}, but these credentials act on account ${homeAccount}`,
         'pass --role-name <name> to assume arn:aws:iam::<account>:role/<name> in each other account',
       )
-    const reader = new PartitionReader(ctx, session, options, homeAccount)
+    const reader = new PartitionReader(ctx, session, options, { kms: home, region: homeRegion, account: homeAccount })
     const facts = await ui.progress('Auditing', (spinner) => reader.readAll(accounts, options.regions ?? [homeRegion], spinner))
     const findings = auditFindings(facts, { now: ctx.now(), withinDays: options.withinDays })
     const partitions = facts.map(
@@ -124,7 +124,8 @@ class PartitionReader {
     private readonly ctx: Context,
     private readonly session: Session,
     private readonly options: AuditOptions,
-    private readonly homeAccount: string | null,
+    /** The client's own port, Region and account: its Region is read through that port. */
+    private readonly home: { kms: KmsPort; region: string; account: string | null },
   ) {}
 
   async readAll(accounts: readonly (string | null)[], regions: readonly string[], spinner: Spinner): Promise<PartitionFacts[]> {
@@ -153,11 +154,11 @@ class PartitionReader {
   private async read(account: string | null, region: string, spinner: Spinner): Promise<PartitionFacts> {
     const { ctx, options } = this
     const role: AssumeRoleConfig | undefined =
-      account !== null && account !== this.homeAccount && options.roleName ? roleInAccount(options.roleName, account, region) : undefined
+      account !== null && account !== this.home.account && options.roleName ? roleInAccount(options.roleName, account, region) : undefined
     const pace = createPacer(options.rate, ctx.now, ctx.sleep, ctx.signal)
     const facts: PartitionFacts = { account, region, aliases: new Map(), keys: new Map() }
     try {
-      const kms = await this.session.kms({ region, ...(role ? { role } : {}) })
+      const kms = region === this.home.region && !role ? this.home.kms : await this.session.kms({ region, ...(role ? { role } : {}) })
       for await (const page of kms.listAliasPages(pace)) {
         const fresh: string[] = []
         for (const alias of page) {

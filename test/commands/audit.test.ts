@@ -7,9 +7,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { AccessError } from '../../src/errors.js'
+import { createMemoryKms, MemoryKmsStore } from '../../src/kms/memory.js'
 import type { KeyInfo, KmsConfig } from '../../src/kms/port.js'
 import { ACCOUNT, FakeKms, key } from '../helpers/fakeKms.js'
 import { line, run } from '../helpers/run.js'
+import { testContext } from '../helpers/testContext.js'
+import { main } from '../../src/cli/main.js'
 
 const START = new Date('2026-11-29T00:00:00Z')
 const DAY = 86_400_000
@@ -306,18 +309,47 @@ describe('audit, several Regions (in-memory: moto replicas share the primary ali
     expect(r.code).toBe(3)
   })
 
-  // Tried once each: with one pacer for every partition the span is 19 intervals (1.9 s of fake
-  // time), and with no pacer 0 s; both fail here.
-  it('pacing: each partition at --rate on its own; 2 Regions x (1 page + 9 describes) at --rate 10 take 0.9 s of fake time, not 1.9 s', async () => {
+  /** Ports of `regions`, 9 keys each, that note the fake time of every call they receive. */
+  function pacedWorld(regions: string[]) {
+    const ctx = testContext({ start: START, kms: (config: KmsConfig) => ports[config.region ?? 'us-east-1'] as FakeKms })
+    const at: Record<string, number[]> = {}
     const ports = Object.fromEntries(
-      ['us-east-1', 'eu-west-1'].map((region) => {
+      regions.map((region) => {
         const keys = Array.from({ length: 9 }, () => key({ region }))
-        return [region, new FakeKms({ region, keys, aliases: Object.fromEntries(keys.map((k, i) => [`alias/k${i}`, k.keyId])) })]
+        const port = new FakeKms({ region, keys, aliases: Object.fromEntries(keys.map((k, i) => [`alias/k${i}`, k.keyId])) })
+        const stamp = () => void (at[region] ??= []).push(ctx.now().getTime() - START.getTime())
+        const [pages, describeKey] = [port.listAliasPages.bind(port), port.describeKey.bind(port)]
+        port.listAliasPages = (beforePage) =>
+          pages(async () => {
+            await beforePage?.()
+            stamp()
+          })
+        port.describeKey = (ref) => {
+          stamp()
+          return describeKey(ref)
+        }
+        return [region, port]
       }),
     ) as Record<string, FakeKms>
-    const r = await run(['audit', '--regions', 'us-east-1,eu-west-1', '--rate', '10'], { kms: regions(ports), start: START })
-    expect(r.code).toBe(0)
-    expect(r.ctx.now().getTime() - START.getTime()).toBe(900)
+    return { ctx, at }
+  }
+
+  // Tried once: with no pacer the ten calls come at 0 ms and this fails.
+  it('pacing: 1 page + 9 describes at --rate 10 come 100 ms apart (fake clock)', async () => {
+    const { ctx, at } = pacedWorld(['us-east-1'])
+    expect(await main(['audit', '--rate', '10'], ctx)).toBe(0)
+    expect(at['us-east-1']).toEqual([0, 100, 200, 300, 400, 500, 600, 700, 800, 900])
+  })
+
+  // Tried once: with one pacer for every partition (made once per run) this takes 19 intervals,
+  // 1.9 s of fake time, and fails. The fake clock is one for both Regions, so the order in which
+  // they take turns may cost one interval more; the real clock's side-by-side run is in
+  // test/e2e/audit.e2e.test.ts.
+  it('pacing: each partition at --rate on its own; 2 Regions x 10 reads at --rate 10 take at most 1 s of fake time, not 1.9 s', async () => {
+    const { ctx, at } = pacedWorld(['us-east-1', 'eu-west-1'])
+    expect(await main(['audit', '--regions', 'us-east-1,eu-west-1', '--rate', '10'], ctx)).toBe(0)
+    expect([at['us-east-1']?.length, at['eu-west-1']?.length]).toEqual([10, 10])
+    expect(ctx.now().getTime() - START.getTime()).toBeLessThanOrEqual(1000)
   })
 })
 
@@ -337,5 +369,94 @@ describe('audit: usage', () => {
     expect(r.code).toBe(2)
     expect(r.stderr).toContain(message)
     expect(kms.calls.filter((c) => c !== 'GetCallerIdentity')).toEqual([])
+  })
+})
+
+describe('audit, several accounts (--accounts, --role-name)', () => {
+  const OTHER = '444455556666'
+  const DENIED = '777788889999'
+
+  /** Ports by (account, Region): the credentials' account without a role, the others through theirs. */
+  function accountsWorld() {
+    const ports = new Map<string, FakeKms>()
+    const at = (account: string, region: string, options: ConstructorParameters<typeof FakeKms>[0] = {}) => {
+      const port = new FakeKms({ region, account, ...options })
+      ports.set(`${account} ${region}`, port)
+      return port
+    }
+    const arnIn = (account: string, r: string) => `arn:aws:kms:${r}:${account}:key/${MRK}`
+    const replica = (account: string, region: string) =>
+      key({
+        keyId: MRK,
+        region,
+        accountId: account,
+        arn: arnIn(account, region),
+        multiRegion: true,
+        multiRegionConfiguration: {
+          keyType: region === 'us-east-1' ? 'PRIMARY' : 'REPLICA',
+          primary: { arn: arnIn(account, 'us-east-1'), region: 'us-east-1' },
+          replicas: [{ arn: arnIn(account, 'eu-west-1'), region: 'eu-west-1' }],
+        },
+      })
+    at(ACCOUNT, 'us-east-1')
+    at(ACCOUNT, 'eu-west-1')
+    at(OTHER, 'us-east-1', { keys: [replica(OTHER, 'us-east-1')], aliases: { 'alias/pay': MRK } })
+    at(OTHER, 'eu-west-1', { keys: [replica(OTHER, 'eu-west-1')] })
+    const kms = (config: KmsConfig) => {
+      const account = config.role ? (/::(\d{12}):/.exec(config.role.arn)?.[1] ?? '') : ACCOUNT
+      if (account === DENIED) throw new AccessError(`cannot assume ${config.role?.arn}: AccessDenied: not authorized to perform sts:AssumeRole`)
+      const port = ports.get(`${account} ${config.region ?? 'us-east-1'}`)
+      if (!port) throw new Error(`no fake for ${account} ${config.region}`)
+      return port
+    }
+    return { ports, kms }
+  }
+
+  it('a role that cannot be assumed: PARTITION_UNREADABLE for each Region of that account; the others are audited', async () => {
+    const { kms } = accountsWorld()
+    const r = await run(['audit', '--regions', 'us-east-1,eu-west-1', '--accounts', `${ACCOUNT},${OTHER},${DENIED}`, '--role-name', 'auditor', '--json'], { kms })
+    expect(r.code).toBe(3)
+    const doc = JSON.parse(r.stdout)
+    expect(doc.findings.map((f: { code: string; account: string; region: string }) => `${f.code} ${f.account} ${f.region}`)).toEqual([
+      `PARTITION_UNREADABLE ${DENIED} eu-west-1`,
+      `PARTITION_UNREADABLE ${DENIED} us-east-1`,
+      `ALIAS_MISSING_IN_REPLICA_REGION ${OTHER} eu-west-1`,
+    ])
+    expect(doc.findings[0].message).toBe(
+      `eu-west-1 in account ${DENIED} could not be read: cannot assume arn:aws:iam::${DENIED}:role/auditor: AccessDenied: not authorized to perform sts:AssumeRole`,
+    )
+    expect(r.ctx.kmsConfigs.map((c) => `${c.region} ${c.role?.arn ?? '(credentials)'}`).sort()).toEqual(
+      [
+        // The client's own port reads its Region (us-east-1): no second port for it.
+        'undefined (credentials)',
+        'eu-west-1 (credentials)',
+        `us-east-1 arn:aws:iam::${OTHER}:role/auditor`,
+        `eu-west-1 arn:aws:iam::${OTHER}:role/auditor`,
+        `us-east-1 arn:aws:iam::${DENIED}:role/auditor`,
+        `eu-west-1 arn:aws:iam::${DENIED}:role/auditor`,
+      ].sort(),
+    )
+  })
+
+  it('--fix-plan names the account when several were read, and apply --dry-run --role-name plans it there', async () => {
+    const { ports, kms } = accountsWorld()
+    const plan = tempFile('fix.json')
+    const r = await run(['audit', '--regions', 'us-east-1,eu-west-1', '--accounts', `${ACCOUNT},${OTHER}`, '--role-name', 'auditor', '--fix-plan', plan], { kms })
+    expect(r.code).toBe(0)
+    expect(JSON.parse(readFileSync(plan, 'utf8'))).toEqual([{ alias: 'alias/pay', to: MRK, region: 'eu-west-1', account: OTHER }])
+    const dry = await run(['apply', plan, '--dry-run', '--role-name', 'auditor', '--json'], { kms })
+    expect(dry.code).toBe(0)
+    expect(JSON.parse(dry.stdout).changes).toEqual([expect.objectContaining({ alias: 'alias/pay', account: OTHER, region: 'eu-west-1', action: 'create', targetKeyId: MRK })])
+    for (const port of ports.values()) expect(port.mutations()).toEqual([])
+  })
+})
+
+describe('audit, interrupted', () => {
+  it('Ctrl-C at the first KMS call: exit 130, the JSON failure document', async () => {
+    const interrupted = new AbortController()
+    interrupted.abort()
+    const r = await run(['audit', '--json'], { kms: createMemoryKms(new MemoryKmsStore(), { signal: interrupted.signal }) })
+    expect(r.code).toBe(130)
+    expect(JSON.parse(r.stdout)).toMatchObject({ error: { code: 'INTERRUPTED' }, exitCode: 130 })
   })
 })
