@@ -4,6 +4,9 @@
 // per Region only: moto's multi-Region replicas share the primary's aliases (those cases are in
 // test/commands/audit.test.ts on the in-memory KMS).
 import { randomInt } from 'node:crypto'
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import {
   CreateAliasCommand,
   CreateKeyCommand,
@@ -11,6 +14,7 @@ import {
   DisableKeyCommand,
   KMSClient,
   ListAliasesCommand,
+  ReplicateKeyCommand,
   ScheduleKeyDeletionCommand,
   type KeySpec,
   type KeyUsageType,
@@ -139,6 +143,41 @@ describe('audit against moto_server', () => {
       { account, region: 'us-east-1', readable: true, aliases: expect.any(Number), keys: 1 },
       { account, region: 'eu-west-1', readable: false, aliases: 0, keys: 0 },
     ])
+  })
+})
+
+describe('audit against moto_server: more rows', () => {
+  it('--keys: KEY_WITHOUT_ALIAS (info) for an enabled key no alias names; not for a disabled one; info never fails', async () => {
+    const account = newAccount()
+    const east = clientIn(account, 'us-east-1')
+    const [named, lone, off] = [await keyIn(east), await keyIn(east), await keyIn(east)]
+    await aliasIn(east, 'alias/named', named)
+    await east.send(new DisableKeyCommand({ KeyId: off }))
+    const r = await cli(['audit', '--keys', '--role-arn', roleOf(account), '--fail-on', 'warn'], cliEnv())
+    expect(r.stdout).toBe(`info\tKEY_WITHOUT_ALIAS\t${account}\tus-east-1\t-\t${lone}\t${lone} is enabled and no alias names it\n`)
+    expect(r.code).toBe(0)
+  })
+
+  // moto's replica shares the primary's alias table, so its eu-west-1 lists the primary's alias;
+  // the fault proxy answers eu-west-1's ListAliases as AWS would (without it).
+  it('ALIAS_MISSING_IN_REPLICA_REGION on a moto multi-Region key (fault proxy: eu-west-1 listed as AWS lists it), and --fix-plan', async () => {
+    const account = newAccount()
+    const east = clientIn(account, 'us-east-1')
+    const mrk = (await east.send(new CreateKeyCommand({ KeySpec: 'SYMMETRIC_DEFAULT', KeyUsage: 'ENCRYPT_DECRYPT', MultiRegion: true }))).KeyMetadata?.KeyId ?? ''
+    await east.send(new ReplicateKeyCommand({ KeyId: mrk, ReplicaRegion: 'eu-west-1' }))
+    await aliasIn(east, 'alias/pay', mrk)
+    proxy.rewrite<{ Aliases: { AliasName: string }[] }, unknown>('ListAliases', { region: 'eu-west-1' }, (answer) => ({
+      ...answer,
+      Aliases: answer.Aliases.filter((a) => a.AliasName !== 'alias/pay'),
+    }))
+    const plan = join(mkdtempSync(join(tmpdir(), 'kms-alias-audit-e2e-')), 'fix.json')
+    const r = await cli(
+      ['audit', '--regions', 'us-east-1,eu-west-1', '--role-arn', roleOf(account), '--fix-plan', plan, '--json'],
+      cliEnv({ AWS_ENDPOINT_URL_KMS: proxy.url }),
+    )
+    expect(r.code).toBe(0)
+    expect(brief(JSON.parse(r.stdout).findings)).toEqual(['warn ALIAS_MISSING_IN_REPLICA_REGION eu-west-1 alias/pay'])
+    expect(JSON.parse(readFileSync(plan, 'utf8'))).toEqual([{ alias: 'alias/pay', to: mrk, region: 'eu-west-1' }])
   })
 })
 
