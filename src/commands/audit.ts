@@ -9,6 +9,7 @@ import { roleInAccount } from '../cli/roles.js'
 import { sessionOf, type Session } from '../cli/session.js'
 import { requestedAccount } from '../engine/account.js'
 import { CliError, Exit, InterruptedError, UsageError } from '../errors.js'
+import { kmsAliasCommand } from '../output/shell.js'
 import { isReservedAlias, parseArn } from '../kms/identifiers.js'
 import { createPacer } from '../kms/pacer.js'
 import type { AssumeRoleConfig, KmsPort } from '../kms/port.js'
@@ -87,9 +88,11 @@ export async function runAudit(options: AuditOptions, ctx: Context, globals: Glo
     if (options.fixPlan !== undefined) {
       const entries = fixPlanEntries(findings, accounts.length > 1)
       await writeFile(options.fixPlan, renderFixPlan(entries)).catch((error: NodeJS.ErrnoException) => {
-        throw new CliError(`cannot write --fix-plan ${options.fixPlan}: ${error.code ?? error.message}`, Exit.Usage)
+        throw new UsageError(`cannot write --fix-plan ${options.fixPlan}: ${error.code ?? error.message}`)
       })
-      report.fixPlan = { file: options.fixPlan, entries: entries.length }
+      // apply acts where audit read: the same profile and endpoint, role or roles.
+      const where = [...(globals.role ? ['--role-arn', globals.role.arn] : []), ...(options.roleName ? ['--role-name', options.roleName.name] : [])]
+      report.fixPlan = { file: options.fixPlan, entries: entries.length, review: kmsAliasCommand(['apply', options.fixPlan, '--dry-run', ...where], null, globals) }
     }
     show(ui, report)
     return report.exitCode
@@ -110,7 +113,7 @@ function show(ui: Ui, report: AuditReport): void {
     ui.note(
       human.fixPlan.entries === 0
         ? `Nothing to fix mechanically: wrote an empty plan to ${human.fixPlan.file}`
-        : `Wrote ${human.fixPlan.entries} fix${human.fixPlan.entries === 1 ? '' : 'es'} to ${human.fixPlan.file}: review it, then run kms-alias apply ${human.fixPlan.file} --dry-run`,
+        : `Wrote ${human.fixPlan.entries} fix${human.fixPlan.entries === 1 ? '' : 'es'} to ${human.fixPlan.file}: review it, then run ${human.fixPlan.review}`,
     )
 }
 

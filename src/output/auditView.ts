@@ -25,8 +25,8 @@ export interface AuditReport {
   findings: AuditFinding[]
   summary: AuditSummary
   failOn: FailOn
-  /** --fix-plan: where the apply file went and how many entries it holds. */
-  fixPlan: { file: string; entries: number } | null
+  /** --fix-plan: where the apply file went, how many entries it holds, and the apply --dry-run to review it with. */
+  fixPlan: { file: string; entries: number; review: string } | null
   exitCode: number
 }
 

@@ -277,6 +277,11 @@ describe('audit, several Regions (in-memory: moto replicas share the primary ali
       'Audited 2 partitions, 1 alias, 1 key: 0 errors, 1 warning, 0 info\n' +
         `Wrote 1 fix to ${plan}: review it, then run kms-alias apply ${plan} --dry-run\n`,
     )
+    expect(JSON.parse((await run(['audit', '--regions', 'us-east-1,eu-west-1', '--fix-plan', plan, '--json'], { kms })).stdout).fixPlan).toEqual({
+      file: plan,
+      entries: 1,
+      review: `kms-alias apply ${plan} --dry-run`,
+    })
     for (const port of Object.values(ports)) expect(port.mutations()).toEqual([])
 
     const dry = await run(['apply', plan, '--dry-run', '--json'], { kms })
@@ -452,6 +457,7 @@ describe('audit, several accounts (--accounts, --role-name)', () => {
     const r = await run(['audit', '--regions', 'us-east-1,eu-west-1', '--accounts', `${ACCOUNT},${OTHER}`, '--role-name', 'auditor', '--fix-plan', plan], { kms })
     expect(r.code).toBe(0)
     expect(JSON.parse(readFileSync(plan, 'utf8'))).toEqual([{ alias: 'alias/pay', to: MRK, region: 'eu-west-1', account: OTHER }])
+    expect(r.stderr).toContain(`review it, then run kms-alias apply ${plan} --dry-run --role-name auditor\n`)
     const dry = await run(['apply', plan, '--dry-run', '--role-name', 'auditor', '--json'], { kms })
     expect(dry.code).toBe(0)
     expect(JSON.parse(dry.stdout).changes).toEqual([expect.objectContaining({ alias: 'alias/pay', account: OTHER, region: 'eu-west-1', action: 'create', targetKeyId: MRK })])
