@@ -217,7 +217,7 @@ class PartitionReader {
   }
 
   private progressText(): string {
-    return `Audited ${this.done}/${this.total} partitions, ${this.aliasesRead} aliases read`
+    return `Audited ${this.done}/${this.total} partitions, ${this.aliasesRead} alias${this.aliasesRead === 1 ? '' : 'es'} read`
   }
 }
 

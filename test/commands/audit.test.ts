@@ -295,6 +295,13 @@ describe('audit, several Regions (in-memory: moto replicas share the primary ali
     expect(again.code).toBe(0)
   })
 
+  it('progress on a terminal: partitions done of all, aliases read', async () => {
+    const { kms } = replicaWorld()
+    const r = await run(['audit', '--regions', 'us-east-1,eu-west-1'], { kms, tty: true, env: { NO_COLOR: '1' } })
+    expect(r.ctx.spinners[0]).toBe('Auditing')
+    expect(r.ctx.spinners.at(-1)).toBe('Audited 2/2 partitions, 1 alias read')
+  })
+
   it('--fix-plan with nothing to fix writes an empty plan and says so', async () => {
     const ok = key()
     const plan = tempFile('fix.json')
