@@ -158,6 +158,31 @@ describe('audit against moto_server: more rows', () => {
     expect(r.code).toBe(0)
   })
 
+  // moto's EXTERNAL keys start Enabled with no ValidTo: the fault proxy answers DescribeKey as KMS
+  // does for imported material that expires (ValidTo, in epoch seconds) and for a key awaiting it.
+  it('ALIAS_ON_UNUSABLE_KEY: imported material expiring within --within days, and PendingImport (fault proxy: DescribeKey as KMS answers)', async () => {
+    const account = newAccount()
+    const east = clientIn(account, 'us-east-1')
+    const [expiring, pending] = [await keyIn(east), await keyIn(east)]
+    await aliasIn(east, 'alias/expiring', expiring)
+    await aliasIn(east, 'alias/pending', pending)
+    const validTo = Math.floor(Date.now() / 1000) + 10 * 86_400
+    proxy.rewrite<{ KeyMetadata: Record<string, unknown> }, { KeyId: string }>('DescribeKey', {}, (answer, request) => {
+      if (request.KeyId === expiring) return { KeyMetadata: { ...answer.KeyMetadata, Origin: 'EXTERNAL', ExpirationModel: 'KEY_MATERIAL_EXPIRES', ValidTo: validTo } }
+      if (request.KeyId === pending) return { KeyMetadata: { ...answer.KeyMetadata, Origin: 'EXTERNAL', KeyState: 'PendingImport', Enabled: false } }
+      return answer
+    })
+    const env = cliEnv({ AWS_ENDPOINT_URL_KMS: proxy.url })
+    const r = await cli(['audit', '--role-arn', roleOf(account), '--json'], env)
+    expect(r.code).toBe(3)
+    const doc = JSON.parse(r.stdout)
+    expect(brief(doc.findings)).toEqual(['error ALIAS_ON_UNUSABLE_KEY us-east-1 alias/expiring', 'error ALIAS_ON_UNUSABLE_KEY us-east-1 alias/pending'])
+    expect(doc.findings[0].validTo).toBe(new Date(validTo * 1000).toISOString())
+    expect(doc.findings[1].message).toBe(`alias/pending points to ${pending}, which is PendingImport: it cannot be used now`)
+    const within5 = await cli(['audit', '--role-arn', roleOf(account), '--within', '5', '--json'], env)
+    expect(brief(JSON.parse(within5.stdout).findings)).toEqual(['error ALIAS_ON_UNUSABLE_KEY us-east-1 alias/pending'])
+  })
+
   // moto's replica shares the primary's alias table, so its eu-west-1 lists the primary's alias;
   // the fault proxy answers eu-west-1's ListAliases as AWS would (without it).
   it('ALIAS_MISSING_IN_REPLICA_REGION on a moto multi-Region key (fault proxy: eu-west-1 listed as AWS lists it), and --fix-plan', async () => {
