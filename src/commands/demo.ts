@@ -48,7 +48,7 @@ const KEYS: readonly DemoKey[] = [
   { label: 'payments key 2027', spec: 'SYMMETRIC_DEFAULT', usage: 'ENCRYPT_DECRYPT', alias: 'alias/demo/payments-next' },
   { label: 'retired key', spec: 'SYMMETRIC_DEFAULT', usage: 'ENCRYPT_DECRYPT', disabled: true, alias: 'alias/demo/retired' },
 ]
-const STEPS = 6
+const STEPS = 7
 
 /** Runs the tour; exit 0 when every step ended as the tour expects. */
 export async function runDemo(options: DemoOptions, ctx: Context, globals: GlobalOptions): Promise<number> {
@@ -168,6 +168,14 @@ class Tour {
         Exit.Ok,
       )
     }
+
+    // issue 23: the tour ends with an audit of its own store.
+    await this.command(
+      7,
+      '`audit` reads every alias, describes each key once and reports the aliases that will break: alias/demo/retired points to a disabled key, an error, so it exits 3 as a scheduled CI job would fail.',
+      ['audit'],
+      Exit.Refused,
+    )
 
     this.ui.note('')
     this.ui.note(
