@@ -6,7 +6,8 @@
 import type { Context } from './context.js'
 import { parseEndpointUrl, type GlobalOptions } from './globalOptions.js'
 import type { IamPort } from '../iam/port.js'
-import type { AssumeRoleConfig, AwsSettings, KmsConfig, KmsPort } from '../kms/port.js'
+import type { CloudTrailPort } from '../cloudtrail/port.js'
+import { MEMORY_ENDPOINT, type AssumeRoleConfig, type AwsSettings, type KmsConfig, type KmsPort } from '../kms/port.js'
 import type { Log } from '../output/ui.js'
 
 /** Where a port works: a Region and the role to act through, each replacing the run's own. */
@@ -27,6 +28,12 @@ export interface Session {
    * a partition in another account. Same Region, profile, attempts and timeout as KMS.
    */
   iam(place?: Pick<Place, 'role'>): Promise<IamPort>
+  /**
+   * The CloudTrail port of the run's Region and role, or of `place` (usage, retire, --callers): one
+   * per (Region, role), so that its pacing holds per account and Region. Paced on the run's clock;
+   * the in-memory trail when KMS is the in-memory KMS.
+   */
+  cloudtrail(place?: Place): Promise<CloudTrailPort>
 }
 
 // Keyed by the Context and then by the run's GlobalOptions object: every part of one run (undo's
@@ -76,6 +83,7 @@ function createSession(ctx: Context, options: GlobalOptions, log: Log): Session 
   }
   const kmsPorts = new Map<string, Promise<KmsPort>>()
   const iamPorts = new Map<string, Promise<IamPort>>()
+  const trailPorts = new Map<string, Promise<CloudTrailPort>>()
   const once = <T>(ports: Map<string, Promise<T>>, key: string, open: () => Promise<T>): Promise<T> => {
     let port = ports.get(key)
     if (!port) {
@@ -95,6 +103,14 @@ function createSession(ctx: Context, options: GlobalOptions, log: Log): Session 
     iam(place = {}) {
       const config = at(place)
       return once(iamPorts, placeKey(config), () => ctx.iam(config))
+    },
+    cloudtrail(place = {}) {
+      const config = {
+        ...at(place),
+        clock: { now: ctx.now, sleep: ctx.sleep },
+        ...(options.endpointUrl === MEMORY_ENDPOINT ? { inMemory: true } : {}),
+      }
+      return once(trailPorts, placeKey(config), () => ctx.cloudtrail(config))
     },
   }
 }

@@ -87,6 +87,24 @@ export interface KmsPort {
   createKey(request: NewKeyRequest): Promise<KeyInfo>
   enableKeyRotation(keyId: string): Promise<void>
   disableKey(keyId: string): Promise<void>
+
+  // Issue 21 (usage, retire): the key's last use and the key-state writes retire makes.
+  /** GetKeyLastUsage: the last successful cryptographic operation, and since when KMS tracks it. */
+  getKeyLastUsage(keyId: string): Promise<KeyLastUsage>
+  enableKey(keyId: string): Promise<void>
+  /** ScheduleKeyDeletion; answers the date the key will be deleted. */
+  scheduleKeyDeletion(keyId: string, pendingWindowInDays: number): Promise<{ deletionDate?: Date }>
+  /** CancelKeyDeletion: the key is left Disabled, as KMS leaves it. */
+  cancelKeyDeletion(keyId: string): Promise<void>
+}
+
+/** GetKeyLastUsage's answer as plain data (kms-facts.md section 16). */
+export interface KeyLastUsage {
+  keyId: string
+  /** Absent: no successful cryptographic operation since `trackingStartDate`. */
+  lastUsage?: { operation: string; timestamp: Date; cloudTrailEventId?: string; kmsRequestId?: string }
+  trackingStartDate?: Date
+  keyCreationDate?: Date
 }
 
 /** The --endpoint-url that selects the in-memory KMS of this process (src/kms/memory.ts) instead of the SDK. */

@@ -7,7 +7,7 @@
 import { defaultKeyPolicy } from '../../src/kms/keyPolicy.js'
 import { createMemoryKms, MemoryKmsStore, type MemoryKms } from '../../src/kms/memory.js'
 import { AwsError, NotFoundError } from '../../src/errors.js'
-import type { AliasEntry, GrantInfo, KeyInfo, KmsPort, NewKeyRequest } from '../../src/kms/port.js'
+import type { AliasEntry, GrantInfo, KeyInfo, KeyLastUsage, KmsPort, NewKeyRequest } from '../../src/kms/port.js'
 
 export const REGION = 'us-east-1'
 export const ACCOUNT = '111122223333'
@@ -196,6 +196,27 @@ export class FakeKms implements KmsPort {
   async disableKey(keyId: string): Promise<void> {
     this.calls.push(`DisableKey ${keyId}`)
     return this.memory.disableKey(keyId)
+  }
+
+  // Issue 21 (usage, retire).
+  async getKeyLastUsage(keyId: string): Promise<KeyLastUsage> {
+    this.calls.push(`GetKeyLastUsage ${keyId}`)
+    return this.memory.getKeyLastUsage(keyId)
+  }
+
+  async enableKey(keyId: string): Promise<void> {
+    this.calls.push(`EnableKey ${keyId}`)
+    return this.memory.enableKey(keyId)
+  }
+
+  async scheduleKeyDeletion(keyId: string, pendingWindowInDays: number): Promise<{ deletionDate?: Date }> {
+    this.calls.push(`ScheduleKeyDeletion ${keyId} ${pendingWindowInDays}`)
+    return this.memory.scheduleKeyDeletion(keyId, pendingWindowInDays)
+  }
+
+  async cancelKeyDeletion(keyId: string): Promise<void> {
+    this.calls.push(`CancelKeyDeletion ${keyId}`)
+    return this.memory.cancelKeyDeletion(keyId)
   }
 
   private arnOf(aliasName: string): string {

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path'
 import { PassThrough, Writable } from 'node:stream'
 import type { Context } from '../../src/cli/context.js'
 import type { IamConfig, IamPort } from '../../src/iam/port.js'
+import type { CloudTrailConfig, CloudTrailPort } from '../../src/cloudtrail/port.js'
 import type { KmsConfig, KmsPort } from '../../src/kms/port.js'
 import type { Spinner } from '../../src/output/spinner.js'
 
@@ -20,6 +21,8 @@ export interface TestContextOptions {
   kms?: KmsPort | ((config: KmsConfig) => KmsPort)
   /** The IAM port --iam gets. */
   iam?: IamPort
+  /** The CloudTrail port (usage, retire, --callers), or a function of its config (which carries the run's clock). */
+  cloudtrail?: CloudTrailPort | ((config: CloudTrailConfig) => CloudTrailPort)
   /** Sets stdin, stdout and stderr TTY flags together; each can be overridden. */
   tty?: boolean
   stdinTTY?: boolean
@@ -53,6 +56,7 @@ export interface TestContext extends Context {
   spinners: string[]
   kmsConfigs: KmsConfig[]
   iamConfigs: IamConfig[]
+  trailConfigs: CloudTrailConfig[]
   abort(): void
 }
 
@@ -67,6 +71,7 @@ export function testContext(options: TestContextOptions = {}): TestContext {
   const spinners: string[] = []
   const kmsConfigs: KmsConfig[] = []
   const iamConfigs: IamConfig[] = []
+  const trailConfigs: CloudTrailConfig[] = []
   const interrupt = new AbortController()
   const answer = (question: string) => {
     prompts.push(question)
@@ -106,6 +111,11 @@ export function testContext(options: TestContextOptions = {}): TestContext {
       if (!options.iam) throw new Error('this test gave no IAM port')
       return options.iam
     },
+    async cloudtrail(config) {
+      trailConfigs.push(config)
+      if (!options.cloudtrail) throw new Error('this test gave no CloudTrail port')
+      return typeof options.cloudtrail === 'function' ? options.cloudtrail(config) : options.cloudtrail
+    },
     prompt: {
       confirm: async (question) => /^(y|yes)$/i.test(answer(question)),
       confirmByName: async (question, expected) => answer(question) === expected,
@@ -122,6 +132,7 @@ export function testContext(options: TestContextOptions = {}): TestContext {
     spinners,
     kmsConfigs,
     iamConfigs,
+    trailConfigs,
     abort: () => interrupt.abort(),
   }
 }
