@@ -3,27 +3,8 @@
 // successful cryptographic operation, as GetKeyLastUsage reports it. Kept apart from memory.ts,
 // which only calls `record`.
 import { randomUUID } from 'node:crypto'
+import { CRYPTO_OPERATIONS } from './usageFacts.js'
 
-/**
- * The operations GetKeyLastUsage tracks: KMS's cryptographic operations (the KMS API reference's
- * KeyLastUsageTrackingOperation values).
- */
-export const CRYPTO_OPERATIONS: ReadonlySet<string> = new Set([
-  'Encrypt',
-  'Decrypt',
-  'ReEncrypt',
-  'GenerateDataKey',
-  'GenerateDataKeyPair',
-  'GenerateDataKeyPairWithoutPlaintext',
-  'GenerateDataKeyWithoutPlaintext',
-  'Sign',
-  'Verify',
-  'GenerateMac',
-  'VerifyMac',
-  'DeriveSharedSecret',
-  'Encapsulate',
-  'Decapsulate',
-])
 
 /** One call as CloudTrail logs it: who, what, on which key, named how, and the error if it failed. */
 export interface RecordedCall {
