@@ -6,6 +6,7 @@ import type { Context } from './context.js'
 import { UsageError } from '../errors.js'
 import {
   addGlobalOptions,
+  parsePositiveInt,
   parsePositiveNumber,
   parsePositiveSeconds,
   resolveGlobalOptions,
@@ -13,6 +14,7 @@ import {
   type GlobalOptions,
 } from './globalOptions.js'
 import { parseRegions } from './regions.js'
+import { parseDays } from './durations.js'
 import { escapeComposed } from '../output/escape.js'
 import { version } from '../version.js'
 
@@ -43,6 +45,11 @@ const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  $ $
 // KMS's default quota for CreateAlias and UpdateAlias: 5 requests a second per account and Region.
 const DEFAULT_APPLY_RATE = 5
 const MAX_APPLY_RATE = 1000
+// usage, retire and --callers (issue 21): CloudTrail's event history keeps 90 days.
+const MAX_TRAIL_DAYS = 90
+const DEFAULT_USAGE_DAYS = 30
+const DEFAULT_MAX_EVENTS = 1000
+const MAX_EVENTS_LIMIT = 100_000
 
 /** Called by a command's action with the exit code it chose. */
 export type SetExitCode = (code: number) => void
@@ -376,6 +383,36 @@ ${examples('kms-alias apply aliases.txt --dry-run', 'generate-mapping | kms-alia
         ...(raw.run === undefined ? {} : { run: raw.run }),
       }
       await run(command, (globals) => runUndo(options, ctx, globals))
+    })
+
+  // Issue 21: who still uses a key, and its staged retirement.
+  program
+    .command('usage')
+    .description('who still uses a key: its last use (GetKeyLastUsage), its callers in CloudTrail, its aliases and grants, and a verdict (exit 0 whatever it is)')
+    .argument('<key>', 'key ID, mrk- ID, key ARN, alias/<name> or alias ARN')
+    .addOption(
+      new Option('--since <duration>', `read CloudTrail over this window back from now (7d, 2w, 36h; CloudTrail keeps ${MAX_TRAIL_DAYS} days)`)
+        .default(DEFAULT_USAGE_DAYS, `${DEFAULT_USAGE_DAYS}d`)
+        .argParser(parseDays('--since', { maxDays: MAX_TRAIL_DAYS })),
+    )
+    .addOption(
+      new Option('--max-events <n>', 'stop reading CloudTrail after this many events (said when reached)')
+        .default(DEFAULT_MAX_EVENTS)
+        .argParser(parsePositiveInt('--max-events', MAX_EVENTS_LIMIT)),
+    )
+    .addOption(
+      new Option('--regions <r1,r2,...>', "also these Regions of a multi-Region key (its replicas): each Region's last use, aliases and callers").argParser((value) =>
+        parseRegions(value),
+      ),
+    )
+    .addHelpText(
+      'after',
+      examples('kms-alias usage alias/payments', 'kms-alias usage 1234abcd-12ab-34cd-56ef-1234567890ab --since 90d --json | jq .verdict', 'kms-alias usage mrk-1234abcd12ab34cd56ef1234567890ab --regions us-east-1,eu-west-1'),
+    )
+    .action(async (key: string, raw: { since: number; maxEvents: number; regions?: string[] }, command: Command) => {
+      const { runUsage } = await import('../commands/usage.js')
+      const options = { key, sinceDays: raw.since, maxEvents: raw.maxEvents, ...(raw.regions === undefined ? {} : { regions: raw.regions }) }
+      await run(command, (globals) => runUsage(options, ctx, globals))
     })
 
   program

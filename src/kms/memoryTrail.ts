@@ -35,7 +35,10 @@ export class MemoryTrail {
   record(call: Omit<RecordedCall, 'eventId'>): RecordedCall {
     const recorded: RecordedCall = { ...call, eventId: randomUUID() }
     this.events.push(recorded)
-    if (recorded.keyArn && recorded.errorCode === undefined && CRYPTO_OPERATIONS.has(recorded.eventName)) {
+    const last = recorded.keyArn ? this.lastUse.get(recorded.keyArn) : undefined
+    // A call recorded late (the demo's seeded past) does not hide a later one.
+    const newer = !last || last.timestamp.getTime() <= recorded.eventTime.getTime()
+    if (recorded.keyArn && newer && recorded.errorCode === undefined && CRYPTO_OPERATIONS.has(recorded.eventName)) {
       this.lastUse.set(recorded.keyArn, { operation: recorded.eventName, timestamp: recorded.eventTime, eventId: recorded.eventId })
     }
     return recorded

@@ -65,6 +65,8 @@ export interface FakeKmsOptions {
   rotation?: Record<string, boolean>
   /** The account's aliases-per-key quota (adjustable in KMS); default 50. */
   aliasesPerKey?: number
+  /** The store's clock (the trail's times, GetKeyLastUsage's tracking start); default the real one. */
+  now?: () => Date
 }
 
 /** The in-memory KMS of one Region, recording every call, with the faults of `options` injected. */
@@ -87,7 +89,11 @@ export class FakeKms implements KmsPort {
   constructor(private readonly options: FakeKmsOptions = {}) {
     this.regionName = typeof options.region === 'string' ? options.region : REGION
     this.accountName = typeof options.account === 'string' ? options.account : ACCOUNT
-    this.store = new MemoryKmsStore({ account: this.accountName, ...(options.aliasesPerKey === undefined ? {} : { aliasesPerKey: options.aliasesPerKey }) })
+    this.store = new MemoryKmsStore({
+      account: this.accountName,
+      ...(options.aliasesPerKey === undefined ? {} : { aliasesPerKey: options.aliasesPerKey }),
+      ...(options.now ? { now: options.now } : {}),
+    })
     const partition = this.store.partition(this.regionName)
     // A test's world holds what the test puts there: not the AWS managed key a Region starts with.
     partition.keys.clear()
