@@ -415,6 +415,71 @@ ${examples('kms-alias apply aliases.txt --dry-run', 'generate-mapping | kms-alia
       await run(command, (globals) => runUsage(options, ctx, globals))
     })
 
+  type RetireFlags = {
+    disable?: boolean
+    check?: boolean
+    scheduleDeletion?: boolean
+    dryRun?: boolean
+    yes?: boolean
+    idleFor: number
+    allowUnknownUsage?: boolean
+    days: number
+    soak: number
+    maxEvents: number
+  }
+  program
+    .command('retire')
+    .description('retire a key in stages, each journaled and undone by undo: --disable (refused while it is in use), --check, --schedule-deletion')
+    .argument('<key>', 'key ID, mrk- ID or key ARN')
+    .option('--disable', 'disable the key: refused while an alias points to it or anything shows use within --idle-for (undo: EnableKey)')
+    .option('--check', 'since the key was disabled, every caller refused with DisabledException: any is KEY_STILL_NEEDED (exit 3); read-only')
+    .option('--schedule-deletion', 'schedule the key for deletion: only a key disabled for --soak with a clean check and no alias (undo: CancelKeyDeletion)')
+    .option('--dry-run', 'read and judge; change nothing (exit 0, or 3 if refused)')
+    .option('-y, --yes', 'do not ask for confirmation on a terminal; required when not on one')
+    .addOption(
+      new Option('--idle-for <duration>', '--disable: how long the key must have gone unused (7d, 2w, 36h)')
+        .default(DEFAULT_USAGE_DAYS, `${DEFAULT_USAGE_DAYS}d`)
+        .argParser(parseDays('--idle-for', { maxDays: MAX_TRAIL_DAYS })),
+    )
+    .option('--allow-unknown-usage', '--disable: disable a key whose use cannot be told (LAST_USE_UNKNOWN warns instead)')
+    .addOption(
+      new Option('--days <n>', '--schedule-deletion: the waiting period before KMS deletes the key, 7 to 30')
+        .default(30)
+        .argParser(parseWholeDays('--days', 7, 30)),
+    )
+    .addOption(
+      new Option('--soak <duration>', '--schedule-deletion: how long the key must have been disabled').default(7, '7d').argParser(parseDays('--soak', { maxDays: MAX_TRAIL_DAYS })),
+    )
+    .addOption(
+      new Option('--max-events <n>', 'stop reading CloudTrail after this many events').default(DEFAULT_MAX_EVENTS).argParser(parsePositiveInt('--max-events', MAX_EVENTS_LIMIT)),
+    )
+    .addHelpText(
+      'after',
+      examples(
+        'kms-alias retire 1234abcd-12ab-34cd-56ef-1234567890ab --disable --dry-run',
+        'kms-alias retire 1234abcd-12ab-34cd-56ef-1234567890ab --disable --idle-for 60d --yes',
+        'kms-alias retire 1234abcd-12ab-34cd-56ef-1234567890ab --check',
+        'kms-alias retire 1234abcd-12ab-34cd-56ef-1234567890ab --schedule-deletion --days 30 --soak 14d --yes',
+      ),
+    )
+    .action(async (key: string, raw: RetireFlags, command: Command) => {
+      const steps = (['disable', 'check', 'scheduleDeletion'] as const).filter((s) => raw[s] === true)
+      if (steps.length !== 1) throw new UsageError('give one of --disable, --check or --schedule-deletion', 'each step is a run of its own: disable, check the soak, then schedule the deletion')
+      const { runRetire } = await import('../commands/retire.js')
+      const options = {
+        key,
+        step: steps[0] === 'scheduleDeletion' ? ('schedule-deletion' as const) : (steps[0] as 'disable' | 'check'),
+        dryRun: raw.dryRun === true,
+        yes: raw.yes === true,
+        idleForDays: raw.idleFor,
+        allowUnknownUsage: raw.allowUnknownUsage === true,
+        days: raw.days,
+        soakDays: raw.soak,
+        maxEvents: raw.maxEvents,
+      }
+      await run(command, (globals) => runRetire(options, ctx, globals))
+    })
+
   program
     .command('demo')
     .description('a guided tour of kms-alias on an in-memory KMS: no AWS account, credentials, Region or network; nothing is kept')
@@ -466,6 +531,15 @@ function refuseRepeatedOptions(command: Command): void {
     })
   }
   for (const sub of command.commands) refuseRepeatedOptions(sub)
+}
+
+/** A whole number of days within [min, max] (retire --days: ScheduleKeyDeletion's PendingWindowInDays). */
+function parseWholeDays(flag: string, min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value)
+    if (!/^\d+$/.test(value) || n < min || n > max) throw new UsageError(`${flag} must be a whole number of days from ${min} to ${max}, not "${value}"`)
+    return n
+  }
 }
 
 /** The flags several commands share, as commander hands them over (booleans unset when absent). */
