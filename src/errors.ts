@@ -36,6 +36,9 @@ export const exitCodeNames: Record<ExitCode, string> = {
 
 /** An expected failure: its message is for the user, its exit code is part of the contract. */
 export class CliError extends Error {
+  /** The error name AWS answered with (AccessDeniedException, DisabledException, ...), whatever the exit code; set by translateError. */
+  awsCode?: string | undefined
+
   constructor(
     message: string,
     readonly exitCode: ExitCode,
@@ -75,7 +78,7 @@ export class ConflictError extends CliError {
 export class AwsError extends CliError {
   constructor(
     message: string,
-    readonly awsCode?: string,
+    override readonly awsCode?: string,
     hint?: string,
   ) {
     super(message, Exit.Aws, hint)

@@ -4,6 +4,21 @@
 // for it.
 import {
   CreateAliasCommand,
+  DecapsulateCommand,
+  DecryptCommand,
+  DeriveSharedSecretCommand,
+  EncapsulateCommand,
+  EncryptCommand,
+  GenerateMacCommand,
+  GetPublicKeyCommand,
+  SignCommand,
+  VerifyCommand,
+  VerifyMacCommand,
+  type EncapsulationAlgorithmSpec,
+  type EncryptionAlgorithmSpec,
+  type KeyAgreementAlgorithmSpec,
+  type MacAlgorithmSpec,
+  type SigningAlgorithmSpec,
   CreateKeyCommand,
   DeleteAliasCommand,
   DescribeKeyCommand,
@@ -285,7 +300,134 @@ export function createKmsPort(config: KmsConfig): KmsPort {
     async cancelKeyDeletion(keyId) {
       await call('CancelKeyDeletion', keyId, () => client.send(new CancelKeyDeletionCommand({ KeyId: keyId }), options()))
     },
+
+    // Cryptographic operations (the use probe): algorithm names pass through as KMS spells them.
+    async encrypt(request) {
+      const out = await call('Encrypt', request.keyRef, () =>
+        client.send(
+          new EncryptCommand({
+            KeyId: request.keyRef,
+            Plaintext: request.plaintext,
+            ...(request.encryptionAlgorithm ? { EncryptionAlgorithm: request.encryptionAlgorithm as EncryptionAlgorithmSpec } : {}),
+            ...(request.encryptionContext ? { EncryptionContext: request.encryptionContext } : {}),
+          }),
+          options(),
+        ),
+      )
+      return { keyId: out.KeyId, ciphertext: bytesOf(out.CiphertextBlob, 'Encrypt', 'CiphertextBlob') }
+    },
+    async decrypt(request) {
+      const out = await call('Decrypt', request.keyRef ?? '(key of the ciphertext)', () =>
+        client.send(
+          new DecryptCommand({
+            CiphertextBlob: request.ciphertext,
+            ...(request.keyRef ? { KeyId: request.keyRef } : {}),
+            ...(request.encryptionAlgorithm ? { EncryptionAlgorithm: request.encryptionAlgorithm as EncryptionAlgorithmSpec } : {}),
+            ...(request.encryptionContext ? { EncryptionContext: request.encryptionContext } : {}),
+          }),
+          options(),
+        ),
+      )
+      return { keyId: out.KeyId, plaintext: bytesOf(out.Plaintext, 'Decrypt', 'Plaintext') }
+    },
+    async sign(request) {
+      const out = await call('Sign', request.keyRef, () =>
+        client.send(
+          new SignCommand({
+            KeyId: request.keyRef,
+            Message: request.message,
+            MessageType: request.messageType ?? 'RAW',
+            SigningAlgorithm: request.signingAlgorithm as SigningAlgorithmSpec,
+          }),
+          options(),
+        ),
+      )
+      return { keyId: out.KeyId, signature: bytesOf(out.Signature, 'Sign', 'Signature') }
+    },
+    async verify(request) {
+      const out = await call('Verify', request.keyRef, () =>
+        client.send(
+          new VerifyCommand({
+            KeyId: request.keyRef,
+            Message: request.message,
+            MessageType: request.messageType ?? 'RAW',
+            Signature: request.signature,
+            SigningAlgorithm: request.signingAlgorithm as SigningAlgorithmSpec,
+          }),
+          options(),
+        ),
+      )
+      return { keyId: out.KeyId, signatureValid: out.SignatureValid === true }
+    },
+    async generateMac(request) {
+      const out = await call('GenerateMac', request.keyRef, () =>
+        client.send(
+          new GenerateMacCommand({ KeyId: request.keyRef, Message: request.message, MacAlgorithm: request.macAlgorithm as MacAlgorithmSpec }),
+          options(),
+        ),
+      )
+      return { keyId: out.KeyId, mac: bytesOf(out.Mac, 'GenerateMac', 'Mac') }
+    },
+    async verifyMac(request) {
+      const out = await call('VerifyMac', request.keyRef, () =>
+        client.send(
+          new VerifyMacCommand({ KeyId: request.keyRef, Message: request.message, Mac: request.mac, MacAlgorithm: request.macAlgorithm as MacAlgorithmSpec }),
+          options(),
+        ),
+      )
+      return { keyId: out.KeyId, macValid: out.MacValid === true }
+    },
+    async deriveSharedSecret(request) {
+      const out = await call('DeriveSharedSecret', request.keyRef, () =>
+        client.send(
+          new DeriveSharedSecretCommand({
+            KeyId: request.keyRef,
+            KeyAgreementAlgorithm: request.keyAgreementAlgorithm as KeyAgreementAlgorithmSpec,
+            PublicKey: request.publicKey,
+          }),
+          options(),
+        ),
+      )
+      return { keyId: out.KeyId, sharedSecret: bytesOf(out.SharedSecret, 'DeriveSharedSecret', 'SharedSecret') }
+    },
+    async getPublicKey(keyRef) {
+      const out = await call('GetPublicKey', keyRef, () => client.send(new GetPublicKeyCommand({ KeyId: keyRef }), options()))
+      const publicKey = bytesOf(out.PublicKey, 'GetPublicKey', 'PublicKey')
+      return { keyId: out.KeyId, publicKey, keySpec: out.KeySpec ?? out.CustomerMasterKeySpec, keyUsage: out.KeyUsage }
+    },
+    async encapsulate(request) {
+      const out = await call('Encapsulate', request.keyRef, () =>
+        client.send(
+          new EncapsulateCommand({ KeyId: request.keyRef, EncapsulationAlgorithm: request.encapsulationAlgorithm as EncapsulationAlgorithmSpec }),
+          options(),
+        ),
+      )
+      return {
+        keyId: out.KeyId,
+        sharedSecret: bytesOf(out.SharedSecret, 'Encapsulate', 'SharedSecret'),
+        ciphertext: bytesOf(out.SharedSecretCiphertextBlob, 'Encapsulate', 'SharedSecretCiphertextBlob'),
+      }
+    },
+    async decapsulate(request) {
+      const out = await call('Decapsulate', request.keyRef, () =>
+        client.send(
+          new DecapsulateCommand({
+            KeyId: request.keyRef,
+            EncapsulationAlgorithm: request.encapsulationAlgorithm as EncapsulationAlgorithmSpec,
+            SharedSecretCiphertextBlob: request.ciphertext,
+          }),
+          options(),
+        ),
+      )
+      return { keyId: out.KeyId, sharedSecret: bytesOf(out.SharedSecret, 'Decapsulate', 'SharedSecret') }
+    },
   }
+}
+
+/** A field KMS always fills on success: its absence is an answer we cannot use, said as such. */
+function bytesOf(value: Uint8Array | undefined, operation: string, field: string): Uint8Array {
+  if (!value) throw new AwsError(`${operation} returned no ${field}`)
+  return value
 }
 
 type Credentials = Awaited<ReturnType<ReturnType<typeof fromTemporaryCredentials>>>
@@ -400,6 +542,7 @@ function toKeyInfo(m: KeyMetadata): KeyInfo {
     signingAlgorithms: m.SigningAlgorithms ?? [],
     macAlgorithms: m.MacAlgorithms ?? [],
     keyAgreementAlgorithms: m.KeyAgreementAlgorithms ?? [],
+    ...(m.EncapsulationAlgorithms?.length ? { encapsulationAlgorithms: [...m.EncapsulationAlgorithms] } : {}),
     ...withMultiRegion(m),
   }
 }

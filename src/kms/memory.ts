@@ -9,6 +9,8 @@ import { ALIASES_PER_KEY_QUOTA, keyClassOf, usagesBySpec } from './facts.js'
 
 import { isKeyId, isReservedAlias, parseArn } from './identifiers.js'
 import { defaultKeyPolicy } from './keyPolicy.js'
+import { cryptoOperations, encapsulationAlgorithmsOf } from './memoryCrypto.js'
+import { KmsErrorResponse } from './memoryErrors.js'
 import { MEMORY_ENDPOINT, type AliasEntry, type GrantInfo, type KeyInfo, type KmsConfig, type KmsPort, type NewKeyRequest } from './port.js'
 import { nameOf, translateError } from './translate.js'
 import { MemoryTrail } from './memoryTrail.js'
@@ -58,19 +60,8 @@ function algorithmsOf(keySpec: string, keyUsage: string): Algorithms {
     const ecdsa = ECDSA_BY_SPEC[keySpec]
     return { ...none, signingAlgorithms: ecdsa ? [ecdsa] : [] }
   }
-  // ENCAPSULATE_DECAPSULATE (ML-KEM): KeyInfo has no list for it.
+  // ENCAPSULATE_DECAPSULATE (ML-KEM): its list is encapsulationAlgorithms (memoryCrypto.ts).
   return none
-}
-
-/** A KMS error response as the SDK throws it: `name` is the KMS error code. */
-class KmsErrorResponse extends Error {
-  readonly $fault = 'client'
-  readonly $metadata: { httpStatusCode: number }
-  constructor(name: string, status: number, message: string) {
-    super(message)
-    this.name = name
-    this.$metadata = { httpStatusCode: status }
-  }
 }
 
 const notFound = (message: string) => new KmsErrorResponse('NotFoundException', 400, message)
@@ -168,6 +159,7 @@ function newKey(region: string, account: string, now: Date, request: NewKeyReque
     description: request.description ?? '',
     creationDate: now,
     ...algorithmsOf(request.keySpec, request.keyUsage),
+    ...encapsulationAlgorithmsOf(request.keySpec, request.keyUsage),
   }
 }
 
@@ -194,7 +186,7 @@ export function createMemoryKms(store: MemoryKmsStore, config: Pick<KmsConfig, '
     } catch (error) {
       config.debug?.(`${operation} ${subject}: ${nameOf(error)} in ${elapsed(started)}`)
       logCall(operation, error)
-      throw translateError(error, { operation, subject, region, endpoint: MEMORY_ENDPOINT })
+      throw translateError(error, { operation, subject, region, endpoint: MEMORY_ENDPOINT, signal: config.signal })
     }
   }
 
@@ -286,6 +278,7 @@ export function createMemoryKms(store: MemoryKmsStore, config: Pick<KmsConfig, '
     signingAlgorithms: [...key.signingAlgorithms],
     macAlgorithms: [...key.macAlgorithms],
     keyAgreementAlgorithms: [...key.keyAgreementAlgorithms],
+    ...(key.encapsulationAlgorithms ? { encapsulationAlgorithms: [...key.encapsulationAlgorithms] } : {}),
   })
 
   const port: MemoryKms = {
@@ -418,6 +411,8 @@ export function createMemoryKms(store: MemoryKmsStore, config: Pick<KmsConfig, '
           ...(key.creationDate ? { keyCreationDate: key.creationDate } : {}),
         }
       }),
+    // Encrypt, Sign, GenerateMac, DeriveSharedSecret and the rest: real cryptography, KMS's key-state refusals.
+    ...cryptoOperations({ call, findKey: (keyRef) => findKey(keyRef, true), partition: here }),
   }
   return port
 }

@@ -19,6 +19,8 @@ export interface KeyInfo {
   signingAlgorithms: string[]
   macAlgorithms: string[]
   keyAgreementAlgorithms: string[]
+  /** EncapsulationAlgorithms (ML-KEM keys); left out where DescribeKey gives none. */
+  encapsulationAlgorithms?: string[]
   /** Present on multi-Region keys: where the primary and the replicas are. */
   multiRegionConfiguration?: MultiRegionConfiguration
 }
@@ -96,6 +98,22 @@ export interface KmsPort {
   scheduleKeyDeletion(keyId: string, pendingWindowInDays: number): Promise<{ deletionDate?: Date }>
   /** CancelKeyDeletion: the key is left Disabled, as KMS leaves it. */
   cancelKeyDeletion(keyId: string): Promise<void>
+
+  // Cryptographic operations (the use probe). `keyRef` is a key ID, key ARN, alias name or alias
+  // ARN; every answer carries `keyId` as KMS answered it (a key ARN, or a bare key ID where KMS or
+  // an emulator answers one), undefined when the answer has none.
+  encrypt(request: EncryptRequest): Promise<EncryptAnswer>
+  decrypt(request: DecryptRequest): Promise<DecryptAnswer>
+  sign(request: SignRequest): Promise<SignAnswer>
+  /** Verify; KMS answers an invalid signature with KMSInvalidSignatureException (moto with signatureValid false). */
+  verify(request: VerifyRequest): Promise<VerifyAnswer>
+  generateMac(request: GenerateMacRequest): Promise<GenerateMacAnswer>
+  /** VerifyMac; KMS answers an invalid MAC with KMSInvalidMacException. */
+  verifyMac(request: VerifyMacRequest): Promise<VerifyMacAnswer>
+  deriveSharedSecret(request: DeriveSharedSecretRequest): Promise<DeriveSharedSecretAnswer>
+  getPublicKey(keyRef: string): Promise<PublicKeyAnswer>
+  encapsulate(request: EncapsulateRequest): Promise<EncapsulateAnswer>
+  decapsulate(request: DecapsulateRequest): Promise<DecapsulateAnswer>
 }
 
 /** GetKeyLastUsage's answer as plain data (kms-facts.md section 16). */
@@ -105,6 +123,110 @@ export interface KeyLastUsage {
   lastUsage?: { operation: string; timestamp: Date; cloudTrailEventId?: string; kmsRequestId?: string }
   trackingStartDate?: Date
   keyCreationDate?: Date
+}
+
+// The crypto operations' requests and answers: plain data, bytes as Uint8Array, algorithm names as
+// KMS spells them (SYMMETRIC_DEFAULT, RSAES_OAEP_SHA_256, ECDSA_SHA_256, HMAC_SHA_256, ECDH, ML_KEM).
+
+/** What KMS said did the work: the KeyId of its answer, as it came. */
+export interface CryptoAnswer {
+  keyId: string | undefined
+}
+
+export interface EncryptRequest {
+  keyRef: string
+  plaintext: Uint8Array
+  /** Omitted: SYMMETRIC_DEFAULT, as in KMS. */
+  encryptionAlgorithm?: string
+  /** Symmetric keys only; bound to the ciphertext (Decrypt must give the same). */
+  encryptionContext?: Record<string, string>
+}
+export interface EncryptAnswer extends CryptoAnswer {
+  ciphertext: Uint8Array
+}
+
+export interface DecryptRequest {
+  /** Required for asymmetric keys; for symmetric ones KMS takes the key from the ciphertext and refuses another. */
+  keyRef?: string
+  ciphertext: Uint8Array
+  encryptionAlgorithm?: string
+  encryptionContext?: Record<string, string>
+}
+export interface DecryptAnswer extends CryptoAnswer {
+  plaintext: Uint8Array
+}
+
+export type MessageType = 'RAW' | 'DIGEST'
+
+export interface SignRequest {
+  keyRef: string
+  message: Uint8Array
+  signingAlgorithm: string
+  /** Omitted: RAW (KMS hashes the message; at most 4096 bytes). */
+  messageType?: MessageType
+}
+export interface SignAnswer extends CryptoAnswer {
+  signature: Uint8Array
+}
+
+export interface VerifyRequest extends SignRequest {
+  signature: Uint8Array
+}
+export interface VerifyAnswer extends CryptoAnswer {
+  signatureValid: boolean
+}
+
+export interface GenerateMacRequest {
+  keyRef: string
+  message: Uint8Array
+  macAlgorithm: string
+}
+export interface GenerateMacAnswer extends CryptoAnswer {
+  mac: Uint8Array
+}
+
+export interface VerifyMacRequest extends GenerateMacRequest {
+  mac: Uint8Array
+}
+export interface VerifyMacAnswer extends CryptoAnswer {
+  macValid: boolean
+}
+
+export interface DeriveSharedSecretRequest {
+  keyRef: string
+  /** ECDH */
+  keyAgreementAlgorithm: string
+  /** The other party's public key, DER-encoded X.509 SubjectPublicKeyInfo, on the key's curve. */
+  publicKey: Uint8Array
+}
+export interface DeriveSharedSecretAnswer extends CryptoAnswer {
+  sharedSecret: Uint8Array
+}
+
+export interface PublicKeyAnswer extends CryptoAnswer {
+  /** DER-encoded X.509 SubjectPublicKeyInfo. */
+  publicKey: Uint8Array
+  keySpec: string | undefined
+  keyUsage: string | undefined
+}
+
+export interface EncapsulateRequest {
+  keyRef: string
+  /** ML_KEM */
+  encapsulationAlgorithm: string
+}
+export interface EncapsulateAnswer extends CryptoAnswer {
+  sharedSecret: Uint8Array
+  ciphertext: Uint8Array
+}
+
+export interface DecapsulateRequest {
+  keyRef: string
+  encapsulationAlgorithm: string
+  ciphertext: Uint8Array
+}
+export interface DecapsulateAnswer extends CryptoAnswer {
+  sharedSecret: Uint8Array
 }
 
 /** The --endpoint-url that selects the in-memory KMS of this process (src/kms/memory.ts) instead of the SDK. */

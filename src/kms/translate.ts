@@ -31,8 +31,23 @@ export interface CallSite {
   endpoint?: string | undefined
 }
 
-/** Maps an SDK or network error to one of ours; errors that are not from AWS stay as they are (bugs). */
+/**
+ * Maps an SDK or network error to one of ours; errors that are not from AWS stay as they are (bugs).
+ * A translated answer of AWS keeps the error name it came with (`awsCode`), so that a caller can
+ * tell apart refusals that share an exit code (DisabledException and KMSInvalidStateException).
+ */
 export function translateError(error: unknown, site: CallSite): unknown {
+  const translated = translateAnswer(error, site)
+  if (translated instanceof CliError && translated !== error && translated.awsCode === undefined && isServiceAnswer(error)) translated.awsCode = nameOf(error)
+  return translated
+}
+
+/** An error AWS answered with a name of its own: not a network failure, and not a body the SDK could not read. */
+function isServiceAnswer(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && '$fault' in error && nameOf(error) !== 'Unknown'
+}
+
+function translateAnswer(error: unknown, site: CallSite): unknown {
   if (error instanceof CliError) return error
   const name = nameOf(error)
   const message = messageOf(error)

@@ -8,6 +8,7 @@ import { defaultKeyPolicy } from '../../src/kms/keyPolicy.js'
 import { createMemoryKms, MemoryKmsStore, type MemoryKms } from '../../src/kms/memory.js'
 import { AwsError, NotFoundError } from '../../src/errors.js'
 import type { AliasEntry, GrantInfo, KeyInfo, KeyLastUsage, KmsPort, NewKeyRequest } from '../../src/kms/port.js'
+import type * as Crypto from '../../src/kms/port.js'
 
 export const REGION = 'us-east-1'
 export const ACCOUNT = '111122223333'
@@ -223,6 +224,57 @@ export class FakeKms implements KmsPort {
   async cancelKeyDeletion(keyId: string): Promise<void> {
     this.calls.push(`CancelKeyDeletion ${keyId}`)
     return this.memory.cancelKeyDeletion(keyId)
+  }
+
+  // The crypto operations (the use probe): recorded, then done by the in-memory KMS.
+  async encrypt(request: Crypto.EncryptRequest): Promise<Crypto.EncryptAnswer> {
+    this.calls.push(`Encrypt ${request.keyRef}`)
+    return this.memory.encrypt(request)
+  }
+
+  async decrypt(request: Crypto.DecryptRequest): Promise<Crypto.DecryptAnswer> {
+    this.calls.push(`Decrypt ${request.keyRef ?? '(key of the ciphertext)'}`)
+    return this.memory.decrypt(request)
+  }
+
+  async sign(request: Crypto.SignRequest): Promise<Crypto.SignAnswer> {
+    this.calls.push(`Sign ${request.keyRef}`)
+    return this.memory.sign(request)
+  }
+
+  async verify(request: Crypto.VerifyRequest): Promise<Crypto.VerifyAnswer> {
+    this.calls.push(`Verify ${request.keyRef}`)
+    return this.memory.verify(request)
+  }
+
+  async generateMac(request: Crypto.GenerateMacRequest): Promise<Crypto.GenerateMacAnswer> {
+    this.calls.push(`GenerateMac ${request.keyRef}`)
+    return this.memory.generateMac(request)
+  }
+
+  async verifyMac(request: Crypto.VerifyMacRequest): Promise<Crypto.VerifyMacAnswer> {
+    this.calls.push(`VerifyMac ${request.keyRef}`)
+    return this.memory.verifyMac(request)
+  }
+
+  async deriveSharedSecret(request: Crypto.DeriveSharedSecretRequest): Promise<Crypto.DeriveSharedSecretAnswer> {
+    this.calls.push(`DeriveSharedSecret ${request.keyRef}`)
+    return this.memory.deriveSharedSecret(request)
+  }
+
+  async getPublicKey(keyRef: string): Promise<Crypto.PublicKeyAnswer> {
+    this.calls.push(`GetPublicKey ${keyRef}`)
+    return this.memory.getPublicKey(keyRef)
+  }
+
+  async encapsulate(request: Crypto.EncapsulateRequest): Promise<Crypto.EncapsulateAnswer> {
+    this.calls.push(`Encapsulate ${request.keyRef}`)
+    return this.memory.encapsulate(request)
+  }
+
+  async decapsulate(request: Crypto.DecapsulateRequest): Promise<Crypto.DecapsulateAnswer> {
+    this.calls.push(`Decapsulate ${request.keyRef}`)
+    return this.memory.decapsulate(request)
   }
 
   private arnOf(aliasName: string): string {
