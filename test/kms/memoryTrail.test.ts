@@ -59,7 +59,10 @@ describe('the in-memory KMS trail', () => {
   it('LookupEvents by resource name: newest first, within the window, 50 a page with a token; the port pages it at 2 a second', async () => {
     const { store, now } = setup()
     const arn = 'arn:aws:kms:us-east-1:111122223333:key/k1'
-    for (let i = 0; i < 120; i++) store.trail.record({ eventName: 'Decrypt', eventTime: new Date(Date.parse('2026-10-01T00:00:00Z') + i * 60_000), region: 'us-east-1', principal: 'p', keyArn: arn })
+    for (let i = 0; i < 120; i++) {
+      const eventTime = new Date(Date.parse('2026-10-01T00:00:00Z') + i * 60_000)
+      store.trail.record({ eventName: 'Decrypt', eventTime, region: 'us-east-1', principal: 'p', keyArn: arn })
+    }
     store.trail.record({ eventName: 'Decrypt', eventTime: new Date('2026-10-01T00:00:00Z'), region: 'us-east-1', principal: 'p', keyArn: 'arn:aws:kms:us-east-1:111122223333:key/other' })
     const request = { LookupAttributes: [{ AttributeKey: 'ResourceName' as const, AttributeValue: arn }], StartTime: new Date('2026-10-01T00:10:00Z'), EndTime: now(), MaxResults: 50 }
     const first = lookupPage(store.trail, request)
@@ -72,6 +75,7 @@ describe('the in-memory KMS trail', () => {
     let fake = 0
     const port = createMemoryCloudTrail(store.trail, { clock: { now: () => new Date(fake), sleep: async (ms) => void (fake += ms) } })
     const read = await port.keyEvents({ resourceName: arn, start: request.StartTime, end: request.EndTime, maxEvents: 1000 })
-    expect({ events: read.events.length, pages: read.pages, truncated: read.truncated, waited: fake }).toEqual({ events: 110, pages: 3, truncated: false, waited: 1000 })
+    const seen = { events: read.events.length, pages: read.pages, truncated: read.truncated, waited: fake }
+    expect(seen).toEqual({ events: 110, pages: 3, truncated: false, waited: 1000 })
   })
 })
