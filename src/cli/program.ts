@@ -149,6 +149,7 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
     .option('-y, --yes', 'do not ask for confirmation on a terminal')
     .option('--expect-current <key>', 'change nothing and exit 5 unless the alias points to this key now (key ID, key ARN, or alias/<name>: the key it points to as the run starts)')
   addOverrideOptions(update)
+  addCallersOption(update)
   addIamOption(update)
     .addOption(
       new Option(
@@ -168,7 +169,7 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
         'kms-alias update alias/payments --to alias/payments-2027 --all-regions --yes --json',
       ),
     )
-    .action(async (alias: string, raw: Flags & { to: string; expectCurrent?: string; regions?: string[]; allRegions?: boolean }, command: Command) => {
+    .action(async (alias: string, raw: UpdateFlags, command: Command) => {
       const options = {
         alias,
         to: raw.to,
@@ -179,6 +180,7 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
         ...(raw.expectCurrent === undefined ? {} : { expectCurrent: raw.expectCurrent }),
         ...overrideFlags(raw),
         iam: raw.iam === true,
+        ...(raw.callers === undefined ? {} : { callers: raw.callers }),
       }
       if (raw.regions !== undefined || raw.allRegions === true) {
         const { runUpdateRegions } = await import('../commands/updateRegions.js')
@@ -269,6 +271,7 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
     .option('--no-rollback', 'on a failure, leave the entries already applied as they are')
     .option('-y, --yes', 'do not ask for confirmation on a terminal')
   addOverrideOptions(apply, 'for every entry: ')
+  addCallersOption(apply)
   addIamOption(apply).option(
     '--role-name <name>',
     "for entries with an account column other than the credentials': assume arn:aws:iam::<account>:role/<name> there (takes --role-session-name and --external-id)",
@@ -287,7 +290,7 @@ planned before anything changes, the groups apply at the same time at --rate eac
 in one stops and rolls back all of them. An account other than the credentials' needs --role-name.
 ${examples('kms-alias apply aliases.txt --dry-run', 'generate-mapping | kms-alias apply - --yes --json', 'kms-alias apply org-aliases.json --role-name kms-alias-operator --yes')}`,
     )
-    .action(async (file: string, raw: Flags & { rate: number; rollback: boolean; roleName?: string }, command: Command) => {
+    .action(async (file: string, raw: Flags & { rate: number; rollback: boolean; roleName?: string; callers?: number }, command: Command) => {
       const { runApply } = await import('../commands/apply.js')
       const { parseRoleNameOptions } = await import('./roles.js')
       const all = command.optsWithGlobals() as { roleArn?: string; roleSessionName?: string; externalId?: string }
@@ -302,6 +305,7 @@ ${examples('kms-alias apply aliases.txt --dry-run', 'generate-mapping | kms-alia
         verifyTimeout: raw.verifyTimeout,
         ...overrideFlags(raw),
         iam: raw.iam === true,
+        ...(raw.callers === undefined ? {} : { callers: raw.callers }),
         ...(roleName === undefined ? {} : { roleName }),
       }
       await run(command, (globals) => runApply(options, ctx, globals))
@@ -542,6 +546,8 @@ function parseWholeDays(flag: string, min: number, max: number) {
   }
 }
 
+type UpdateFlags = Flags & { to: string; expectCurrent?: string; regions?: string[]; allRegions?: boolean; callers?: number }
+
 /** The flags several commands share, as commander hands them over (booleans unset when absent). */
 interface Flags {
   dryRun?: boolean
@@ -574,6 +580,18 @@ const overrideFlags = (raw: { allowSpecChange?: boolean; allowDisabled?: boolean
   allowDisabled: raw.allowDisabled === true,
   allowAccessChange: raw.allowAccessChange === true,
 })
+
+/** --callers[=<window>] (issue 21) on update, --regions and apply: recent callers of the current key checked against the new one. */
+function addCallersOption(command: Command): Command {
+  return command.addOption(
+    new Option(
+      '--callers [window]',
+      `also read CloudTrail: who used the current key in the window (default ${DEFAULT_USAGE_DAYS}d, at most ${MAX_TRAIL_DAYS}d) and would not be allowed on the new key (RECENT_CALLER_NOT_ALLOWED)`,
+    )
+      .preset(`${DEFAULT_USAGE_DAYS}d`)
+      .argParser(parseDays('--callers', { maxDays: MAX_TRAIL_DAYS })),
+  )
+}
 
 /** IAM's identity policies in the access preflight (update and apply). */
 function addIamOption(command: Command): Command {

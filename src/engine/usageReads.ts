@@ -3,11 +3,12 @@
 // fails is kept as the message it failed with (the verdict then says "unknown"); an interruption
 // still ends the run.
 import type { Context } from '../cli/context.js'
-import type { Session } from '../cli/session.js'
+import type { Place, Session } from '../cli/session.js'
 import type { TrailEvent } from '../cloudtrail/port.js'
 import { NotFoundError } from '../errors.js'
 import type { GrantInfo, KeyInfo, KmsPort } from '../kms/port.js'
 import { DAY_MS, lastUseOf, type LastUse, type ReadResult } from '../preflight/usage.js'
+import type { MoveRequest } from './planner.js'
 import { failureOf } from './writePath.js'
 
 export interface RegionUsage {
@@ -77,4 +78,17 @@ export async function readUsage(ctx: Context, session: Session, kms: KmsPort, ke
   // An interruption while reading is the run's end, not a read that failed.
   if (ctx.signal.aborted) throw failureOf(ctx, new Error('interrupted'))
   return { key, since, until, regions: [home, ...rest], grants }
+}
+
+// --callers reads at most this many events of the window (usage's --max-events default).
+const CALLERS_MAX_EVENTS = 1000
+
+/** What --callers plans with: CloudTrail's events for a key ARN over the last `days`, through the run's session at `place`. */
+export function callersOver(ctx: Context, session: Session, days: number, place: Place = {}): NonNullable<MoveRequest['callers']> {
+  const end = ctx.now()
+  const start = new Date(end.getTime() - days * DAY_MS)
+  return {
+    windowDays: days,
+    events: async (keyArn) => (await session.cloudtrail(place)).keyEvents({ resourceName: keyArn, start, end, maxEvents: CALLERS_MAX_EVENTS }),
+  }
 }

@@ -253,7 +253,7 @@ export function orphanFindings(aliasName: string, keyId: string, aliasesOnKey: r
     {
       code: 'PREVIOUS_KEY_ORPHANED',
       severity: 'warn',
-      message: `after this change no alias points to ${keyId}; keep that key enabled to decrypt or verify what was made with it`,
+      message: `after this change no alias points to ${keyId}; keep that key enabled to decrypt or verify what was made with it (kms-alias usage shows who still uses it; kms-alias retire disables, then deletes it, in stages)`,
     },
   ]
 }

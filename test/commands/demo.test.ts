@@ -60,7 +60,7 @@ describe('kms-alias demo', () => {
         '',
         '[4/6] Moving alias/demo/payments to the next symmetric key is safe, so kms-alias makes the change, confirms it with ListAliases and records how to undo it.',
         '$ kms-alias update alias/demo/payments --to alias/demo/payments-next --yes',
-        `! warn  PREVIOUS_KEY_ORPHANED after this change no alias points to ${payments}; keep that key enabled to decrypt or verify what was made with it`,
+        `! warn  PREVIOUS_KEY_ORPHANED after this change no alias points to ${payments}; keep that key enabled to decrypt or verify what was made with it (kms-alias usage shows who still uses it; kms-alias retire disables, then deletes it, in stages)`,
         '',
         '[5/6] `history` lists the changes kms-alias made, newest first, from its journal.',
         '$ kms-alias history',
