@@ -5,7 +5,7 @@
 // refused. That is the mechanism: remove the callers check from the planner and these fail.
 import { describe, expect, it } from 'vitest'
 import { createMemoryCloudTrail } from '../../src/cloudtrail/memory.js'
-import type { CloudTrailPort } from '../../src/cloudtrail/port.js'
+import type { CloudTrailConfig, CloudTrailPort } from '../../src/cloudtrail/port.js'
 import { AccessError } from '../../src/errors.js'
 import type { KmsConfig } from '../../src/kms/port.js'
 import { ACCOUNT, FakeKms, key } from '../helpers/fakeKms.js'
@@ -97,7 +97,7 @@ describe('update --callers', () => {
     east.kms.store.trail.events.length = 0
     east.kms.store.trail.lastUse.clear()
     const kms = (config: KmsConfig) => (config.region === 'eu-west-1' ? west.kms : east.kms)
-    const cloudtrail = (config: Parameters<typeof createMemoryCloudTrail>[1]) =>
+    const cloudtrail = (config: CloudTrailConfig) =>
       createMemoryCloudTrail((config.region === 'eu-west-1' ? west : east).kms.store.trail, config)
     for (const w of [east, west]) w.kms.aliases.set('alias/app-next', w.next.keyId)
     const args = ['update', 'alias/app', '--to', 'alias/app-next', '--regions', 'us-east-1,eu-west-1', '--callers', '--yes', '--json']
