@@ -4,7 +4,8 @@
 // because what it resolves are the CLI's flags and the AWS CLI's conventions (AWS_DEFAULT_REGION);
 // the commands and the engine receive it and ask it for ports, never building a client themselves.
 import type { Context } from './context.js'
-import { parseEndpointUrl, type GlobalOptions } from './globalOptions.js'
+import { endpointProblem, parseEndpointUrl, type GlobalOptions } from './globalOptions.js'
+import { UsageError } from '../errors.js'
 import type { IamPort } from '../iam/port.js'
 import type { CloudTrailPort } from '../cloudtrail/port.js'
 import { MEMORY_ENDPOINT, type AssumeRoleConfig, type AwsSettings, type KmsConfig, type KmsPort } from '../kms/port.js'
@@ -81,6 +82,19 @@ function createSession(ctx: Context, options: GlobalOptions, log: Log): Session 
       log.warn(`${endpoint} is plain http:// and not on this machine: requests and responses cross the network unencrypted`)
     }
   }
+  // Issue 21: the CloudTrail endpoint the SDK takes from the environment, checked as KMS's is.
+  let trailEndpointChecked = false
+  const checkTrailEndpoint = () => {
+    if (trailEndpointChecked || options.endpointUrl === MEMORY_ENDPOINT || ctx.env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS === 'true') return
+    const name = ['AWS_ENDPOINT_URL_CLOUDTRAIL', 'AWS_ENDPOINT_URL'].find((n) => ctx.env[n])
+    const value = name ? ctx.env[name] : undefined
+    const problem = value === undefined || value === MEMORY_ENDPOINT ? undefined : endpointProblem(value)
+    if (name && value && problem) {
+      throw new UsageError(`${name} "${value}" is not a CloudTrail endpoint: ${problem}`, 'give an http:// or https:// URL, e.g. https://cloudtrail.eu-west-1.amazonaws.com')
+    }
+    trailEndpointChecked = true
+    if (value && isPlainRemoteHttp(value)) log.warn(`${value} is plain http:// and not on this machine: requests and responses cross the network unencrypted`)
+  }
   const kmsPorts = new Map<string, Promise<KmsPort>>()
   const iamPorts = new Map<string, Promise<IamPort>>()
   const trailPorts = new Map<string, Promise<CloudTrailPort>>()
@@ -104,7 +118,8 @@ function createSession(ctx: Context, options: GlobalOptions, log: Log): Session 
       const config = at(place)
       return once(iamPorts, placeKey(config), () => ctx.iam(config))
     },
-    cloudtrail(place = {}) {
+    async cloudtrail(place = {}) {
+      checkTrailEndpoint()
       const config = {
         ...at(place),
         clock: { now: ctx.now, sleep: ctx.sleep },

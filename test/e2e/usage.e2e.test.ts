@@ -1,6 +1,9 @@
 // `kms-alias usage` built and spawned against moto, through the fault proxy, which serves what
 // moto lacks (GetKeyLastUsage, CloudTrail LookupEvents) with answers shaped as AWS's (the KMS and
 // CloudTrail API references; timestamps in epoch seconds as the JSON protocols carry them).
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { DescribeKeyCommand } from '@aws-sdk/client-kms'
 import { describe, expect, it } from 'vitest'
 import { cli, cliEnv, createAlias, createKey, moto, MOTO_ACCOUNT, REGION, uniqueAlias, useFaultProxy } from './harness.js'
@@ -77,5 +80,34 @@ describe('usage (built CLI, moto, GetKeyLastUsage and LookupEvents served by the
     expect(report.aliases).toEqual([{ region: REGION, name: alias }])
     expect(report.verdict).toBe('in-use')
     expect(report.events[0].error).toBe('CloudTrail LookupEvents was denied: AccessDeniedException: User is not authorized to perform this operation.')
+  })
+
+  it("CloudTrail's endpoint from the profile's services section, as KMS's (no AWS_ENDPOINT_URL_* set)", async () => {
+    const keyId = await createKey()
+    proxy.serve('GetKeyLastUsage', () => ({ KeyId: keyId, TrackingStartDate: seconds('2026-01-01T00:00:00Z'), KeyCreationDate: seconds('2026-02-01T00:00:00Z') }))
+    proxy.serve('LookupEvents', () => ({ Events: [] }))
+    const dir = mkdtempSync(join(tmpdir(), 'kms-alias-e2e-profile-'))
+    const config = join(dir, 'config')
+    const credentials = join(dir, 'credentials')
+    writeFileSync(
+      config,
+      `[profile e2e]\nregion = ${REGION}\nservices = e2e-endpoints\n\n[services e2e-endpoints]\nkms =\n  endpoint_url = ${proxy.url}\ncloudtrail =\n  endpoint_url = ${proxy.url}\n`,
+    )
+    writeFileSync(credentials, '[e2e]\naws_access_key_id = testing\naws_secret_access_key = testing\n')
+    const profileEnv = cliEnv({
+      AWS_ENDPOINT_URL_KMS: undefined,
+      AWS_REGION: undefined,
+      AWS_ACCESS_KEY_ID: undefined,
+      AWS_SECRET_ACCESS_KEY: undefined,
+      AWS_CONFIG_FILE: config,
+      AWS_SHARED_CREDENTIALS_FILE: credentials,
+      AWS_PROFILE: 'e2e',
+    })
+    const { code, stdout, stderr } = await cli(['usage', keyId, '--json'], profileEnv)
+    expect(stderr).toBe('')
+    expect(code).toBe(0)
+    expect(JSON.parse(stdout).verdict).toBe('idle')
+    expect(proxy.calls('LookupEvents')).toBe(1)
+    expect(proxy.calls('GetKeyLastUsage')).toBe(1)
   })
 })
