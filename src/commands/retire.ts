@@ -76,7 +76,8 @@ export async function runRetire(options: RetireOptions, ctx: Context, globals: G
     const kms = await session.kms()
     const key = await ui.progress(`Describing ${options.key}`, () => kms.describeKey(options.key))
     report.key = keyView(key)
-    const account = await kms.accountId().catch(() => key.accountId)
+    // The key's own account (from its ARN): what the lock and the journal entry name.
+    const account = key.accountId || null
     const writer = new Writer(ctx, ui, globals, kms)
     if (options.step === 'disable') return disable(ctx, session, kms, key, options, report, ui, { writer, account })
     const soak = await readSoak(ctx, globals, session, key, options, ui)
