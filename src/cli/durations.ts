@@ -5,7 +5,7 @@ import { UsageError } from '../errors.js'
 const UNIT_DAYS: Record<string, number> = { h: 1 / 24, d: 1, w: 7 }
 
 /** A commander parser: "30d", "2w", "36h" or a bare number of days, above 0 (or from `minDays`) and at most `maxDays`. */
-export function parseDays(flag: string, limits: { minDays?: number; maxDays: number }) {
+export function parseDuration(flag: string, limits: { minDays?: number; maxDays: number }) {
   return (value: string): number => {
     const match = /^(\d+(?:\.\d+)?)([hdw]?)$/.exec(value.trim())
     const days = match ? Number(match[1]) * (UNIT_DAYS[match[2] || 'd'] ?? 1) : Number.NaN

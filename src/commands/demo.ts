@@ -48,8 +48,8 @@ const KEYS: readonly DemoKey[] = [
   { label: 'payments key 2027', spec: 'SYMMETRIC_DEFAULT', usage: 'ENCRYPT_DECRYPT', alias: 'alias/demo/payments-next' },
   { label: 'retired key', spec: 'SYMMETRIC_DEFAULT', usage: 'ENCRYPT_DECRYPT', disabled: true, alias: 'alias/demo/retired' },
 ]
-// Issue 21's act (usage and retire) adds steps 7 to 9.
-const STEPS = 9
+// Issue 21's act (usage and retire) is steps 7 to 9; issue 23's closing audit step 10.
+const STEPS = 10
 
 /** Runs the tour; exit 0 when every step ended as the tour expects. */
 export async function runDemo(options: DemoOptions, ctx: Context, globals: GlobalOptions): Promise<number> {
@@ -171,6 +171,14 @@ class Tour {
     }
 
     await this.usageAct(kms, keys, 7)
+
+    // issue 23: the tour ends with an audit of its own store.
+    await this.command(
+      10,
+      '`audit` reads every alias, describes each key once and reports the aliases that will break: alias/demo/retired points to a disabled key, an error, so it exits 3 as a scheduled CI job would fail.',
+      ['audit'],
+      Exit.Refused,
+    )
 
     this.ui.note('')
     this.ui.note(

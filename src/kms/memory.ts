@@ -385,8 +385,9 @@ export function createMemoryKms(store: MemoryKmsStore, config: Pick<KmsConfig, '
         const key = customerKey(keyId, 'ScheduleKeyDeletion')
         if (key.multiRegionConfiguration?.keyType === 'PRIMARY' && key.multiRegionConfiguration.replicas.length > 0)
           throw new KmsErrorResponse('UnsupportedOperationException', 400, `${key.arn} is a multi-Region primary key with replicas; it cannot be deleted before them`)
-        setKey({ ...key, keyState: 'PendingDeletion' })
-        return { deletionDate: new Date(store.now().getTime() + pendingWindowInDays * 86_400_000) }
+        const deletionDate = new Date(store.now().getTime() + pendingWindowInDays * 86_400_000)
+        setKey({ ...key, keyState: 'PendingDeletion', deletionDate })
+        return { deletionDate }
       }),
     enableKey: (keyId) =>
       call('EnableKey', keyId, () => {
@@ -397,8 +398,9 @@ export function createMemoryKms(store: MemoryKmsStore, config: Pick<KmsConfig, '
         const key = findKey(keyId, false)
         if (key.keyManager === 'AWS') throw notAuthorized(`CancelKeyDeletion is not allowed on the AWS managed key ${key.arn}`)
         if (key.keyState !== 'PendingDeletion') throw invalidState(`${key.arn} is not pending deletion (it is ${key.keyState}).`)
-        // KMS leaves a key whose deletion is cancelled Disabled.
-        setKey({ ...key, keyState: 'Disabled' })
+        // KMS leaves a key whose deletion is cancelled Disabled, with no deletion date.
+        const { deletionDate: _cancelled, ...rest } = key
+        setKey({ ...rest, keyState: 'Disabled' })
       }),
     getKeyLastUsage: (keyId) =>
       call('GetKeyLastUsage', keyId, () => {
@@ -411,6 +413,16 @@ export function createMemoryKms(store: MemoryKmsStore, config: Pick<KmsConfig, '
           ...(key.creationDate ? { keyCreationDate: key.creationDate } : {}),
         }
       }),
+    async *listAliasPages(beforePage) {
+      // KMS's page size; the store itself has no pages.
+      for (let start = 0; ; start += 100) {
+        await beforePage?.()
+        const all = await port.listAliases()
+        yield all.slice(start, start + 100)
+        if (start + 100 >= all.length) return
+      }
+    },
+    listKeys: () => call('ListKeys', '(all)', () => [...here().keys.keys()]),
     // Encrypt, Sign, GenerateMac, DeriveSharedSecret and the rest: real cryptography, KMS's key-state refusals.
     ...cryptoOperations({ call, findKey: (keyRef) => findKey(keyRef, true), partition: here }),
   }
