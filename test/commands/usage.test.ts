@@ -153,4 +153,18 @@ describe('kms-alias usage', () => {
     expect(stderr).toContain(message)
     expect(kms.calls).toEqual([])
   })
+
+  it('table view on a terminal: last use, the callers table, aliases, grants and the verdict; a caller name from CloudTrail is shown escaped', async () => {
+    const { k, kms, call, trail } = world()
+    kms.aliases.set('alias/app', k.keyId)
+    call({ eventName: 'Decrypt', keyIdRequested: 'alias/app', principal: `${APP}\u001b[2J` })
+    const { code, stdout } = await run(['usage', k.keyId], { kms, cloudtrail: trail, start: NOW, tty: true, columns: 200, env: { NO_COLOR: '1' } })
+    expect(code).toBe(0)
+    expect(stdout).toContain(`${k.keyId} (us-east-1, Enabled)\nCloudTrail window: 2026-10-30T00:00:00.000Z to 2026-11-29T00:00:00.000Z (30 days)\n`)
+    expect(stdout).toContain('Last use (GetKeyLastUsage)\n  us-east-1: last used by Decrypt on 2026-11-20T10:00:00.000Z (8 days ago)\n')
+    expect(stdout).toContain(`${APP}\\x1b[2J`)
+    expect(stdout).not.toContain('\u001b')
+    expect(stdout).toContain('Aliases: alias/app\nGrants: none\n')
+    expect(stdout).toMatch(/Verdict: in-use\n {2}- GetKeyLastUsage: last used by Decrypt/)
+  })
 })
