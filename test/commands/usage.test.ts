@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { createMemoryCloudTrail } from '../../src/cloudtrail/memory.js'
-import type { CloudTrailPort } from '../../src/cloudtrail/port.js'
+import type { CloudTrailConfig, CloudTrailPort } from '../../src/cloudtrail/port.js'
 import { AccessError } from '../../src/errors.js'
 import type { RecordedCall } from '../../src/kms/memoryTrail.js'
 import { ACCOUNT, FakeKms, key, REGION } from '../helpers/fakeKms.js'
@@ -166,5 +166,49 @@ describe('kms-alias usage', () => {
     expect(stdout).not.toContain('\u001b')
     expect(stdout).toContain('Aliases: alias/app\nGrants: none\n')
     expect(stdout).toMatch(/Verdict: in-use\n {2}- GetKeyLastUsage: last used by Decrypt/)
+  })
+
+  it('--regions: a multi-Region key read in each Region (tracked apart): last use, aliases and callers per Region; in-use anywhere is in-use', async () => {
+    const mrk = 'mrk-1234abcd12ab34cd56ef1234567890ab'
+    const east = new FakeKms({ keys: [key({ keyId: mrk, multiRegion: true, creationDate: new Date('2026-06-01T00:00:00Z') })], now: () => new Date('2026-01-01T00:00:00Z') })
+    const west = new FakeKms({
+      region: 'eu-west-1',
+      keys: [key({ keyId: mrk, region: 'eu-west-1', multiRegion: true, creationDate: new Date('2026-06-01T00:00:00Z') })],
+      aliases: { 'alias/app': mrk },
+      now: () => new Date('2026-01-01T00:00:00Z'),
+    })
+    const westArn = `arn:aws:kms:eu-west-1:${ACCOUNT}:key/${mrk}`
+    west.store.trail.record({ eventName: 'Decrypt', eventTime: new Date('2026-11-28T00:00:00Z'), region: 'eu-west-1', principal: APP, keyIdRequested: 'alias/app', keyArn: westArn })
+    const kms = (config: { region?: string }) => (config.region === 'eu-west-1' ? west : east)
+    const cloudtrail = (config: CloudTrailConfig) => createMemoryCloudTrail((config.region === 'eu-west-1' ? west : east).store.trail, config)
+    const { code, stdout } = await run(['usage', mrk, '--regions', 'eu-west-1', '--json'], { kms, cloudtrail, start: NOW })
+    expect(code).toBe(0)
+    const report = JSON.parse(stdout)
+    expect(report.lastUse.map((u: { region: string; answer: string }) => [u.region, u.answer])).toEqual([
+      [REGION, 'never-used'],
+      ['eu-west-1', 'used'],
+    ])
+    expect(report.aliases).toEqual([{ region: 'eu-west-1', name: 'alias/app' }])
+    expect(report.callers.map((c: { principal: string; count: number }) => [c.principal, c.count])).toEqual([[APP, 1]])
+    expect(report.verdict).toBe('in-use')
+    expect(report.reasons).toEqual([
+      'eu-west-1: GetKeyLastUsage: last used by Decrypt on 2026-11-28T00:00:00.000Z (1 day ago)',
+      'eu-west-1: CloudTrail: 1 successful cryptographic call by 1 caller since 2026-10-30',
+      'eu-west-1: alias/app points to the key: callers that name the alias use it',
+    ])
+    // Each Region's CloudTrail was read by that Region's key ARN.
+    expect(west.calls).toContain(`GetKeyLastUsage ${mrk}`)
+  })
+
+  it('--regions naming a Region without a replica: exit 4', async () => {
+    const { k, kms, trail } = world()
+    const other = new FakeKms({ region: 'eu-west-1' })
+    const { code, stderr } = await run(['usage', k.keyId, '--regions', 'eu-west-1'], {
+      kms: (config) => (config.region === 'eu-west-1' ? other : kms),
+      cloudtrail: trail,
+      start: NOW,
+    })
+    expect(code).toBe(4)
+    expect(stderr).toBe(`error: ${k.keyId} has no replica in eu-west-1\nhint: pass only Regions the multi-Region key is replicated to\n`)
   })
 })
