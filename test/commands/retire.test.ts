@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { createMemoryCloudTrail } from '../../src/cloudtrail/memory.js'
 import type { RecordedCall } from '../../src/kms/memoryTrail.js'
+import type { CloudTrailPort } from '../../src/cloudtrail/port.js'
+import { AccessError } from '../../src/errors.js'
 import { defaultJournal } from '../helpers/testContext.js'
 import { ACCOUNT, FakeKms, key, REGION } from '../helpers/fakeKms.js'
 import { journalOf, run } from '../helpers/run.js'
@@ -20,7 +22,7 @@ function world(options: { created?: string; keyOver?: Parameters<typeof key>[0];
   const journal = defaultJournal()
   const call = (over: Partial<RecordedCall>) =>
     kms.store.trail.record({ eventName: 'Decrypt', eventTime: new Date(now - DAY), region: REGION, principal: APP, keyArn: k.arn, ...over })
-  const cli = (args: string[], extra: { tty?: boolean; answers?: string[]; onPrompt?: () => void } = {}) =>
+  const cli = (args: string[], extra: { tty?: boolean; answers?: string[]; onPrompt?: () => void; cloudtrail?: CloudTrailPort } = {}) =>
     run(args, { kms, journal, start: new Date(now), cloudtrail: (config) => createMemoryCloudTrail(kms.store.trail, config), ...extra })
   return {
     k,
@@ -79,7 +81,8 @@ describe('retire --disable', () => {
       'KEY_HAS_REPLICAS',
     ],
     ['AWS managed', (w: ReturnType<typeof world>) => void w.kms.keys.set(w.k.keyId, { ...w.k, keyManager: 'AWS' }), [], 'KEY_AWS_MANAGED'],
-  ])('refused (exit 3) when %s: the key stays Enabled, nothing journaled', async (_name, setup, flags, finding) => {
+    ['pending deletion', (w: ReturnType<typeof world>) => void w.kms.keys.set(w.k.keyId, { ...w.k, keyState: 'PendingDeletion' }), [], 'KEY_PENDING_DELETION'],
+  ])('refused (exit 3) when %s: the key stays as it was, nothing journaled', async (_name, setup, flags, finding) => {
     const w = world()
     setup(w)
     const { code, stdout, stderr } = await w.cli(['retire', w.k.keyId, '--disable', '--yes', '--json', ...flags])
@@ -88,7 +91,7 @@ describe('retire --disable', () => {
     expect(report.outcome).toBe('refused')
     expect(report.findings.filter((f: { severity: string }) => f.severity === 'block').map((f: { code: string }) => f.code)).toEqual([finding])
     expect(stderr).toContain(`error: refused: ${finding}`)
-    expect(w.state()).toBe('Enabled')
+    expect(w.state()).toBe(finding === 'KEY_PENDING_DELETION' ? 'PendingDeletion' : 'Enabled')
     expect(w.kms.calls.filter((c) => c.startsWith('DisableKey'))).toEqual([])
     expect(await journalOf({ env: { KMS_ALIAS_JOURNAL: w.journal } })).toEqual([])
   })
@@ -269,5 +272,47 @@ describe('retire --schedule-deletion', () => {
     const w = world()
     expect((await w.cli(['retire', w.k.keyId])).code).toBe(2)
     expect((await w.cli(['retire', w.k.keyId, '--disable', '--check'])).stderr).toContain('give one of --disable, --check or --schedule-deletion')
+  })
+})
+
+const deniedTrail: CloudTrailPort = {
+  keyEvents: async () => {
+    throw new AccessError('CloudTrail LookupEvents was denied: AccessDeniedException: no')
+  },
+}
+
+describe('retire: the remaining refusals', () => {
+  it('--check with CloudTrail denied: SOAK_UNCHECKED, exit 3', async () => {
+    const w = world()
+    await w.cli(['retire', w.k.keyId, '--disable', '--yes'])
+    w.later(8)
+    const { code, stdout } = await w.cli(['retire', w.k.keyId, '--check', '--json'], { cloudtrail: deniedTrail })
+    expect(code).toBe(3)
+    expect(JSON.parse(stdout).findings).toEqual([{ code: 'SOAK_UNCHECKED', severity: 'block', message: 'CloudTrail could not be read: CloudTrail LookupEvents was denied: AccessDeniedException: no' }])
+  })
+
+  it.each([
+    ['disabled outside kms-alias, no DisableKey in CloudTrail', (w: ReturnType<typeof world>) => void w.kms.keys.set(w.k.keyId, { ...w.k, keyState: 'Disabled' }), 'SOAK_UNKNOWN'],
+    [
+      'a multi-Region primary with replicas',
+      (w: ReturnType<typeof world>) =>
+        void w.kms.keys.set(w.k.keyId, {
+          ...w.k,
+          keyState: 'Disabled',
+          multiRegion: true,
+          multiRegionConfiguration: { keyType: 'PRIMARY', replicas: [{ arn: w.k.arn.replace(REGION, 'eu-west-1'), region: 'eu-west-1' }] },
+        }),
+      'KEY_HAS_REPLICAS',
+    ],
+    ['AWS managed', (w: ReturnType<typeof world>) => void w.kms.keys.set(w.k.keyId, { ...w.k, keyState: 'Disabled', keyManager: 'AWS' }), 'KEY_AWS_MANAGED'],
+  ])('--schedule-deletion refused (exit 3) when %s: nothing scheduled', async (_name, setup, finding) => {
+    const w = world()
+    // Disabled by hand in the store (no DisableKey logged); CloudTrail dates it 20 days back unless the case says otherwise.
+    setup(w)
+    if (finding !== 'SOAK_UNKNOWN') w.call({ eventName: 'DisableKey', eventTime: new Date(w.now().getTime() - 20 * DAY) })
+    const { code, stdout } = await w.cli(['retire', w.k.keyId, '--schedule-deletion', '--yes', '--json'])
+    expect(code).toBe(3)
+    expect(JSON.parse(stdout).findings.filter((f: { severity: string }) => f.severity === 'block').map((f: { code: string }) => f.code)).toEqual([finding])
+    expect(w.kms.calls.filter((c) => c.startsWith('ScheduleKeyDeletion'))).toEqual([])
   })
 })
