@@ -4,9 +4,11 @@
 // because what it resolves are the CLI's flags and the AWS CLI's conventions (AWS_DEFAULT_REGION);
 // the commands and the engine receive it and ask it for ports, never building a client themselves.
 import type { Context } from './context.js'
-import { parseEndpointUrl, type GlobalOptions } from './globalOptions.js'
+import { endpointProblem, parseEndpointUrl, type GlobalOptions } from './globalOptions.js'
+import { UsageError } from '../errors.js'
 import type { IamPort } from '../iam/port.js'
-import type { AssumeRoleConfig, AwsSettings, KmsConfig, KmsPort } from '../kms/port.js'
+import type { CloudTrailPort } from '../cloudtrail/port.js'
+import { MEMORY_ENDPOINT, type AssumeRoleConfig, type AwsSettings, type KmsConfig, type KmsPort } from '../kms/port.js'
 import type { Log } from '../output/ui.js'
 import type { S3Port } from '../s3/port.js'
 
@@ -34,6 +36,12 @@ export interface Session {
    * --endpoint-url, which is KMS's); the bucket's Region found by the adapter.
    */
   s3(bucket: string): Promise<S3Port>
+  /**
+   * The CloudTrail port of the run's Region and role, or of `place` (usage, retire, --callers): one
+   * per (Region, role), so that its pacing holds per account and Region. Paced on the run's clock;
+   * the in-memory trail when KMS is the in-memory KMS.
+   */
+  cloudtrail(place?: Place): Promise<CloudTrailPort>
 }
 
 // Keyed by the Context and then by the run's GlobalOptions object: every part of one run (undo's
@@ -81,9 +89,23 @@ function createSession(ctx: Context, options: GlobalOptions, log: Log): Session 
       log.warn(`${endpoint} is plain http:// and not on this machine: requests and responses cross the network unencrypted`)
     }
   }
+  // Issue 21: the CloudTrail endpoint the SDK takes from the environment, checked as KMS's is.
+  let trailEndpointChecked = false
+  const checkTrailEndpoint = () => {
+    if (trailEndpointChecked || options.endpointUrl === MEMORY_ENDPOINT || ctx.env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS === 'true') return
+    const name = ['AWS_ENDPOINT_URL_CLOUDTRAIL', 'AWS_ENDPOINT_URL'].find((n) => ctx.env[n])
+    const value = name ? ctx.env[name] : undefined
+    const problem = value === undefined || value === MEMORY_ENDPOINT ? undefined : endpointProblem(value)
+    if (name && value && problem) {
+      throw new UsageError(`${name} "${value}" is not a CloudTrail endpoint: ${problem}`, 'give an http:// or https:// URL, e.g. https://cloudtrail.eu-west-1.amazonaws.com')
+    }
+    trailEndpointChecked = true
+    if (value && isPlainRemoteHttp(value)) log.warn(`${value} is plain http:// and not on this machine: requests and responses cross the network unencrypted`)
+  }
   const kmsPorts = new Map<string, Promise<KmsPort>>()
   const iamPorts = new Map<string, Promise<IamPort>>()
   const s3Ports = new Map<string, Promise<S3Port>>()
+  const trailPorts = new Map<string, Promise<CloudTrailPort>>()
   const once = <T>(ports: Map<string, Promise<T>>, key: string, open: () => Promise<T>): Promise<T> => {
     let port = ports.get(key)
     if (!port) {
@@ -107,6 +129,15 @@ function createSession(ctx: Context, options: GlobalOptions, log: Log): Session 
     s3(bucket) {
       const endpoint = s3Endpoint(ctx.env)
       return once(s3Ports, bucket, () => ctx.s3({ ...settings, bucket, ...(endpoint ? { endpointUrl: endpoint } : {}) }))
+    },
+    async cloudtrail(place = {}) {
+      checkTrailEndpoint()
+      const config = {
+        ...at(place),
+        clock: { now: ctx.now, sleep: ctx.sleep },
+        ...(options.endpointUrl === MEMORY_ENDPOINT ? { inMemory: true } : {}),
+      }
+      return once(trailPorts, placeKey(config), () => ctx.cloudtrail(config))
     },
   }
 }

@@ -22,6 +22,7 @@ import {
 import { createUi, warnOnce, type Ui } from '../output/ui.js'
 import { escapeDeep } from '../output/escape.js'
 import { planMove } from '../engine/planner.js'
+import { callersOver } from '../engine/usageReads.js'
 import { RunReads } from '../engine/reads.js'
 import { hasBlock } from '../preflight/rules.js'
 import { fileFindings } from '../preflight/fileFindings.js'
@@ -46,6 +47,8 @@ export interface ApplyOptions {
   allowAccessChange?: boolean
   /** Also read IAM identity policies, once per run. */
   iam?: boolean
+  /** --callers: check each current key's callers of the last this many days against its new key (issue 21). */
+  callers?: number
   /** --role-name: assume a role of this name in each account the file names (other than the credentials'). */
   roleName?: RoleNameConfig
 }
@@ -309,6 +312,9 @@ class ApplyRun {
       expectAccount: partition.account ?? undefined,
       overrides: { allowSpecChange, allowDisabled, allowAccessChange },
       targetNotFound: `${entry.alias.name}: key ${entry.target.input} not found in ${placeName(partition)}`,
+      ...(this.options.callers
+        ? { callers: callersOver(this.ctx, this.session, this.options.callers, { region, ...(partition.role ? { role: partition.role } : {}) }) }
+        : {}),
     })
     if (plan.status !== 'planned') return { change: { ...change, findings: plan.status === 'refused' ? plan.findings : [] }, entry, partition }
     const { current, target } = plan

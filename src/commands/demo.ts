@@ -48,7 +48,8 @@ const KEYS: readonly DemoKey[] = [
   { label: 'payments key 2027', spec: 'SYMMETRIC_DEFAULT', usage: 'ENCRYPT_DECRYPT', alias: 'alias/demo/payments-next' },
   { label: 'retired key', spec: 'SYMMETRIC_DEFAULT', usage: 'ENCRYPT_DECRYPT', disabled: true, alias: 'alias/demo/retired' },
 ]
-const STEPS = 7
+// Issue 21's act (usage and retire) is steps 7 to 9; issue 23's closing audit step 10.
+const STEPS = 10
 
 /** Runs the tour; exit 0 when every step ended as the tour expects. */
 export async function runDemo(options: DemoOptions, ctx: Context, globals: GlobalOptions): Promise<number> {
@@ -169,9 +170,11 @@ class Tour {
       )
     }
 
+    await this.usageAct(kms, keys, 7)
+
     // issue 23: the tour ends with an audit of its own store.
     await this.command(
-      7,
+      10,
       '`audit` reads every alias, describes each key once and reports the aliases that will break: alias/demo/retired points to a disabled key, an error, so it exits 3 as a scheduled CI job would fail.',
       ['audit'],
       Exit.Refused,
@@ -180,6 +183,36 @@ class Tour {
     this.ui.note('')
     this.ui.note(
       this.ui.err.bold('That was the whole tool. The in-memory KMS is gone with this process; against AWS, start with: kms-alias list --region <your Region>'),
+    )
+  }
+
+  /**
+   * Issue 21: who still uses a key, and a retirement that refuses a key in use and disables an idle
+   * one. The in-memory KMS logs its own calls as CloudTrail would and tracks each key's last use.
+   */
+  private async usageAct(kms: KmsPort, keys: readonly CreatedKey[], first: number): Promise<void> {
+    const payments = aliasKey(keys, 'alias/demo/payments')
+    const idle = keyOf(keys, 'RSA_2048')
+    // An application's traffic, with the demo's own credentials (so CloudTrail shows one caller).
+    const sealed = await kms.encrypt({ keyRef: 'alias/demo/payments', plaintext: new TextEncoder().encode('card 4111') })
+    await kms.decrypt({ ciphertext: sealed.ciphertext })
+    await this.command(
+      first,
+      'An application has just encrypted and decrypted through alias/demo/payments. `usage` gathers the evidence of use: GetKeyLastUsage, the callers CloudTrail logged, the aliases, and a verdict.',
+      ['usage', 'alias/demo/payments'],
+      Exit.Ok,
+    )
+    await this.command(
+      first + 1,
+      '`retire --disable` refuses a key that an alias points to or that was used within --idle-for (30 days): disabling it would break its callers.',
+      ['retire', payments.keyId, '--disable', '--yes'],
+      Exit.Refused,
+    )
+    await this.command(
+      first + 2,
+      'The RSA_2048 key has no alias and was never used, so it is disabled: journaled, undone by `kms-alias undo`. Later, `retire --check` and `--schedule-deletion` finish the job.',
+      ['retire', idle.keyId, '--disable', '--yes'],
+      Exit.Ok,
     )
   }
 

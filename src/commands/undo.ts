@@ -1,7 +1,7 @@
 import type { Context } from '../cli/context.js'
 import { ConflictError, NotFoundError, UsageError } from '../errors.js'
 import type { GlobalOptions } from '../cli/globalOptions.js'
-import { clip, findJournalEntry, recheckEntry, type JournalEntry } from '../engine/journal.js'
+import { clip, findJournalEntry, isKeyStateAction, recheckEntry, type JournalEntry } from '../engine/journal.js'
 import { escapeControl } from '../output/escape.js'
 import { checkEntryAccount } from '../engine/account.js'
 import { createUi, errorSummary } from '../output/ui.js'
@@ -71,6 +71,14 @@ async function undoEntry(options: UndoOptions, ctx: Context, globals: GlobalOpti
     const { entries } = await loadJournal(ctx, globals, createUi(ctx, globals).warn)
     const { runUndoRun } = await import('./undoRun.js')
     return runUndoRun({ ...options, runId: entry.runId }, entries, ctx, globals)
+  }
+  // Issue 21: an entry of retire's (a key's state, not an alias) is reverted by the inverse call.
+  if (isKeyStateAction(entry.action)) {
+    const { runKeyStateUndo } = await import('./undoKeyState.js')
+    if (globals.region && globals.region !== entry.region) {
+      throw new UsageError(`entry ${entry.id} changed a key in ${entry.region}, not ${globals.region}`, 'undo acts where the change was made; drop --region')
+    }
+    return runKeyStateUndo(entry, { dryRun: options.dryRun, yes: options.yes }, ctx, globals)
   }
   if (globals.region && globals.region !== entry.region) {
     throw new UsageError(

@@ -12,6 +12,7 @@ import type { Finding } from '../preflight/rules.js'
 import { applyChange, canAsk, guardConflict, pollTiming, refuse, runChange, type ChangeOrigin, type RevertedBy } from '../engine/run.js'
 import { kmsAliasCommand } from '../output/shell.js'
 import { moveCall } from '../engine/steps.js'
+import { callersOver } from '../engine/usageReads.js'
 
 export interface UpdateOptions {
   alias: string
@@ -31,6 +32,8 @@ export interface UpdateOptions {
   allowAccessChange?: boolean
   /** Also read IAM identity policies (KEY_ARN_PINNED, alias conditions). */
   iam?: boolean
+  /** --callers: check the current key's callers of the last this many days against the new key (issue 21). */
+  callers?: number
 }
 
 /** The safe repoint: local checks, preflight, optional prompt, UpdateAlias, confirmation. */
@@ -57,6 +60,7 @@ export async function runUpdate(options: UpdateOptions, ctx: Context, globals: G
         overrides: { allowSpecChange: options.allowSpecChange, allowDisabled: options.allowDisabled, allowAccessChange: options.allowAccessChange === true },
         targetNotFound: `--to ${targetRef.input} not found in ${region}`,
         mustExist: true,
+        ...(options.callers ? { callers: callersOver(ctx, session, options.callers) } : {}),
         ...(guard ? { guard: (key: KeyInfo | undefined) => key === undefined || guard(key) } : {}),
         onAccessReads: () => spinner.text('Preflight: reading key policies, grants and tags'),
         ...(writesUnasked ? { reserve: (key?: KeyInfo) => key && writer.reserve({ alias: aliasRef.name, region, account: writeAccount(key) }) } : {}),

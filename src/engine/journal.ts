@@ -16,8 +16,18 @@ import { currentTarget } from '../kms/lookups.js'
 import type { KmsPort } from '../kms/port.js'
 import { acquireLock, ensureDirectory } from './lock.js'
 
-export const JOURNAL_ACTIONS = ['create', 'update', 'delete', 'rotate'] as const
-export type JournalAction = (typeof JOURNAL_ACTIONS)[number]
+export const ALIAS_ACTIONS = ['create', 'update', 'delete', 'rotate'] as const
+/**
+ * Issue 21: key-state writes (retire and their undo). Their entries name the key (`keyId`) and its
+ * state before and after; `alias` is empty and the key IDs are null. Older tool versions skip them
+ * as entries of an unknown action.
+ */
+export const KEY_STATE_ACTIONS = ['disable-key', 'enable-key', 'schedule-key-deletion', 'cancel-key-deletion'] as const
+export const JOURNAL_ACTIONS = [...ALIAS_ACTIONS, ...KEY_STATE_ACTIONS] as const
+export type AliasAction = (typeof ALIAS_ACTIONS)[number]
+export type KeyStateAction = (typeof KEY_STATE_ACTIONS)[number]
+export type JournalAction = AliasAction | KeyStateAction
+export const isKeyStateAction = (action: JournalAction): action is KeyStateAction => (KEY_STATE_ACTIONS as readonly string[]).includes(action)
 
 /** Written before the mutating call goes out. */
 export interface JournalIntent {
@@ -40,6 +50,12 @@ export interface JournalIntent {
   /** rotate: the key it created. */
   createdKeyId?: string
   toolVersion: string
+  /** Key-state entries (issue 21): the key, its state when the plan saw it, the state the call leaves. */
+  keyId?: string
+  previousState?: string
+  newState?: string
+  /** schedule-key-deletion: the waiting period asked for. */
+  pendingWindowInDays?: number
   /** Who made the change; written to a team journal, where the entries come from many people. */
   by?: JournalAuthor
 }
@@ -576,7 +592,24 @@ function applyOutcome(entry: JournalEntry, record: Record<string, unknown>): voi
   entry.certain = entry.changed === true
 }
 
-const INTENT_FIELDS = ['time', 'account', 'region', 'alias', 'action', 'previousKeyId', 'newKeyId', 'command', 'reverts', 'runId', 'createdKeyId', 'toolVersion'] as const
+const INTENT_FIELDS = [
+  'time',
+  'account',
+  'region',
+  'alias',
+  'action',
+  'previousKeyId',
+  'newKeyId',
+  'command',
+  'reverts',
+  'runId',
+  'createdKeyId',
+  'toolVersion',
+  'keyId',
+  'previousState',
+  'newState',
+  'pendingWindowInDays',
+] as const
 
 function sameIntent(a: JournalEntry, b: JournalEntry): boolean {
   return INTENT_FIELDS.every((field) => a[field] === b[field])
@@ -649,16 +682,23 @@ async function* linesFromEnd(handle: FileHandle, signal: AbortSignal | undefined
 
 /** Why an intent (or a whole entry written before the journal was a write-ahead log) cannot be used. */
 function invalidReason(record: Record<string, unknown>): string | undefined {
+  if (KEY_STATE_ACTIONS.includes(record.action as KeyStateAction)) {
+    if (typeof record.region !== 'string' || record.region === '') return 'no Region'
+    for (const field of ['keyId', 'previousState', 'newState'] as const) {
+      if (typeof record[field] !== 'string' || record[field] === '') return `no ${field}`
+    }
+    return undefined
+  }
   if (typeof record.alias !== 'string' || !record.alias.startsWith('alias/')) return 'no alias name'
-  if (!JOURNAL_ACTIONS.includes(record.action as JournalAction)) return `unknown action ${clip(JSON.stringify(record.action ?? null))}`
+  if (!ALIAS_ACTIONS.includes(record.action as AliasAction)) return `unknown action ${clip(JSON.stringify(record.action ?? null))}`
   if (typeof record.region !== 'string' || record.region === '') return 'no Region'
-  const needs: Record<JournalAction, ReadonlyArray<'previousKeyId' | 'newKeyId'>> = {
+  const needs: Record<AliasAction, ReadonlyArray<'previousKeyId' | 'newKeyId'>> = {
     create: ['newKeyId'],
     update: ['previousKeyId', 'newKeyId'],
     rotate: ['previousKeyId', 'newKeyId'],
     delete: ['previousKeyId'],
   }
-  for (const field of needs[record.action as JournalAction]) {
+  for (const field of needs[record.action as AliasAction]) {
     if (typeof record[field] !== 'string' || record[field] === '') return `no ${field}`
   }
   return undefined
@@ -677,7 +717,7 @@ function fromIntent(record: Record<string, unknown>): JournalEntry {
     time: intent.time,
     account: intent.account ?? null,
     region: intent.region,
-    alias: intent.alias,
+    alias: typeof intent.alias === 'string' ? intent.alias : '',
     action: intent.action,
     previousKeyId: intent.previousKeyId ?? null,
     newKeyId: intent.newKeyId ?? null,
@@ -686,6 +726,10 @@ function fromIntent(record: Record<string, unknown>): JournalEntry {
     runId: intent.runId ?? null,
     ...(typeof intent.createdKeyId === 'string' ? { createdKeyId: intent.createdKeyId } : {}),
     toolVersion: intent.toolVersion,
+    ...(typeof intent.keyId === 'string' ? { keyId: intent.keyId } : {}),
+    ...(typeof intent.previousState === 'string' ? { previousState: intent.previousState } : {}),
+    ...(typeof intent.newState === 'string' ? { newState: intent.newState } : {}),
+    ...(typeof intent.pendingWindowInDays === 'number' ? { pendingWindowInDays: intent.pendingWindowInDays } : {}),
     ...authorOf(record.by),
     changed,
     verified: legacy ? intent.verified === true : false,

@@ -14,7 +14,7 @@
 import type { Context } from '../cli/context.js'
 import { AccessError, AwsError, CliError, ConflictError, InterruptedError, interruptedBy } from '../errors.js'
 import { lockWaitMs, type GlobalOptions } from '../cli/globalOptions.js'
-import { newJournalId, type JournalAction, type JournalLine } from './journal.js'
+import { newJournalId, type JournalAction, type JournalLine, type KeyStateAction } from './journal.js'
 import { poll, type Read } from '../kms/confirm.js'
 import { currentTarget } from '../kms/lookups.js'
 import { MEMORY_ENDPOINT, type KmsPort } from '../kms/port.js'
@@ -50,6 +50,24 @@ export interface PlannedWrite {
    * moved, the next not) breaks callers, where a missing journal line only loses history.
    */
   restores?: boolean
+}
+
+/**
+ * A write of a key's state (retire, and undo of it; issue 21): the same path as an alias's, with the
+ * lock taken on the key and the guard reading the key's state instead of an alias.
+ */
+export interface PlannedKeyStateWrite {
+  action: KeyStateAction
+  keyId: string
+  region: string
+  account: string | null
+  /** The key's state when the plan saw it: anything else now means another writer acted. */
+  expectedState: string
+  /** The state the call leaves the key in. */
+  wantedState: string
+  pendingWindowInDays?: number
+  origin: WriteOrigin
+  send: () => Promise<void>
 }
 
 export type WriteOutcome =
@@ -191,6 +209,108 @@ export class Writer {
     }
     await this.journalOutcome(journalId, true, false)
     return { status: 'written', changed: true, journalId }
+  }
+
+  /** Writes a key's state: lock on the key, guard read of its state, intent, send, outcome. */
+  async writeKeyState(w: PlannedKeyStateWrite): Promise<WriteOutcome> {
+    const place: WritePlace = { alias: `key/${w.keyId}`, region: w.region, account: w.account }
+    let release: Release | undefined
+    try {
+      release = await this.lock(place)
+    } catch (error) {
+      if (error instanceof CliError) return { status: 'failed', changed: false, journalId: null, error }
+      if (isFileSystemError(error)) return { status: 'failed', changed: false, journalId: null, error: new AccessError(`cannot take the lock for ${w.keyId}: ${error.message}; nothing was changed`, LOCK_HINT) }
+      if (!(error instanceof LockTimeoutError)) throw error
+      return conflict(null, new ConflictError(`another kms-alias run on this machine is changing ${w.keyId}; nothing was changed`, 'wait for it to finish, then run again'))
+    }
+    let journalId: string | null = null
+    let sent = false
+    const stateOf = async () => (await this.kms.describeKey(w.keyId)).keyState
+    try {
+      let seen: string | undefined
+      try {
+        seen = await stateOf()
+      } catch (error) {
+        return { status: 'failed', changed: false, journalId: null, error: this.failure(error) }
+      }
+      if (seen !== w.expectedState) {
+        return conflict(
+          seen,
+          new ConflictError(
+            `${w.keyId} is ${seen ?? 'in an unknown state'}, but when this run planned the change it was ${w.expectedState}: another writer changed it; nothing was changed`,
+            'find out who else changes this key, then plan again',
+          ),
+        )
+      }
+      const recorded = await this.journal([this.keyIntent(w)])
+      if (recorded instanceof CliError) {
+        const refused = recorded instanceof AccessError ? new AccessError(`${recorded.message}; nothing was changed`, recorded.hint) : recorded
+        return { status: 'failed', changed: false, journalId: null, error: refused }
+      }
+      journalId = recorded
+      sent = true
+      await w.send()
+    } catch (error) {
+      if (!sent) throw error
+      await release?.()
+      release = undefined
+      const failure = this.failure(error)
+      const changed = await this.settleKeyState(w, error, stateOf)
+      await this.journalOutcome(journalId, changed, false)
+      if (changed === true) return { status: 'written', changed: true, journalId }
+      const observed = changed === false ? `${w.keyId} is ${w.expectedState} (unchanged)` : `it could not be told whether ${w.keyId} changed`
+      return { status: 'failed', changed, journalId, error: failure instanceof AwsError ? new AwsError(`${failure.message}; ${observed}`, failure.awsCode, failure.hint) : failure }
+    } finally {
+      await release?.()
+    }
+    // The key's state is read back at once: DescribeKey answers what the call left.
+    const confirmed = await stateOf().then(
+      (state) => state === w.wantedState,
+      () => false,
+    )
+    await this.journalOutcome(journalId, true, confirmed)
+    return { status: 'written', changed: true, journalId }
+  }
+
+  /** As `settle`, over the key's state: a typed refusal is KMS's answer; anything else is read again over a short window. */
+  private async settleKeyState(w: PlannedKeyStateWrite, error: unknown, stateOf: () => Promise<string | undefined>): Promise<boolean | null> {
+    if (this.ctx.signal.aborted || error instanceof InterruptedError) return null
+    if (!(error instanceof AwsError)) return false
+    // "Unchanged" needs every read to show the state the plan saw; one read of the new state decides.
+    let unchanged = true
+    try {
+      const result = await poll({ timeoutMs: SETTLE_MS, now: this.ctx.now, sleep: this.ctx.sleep, signal: this.ctx.signal }, async (): Promise<Read> => {
+        const seen = await stateOf().catch(() => null)
+        if (seen === w.wantedState) return { settled: { status: 'confirmed' } }
+        if (seen !== w.expectedState) unchanged = false
+        return { stale: undefined }
+      })
+      return result.status === 'confirmed' ? true : unchanged ? false : null
+    } catch {
+      return null
+    }
+  }
+
+  private keyIntent(w: PlannedKeyStateWrite): JournalLine {
+    return {
+      type: 'intent',
+      id: newJournalId(),
+      time: this.ctx.now().toISOString(),
+      account: w.account,
+      region: w.region,
+      alias: '',
+      action: w.action,
+      previousKeyId: null,
+      newKeyId: null,
+      command: w.origin.command,
+      reverts: w.origin.reverts,
+      runId: w.origin.runId,
+      toolVersion: version,
+      keyId: w.keyId,
+      previousState: w.expectedState,
+      newState: w.wantedState,
+      ...(w.pendingWindowInDays === undefined ? {} : { pendingWindowInDays: w.pendingWindowInDays }),
+    }
   }
 
   private reserved(w: PlannedWrite, reservation: Reservation): ReturnType<Reservation['take']> {

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path'
 import { PassThrough, Writable } from 'node:stream'
 import type { Context } from '../../src/cli/context.js'
 import type { IamConfig, IamPort } from '../../src/iam/port.js'
+import type { CloudTrailConfig, CloudTrailPort } from '../../src/cloudtrail/port.js'
 import type { KmsConfig, KmsPort } from '../../src/kms/port.js'
 import type { S3Config } from '../../src/s3/port.js'
 import type { Spinner } from '../../src/output/spinner.js'
@@ -21,6 +22,8 @@ export interface TestContextOptions {
   kms?: KmsPort | ((config: KmsConfig) => KmsPort)
   /** The IAM port --iam gets. */
   iam?: IamPort
+  /** The CloudTrail port (usage, retire, --callers), or a function of its config (which carries the run's clock). */
+  cloudtrail?: CloudTrailPort | ((config: CloudTrailConfig) => CloudTrailPort)
   /** Sets stdin, stdout and stderr TTY flags together; each can be overridden. */
   tty?: boolean
   stdinTTY?: boolean
@@ -54,6 +57,7 @@ export interface TestContext extends Context {
   spinners: string[]
   kmsConfigs: KmsConfig[]
   iamConfigs: IamConfig[]
+  trailConfigs: CloudTrailConfig[]
   abort(): void
 }
 
@@ -68,6 +72,7 @@ export function testContext(options: TestContextOptions = {}): TestContext {
   const spinners: string[] = []
   const kmsConfigs: KmsConfig[] = []
   const iamConfigs: IamConfig[] = []
+  const trailConfigs: CloudTrailConfig[] = []
   const interrupt = new AbortController()
   const answer = (question: string) => {
     prompts.push(question)
@@ -112,6 +117,11 @@ export function testContext(options: TestContextOptions = {}): TestContext {
       const { createS3Port } = await import('../../src/s3/client.js')
       return createS3Port(config)
     },
+    async cloudtrail(config) {
+      trailConfigs.push(config)
+      if (!options.cloudtrail) throw new Error('this test gave no CloudTrail port')
+      return typeof options.cloudtrail === 'function' ? options.cloudtrail(config) : options.cloudtrail
+    },
     prompt: {
       confirm: async (question) => /^(y|yes)$/i.test(answer(question)),
       confirmByName: async (question, expected) => answer(question) === expected,
@@ -128,6 +138,7 @@ export function testContext(options: TestContextOptions = {}): TestContext {
     spinners,
     kmsConfigs,
     iamConfigs,
+    trailConfigs,
     abort: () => interrupt.abort(),
   }
 }
