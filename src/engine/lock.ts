@@ -37,7 +37,17 @@ export interface LockHolder {
   created: number
 }
 
-export type Release = () => Promise<void>
+/**
+ * Gives a lock back. A lock that can be lost while held (a team lock whose lease another run took
+ * over) also says, just before a mutating call, whether it is still held.
+ */
+export type Release = (() => Promise<void>) & { readonly stillHeld?: () => Promise<LockLoss | null> }
+
+/** Why a held lock is no longer this run's, in words for the user. */
+export interface LockLoss {
+  /** Who holds it now (a team lock names the holder), or why it is not known to be ours. */
+  takenBy: string | null
+}
 
 const TAKEOVER_STALE_MS = 5_000
 

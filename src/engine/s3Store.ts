@@ -18,7 +18,7 @@ import { lockLeaseSeconds } from '../cli/globalOptions.js'
 import { interruptedBy } from '../errors.js'
 import type { S3Location, S3Port } from '../s3/port.js'
 import type { JournalAuthor, JournalLine, JournalLines } from './journal.js'
-import { abortableSleep, currentPid, LockTimeoutError, type Release } from './lock.js'
+import { abortableSleep, currentPid, LockTimeoutError, type LockLoss, type Release } from './lock.js'
 import { lockName, type ImportedLine, type LockOptions, type LockPlace, type StateStore } from './store.js'
 
 export interface TeamClock {
@@ -26,6 +26,11 @@ export interface TeamClock {
   /** Pauses between tries for a lock; ends early (rejecting with the signal's reason) when aborted. */
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>
   env: Readonly<Record<string, string | undefined>>
+  /**
+   * The pause between two renewals of a held lock; real time by default (other machines live in
+   * real time), injected by tests that make a renewal happen at a moment of their choosing.
+   */
+  renewalPause?: (ms: number, signal: AbortSignal) => Promise<void>
 }
 
 /** What a lock object holds. */
@@ -163,32 +168,67 @@ export function s3StateStore(port: S3Port, location: S3Location, clock: TeamCloc
     }
   }
 
-  /** A lock now ours: renewed every third of its lease until released. */
+  /**
+   * A lock now ours: renewed every third of its lease until released. It is lost when a renewal is
+   * refused (412: a waiter judged the lease run out and took it over), and `stillHeld` says so
+   * before each mutating call: a holder that lost its lock and sent anyway would race the new holder.
+   */
   function held(key: string, etag: string, body: () => string): Release {
     const stop = new AbortController()
+    const pause = clock.renewalPause ?? abortableSleep
     let current = etag
-    let lost = false
+    // On this holder's own clock: when its lease was last written.
+    let renewedAt = clock.now().getTime()
+    let loss: LockLoss | null = null
+    // One renewal at a time: the timer's and a check's would otherwise race on one ETag.
+    let renewal: Promise<void> | null = null
+    const renew = (): Promise<void> =>
+      (renewal ??= (async () => {
+        const at = clock.now().getTime()
+        const next = await port.replace(key, body(), current).catch(() => undefined) // a failed renewal is tried again next time
+        if (next === null) loss = { takenBy: await holderNow(key) }
+        else if (next !== undefined) {
+          current = next
+          renewedAt = at
+        }
+      })().finally(() => (renewal = null)))
     const renewing = (async () => {
-      for (;;) {
-        // Real time, not the run's clock: renewal is for other machines, which live in real time.
-        const paused = await abortableSleep((lease * 1000) / 3, stop.signal).then(
+      while (loss === null) {
+        const paused = await pause((lease * 1000) / 3, stop.signal).then(
           () => true,
           () => false,
         )
         if (!paused || stop.signal.aborted) return
-        const next = await port.replace(key, body(), current).catch(() => undefined) // a failed renewal is tried again next time
-        if (next === null) {
-          lost = true // taken over: our lease had run out on someone's clock
-          return
-        }
-        if (next !== undefined) current = next
+        await renew()
       }
     })()
-    return async () => {
+    const release = async () => {
       stop.abort()
       await renewing
-      if (!lost) await port.deleteIfMatch(key, current).catch(() => false)
+      await renewal
+      if (loss === null) await port.deleteIfMatch(key, current).catch(() => false)
     }
+    return Object.assign(release, {
+      async stillHeld(): Promise<LockLoss | null> {
+        await renewal
+        // A third of the lease gone on our own clock without a renewal (a timer that did not fire,
+        // a paused process): a waiter may be judging it stale now, so it is renewed before the call.
+        // The renewal is conditional on our ETag: if it succeeds, no takeover happened and none of
+        // a waiter's can now succeed; if it cannot be made, the lock is not known to be ours.
+        if (loss === null && clock.now().getTime() - renewedAt >= (lease * 1000) / 3) {
+          const before = current
+          await renew()
+          if (loss === null && current === before && clock.now().getTime() - renewedAt >= lease * 1000) return { takenBy: null }
+        }
+        return loss
+      },
+    })
+  }
+
+  /** Who holds a lock now, in words; null when it is gone or unreadable. */
+  async function holderNow(key: string): Promise<string | null> {
+    const object = await port.get(key).catch(() => null)
+    return object === null ? null : describeHolder(parseHolder(object.body))
   }
 
   return {

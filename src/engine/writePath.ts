@@ -18,7 +18,7 @@ import { newJournalId, type JournalAction, type JournalLine, type KeyStateAction
 import { poll, type Read } from '../kms/confirm.js'
 import { currentTarget } from '../kms/lookups.js'
 import { MEMORY_ENDPOINT, type KmsPort } from '../kms/port.js'
-import { LockTimeoutError, type Release } from './lock.js'
+import { LockTimeoutError, type LockLoss, type Release } from './lock.js'
 import { stateStoreOf, type JournalStore, type StateStore } from './store.js'
 import type { Log } from '../output/ui.js'
 import { version } from '../version.js'
@@ -189,6 +189,11 @@ export class Writer {
       }
       if (recorded instanceof CliError) this.log.warn(`the rollback of ${w.alias} in ${w.region} is made without its journal line: ${recorded.message}`)
       journalId = recorded instanceof CliError ? null : recorded
+      const lost = await release?.stillHeld?.()
+      if (lost) {
+        await this.journalOutcome(journalId, false, false)
+        return conflict(null, lockLostError(w.alias, lost))
+      }
       sent = true
       await w.send()
     } catch (error) {
@@ -248,6 +253,11 @@ export class Writer {
         return { status: 'failed', changed: false, journalId: null, error: refused }
       }
       journalId = recorded
+      const lost = await release?.stillHeld?.()
+      if (lost) {
+        await this.journalOutcome(journalId, false, false)
+        return conflict(null, lockLostError(w.keyId, lost))
+      }
       sent = true
       await w.send()
     } catch (error) {
@@ -491,6 +501,14 @@ function lockFailure(w: WritePlace, error: CliError): CliError {
   if (error instanceof AwsError) return new AwsError(message, error.awsCode, error.hint)
   if (error instanceof AccessError) return new AccessError(message, error.hint)
   return error
+}
+
+/** A team lock taken over while this run held it (its lease was judged run out): the call is not sent. */
+function lockLostError(subject: string, loss: LockLoss): ConflictError {
+  const message = loss.takenBy
+    ? `the lock on ${subject} was taken over by ${loss.takenBy}; nothing was sent`
+    : `the lock on ${subject} could not be renewed before its lease ran out, so another run may hold it; nothing was sent`
+  return new ConflictError(message, 'see what the other run did (kms-alias history), then plan again; a longer KMS_ALIAS_LOCK_LEASE keeps a slow run its lock')
 }
 
 function conflict(seen: string | undefined | null, error: CliError): WriteOutcome {

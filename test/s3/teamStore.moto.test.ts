@@ -102,6 +102,48 @@ describe('the team lock (moto S3, injected clock)', () => {
     await (await waiter.lock(place, { waitMs: 0 }))()
   })
 
+  // Defect (issue 22's open item 1): failed before the fix, when a holder had no way to know its
+  // lock was gone. Mechanism: with the renewal's 412 not recorded as a loss (tried once), stillHeld
+  // answered null and the holder would have sent its call beside the new holder's.
+  it('a holder whose renewal is refused (a waiter judged its lease run out and took it over) knows it lost the lock, and to whom', async () => {
+    const location = prefixOf('lost')
+    const start = Date.parse('2026-12-01T10:00:00Z')
+    const port = await openPort()
+    // The holder's renewal happens when the test says, and the test learns when S3 answered it.
+    let renewNow!: () => void
+    const renewalPause = (_ms: number, signal: AbortSignal) =>
+      new Promise<void>((resolve, reject) => {
+        renewNow = resolve
+        signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true })
+      })
+    let renewed!: (etag: string | null) => void
+    const renewalAnswered = new Promise<string | null>((resolve) => (renewed = resolve))
+    const watched: S3Port = {
+      ...port,
+      list: (prefix, after) => port.list(prefix, after),
+      async replace(key, body, etag) {
+        const answer = await port.replace(key, body, etag)
+        renewed(answer)
+        return answer
+      },
+    }
+    const holder = s3StateStore(watched, location, { ...fakeClock(start), renewalPause })
+    const release = await holder.lock(place, { waitMs: 0 })
+    expect(await release.stillHeld?.()).toBeNull()
+    // Another machine, its clock past the holder's lease (the holder stalled): it takes the lock over.
+    const taker = s3StateStore(port, location, fakeClock(start + 31_000))
+    const releaseTaker = await taker.lock(place, { waitMs: 0 })
+    const takerObject = await lockObject(location.prefix)
+    renewNow()
+    expect(await renewalAnswered).toBeNull() // 412: the ETag is the taker's now
+    expect(await release.stillHeld?.()).toEqual({ takenBy: `${takerObject?.holder.identity} on ${hostname()}, process ${process.pid}` })
+    // A holder that lost the lock does not delete it: the taker's lock stays until the taker releases it.
+    await release()
+    expect((await lockObject(location.prefix))?.etag).toBe(takerObject?.etag)
+    await releaseTaker()
+    expect(await lockObject(location.prefix)).toBeUndefined()
+  })
+
   // Mechanism: with the renewal loop removed (tried once), the lock object kept its first ETag and expiry.
   it('a holder renews its lease (a new ETag and expiry) every third of KMS_ALIAS_LOCK_LEASE while it holds the lock', async () => {
     const location = prefixOf('renew')
