@@ -38,10 +38,14 @@ export async function createS3Port(config: S3Config): Promise<S3Port> {
   const { bucket } = config
   // Asked beside HeadBucket, not after it: the first lock needs both.
   const identity = callerIdentity(config)
+  // An endpoint of our own (moto, MinIO, LocalStack) serves buckets by path, not by host name; it can
+  // come from the environment (the Session passes it) or from the profile, which the SDK reads itself.
+  const pathStyle = config.endpointUrl !== undefined || (await profileEndpoint(config)) !== undefined
   const build = (region: string | undefined) => {
     const settings: S3ClientConfig = {
       ...sdkClientConfig({ ...config, ...(region ? { region } : {}) }),
-      ...(config.endpointUrl ? { endpoint: config.endpointUrl, forcePathStyle: true } : {}),
+      ...(config.endpointUrl ? { endpoint: config.endpointUrl } : {}),
+      ...(pathStyle ? { forcePathStyle: true } : {}),
     }
     return new S3Client(settings)
   }
@@ -129,6 +133,22 @@ export async function createS3Port(config: S3Config): Promise<S3Port> {
       } while (token)
     },
     identity: () => identity,
+  }
+}
+
+/**
+ * The endpoint the SDK itself would take from the shared config (the profile's services section
+ * for s3, else its endpoint_url; AWS_ENDPOINT_URL_S3 and AWS_ENDPOINT_URL too), asked of the SDK's
+ * own resolver so that the rules stay the SDK's: undefined when S3 is AWS's.
+ */
+async function profileEndpoint(config: S3Config): Promise<string | undefined> {
+  const resolver = new S3Client(sdkClientConfig(config))
+  try {
+    return await resolver.config.serviceConfiguredEndpoint?.()
+  } catch {
+    return undefined // a broken services section: the client's first call says so
+  } finally {
+    resolver.destroy()
   }
 }
 

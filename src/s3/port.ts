@@ -8,8 +8,9 @@ export interface S3Location {
 }
 
 /**
- * The run's AWS settings (Region, profile, role, attempts, timeout) for S3. The endpoint comes from
- * AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL (the Session resolves it; path-style addressing with one).
+ * The run's AWS settings (Region, profile, role, attempts, timeout) for S3. `endpointUrl` comes from
+ * AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL (the Session resolves it); without it the SDK may still
+ * take one from the profile. Either way an endpoint of its own is addressed by path.
  */
 export interface S3Config extends AwsSettings {
   bucket: string

@@ -293,3 +293,34 @@ describe('journal export and import: a local journal into a team one', () => {
     expect(r.stderr).toMatch(/^error: journal import writes into a team journal, and .* is a local file\nhint: pass --journal s3:\/\/<bucket>\/<prefix>/)
   })
 })
+
+const TEST_KEYS = 'aws_access_key_id = testing\naws_secret_access_key = testing\n'
+
+describe("S3's endpoint from the profile (path-style addressing)", () => {
+  // Defect (issue 22's open item 2): failed before the fix (tried once), when only AWS_ENDPOINT_URL_S3
+  // or AWS_ENDPOINT_URL turned path style on: the profile's endpoint was addressed by host name,
+  // <bucket>.localhost, which does not resolve, and the run exited 8 with nothing changed. Named
+  // localhost, not 127.0.0.1: the SDK addresses an IP endpoint by path whatever it is told.
+  it.each([
+    ['endpoint_url in the profile', (url: string) => `[profile team]\n${TEST_KEYS}endpoint_url = ${url}\n`],
+    ['an s3 endpoint_url in the services section the profile names', (url: string) => `[profile team]\n${TEST_KEYS}services = local\n\n[services local]\ns3 =\n  endpoint_url = ${url}\n`],
+  ])('%s: the team journal is reached by path, the update is journaled and another machine sees it', async (_label, profile) => {
+    const prefix = freshPrefix('profile')
+    const home = mkdtempSync(join(tmpdir(), 'kms-alias-profile-'))
+    const configFile = join(home, 'config')
+    writeFileSync(configFile, profile(motoUrl().replace('127.0.0.1', 'localhost')))
+    const env = machine(prefix, { AWS_CONFIG_FILE: configFile, AWS_PROFILE: 'team' })
+    // The profile carries the test keys: with the variables too, kms-alias warns that it ignores them.
+    delete env.AWS_ENDPOINT_URL_S3
+    delete env.AWS_ACCESS_KEY_ID
+    delete env.AWS_SECRET_ACCESS_KEY
+    const { alias, keyId } = await aliasOnNewKey('team-profile')
+    const next = await createKey()
+    const r = await cli(['update', alias, '--to', next, '--json'], env)
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    expect(await targetOf(alias)).toBe(next)
+    const [made] = await historyOf(machine(prefix))
+    expect(made).toMatchObject({ alias, previousKeyId: keyId, newKeyId: next, changed: true })
+  })
+})
