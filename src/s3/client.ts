@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/client-s3'
 import { AccessError, AwsError, CliError, interruptedBy } from '../errors.js'
 import { sdkClientConfig, sendOptions } from '../kms/client.js'
+import { attemptsOf, nameOf } from '../kms/translate.js'
 import type { S3Config, S3Object, S3Port } from './port.js'
 
 const DENIED = new Set([
@@ -58,17 +59,7 @@ export async function createS3Port(config: S3Config): Promise<S3Port> {
   const client = region === configured ? probe : build(region)
   config.debug?.(`s3://${bucket} is in ${region}`)
 
-  async function call<T>(operation: string, key: string, send: () => Promise<T>): Promise<T> {
-    const started = performance.now()
-    try {
-      const out = await send()
-      config.debug?.(`S3 ${operation} ${key}: ok in ${Math.round(performance.now() - started)} ms`)
-      return out
-    } catch (error) {
-      config.debug?.(`S3 ${operation} ${key}: ${error instanceof Error ? error.name : 'Error'} in ${Math.round(performance.now() - started)} ms`)
-      throw error
-    }
-  }
+  const call = <T>(operation: string, key: string, send: () => Promise<T>): Promise<T> => logged(config, operation, `s3://${bucket}/${key}`, send)
   const fail = (operation: string, key: string) => (error: unknown) => {
     throw translate(error, config, operation, `s3://${bucket}/${key}`)
   }
@@ -161,7 +152,7 @@ async function callerIdentity(config: S3Config): Promise<string | null> {
   try {
     const { GetCallerIdentityCommand, STSClient } = await import('@aws-sdk/client-sts')
     const sts = new STSClient({ ...sdkClientConfig(config), ...(stsEndpoint ? { endpoint: stsEndpoint } : {}) })
-    const out = await sts.send(new GetCallerIdentityCommand({}), sendOptions(config))
+    const out = await logged(config, 'GetCallerIdentity', 'for the lock holder', () => sts.send(new GetCallerIdentityCommand({}), sendOptions(config)))
     return out.Arn ?? null
   } catch {
     // Who holds a lock is a courtesy to whoever waits on it; the lock's token decides.
@@ -169,9 +160,22 @@ async function callerIdentity(config: S3Config): Promise<string | null> {
   }
 }
 
+/** One S3 (or STS) call, logged under --debug as the KMS adapter logs its calls: operation, subject, outcome, duration. */
+async function logged<T>(config: S3Config, operation: string, subject: string, send: () => Promise<T>): Promise<T> {
+  const started = performance.now()
+  try {
+    const out = await send()
+    config.debug?.(`${operation} ${subject}: ok in ${Math.round(performance.now() - started)} ms${attemptsOf(out)}`)
+    return out
+  } catch (error) {
+    config.debug?.(`${operation} ${subject}: ${nameOf(error)} in ${Math.round(performance.now() - started)} ms${attemptsOf(error)}`)
+    throw error
+  }
+}
+
 async function bucketRegion(client: S3Client, config: S3Config): Promise<string> {
   try {
-    const out = await client.send(new HeadBucketCommand({ Bucket: config.bucket }), sendOptions(config))
+    const out = await logged(config, 'HeadBucket', `s3://${config.bucket}`, () => client.send(new HeadBucketCommand({ Bucket: config.bucket }), sendOptions(config)))
     if (out.BucketRegion) return out.BucketRegion
   } catch (error) {
     // Asked in another Region, S3 answers 301 (or 400) and names the bucket's Region in a header.

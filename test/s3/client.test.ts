@@ -37,6 +37,28 @@ describe('the S3 adapter (aws-sdk-client-mock)', () => {
     expect(regions).toEqual(['us-east-1'])
   })
 
+  // Defect (issue 22's open item 3): failed before the fix, when HeadBucket and GetCallerIdentity
+  // were not logged and the other calls' lines had a shape of their own ("S3 PutObject <key>: …").
+  it('--debug logs every S3 call (and STS GetCallerIdentity) as the KMS calls are: operation, subject, outcome, duration', async () => {
+    s3Mock.on(HeadBucketCommand).resolves({ BucketRegion: 'us-east-1', $metadata: { attempts: 1 } })
+    s3Mock.on(PutObjectCommand).rejects(s3Error('PreconditionFailed', 412))
+    s3Mock.on(GetObjectCommand).resolves({ Body: { transformToString: () => Promise.resolve('{}') } as never, ETag: '"e1"' })
+    const lines: string[] = []
+    const port = await createS3Port({ region: 'us-east-1', bucket: 'team-kms', debug: (line) => void lines.push(line) })
+    expect(await port.create('team/locks/a.json', '{}')).toBeNull()
+    expect(await port.get('team/locks/a.json')).toEqual({ body: '{}', etag: '"e1"' })
+    expect(await port.identity()).toBe('arn:aws:iam::111122223333:user/alice')
+    expect(lines.map((l) => l.replace(/ in \d+ ms/, ' in N ms')).sort()).toEqual(
+      [
+        'HeadBucket s3://team-kms: ok in N ms (1 attempt)',
+        's3://team-kms is in us-east-1',
+        'GetCallerIdentity for the lock holder: ok in N ms',
+        'PutObject s3://team-kms/team/locks/a.json: PreconditionFailed in N ms',
+        'GetObject s3://team-kms/team/locks/a.json: ok in N ms',
+      ].sort(),
+    )
+  })
+
   it('AccessDenied on PutObject is an AccessError (exit 7) naming the permissions; 412 is "exists", not an error', async () => {
     s3Mock.on(HeadBucketCommand).resolves({ BucketRegion: 'us-east-1' })
     s3Mock.on(PutObjectCommand, { Key: 'team/denied' }).rejects(s3Error('AccessDenied', 403))
