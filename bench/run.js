@@ -14,6 +14,7 @@ import { buildSdkAlone } from './sdkAlone.js'
 import { startFaultProxy } from '../test/support/faultProxy.js'
 import { startMoto } from '../test/support/moto.js'
 import { auditRows } from './audit.js'
+import { teamHistoryRows } from './teamHistory.js'
 
 // The benchmark's own SDK client (fixtures) must not print the Node 20 notice either.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
@@ -398,6 +399,8 @@ try {
 
   // issue 23: audit over 4 Regions through the proxy's read limit, and its peak RSS (bench/audit.js).
   const audit = await auditRows({ motoUrl: moto.url, proxy, env })
+  // issue 22 item 4: history over 1,000 entries of a team journal in moto's S3 (bench/teamHistory.js).
+  const teamHistory = await teamHistoryRows({ motoUrl: moto.url, env })
 
   writeTable([
     ...header(moto.version),
@@ -422,6 +425,8 @@ try {
     `ThrottlingException answers to apply over ${SPLIT_REGIONS.length} Regions: ${splitThrottled} (its pacing is per Region).`,
     '',
     ...audit,
+    '',
+    ...teamHistory,
     '',
     awsCli ? '' : 'The AWS CLI is not installed: its rows are skipped.',
     '| command | KMS calls |',

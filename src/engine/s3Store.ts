@@ -51,8 +51,13 @@ export interface TeamLockHolder {
 
 // A lock that names no lease (unreadable) is judged by this one.
 const DEFAULT_LEASE_SECONDS = 30
-// How many objects are read at once (a journal line each).
+// How many objects are read at once (a journal line each). 64 was no faster against moto (which
+// answers one request at a time) on a loaded 2-core machine: docs/speed.md, "The team journal".
 const READ_CONCURRENCY = 16
+// Newest first, the first batch is small: undo --last and history --limit usually stop within it.
+const FIRST_FROM_END = 16
+// Bodies one read of the journal keeps for its second pass (about 400 bytes each, so a few MB).
+const CACHED_BODIES = 20_000
 const STAMP_DIGITS = 15
 
 export function s3StateStore(port: S3Port, location: S3Location, clock: TeamClock): StateStore {
@@ -88,38 +93,47 @@ export function s3StateStore(port: S3Port, location: S3Location, clock: TeamCloc
     )
   }
 
-  const source = async (): Promise<JournalLines> => ({
-    async *fromStart(signal) {
-      for await (const keys of port.list(journalDir)) {
+  const source = async (): Promise<JournalLines> => {
+    // A journal object is never overwritten (If-None-Match: *), so what one read of the journal got
+    // stays true for that read: history's two passes (forward, then newest first) GET each once.
+    const bodies = new Map<string, string>()
+    const readLines = async (keys: readonly string[], signal: AbortSignal | undefined): Promise<string[]> => {
+      const texts: string[] = new Array<string>(keys.length).fill('')
+      for (let start = 0; start < keys.length; start += READ_CONCURRENCY) {
         if (signal?.aborted) throw interruptedBy(signal)
-        yield await readLines(keys, signal)
+        const batch = keys.slice(start, start + READ_CONCURRENCY)
+        const got = await Promise.all(batch.map(async (key) => bodies.get(key) ?? (await port.get(key))?.body ?? ''))
+        got.forEach((body, i) => {
+          texts[start + i] = body
+          const key = batch[i]
+          if (key !== undefined && bodies.size < CACHED_BODIES) bodies.set(key, body)
+        })
       }
-    },
-    async *fromEnd(signal) {
-      // S3 lists forward only: the names are listed first (a few bytes each), then read from the end.
-      const all: string[] = []
-      for await (const keys of port.list(journalDir)) {
-        if (signal?.aborted) throw interruptedBy(signal)
-        all.push(...keys)
-      }
-      for (let end = all.length; end > 0; end -= READ_CONCURRENCY) {
-        const lines = await readLines(all.slice(Math.max(0, end - READ_CONCURRENCY), end), signal)
-        yield lines.reverse()
-      }
-    },
-    close: () => Promise.resolve(),
-  })
-
-  async function readLines(keys: readonly string[], signal: AbortSignal | undefined): Promise<string[]> {
-    const bodies: string[] = new Array<string>(keys.length).fill('')
-    for (let start = 0; start < keys.length; start += READ_CONCURRENCY) {
-      if (signal?.aborted) throw interruptedBy(signal)
-      const batch = keys.slice(start, start + READ_CONCURRENCY)
-      const got = await Promise.all(batch.map((key) => port.get(key)))
-      got.forEach((object, i) => (bodies[start + i] = object?.body ?? ''))
+      // One line per object; anything else in it (a forged object) is read as the lines it holds.
+      return texts.flatMap((body) => body.split('\n').filter((line) => line.trim() !== ''))
     }
-    // One line per object; anything else in it (a forged object) is read as the lines it holds.
-    return bodies.flatMap((body) => body.split('\n').filter((line) => line.trim() !== ''))
+    return {
+      async *fromStart(signal) {
+        for await (const keys of port.list(journalDir)) {
+          if (signal?.aborted) throw interruptedBy(signal)
+          yield await readLines(keys, signal)
+        }
+      },
+      async *fromEnd(signal) {
+        // S3 lists forward only: the names are listed first (a few bytes each), then read from the
+        // end, a few at first (undo --last usually stops within them), then more at a time.
+        const all: string[] = []
+        for await (const keys of port.list(journalDir)) {
+          if (signal?.aborted) throw interruptedBy(signal)
+          all.push(...keys)
+        }
+        for (let end = all.length, step = FIRST_FROM_END; end > 0; end -= step, step = READ_CONCURRENCY) {
+          const lines = await readLines(all.slice(Math.max(0, end - step), end), signal)
+          yield lines.reverse()
+        }
+      },
+      close: () => Promise.resolve(),
+    }
   }
 
   async function lock(place: LockPlace, options: LockOptions): Promise<Release> {

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
 import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { readJournal, readLastUndoable, type JournalIntent, type JournalLine } from '../../src/engine/journal.js'
+import { readJournal, readLastUndoable, scanJournalNewestFirst, type JournalIntent, type JournalLine } from '../../src/engine/journal.js'
 import { LockTimeoutError } from '../../src/engine/lock.js'
 import { s3StateStore, type TeamLockHolder } from '../../src/engine/s3Store.js'
 import { lockName, type StateStore } from '../../src/engine/store.js'
@@ -217,5 +217,29 @@ describe('the team journal: one object per line, listed in time order (moto S3)'
     const names: string[] = []
     for await (const keys of port.list(`${location.prefix}journal/`)) names.push(...keys)
     expect(names).toHaveLength(4)
+  })
+})
+
+describe('reading a team journal: each object once, only what the command needs (moto S3)', () => {
+  // Issue 22 item 4: failed before the change, when history's two passes (forward for the ids that
+  // cannot be used, then newest first) each read every object: 2 × 80 GETs here, where 80 are enough.
+  it('history --limit reads each journal object once over both passes; undo --last reads only the newest 16', async () => {
+    const location = prefixOf('reads')
+    const port = await openPort()
+    let gets = 0
+    const counted: S3Port = { ...port, list: (prefix, after) => port.list(prefix, after), get: (key) => ((gets += 1), port.get(key)) }
+    const store = s3StateStore(counted, location, fakeClock(Date.parse('2026-12-01T10:00:00Z')))
+    const lines = Array.from({ length: 40 }, (_, i) => {
+      const time = new Date(Date.parse('2026-12-01T10:00:00Z') + i * 1000).toISOString()
+      return [intent(`e${String(i).padStart(2, '0')}`, time), outcome(`e${String(i).padStart(2, '0')}`, time)]
+    }).flat()
+    await store.journal!.importLines!(lines.map((record) => ({ record, ordinal: record.type === 'intent' ? 0 : 1 })))
+    const shown: string[] = []
+    await scanJournalNewestFirst(store.journal!.source, (entry) => shown.push(entry.id) < 10)
+    expect(shown).toEqual(['e39', 'e38', 'e37', 'e36', 'e35', 'e34', 'e33', 'e32', 'e31', 'e30'])
+    expect(gets).toBe(80)
+    gets = 0
+    expect((await readLastUndoable(store.journal!.source)).entry?.id).toBe('e39')
+    expect(gets).toBe(16)
   })
 })
