@@ -10,6 +10,8 @@ export interface AuditPartition {
   readable: boolean
   aliases: number
   keys: number
+  /** Keys DescribeKey did not answer for: their aliases were not checked. */
+  unreadableKeys: number
 }
 
 export interface AuditSummary {
@@ -17,6 +19,7 @@ export interface AuditSummary {
   unreadable: number
   aliases: number
   keys: number
+  unreadableKeys: number
   findings: Record<AuditLevel, number>
 }
 
@@ -45,6 +48,7 @@ export function summaryOf(partitions: readonly AuditPartition[], findings: reado
     unreadable: partitions.filter((p) => !p.readable).length,
     aliases: partitions.reduce((n, p) => n + p.aliases, 0),
     keys: partitions.reduce((n, p) => n + p.keys, 0),
+    unreadableKeys: partitions.reduce((n, p) => n + p.unreadableKeys, 0),
     findings: { error: count('error'), warn: count('warn'), info: count('info') },
   }
 }
@@ -81,12 +85,13 @@ export function renderAuditTable(report: AuditReport, style: ChalkInstance, widt
   return blocks.join('\n')
 }
 
-/** "4 partitions (1 unreadable), 2000 aliases, 400 keys: 1 error, 3 warnings, 0 info". */
+/** "4 partitions (1 unreadable), 2000 aliases, 400 keys (2 unreadable): 1 error, 3 warnings, 0 info". */
 export function renderAuditSummary(summary: AuditSummary): string {
   const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`
   const unreadable = summary.unreadable > 0 ? ` (${summary.unreadable} unreadable)` : ''
+  const unreadableKeys = summary.unreadableKeys > 0 ? ` (${summary.unreadableKeys} unreadable)` : ''
   return (
-    `Audited ${plural(summary.partitions, 'partition')}${unreadable}, ${plural(summary.aliases, 'alias', 'aliases')}, ${plural(summary.keys, 'key')}: ` +
+    `Audited ${plural(summary.partitions, 'partition')}${unreadable}, ${plural(summary.aliases, 'alias', 'aliases')}, ${plural(summary.keys, 'key')}${unreadableKeys}: ` +
     `${plural(summary.findings.error, 'error')}, ${plural(summary.findings.warn, 'warning')}, ${summary.findings.info} info`
   )
 }
