@@ -434,6 +434,33 @@ describe('audit, several Regions (in-memory: moto replicas share the primary ali
     expect(r.code).toBe(3)
   })
 
+  // Tried once: with no bound on the partitions (the limit raised to 1000) all 10 are read at once and this fails.
+  it('partitions: at most 8 read at a time (10 Regions)', async () => {
+    const names = ['us-east-1', 'us-east-2', 'us-west-1', 'us-west-2', 'eu-west-1', 'eu-west-2', 'eu-west-3', 'eu-central-1', 'ap-south-1', 'ap-northeast-1']
+    let reading = 0
+    let most = 0
+    const ports = Object.fromEntries(
+      names.map((region) => {
+        const port = new FakeKms({ region })
+        const pages = port.listAliasPages.bind(port)
+        port.listAliasPages = (beforePage) =>
+          (async function* () {
+            reading += 1
+            most = Math.max(most, reading)
+            // Let every partition that may start, start, before this one ends.
+            for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve))
+            yield* pages(beforePage)
+            reading -= 1
+          })()
+        return [region, port]
+      }),
+    )
+    const r = await run(['audit', '--regions', names.join(',')], { kms: regions(ports) })
+    expect(r.stderr).toBe('Audited 10 partitions, 0 aliases, 0 keys: 0 errors, 0 warnings, 0 info\n')
+    expect(r.code).toBe(0)
+    expect(most).toBe(8)
+  })
+
   /** Ports of `regions`, 9 keys each, that note the fake time of every call they receive. */
   function pacedWorld(regions: string[]) {
     const ctx = testContext({ start: START, kms: (config: KmsConfig) => ports[config.region ?? 'us-east-1'] as FakeKms })
