@@ -97,13 +97,18 @@ export async function runAudit(options: AuditOptions, ctx: Context, globals: Glo
       exitCode: findings.some((f) => failsOn(f.level, options.failOn)) ? Exit.Refused : Exit.Ok,
     }
     if (options.fixPlan !== undefined) {
-      const entries = fixPlanEntries(findings, accounts.length > 1)
+      const { entries, notFixable } = fixPlanEntries(findings, accounts.length > 1)
       await writeFile(options.fixPlan, renderFixPlan(entries)).catch((error: NodeJS.ErrnoException) => {
         throw new UsageError(`cannot write --fix-plan ${options.fixPlan}: ${error.code ?? error.message}`)
       })
       // apply acts where audit read: the same profile and endpoint, role or roles.
       const where = [...(globals.role ? ['--role-arn', globals.role.arn] : []), ...(options.roleName ? ['--role-name', options.roleName.name] : [])]
-      report.fixPlan = { file: options.fixPlan, entries: entries.length, review: kmsAliasCommand(['apply', options.fixPlan, '--dry-run', ...where], null, globals) }
+      report.fixPlan = {
+        file: options.fixPlan,
+        entries: entries.length,
+        review: kmsAliasCommand(['apply', options.fixPlan, '--dry-run', ...where], null, globals),
+        notFixable,
+      }
     }
     show(ui, report)
     return report.exitCode
@@ -120,12 +125,17 @@ function show(ui: Ui, report: AuditReport): void {
   else if (human.findings.length === 0) ui.note('No findings.')
   else ui.write(renderAuditTable(human, ui.out, ui.width))
   ui.note(renderAuditSummary(human.summary))
-  if (human.fixPlan)
+  if (human.fixPlan) {
     ui.note(
       human.fixPlan.entries === 0
         ? `Nothing to fix mechanically: wrote an empty plan to ${human.fixPlan.file}`
         : `Wrote ${human.fixPlan.entries} fix${human.fixPlan.entries === 1 ? '' : 'es'} to ${human.fixPlan.file}: review it, then run ${human.fixPlan.review}`,
     )
+    for (const left of human.fixPlan.notFixable)
+      ui.note(
+        `Not in the plan (not mechanically fixable): ${left.alias} in ${left.account ? `${left.region} of account ${left.account}` : left.region} is missing for ${left.keyIds.length} keys (${left.keyIds.join(', ')}); choose one and create it by hand`,
+      )
+  }
 }
 
 /** Reads partitions, each at its own pace and all at the same time (KMS quotas are per account and Region). */

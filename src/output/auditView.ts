@@ -28,8 +28,11 @@ export interface AuditReport {
   findings: AuditFinding[]
   summary: AuditSummary
   failOn: FailOn
-  /** --fix-plan: where the apply file went, how many entries it holds, and the apply --dry-run to review it with. */
-  fixPlan: { file: string; entries: number; review: string } | null
+  /**
+   * --fix-plan: where the apply file went, how many entries it holds, the apply --dry-run to review
+   * it with, and the missing aliases left out of it because several keys claim them.
+   */
+  fixPlan: { file: string; entries: number; review: string; notFixable: NotFixable[] } | null
   exitCode: number
 }
 
@@ -39,6 +42,14 @@ export interface FixPlanEntry {
   to: string
   region: string
   account?: string
+}
+
+/** A missing replica alias that keys of several multi-Region keys claim: which one it should name is a person's call. */
+export interface NotFixable {
+  account: string | null
+  region: string
+  alias: string
+  keyIds: string[]
 }
 
 export function summaryOf(partitions: readonly AuditPartition[], findings: readonly AuditFinding[]): AuditSummary {
@@ -101,15 +112,31 @@ export function renderAuditSummary(summary: AuditSummary): string {
  * replica of the same multi-Region key (it has the same key ID in every Region). The account
  * column only when several accounts were read: apply then assumes --role-name there.
  */
-export function fixPlanEntries(findings: readonly AuditFinding[], withAccounts: boolean): FixPlanEntry[] {
-  return findings
-    .filter((f) => f.code === 'ALIAS_MISSING_IN_REPLICA_REGION' && f.alias !== null && f.keyId !== null)
-    .map((f) => ({
-      alias: f.alias as string,
-      to: f.keyId as string,
-      region: f.region,
-      ...(withAccounts && f.account !== null ? { account: f.account } : {}),
-    }))
+export function fixPlanEntries(findings: readonly AuditFinding[], withAccounts: boolean): { entries: FixPlanEntry[]; notFixable: NotFixable[] } {
+  // (account, Region, alias) -> the keys whose replicas there miss it. Two keys (each named by the
+  // alias in its own Region) would give two entries for one alias, which apply refuses as a whole.
+  const claims = new Map<string, NotFixable>()
+  for (const f of findings) {
+    if (f.code !== 'ALIAS_MISSING_IN_REPLICA_REGION' || f.alias === null || f.keyId === null) continue
+    const place = JSON.stringify([f.account, f.region, f.alias])
+    const claim = claims.get(place)
+    if (claim) {
+      if (!claim.keyIds.includes(f.keyId)) claim.keyIds.push(f.keyId)
+    } else claims.set(place, { account: f.account, region: f.region, alias: f.alias, keyIds: [f.keyId] })
+  }
+  const entries: FixPlanEntry[] = []
+  const notFixable: NotFixable[] = []
+  for (const claim of claims.values()) {
+    if (claim.keyIds.length > 1) notFixable.push({ ...claim, keyIds: [...claim.keyIds].sort() })
+    else
+      entries.push({
+        alias: claim.alias,
+        to: claim.keyIds[0] as string,
+        region: claim.region,
+        ...(withAccounts && claim.account !== null ? { account: claim.account } : {}),
+      })
+  }
+  return { entries, notFixable }
 }
 
 export const renderFixPlan = (entries: readonly FixPlanEntry[]): string => `${JSON.stringify(entries, null, 2)}\n`

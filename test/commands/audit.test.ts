@@ -386,6 +386,7 @@ describe('audit, several Regions (in-memory: moto replicas share the primary ali
       file: plan,
       entries: 1,
       review: `kms-alias apply ${plan} --dry-run`,
+      notFixable: [],
     })
     for (const port of Object.values(ports)) expect(port.mutations()).toEqual([])
 
@@ -398,6 +399,48 @@ describe('audit, several Regions (in-memory: moto replicas share the primary ali
     const again = await run(['audit', '--regions', 'us-east-1,eu-west-1', '--fail-on', 'warn'], { kms })
     expect(again.stdout).toBe('')
     expect(again.code).toBe(0)
+  })
+
+  // Failed before the fix: the plan held alias/pay in eu-west-1 twice (once per key) and apply
+  // --dry-run refused the whole file ("appears twice", exit 2).
+  it('--fix-plan leaves out an alias two keys claim in one Region (not mechanically fixable) and apply --dry-run takes the rest', async () => {
+    const [A, B] = ['mrk-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 'mrk-bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb']
+    const replicaOf = (keyId: string, region: string, primary: string) => {
+      const arnIn = (r: string) => `arn:aws:kms:${r}:${ACCOUNT}:key/${keyId}`
+      return key({
+        keyId,
+        region,
+        arn: arnIn(region),
+        multiRegion: true,
+        multiRegionConfiguration: {
+          keyType: region === primary ? 'PRIMARY' : 'REPLICA',
+          primary: { arn: arnIn(primary), region: primary },
+          replicas: [{ arn: arnIn('eu-west-1'), region: 'eu-west-1' }],
+        },
+      })
+    }
+    const ports = {
+      'us-east-1': new FakeKms({ region: 'us-east-1', keys: [replicaOf(A, 'us-east-1', 'us-east-1')], aliases: { 'alias/pay': A, 'alias/web': A } }),
+      'ap-south-1': new FakeKms({ region: 'ap-south-1', keys: [replicaOf(B, 'ap-south-1', 'ap-south-1')], aliases: { 'alias/pay': B } }),
+      'eu-west-1': new FakeKms({ region: 'eu-west-1', keys: [replicaOf(A, 'eu-west-1', 'us-east-1'), replicaOf(B, 'eu-west-1', 'ap-south-1')] }),
+    }
+    const plan = tempFile('fix.json')
+    const where = ['--regions', 'us-east-1,ap-south-1,eu-west-1', '--fix-plan', plan]
+    const audit = await run(['audit', ...where], { kms: regions(ports) })
+    expect(audit.code).toBe(0)
+    expect(JSON.parse(readFileSync(plan, 'utf8'))).toEqual([{ alias: 'alias/web', to: A, region: 'eu-west-1' }])
+    expect(audit.stderr).toBe(
+      'Audited 3 partitions, 3 aliases, 2 keys: 0 errors, 5 warnings, 0 info\n' +
+        `Wrote 1 fix to ${plan}: review it, then run kms-alias apply ${plan} --dry-run\n` +
+        `Not in the plan (not mechanically fixable): alias/pay in eu-west-1 of account ${ACCOUNT} is missing for 2 keys (${A}, ${B}); choose one and create it by hand\n`,
+    )
+    const json = await run(['audit', ...where, '--json'], { kms: regions(ports) })
+    expect(JSON.parse(json.stdout).fixPlan.notFixable).toEqual([{ account: ACCOUNT, region: 'eu-west-1', alias: 'alias/pay', keyIds: [A, B] }])
+
+    const dry = await run(['apply', plan, '--dry-run', '--json'], { kms: regions(ports) })
+    expect(dry.code).toBe(0)
+    expect(JSON.parse(dry.stdout).changes).toEqual([expect.objectContaining({ alias: 'alias/web', region: 'eu-west-1', action: 'create', targetKeyId: A })])
+    for (const port of Object.values(ports)) expect(port.mutations()).toEqual([])
   })
 
   it('progress on a terminal: partitions done of all, aliases read', async () => {
