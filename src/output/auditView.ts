@@ -73,7 +73,11 @@ export function renderAuditText(findings: readonly AuditFinding[]): string {
 
 const HEADINGS: Record<AuditLevel, string> = { error: 'Errors', warn: 'Warnings', info: 'Info' }
 
-/** One table per level, errors first; the account column only when several accounts were read. */
+/**
+ * One table per level, errors first; the account column only when several accounts were read. On a
+ * narrow terminal the key column goes first (the detail names the key where it matters) and the
+ * detail wraps: it holds what the issue asks to see, such as the deletion date and days left.
+ */
 export function renderAuditTable(report: AuditReport, style: ChalkInstance, width?: number): string {
   const accounts = new Set(report.partitions.map((p) => p.account)).size > 1
   const paint: Record<AuditLevel, (t: string) => string> = { error: (t) => style.red(t), warn: (t) => style.yellow(t), info: (t) => style.dim(t) }
@@ -89,11 +93,18 @@ export function renderAuditTable(report: AuditReport, style: ChalkInstance, widt
       ...(accounts ? [f.account ?? ''] : []),
       f.region,
       f.keyId ?? '',
-      { text: f.message, fit: 'wrap' as const },
+      { text: detailOf(f), fit: 'wrap' as const },
     ])
-    blocks.push(`${style.bold(`${HEADINGS[level]} (${findings.length})`)}\n${renderTable(style, { head, rows, fit, min: [], optional: [accounts ? 5 : 4] }, width)}\n`)
+    const keyColumn = accounts ? 4 : 3
+    blocks.push(`${style.bold(`${HEADINGS[level]} (${findings.length})`)}\n${renderTable(style, { head, rows, fit, min: [], optional: [keyColumn] }, width)}\n`)
   }
   return blocks.join('\n')
+}
+
+/** The message without the alias it starts with: the alias column already shows it. */
+function detailOf(finding: AuditFinding): string {
+  const lead = finding.alias === null ? '' : `${finding.alias} `
+  return lead !== '' && finding.message.startsWith(`${lead}points to `) ? finding.message.slice(lead.length) : finding.message
 }
 
 /** "4 partitions (1 unreadable), 2000 aliases, 400 keys (2 unreadable): 1 error, 3 warnings, 0 info". */
