@@ -1,7 +1,8 @@
 // `kms-alias audit` (issue 23): reads every alias of every (account, Region) asked for, describes
 // each distinct key once, and reports the aliases that will break. Read-only: the only calls are
 // ListAliases, DescribeKey and (--keys) ListKeys, and the only file written is --fix-plan's.
-import { writeFile } from 'node:fs/promises'
+import { access, constants, stat, writeFile } from 'node:fs/promises'
+import { dirname } from 'node:path'
 import type { Context } from '../cli/context.js'
 import type { GlobalOptions } from '../cli/globalOptions.js'
 import type { RoleNameConfig } from '../cli/roles.js'
@@ -63,6 +64,7 @@ export async function runAudit(options: AuditOptions, ctx: Context, globals: Glo
     if (options.regions !== undefined && options.allRegions) throw new UsageError('--regions and --all-regions cannot be used together')
     if (options.roleName !== undefined && options.accounts === undefined)
       throw new UsageError('--role-name needs --accounts', 'name the accounts to audit: --accounts 111122223333,444455556666')
+    if (options.fixPlan !== undefined) await checkWritable(options.fixPlan)
     const session = sessionOf(ctx, globals, ui)
     // With --regions the client's Region is never read, so it need not be configured (as list).
     const home = options.regions === undefined || (options.accounts && requestedAccount(globals) === undefined) ? await session.kms() : undefined
@@ -136,6 +138,21 @@ function show(ui: Ui, report: AuditReport): void {
         `Not in the plan (not mechanically fixable): ${left.alias} in ${left.account ? `${left.region} of account ${left.account}` : left.region} is missing for ${left.keyIds.length} keys (${left.keyIds.join(', ')}); choose one and create it by hand`,
       )
   }
+}
+
+/**
+ * Fails before any read when --fix-plan cannot be written, not after the whole fleet was read. The
+ * file is written where the project reads its apply files, with node:fs: the Context has no file seam.
+ */
+async function checkWritable(file: string): Promise<void> {
+  // stdout holds the report (table, text or JSON): a plan there would be mixed into it.
+  if (file === '-') throw new UsageError('--fix-plan - is not supported: stdout holds the report', 'name a file: --fix-plan fix.json')
+  const refuse = (why: string) => new UsageError(`cannot write --fix-plan ${file}: ${why}`)
+  const existing = await stat(file).catch(() => undefined)
+  if (existing?.isDirectory()) throw refuse('it is a directory')
+  await access(existing ? file : dirname(file), constants.W_OK).catch((error: NodeJS.ErrnoException) => {
+    throw refuse(error.code ?? error.message)
+  })
 }
 
 /** Reads partitions, each at its own pace and all at the same time (KMS quotas are per account and Region). */

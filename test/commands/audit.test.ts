@@ -4,7 +4,7 @@
 // that nothing is changed (the fake records no mutating call).
 import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { AccessError, AwsError } from '../../src/errors.js'
 import { translateError } from '../../src/kms/translate.js'
@@ -564,6 +564,26 @@ describe('audit: usage', () => {
     expect(r.code).toBe(2)
     expect(r.stderr).toContain(message)
     expect(kms.calls.filter((c) => c !== 'GetCallerIdentity')).toEqual([])
+  })
+})
+
+describe('audit --fix-plan: a file that cannot be written', () => {
+  // Failed before the fix: the whole fleet was read (ListAliases, DescribeKey) and the report thrown
+  // away before the write failed.
+  it.each([
+    ['a folder that does not exist', () => join(tempFile('x'), 'missing', 'fix.json'), 'cannot write --fix-plan', 'ENOENT'],
+    ['a directory', () => dirname(tempFile('x')), 'cannot write --fix-plan', 'it is a directory'],
+    ['- (stdout holds the report)', () => '-', '--fix-plan - is not supported: stdout holds the report', 'name a file'],
+  ])('%s: exit 2 before any KMS call', async (_, file, message, why) => {
+    const off = key({ keyState: 'Disabled' })
+    const kms = new FakeKms({ keys: [off], aliases: { 'alias/off': off.keyId } })
+    const plan = file()
+    const r = await run(['audit', '--fix-plan', plan], { kms })
+    expect(r.code).toBe(2)
+    expect(r.stdout).toBe('')
+    expect(r.stderr).toContain(message)
+    expect(r.stderr).toContain(why)
+    expect(kms.calls).toEqual([])
   })
 })
 
