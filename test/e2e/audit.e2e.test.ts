@@ -146,6 +146,27 @@ describe('audit against moto_server', () => {
   })
 })
 
+// Failed before the fix: both were a PARTITION_UNREADABLE finding, exit 3 (0 with --fail-on never).
+describe('audit: a failure of the whole run exits as list does', () => {
+  it.each([[[]], [['--fail-on', 'never']]])('no credentials, %j: exit 7 with the hint, as list', async (flags) => {
+    const env = cliEnv({ AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined })
+    const audit = await cli(['audit', ...flags], env)
+    const list = await cli(['list'], env)
+    expect([audit.code, list.code]).toEqual([7, 7])
+    expect(audit.stdout).toBe('')
+    expect(audit.stderr).toBe('error: no AWS credentials were found\nhint: set AWS_PROFILE or pass --profile, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY\n')
+  })
+
+  it('an endpoint nothing listens on: exit 8, as list', async () => {
+    // Port 9 (discard) on loopback: refused at once, no traffic leaves the machine.
+    const env = cliEnv({ AWS_ENDPOINT_URL_KMS: 'http://127.0.0.1:9', AWS_MAX_ATTEMPTS: '1' })
+    const audit = await cli(['audit', '--regions', 'us-east-1,eu-west-1', '--fail-on', 'never'], env)
+    const list = await cli(['list'], env)
+    expect([audit.code, list.code]).toEqual([8, 8])
+    expect(audit.stderr).toContain('cannot reach KMS at http://127.0.0.1:9 (ECONNREFUSED)')
+  })
+})
+
 describe('audit against moto_server: a key throttled past the retries', () => {
   // Failed before the fix: KEY_UNREADABLE was a warning, so this audit of a disabled key exited 0.
   it('KEY_UNREADABLE (fault proxy: every DescribeKey throttled) is an error: the disabled key behind it fails --fail-on error (exit 3)', async () => {
