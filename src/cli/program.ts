@@ -14,6 +14,8 @@ import {
 } from './globalOptions.js'
 import { parseRegions } from './regions.js'
 import { escapeComposed } from '../output/escape.js'
+import type { ProbeSettings } from '../engine/probe.js'
+import type { AssumeRoleConfig } from '../kms/port.js'
 import { version } from '../version.js'
 
 const EXAMPLES = `
@@ -34,7 +36,8 @@ Examples:
   $ kms-alias demo                     # the whole tool on an in-memory KMS, no AWS account needed
 
 Exit codes: 0 ok, 1 internal error, 2 usage, 3 refused, 4 not found, 5 conflict,
-6 not confirmed, 7 access or configuration, 8 AWS or network failure, 129 hang-up (SIGHUP),
+6 not confirmed, 7 access or configuration, 8 AWS or network failure, 9 the alias could not
+be used after the change (rolled back), 129 hang-up (SIGHUP),
 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
 An option that takes a value may be given once (a repeated one is a usage error).`
 
@@ -143,6 +146,7 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
     .option('--expect-current <key>', 'change nothing and exit 5 unless the alias points to this key now (key ID, key ARN, or alias/<name>: the key it points to as the run starts)')
   addOverrideOptions(update)
   addIamOption(update)
+  addProbeOptions(update)
     .addOption(
       new Option(
         '--regions <r1,r2,...>',
@@ -172,6 +176,7 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
         ...(raw.expectCurrent === undefined ? {} : { expectCurrent: raw.expectCurrent }),
         ...overrideFlags(raw),
         iam: raw.iam === true,
+        probe: await probeFlags(raw),
       }
       if (raw.regions !== undefined || raw.allRegions === true) {
         const { runUpdateRegions } = await import('../commands/updateRegions.js')
@@ -419,7 +424,7 @@ ${examples('kms-alias demo', 'kms-alias demo --step', 'kms-alias demo --json | j
  */
 function refuseRepeatedOptions(command: Command): void {
   for (const option of command.options) {
-    if (!(option.required || option.optional) || option.variadic) continue
+    if (!(option.required || option.optional) || option.variadic || REPEATABLE.has(option.long ?? '')) continue
     const parse = option.parseArg
     let first: string | undefined
     option.argParser((value: string, previous: unknown) => {
@@ -431,6 +436,13 @@ function refuseRepeatedOptions(command: Command): void {
   for (const sub of command.commands) refuseRepeatedOptions(sub)
 }
 
+/** Options given once per value, collected in order (each has its own limit). */
+const REPEATABLE = new Set(['--probe-as'])
+
+const DEFAULT_PROBE_TIMEOUT_SECONDS = 60
+// Each role is a probe of its own before and after every change.
+const MAX_PROBE_ROLES = 5
+
 /** The flags several commands share, as commander hands them over (booleans unset when absent). */
 interface Flags {
   dryRun?: boolean
@@ -441,7 +453,44 @@ interface Flags {
   iam?: boolean
   verify: boolean
   verifyTimeout: number
+  /** --no-probe sets it false. */
+  probe?: boolean
+  probeTimeout?: number
+  probeAs?: string[]
 }
+
+/**
+ * The use probe's options (issue 20), on every command that moves an alias to another key (update,
+ * --regions, apply, rotate, undo, undo --run).
+ */
+function addProbeOptions(command: Command): Command {
+  return command
+    .option('--no-probe', 'do not use the alias (Encrypt/Decrypt, Sign/Verify, ...) before and after the change')
+    .addOption(
+      new Option('--probe-timeout <seconds>', `how long to probe the alias after the change until the new key answers, at most ${VERIFY_TIMEOUT_LIMIT_SECONDS}`)
+        .default(DEFAULT_PROBE_TIMEOUT_SECONDS)
+        .argParser(parsePositiveSeconds('--probe-timeout', VERIFY_TIMEOUT_LIMIT_SECONDS)),
+    )
+    .addOption(
+      new Option('--probe-as <role-arn>', `also probe as this role (AssumeRole), as the application would; repeatable, at most ${MAX_PROBE_ROLES}`).argParser(
+        (value: string, previous: string[] | undefined) => {
+          const roles = [...(previous ?? []), value]
+          if (roles.length > MAX_PROBE_ROLES) throw new UsageError(`--probe-as was given ${roles.length} times; at most ${MAX_PROBE_ROLES} roles are probed`)
+          return roles
+        },
+      ),
+    )
+}
+
+/** The probe settings from the flags; a malformed role ARN is a usage error before anything runs. */
+async function probeFlags(raw: Pick<Flags, 'probe' | 'probeTimeout' | 'probeAs'>): Promise<ProbeSettings> {
+  const { parseRoleOptions } = await import('./roles.js')
+  const roles = (raw.probeAs ?? []).map((arn) => parseRoleOptions({ roleArn: arn, roleSessionName: PROBE_SESSION_NAME }) as AssumeRoleConfig)
+  return { enabled: raw.probe !== false, timeoutSeconds: raw.probeTimeout ?? DEFAULT_PROBE_TIMEOUT_SECONDS, roles }
+}
+
+// What CloudTrail shows as the session of a probe made as a --probe-as role.
+const PROBE_SESSION_NAME = 'kms-alias-probe'
 
 /**
  * The overrides of the preflight's blocking findings, the same three on every command that moves an

@@ -12,6 +12,7 @@ import { accessPreflight } from '../preflight/accessPreflight.js'
 import { localRefusals } from '../preflight/local.js'
 import { createFindings, updateFindings } from '../preflight/plan.js'
 import { aliasAccountFindings, orphanFindings, type Finding, type Overrides } from '../preflight/rules.js'
+import { probeFindings, targetProbeSkip, type ProbeBefore } from '../preflight/probe.js'
 import type { RunReads } from './reads.js'
 import type { Reservation } from './writePath.js'
 
@@ -45,6 +46,12 @@ export interface MoveRequest {
    * read (Writer.reserve), beside the plan's last reads. A plan that is not 'planned' releases it.
    */
   reserve?: (current: KeyInfo | undefined) => Reservation | undefined
+  /**
+   * The use probes before an update (engine/probe.ts), sent beside the access reads once both keys
+   * are described; `targetSkipped` says why the target is not probed (a state the user allowed).
+   * Absent: --no-probe.
+   */
+  probe?: (current: KeyInfo, target: KeyInfo, targetSkipped: string | null) => Promise<ProbeBefore>
 }
 
 export type PlannedMove =
@@ -61,6 +68,8 @@ export type PlannedMove =
       findings: Finding[]
       /** The write's lock and guard read, when the request reserved them: write with it, or release it. */
       reservation?: Reservation
+      /** The use probes before the change (update only, unless --no-probe). */
+      probe?: ProbeBefore
     }
 
 /** Plans one move; reads through `reads`, so items of one run share them. */
@@ -99,15 +108,20 @@ async function plan(reads: RunReads, request: MoveRequest, currentKey: Promise<K
     // accessPreflight reads nothing for the same key on both sides (ALREADY_TARGET).
     return accessPreflight(reads.kms, c, t, { aliasName: aliasRef.name, allowAccessChange: overrides.allowAccessChange, iam: reads.iam, cache: reads.access })
   })
+  const probed = Promise.all([currentKey, targetKey, guarded]).then(([c, t, holds]) => {
+    if (!request.probe || !holds || c === undefined || t === undefined || c.keyId === t.keyId) return undefined
+    const skip = targetProbeSkip(t.keyState, overrides.allowDisabled)
+    return skip === 'refused' ? undefined : request.probe(c, t, skip)
+  })
   // Every read gets its handler now: one that fails while another is still awaited must not be an
   // unhandled rejection (Node ends the process on one).
-  const settled = Promise.allSettled([currentKey, targetKey, guarded, aliasesOf(currentKey), aliasesOf(targetKey), access] as const)
+  const settled = Promise.allSettled([currentKey, targetKey, guarded, aliasesOf(currentKey), aliasesOf(targetKey), access, probed] as const)
   // A missing alias is what a user must hear first, before anything about the target.
   if (request.mustExist && (await currentKey.catch(() => null)) === undefined) {
     await settled
     throw new NotFoundError(`alias ${aliasRef.name} not found in ${region}`)
   }
-  const [current, target, holds, currentAliases, targetAliases, accessFound] = inOrder(await settled)
+  const [current, target, holds, currentAliases, targetAliases, accessFound, probe] = inOrder(await settled)
   if (!holds) return { status: 'moved', current, target }
 
   const described = (key: KeyInfo | undefined, aliases: typeof currentAliases): DescribedKey | undefined => key && { key, aliases }
@@ -128,8 +142,9 @@ async function plan(reads: RunReads, request: MoveRequest, currentKey: Promise<K
   const findings = [
     ...updateFindings({ aliasRef, targetRef, current: planned.current, target: planned.target, expectAccount, overrides }),
     ...accessFound,
+    ...(probe ? probeFindings(probe) : []),
   ]
-  return { status: 'planned', action: planned.current.key.keyId === planned.target.key.keyId ? 'no-op' : 'update', ...planned, findings }
+  return { status: 'planned', action: planned.current.key.keyId === planned.target.key.keyId ? 'no-op' : 'update', ...planned, findings, ...(probe ? { probe } : {}) }
 }
 
 function describeTarget(reads: RunReads, ref: KeyRef, notFound: string): Promise<KeyInfo> {

@@ -43,6 +43,12 @@ export type FindingCode =
   | 'OLD_ARTIFACTS_NEED_OLD_KEY'
   | 'ACCESS_UNCHECKED'
   | 'KEY_ARN_PINNED'
+  // The use probe (probe.ts)
+  | 'USE_WOULD_FAIL'
+  | 'PROBE_UNAVAILABLE'
+  | 'CALLER_WOULD_BE_DENIED'
+  | 'PROBE_SKIPPED'
+  | 'PROBE_STALE'
 
 export interface Finding {
   code: FindingCode
