@@ -207,9 +207,10 @@ export async function runItems<T>(ctx: Context, spec: RunSpec<T>): Promise<RunRe
     const failure = leftAlone.length > 0 && spec.rollback ? spec.rollback.leftAlone(stop, leftAlone) : stop
     if (!(stop instanceof UseFailedError)) return result('written', failure, true)
     // Exit 9 whatever the rollback did; the message says what that was.
-    if (!rollsBack) return result('written', new UseFailedError(`${stop.message}; nothing was rolled back`, 'the alias points to the new key; undo the change once you know why it cannot be used'), true)
-    if (leftAlone.length > 0) return result('written', new UseFailedError(failure.message, failure.hint), true)
-    return result('written', new UseFailedError(`${stop.message}; it was rolled back`, 'find out why the new key cannot be used (key policy, grants, key state) before retrying'), true)
+    const used = (message: string, hint: string | undefined) => new UseFailedError(message, hint)
+    if (!rollsBack) return result('written', used(`${stop.message}; nothing was rolled back`, 'the alias points to the new key; undo the change once you know why it cannot be used'), true)
+    if (leftAlone.length > 0) return result('written', used(failure.message, failure.hint), true)
+    return result('written', used(`${stop.message}; it was rolled back`, 'find out why the new key cannot be used (key policy, grants, key state) before retrying'), true)
   }
   const unconfirmed = spec.confirm ? pending.filter((item) => !confirmed(traces.get(item)?.check)) : []
   if (spec.confirm && unconfirmed.length > 0) return result('written', spec.confirm.unconfirmed(unconfirmed))

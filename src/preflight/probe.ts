@@ -116,7 +116,7 @@ export function callersToProbeAfter(before: ProbeBefore): string[] {
 export function targetProbeSkip(targetState: string | undefined, allowDisabled: boolean): string | null | 'refused' {
   if (targetState === undefined || targetState === 'Enabled') return null
   // TARGET_NOT_ENABLED or TARGET_PENDING_DELETION already block: the probe would only repeat them.
-  if (!allowDisabled || targetState.startsWith('Pending')) return 'refused'
+  if (!allowDisabled || targetState === 'PendingDeletion' || targetState === 'PendingReplicaDeletion') return 'refused'
   return `it is ${targetState} and --allow-disabled allows that`
 }
 

@@ -1,0 +1,267 @@
+// The use probe (issue 20) in update, on the in-memory KMS behind FakeKms: what AWS can answer and
+// the in-memory KMS does not do by itself (a denied Encrypt, the old key still answering, one
+// role's credentials failing) comes from UseFaultKms; a disabled key's DisabledException is the
+// in-memory KMS's own. The clock is the test context's: the 60 s timeout is never waited for.
+import { describe, expect, it } from 'vitest'
+import { key } from '../helpers/fakeKms.js'
+import { journalOf, run } from '../helpers/run.js'
+import { kmsAnswer, UseFaultKms, type UseAnswer } from '../helpers/useFaults.js'
+import type { KmsConfig, KmsPort } from '../../src/kms/port.js'
+
+function world(answer: (keyRef: string, afterUpdate: boolean, nth: number) => UseAnswer = () => 'normal') {
+  const old = key()
+  const next = key()
+  const kms = new UseFaultKms({ keys: [old, next], aliases: { 'alias/app': old.keyId, 'alias/keep': old.keyId }, answer })
+  return { old, next, kms }
+}
+
+const denied = (keyRef: string) => kmsAnswer('AccessDeniedException', 'Encrypt', keyRef, 'not authorized by the key policy')
+
+describe('update: the use probe before the change', () => {
+  it('blocks with USE_WOULD_FAIL (exit 3) when the alias works and the new key is denied, and sends no UpdateAlias', async () => {
+    const { old, next, kms } = world((ref) => (ref === next.keyId ? denied(ref) : 'normal'))
+    const r = await run(['update', 'alias/app', '--to', next.keyId, '--json'], { kms })
+    expect(r.code).toBe(3)
+    const doc = JSON.parse(r.stdout)
+    expect(doc.findings).toEqual([
+      {
+        code: 'USE_WOULD_FAIL',
+        severity: 'block',
+        message: `alias/app works now, but the new key ${next.keyId} does not: Encrypt/Decrypt: Encrypt was denied: AccessDeniedException: not authorized by the key policy; only --no-probe skips this check`,
+      },
+    ])
+    expect(doc.probe).toMatchObject({ operation: 'Encrypt/Decrypt', before: 'would-fail', after: null, attempts: 0 })
+    expect(doc.error).toMatchObject({ code: 'REFUSED', message: 'refused by the preflight: USE_WOULD_FAIL' })
+    expect(kms.mutations()).toEqual([])
+    expect(kms.aliases.get('alias/app')).toBe(old.keyId)
+  })
+
+  it('--dry-run probes too and exits 3 on USE_WOULD_FAIL', async () => {
+    const { next, kms } = world((ref) => (ref === next.keyId ? denied(ref) : 'normal'))
+    const r = await run(['update', 'alias/app', '--to', next.keyId, '--dry-run', '--json'], { kms })
+    expect(r.code).toBe(3)
+    expect(JSON.parse(r.stdout).findings.map((f: { code: string }) => f.code)).toEqual(['USE_WOULD_FAIL'])
+  })
+
+  it('--no-probe sends no cryptographic call and lets the change through (probe: null)', async () => {
+    const { next, kms } = world((ref) => (ref === next.keyId ? denied(ref) : 'normal'))
+    const r = await run(['update', 'alias/app', '--to', next.keyId, '--no-probe', '--json'], { kms })
+    expect(r.code).toBe(0)
+    expect(JSON.parse(r.stdout)).toMatchObject({ outcome: 'updated', findings: [], probe: null })
+    expect(kms.calls.filter((c) => /^(Encrypt|Decrypt)/.test(c))).toEqual([])
+  })
+
+  it('says PROBE_UNAVAILABLE (info) when the alias does not work now for the operator, and probes nothing after', async () => {
+    const { next, kms } = world((ref, after) => (ref === 'alias/app' && !after ? denied(ref) : 'normal'))
+    const r = await run(['update', 'alias/app', '--to', next.keyId, '--json'], { kms })
+    expect(r.code).toBe(0)
+    const doc = JSON.parse(r.stdout)
+    expect(doc.findings).toEqual([
+      {
+        code: 'PROBE_UNAVAILABLE',
+        severity: 'info',
+        message:
+          'alias/app does not work now for you (Encrypt/Decrypt: Encrypt was denied: AccessDeniedException: not authorized by the key policy): nothing to compare, so no use probe runs for you after the change',
+      },
+    ])
+    expect(doc.probe).toMatchObject({ before: 'unavailable', after: 'not-run', attempts: 0 })
+    // Two probes before (the alias, the target by ID), none after the change.
+    expect(kms.calls.filter((c) => c.startsWith('Encrypt'))).toEqual(['Encrypt alias/app', `Encrypt ${next.keyId}`])
+  })
+})
+
+describe('update: the use probe after the change', () => {
+  it('waits with the backoff while the old key still answers, then reports the new key (fake clock)', async () => {
+    const { old, next, kms } = world((ref, after, nth) => (ref === 'alias/app' && after && nth < 3 ? 'old-key' : 'normal'))
+    const r = await run(['update', 'alias/app', '--to', next.keyId, '--json'], { kms })
+    expect(r.code).toBe(0)
+    const doc = JSON.parse(r.stdout)
+    expect(doc.probe).toMatchObject({ before: 'ok', after: 'ok', attempts: 4, keyIdSeen: next.keyId, rolledBack: null })
+    expect(doc.findings).toEqual([])
+    expect(kms.aliases.get('alias/app')).toBe(next.keyId)
+    // 250 + 500 + 1000 ms of the confirmation's backoff, on the test's clock.
+    expect(r.ctx.now().getTime() - new Date('2026-11-29T00:00:00Z').getTime()).toBe(1750)
+    expect(old.keyId).not.toBe(next.keyId)
+  })
+
+  it('PROBE_STALE (warn, exit 0) when the old key still answers at --probe-timeout; the control plane is confirmed', async () => {
+    const { old, next, kms } = world((ref, after) => (ref === 'alias/app' && after ? 'old-key' : 'normal'))
+    const r = await run(['update', 'alias/app', '--to', next.keyId, '--probe-timeout', '10', '--json'], { kms })
+    expect(r.code).toBe(0)
+    const doc = JSON.parse(r.stdout)
+    expect(doc).toMatchObject({ outcome: 'updated', changed: true, verified: true })
+    expect(doc.probe).toMatchObject({ after: 'stale', keyIdSeen: old.keyId, attempts: 7 })
+    expect(doc.findings).toEqual([
+      {
+        code: 'PROBE_STALE',
+        severity: 'warn',
+        message: `ListAliases confirms alias/app on ${next.keyId}, but after 10 s (7 probes) ${old.keyId} still answered through it: callers may use the old key for a while (raise --probe-timeout to wait longer)`,
+      },
+    ])
+    expect(kms.aliases.get('alias/app')).toBe(next.keyId)
+  })
+
+  it('the stale view in the table says the control plane is confirmed', async () => {
+    const { old, next, kms } = world((ref, after) => (ref === 'alias/app' && after ? 'old-key' : 'normal'))
+    const r = await run(['update', 'alias/app', '--to', next.keyId, '--probe-timeout', '10', '--yes'], { kms, tty: true, env: { NO_COLOR: '1' } })
+    expect(r.code).toBe(0)
+    expect(r.stdout.split('\n').at(-2)).toBe(
+      `! Use probe: the old key ${old.keyId} still answered Encrypt/Decrypt after 7 attempts; the control plane is confirmed (PROBE_STALE).`,
+    )
+  })
+
+  it('a failure that time may mend (AccessDenied: authorization lags the alias) is tried again until it works', async () => {
+    const { next, kms } = world((ref, after, nth) => (ref === 'alias/app' && after && nth < 2 ? denied(ref) : 'normal'))
+    const r = await run(['update', 'alias/app', '--to', next.keyId, '--json'], { kms })
+    expect(r.code).toBe(0)
+    expect(JSON.parse(r.stdout).probe).toMatchObject({ after: 'ok', attempts: 3, keyIdSeen: next.keyId })
+  })
+
+  // The rollback: checked to fail with the engine's rollback of a single change removed (exit 9
+  // then said "nothing was rolled back" and the alias stayed on the new key).
+  it('rolls back by itself and exits 9 when the use still fails at --probe-timeout; the journal holds the change and its rollback', async () => {
+    const { old, next, kms } = world((ref, after) => (ref === 'alias/app' && after ? denied(ref) : 'normal'))
+    const r = await run(['update', 'alias/app', '--to', next.keyId, '--json'], { kms })
+    expect(r.code).toBe(9)
+    const doc = JSON.parse(r.stdout)
+    expect(doc).toMatchObject({ outcome: 'rolled-back', changed: false, verified: true, undo: null, exitCode: 9 })
+    expect(doc.probe).toMatchObject({ before: 'ok', after: 'failed', rolledBack: true, attempts: 17 })
+    expect(doc.error).toEqual({
+      code: 'USE_FAILED',
+      message:
+        'the change was made and confirmed, but using alias/app failed: Encrypt/Decrypt answered AccessDeniedException (Encrypt was denied: AccessDeniedException: not authorized by the key policy) after 17 attempts; it was rolled back',
+      hint: 'find out why the new key cannot be used (key policy, grants, key state) before retrying',
+    })
+    expect(kms.aliases.get('alias/app')).toBe(old.keyId)
+    const journal = await journalOf(r.ctx)
+    expect(journal.map((e) => [e.command, e.previousKeyId, e.newKeyId, e.reverts, e.changed])).toEqual([
+      ['update', old.keyId, next.keyId, null, true],
+      ['update (rollback)', next.keyId, old.keyId, journal[0]?.id, true],
+    ])
+    // The 60 s default was spent on the test's clock, not waited for.
+    expect(r.ctx.now().getTime() - new Date('2026-11-29T00:00:00Z').getTime()).toBeGreaterThanOrEqual(60_000)
+  })
+
+  it('a lasting failure (the in-memory KMS answers DisabledException) ends the wait at once and rolls back', async () => {
+    const { old, next, kms } = world()
+    // Another writer disables the new key right after the alias moved.
+    const update = kms.updateAlias.bind(kms)
+    kms.updateAlias = async (alias, target) => {
+      await update(alias, target)
+      await kms.disableKey(target)
+    }
+    const r = await run(['update', 'alias/app', '--to', next.keyId, '--json'], { kms })
+    expect(r.code).toBe(9)
+    const doc = JSON.parse(r.stdout)
+    expect(doc.probe).toMatchObject({ after: 'failed', attempts: 1, rolledBack: true })
+    expect(doc.probe.callers[0].after.error.code).toBe('DisabledException')
+    expect(kms.aliases.get('alias/app')).toBe(old.keyId)
+  })
+
+  it('the table and the error say the change was rolled back', async () => {
+    const { old, next, kms } = world((ref, after) => (ref === 'alias/app' && after ? denied(ref) : 'normal'))
+    const r = await run(['update', 'alias/app', '--to', next.keyId, '--yes', '--probe-timeout', '1'], { kms, tty: true, env: { NO_COLOR: '1' } })
+    expect(r.code).toBe(9)
+    expect(r.stderr).toContain('error: the change was made and confirmed, but using alias/app failed')
+    expect(r.stderr).toContain(`alias/app was changed to ${next.keyId} and confirmed, but using it failed: it was rolled back and points to ${old.keyId} again.`)
+  })
+
+  it('another writer moving the alias before the rollback: it is left alone, exit 9 says so, rolledBack false', async () => {
+    const { next, kms } = world((ref, after, nth) => {
+      if (ref === 'alias/app' && after) {
+        // The last probe's moment: another writer repoints the alias to a third key.
+        if (nth === 1) kms.aliases.set('alias/app', third.keyId)
+        return denied(ref)
+      }
+      return 'normal'
+    })
+    const third = key()
+    kms.keys.set(third.keyId, third)
+    const r = await run(['update', 'alias/app', '--to', next.keyId, '--probe-timeout', '0.3', '--json'], { kms })
+    expect(r.code).toBe(9)
+    const doc = JSON.parse(r.stdout)
+    expect(doc.probe).toMatchObject({ after: 'failed', rolledBack: false })
+    expect(doc.error.message).toMatch(/; it was not rolled back: another writer changed alias\/app since$/)
+    expect(kms.aliases.get('alias/app')).toBe(third.keyId)
+  })
+})
+
+describe('update --probe-as', () => {
+  /** The operator's port, and for each role a view of the same KMS whose Encrypt answers as `roleAnswer` says. */
+  function asRoles(kms: UseFaultKms, roleAnswer: (role: string, keyRef: string) => Error | undefined) {
+    return (config: KmsConfig): KmsPort => {
+      const role = config.role?.arn
+      if (!role) return kms
+      return new Proxy(kms, {
+        get(target, prop, receiver) {
+          if (prop === 'encrypt')
+            return async (request: { keyRef: string }) => {
+              const error = roleAnswer(role, request.keyRef)
+              if (error) throw error
+              return target.encrypt(request as Parameters<KmsPort['encrypt']>[0])
+            }
+          const value: unknown = Reflect.get(target, prop, receiver)
+          return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value
+        },
+      })
+    }
+  }
+  const APP = 'arn:aws:iam::111122223333:role/app'
+  const BATCH = 'arn:aws:iam::111122223333:role/batch'
+
+  it('blocks with CALLER_WOULD_BE_DENIED when a role can use the alias now but not the new key', async () => {
+    const { next, kms } = world()
+    const r = await run(['update', 'alias/app', '--to', next.keyId, '--probe-as', APP, '--probe-as', BATCH, '--json'], {
+      kms: asRoles(kms, (role, ref) => (role === BATCH && ref === next.keyId ? denied(ref) : undefined)),
+    })
+    expect(r.code).toBe(3)
+    const doc = JSON.parse(r.stdout)
+    expect(doc.findings).toEqual([
+      {
+        code: 'CALLER_WOULD_BE_DENIED',
+        severity: 'block',
+        message: `${BATCH} can use alias/app now, but not the new key ${next.keyId}: Encrypt/Decrypt: Encrypt was denied: AccessDeniedException: not authorized by the key policy; only --no-probe skips this check`,
+      },
+    ])
+    expect(doc.probe.callers.map((c: { caller: string }) => c.caller)).toEqual(['operator', APP, BATCH])
+    // One port per role, assumed with a session name of the probe's own.
+    expect(r.ctx.kmsConfigs.map((c) => c.role ?? null)).toEqual([null, { arn: APP, sessionName: 'kms-alias-probe' }, { arn: BATCH, sessionName: 'kms-alias-probe' }])
+  })
+
+  it("rolls back (exit 9) when only one role's use fails after the change", async () => {
+    const { old, next, kms } = world()
+    let updated = false
+    const update = kms.updateAlias.bind(kms)
+    kms.updateAlias = async (alias, target) => {
+      await update(alias, target)
+      updated = true
+    }
+    const r = await run(['update', 'alias/app', '--to', next.keyId, '--probe-as', APP, '--probe-timeout', '1', '--json'], {
+      kms: asRoles(kms, (_role, ref) => (updated && ref === 'alias/app' ? denied(ref) : undefined)),
+    })
+    expect(r.code).toBe(9)
+    const doc = JSON.parse(r.stdout)
+    expect(doc.error.message).toContain(`Encrypt/Decrypt as ${APP} answered AccessDeniedException`)
+    expect(doc.probe.callers.map((c: { caller: string; after: { status: string } }) => [c.caller, c.after.status])).toEqual([
+      ['operator', 'ok'],
+      [APP, 'failed'],
+    ])
+    expect(kms.aliases.get('alias/app')).toBe(old.keyId)
+  })
+
+  it('a sixth --probe-as is a usage error before any call', async () => {
+    const roles = [1, 2, 3, 4, 5, 6].flatMap((n) => ['--probe-as', `arn:aws:iam::111122223333:role/r${n}`])
+    const { next, kms } = world()
+    const r = await run(['update', 'alias/app', '--to', next.keyId, ...roles], { kms })
+    expect(r.code).toBe(2)
+    expect(r.stderr).toBe('error: --probe-as was given 6 times; at most 5 roles are probed\n')
+    expect(kms.calls).toEqual([])
+  })
+
+  it('a --probe-as that is not a role ARN is a usage error', async () => {
+    const { next, kms } = world()
+    const r = await run(['update', 'alias/app', '--to', next.keyId, '--probe-as', 'app-role'], { kms })
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/^error: --role-arn "app-role" is not an IAM role ARN/)
+  })
+})
