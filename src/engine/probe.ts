@@ -74,6 +74,7 @@ export async function probeAfter(
     aliasName: before.aliasName,
     status,
     attempts: Math.max(...results.map((r) => r.attempts)),
+    timeoutSeconds: timing.timeoutMs / 1000,
     keyIdSeen: results[0]?.keyIdSeen ?? null,
     callers: results,
   }

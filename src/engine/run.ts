@@ -205,7 +205,8 @@ export async function runItems<T>(ctx: Context, spec: RunSpec<T>): Promise<RunRe
   if (stop) {
     const leftAlone = pending.filter((item) => traces.get(item)?.rollback?.status === 'conflict')
     const failure = leftAlone.length > 0 && spec.rollback ? spec.rollback.leftAlone(stop, leftAlone) : stop
-    if (!(stop instanceof UseFailedError)) return result('written', failure, true)
+    // By exit code: a Region's or a partition's failure is rewritten with its place in front.
+    if (stop.exitCode !== Exit.UseFailed) return result('written', failure, true)
     // Exit 9 whatever the rollback did; the message says what that was.
     const used = (message: string, hint: string | undefined) => new UseFailedError(message, hint)
     if (!rollsBack) return result('written', used(`${stop.message}; nothing was rolled back`, 'the alias points to the new key; undo the change once you know why it cannot be used'), true)
@@ -529,7 +530,7 @@ export async function applyChange(step: ChangeStep, application: Application): P
     ...(probe ? { probe: () => ui.progress(`Probing ${report.alias}: using it until the new key answers`, probe.after) } : {}),
     rollback: {
       // A single change has nothing else to roll back: only a failed use of a change it confirmed.
-      on: (failure) => failure instanceof UseFailedError,
+      on: (failure) => failure.exitCode === Exit.UseFailed,
       write: (_item, written) => {
         const move = made as Move
         const rolled: MadeMove = {
@@ -551,7 +552,7 @@ export async function applyChange(step: ChangeStep, application: Application): P
   if (probe && report.probe && trace?.write?.status === 'written') {
     const rolledBack = trace.probe?.status === 'failed' ? trace.rollback?.status === 'written' : null
     report.probe = withAfter(report.probe, trace.probe, rolledBack)
-    report.findings = [...report.findings, ...afterFindings(trace.probe, made?.write.wanted ?? '', probe.timeoutSeconds)]
+    report.findings = [...report.findings, ...afterFindings(trace.probe, made?.write.wanted ?? '')]
   }
   switch (stage) {
     case 'refused':

@@ -48,6 +48,8 @@ export interface ProbeAfter {
   status: CallerAfter['status']
   /** The most any caller needed. */
   attempts: number
+  /** --probe-timeout, for the words of PROBE_STALE. */
+  timeoutSeconds: number
   /** What the first caller's (the operator's, unless unavailable) last probe saw. */
   keyIdSeen: string | null
   callers: CallerAfter[]
@@ -91,13 +93,13 @@ export function probeFindings(before: ProbeBefore): Finding[] {
 }
 
 /** What the probe after a change found: PROBE_STALE when the old key still answered at the timeout. */
-export function afterFindings(after: ProbeAfter | null | undefined, targetKeyId: string, timeoutSeconds: number): Finding[] {
+export function afterFindings(after: ProbeAfter | null | undefined, targetKeyId: string): Finding[] {
   if (after?.status !== 'stale') return []
   return [
     {
       code: 'PROBE_STALE',
       severity: 'warn',
-      message: `ListAliases confirms ${after.aliasName} on ${targetKeyId}, but after ${timeoutSeconds} s (${after.attempts} probes) ${after.keyIdSeen ?? 'the old key'} still answered through it: callers may use the old key for a while (raise --probe-timeout to wait longer)`,
+      message: `ListAliases confirms ${after.aliasName} on ${targetKeyId}, but after ${after.timeoutSeconds} s (${after.attempts} probes) ${after.keyIdSeen ?? 'the old key'} still answered through it: callers may use the old key for a while (raise --probe-timeout to wait longer)`,
     },
   ]
 }

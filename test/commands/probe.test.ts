@@ -265,3 +265,38 @@ describe('update --probe-as', () => {
     expect(r.stderr).toMatch(/^error: --role-arn "app-role" is not an IAM role ARN/)
   })
 })
+
+describe('update --regions: a failed use in one Region rolls back the Regions already changed', () => {
+  it('exit 9; us-east-1 and eu-west-1 back on their old keys, ap-southeast-2 never changed; the journal holds each change and its rollback', async () => {
+    const regions = ['us-east-1', 'eu-west-1', 'ap-southeast-2']
+    const places = Object.fromEntries(
+      regions.map((region) => {
+        const old = key({ region })
+        const next = key({ region })
+        const answer = (ref: string, after: boolean) => (region === 'eu-west-1' && ref === 'alias/app' && after ? denied(ref) : 'normal')
+        const kms = new UseFaultKms({ keys: [old, next], aliases: { 'alias/app': old.keyId, 'alias/app-next': next.keyId }, region, answer })
+        return [region, { old, next, kms }]
+      }),
+    )
+    const port = (config: KmsConfig) => places[config.region ?? '']?.kms as KmsPort
+    const r = await run(['update', 'alias/app', '--to', 'alias/app-next', '--regions', regions.join(','), '--yes', '--probe-timeout', '2', '--json'], { kms: port })
+    expect(r.code).toBe(9)
+    const doc = JSON.parse(r.stdout)
+    expect(doc.outcome).toBe('rolled-back')
+    expect(doc.error.code).toBe('USE_FAILED')
+    expect(doc.error.message).toMatch(/^eu-west-1: the change was made and confirmed, but using alias\/app failed: .*; it was rolled back$/)
+    expect(doc.regions.map((g: { region: string; outcome: string; probe: { after: string | null; rolledBack: boolean | null } }) => [g.region, g.outcome, g.probe.after, g.probe.rolledBack])).toEqual([
+      ['us-east-1', 'rolled-back', 'ok', null],
+      ['eu-west-1', 'rolled-back', 'failed', true],
+      ['ap-southeast-2', 'not-attempted', null, null],
+    ])
+    for (const region of regions) expect(places[region]?.kms.aliases.get('alias/app')).toBe(places[region]?.old.keyId)
+    const journal = await journalOf(r.ctx)
+    expect(journal.map((e) => [e.region, e.command, e.newKeyId === places[e.region]?.old.keyId ? 'back' : 'forward'])).toEqual([
+      ['us-east-1', 'update', 'forward'],
+      ['eu-west-1', 'update', 'forward'],
+      ['eu-west-1', 'update (rollback)', 'back'],
+      ['us-east-1', 'update (rollback)', 'back'],
+    ])
+  })
+})

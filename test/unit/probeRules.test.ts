@@ -66,6 +66,7 @@ describe('afterFindings', () => {
     aliasName: 'alias/sign',
     status,
     attempts: 3,
+    timeoutSeconds: 60,
     keyIdSeen: 'old',
     callers: [],
   })
@@ -74,7 +75,7 @@ describe('afterFindings', () => {
     ['failed', []],
     ['stale', [['PROBE_STALE', 'warn']]],
   ] as const)('%s', (status, codes) => {
-    expect(afterFindings(after(status), 'new', 60).map((f) => [f.code, f.severity])).toEqual(codes)
+    expect(afterFindings(after(status), 'new').map((f) => [f.code, f.severity])).toEqual(codes)
   })
-  it('none without a probe after', () => expect(afterFindings(null, 'new', 60)).toEqual([]))
+  it('none without a probe after', () => expect(afterFindings(null, 'new')).toEqual([]))
 })
