@@ -285,7 +285,8 @@ describe('update --regions: a failed use in one Region rolls back the Regions al
     expect(doc.outcome).toBe('rolled-back')
     expect(doc.error.code).toBe('USE_FAILED')
     expect(doc.error.message).toMatch(/^eu-west-1: the change was made and confirmed, but using alias\/app failed: .*; it was rolled back$/)
-    expect(doc.regions.map((g: { region: string; outcome: string; probe: { after: string | null; rolledBack: boolean | null } }) => [g.region, g.outcome, g.probe.after, g.probe.rolledBack])).toEqual([
+    type Row = { region: string; outcome: string; probe: { after: string | null; rolledBack: boolean | null } }
+    expect(doc.regions.map((g: Row) => [g.region, g.outcome, g.probe.after, g.probe.rolledBack])).toEqual([
       ['us-east-1', 'rolled-back', 'ok', null],
       ['eu-west-1', 'rolled-back', 'failed', true],
       ['ap-southeast-2', 'not-attempted', null, null],
