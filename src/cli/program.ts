@@ -267,6 +267,7 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
     .option('--no-rollback', 'on a failure, leave the entries already applied as they are')
     .option('-y, --yes', 'do not ask for confirmation on a terminal')
   addOverrideOptions(apply, 'for every entry: ')
+  addProbeOptions(apply)
   addIamOption(apply).option(
     '--role-name <name>',
     "for entries with an account column other than the credentials': assume arn:aws:iam::<account>:role/<name> there (takes --role-session-name and --external-id)",
@@ -301,6 +302,7 @@ ${examples('kms-alias apply aliases.txt --dry-run', 'generate-mapping | kms-alia
         ...overrideFlags(raw),
         iam: raw.iam === true,
         ...(roleName === undefined ? {} : { roleName }),
+        probe: await probeFlags(raw),
       }
       await run(command, (globals) => runApply(options, ctx, globals))
     })

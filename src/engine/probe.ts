@@ -37,14 +37,23 @@ export async function probeBefore(
   callers: ProbeCaller[],
   what: { aliasName: string; current: KeyInfo; target: KeyInfo; runId: string; targetSkipped: string | null },
   prober: Prober = probeUse,
+  /** The target's probes of earlier items of the run, by caller and key: a key many aliases move to is probed once. */
+  targetProbes?: Map<string, Promise<UseProbeResult>>,
 ): Promise<ProbeBefore> {
   const { aliasName, current, target, runId, targetSkipped } = what
+  const probeTarget = (caller: ProbeCaller) => {
+    const key = `${caller.caller}\0${target.keyId}`
+    let probed = targetProbes?.get(key)
+    if (!probed) {
+      probed = prober(caller.kms, target.keyId, target, runId)
+      targetProbes?.set(key, probed)
+    }
+    return probed
+  }
   const results = await Promise.all(
-    callers.map(async ({ caller, kms }) => {
-      const [alias, probed] = await Promise.all([
-        prober(kms, aliasName, current, runId),
-        targetSkipped === null ? prober(kms, target.keyId, target, runId) : Promise.resolve(null),
-      ])
+    callers.map(async (c) => {
+      const { caller, kms } = c
+      const [alias, probed] = await Promise.all([prober(kms, aliasName, current, runId), targetSkipped === null ? probeTarget(c) : Promise.resolve(null)])
       return { caller, alias, target: probed }
     }),
   )

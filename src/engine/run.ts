@@ -197,6 +197,9 @@ export async function runItems<T>(ctx: Context, spec: RunSpec<T>): Promise<RunRe
   if (stop && spec.rollback && rollsBack && !ctx.signal.aborted) {
     const back = written.map((lane) => [...lane].reverse()).filter((lane) => lane.length > 0)
     if (back.length > 0) await phase('rollback', back.flat(), () => Promise.all(back.map((lane) => rollBackLane(ctx, spec, lane, traces))))
+    // Confirmed before the probe, the rolled-back items are confirmed again where they now are.
+    const rolled = pending.filter((item) => traces.get(item)?.rollback?.status === 'written')
+    if (confirmedAtEnd && rolled.length > 0 && !ctx.signal.aborted) await confirmAtEnd(ctx, spec, rolled, traces, phase)
   }
 
   if (spec.confirm?.when === 'end' && !confirmedAtEnd && !ctx.signal.aborted) await confirmAtEnd(ctx, spec, pending, traces, phase)

@@ -301,3 +301,39 @@ describe('update --regions: a failed use in one Region rolls back the Regions al
     ])
   })
 })
+
+describe('apply: a failed use of one entry rolls back the whole run', () => {
+  // The rollback of the run: checked to fail with the end-of-run probe removed from the engine
+  // (the run then exits 0 with all three entries applied).
+  it('exit 9; every entry back where it was; the journal holds each change and its rollback', async () => {
+    const old = key()
+    const next = key()
+    const kms = new UseFaultKms({
+      keys: [old, next],
+      aliases: { 'alias/a': old.keyId, 'alias/b': old.keyId, 'alias/c': old.keyId },
+      answer: (ref, after) => (ref === 'alias/b' && after ? kmsAnswer('KMSInvalidStateException', 'Encrypt', ref, 'key is pending import') : 'normal'),
+    })
+    const stdin = ['alias/a', 'alias/b', 'alias/c'].map((a) => `${a} ${next.keyId}`).join('\n')
+    const r = await run(['apply', '-', '--yes', '--json'], { kms, stdin })
+    expect(r.code).toBe(9)
+    const doc = JSON.parse(r.stdout)
+    expect(doc.error.code).toBe('USE_FAILED')
+    expect(doc.error.message).toMatch(/using alias\/b failed: Encrypt\/Decrypt answered KMSInvalidStateException .* after 1 attempt; it was rolled back$/)
+    type Change = { alias: string; status: string; verified: boolean; probe: { after: string; rolledBack: boolean | null } }
+    expect(doc.changes.map((c: Change) => [c.alias, c.status, c.verified, c.probe.after, c.probe.rolledBack])).toEqual([
+      ['alias/a', 'rolled-back', true, 'ok', null],
+      ['alias/b', 'rolled-back', true, 'failed', true],
+      ['alias/c', 'rolled-back', true, 'ok', null],
+    ])
+    for (const a of ['alias/a', 'alias/b', 'alias/c']) expect(kms.aliases.get(a)).toBe(old.keyId)
+    const journal = await journalOf(r.ctx)
+    expect(journal.map((e) => [e.alias, e.command, e.newKeyId === old.keyId ? 'back' : 'forward', e.verified])).toEqual([
+      ['alias/a', 'apply', 'forward', true],
+      ['alias/b', 'apply', 'forward', true],
+      ['alias/c', 'apply', 'forward', true],
+      ['alias/c', 'apply (rollback)', 'back', true],
+      ['alias/b', 'apply (rollback)', 'back', true],
+      ['alias/a', 'apply (rollback)', 'back', true],
+    ])
+  })
+})
