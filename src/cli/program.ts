@@ -200,6 +200,7 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
     .option('--no-copy-policy', "give the new key KMS's default key policy instead of a copy of the current one")
     .option('--no-copy-tags', `copy no tags (the new key still gets kms-alias:rotated-from)`)
   addOverrideOptions(rotate)
+  addProbeOptions(rotate)
   addVerifyOptions(rotate, 'the alias points to the new key')
     .addHelpText(
       'after',
@@ -221,6 +222,7 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
         verify: raw.verify,
         verifyTimeout: raw.verifyTimeout,
         ...(raw.description === undefined ? {} : { description: raw.description }),
+        probe: await probeFlags(raw),
       }
       await run(command, (globals) => runRotate(options, ctx, globals))
     })

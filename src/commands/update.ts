@@ -118,7 +118,6 @@ export async function runUpdate(options: UpdateOptions, ctx: Context, globals: G
           ? {
               probe: {
                 before,
-                timeoutSeconds: probing.timeoutSeconds,
                 after: () => probeAfter(callers, before, target.key, probeRunId, pollTiming(ctx, probing.timeoutSeconds)),
               },
             }

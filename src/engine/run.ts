@@ -467,8 +467,11 @@ export interface Application {
   verify: boolean
   /** The move, or how to make it once the gate is passed (rotate creates the key it moves to then). */
   move: Move | (() => Promise<Move>)
-  /** The use probes before the change (their findings are in `findings`) and the probe after it; absent: --no-probe. */
-  probe?: { before: ProbeBefore; after: () => Promise<ProbeAfter | null>; timeoutSeconds: number }
+  /**
+   * The use probes before the change (their findings are in `findings`; rotate's `move` probes its
+   * new key and sets report.probe itself) and the probe after it; absent: --no-probe.
+   */
+  probe?: { before?: ProbeBefore; after: () => Promise<ProbeAfter | null> }
 }
 
 export interface Move {
@@ -492,7 +495,7 @@ export async function applyChange(step: ChangeStep, application: Application): P
   const blocked = application.already === undefined && hasBlock(application.findings)
   report.findings = blocked ? refusedFindings(application.findings) : application.findings
   const { probe } = application
-  if (probe && application.already === undefined) report.probe = probeReport(probe.before)
+  if (probe?.before && application.already === undefined) report.probe = probeReport(probe.before)
   let made: Move | undefined
   const { stage, traces, failure } = await runItems(ctx, {
     items: [application],

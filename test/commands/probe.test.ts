@@ -337,3 +337,40 @@ describe('apply: a failed use of one entry rolls back the whole run', () => {
     ])
   })
 })
+
+describe('rotate: the new key probed by ID before the move, the alias after', () => {
+  const rotating = (answer: (keyRef: string, afterUpdate: boolean, nth: number) => UseAnswer) => {
+    const old = key()
+    const kms = new UseFaultKms({ keys: [old], aliases: { 'alias/app': old.keyId }, answer })
+    const created = () => [...kms.keys.values()].find((k) => k.keyId !== old.keyId)
+    return { old, kms, created }
+  }
+
+  it('a new key the operator cannot use: exit 3, the alias stays, the created key is disabled', async () => {
+    const { old, kms, created } = rotating((ref) => (ref !== 'alias/app' && ref !== old.keyId ? denied(ref) : 'normal'))
+    const r = await run(['rotate', 'alias/app', '--yes', '--json'], { kms })
+    expect(r.code).toBe(3)
+    const doc = JSON.parse(r.stdout)
+    expect(doc.findings.map((f: { code: string }) => f.code)).toContain('USE_WOULD_FAIL')
+    expect(doc.error.message).toBe('refused by the use probe: USE_WOULD_FAIL; alias/app was not moved to the new key')
+    expect(kms.mutations()).not.toContain(`UpdateAlias alias/app ${created()?.keyId}`)
+    expect(kms.aliases.get('alias/app')).toBe(old.keyId)
+    expect(kms.keys.get(created()?.keyId ?? '')?.keyState).toBe('Disabled')
+  })
+
+  it('a failed use after the move: rolled back by itself (exit 9), the created key set aside; the journal holds the rotate and its rollback', async () => {
+    const { old, kms, created } = rotating((ref, after) => (ref === 'alias/app' && after ? denied(ref) : 'normal'))
+    const r = await run(['rotate', 'alias/app', '--yes', '--probe-timeout', '1', '--json'], { kms })
+    expect(r.code).toBe(9)
+    const doc = JSON.parse(r.stdout)
+    expect(doc).toMatchObject({ outcome: 'rolled-back', changed: false, probe: { after: 'failed', rolledBack: true } })
+    expect(kms.aliases.get('alias/app')).toBe(old.keyId)
+    const newKey = created()?.keyId
+    expect(kms.keys.get(newKey ?? '')?.keyState).toBe('Disabled')
+    const journal = await journalOf(r.ctx)
+    expect(journal.map((e) => [e.action, e.command, e.previousKeyId, e.newKeyId])).toEqual([
+      ['rotate', 'rotate', old.keyId, newKey],
+      ['update', 'rotate (rollback)', newKey, old.keyId],
+    ])
+  })
+})
