@@ -63,9 +63,8 @@ export async function startFaultProxy(target) {
       return sendFault(res, 'throttle')
     }
     const accessKey = accessKeyOf(req)
-    const rule = rules.find(
-      (r) => r.operation === operation && matches(r.calls, call) && (r.region === undefined || r.region === region) && (r.accessKey === undefined || r.accessKey(accessKey)),
-    )
+    const applies = (r) => (r.region === undefined || r.region === region) && (r.accessKey === undefined || r.accessKey(accessKey))
+    const rule = rules.find((r) => r.operation === operation && matches(r.calls, call) && applies(r))
     if (rule?.kind === 'delay') await sleep(rule.ms)
     else if (rule?.kind === 'hang') return // never answer: the client's timeout must fire
     else if (rule?.kind === 'drop') return req.socket.destroy()
