@@ -370,6 +370,7 @@ ${examples('kms-alias apply aliases.txt --dry-run', 'generate-mapping | kms-alia
     .option('--dry-run', 'run the preflight and show the plan; change nothing')
     .option('-y, --yes', 'do not ask for confirmation on a terminal (needed to revert a create when not on one)')
   addOverrideOptions(undo)
+  addProbeOptions(undo)
   addVerifyOptions(undo, 'the revert is visible')
     .addHelpText('after', examples('kms-alias undo --last --dry-run', 'kms-alias undo 3f9c01ab --yes', 'kms-alias undo --run run-5e0c7a12 --dry-run'))
     .action(async (id: string | undefined, raw: Flags & { last?: boolean; run?: string }, command: Command) => {
@@ -383,6 +384,7 @@ ${examples('kms-alias apply aliases.txt --dry-run', 'generate-mapping | kms-alia
         verifyTimeout: raw.verifyTimeout,
         ...(id === undefined ? {} : { id }),
         ...(raw.run === undefined ? {} : { run: raw.run }),
+        probe: await probeFlags(raw),
       }
       await run(command, (globals) => runUndo(options, ctx, globals))
     })

@@ -374,3 +374,59 @@ describe('rotate: the new key probed by ID before the move, the alias after', ()
     ])
   })
 })
+
+describe('undo and undo --run probe the key they go back to', () => {
+  /** Counts the UpdateAlias calls made on `kms`; returns the count so far. */
+  function countUpdates(kms: UseFaultKms): () => number {
+    let n = 0
+    const update = kms.updateAlias.bind(kms)
+    kms.updateAlias = async (alias, target) => {
+      n += 1
+      await update(alias, target)
+    }
+    return () => n
+  }
+
+  it('undo: a failed use after going back rolls the undo back (exit 9); the alias stays where the change left it', async () => {
+    const { old, next, kms } = world((ref) => (updates() >= 2 && ref === 'alias/app' ? denied(ref) : 'normal'))
+    const updates = countUpdates(kms)
+    const first = await run(['update', 'alias/app', '--to', next.keyId, '--json'], { kms })
+    expect(first.code).toBe(0)
+    const env = { KMS_ALIAS_JOURNAL: first.ctx.env.KMS_ALIAS_JOURNAL, XDG_STATE_HOME: first.ctx.env.XDG_STATE_HOME }
+    const r = await run(['undo', '--last', '--yes', '--probe-timeout', '1', '--json'], { kms, env })
+    expect(r.code).toBe(9)
+    expect(JSON.parse(r.stdout)).toMatchObject({ outcome: 'rolled-back', probe: { after: 'failed', rolledBack: true } })
+    expect(kms.aliases.get('alias/app')).toBe(next.keyId)
+    expect((await journalOf(r.ctx)).map((e) => [e.command, e.newKeyId])).toEqual([
+      ['update', next.keyId],
+      ['undo', old.keyId],
+      ['undo (rollback)', next.keyId],
+    ])
+  })
+
+  it('undo --run: a revert whose use fails stops the undo (exit 9); what was reverted stays, nothing is rolled back', async () => {
+    const old = key()
+    const next = key()
+    const kms = new UseFaultKms({
+      keys: [old, next],
+      aliases: { 'alias/a': old.keyId, 'alias/b': old.keyId },
+      // The apply's two UpdateAlias calls, then the undo's revert of alias/b (the newest).
+      answer: (ref) => (updates() >= 3 && ref === 'alias/b' ? denied(ref) : 'normal'),
+    })
+    const updates = countUpdates(kms)
+    const applied = await run(['apply', '-', '--yes', '--json'], { kms, stdin: `alias/a ${next.keyId}\nalias/b ${next.keyId}` })
+    expect(applied.code).toBe(0)
+    const env = { KMS_ALIAS_JOURNAL: applied.ctx.env.KMS_ALIAS_JOURNAL, XDG_STATE_HOME: applied.ctx.env.XDG_STATE_HOME }
+    const r = await run(['undo', '--run', JSON.parse(applied.stdout).runId, '--yes', '--probe-timeout', '1', '--json'], { kms, env })
+    expect(r.code).toBe(9)
+    const doc = JSON.parse(r.stdout)
+    expect(doc.error.message).toMatch(/using alias\/b failed: .*; nothing was rolled back$/)
+    // Newest first: alias/b is reverted first, its use fails, alias/a is not attempted.
+    type Revert = { alias: string; outcome: string; probe: { after: string | null; rolledBack: boolean | null } }
+    expect(doc.changes.map((c: Revert) => [c.alias, c.outcome, c.probe.after, c.probe.rolledBack])).toEqual([
+      ['alias/b', 'reverted', 'failed', false],
+      ['alias/a', 'not-attempted', null, null],
+    ])
+    expect([kms.aliases.get('alias/a'), kms.aliases.get('alias/b')]).toEqual([next.keyId, old.keyId])
+  })
+})
