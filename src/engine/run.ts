@@ -168,8 +168,8 @@ export async function runItems<T>(ctx: Context, spec: RunSpec<T>): Promise<RunRe
           trace.check = await check(ctx, spec, item, trace, 'write')
           if (!confirmed(trace.check) && spec.confirm.stopWhenUnconfirmed) return void (stop ??= unconfirmedStop(ctx, place(item, checkError(trace.check))))
           if (spec.probe && confirmed(trace.check)) {
-            trace.probe = await spec.probe(item)
-            if (trace.probe?.status === 'failed') return void (stop ??= place(item, useFailure(trace.probe)))
+            const failed = await useStep(ctx, spec, item, trace)
+            if (failed) return void (stop ??= failed instanceof InterruptedError ? failed : place(item, failed))
           }
         }
       }),
@@ -182,13 +182,11 @@ export async function runItems<T>(ctx: Context, spec: RunSpec<T>): Promise<RunRe
   if (!stop && spec.probe && spec.confirm?.when === 'end' && !ctx.signal.aborted) {
     const changed = await confirmAtEnd(ctx, spec, pending, traces, phase)
     confirmedAtEnd = true
-    const probe = spec.probe
     const probed = changed.filter((item) => confirmed(traces.get(item)?.check))
     await phase('probe', probed, () =>
       mapWithLimit(probed, spec.confirm?.concurrency ?? 1, async (item) => {
-        const trace = traces.get(item) as Trace
-        trace.probe = await probe(item)
-        if (trace.probe?.status === 'failed') stop ??= place(item, useFailure(trace.probe))
+        const failed = await useStep(ctx, spec, item, traces.get(item) as Trace)
+        if (failed) stop ??= failed instanceof InterruptedError ? failed : place(item, failed)
       }),
     )
   }
@@ -219,6 +217,20 @@ export async function runItems<T>(ctx: Context, spec: RunSpec<T>): Promise<RunRe
   const unconfirmed = spec.confirm ? pending.filter((item) => !confirmed(traces.get(item)?.check)) : []
   if (spec.confirm && unconfirmed.length > 0) return result('written', spec.confirm.unconfirmed(unconfirmed))
   return result('written')
+}
+
+/**
+ * The use probe after an item's confirmed write, into its trace: the failure it stops the run with
+ * (a failed use, exit 9; or what ended the probe, such as an interruption), or undefined.
+ */
+async function useStep<T>(ctx: Context, spec: RunSpec<T>, item: T, trace: Trace): Promise<CliError | undefined> {
+  const probe = spec.probe as NonNullable<RunSpec<T>['probe']>
+  try {
+    trace.probe = await probe(item)
+  } catch (error) {
+    return failureOf(ctx, error)
+  }
+  return trace.probe?.status === 'failed' ? useFailure(trace.probe) : undefined
 }
 
 /** Confirms at the end of the run every change that still stands; returns them. */

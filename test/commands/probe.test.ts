@@ -7,6 +7,7 @@ import { key } from '../helpers/fakeKms.js'
 import { journalOf, run } from '../helpers/run.js'
 import { kmsAnswer, UseFaultKms, type UseAnswer } from '../helpers/useFaults.js'
 import type { KmsConfig, KmsPort } from '../../src/kms/port.js'
+import { InterruptedError } from '../../src/errors.js'
 
 function world(answer: (keyRef: string, afterUpdate: boolean, nth: number) => UseAnswer = () => 'normal') {
   const old = key()
@@ -428,5 +429,25 @@ describe('undo and undo --run probe the key they go back to', () => {
       ['alias/a', 'not-attempted', null, null],
     ])
     expect([kms.aliases.get('alias/a'), kms.aliases.get('alias/b')]).toEqual([next.keyId, old.keyId])
+  })
+})
+
+describe('interrupted while probing after the change', () => {
+  // Failed before the fix: the interruption escaped the engine's probe step, and the report said changed: false.
+  it('exit 130; the report says the alias changed (the probe never hides a change made)', async () => {
+    const { main } = await import('../../src/cli/main.js')
+    const { testContext } = await import('../helpers/testContext.js')
+    let ctx: ReturnType<typeof testContext> | undefined
+    const { next, kms } = world((ref, after) => {
+      if (ref !== 'alias/app' || !after) return 'normal'
+      // Ctrl-C while the probe's Encrypt is in flight: the port answers with the interruption.
+      ctx?.abort()
+      return new InterruptedError()
+    })
+    ctx = testContext({ kms })
+    const code = await main(['update', 'alias/app', '--to', next.keyId, '--json'], ctx)
+    expect(code).toBe(130)
+    expect(JSON.parse(ctx.stdout())).toMatchObject({ changed: true, verified: true, error: { code: 'INTERRUPTED' } })
+    expect(kms.aliases.get('alias/app')).toBe(next.keyId)
   })
 })
