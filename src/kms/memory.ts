@@ -176,7 +176,7 @@ export function createMemoryKms(store: MemoryKmsStore, config: Pick<KmsConfig, '
       return result
     } catch (error) {
       config.debug?.(`${operation} ${subject}: ${nameOf(error)} in ${elapsed(started)}`)
-      throw translateError(error, { operation, subject, region, endpoint: MEMORY_ENDPOINT })
+      throw translateError(error, { operation, subject, region, endpoint: MEMORY_ENDPOINT, signal: config.signal })
     }
   }
 

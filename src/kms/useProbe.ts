@@ -52,6 +52,7 @@ class ProbeFailure extends Error {
   constructor(
     readonly code: string,
     message: string,
+    readonly lasting = code === UNSUPPORTED_KEY,
   ) {
     super(message)
   }
@@ -77,7 +78,7 @@ export async function probeUse(kms: KmsPort, keyRef: string, key: KeyInfo, runId
     return { operation, ok: true, keyIdSeen, error: null, lasting: false }
   } catch (error) {
     if (error instanceof InterruptedError) throw error
-    if (error instanceof ProbeFailure) return failed(operation, keyIdSeen, error.code, error.message, error.code === UNSUPPORTED_KEY)
+    if (error instanceof ProbeFailure) return failed(operation, keyIdSeen, error.code, error.message, error.lasting)
     if (error instanceof CliError) {
       const code = error.awsCode ?? error.name
       return failed(operation, keyIdSeen, code, error.message, LASTING.has(code))
@@ -106,7 +107,13 @@ const ROUND_TRIPS: Record<ProbeOperation, RoundTrip> = {
     const plaintext = new Uint8Array(randomBytes(32))
     const encrypted = await kms.encrypt({ keyRef, plaintext, encryptionAlgorithm: algorithm, ...context })
     seen(encrypted.keyId)
-    const decrypted = await kms.decrypt({ keyRef, ciphertext: encrypted.ciphertext, encryptionAlgorithm: algorithm, ...context })
+    const decrypted = await kms.decrypt({ keyRef, ciphertext: encrypted.ciphertext, encryptionAlgorithm: algorithm, ...context }).catch((error: unknown) => {
+      // The same reference named another key a moment ago: the alias moved between the two calls
+      // (its change still reaching the data plane), which time does settle. Rolling back on it
+      // would undo a change that is only propagating.
+      if (error instanceof CliError && error.awsCode === 'IncorrectKeyException') throw new ProbeFailure(error.awsCode, error.message, false)
+      throw error
+    })
     if (!sameBytes(decrypted.plaintext, plaintext)) throw new ProbeFailure(MISMATCH, `Decrypt through ${keyRef} did not return the plaintext Encrypt was given`)
   },
   async 'Sign/Verify'(kms, keyRef, key, runId, seen) {
@@ -114,8 +121,7 @@ const ROUND_TRIPS: Record<ProbeOperation, RoundTrip> = {
     const raw = key.signingAlgorithms.find((a) => !a.includes('_PH_'))
     const algorithm = raw ?? key.signingAlgorithms[0]
     if (!algorithm) throw new ProbeFailure(UNSUPPORTED_KEY, `${key.keyId} reports no signing algorithm to probe with`)
-    // Far below every algorithm's RAW limit (4096 bytes).
-    const text = Buffer.from(`${PROBE_CONTEXT_KEY} ${runId}`).subarray(0, 256)
+    const text = probeMessage(runId)
     const message = new Uint8Array(raw ? text : createHash('sha512').update(text).digest())
     const messageType = raw ? 'RAW' : 'DIGEST'
     const signed = await kms.sign({ keyRef, message, messageType, signingAlgorithm: algorithm })
@@ -129,7 +135,7 @@ const ROUND_TRIPS: Record<ProbeOperation, RoundTrip> = {
     const fromSpec = key.keySpec?.startsWith('HMAC_') ? `HMAC_SHA_${key.keySpec.slice('HMAC_'.length)}` : undefined
     const algorithm = key.macAlgorithms[0] ?? fromSpec
     if (!algorithm) throw new ProbeFailure(UNSUPPORTED_KEY, `${key.keyId} reports no MAC algorithm to probe with`)
-    const message = new Uint8Array(Buffer.from(`${PROBE_CONTEXT_KEY} ${runId}`))
+    const message = new Uint8Array(probeMessage(runId))
     const generated = await kms.generateMac({ keyRef, message, macAlgorithm: algorithm })
     seen(generated.keyId)
     const verified = await kms.verifyMac({ keyRef, message, mac: generated.mac, macAlgorithm: algorithm })
@@ -160,6 +166,9 @@ const ROUND_TRIPS: Record<ProbeOperation, RoundTrip> = {
     }
   },
 }
+
+/** What the probe signs or MACs: far below KMS's 4096-byte limit on messages, whatever the run id. */
+const probeMessage = (runId: string) => Buffer.from(`${PROBE_CONTEXT_KEY} ${runId}`).subarray(0, 256)
 
 function failed(operation: ProbeOperation, keyIdSeen: string | null, code: string, message: string, lasting: boolean): UseProbeResult {
   return { operation, ok: false, keyIdSeen, error: { code, message }, lasting }

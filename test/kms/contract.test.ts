@@ -2,12 +2,13 @@
 // in-memory KMS, and the tests' recording wrapper over it (test/helpers/fakeKms.ts, which must not
 // change what it wraps), for the behaviour where moto and AWS agree. Where moto accepts what AWS refuses, the in-memory
 // KMS refuses, and those refusals are tested on their own in memory.test.ts.
-import { randomUUID } from 'node:crypto'
+import { createPublicKey, randomUUID, verify } from 'node:crypto'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { ConflictError, Exit, KmsRefusedError, NotFoundError, UsageError } from '../../src/errors.js'
 import { createKmsPort } from '../../src/kms/client.js'
 import { createMemoryKms, MEMORY_ACCOUNT, MemoryKmsStore } from '../../src/kms/memory.js'
 import type { KmsPort } from '../../src/kms/port.js'
+import { bareKeyId } from '../../src/kms/useProbe.js'
 import { MOTO_ACCOUNT, motoUrl, REGION } from '../e2e/harness.js'
 import { ACCOUNT as FAKE_ACCOUNT, FakeKms } from '../helpers/fakeKms.js'
 
@@ -204,5 +205,73 @@ describe.each(subjects)('KmsPort contract: %s', (_name, make) => {
     expect(await kms.getKeyRotationStatus(plain.keyId)).toBe(false)
     await kms.enableKeyRotation(plain.keyId)
     expect(await kms.getKeyRotationStatus(plain.keyId)).toBe(true)
+  })
+})
+
+// The crypto operations of the use probe, where moto and KMS agree. Where they do not (moto answers
+// an invalid signature with SignatureValid false, accepts crypto calls on a disabled key and lacks
+// DeriveSharedSecret), see memoryCrypto.test.ts and useProbe.moto.test.ts.
+describe.each(subjects)('KmsPort contract, crypto operations: %s', (_name, make) => {
+  let kms: KmsPort
+  let account: string
+  const keyArn = (keyId: string) => `arn:aws:kms:${REGION}:${account}:key/${keyId}`
+  const message = new Uint8Array(Buffer.from('contract message'))
+
+  beforeAll(() => {
+    ;({ port: kms, account } = make())
+  })
+
+  it('Encrypt and Decrypt through an alias, with an encryption context; Decrypt without KeyId; both answer the key ARN', async () => {
+    const { keyId } = await kms.createKey(symmetric)
+    const name = aliasName('encrypt')
+    await kms.createAlias(name, keyId)
+    const context = { 'kms-alias:probe': 'contract' }
+    const encrypted = await kms.encrypt({ keyRef: name, plaintext: message, encryptionContext: context })
+    expect(encrypted.keyId).toBe(keyArn(keyId))
+    const decrypted = await kms.decrypt({ keyRef: name, ciphertext: encrypted.ciphertext, encryptionContext: context })
+    expect(decrypted).toEqual({ keyId: keyArn(keyId), plaintext: message })
+    expect(await kms.decrypt({ ciphertext: encrypted.ciphertext, encryptionContext: context })).toEqual({ keyId: keyArn(keyId), plaintext: message })
+  })
+
+  it('Decrypt under another encryption context is InvalidCiphertextException (exit 8)', async () => {
+    const { keyId } = await kms.createKey(symmetric)
+    const { ciphertext } = await kms.encrypt({ keyRef: keyId, plaintext: message, encryptionContext: { a: '1' } })
+    const error = await kms.decrypt({ keyRef: keyId, ciphertext, encryptionContext: { a: '2' } }).catch((e: unknown) => e)
+    expect(error).toMatchObject({ exitCode: Exit.Aws, awsCode: 'InvalidCiphertextException' })
+  })
+
+  it('RSA encryption round trip with RSAES_OAEP_SHA_256', async () => {
+    const { keyId } = await kms.createKey({ keySpec: 'RSA_2048', keyUsage: 'ENCRYPT_DECRYPT' })
+    const { ciphertext } = await kms.encrypt({ keyRef: keyId, plaintext: message, encryptionAlgorithm: 'RSAES_OAEP_SHA_256' })
+    expect((await kms.decrypt({ keyRef: keyId, ciphertext, encryptionAlgorithm: 'RSAES_OAEP_SHA_256' })).plaintext).toEqual(message)
+  })
+
+  it.each([
+    ['RSA_2048', 'RSASSA_PKCS1_V1_5_SHA_256', 'sha256'],
+    ['ECC_NIST_P256', 'ECDSA_SHA_256', 'sha256'],
+    ['ECC_NIST_P521', 'ECDSA_SHA_512', 'sha512'],
+  ] as const)('Sign with %s %s: Verify accepts it, and it verifies locally with the public key of GetPublicKey', async (keySpec, algorithm, hash) => {
+    const { keyId } = await kms.createKey({ keySpec, keyUsage: 'SIGN_VERIFY' })
+    const signed = await kms.sign({ keyRef: keyId, message, signingAlgorithm: algorithm })
+    expect(signed.keyId).toBe(keyArn(keyId))
+    const verified = await kms.verify({ keyRef: keyId, message, signature: signed.signature, signingAlgorithm: algorithm })
+    expect(verified).toEqual({ keyId: keyArn(keyId), signatureValid: true })
+    const published = await kms.getPublicKey(keyId)
+    // moto's GetPublicKey answers a bare key ID where KMS answers the ARN.
+    expect(bareKeyId(published.keyId ?? '')).toBe(keyId)
+    expect(published).toMatchObject({ keySpec, keyUsage: 'SIGN_VERIFY' })
+    const publicKey = createPublicKey({ key: Buffer.from(published.publicKey), format: 'der', type: 'spki' })
+    expect(verify(hash, message, publicKey, signed.signature)).toBe(true)
+  })
+
+  it('GenerateMac and VerifyMac (moto answers a bare key ID); a changed MAC is KMSInvalidMacException', async () => {
+    const { keyId } = await kms.createKey({ keySpec: 'HMAC_256', keyUsage: 'GENERATE_VERIFY_MAC' })
+    const generated = await kms.generateMac({ keyRef: keyId, message, macAlgorithm: 'HMAC_SHA_256' })
+    expect(bareKeyId(generated.keyId ?? '')).toBe(keyId)
+    expect(generated.mac).toHaveLength(32)
+    expect((await kms.verifyMac({ keyRef: keyId, message, mac: generated.mac, macAlgorithm: 'HMAC_SHA_256' })).macValid).toBe(true)
+    const changed = Uint8Array.from(generated.mac, (byte, i) => (i === 0 ? byte ^ 1 : byte))
+    const error = await kms.verifyMac({ keyRef: keyId, message, mac: changed, macAlgorithm: 'HMAC_SHA_256' }).catch((e: unknown) => e)
+    expect(error).toMatchObject({ exitCode: Exit.Aws, awsCode: 'KMSInvalidMacException' })
   })
 })

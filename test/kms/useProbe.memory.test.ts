@@ -1,6 +1,7 @@
 // probeUse on the in-memory KMS: every row of issue 20's table with real cryptography (node:crypto),
 // and the key-state refusals KMS answers on crypto calls, which moto does not enforce.
 import { describe, expect, it } from 'vitest'
+import { InterruptedError } from '../../src/errors.js'
 import { createMemoryKms, MEMORY_ACCOUNT, MemoryKmsStore, type MemoryKms } from '../../src/kms/memory.js'
 import { probeUse } from '../../src/kms/useProbe.js'
 
@@ -35,6 +36,15 @@ describe('probeUse on the in-memory KMS: every row of the table', () => {
     expect(await probeUse(kms, key.arn, key, RUN)).toMatchObject({ ok: true, keyIdSeen: key.keyId })
   })
 
+  // Tried once: without the clipping of the message, both probes fail (ValidationException: over 4096 bytes).
+  it.each([
+    ['ECC_NIST_P256', 'SIGN_VERIFY'],
+    ['HMAC_256', 'GENERATE_VERIFY_MAC'],
+  ])('%s %s: a run id of 5000 characters still makes a message within KMS’s 4096-byte limit', async (keySpec, keyUsage) => {
+    const { kms, key, alias } = await aliased(keySpec, keyUsage)
+    expect(await probeUse(kms, alias, key, 'r'.repeat(5000))).toMatchObject({ ok: true, keyIdSeen: key.keyId })
+  })
+
   it('ENCAPSULATE_DECAPSULATE, ML-KEM: Node 20 has no ML-KEM, so the in-memory KMS answers UnsupportedOperationException (lasting)', async () => {
     const { kms, key, alias } = await aliased('ML_KEM_768', 'ENCAPSULATE_DECAPSULATE')
     expect(key.encapsulationAlgorithms).toEqual(['ML_KEM'])
@@ -52,6 +62,7 @@ describe('probeUse on the in-memory KMS: every row of the table', () => {
 })
 
 describe('probeUse on the in-memory KMS: key state and usage refusals', () => {
+  // Tried once: without memoryCrypto.ts's key-state check this test fails (Encrypt succeeds).
   it('a disabled key answers DisabledException: ok false, lasting, nothing seen', async () => {
     const { kms, key, alias } = await aliased('SYMMETRIC_DEFAULT', 'ENCRYPT_DECRYPT')
     await kms.disableKey(key.keyId)
@@ -61,6 +72,42 @@ describe('probeUse on the in-memory KMS: key state and usage refusals', () => {
       keyIdSeen: null,
       error: { code: 'DisabledException', message: `KMS refused Encrypt ${alias}: DisabledException: ${arnOf(key.keyId)} is disabled.` },
       lasting: true,
+    })
+  })
+
+  // Failed before memory.ts passed its signal to translateError: every aborted in-memory call was
+  // reported as SIGINT (exit 130), whatever signal stopped the run.
+  it('the run’s interruption is thrown as it was given (SIGTERM stays SIGTERM), not reported as a failed probe', async () => {
+    const store = new MemoryKmsStore()
+    const controller = new AbortController()
+    const { key, alias } = await aliased('SYMMETRIC_DEFAULT', 'ENCRYPT_DECRYPT', createMemoryKms(store))
+    const stopped = new InterruptedError('SIGTERM')
+    controller.abort(stopped)
+    const kms = createMemoryKms(store, { signal: controller.signal })
+    await expect(probeUse(kms, alias, key, RUN)).rejects.toBe(stopped)
+  })
+
+  // Tried once: with probeUse's IncorrectKeyException case removed, this test fails (lasting true).
+  it('an alias moved between Encrypt and Decrypt (another writer, through a wrapper of the port): IncorrectKeyException, not lasting, the encrypting key seen', async () => {
+    const { kms, key, alias } = await aliased('SYMMETRIC_DEFAULT', 'ENCRYPT_DECRYPT')
+    const next = await kms.createKey({ keySpec: 'SYMMETRIC_DEFAULT', keyUsage: 'ENCRYPT_DECRYPT' })
+    const racing: MemoryKms = {
+      ...kms,
+      encrypt: async (request) => {
+        const answer = await kms.encrypt(request)
+        await kms.updateAlias(alias, next.keyId)
+        return answer
+      },
+    }
+    expect(await probeUse(racing, alias, key, RUN)).toEqual({
+      operation: 'Encrypt/Decrypt',
+      ok: false,
+      keyIdSeen: key.keyId,
+      error: {
+        code: 'IncorrectKeyException',
+        message: `Decrypt ${alias} failed: IncorrectKeyException: The key ID in the request does not identify a CMK that can perform this operation.`,
+      },
+      lasting: false,
     })
   })
 })

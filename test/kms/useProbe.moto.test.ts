@@ -137,4 +137,18 @@ describe('probeUse on moto_server through the fault proxy: failures moto does no
       lasting: false,
     })
   })
+
+  it('another writer moves the alias between Encrypt and Decrypt (fault proxy hook): moto answers the Decrypt with AccessDeniedException where KMS answers IncorrectKeyException; not lasting either way', async () => {
+    const kms = port()
+    const { alias, key } = await aliasedKey(kms, 'SYMMETRIC_DEFAULT', 'ENCRYPT_DECRYPT')
+    const next = await kms.createKey({ keySpec: 'SYMMETRIC_DEFAULT', keyUsage: 'ENCRYPT_DECRYPT' })
+    proxy.before('Decrypt', [1], () => kms.updateAlias(alias, next.keyId))
+    expect(await probeUse(port(proxy.url), alias, key, RUN)).toMatchObject({
+      operation: 'Encrypt/Decrypt',
+      ok: false,
+      keyIdSeen: key.keyId,
+      error: { code: 'AccessDeniedException' },
+      lasting: false,
+    })
+  })
 })
