@@ -12,6 +12,7 @@ import { buildCommanderAlone } from './commanderAlone.js'
 import { buildSdkAlone } from './sdkAlone.js'
 import { startFaultProxy } from '../test/support/faultProxy.js'
 import { startMoto } from '../test/support/moto.js'
+import { auditRows } from './audit.js'
 
 // The benchmark's own SDK client (fixtures) must not print the Node 20 notice either.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
@@ -384,6 +385,9 @@ try {
   )
   const splitThrottled = proxy.throttled() - throttledBefore
 
+  // issue 23: audit over 4 Regions through the proxy's read limit, and its peak RSS (bench/audit.js).
+  const audit = await auditRows({ motoUrl: moto.url, proxy, env })
+
   writeTable([
     ...header(moto.version),
     ...section(startup),
@@ -399,6 +403,8 @@ try {
     ...section([splitFloor, ...applySplit]),
     '',
     `ThrottlingException answers to apply over ${SPLIT_REGIONS.length} Regions: ${splitThrottled} (its pacing is per Region).`,
+    '',
+    ...audit,
     '',
     awsCli ? '' : 'The AWS CLI is not installed: its rows are skipped.',
     '| command | KMS calls |',

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type {} from 'vitest'
@@ -19,6 +19,8 @@ declare module 'vitest' {
  */
 export default async function setup(project: TestProject) {
   const runTmp = mkdtempSync(join(tmpdir(), 'kms-alias-test-run-'))
+  // As /tmp itself: the homeless test runs the CLI as another uid, which must reach its folder here.
+  chmodSync(runTmp, 0o1777)
   const outerTmp = process.env.TMPDIR
   process.env.TMPDIR = runTmp
   const moto = await startMoto()

@@ -419,8 +419,97 @@ ${examples('kms-alias demo', 'kms-alias demo --step', 'kms-alias demo --json | j
       setExitCode(runCompletion({ shell }, ctx, program))
     })
 
+  // issue 23: the read-only audit of aliases across Regions and accounts.
+  program
+    .command('audit')
+    .description('find the aliases that will break (keys pending deletion, disabled or unusable; missing replica aliases; skew), across Regions and accounts; read-only')
+    .addOption(new Option('--regions <r1,r2,...>', "audit these Regions (default: the client's Region)").argParser((value) => parseRegions(value)))
+    .option('--all-regions', "the client's Region and every Region that the multi-Region keys found there replicate to")
+    .addOption(new Option('--accounts <id1,id2,...>', "audit these accounts (default: the credentials' account)").argParser(parseAccounts))
+    .option('--role-name <name>', 'in each account of --accounts other than the credentials\', assume arn:aws:iam::<account>:role/<name> (takes --role-session-name and --external-id)')
+    .option('--keys', 'also list the keys (ListKeys): KEY_WITHOUT_ALIAS for enabled customer managed keys that no alias names')
+    .addOption(new Option('--within <days>', 'report imported key material that expires within this many days').default(30).argParser(parseDays))
+    .addOption(new Option('--fail-on <level>', 'exit 3 when a finding at or above this level exists').choices(['error', 'warn', 'never']).default('error'))
+    .option('--fix-plan <file>', 'write an apply file that creates the missing replica aliases, to review and run with kms-alias apply')
+    .addOption(
+      new Option('--rate <per-second>', `reads a second at most in each account and Region (ListAliases pages, DescribeKey), up to ${MAX_AUDIT_RATE}`)
+        .default(DEFAULT_AUDIT_RATE)
+        .argParser(parsePositiveNumber('--rate', MAX_AUDIT_RATE)),
+    )
+    .addHelpText(
+      'after',
+      examples(
+        'kms-alias audit',
+        'kms-alias audit --regions us-east-1,eu-west-1 --fail-on warn --json',
+        'kms-alias audit --all-regions --fix-plan fix.json && kms-alias apply fix.json --dry-run',
+        'kms-alias audit --regions us-east-1,eu-west-1 --accounts 111122223333,444455556666 --role-name kms-alias-reader',
+      ),
+    )
+    .action(
+      async (
+        raw: {
+          regions?: string[]
+          allRegions?: boolean
+          accounts?: string[]
+          roleName?: string
+          keys?: boolean
+          within: number
+          failOn: 'error' | 'warn' | 'never'
+          fixPlan?: string
+          rate: number
+        },
+        command: Command,
+      ) => {
+        const { runAudit } = await import('../commands/audit.js')
+        const { parseRoleNameOptions } = await import('./roles.js')
+        const all = command.optsWithGlobals() as { roleArn?: string; roleSessionName?: string; externalId?: string }
+        const roleName = parseRoleNameOptions({
+          roleName: raw.roleName,
+          roleArn: all.roleArn,
+          roleSessionName: all.roleSessionName,
+          externalId: all.externalId,
+        })
+        const options = {
+          allRegions: raw.allRegions === true,
+          keys: raw.keys === true,
+          withinDays: raw.within,
+          failOn: raw.failOn,
+          rate: raw.rate,
+          ...(raw.regions === undefined ? {} : { regions: raw.regions }),
+          ...(raw.accounts === undefined ? {} : { accounts: raw.accounts }),
+          ...(roleName === undefined ? {} : { roleName }),
+          ...(raw.fixPlan === undefined ? {} : { fixPlan: raw.fixPlan }),
+        }
+        await run(command, (globals) => runAudit(options, ctx, globals))
+      },
+    )
+
   refuseRepeatedOptions(program)
   return program
+}
+
+// audit's reads: ListAliases' quota (500 a second per account and Region) is the lower of the two
+// it spends; by default a fifth of it, so that an audit leaves room for the account's other work.
+const DEFAULT_AUDIT_RATE = 100
+const MAX_AUDIT_RATE = 500
+const MAX_WITHIN_DAYS = 3650
+
+/** --accounts: 12-digit account IDs separated by commas, each once. */
+function parseAccounts(value: string): string[] {
+  const accounts: string[] = []
+  for (const part of value.split(',')) {
+    const account = part.trim()
+    if (!/^\d{12}$/.test(account)) throw new UsageError(`--accounts: "${account}" is not a 12-digit account ID`, 'e.g. --accounts 111122223333,444455556666')
+    if (!accounts.includes(account)) accounts.push(account)
+  }
+  return accounts
+}
+
+/** --within: whole days, 0 (expired only) to MAX_WITHIN_DAYS. */
+function parseDays(value: string): number {
+  const days = Number(value)
+  if (!/^\d+$/.test(value) || days > MAX_WITHIN_DAYS) throw new UsageError(`--within must be a whole number of days from 0 to ${MAX_WITHIN_DAYS}, not "${value}"`)
+  return days
 }
 
 /**

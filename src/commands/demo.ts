@@ -48,7 +48,7 @@ const KEYS: readonly DemoKey[] = [
   { label: 'payments key 2027', spec: 'SYMMETRIC_DEFAULT', usage: 'ENCRYPT_DECRYPT', alias: 'alias/demo/payments-next' },
   { label: 'retired key', spec: 'SYMMETRIC_DEFAULT', usage: 'ENCRYPT_DECRYPT', disabled: true, alias: 'alias/demo/retired' },
 ]
-const STEPS = 7
+const STEPS = 8
 
 /** Runs the tour; exit 0 when every step ended as the tour expects. */
 export async function runDemo(options: DemoOptions, ctx: Context, globals: GlobalOptions): Promise<number> {
@@ -169,13 +169,21 @@ class Tour {
       )
     }
 
+    // issue 23: the tour ends with an audit of its own store.
+    await this.command(
+      7,
+      '`audit` reads every alias, describes each key once and reports the aliases that will break: alias/demo/retired points to a disabled key, an error, so it exits 3 as a scheduled CI job would fail.',
+      ['audit'],
+      Exit.Refused,
+    )
+
     // The last act: the use probe after a change. Another team disables the new key just as the
     // alias moves to it (the in-memory KMS then answers DisabledException, as KMS would), so using
     // the alias fails after the change, and kms-alias puts it back by itself.
     const payments = aliasKey(keys, 'alias/demo/payments')
     const next = aliasKey(keys, 'alias/demo/payments-next')
     await this.command(
-      7,
+      8,
       'After a change kms-alias uses the alias as its callers would (here Encrypt and Decrypt). In this act another team disables the new key just as the alias moves to it: using the alias fails, so kms-alias rolls the change back by itself and exits 9.',
       ['update', 'alias/demo/payments', '--to', 'alias/demo/payments-next', '--yes'],
       Exit.UseFailed,

@@ -27,7 +27,9 @@ import {
   GetKeyPolicyCommand,
   GetKeyRotationStatusCommand,
   KMSClient,
+  ListAliasesCommand,
   paginateListAliases,
+  paginateListKeys,
   paginateListGrants,
   paginateListResourceTags,
   UpdateAliasCommand,
@@ -263,6 +265,31 @@ export function createKmsPort(config: KmsConfig): KmsPort {
     },
     async disableKey(keyId) {
       await call('DisableKey', keyId, () => client.send(new DisableKeyCommand({ KeyId: keyId }), options()))
+    },
+    async *listAliasPages(beforePage) {
+      // Paged by hand, not with the SDK's paginator: its last next() may or may not send a request,
+      // and a pacer must be asked only for the requests that are sent.
+      let marker: string | undefined
+      for (let page = 1; ; page++) {
+        await beforePage?.()
+        const out = await call('ListAliases', `(all, page ${page})`, () =>
+          client.send(new ListAliasesCommand({ Limit: LIST_PAGE_SIZE, ...(marker === undefined ? {} : { Marker: marker }) }), options()),
+        )
+        yield (out.Aliases ?? []).map(toAliasEntry)
+        if (!out.Truncated || !out.NextMarker) return
+        marker = out.NextMarker
+      }
+    },
+    async listKeys() {
+      return call('ListKeys', '(all)', async () => {
+        const ids: string[] = []
+        // ListKeys takes up to 1000 a page.
+        for await (const page of paginateListKeys({ client, pageSize: 1000 }, {}, options())) {
+          if (config.signal?.aborted) throw interruptedBy(config.signal)
+          for (const key of page.Keys ?? []) if (key.KeyId) ids.push(key.KeyId)
+        }
+        return ids
+      })
     },
 
     // Cryptographic operations (the use probe): algorithm names pass through as KMS spells them.
@@ -502,6 +529,7 @@ function toKeyInfo(m: KeyMetadata): KeyInfo {
     validTo: m.ValidTo,
     description: m.Description,
     creationDate: m.CreationDate,
+    ...(m.DeletionDate ? { deletionDate: m.DeletionDate } : {}),
     encryptionAlgorithms: m.EncryptionAlgorithms ?? [],
     signingAlgorithms: m.SigningAlgorithms ?? [],
     macAlgorithms: m.MacAlgorithms ?? [],

@@ -347,8 +347,19 @@ export function createMemoryKms(store: MemoryKmsStore, config: Pick<KmsConfig, '
       call('ScheduleKeyDeletion', keyId, () => {
         if (!Number.isInteger(pendingWindowInDays) || pendingWindowInDays < 7 || pendingWindowInDays > 30)
           throw validation('PendingWindowInDays must be between 7 and 30')
-        setKey({ ...customerKey(keyId, 'ScheduleKeyDeletion'), keyState: 'PendingDeletion' })
+        const deletionDate = new Date(store.now().getTime() + pendingWindowInDays * 86_400_000)
+        setKey({ ...customerKey(keyId, 'ScheduleKeyDeletion'), keyState: 'PendingDeletion', deletionDate })
       }),
+    async *listAliasPages(beforePage) {
+      // KMS's page size; the store itself has no pages.
+      for (let start = 0; ; start += 100) {
+        await beforePage?.()
+        const all = await port.listAliases()
+        yield all.slice(start, start + 100)
+        if (start + 100 >= all.length) return
+      }
+    },
+    listKeys: () => call('ListKeys', '(all)', () => [...here().keys.keys()]),
     // Encrypt, Sign, GenerateMac, DeriveSharedSecret and the rest: real cryptography, KMS's key-state refusals.
     ...cryptoOperations({ call, findKey: (keyRef) => findKey(keyRef, true), partition: here }),
   }

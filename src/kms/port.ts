@@ -23,6 +23,8 @@ export interface KeyInfo {
   encapsulationAlgorithms?: string[]
   /** Present on multi-Region keys: where the primary and the replicas are. */
   multiRegionConfiguration?: MultiRegionConfiguration
+  /** When a key pending deletion is deleted (DescribeKey's DeletionDate). */
+  deletionDate?: Date | undefined
 }
 
 export interface MultiRegionConfiguration {
@@ -105,6 +107,13 @@ export interface KmsPort {
   getPublicKey(keyRef: string): Promise<PublicKeyAnswer>
   encapsulate(request: EncapsulateRequest): Promise<EncapsulateAnswer>
   decapsulate(request: DecapsulateRequest): Promise<DecapsulateAnswer>
+  /**
+   * ListAliases of the whole Region, one page at a time, so a long listing is never held whole;
+   * `beforePage` is awaited before each request (a pacer), and only when a request is made.
+   */
+  listAliasPages(beforePage?: () => Promise<void>): AsyncIterable<AliasEntry[]>
+  /** ListKeys across every page: the key IDs of the Region, every state and manager. */
+  listKeys(): Promise<string[]>
 }
 
 // The crypto operations' requests and answers: plain data, bytes as Uint8Array, algorithm names as

@@ -14,7 +14,7 @@ const GLOBALS = [
   '-V', '--version', '--region', '--profile', '--endpoint-url', '--max-attempts', '--timeout', '-o', '--output', '--json',
   '--no-color', '-q', '--quiet', '--debug', '--journal', '--no-journal', '--role-arn', '--role-session-name', '--external-id', '-h', '--help',
 ]
-const COMMANDS = ['list', 'show', 'create', 'update', 'rotate', 'delete', 'apply', 'compare', 'history', 'undo', 'demo', 'completion', 'help']
+const COMMANDS = ['list', 'show', 'create', 'update', 'rotate', 'delete', 'apply', 'compare', 'history', 'undo', 'demo', 'completion', 'audit', 'help']
 
 let script: string
 let cwd: string

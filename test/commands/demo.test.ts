@@ -39,6 +39,16 @@ describe('kms-alias demo', () => {
         line('updated', 'alias/demo/payments', payments, paymentsNext, 'true', 'true') +
         line(journalId, '2026-11-29T00:00:00.000Z', 'update', 'alias/demo/payments', payments, paymentsNext, 'true', 'us-east-1', 'update') +
         line('updated', 'alias/demo/payments', paymentsNext, payments, 'true', 'true') +
+        // audit
+        line(
+          'error',
+          'ALIAS_ON_DISABLED_KEY',
+          '111122223333',
+          'us-east-1',
+          'alias/demo/retired',
+          retired,
+          `alias/demo/retired points to ${retired}, which is Disabled: every call through alias/demo/retired fails`,
+        ) +
         // The last act: the new key disabled as the alias moves to it; the probe fails, the change is put back.
         line('rolled-back', 'alias/demo/payments', payments, paymentsNext, 'false', 'true'),
     )
@@ -47,12 +57,12 @@ describe('kms-alias demo', () => {
         'kms-alias demo: a tour on an in-memory KMS in us-east-1. Nothing here reaches AWS, and nothing is kept after this process.',
         'Every command below runs with --endpoint-url memory: and a temporary journal.',
         '',
-        '[1/7] First, the demo creates five keys in the in-memory KMS (RSA_4096 and RSA_2048 signing keys, two symmetric keys and a disabled one) and puts aliases on four of them.',
+        '[1/8] First, the demo creates five keys in the in-memory KMS (RSA_4096 and RSA_2048 signing keys, two symmetric keys and a disabled one) and puts aliases on four of them.',
         '',
-        '[2/7] `list` shows every alias with the spec, usage, state and manager of its key.',
+        '[2/8] `list` shows every alias with the spec, usage, state and manager of its key.',
         '$ kms-alias list',
         '',
-        '[3/7] Moving alias/demo/signing from the RSA_4096 key to the RSA_2048 key is a change KMS itself accepts, but every signature made through the alias would change, so the preflight refuses it.',
+        '[3/8] Moving alias/demo/signing from the RSA_4096 key to the RSA_2048 key is a change KMS itself accepts, but every signature made through the alias would change, so the preflight refuses it.',
         `$ kms-alias update alias/demo/signing --to ${rsa2048} --yes`,
         '✗ block KEY_SPEC_MISMATCH the key spec changes from RSA_4096 to RSA_2048; KMS allows this but callers may fail (pass --allow-spec-change once callers are ready)',
         `! warn  OLD_ARTIFACTS_NEED_OLD_KEY Verify through the alias fails for signatures made under ${rsa4096}: callers must keep using that key ID for them`,
@@ -60,17 +70,21 @@ describe('kms-alias demo', () => {
         'hint: see the findings; nothing was changed',
         `alias/demo/signing still points to ${rsa4096} (RSA_4096): nothing was changed.`,
         '',
-        '[4/7] Moving alias/demo/payments to the next symmetric key is safe, so kms-alias makes the change, confirms it with ListAliases and records how to undo it.',
+        '[4/8] Moving alias/demo/payments to the next symmetric key is safe, so kms-alias makes the change, confirms it with ListAliases and records how to undo it.',
         '$ kms-alias update alias/demo/payments --to alias/demo/payments-next --yes',
         `! warn  PREVIOUS_KEY_ORPHANED after this change no alias points to ${payments}; keep that key enabled to decrypt or verify what was made with it`,
         '',
-        '[5/7] `history` lists the changes kms-alias made, newest first, from its journal.',
+        '[5/8] `history` lists the changes kms-alias made, newest first, from its journal.',
         '$ kms-alias history',
         '',
-        '[6/7] `undo` reverts the last change through the same preflight, and only if the alias has not moved since.',
+        '[6/8] `undo` reverts the last change through the same preflight, and only if the alias has not moved since.',
         '$ kms-alias undo --last --yes',
         '',
-        '[7/7] After a change kms-alias uses the alias as its callers would (here Encrypt and Decrypt). In this act another team disables the new key just as the alias moves to it: using the alias fails, so kms-alias rolls the change back by itself and exits 9.',
+        '[7/8] `audit` reads every alias, describes each key once and reports the aliases that will break: alias/demo/retired points to a disabled key, an error, so it exits 3 as a scheduled CI job would fail.',
+        '$ kms-alias audit',
+        'Audited 1 partition, 5 aliases, 4 keys: 1 error, 0 warnings, 0 info',
+        '',
+        '[8/8] After a change kms-alias uses the alias as its callers would (here Encrypt and Decrypt). In this act another team disables the new key just as the alias moves to it: using the alias fails, so kms-alias rolls the change back by itself and exits 9.',
         '$ kms-alias update alias/demo/payments --to alias/demo/payments-next --yes',
         `! warn  PREVIOUS_KEY_ORPHANED after this change no alias points to ${payments}; keep that key enabled to decrypt or verify what was made with it`,
         `error: the change was made and confirmed, but using alias/demo/payments failed: Encrypt/Decrypt answered DisabledException (KMS refused Encrypt alias/demo/payments: DisabledException: arn:aws:kms:us-east-1:111122223333:key/${paymentsNext} is disabled.) after 1 attempt; it was rolled back`,
@@ -100,7 +114,8 @@ describe('kms-alias demo', () => {
       [4, 'kms-alias update alias/demo/payments --to alias/demo/payments-next --yes', 0],
       [5, 'kms-alias history', 0],
       [6, 'kms-alias undo --last --yes', 0],
-      [7, 'kms-alias update alias/demo/payments --to alias/demo/payments-next --yes', 9],
+      [7, 'kms-alias audit', 3],
+      [8, 'kms-alias update alias/demo/payments --to alias/demo/payments-next --yes', 9],
     ])
     expect(doc).toMatchObject({ region: 'us-east-1', endpointUrl: 'memory:', exitCode: 0, error: null })
     expect(doc.steps[1].output.map((r: { alias: string }) => r.alias)).toEqual(['alias/demo/payments', 'alias/demo/payments-next', 'alias/demo/retired', 'alias/demo/signing'])
@@ -114,9 +129,12 @@ describe('kms-alias demo', () => {
     })
     expect(doc.steps[4].output).toMatchObject([{ action: 'update', alias: 'alias/demo/payments', previousKeyId: payments, newKeyId: paymentsNext }])
     expect(doc.steps[5].output).toMatchObject({ outcome: 'updated', previous: { keyId: paymentsNext }, target: { keyId: payments } })
+    // The closing audit of the demo's own store: the retired key's alias, and nothing else.
+    expect(doc.steps[6].output).toMatchObject({ summary: { partitions: 1, aliases: 5, keys: 4, findings: { error: 1, warn: 0, info: 0 } }, exitCode: 3 })
+    expect(doc.steps[6].output.findings.map((f: { code: string; alias: string }) => `${f.code} ${f.alias}`)).toEqual(['ALIAS_ON_DISABLED_KEY alias/demo/retired'])
     // The demo shows a probe, and a change whose probe fails and is rolled back by itself.
     expect(doc.steps[3].output.probe).toMatchObject({ operation: 'Encrypt/Decrypt', before: 'ok', after: 'ok', keyIdSeen: paymentsNext })
-    expect(doc.steps[6].output).toMatchObject({ outcome: 'rolled-back', changed: false, probe: { after: 'failed', rolledBack: true }, error: { code: 'USE_FAILED' } })
+    expect(doc.steps[7].output).toMatchObject({ outcome: 'rolled-back', changed: false, probe: { after: 'failed', rolledBack: true }, error: { code: 'USE_FAILED' } })
     expect((await kms.describeKey('alias/demo/signing')).keyId).toBe(rsa4096)
     expect((await kms.describeKey('alias/demo/payments')).keyId).toBe(payments)
   })
@@ -130,10 +148,10 @@ describe('kms-alias demo', () => {
     expect(r.stderr.endsWith('\nerror: interrupted\n')).toBe(true)
   })
 
-  it('table view on a terminal: the plan, the result with its undo command; --step waits for Enter before steps 2 to 7', async () => {
-    const { code, stdout, ctx, kms } = await demo(['--step'], { tty: true, env: { NO_COLOR: '1' }, answers: ['', '', '', '', '', ''] })
+  it('table view on a terminal: the plan, the result with its undo command; --step waits for Enter before steps 2 to 8', async () => {
+    const { code, stdout, ctx, kms } = await demo(['--step'], { tty: true, env: { NO_COLOR: '1' }, answers: ['', '', '', '', '', '', ''] })
     expect(code).toBe(0)
-    expect(ctx.prompts).toEqual(Array(6).fill('Press Enter for the next step (Ctrl-C stops).'))
+    expect(ctx.prompts).toEqual(Array(7).fill('Press Enter for the next step (Ctrl-C stops).'))
     const payments = (await kms.describeKey('alias/demo/payments')).keyId
     const paymentsNext = (await kms.describeKey('alias/demo/payments-next')).keyId
     expect(stdout).toContain(`│ key spec     │ RSA_4096                             │ RSA_2048                             │ ✗ blocked │`)
@@ -155,14 +173,16 @@ describe('kms-alias demo', () => {
     const { code, stdout, stderr, ctx, kms } = await demo(['--no-journal'])
     expect(code).toBe(0)
     const [, , payments, paymentsNext] = keyIds(stdout)
+    const [, , , , retired] = keyIds(stdout)
     expect(
       stdout.endsWith(
         line('updated', 'alias/demo/payments', payments, paymentsNext, 'true', 'true') +
           line('updated', 'alias/demo/payments', paymentsNext, payments, 'true', 'true') +
+          `error\tALIAS_ON_DISABLED_KEY\t111122223333\tus-east-1\talias/demo/retired\t${retired}\talias/demo/retired points to ${retired}, which is Disabled: every call through alias/demo/retired fails\n` +
           line('rolled-back', 'alias/demo/payments', payments, paymentsNext, 'false', 'true'),
       ),
     ).toBe(true)
-    expect(stderr).toContain('[5/7] With --no-journal there is no history to show, so the demo skips `history`.\n')
+    expect(stderr).toContain('[5/8] With --no-journal there is no history to show, so the demo skips `history`.\n')
     expect(stderr).toContain(`$ kms-alias update alias/demo/payments --to ${payments} --expect-current ${paymentsNext} --yes\n`)
     expect((await kms.describeKey('alias/demo/payments')).keyId).toBe(payments)
     expect(await journalOf(ctx)).toEqual([])

@@ -199,6 +199,22 @@ export class FakeKms implements KmsPort {
     return this.memory.disableKey(keyId)
   }
 
+  /** One `ListAliases (all)` call a page of `listPageSize` (default: every alias on one page). */
+  async *listAliasPages(beforePage?: () => Promise<void>): AsyncIterable<AliasEntry[]> {
+    const all = await this.aliasView({})
+    const size = this.options.listPageSize ?? Math.max(1, all.length)
+    for (let start = 0; start === 0 || start < all.length; start += size) {
+      await beforePage?.()
+      this.calls.push('ListAliases (all)')
+      yield all.slice(start, start + size)
+    }
+  }
+
+  async listKeys(): Promise<string[]> {
+    this.calls.push('ListKeys')
+    return this.memory.listKeys()
+  }
+
   // The crypto operations (the use probe): recorded, then done by the in-memory KMS.
   async encrypt(request: Crypto.EncryptRequest): Promise<Crypto.EncryptAnswer> {
     this.calls.push(`Encrypt ${request.keyRef}`)

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { DescribeKeyCommand, KMSClient, KMSServiceException, ListAliasesCommand, NotFoundException, UpdateAliasCommand } from '@aws-sdk/client-kms'
+import { DescribeKeyCommand, KMSClient, KMSServiceException, ListAliasesCommand, ListKeysCommand, NotFoundException, UpdateAliasCommand } from '@aws-sdk/client-kms'
 import { mockClient } from 'aws-sdk-client-mock'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createKmsPort } from '../../src/kms/client.js'
@@ -56,6 +56,31 @@ describe('KMS adapter (aws-sdk-client-mock)', () => {
     const aliases = await port().listAliasesWithin(maxPages)
     expect(aliases?.map((a) => a.name)).toEqual(expected)
     expect(inputs).toEqual([{ Limit: 100 }, { Limit: 100, Marker: 'm1' }, { Limit: 100, Marker: 'm2' }].slice(0, reads))
+  })
+
+  it('listAliasPages (audit): one page at a time, beforePage awaited before each request and only then', async () => {
+    const pages = [
+      { Aliases: [{ AliasName: 'alias/a', TargetKeyId: KEY }], Truncated: true, NextMarker: 'm1' },
+      { Aliases: [{ AliasName: 'alias/b', TargetKeyId: KEY }], Truncated: false },
+    ]
+    const events: string[] = []
+    kmsMock.on(ListAliasesCommand).callsFake((input: { Marker?: string; Limit?: number }) => {
+      events.push(`ListAliases ${input.Marker ?? '-'} ${input.Limit}`)
+      return pages.shift()
+    })
+    for await (const page of port().listAliasPages(async () => void events.push('slot'))) events.push(`page ${page.map((a) => a.name).join(',')}`)
+    expect(events).toEqual(['slot', 'ListAliases - 100', 'page alias/a', 'slot', 'ListAliases m1 100', 'page alias/b'])
+  })
+
+  it('listKeys pages ListKeys (1000 a page) and gives the key IDs', async () => {
+    const pages = [{ Keys: [{ KeyId: 'k1' }, { KeyId: 'k2' }], Truncated: true, NextMarker: 'm1' }, { Keys: [{ KeyId: 'k3' }], Truncated: false }]
+    const inputs: unknown[] = []
+    kmsMock.on(ListKeysCommand).callsFake((input: object) => {
+      inputs.push({ ...input })
+      return pages.shift()
+    })
+    expect(await port().listKeys()).toEqual(['k1', 'k2', 'k3'])
+    expect(inputs).toEqual([{ Limit: 1000 }, { Limit: 1000, Marker: 'm1' }])
   })
 
   it('maps DescribeKey metadata to plain data, with region and account from the ARN', async () => {

@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { ConflictError, Exit, KmsRefusedError, NotFoundError, UsageError } from '../../src/errors.js'
 import { createKmsPort } from '../../src/kms/client.js'
 import { createMemoryKms, MEMORY_ACCOUNT, MemoryKmsStore } from '../../src/kms/memory.js'
-import type { KmsPort } from '../../src/kms/port.js'
+import type { AliasEntry, KmsPort } from '../../src/kms/port.js'
 import { bareKeyId } from '../../src/kms/useProbe.js'
 import { MOTO_ACCOUNT, motoUrl, REGION } from '../e2e/harness.js'
 import { ACCOUNT as FAKE_ACCOUNT, FakeKms } from '../helpers/fakeKms.js'
@@ -114,6 +114,20 @@ describe.each(subjects)('KmsPort contract: %s', (_name, make) => {
     expect(await kms.listAliases({ keyId })).toEqual([expect.objectContaining(entry)])
     expect(await kms.listAliases({ keyId: keyArn(keyId) })).toEqual([expect.objectContaining(entry)])
     expect((await kms.listAliases()).filter((a) => a.name === name)).toEqual([expect.objectContaining(entry)])
+  })
+
+  it('listAliasPages gives what listAliases gives, and listKeys names every key (audit)', async () => {
+    const { keyId } = await kms.createKey(symmetric)
+    const name = aliasName('pages')
+    await kms.createAlias(name, keyId)
+    // This file's aliases only: other files write to the same moto_server meanwhile.
+    const ours = (aliases: AliasEntry[]) => aliases.filter((a) => a.name.startsWith('alias/contract-')).map((a) => `${a.name} ${a.targetKeyId}`)
+    const paged: string[] = []
+    for await (const page of kms.listAliasPages()) paged.push(...ours(page))
+    const whole = ours(await kms.listAliases())
+    expect(paged.sort()).toEqual(whole.sort())
+    expect(paged).toContain(`${name} ${keyId}`)
+    expect(await kms.listKeys()).toContain(keyId)
   })
 
   it('CreateAlias of an alias that exists is a conflict (exit 5) and changes nothing', async () => {
