@@ -7,6 +7,7 @@ import { cpus, platform, release, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { CreateAliasCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms'
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3'
 import { bundle } from '../scripts/build.js'
 import { buildCommanderAlone } from './commanderAlone.js'
 import { buildSdkAlone } from './sdkAlone.js'
@@ -180,6 +181,8 @@ try {
     'alias/bench-sdk-latency',
     'alias/bench-no-probe',
     'alias/bench-latency-no-probe',
+    'alias/bench-journal-local',
+    'alias/bench-journal-s3',
   ])
     await alias(name, keys[0])
 
@@ -265,6 +268,28 @@ try {
       `(with --no-probe: ${spread(levelsSeen.noProbe)}; the SDK-alone floor: ${spread(levelsSeen.sdk)}); from the medians, (through the proxy − direct) / ${LATENCY_MS} ms = ` +
       `${((latency[1].median - latency[0].median) / LATENCY_MS).toFixed(1)}. ` +
       'Before issue 18 item 7 (measured in the issue): 5.4 round trips, 463 ms against 194 ms without the delay.',
+  ]
+
+  // Issue 22: one update with the team journal (the lock and the journal lines in moto's S3) beside
+  // the same update with the local journal file. Rows interleave, so load hits both alike.
+  const teamBucket = 'kms-alias-bench-team'
+  await new S3Client({ region: REGION, endpoint: moto.url, forcePathStyle: true, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } }).send(
+    new CreateBucketCommand({ Bucket: teamBucket }),
+  )
+  const teamEnv = { ...env, AWS_ENDPOINT_URL_S3: moto.url, AWS_ENDPOINT_URL_STS: moto.url, KMS_ALIAS_JOURNAL: `s3://${teamBucket}/bench` }
+  const journals = await measure(
+    [
+      { name: '`kms-alias update --yes`, local journal file', run: (i) => ours(BIN, 'alias/bench-journal-local', i) },
+      {
+        name: '`kms-alias update --yes`, team journal and lock in S3 (moto)',
+        run: (i) => time(process.execPath, [BIN, 'update', 'alias/bench-journal-s3', '--to', to(i), '--yes'], teamEnv),
+      },
+    ],
+    UPDATE_RUNS,
+  )
+  const journalNotes = [
+    `The team journal costs ${fmt(journals[1].median - journals[0].median)} more per update here (medians): the S3 client's load, ` +
+      'HeadBucket (the bucket\'s Region), STS GetCallerIdentity (who), the lock object created and deleted, and per journal line a listing and a PutObject.',
   ]
 
   // KMS calls per command, counted from --debug (one line per call).
@@ -395,6 +420,12 @@ try {
     ...section(latency),
     '',
     ...latencyNotes,
+    '',
+    '| command | median | spread (min–max) | runs | ratio |',
+    '|---|---|---|---|---|',
+    ...section(journals),
+    '',
+    ...journalNotes,
     '',
     '| command | median | spread (min–max) | runs | ratio |',
     '|---|---|---|---|---|',

@@ -2,8 +2,10 @@ import { setMaxListeners } from 'node:events'
 import type { Readable, Writable } from 'node:stream'
 import { InterruptedError } from '../errors.js'
 import type { IamConfig, IamPort } from '../iam/port.js'
+import type { CloudTrailConfig, CloudTrailPort } from '../cloudtrail/port.js'
 import { MEMORY_ENDPOINT, type AwsSettings, type KmsConfig, type KmsPort } from '../kms/port.js'
 import type { MemoryKmsStore } from '../kms/memory.js'
+import type { S3Config, S3Port } from '../s3/port.js'
 import { createPrompter, type Prompter } from './prompt.js'
 import { createOraSpinner, type Spinner } from '../output/spinner.js'
 
@@ -32,6 +34,10 @@ export interface Context {
   kms: (config: KmsConfig) => Promise<KmsPort>
   /** Loads the IAM SDK and builds the IAM port; only the Session of an --iam run calls it. */
   iam: (config: IamConfig) => Promise<IamPort>
+  /** Loads the S3 SDK and opens a team journal's bucket; only the Session of an s3:// journal calls it. */
+  s3: (config: S3Config) => Promise<S3Port>
+  /** Loads the CloudTrail SDK (or the in-memory trail) and builds the port; only the Session calls it (usage, retire, --callers). */
+  cloudtrail: (config: CloudTrailConfig) => Promise<CloudTrailPort>
   prompt: Prompter
   /** Starts a spinner on stderr; only called when stderr is a TTY and the human view is on. */
   spinner: (text: string) => Promise<Spinner>
@@ -103,6 +109,22 @@ export function createContext(proc: NodeJS.Process = process): Context {
       prepareSdk(config)
       const { createIamPort } = await import('../iam/client.js')
       return createIamPort(config)
+    },
+    async s3(config) {
+      prepareSdk(config)
+      const { createS3Port } = await import('../s3/client.js')
+      return createS3Port(config)
+    },
+    async cloudtrail(config) {
+      if (config.inMemory) {
+        // The trail of the same in-memory KMS the run's KMS port works on.
+        const [{ MemoryKmsStore }, { createMemoryCloudTrail }] = await Promise.all([import('../kms/memory.js'), import('../cloudtrail/memory.js')])
+        memory ??= new MemoryKmsStore()
+        return createMemoryCloudTrail(memory.trail, config)
+      }
+      prepareSdk(config)
+      const { createCloudTrailPort } = await import('../cloudtrail/client.js')
+      return createCloudTrailPort(config)
     },
     prompt: createPrompter(io, interrupt.signal),
     spinner: (text) => createOraSpinner(io.err, text, { color: !proc.env.NO_COLOR }),

@@ -54,7 +54,10 @@ export function addGlobalOptions(program: Command): Command {
     .option('--no-color', 'no colour (also NO_COLOR=1 or TERM=dumb)')
     .option('-q, --quiet', 'no spinner or notes on stderr; results, warnings (findings that warn or block too) and errors stay')
     .option('--debug', 'log each KMS call with its duration to stderr, and stacks of internal errors')
-    .option('--journal <path>', 'journal file for changes (default: KMS_ALIAS_JOURNAL, else the state directory)')
+    .option(
+      '--journal <path>',
+      'journal file for changes, or s3://<bucket>/<prefix> for a team journal and lock shared by every machine pointing at it (default: KMS_ALIAS_JOURNAL, else the state directory)',
+    )
     .option('--no-journal', 'do not record changes in the journal')
     .option('--role-arn <arn>', 'make every call with credentials from STS AssumeRole of this role (e.g. in another account)')
     .option('--role-session-name <name>', 'the session name for --role-arn, seen in CloudTrail (default: kms-alias)')
@@ -91,6 +94,7 @@ export function resolveGlobalOptions(raw: RawGlobals, ctx: Pick<Context, 'io' | 
   // Read again by each write; checked here so that a bad value stops the run before any call (it
   // used to surface only at the first write, after rotate had already created a key).
   lockWaitMs(ctx.env)
+  lockLeaseSeconds(ctx.env)
   const output: OutputFormat = raw.json ? 'json' : (raw.output ?? (ctx.io.stdoutTTY ? 'table' : 'text'))
   return {
     ...(raw.region ? { region: raw.region } : {}),
@@ -201,4 +205,22 @@ export function lockWaitMs(env: Readonly<Record<string, string | undefined>>): n
     throw new UsageError(`KMS_ALIAS_LOCK_WAIT=${JSON.stringify(raw)} is not a number of seconds`, 'set it to a number of seconds such as 30 or 0.5, or unset it')
   }
   return seconds * 1000
+}
+
+// How long a team lock (s3:// journal) is good for without renewal, by default.
+const LOCK_LEASE_SECONDS = 30
+const LOCK_LEASE_LIMIT_SECONDS = 3600
+
+/** KMS_ALIAS_LOCK_LEASE: the seconds a team lock's holder writes into it as its lease; else 30. */
+export function lockLeaseSeconds(env: Readonly<Record<string, string | undefined>>): number {
+  const raw = env.KMS_ALIAS_LOCK_LEASE
+  if (raw === undefined || raw === '') return LOCK_LEASE_SECONDS
+  const seconds = Number(raw)
+  if (!DECIMAL.test(raw) || !(seconds > 0) || seconds > LOCK_LEASE_LIMIT_SECONDS) {
+    throw new UsageError(
+      `KMS_ALIAS_LOCK_LEASE=${JSON.stringify(raw)} is not a number of seconds above 0 and at most ${LOCK_LEASE_LIMIT_SECONDS}`,
+      'set it to a number of seconds such as 30, or unset it',
+    )
+  }
+  return seconds
 }

@@ -6,6 +6,7 @@ import type { Context } from './context.js'
 import { UsageError } from '../errors.js'
 import {
   addGlobalOptions,
+  parsePositiveInt,
   parsePositiveNumber,
   parsePositiveSeconds,
   resolveGlobalOptions,
@@ -13,6 +14,7 @@ import {
   type GlobalOptions,
 } from './globalOptions.js'
 import { parseRegions } from './regions.js'
+import { parseDuration } from './durations.js'
 import { escapeComposed } from '../output/escape.js'
 import type { ProbeSettings } from '../engine/probe.js'
 import type { AssumeRoleConfig } from '../kms/port.js'
@@ -46,6 +48,11 @@ const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  $ $
 // KMS's default quota for CreateAlias and UpdateAlias: 5 requests a second per account and Region.
 const DEFAULT_APPLY_RATE = 5
 const MAX_APPLY_RATE = 1000
+// usage, retire and --callers (issue 21): CloudTrail's event history keeps 90 days.
+const MAX_TRAIL_DAYS = 90
+const DEFAULT_USAGE_DAYS = 30
+const DEFAULT_MAX_EVENTS = 1000
+const MAX_EVENTS_LIMIT = 100_000
 
 /** Called by a command's action with the exit code it chose. */
 export type SetExitCode = (code: number) => void
@@ -145,6 +152,7 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
     .option('-y, --yes', 'do not ask for confirmation on a terminal')
     .option('--expect-current <key>', 'change nothing and exit 5 unless the alias points to this key now (key ID, key ARN, or alias/<name>: the key it points to as the run starts)')
   addOverrideOptions(update)
+  addCallersOption(update)
   addIamOption(update)
   addProbeOptions(update)
     .addOption(
@@ -165,7 +173,7 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
         'kms-alias update alias/payments --to alias/payments-2027 --all-regions --yes --json',
       ),
     )
-    .action(async (alias: string, raw: Flags & { to: string; expectCurrent?: string; regions?: string[]; allRegions?: boolean }, command: Command) => {
+    .action(async (alias: string, raw: UpdateFlags, command: Command) => {
       const options = {
         alias,
         to: raw.to,
@@ -177,6 +185,7 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
         ...overrideFlags(raw),
         iam: raw.iam === true,
         probe: await probeFlags(raw),
+        ...(raw.callers === undefined ? {} : { callers: raw.callers }),
       }
       if (raw.regions !== undefined || raw.allRegions === true) {
         const { runUpdateRegions } = await import('../commands/updateRegions.js')
@@ -270,6 +279,7 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
     .option('-y, --yes', 'do not ask for confirmation on a terminal')
   addOverrideOptions(apply, 'for every entry: ')
   addProbeOptions(apply)
+  addCallersOption(apply)
   addIamOption(apply).option(
     '--role-name <name>',
     "for entries with an account column other than the credentials': assume arn:aws:iam::<account>:role/<name> there (takes --role-session-name and --external-id)",
@@ -288,7 +298,7 @@ planned before anything changes, the groups apply at the same time at --rate eac
 in one stops and rolls back all of them. An account other than the credentials' needs --role-name.
 ${examples('kms-alias apply aliases.txt --dry-run', 'generate-mapping | kms-alias apply - --yes --json', 'kms-alias apply org-aliases.json --role-name kms-alias-operator --yes')}`,
     )
-    .action(async (file: string, raw: Flags & { rate: number; rollback: boolean; roleName?: string }, command: Command) => {
+    .action(async (file: string, raw: Flags & { rate: number; rollback: boolean; roleName?: string; callers?: number }, command: Command) => {
       const { runApply } = await import('../commands/apply.js')
       const { parseRoleNameOptions } = await import('./roles.js')
       const all = command.optsWithGlobals() as { roleArn?: string; roleSessionName?: string; externalId?: string }
@@ -303,6 +313,7 @@ ${examples('kms-alias apply aliases.txt --dry-run', 'generate-mapping | kms-alia
         verifyTimeout: raw.verifyTimeout,
         ...overrideFlags(raw),
         iam: raw.iam === true,
+        ...(raw.callers === undefined ? {} : { callers: raw.callers }),
         ...(roleName === undefined ? {} : { roleName }),
         probe: await probeFlags(raw),
       }
@@ -387,6 +398,119 @@ ${examples('kms-alias apply aliases.txt --dry-run', 'generate-mapping | kms-alia
         probe: await probeFlags(raw),
       }
       await run(command, (globals) => runUndo(options, ctx, globals))
+    })
+
+  // One command with the action as its first argument (not two subcommands), so that completion
+  // and the generated docs, which read one level of commands, cover it.
+  program
+    .command('journal')
+    .description('move a local journal into a team one: export it as JSON lines, import such a file into --journal s3://<bucket>/<prefix>')
+    .addArgument(new Argument('<action>', 'export: print the journal as JSON lines, oldest first; import: store the lines of <file> in the team journal (idempotent by entry id)').choices(['export', 'import']))
+    .argument('[file]', 'import: a journal file, or the output of journal export')
+    .addHelpText(
+      'after',
+      examples('kms-alias journal export > mine.jsonl', 'kms-alias journal import mine.jsonl --journal s3://team-kms/prod', 'kms-alias journal export --journal s3://team-kms/prod > prod.jsonl'),
+    )
+    .action(async (action: 'export' | 'import', file: string | undefined, _raw: unknown, command: Command) => {
+      if (action === 'import' && file === undefined) throw new UsageError('journal import needs the file to import', 'kms-alias journal import <file> --journal s3://<bucket>/<prefix>')
+      if (action === 'export' && file !== undefined) throw new UsageError('journal export takes no file: it prints to stdout', 'kms-alias journal export > journal.jsonl')
+      const { runJournalExport, runJournalImport } = await import('../commands/journal.js')
+      await run(command, (globals) => (file === undefined ? runJournalExport(ctx, globals) : runJournalImport({ file }, ctx, globals)))
+    })
+
+  // Issue 21: who still uses a key, and its staged retirement.
+  program
+    .command('usage')
+    .description('who still uses a key: its last use (GetKeyLastUsage), its callers in CloudTrail, its aliases and grants, and a verdict (exit 0 whatever it is)')
+    .argument('<key>', 'key ID, mrk- ID, key ARN, alias/<name> or alias ARN')
+    .addOption(
+      new Option('--since <duration>', `read CloudTrail over this window back from now (7d, 2w, 36h; CloudTrail keeps ${MAX_TRAIL_DAYS} days)`)
+        .default(DEFAULT_USAGE_DAYS, `${DEFAULT_USAGE_DAYS}d`)
+        .argParser(parseDuration('--since', { maxDays: MAX_TRAIL_DAYS })),
+    )
+    .addOption(
+      new Option('--max-events <n>', 'stop reading CloudTrail after this many events (said when reached)')
+        .default(DEFAULT_MAX_EVENTS)
+        .argParser(parsePositiveInt('--max-events', MAX_EVENTS_LIMIT)),
+    )
+    .addOption(
+      new Option('--regions <r1,r2,...>', "also these Regions of a multi-Region key (its replicas): each Region's last use, aliases and callers").argParser((value) =>
+        parseRegions(value),
+      ),
+    )
+    .addHelpText(
+      'after',
+      examples('kms-alias usage alias/payments', 'kms-alias usage 1234abcd-12ab-34cd-56ef-1234567890ab --since 90d --json | jq .verdict', 'kms-alias usage mrk-1234abcd12ab34cd56ef1234567890ab --regions us-east-1,eu-west-1'),
+    )
+    .action(async (key: string, raw: { since: number; maxEvents: number; regions?: string[] }, command: Command) => {
+      const { runUsage } = await import('../commands/usage.js')
+      const options = { key, sinceDays: raw.since, maxEvents: raw.maxEvents, ...(raw.regions === undefined ? {} : { regions: raw.regions }) }
+      await run(command, (globals) => runUsage(options, ctx, globals))
+    })
+
+  type RetireFlags = {
+    disable?: boolean
+    check?: boolean
+    scheduleDeletion?: boolean
+    dryRun?: boolean
+    yes?: boolean
+    idleFor: number
+    allowUnknownUsage?: boolean
+    days: number
+    soak: number
+    maxEvents: number
+  }
+  program
+    .command('retire')
+    .description('retire a key in stages, each journaled and undone by undo: --disable (refused while it is in use), --check, --schedule-deletion')
+    .argument('<key>', 'key ID, mrk- ID or key ARN')
+    .option('--disable', 'disable the key: refused while an alias points to it or anything shows use within --idle-for (undo: EnableKey)')
+    .option('--check', 'since the key was disabled, every caller refused with DisabledException: any is KEY_STILL_NEEDED (exit 3); read-only')
+    .option('--schedule-deletion', 'schedule the key for deletion: only a key disabled for --soak with a clean check and no alias (undo: CancelKeyDeletion)')
+    .option('--dry-run', 'read and judge; change nothing (exit 0, or 3 if refused)')
+    .option('-y, --yes', 'do not ask for confirmation on a terminal; required when not on one')
+    .addOption(
+      new Option('--idle-for <duration>', '--disable: how long the key must have gone unused (7d, 2w, 36h)')
+        .default(DEFAULT_USAGE_DAYS, `${DEFAULT_USAGE_DAYS}d`)
+        .argParser(parseDuration('--idle-for', { maxDays: MAX_TRAIL_DAYS })),
+    )
+    .option('--allow-unknown-usage', '--disable: disable a key whose use cannot be told (LAST_USE_UNKNOWN warns instead)')
+    .addOption(
+      new Option('--days <n>', '--schedule-deletion: the waiting period before KMS deletes the key, 7 to 30')
+        .default(30)
+        .argParser(parseWholeDays('--days', 7, 30)),
+    )
+    .addOption(
+      new Option('--soak <duration>', '--schedule-deletion: how long the key must have been disabled').default(7, '7d').argParser(parseDuration('--soak', { maxDays: MAX_TRAIL_DAYS })),
+    )
+    .addOption(
+      new Option('--max-events <n>', 'stop reading CloudTrail after this many events').default(DEFAULT_MAX_EVENTS).argParser(parsePositiveInt('--max-events', MAX_EVENTS_LIMIT)),
+    )
+    .addHelpText(
+      'after',
+      examples(
+        'kms-alias retire 1234abcd-12ab-34cd-56ef-1234567890ab --disable --dry-run',
+        'kms-alias retire 1234abcd-12ab-34cd-56ef-1234567890ab --disable --idle-for 60d --yes',
+        'kms-alias retire 1234abcd-12ab-34cd-56ef-1234567890ab --check',
+        'kms-alias retire 1234abcd-12ab-34cd-56ef-1234567890ab --schedule-deletion --days 30 --soak 14d --yes',
+      ),
+    )
+    .action(async (key: string, raw: RetireFlags, command: Command) => {
+      const steps = (['disable', 'check', 'scheduleDeletion'] as const).filter((s) => raw[s] === true)
+      if (steps.length !== 1) throw new UsageError('give one of --disable, --check or --schedule-deletion', 'each step is a run of its own: disable, check the soak, then schedule the deletion')
+      const { runRetire } = await import('../commands/retire.js')
+      const options = {
+        key,
+        step: steps[0] === 'scheduleDeletion' ? ('schedule-deletion' as const) : (steps[0] as 'disable' | 'check'),
+        dryRun: raw.dryRun === true,
+        yes: raw.yes === true,
+        idleForDays: raw.idleFor,
+        allowUnknownUsage: raw.allowUnknownUsage === true,
+        days: raw.days,
+        soakDays: raw.soak,
+        maxEvents: raw.maxEvents,
+      }
+      await run(command, (globals) => runRetire(options, ctx, globals))
     })
 
   program
@@ -537,6 +661,16 @@ const REPEATABLE = new Set(['--probe-as'])
 const DEFAULT_PROBE_TIMEOUT_SECONDS = 60
 // Each role is a probe of its own before and after every change.
 const MAX_PROBE_ROLES = 5
+/** A whole number of days within [min, max] (retire --days: ScheduleKeyDeletion's PendingWindowInDays). */
+function parseWholeDays(flag: string, min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value)
+    if (!/^\d+$/.test(value) || n < min || n > max) throw new UsageError(`${flag} must be a whole number of days from ${min} to ${max}, not "${value}"`)
+    return n
+  }
+}
+
+type UpdateFlags = Flags & { to: string; expectCurrent?: string; regions?: string[]; allRegions?: boolean; callers?: number }
 
 /** The flags several commands share, as commander hands them over (booleans unset when absent). */
 interface Flags {
@@ -607,6 +741,18 @@ const overrideFlags = (raw: { allowSpecChange?: boolean; allowDisabled?: boolean
   allowDisabled: raw.allowDisabled === true,
   allowAccessChange: raw.allowAccessChange === true,
 })
+
+/** --callers[=<window>] (issue 21) on update, --regions and apply: recent callers of the current key checked against the new one. */
+function addCallersOption(command: Command): Command {
+  return command.addOption(
+    new Option(
+      '--callers [window]',
+      `also read CloudTrail: who used the current key in the window (default ${DEFAULT_USAGE_DAYS}d, at most ${MAX_TRAIL_DAYS}d) and would not be allowed on the new key (RECENT_CALLER_NOT_ALLOWED)`,
+    )
+      .preset(`${DEFAULT_USAGE_DAYS}d`)
+      .argParser(parseDuration('--callers', { maxDays: MAX_TRAIL_DAYS })),
+  )
+}
 
 /** IAM's identity policies in the access preflight (update and apply). */
 function addIamOption(command: Command): Command {

@@ -4,10 +4,13 @@
 // because what it resolves are the CLI's flags and the AWS CLI's conventions (AWS_DEFAULT_REGION);
 // the commands and the engine receive it and ask it for ports, never building a client themselves.
 import type { Context } from './context.js'
-import { parseEndpointUrl, type GlobalOptions } from './globalOptions.js'
+import { endpointProblem, parseEndpointUrl, type GlobalOptions } from './globalOptions.js'
+import { UsageError } from '../errors.js'
 import type { IamPort } from '../iam/port.js'
-import type { AssumeRoleConfig, AwsSettings, KmsConfig, KmsPort } from '../kms/port.js'
+import type { CloudTrailPort } from '../cloudtrail/port.js'
+import { MEMORY_ENDPOINT, type AssumeRoleConfig, type AwsSettings, type KmsConfig, type KmsPort } from '../kms/port.js'
 import type { Log } from '../output/ui.js'
+import type { S3Port } from '../s3/port.js'
 
 /** Where a port works: a Region and the role to act through, each replacing the run's own. */
 export interface Place {
@@ -27,6 +30,18 @@ export interface Session {
    * a partition in another account. Same Region, profile, attempts and timeout as KMS.
    */
   iam(place?: Pick<Place, 'role'>): Promise<IamPort>
+  /**
+   * The S3 port of a team journal's bucket (--journal s3://…), with the run's profile, role,
+   * attempts and timeout; the endpoint from AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL (not
+   * --endpoint-url, which is KMS's); the bucket's Region found by the adapter.
+   */
+  s3(bucket: string): Promise<S3Port>
+  /**
+   * The CloudTrail port of the run's Region and role, or of `place` (usage, retire, --callers): one
+   * per (Region, role), so that its pacing holds per account and Region. Paced on the run's clock;
+   * the in-memory trail when KMS is the in-memory KMS.
+   */
+  cloudtrail(place?: Place): Promise<CloudTrailPort>
 }
 
 // Keyed by the Context and then by the run's GlobalOptions object: every part of one run (undo's
@@ -74,8 +89,23 @@ function createSession(ctx: Context, options: GlobalOptions, log: Log): Session 
       log.warn(`${endpoint} is plain http:// and not on this machine: requests and responses cross the network unencrypted`)
     }
   }
+  // Issue 21: the CloudTrail endpoint the SDK takes from the environment, checked as KMS's is.
+  let trailEndpointChecked = false
+  const checkTrailEndpoint = () => {
+    if (trailEndpointChecked || options.endpointUrl === MEMORY_ENDPOINT || ctx.env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS === 'true') return
+    const name = ['AWS_ENDPOINT_URL_CLOUDTRAIL', 'AWS_ENDPOINT_URL'].find((n) => ctx.env[n])
+    const value = name ? ctx.env[name] : undefined
+    const problem = value === undefined || value === MEMORY_ENDPOINT ? undefined : endpointProblem(value)
+    if (name && value && problem) {
+      throw new UsageError(`${name} "${value}" is not a CloudTrail endpoint: ${problem}`, 'give an http:// or https:// URL, e.g. https://cloudtrail.eu-west-1.amazonaws.com')
+    }
+    trailEndpointChecked = true
+    if (value && isPlainRemoteHttp(value)) log.warn(`${value} is plain http:// and not on this machine: requests and responses cross the network unencrypted`)
+  }
   const kmsPorts = new Map<string, Promise<KmsPort>>()
   const iamPorts = new Map<string, Promise<IamPort>>()
+  const s3Ports = new Map<string, Promise<S3Port>>()
+  const trailPorts = new Map<string, Promise<CloudTrailPort>>()
   const once = <T>(ports: Map<string, Promise<T>>, key: string, open: () => Promise<T>): Promise<T> => {
     let port = ports.get(key)
     if (!port) {
@@ -96,6 +126,19 @@ function createSession(ctx: Context, options: GlobalOptions, log: Log): Session 
       const config = at(place)
       return once(iamPorts, placeKey(config), () => ctx.iam(config))
     },
+    s3(bucket) {
+      const endpoint = s3Endpoint(ctx.env)
+      return once(s3Ports, bucket, () => ctx.s3({ ...settings, bucket, ...(endpoint ? { endpointUrl: endpoint } : {}) }))
+    },
+    async cloudtrail(place = {}) {
+      checkTrailEndpoint()
+      const config = {
+        ...at(place),
+        clock: { now: ctx.now, sleep: ctx.sleep },
+        ...(options.endpointUrl === MEMORY_ENDPOINT ? { inMemory: true } : {}),
+      }
+      return once(trailPorts, placeKey(config), () => ctx.cloudtrail(config))
+    },
   }
 }
 
@@ -108,6 +151,16 @@ const placeKey = (settings: AwsSettings) => JSON.stringify([settings.region ?? n
 function configuredEndpoint(env: Context['env']): string | undefined {
   if (env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS === 'true') return undefined
   for (const name of ['AWS_ENDPOINT_URL_KMS', 'AWS_ENDPOINT_URL']) {
+    const value = env[name]
+    if (value) return parseEndpointUrl(name)(value)
+  }
+  return undefined
+}
+
+/** S3's endpoint from the environment, checked as KMS's is; undefined leaves it to the SDK (AWS, or the profile). */
+function s3Endpoint(env: Context['env']): string | undefined {
+  if (env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS === 'true') return undefined
+  for (const name of ['AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL']) {
     const value = env[name]
     if (value) return parseEndpointUrl(name)(value)
   }

@@ -22,6 +22,7 @@ import {
 import { createUi, warnOnce, type Ui } from '../output/ui.js'
 import { escapeDeep } from '../output/escape.js'
 import { planMove } from '../engine/planner.js'
+import { callersOver } from '../engine/usageReads.js'
 import { RunReads } from '../engine/reads.js'
 import { hasBlock } from '../preflight/rules.js'
 import { fileFindings } from '../preflight/fileFindings.js'
@@ -50,6 +51,8 @@ export interface ApplyOptions {
   allowAccessChange?: boolean
   /** Also read IAM identity policies, once per run. */
   iam?: boolean
+  /** --callers: check each current key's callers of the last this many days against its new key (issue 21). */
+  callers?: number
   /** --role-name: assume a role of this name in each account the file names (other than the credentials'). */
   roleName?: RoleNameConfig
   /** The use probe (--no-probe, --probe-timeout, --probe-as); absent: none. */
@@ -109,7 +112,7 @@ interface PartitionRun {
   // its aliases listed and its access read once per partition.
   reads: RunReads
   /** Who the probes run as in this partition (the operator, --probe-as roles), opened once. */
-  callers?: Promise<ProbeCaller[]>
+  probers?: Promise<ProbeCaller[]>
   /** The probe of each target key by ID, once per caller and key: entries share targets. */
   targetProbes: Map<string, Promise<UseProbeResult>>
 }
@@ -328,11 +331,14 @@ class ApplyRun {
         ? {
             probe: async (current: KeyInfo, target: KeyInfo, targetSkipped: string | null) => {
               const place = { region: partition.region, ...(partition.role ? { role: partition.role } : {}) }
-              partition.callers ??= probeCallers(this.session, partition.kms, probing, place)
+              partition.probers ??= probeCallers(this.session, partition.kms, probing, place)
               const what = { aliasName: entry.alias.name, current, target, runId: this.report.runId, targetSkipped }
-              return probeBefore(await partition.callers, what, probeUse, partition.targetProbes)
+              return probeBefore(await partition.probers, what, probeUse, partition.targetProbes)
             },
           }
+        : {}),
+      ...(this.options.callers
+        ? { callers: callersOver(this.ctx, this.session, this.options.callers, { region, ...(partition.role ? { role: partition.role } : {}) }) }
         : {}),
     })
     if (plan.status !== 'planned') return { change: { ...change, findings: plan.status === 'refused' ? plan.findings : [] }, entry, partition }
@@ -353,7 +359,7 @@ class ApplyRun {
     const { probe, target } = p
     const settings = this.options.probe
     if (!probe || !target || !settings) return null
-    const callers = await p.partition.callers
+    const callers = await p.partition.probers
     if (!callers) return null
     return probeAfter(callers, probe, target.key, this.report.runId, pollTiming(this.ctx, settings.timeoutSeconds))
   }

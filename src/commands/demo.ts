@@ -48,7 +48,9 @@ const KEYS: readonly DemoKey[] = [
   { label: 'payments key 2027', spec: 'SYMMETRIC_DEFAULT', usage: 'ENCRYPT_DECRYPT', alias: 'alias/demo/payments-next' },
   { label: 'retired key', spec: 'SYMMETRIC_DEFAULT', usage: 'ENCRYPT_DECRYPT', disabled: true, alias: 'alias/demo/retired' },
 ]
-const STEPS = 8
+// Issue 21's act (usage and retire) is steps 7 to 9; issue 23's audit step 10; issue 20's use probe
+// after a change, rolled back by itself, step 11 (after the audit, so that it sees the store as before).
+const STEPS = 11
 
 /** Runs the tour; exit 0 when every step ended as the tour expects. */
 export async function runDemo(options: DemoOptions, ctx: Context, globals: GlobalOptions): Promise<number> {
@@ -169,9 +171,11 @@ class Tour {
       )
     }
 
+    await this.usageAct(kms, keys, 7)
+
     // issue 23: the tour ends with an audit of its own store.
     await this.command(
-      7,
+      10,
       '`audit` reads every alias, describes each key once and reports the aliases that will break: alias/demo/retired points to a disabled key, an error, so it exits 3 as a scheduled CI job would fail.',
       ['audit'],
       Exit.Refused,
@@ -183,7 +187,7 @@ class Tour {
     const payments = aliasKey(keys, 'alias/demo/payments')
     const next = aliasKey(keys, 'alias/demo/payments-next')
     await this.command(
-      8,
+      11,
       'After a change kms-alias uses the alias as its callers would (here Encrypt and Decrypt). In this act another team disables the new key just as the alias moves to it: using the alias fails, so kms-alias rolls the change back by itself and exits 9.',
       ['update', 'alias/demo/payments', '--to', 'alias/demo/payments-next', '--yes'],
       Exit.UseFailed,
@@ -197,6 +201,36 @@ class Tour {
     this.ui.note('')
     this.ui.note(
       this.ui.err.bold('That was the whole tool. The in-memory KMS is gone with this process; against AWS, start with: kms-alias list --region <your Region>'),
+    )
+  }
+
+  /**
+   * Issue 21: who still uses a key, and a retirement that refuses a key in use and disables an idle
+   * one. The in-memory KMS logs its own calls as CloudTrail would and tracks each key's last use.
+   */
+  private async usageAct(kms: KmsPort, keys: readonly CreatedKey[], first: number): Promise<void> {
+    const payments = aliasKey(keys, 'alias/demo/payments')
+    const idle = keyOf(keys, 'RSA_2048')
+    // An application's traffic, with the demo's own credentials (so CloudTrail shows one caller).
+    const sealed = await kms.encrypt({ keyRef: 'alias/demo/payments', plaintext: new TextEncoder().encode('card 4111') })
+    await kms.decrypt({ ciphertext: sealed.ciphertext })
+    await this.command(
+      first,
+      'An application has just encrypted and decrypted through alias/demo/payments. `usage` gathers the evidence of use: GetKeyLastUsage, the callers CloudTrail logged, the aliases, and a verdict.',
+      ['usage', 'alias/demo/payments'],
+      Exit.Ok,
+    )
+    await this.command(
+      first + 1,
+      '`retire --disable` refuses a key that an alias points to or that was used within --idle-for (30 days): disabling it would break its callers.',
+      ['retire', payments.keyId, '--disable', '--yes'],
+      Exit.Refused,
+    )
+    await this.command(
+      first + 2,
+      'The RSA_2048 key has no alias and was never used, so it is disabled: journaled, undone by `kms-alias undo`. Later, `retire --check` and `--schedule-deletion` finish the job.',
+      ['retire', idle.keyId, '--disable', '--yes'],
+      Exit.Ok,
     )
   }
 

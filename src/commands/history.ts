@@ -3,7 +3,6 @@ import { AccessError, CliError, Exit, UsageError } from '../errors.js'
 import type { GlobalOptions } from '../cli/globalOptions.js'
 import {
   clip,
-  journalPath,
   readJournal,
   readLastUndoable,
   scanJournalNewestFirst,
@@ -16,6 +15,8 @@ import { parseAliasRef } from '../kms/identifiers.js'
 import { historyJsonStream, renderHistoryTable, renderHistoryText } from '../output/historyView.js'
 import { createUi } from '../output/ui.js'
 import { escapeControl, escapeDeep } from '../output/escape.js'
+import { stateStoreOf, type JournalStore } from '../engine/store.js'
+import type { Log } from '../output/ui.js'
 
 export interface HistoryOptions {
   alias?: string
@@ -43,9 +44,10 @@ export async function runHistory(options: HistoryOptions, ctx: Context, globals:
   const json = ui.format === 'json' ? historyJsonStream(out.write) : undefined
   const table: JournalEntry[] = []
   let shown = 0
-  const path = journalToRead(ctx, globals)
+  const journal = await journalToRead(ctx, globals, ui)
+  const path = journal.location
   const notes = await scanJournalNewestFirst(
-    path,
+    journal.source,
     (entry) => {
       if (!chosen(entry)) return true
       if (json) json.entry(entry)
@@ -84,11 +86,11 @@ export function parseSince(raw: string, now: Date): number {
   return time
 }
 
-/** The journal's location, or a usage error when there is none. */
-function journalToRead(ctx: Context, globals: GlobalOptions): string {
-  const path = journalPath(globals.journal, ctx.env, ctx.platform)
-  if (path === null) throw new UsageError('there is no journal to read', 'pass --journal <path>, or set KMS_ALIAS_JOURNAL, XDG_STATE_HOME or HOME')
-  return path
+/** The journal (a file, or a team journal in S3), or a usage error when there is none. */
+async function journalToRead(ctx: Context, globals: GlobalOptions, log: Log): Promise<JournalStore> {
+  const store = await stateStoreOf(ctx, globals, log)
+  if (store.journal === null) throw new UsageError('there is no journal to read', 'pass --journal <path>, or set KMS_ALIAS_JOURNAL, XDG_STATE_HOME or HOME')
+  return store.journal
 }
 
 function readFailure(path: string) {
@@ -101,9 +103,9 @@ function readFailure(path: string) {
 
 /** The journal, oldest first, read as a stream, with a warning for what could not be read; shared with undo. */
 export async function loadJournal(ctx: Context, globals: GlobalOptions, warn: (line: string) => void): Promise<JournalRead> {
-  const path = journalToRead(ctx, globals)
-  const read = await readJournal(path, { signal: ctx.signal }).catch(readFailure(path))
-  warnUnread(read, path, warn)
+  const journal = await journalToRead(ctx, globals, createUi(ctx, globals))
+  const read = await readJournal(journal.source, { signal: ctx.signal }).catch(readFailure(journal.location))
+  warnUnread(read, journal.location, warn)
   return read
 }
 
@@ -116,8 +118,8 @@ function warnUnread({ skipped, invalid }: ScanNotes, path: string, warn: (line: 
 
 /** What `undo --last` reverts, read from the end of the journal (only as far back as it must). */
 export async function loadLastUndoable(ctx: Context, globals: GlobalOptions): Promise<LastUndoable> {
-  const path = journalToRead(ctx, globals)
-  return readLastUndoable(path, { signal: ctx.signal }).catch(readFailure(path))
+  const journal = await journalToRead(ctx, globals, createUi(ctx, globals))
+  return readLastUndoable(journal.source, { signal: ctx.signal }).catch(readFailure(journal.location))
 }
 
 const BATCH_CHARS = 64 * 1024

@@ -1,7 +1,7 @@
 import type { Context } from '../cli/context.js'
 import { ConflictError, NotFoundError, UsageError } from '../errors.js'
 import type { GlobalOptions } from '../cli/globalOptions.js'
-import { clip, findJournalEntry, recheckEntry, type JournalEntry } from '../engine/journal.js'
+import { clip, findJournalEntry, isKeyStateAction, recheckEntry, type JournalEntry } from '../engine/journal.js'
 import { escapeControl } from '../output/escape.js'
 import { checkEntryAccount } from '../engine/account.js'
 import { createUi, errorSummary } from '../output/ui.js'
@@ -75,6 +75,14 @@ async function undoEntry(options: UndoOptions, ctx: Context, globals: GlobalOpti
     const { runUndoRun } = await import('./undoRun.js')
     return runUndoRun({ ...options, runId: entry.runId }, entries, ctx, globals)
   }
+  // Issue 21: an entry of retire's (a key's state, not an alias) is reverted by the inverse call.
+  if (isKeyStateAction(entry.action)) {
+    const { runKeyStateUndo } = await import('./undoKeyState.js')
+    if (globals.region && globals.region !== entry.region) {
+      throw new UsageError(`entry ${entry.id} changed a key in ${entry.region}, not ${globals.region}`, 'undo acts where the change was made; drop --region')
+    }
+    return runKeyStateUndo(entry, { dryRun: options.dryRun, yes: options.yes }, ctx, globals)
+  }
   if (globals.region && globals.region !== entry.region) {
     throw new UsageError(
       `entry ${entry.id} changed ${entry.alias} in ${entry.region}, not ${globals.region}`,
@@ -89,6 +97,11 @@ async function undoEntry(options: UndoOptions, ctx: Context, globals: GlobalOpti
   // agrees with it. An alias moved since is left to the guard, whose message names a revert of it.
   const untrue = await recheckEntry(entry, await kms())
   if (untrue && !(untrue instanceof ConflictError)) throw untrue
+  // A team journal holds everyone's changes: say whose this one is before asking to revert it.
+  if (entry.by) {
+    const who = escapeControl(clip(entry.by.identity ?? 'an unknown caller', 200))
+    createUi(ctx, globals).note(`${entry.id} was made by ${who} on ${escapeControl(clip(entry.by.host))} at ${escapeControl(clip(entry.time))} (${escapeControl(clip(entry.command))})`)
+  }
   const origin = { command: 'undo', reverts: entry.id }
   // Only an entry looked up by id can have been reverted already (--last picks one that was not).
   const revertedBy = read?.entries.find((e) => e.reverts === entry.id)

@@ -14,6 +14,7 @@ import { kmsAliasCommand } from '../output/shell.js'
 import { moveCall } from '../engine/steps.js'
 import { newJournalId } from '../engine/journal.js'
 import { probeAfter, probeBefore, probeCallers, type ProbeCaller, type ProbeSettings } from '../engine/probe.js'
+import { callersOver } from '../engine/usageReads.js'
 
 export interface UpdateOptions {
   alias: string
@@ -35,6 +36,8 @@ export interface UpdateOptions {
   iam?: boolean
   /** The use probe (--no-probe, --probe-timeout, --probe-as); absent: none. */
   probe?: ProbeSettings
+  /** --callers: check the current key's callers of the last this many days against the new key (issue 21). */
+  callers?: number
 }
 
 /** The safe repoint: local checks, preflight, optional prompt, UpdateAlias, confirmation. */
@@ -65,6 +68,7 @@ export async function runUpdate(options: UpdateOptions, ctx: Context, globals: G
         overrides: { allowSpecChange: options.allowSpecChange, allowDisabled: options.allowDisabled, allowAccessChange: options.allowAccessChange === true },
         targetNotFound: `--to ${targetRef.input} not found in ${region}`,
         mustExist: true,
+        ...(options.callers ? { callers: callersOver(ctx, session, options.callers) } : {}),
         ...(guard ? { guard: (key: KeyInfo | undefined) => key === undefined || guard(key) } : {}),
         onAccessReads: () => spinner.text('Preflight: reading key policies, grants and tags'),
         ...(writesUnasked ? { reserve: (key?: KeyInfo) => key && writer.reserve({ alias: aliasRef.name, region, account: writeAccount(key) }) } : {}),

@@ -29,6 +29,7 @@ import { createUi, errorSummary, warnOnce, type Ui } from '../output/ui.js'
 import { escapeDeep } from '../output/escape.js'
 import { replicaSetFindings, replicaSetOf } from '../engine/regions.js'
 import { expectation, planMove } from '../engine/planner.js'
+import { callersOver } from '../engine/usageReads.js'
 import { RunReads } from '../engine/reads.js'
 import { resolvePerRegion } from '../preflight/multiRegion.js'
 import { hasBlock } from '../preflight/rules.js'
@@ -299,6 +300,7 @@ class RegionsRun {
         overrides: { allowSpecChange: options.allowSpecChange, allowDisabled: options.allowDisabled, allowAccessChange: options.allowAccessChange === true },
         targetNotFound: `--to ${to} not found in ${region}`,
         mustExist: true,
+        ...(options.callers ? { callers: callersOver(this.ctx, this.session, options.callers, { region }) } : {}),
         guard: (current) => expected === undefined || current === undefined || expected(current),
         ...(probing
           ? {

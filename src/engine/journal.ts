@@ -16,8 +16,18 @@ import { currentTarget } from '../kms/lookups.js'
 import type { KmsPort } from '../kms/port.js'
 import { acquireLock, ensureDirectory } from './lock.js'
 
-export const JOURNAL_ACTIONS = ['create', 'update', 'delete', 'rotate'] as const
-export type JournalAction = (typeof JOURNAL_ACTIONS)[number]
+export const ALIAS_ACTIONS = ['create', 'update', 'delete', 'rotate'] as const
+/**
+ * Issue 21: key-state writes (retire and their undo). Their entries name the key (`keyId`) and its
+ * state before and after; `alias` is empty and the key IDs are null. Older tool versions skip them
+ * as entries of an unknown action.
+ */
+export const KEY_STATE_ACTIONS = ['disable-key', 'enable-key', 'schedule-key-deletion', 'cancel-key-deletion'] as const
+export const JOURNAL_ACTIONS = [...ALIAS_ACTIONS, ...KEY_STATE_ACTIONS] as const
+export type AliasAction = (typeof ALIAS_ACTIONS)[number]
+export type KeyStateAction = (typeof KEY_STATE_ACTIONS)[number]
+export type JournalAction = AliasAction | KeyStateAction
+export const isKeyStateAction = (action: JournalAction): action is KeyStateAction => (KEY_STATE_ACTIONS as readonly string[]).includes(action)
 
 /** Written before the mutating call goes out. */
 export interface JournalIntent {
@@ -40,6 +50,20 @@ export interface JournalIntent {
   /** rotate: the key it created. */
   createdKeyId?: string
   toolVersion: string
+  /** Key-state entries (issue 21): the key, its state when the plan saw it, the state the call leaves. */
+  keyId?: string
+  previousState?: string
+  newState?: string
+  /** schedule-key-deletion: the waiting period asked for. */
+  pendingWindowInDays?: number
+  /** Who made the change; written to a team journal, where the entries come from many people. */
+  by?: JournalAuthor
+}
+
+/** Who made a change: the caller's identity (an IAM ARN, null when STS did not say) and the host. */
+export interface JournalAuthor {
+  identity: string | null
+  host: string
 }
 
 /** Written after the call returned (changed) and after confirmation (verified). */
@@ -226,18 +250,46 @@ export interface ReadOptions {
   signal?: AbortSignal
 }
 
+/**
+ * A journal's lines from either end, a batch at a time: a local file (fileSource) or a team
+ * journal's objects (src/engine/s3Store.ts). The readers below fold them the same way.
+ */
+export interface JournalLines {
+  fromStart(signal: AbortSignal | undefined): AsyncGenerator<string[]>
+  fromEnd(signal: AbortSignal | undefined): AsyncGenerator<string[]>
+  close(): Promise<void>
+}
+
+/** Opens a journal for reading: undefined when there is none yet (an empty journal). */
+export type JournalSource = () => Promise<JournalLines | undefined>
+
+/** The local journal file as a source of lines. */
+export function fileSource(path: string): JournalSource {
+  return async () => {
+    const handle = await openJournal(path, OPEN_READ, true)
+    if (!handle) return undefined
+    return {
+      fromStart: (signal) => linesFromStart(handle, signal),
+      fromEnd: (signal) => linesFromEnd(handle, signal),
+      close: () => handle.close(),
+    }
+  }
+}
+
+const sourceOf = (from: string | JournalSource): JournalSource => (typeof from === 'string' ? fileSource(from) : from)
+
 /** Reads and folds the journal in file order (oldest first); a missing file is an empty journal. */
-export async function readJournal(path: string, options: ReadOptions = {}): Promise<JournalRead> {
-  const handle = await openJournal(path, OPEN_READ, true)
-  if (!handle) return { entries: [], skipped: 0, invalid: [] }
+export async function readJournal(from: string | JournalSource, options: ReadOptions = {}): Promise<JournalRead> {
+  const source = await sourceOf(from)()
+  if (!source) return { entries: [], skipped: 0, invalid: [] }
   try {
     const folder = new JournalFolder()
-    for await (const lines of linesFromStart(handle, options.signal)) {
+    for await (const lines of source.fromStart(options.signal)) {
       for (const line of lines) folder.add(line)
     }
     return folder.result()
   } finally {
-    await handle.close()
+    await source.close()
   }
 }
 
@@ -300,15 +352,19 @@ export interface ScanNotes {
  * few megabytes. `visit` returns false to stop (history --limit). Two passes: forward to find the
  * unusable and shared ids, then backward to fold and hand out each entry.
  */
-export async function scanJournalNewestFirst(path: string, visit: (entry: JournalEntry) => boolean, options: ReadOptions = {}): Promise<ScanNotes> {
-  const handle = await openJournal(path, OPEN_READ, true)
-  if (!handle) return { skipped: 0, invalid: [] }
+export async function scanJournalNewestFirst(
+  from: string | JournalSource,
+  visit: (entry: JournalEntry) => boolean,
+  options: ReadOptions = {},
+): Promise<ScanNotes> {
+  const source = await sourceOf(from)()
+  if (!source) return { skipped: 0, invalid: [] }
   try {
     const index = new IdIndex()
-    for await (const lines of linesFromStart(handle, options.signal)) for (const line of lines) index.add(line)
+    for await (const lines of source.fromStart(options.signal)) for (const line of lines) index.add(line)
     const outcomes = new Map<string, { changed?: boolean | null; verified: boolean }>()
     const given = new Set<string>()
-    for await (const lines of linesFromEnd(handle, options.signal)) {
+    for await (const lines of source.fromEnd(options.signal)) {
       for (const line of lines) {
         const record = parseLine(line)
         if (record === undefined || index.unusable.has(record.id) || given.has(record.id)) continue
@@ -338,7 +394,7 @@ export async function scanJournalNewestFirst(path: string, visit: (entry: Journa
     }
     return index.notes()
   } finally {
-    await handle.close()
+    await source.close()
   }
 }
 
@@ -402,9 +458,9 @@ export interface LastUndoable {
  * finds are read, however long the journal is. An outcome line follows its intent, so outcomes are
  * held by id until their intent is reached.
  */
-export async function readLastUndoable(path: string, options: ReadOptions = {}): Promise<LastUndoable> {
-  const handle = await openJournal(path, OPEN_READ, true)
-  if (!handle) return {}
+export async function readLastUndoable(from: string | JournalSource, options: ReadOptions = {}): Promise<LastUndoable> {
+  const source = await sourceOf(from)()
+  if (!source) return {}
   try {
     // Per id, what its outcome lines say; lines come newest first, so the first `changed` met is the
     // latest, which is the one a forward fold would keep.
@@ -412,7 +468,7 @@ export async function readLastUndoable(path: string, options: ReadOptions = {}):
     const reverted = new Set<string>()
     const seen = new Map<string, JournalEntry>()
     let newer: string | null = null
-    for await (const lines of linesFromEnd(handle, options.signal)) {
+    for await (const lines of source.fromEnd(options.signal)) {
       for (const line of lines) {
         const record = parseLine(line)
         if (record === undefined) continue
@@ -446,7 +502,7 @@ export async function readLastUndoable(path: string, options: ReadOptions = {}):
     }
     return {}
   } finally {
-    await handle.close()
+    await source.close()
   }
 }
 
@@ -536,7 +592,24 @@ function applyOutcome(entry: JournalEntry, record: Record<string, unknown>): voi
   entry.certain = entry.changed === true
 }
 
-const INTENT_FIELDS = ['time', 'account', 'region', 'alias', 'action', 'previousKeyId', 'newKeyId', 'command', 'reverts', 'runId', 'createdKeyId', 'toolVersion'] as const
+const INTENT_FIELDS = [
+  'time',
+  'account',
+  'region',
+  'alias',
+  'action',
+  'previousKeyId',
+  'newKeyId',
+  'command',
+  'reverts',
+  'runId',
+  'createdKeyId',
+  'toolVersion',
+  'keyId',
+  'previousState',
+  'newState',
+  'pendingWindowInDays',
+] as const
 
 function sameIntent(a: JournalEntry, b: JournalEntry): boolean {
   return INTENT_FIELDS.every((field) => a[field] === b[field])
@@ -609,16 +682,23 @@ async function* linesFromEnd(handle: FileHandle, signal: AbortSignal | undefined
 
 /** Why an intent (or a whole entry written before the journal was a write-ahead log) cannot be used. */
 function invalidReason(record: Record<string, unknown>): string | undefined {
+  if (KEY_STATE_ACTIONS.includes(record.action as KeyStateAction)) {
+    if (typeof record.region !== 'string' || record.region === '') return 'no Region'
+    for (const field of ['keyId', 'previousState', 'newState'] as const) {
+      if (typeof record[field] !== 'string' || record[field] === '') return `no ${field}`
+    }
+    return undefined
+  }
   if (typeof record.alias !== 'string' || !record.alias.startsWith('alias/')) return 'no alias name'
-  if (!JOURNAL_ACTIONS.includes(record.action as JournalAction)) return `unknown action ${clip(JSON.stringify(record.action ?? null))}`
+  if (!ALIAS_ACTIONS.includes(record.action as AliasAction)) return `unknown action ${clip(JSON.stringify(record.action ?? null))}`
   if (typeof record.region !== 'string' || record.region === '') return 'no Region'
-  const needs: Record<JournalAction, ReadonlyArray<'previousKeyId' | 'newKeyId'>> = {
+  const needs: Record<AliasAction, ReadonlyArray<'previousKeyId' | 'newKeyId'>> = {
     create: ['newKeyId'],
     update: ['previousKeyId', 'newKeyId'],
     rotate: ['previousKeyId', 'newKeyId'],
     delete: ['previousKeyId'],
   }
-  for (const field of needs[record.action as JournalAction]) {
+  for (const field of needs[record.action as AliasAction]) {
     if (typeof record[field] !== 'string' || record[field] === '') return `no ${field}`
   }
   return undefined
@@ -637,7 +717,7 @@ function fromIntent(record: Record<string, unknown>): JournalEntry {
     time: intent.time,
     account: intent.account ?? null,
     region: intent.region,
-    alias: intent.alias,
+    alias: typeof intent.alias === 'string' ? intent.alias : '',
     action: intent.action,
     previousKeyId: intent.previousKeyId ?? null,
     newKeyId: intent.newKeyId ?? null,
@@ -646,10 +726,23 @@ function fromIntent(record: Record<string, unknown>): JournalEntry {
     runId: intent.runId ?? null,
     ...(typeof intent.createdKeyId === 'string' ? { createdKeyId: intent.createdKeyId } : {}),
     toolVersion: intent.toolVersion,
+    ...(typeof intent.keyId === 'string' ? { keyId: intent.keyId } : {}),
+    ...(typeof intent.previousState === 'string' ? { previousState: intent.previousState } : {}),
+    ...(typeof intent.newState === 'string' ? { newState: intent.newState } : {}),
+    ...(typeof intent.pendingWindowInDays === 'number' ? { pendingWindowInDays: intent.pendingWindowInDays } : {}),
+    ...authorOf(record.by),
     changed,
     verified: legacy ? intent.verified === true : false,
     certain: changed === true,
   }
+}
+
+/** A `by` field as the journal defines it, else nothing: a forged one cannot carry other fields into history. */
+function authorOf(value: unknown): { by?: JournalAuthor } {
+  if (typeof value !== 'object' || value === null) return {}
+  const { identity, host } = value as Record<string, unknown>
+  if (typeof host !== 'string' || (identity !== null && typeof identity !== 'string')) return {}
+  return { by: { identity, host } }
 }
 
 async function endsWithNewline(handle: FileHandle): Promise<boolean> {

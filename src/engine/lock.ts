@@ -13,14 +13,21 @@ export interface LockOptions {
   waitMs: number
   /** A lock older than this is taken over even if its process seems alive (pid reuse, another machine's NFS). */
   staleMs: number
-  /** Stops waiting for a live holder when aborted (the lock is no longer wanted); throws its reason. */
+  /** Stops waiting for a live holder when aborted (Ctrl-C, or the lock is no longer wanted); throws its reason. */
   signal?: AbortSignal
+  /** The pause between two tries; it must end early, with the signal's reason, when the signal aborts. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>
 }
 
 /** The lock is held by a live run and did not come free in time. */
 export class LockTimeoutError extends Error {
-  constructor(readonly path: string, readonly holder: LockHolder | undefined) {
-    super(`${path} is held by ${holder ? `process ${holder.pid}` : 'another run'}`)
+  /** @param description who holds it, in words, where more is known than a process id (a team lock). */
+  constructor(
+    readonly path: string,
+    readonly holder: LockHolder | undefined,
+    readonly description?: string,
+  ) {
+    super(`${path} is held by ${description ?? (holder ? `process ${holder.pid}` : 'another run')}`)
   }
 }
 
@@ -48,8 +55,26 @@ export async function acquireLock(path: string, options: LockOptions): Promise<R
     }
     if (Date.now() >= deadline) throw new LockTimeoutError(path, holder)
     options.signal?.throwIfAborted()
-    await new Promise((resolve) => setTimeout(resolve, delay))
+    // The pause itself heeds the signal: Ctrl-C during a 30-second wait for another run's lock
+    // used to wait out the whole deadline before the run could exit 130.
+    await (options.sleep ?? abortableSleep)(delay, options.signal)
   }
+}
+
+/** A real-time pause that ends early, with the signal's reason, when the signal aborts. */
+export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason as Error)
+    const onAbort = () => {
+      clearTimeout(timer)
+      reject(signal?.reason as Error)
+    }
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
 }
 
 async function tryCreate(path: string, token: string): Promise<boolean> {
@@ -148,6 +173,9 @@ async function releaseIfOurs(path: string, token: string): Promise<void> {
   const holder = await readHolder(path).catch(() => null)
   if (holder && holder.token === token) await rm(path, { force: true })
 }
+
+/** This process's id, which a lock names its holder by. */
+export const currentPid = (): number => process.pid
 
 /** This process's user id; undefined where there is none (Windows). */
 export const currentUid = (): number | undefined => process.getuid?.()

@@ -8,10 +8,13 @@ import { NotFoundError } from '../errors.js'
 import type { AliasRef, KeyRef } from '../kms/identifiers.js'
 import { currentTarget, matchesKey, type DescribedKey } from '../kms/lookups.js'
 import type { KeyInfo, KmsPort } from '../kms/port.js'
-import { accessPreflight } from '../preflight/accessPreflight.js'
+import { accessPreflight, keyAccessOf, settleRead } from '../preflight/accessPreflight.js'
+import { callerFindings } from '../preflight/callers.js'
+import type { KeyEvents } from '../cloudtrail/port.js'
+import { parseArn } from '../kms/identifiers.js'
 import { localRefusals } from '../preflight/local.js'
 import { createFindings, updateFindings } from '../preflight/plan.js'
-import { aliasAccountFindings, orphanFindings, type Finding, type Overrides } from '../preflight/rules.js'
+import { aliasAccountFindings, hasBlock, orphanFindings, type Finding, type Overrides } from '../preflight/rules.js'
 import { probeFindings, targetProbeSkip, type ProbeBefore } from '../preflight/probe.js'
 import type { RunReads } from './reads.js'
 import type { Reservation } from './writePath.js'
@@ -52,6 +55,11 @@ export interface MoveRequest {
    * Absent: --no-probe.
    */
   probe?: (current: KeyInfo, target: KeyInfo, targetSkipped: string | null) => Promise<ProbeBefore>
+  /**
+   * --callers (issue 21): CloudTrail's events for the current key (by its ARN) over the window,
+   * whose callers are checked against the new key's policy and grants.
+   */
+  callers?: { windowDays: number; events: (keyArn: string) => Promise<KeyEvents> }
 }
 
 export type PlannedMove =
@@ -109,19 +117,43 @@ async function plan(reads: RunReads, request: MoveRequest, currentKey: Promise<K
     return accessPreflight(reads.kms, c, t, { aliasName: aliasRef.name, allowAccessChange: overrides.allowAccessChange, iam: reads.iam, cache: reads.access })
   })
   const probed = Promise.all([currentKey, targetKey, guarded]).then(([c, t, holds]) => {
-    if (!request.probe || !holds || c === undefined || t === undefined || c.keyId === t.keyId) return undefined
+    if (!request.probe || !holds || c === undefined || t === undefined || targetRef === undefined || c.keyId === t.keyId) return undefined
     const skip = targetProbeSkip(t.keyState, overrides.allowDisabled)
-    return skip === 'refused' ? undefined : request.probe(c, t, skip)
+    if (skip === 'refused') return undefined
+    // A change the keys alone refuse (spec, usage, state, place) is not probed: a probe is a use of
+    // the key that CloudTrail and GetKeyLastUsage record, and it would tell nothing more. The keys'
+    // aliases only warn, so they are not waited for.
+    const keysOnly = { current: { key: c, aliases: [] }, target: { key: t, aliases: [] } }
+    const byKeys = updateFindings({ aliasRef, targetRef, ...keysOnly, expectAccount: request.expectAccount, overrides })
+    return hasBlock(byKeys) ? undefined : request.probe(c, t, skip)
+  })
+  const callers = Promise.all([currentKey, targetKey, guarded]).then(async ([c, t, holds]) => {
+    const check = request.callers
+    if (!check || !holds || c === undefined || t === undefined || c.keyId === t.keyId) return []
+    const [events, currentAccess, targetAccess] = await Promise.all([
+      settleRead(() => check.events(c.arn)),
+      keyAccessOf(reads.kms, c, reads.access),
+      keyAccessOf(reads.kms, t, reads.access),
+    ])
+    return callerFindings({
+      events,
+      current: currentAccess,
+      target: targetAccess,
+      targetKeyId: t.keyId,
+      partition: parseArn(t.arn)?.partition ?? 'aws',
+      windowDays: check.windowDays,
+      allowAccessChange: overrides.allowAccessChange,
+    })
   })
   // Every read gets its handler now: one that fails while another is still awaited must not be an
   // unhandled rejection (Node ends the process on one).
-  const settled = Promise.allSettled([currentKey, targetKey, guarded, aliasesOf(currentKey), aliasesOf(targetKey), access, probed] as const)
+  const settled = Promise.allSettled([currentKey, targetKey, guarded, aliasesOf(currentKey), aliasesOf(targetKey), access, callers, probed] as const)
   // A missing alias is what a user must hear first, before anything about the target.
   if (request.mustExist && (await currentKey.catch(() => null)) === undefined) {
     await settled
     throw new NotFoundError(`alias ${aliasRef.name} not found in ${region}`)
   }
-  const [current, target, holds, currentAliases, targetAliases, accessFound, probe] = inOrder(await settled)
+  const [current, target, holds, currentAliases, targetAliases, accessFound, callersFound, probe] = inOrder(await settled)
   if (!holds) return { status: 'moved', current, target }
 
   const described = (key: KeyInfo | undefined, aliases: typeof currentAliases): DescribedKey | undefined => key && { key, aliases }
@@ -142,6 +174,7 @@ async function plan(reads: RunReads, request: MoveRequest, currentKey: Promise<K
   const findings = [
     ...updateFindings({ aliasRef, targetRef, current: planned.current, target: planned.target, expectAccount, overrides }),
     ...accessFound,
+    ...callersFound,
     ...(probe ? probeFindings(probe) : []),
   ]
   return { status: 'planned', action: planned.current.key.keyId === planned.target.key.keyId ? 'no-op' : 'update', ...planned, findings, ...(probe ? { probe } : {}) }

@@ -11,16 +11,15 @@
 // the reservation to `write`: one round trip fewer. The guard read is then still made under the
 // lock, and still the last read of the alias before the call; what it cannot see is in
 // docs/safety.md ("The guard read").
-import { createHash } from 'node:crypto'
-import { dirname, join } from 'node:path'
 import type { Context } from '../cli/context.js'
 import { AccessError, AwsError, CliError, ConflictError, InterruptedError, interruptedBy } from '../errors.js'
 import { lockWaitMs, type GlobalOptions } from '../cli/globalOptions.js'
-import { appendJournal, probeJournal, journalPath, newJournalId, stateDirectory, type JournalAction, type JournalLine } from './journal.js'
+import { newJournalId, type JournalAction, type JournalLine, type KeyStateAction } from './journal.js'
 import { poll, type Read } from '../kms/confirm.js'
 import { currentTarget } from '../kms/lookups.js'
 import { MEMORY_ENDPOINT, type KmsPort } from '../kms/port.js'
-import { acquireLock, currentUid, ensurePrivateDirectory, LockTimeoutError, type Release } from './lock.js'
+import { LockTimeoutError, type Release } from './lock.js'
+import { stateStoreOf, type JournalStore, type StateStore } from './store.js'
 import type { Log } from '../output/ui.js'
 import { version } from '../version.js'
 
@@ -53,6 +52,24 @@ export interface PlannedWrite {
   restores?: boolean
 }
 
+/**
+ * A write of a key's state (retire, and undo of it; issue 21): the same path as an alias's, with the
+ * lock taken on the key and the guard reading the key's state instead of an alias.
+ */
+export interface PlannedKeyStateWrite {
+  action: KeyStateAction
+  keyId: string
+  region: string
+  account: string | null
+  /** The key's state when the plan saw it: anything else now means another writer acted. */
+  expectedState: string
+  /** The state the call leaves the key in. */
+  wantedState: string
+  pendingWindowInDays?: number
+  origin: WriteOrigin
+  send: () => Promise<void>
+}
+
 export type WriteOutcome =
   | { status: 'written'; changed: true; journalId: string | null }
   /** The alias was not where the plan saw it (`seen`), or another run on this machine held it: nothing was sent. */
@@ -63,9 +80,6 @@ export type WriteOutcome =
 // How long the outcome of an ambiguous failure is read for; the confirmation's backoff (250 ms,
 // doubling) gives about five reads in this window.
 const SETTLE_MS = 4_000
-// No run holds an alias lock this long (a call and its retries take well under a minute); a dead
-// holder is noticed at once by its process id.
-const LOCK_STALE_MS = 10 * 60_000
 
 /** Where a write goes: the lock is per (account, Region, alias). */
 export type WritePlace = Pick<PlannedWrite, 'alias' | 'region' | 'account'>
@@ -111,7 +125,6 @@ export class Reservation {
 /** Makes a run's mutating calls; one per run, so that journal warnings are given once. */
 export class Writer {
   private journalWarned = false
-  private stateChecked = false
 
   constructor(
     private readonly ctx: Context,
@@ -145,14 +158,11 @@ export class Writer {
         return { status: 'failed', changed: false, journalId: null, error: cause }
       }
       if (!(error instanceof LockTimeoutError)) throw error
-      const holder = error.holder?.pid ? ` (process ${error.holder.pid})` : ''
-      return conflict(
-        null,
-        new ConflictError(
-          `another kms-alias run on this machine${holder} is changing ${w.alias}; nothing was changed`,
-          'wait for it to finish, then run again (the plan may no longer hold)',
-        ),
-      )
+      // A team lock names its holder (who, where); a local one its process.
+      const who = error.description
+        ? `another kms-alias run (${error.description})`
+        : `another kms-alias run on this machine${error.holder?.pid ? ` (process ${error.holder.pid})` : ''}`
+      return conflict(null, new ConflictError(`${who} is changing ${w.alias}; nothing was changed`, 'wait for it to finish, then run again (the plan may no longer hold)'))
     }
     let journalId: string | null = null
     let sent = false
@@ -169,7 +179,12 @@ export class Writer {
       const recorded = await this.journal([this.intent(w)])
       if (recorded instanceof CliError && !w.restores) {
         // Refusals of the journal itself (not a regular file, another user's) say what to fix; a write that failed says what it left.
-        const refused = recorded instanceof AccessError ? new AccessError(`${recorded.message}; nothing was changed`, recorded.hint) : recorded
+        const refused =
+          recorded instanceof AccessError
+            ? new AccessError(`${recorded.message}; nothing was changed`, recorded.hint)
+            : recorded instanceof AwsError // a team journal's S3 out of reach
+              ? new AwsError(`${recorded.message}; nothing was changed`, recorded.awsCode, recorded.hint)
+              : recorded
         return { status: 'failed', changed: false, journalId: null, error: refused }
       }
       if (recorded instanceof CliError) this.log.warn(`the rollback of ${w.alias} in ${w.region} is made without its journal line: ${recorded.message}`)
@@ -194,6 +209,108 @@ export class Writer {
     }
     await this.journalOutcome(journalId, true, false)
     return { status: 'written', changed: true, journalId }
+  }
+
+  /** Writes a key's state: lock on the key, guard read of its state, intent, send, outcome. */
+  async writeKeyState(w: PlannedKeyStateWrite): Promise<WriteOutcome> {
+    const place: WritePlace = { alias: `key/${w.keyId}`, region: w.region, account: w.account }
+    let release: Release | undefined
+    try {
+      release = await this.lock(place)
+    } catch (error) {
+      if (error instanceof CliError) return { status: 'failed', changed: false, journalId: null, error }
+      if (isFileSystemError(error)) return { status: 'failed', changed: false, journalId: null, error: new AccessError(`cannot take the lock for ${w.keyId}: ${error.message}; nothing was changed`, LOCK_HINT) }
+      if (!(error instanceof LockTimeoutError)) throw error
+      return conflict(null, new ConflictError(`another kms-alias run on this machine is changing ${w.keyId}; nothing was changed`, 'wait for it to finish, then run again'))
+    }
+    let journalId: string | null = null
+    let sent = false
+    const stateOf = async () => (await this.kms.describeKey(w.keyId)).keyState
+    try {
+      let seen: string | undefined
+      try {
+        seen = await stateOf()
+      } catch (error) {
+        return { status: 'failed', changed: false, journalId: null, error: this.failure(error) }
+      }
+      if (seen !== w.expectedState) {
+        return conflict(
+          seen,
+          new ConflictError(
+            `${w.keyId} is ${seen ?? 'in an unknown state'}, but when this run planned the change it was ${w.expectedState}: another writer changed it; nothing was changed`,
+            'find out who else changes this key, then plan again',
+          ),
+        )
+      }
+      const recorded = await this.journal([this.keyIntent(w)])
+      if (recorded instanceof CliError) {
+        const refused = recorded instanceof AccessError ? new AccessError(`${recorded.message}; nothing was changed`, recorded.hint) : recorded
+        return { status: 'failed', changed: false, journalId: null, error: refused }
+      }
+      journalId = recorded
+      sent = true
+      await w.send()
+    } catch (error) {
+      if (!sent) throw error
+      await release?.()
+      release = undefined
+      const failure = this.failure(error)
+      const changed = await this.settleKeyState(w, error, stateOf)
+      await this.journalOutcome(journalId, changed, false)
+      if (changed === true) return { status: 'written', changed: true, journalId }
+      const observed = changed === false ? `${w.keyId} is ${w.expectedState} (unchanged)` : `it could not be told whether ${w.keyId} changed`
+      return { status: 'failed', changed, journalId, error: failure instanceof AwsError ? new AwsError(`${failure.message}; ${observed}`, failure.awsCode, failure.hint) : failure }
+    } finally {
+      await release?.()
+    }
+    // The key's state is read back at once: DescribeKey answers what the call left.
+    const confirmed = await stateOf().then(
+      (state) => state === w.wantedState,
+      () => false,
+    )
+    await this.journalOutcome(journalId, true, confirmed)
+    return { status: 'written', changed: true, journalId }
+  }
+
+  /** As `settle`, over the key's state: a typed refusal is KMS's answer; anything else is read again over a short window. */
+  private async settleKeyState(w: PlannedKeyStateWrite, error: unknown, stateOf: () => Promise<string | undefined>): Promise<boolean | null> {
+    if (this.ctx.signal.aborted || error instanceof InterruptedError) return null
+    if (!(error instanceof AwsError)) return false
+    // "Unchanged" needs every read to show the state the plan saw; one read of the new state decides.
+    let unchanged = true
+    try {
+      const result = await poll({ timeoutMs: SETTLE_MS, now: this.ctx.now, sleep: this.ctx.sleep, signal: this.ctx.signal }, async (): Promise<Read> => {
+        const seen = await stateOf().catch(() => null)
+        if (seen === w.wantedState) return { settled: { status: 'confirmed' } }
+        if (seen !== w.expectedState) unchanged = false
+        return { stale: undefined }
+      })
+      return result.status === 'confirmed' ? true : unchanged ? false : null
+    } catch {
+      return null
+    }
+  }
+
+  private keyIntent(w: PlannedKeyStateWrite): JournalLine {
+    return {
+      type: 'intent',
+      id: newJournalId(),
+      time: this.ctx.now().toISOString(),
+      account: w.account,
+      region: w.region,
+      alias: '',
+      action: w.action,
+      previousKeyId: null,
+      newKeyId: null,
+      command: w.origin.command,
+      reverts: w.origin.reverts,
+      runId: w.origin.runId,
+      toolVersion: version,
+      keyId: w.keyId,
+      previousState: w.expectedState,
+      newState: w.wantedState,
+      ...(w.pendingWindowInDays === undefined ? {} : { pendingWindowInDays: w.pendingWindowInDays }),
+    }
   }
 
   private reserved(w: PlannedWrite, reservation: Reservation): ReturnType<Reservation['take']> {
@@ -276,33 +393,37 @@ export class Writer {
    * cannot be written refuses the run before that, not after. Null when it can (or --no-journal).
    */
   async journalProblem(): Promise<CliError | null> {
-    const path = await this.journalFile()
-    if (path === null || path instanceof CliError) return path
-    return this.journalWrite(path, () => probeJournal(path))
+    const journal = await this.journalStore()
+    if (journal === null || journal instanceof CliError) return journal
+    return this.journalWrite(journal.location, () => journal.probe())
   }
 
   /** Appends lines; returns the first line's id (null with --no-journal), or the error that kept them out. */
   private async journal(lines: JournalLine[]): Promise<string | null | CliError> {
-    const path = await this.journalFile()
-    if (path === null || path instanceof CliError) return path
-    const failed = await this.journalWrite(path, () => appendJournal(path, lines))
+    const journal = await this.journalStore()
+    if (journal === null || journal instanceof CliError) return journal
+    const failed = await this.journalWrite(journal.location, async () => {
+      // A team journal records who made each change: its entries come from many people.
+      const by = await journal.author()
+      await journal.append(by ? lines.map((line) => (line.type === 'intent' ? { ...line, by } : line)) : lines)
+    })
     return failed ?? lines[0]?.id ?? null
   }
 
-  /** The journal's path with its directory checked; null with --no-journal. */
-  private async journalFile(): Promise<string | null | CliError> {
-    if (this.globals.journal === false) return null
+  /** The run's state store (the journal and the locks); a team store that cannot be opened is the error that says why. */
+  private async store(): Promise<StateStore> {
+    return stateStoreOf(this.ctx, this.globals, this.log)
+  }
+
+  /** The journal; null with --no-journal; an error when there is nowhere to journal or the store cannot be opened. */
+  private async journalStore(): Promise<JournalStore | null | CliError> {
     try {
-      const path = journalPath(this.globals.journal, this.ctx.env, this.ctx.platform)
-      if (path === null) return new AccessError('there is no journal location, so the change cannot be recorded', JOURNAL_HINT)
-      const state = stateDirectory(this.ctx.env, this.ctx.platform)
-      if (!this.stateChecked && state !== null && dirname(path) === state) await ensurePrivateDirectory(state)
-      this.stateChecked = true
-      return path
+      const store = await this.store()
+      if (store.journal) return store.journal
+      return store.journalOff ? null : new AccessError('there is no journal location, so the change cannot be recorded', JOURNAL_HINT)
     } catch (error) {
       if (error instanceof CliError) return error
-      if (!isFileSystemError(error)) throw error
-      return new AccessError(`cannot prepare the journal's directory: ${error.message}`, JOURNAL_HINT)
+      throw error
     }
   }
 
@@ -317,19 +438,22 @@ export class Writer {
     }
   }
 
-  private async lock(w: WritePlace, signal?: AbortSignal): Promise<Release | undefined> {
+  private async lock(w: WritePlace, abandon?: AbortSignal): Promise<Release | undefined> {
     const waitMs = lockWaitMs(this.ctx.env)
     // The lock serialises processes that share one KMS; an in-memory KMS belongs to one process.
     if (this.globals.endpointUrl === MEMORY_ENDPOINT) return undefined
-    const directory = lockDirectory(this.ctx.env, this.ctx.platform)
-    const name = createHash('sha256')
-      .update(`${w.account ?? ''}\n${w.region}\n${w.alias}`)
-      .digest('hex')
-      .slice(0, 32)
-    // Both levels are the user's own: a lock directory another user made could hold planted locks.
-    await ensurePrivateDirectory(dirname(directory))
-    await ensurePrivateDirectory(directory)
-    return acquireLock(join(directory, `${name}.lock`), { waitMs, staleMs: LOCK_STALE_MS, ...(signal ? { signal } : {}) })
+    // A team store (S3) out of reach or refusing: the lock cannot be taken, so nothing is sent.
+    const store = await this.store().catch((error: unknown) => {
+      throw error instanceof CliError ? lockFailure(w, error) : error
+    })
+    // Ctrl-C ends a wait for another run's lock at once, as it ends every other wait of the run.
+    const signal = abandon ? AbortSignal.any([this.ctx.signal, abandon]) : this.ctx.signal
+    try {
+      return await store.lock({ alias: w.alias, region: w.region, account: w.account }, { waitMs, signal })
+    } catch (error) {
+      if (this.ctx.signal.aborted) throw interruption(this.ctx)
+      throw store.team && error instanceof CliError ? lockFailure(w, error) : error
+    }
   }
 }
 
@@ -337,19 +461,8 @@ const JOURNAL_HINT = 'free space or fix the permissions, pass --journal <path> t
 const LOCK_HINT = 'free space or fix the permissions of the lock directory, or set XDG_STATE_HOME to a directory of yours'
 
 
-/**
- * Where the alias locks live: the state directory, else a directory of this user's in the temporary
- * directory (named by uid, so that two users without a HOME do not share, or fight over, one).
- */
-export function lockDirectory(
-  env: Readonly<Record<string, string | undefined>>,
-  platform: NodeJS.Platform,
-  uid: number | undefined = currentUid(),
-): string {
-  const state = stateDirectory(env, platform)
-  const temporary = join(env.TMPDIR ?? env.TEMP ?? '/tmp', uid === undefined ? 'kms-alias' : `kms-alias-${uid}`)
-  return join(state ?? temporary, 'locks')
-}
+/** Where the alias locks live (moved to store.ts with the local store). */
+export { lockDirectory } from './store.js'
 
 function isFileSystemError(error: unknown): error is NodeJS.ErrnoException {
   return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string' && typeof (error as NodeJS.ErrnoException).syscall === 'string'
@@ -368,6 +481,15 @@ export function interruption(ctx: Context): InterruptedError {
 export function failureOf(ctx: Context, error: unknown): CliError {
   if (ctx.signal.aborted && (!(error instanceof CliError) || error instanceof InterruptedError)) return interruption(ctx)
   if (!(error instanceof CliError)) throw error
+  return error
+}
+
+/** A lock that could not be taken (a team journal's bucket out of reach, or refusing): what it means for the alias. */
+function lockFailure(w: WritePlace, error: CliError): CliError {
+  if (error instanceof InterruptedError) return error
+  const message = `cannot take the lock for ${w.alias}: ${error.message}; nothing was changed`
+  if (error instanceof AwsError) return new AwsError(message, error.awsCode, error.hint)
+  if (error instanceof AccessError) return new AccessError(message, error.hint)
   return error
 }
 

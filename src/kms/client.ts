@@ -33,6 +33,10 @@ import {
   paginateListGrants,
   paginateListResourceTags,
   UpdateAliasCommand,
+  CancelKeyDeletionCommand,
+  EnableKeyCommand,
+  GetKeyLastUsageCommand,
+  ScheduleKeyDeletionCommand,
   type AliasListEntry,
   type CreateKeyCommandInput,
   type GrantListEntry,
@@ -265,6 +269,38 @@ export function createKmsPort(config: KmsConfig): KmsPort {
     },
     async disableKey(keyId) {
       await call('DisableKey', keyId, () => client.send(new DisableKeyCommand({ KeyId: keyId }), options()))
+    },
+    // Issue 21 (usage, retire).
+    async getKeyLastUsage(keyId) {
+      const out = await call('GetKeyLastUsage', keyId, () => client.send(new GetKeyLastUsageCommand({ KeyId: keyId }), options()))
+      const used = out.KeyLastUsage
+      return {
+        keyId: out.KeyId ?? keyId,
+        ...(used?.Timestamp
+          ? {
+              lastUsage: {
+                operation: used.Operation ?? 'unknown',
+                timestamp: used.Timestamp,
+                ...(used.CloudTrailEventId ? { cloudTrailEventId: used.CloudTrailEventId } : {}),
+                ...(used.KmsRequestId ? { kmsRequestId: used.KmsRequestId } : {}),
+              },
+            }
+          : {}),
+        ...(out.TrackingStartDate ? { trackingStartDate: out.TrackingStartDate } : {}),
+        ...(out.KeyCreationDate ? { keyCreationDate: out.KeyCreationDate } : {}),
+      }
+    },
+    async enableKey(keyId) {
+      await call('EnableKey', keyId, () => client.send(new EnableKeyCommand({ KeyId: keyId }), options()))
+    },
+    async scheduleKeyDeletion(keyId, pendingWindowInDays) {
+      const out = await call('ScheduleKeyDeletion', `${keyId} (${pendingWindowInDays} days)`, () =>
+        client.send(new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: pendingWindowInDays }), options()),
+      )
+      return out.DeletionDate ? { deletionDate: out.DeletionDate } : {}
+    },
+    async cancelKeyDeletion(keyId) {
+      await call('CancelKeyDeletion', keyId, () => client.send(new CancelKeyDeletionCommand({ KeyId: keyId }), options()))
     },
     async *listAliasPages(beforePage) {
       // Paged by hand, not with the SDK's paginator: its last next() may or may not send a request,

@@ -13,6 +13,7 @@ import { cryptoOperations, encapsulationAlgorithmsOf } from './memoryCrypto.js'
 import { KmsErrorResponse } from './memoryErrors.js'
 import { MEMORY_ENDPOINT, type AliasEntry, type GrantInfo, type KeyInfo, type KmsConfig, type KmsPort, type NewKeyRequest } from './port.js'
 import { nameOf, translateError } from './translate.js'
+import { MemoryTrail } from './memoryTrail.js'
 
 /** The account every in-memory key and alias belongs to (the AWS documentation's example account). */
 export const MEMORY_ACCOUNT = '111122223333'
@@ -95,6 +96,8 @@ export interface MemoryKmsStoreOptions {
   account?: string
   /** Aliases one key may have: the account's quota, adjustable in KMS; default ALIASES_PER_KEY_QUOTA. */
   aliasesPerKey?: number
+  /** The IAM ARN this process's calls are logged under in the trail; default a user of the account. */
+  principal?: string
 }
 
 /** The keys and aliases of every Region; one per process (the Context keeps it), never written anywhere. */
@@ -108,7 +111,13 @@ export class MemoryKmsStore {
     this.now = options.now ?? (() => new Date())
     this.account = options.account ?? MEMORY_ACCOUNT
     this.aliasesPerKey = options.aliasesPerKey ?? ALIASES_PER_KEY_QUOTA
+    this.principal = options.principal ?? `arn:aws:iam::${this.account}:user/you`
+    this.trail = new MemoryTrail(this.now())
   }
+
+  /** Issue 21: every call that named a key, and each key's last use (src/kms/memoryTrail.ts). */
+  readonly trail: MemoryTrail
+  readonly principal: string
 
   /** The Region's keys and aliases; a Region starts with one AWS managed key, as accounts do. */
   partition(region: string): Partition {
@@ -154,10 +163,8 @@ function newKey(region: string, account: string, now: Date, request: NewKeyReque
   }
 }
 
-/** The port, plus ScheduleKeyDeletion: a KMS operation kms-alias itself never calls. */
-export interface MemoryKms extends KmsPort {
-  scheduleKeyDeletion(keyId: string, pendingWindowInDays?: number): Promise<void>
-}
+/** The in-memory KMS port (ScheduleKeyDeletion is on KmsPort itself since issue 21). */
+export type MemoryKms = KmsPort
 
 /** A KMS port over `store`, acting in `config.region` (default us-east-1). */
 export function createMemoryKms(store: MemoryKmsStore, config: Pick<KmsConfig, 'region' | 'debug' | 'signal'> = {}): MemoryKms {
@@ -169,21 +176,48 @@ export function createMemoryKms(store: MemoryKmsStore, config: Pick<KmsConfig, '
   /** Runs one KMS operation: refusals become the adapter's errors, --debug gets the adapter's line. */
   async function call<T>(operation: string, subject: string, work: () => T): Promise<T> {
     const started = performance.now()
+    touched = undefined
     try {
       if (config.signal?.aborted) throw Object.assign(new Error('The operation was aborted'), { name: 'AbortError' })
       const result = work()
       config.debug?.(`${operation} ${subject}: ok in ${elapsed(started)}`)
+      logCall(operation)
       return result
     } catch (error) {
       config.debug?.(`${operation} ${subject}: ${nameOf(error)} in ${elapsed(started)}`)
+      logCall(operation, error)
       throw translateError(error, { operation, subject, region, endpoint: MEMORY_ENDPOINT, signal: config.signal })
     }
+  }
+
+  // Issue 21: the key the running operation named first, as CloudTrail logs it (findKey sets it).
+  let touched: { requested: string; arn?: string } | undefined
+  function logCall(operation: string, error?: unknown): void {
+    if (!touched) return
+    const failed = error === undefined ? {} : { errorCode: nameOf(error), errorMessage: error instanceof Error ? error.message : String(error) }
+    store.trail.record({
+      eventName: operation,
+      eventTime: store.now(),
+      region,
+      principal: store.principal,
+      keyIdRequested: touched.requested,
+      ...(touched.arn ? { keyArn: touched.arn } : {}),
+      ...failed,
+    })
   }
 
   const keyArn = (keyId: string) => `${arnPrefix}key/${keyId}`
 
   /** A key ID or key ARN of this account and Region; aliases only where the operation takes them. */
   function findKey(keyRef: string, takesAlias: boolean): KeyInfo {
+    const first = touched === undefined
+    if (first) touched = { requested: keyRef }
+    const key = resolveKey(keyRef, takesAlias)
+    if (first && touched) touched.arn = key.arn
+    return key
+  }
+
+  function resolveKey(keyRef: string, takesAlias: boolean): KeyInfo {
     let ref = keyRef
     if (ref.startsWith('arn:')) {
       const arn = parseArn(ref)
@@ -343,12 +377,41 @@ export function createMemoryKms(store: MemoryKmsStore, config: Pick<KmsConfig, '
       call('DisableKey', keyId, () => {
         setKey({ ...customerKey(keyId, 'DisableKey'), keyState: 'Disabled' })
       }),
+    // Issue 21 (usage, retire).
     scheduleKeyDeletion: (keyId, pendingWindowInDays = 30) =>
       call('ScheduleKeyDeletion', keyId, () => {
         if (!Number.isInteger(pendingWindowInDays) || pendingWindowInDays < 7 || pendingWindowInDays > 30)
           throw validation('PendingWindowInDays must be between 7 and 30')
+        const key = customerKey(keyId, 'ScheduleKeyDeletion')
+        if (key.multiRegionConfiguration?.keyType === 'PRIMARY' && key.multiRegionConfiguration.replicas.length > 0)
+          throw new KmsErrorResponse('UnsupportedOperationException', 400, `${key.arn} is a multi-Region primary key with replicas; it cannot be deleted before them`)
         const deletionDate = new Date(store.now().getTime() + pendingWindowInDays * 86_400_000)
-        setKey({ ...customerKey(keyId, 'ScheduleKeyDeletion'), keyState: 'PendingDeletion', deletionDate })
+        setKey({ ...key, keyState: 'PendingDeletion', deletionDate })
+        return { deletionDate }
+      }),
+    enableKey: (keyId) =>
+      call('EnableKey', keyId, () => {
+        setKey({ ...customerKey(keyId, 'EnableKey'), keyState: 'Enabled' })
+      }),
+    cancelKeyDeletion: (keyId) =>
+      call('CancelKeyDeletion', keyId, () => {
+        const key = findKey(keyId, false)
+        if (key.keyManager === 'AWS') throw notAuthorized(`CancelKeyDeletion is not allowed on the AWS managed key ${key.arn}`)
+        if (key.keyState !== 'PendingDeletion') throw invalidState(`${key.arn} is not pending deletion (it is ${key.keyState}).`)
+        // KMS leaves a key whose deletion is cancelled Disabled, with no deletion date.
+        const { deletionDate: _cancelled, ...rest } = key
+        setKey({ ...rest, keyState: 'Disabled' })
+      }),
+    getKeyLastUsage: (keyId) =>
+      call('GetKeyLastUsage', keyId, () => {
+        const key = findKey(keyId, false)
+        const used = store.trail.lastUse.get(key.arn)
+        return {
+          keyId: key.arn,
+          ...(used ? { lastUsage: { operation: used.operation, timestamp: used.timestamp, cloudTrailEventId: used.eventId } } : {}),
+          trackingStartDate: store.trail.trackingStart,
+          ...(key.creationDate ? { keyCreationDate: key.creationDate } : {}),
+        }
       }),
     async *listAliasPages(beforePage) {
       // KMS's page size; the store itself has no pages.

@@ -92,6 +92,15 @@ export interface KmsPort {
   enableKeyRotation(keyId: string): Promise<void>
   disableKey(keyId: string): Promise<void>
 
+  // Issue 21 (usage, retire): the key's last use and the key-state writes retire makes.
+  /** GetKeyLastUsage: the last successful cryptographic operation, and since when KMS tracks it. */
+  getKeyLastUsage(keyId: string): Promise<KeyLastUsage>
+  enableKey(keyId: string): Promise<void>
+  /** ScheduleKeyDeletion; answers the date the key will be deleted. */
+  scheduleKeyDeletion(keyId: string, pendingWindowInDays: number): Promise<{ deletionDate?: Date }>
+  /** CancelKeyDeletion: the key is left Disabled, as KMS leaves it. */
+  cancelKeyDeletion(keyId: string): Promise<void>
+
   // Cryptographic operations (the use probe). `keyRef` is a key ID, key ARN, alias name or alias
   // ARN; every answer carries `keyId` as KMS answered it (a key ARN, or a bare key ID where KMS or
   // an emulator answers one), undefined when the answer has none.
@@ -114,6 +123,15 @@ export interface KmsPort {
   listAliasPages(beforePage?: () => Promise<void>): AsyncIterable<AliasEntry[]>
   /** ListKeys across every page: the key IDs of the Region, every state and manager. */
   listKeys(): Promise<string[]>
+}
+
+/** GetKeyLastUsage's answer as plain data (kms-facts.md section 16). */
+export interface KeyLastUsage {
+  keyId: string
+  /** Absent: no successful cryptographic operation since `trackingStartDate`. */
+  lastUsage?: { operation: string; timestamp: Date; cloudTrailEventId?: string; kmsRequestId?: string }
+  trackingStartDate?: Date
+  keyCreationDate?: Date
 }
 
 // The crypto operations' requests and answers: plain data, bytes as Uint8Array, algorithm names as

@@ -20,10 +20,15 @@ export function historyJsonStream(write: (text: string) => void): { entry(e: Jou
 /** Who made an entry: its command, and for undo and rollback the entry it reverts ("undo of 3f9c01ab…"). */
 const madeBy = (e: JournalEntry): string => (e.reverts ? `${e.command} of ${e.reverts}` : e.command)
 
+// A key-state entry (retire, issue 21) names a key, not an alias, and states, not key IDs.
+const subject = (e: JournalEntry): string => e.alias || (e.keyId ? `key ${e.keyId}` : '-')
+const before = (e: JournalEntry): string => e.previousKeyId ?? e.previousState ?? '-'
+const after = (e: JournalEntry): string => e.newKeyId ?? e.newState ?? '-'
+
 /** Tab-separated, no header: id, time, action, alias, previous key, new key, verified, region, by (last, so older scripts' columns hold). */
 export function renderHistoryText(entries: readonly JournalEntry[]): string {
   return entries
-    .map((e) => `${[e.id, e.time, e.action, e.alias, e.previousKeyId ?? '-', e.newKeyId ?? '-', String(e.verified), e.region, madeBy(e)].join('\t')}\n`)
+    .map((e) => `${[e.id, e.time, e.action, subject(e), before(e), after(e), String(e.verified), e.region, madeBy(e)].join('\t')}\n`)
     .join('')
 }
 
@@ -31,7 +36,7 @@ export function renderHistoryTable(entries: readonly JournalEntry[], style: Chal
   const rows = entries.map((e) => {
     const verified = e.certain ? (e.verified ? style.green('yes') : style.yellow('no')) : style.red('unknown')
     const by = madeBy(e)
-    return [e.id, e.time.replace('T', ' ').replace(/\.\d+Z$/, 'Z'), e.action, e.alias, e.previousKeyId ?? '-', e.newKeyId ?? '-', verified, by]
+    return [e.id, e.time.replace('T', ' ').replace(/\.\d+Z$/, 'Z'), e.action, subject(e), before(e), after(e), verified, by]
   })
   const head = ['id', 'time', 'action', 'alias', 'previous key', 'new key', 'verified', 'by']
   return `${renderTable(style, { head, rows, fit: ['keep', 'wrap', 'keep', 'id', 'id', 'id', 'keep', 'wrap'], min: [undefined, 10], optional: [7] }, width)}\n`

@@ -61,7 +61,8 @@ export async function accessPreflight(kms: KmsPort, current: KeyInfo, target: Ke
   })
 }
 
-function keyAccessOf(kms: KmsPort, key: KeyInfo, cache: AccessCache): Promise<KeyAccess> {
+/** A key's access reads, from the run's cache (read once per key); also what --callers checks against. */
+export function keyAccessOf(kms: KmsPort, key: KeyInfo, cache: AccessCache): Promise<KeyAccess> {
   let access = cache.keys.get(key.keyId)
   if (!access) {
     access = readKeyAccess(kms, key, cache.byId.get(key.keyId))

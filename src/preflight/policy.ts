@@ -320,3 +320,18 @@ export function principalsOf(policy: NormalizedPolicy): Array<{ principal: strin
       conditional: e.conditional,
     }))
 }
+
+// Issue 21 (--callers): one principal's standing for one action under a key policy.
+/**
+ * `denied`: an unconditional Deny applies; `allowed`: an Allow names the principal (or `*`), with
+ * or without conditions; `delegated`: only the principal's account root is allowed, so its IAM
+ * policies decide; `none`: nothing allows it.
+ */
+export function policyDecision(policy: NormalizedPolicy, principal: string, action: string): 'denied' | 'allowed' | 'delegated' | 'none' {
+  const access = accessOf(policy, principal, action)
+  if (access.deny.has('')) return 'denied'
+  if (access.allow.size > 0) return 'allowed'
+  const account = /^arn:([^:]+):(?:iam|sts)::(\d{12}):/.exec(principal)
+  if (account && accessOf(policy, `arn:${account[1]}:iam::${account[2]}:root`, action).allow.size > 0) return 'delegated'
+  return 'none'
+}

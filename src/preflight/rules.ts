@@ -49,6 +49,21 @@ export type FindingCode =
   | 'CALLER_WOULD_BE_DENIED'
   | 'PROBE_SKIPPED'
   | 'PROBE_STALE'
+  // usage, retire and --callers (issue 21: src/preflight/usage.ts, callers.ts)
+  | 'KEY_AWS_MANAGED'
+  | 'KEY_HAS_REPLICAS'
+  | 'KEY_HAS_ALIASES'
+  | 'KEY_PENDING_DELETION'
+  | 'KEY_RECENTLY_USED'
+  | 'LAST_USE_UNKNOWN'
+  | 'KEY_HAS_GRANTS'
+  | 'KEY_NOT_DISABLED'
+  | 'SOAK_UNKNOWN'
+  | 'SOAK_UNCHECKED'
+  | 'SOAK_TOO_SHORT'
+  | 'KEY_STILL_NEEDED'
+  | 'RECENT_CALLER_NOT_ALLOWED'
+  | 'CALLERS_UNCHECKED'
 
 export interface Finding {
   code: FindingCode
@@ -244,7 +259,7 @@ export function orphanFindings(aliasName: string, keyId: string, aliasesOnKey: r
     {
       code: 'PREVIOUS_KEY_ORPHANED',
       severity: 'warn',
-      message: `after this change no alias points to ${keyId}; keep that key enabled to decrypt or verify what was made with it`,
+      message: `after this change no alias points to ${keyId}; keep that key enabled to decrypt or verify what was made with it (kms-alias usage shows who still uses it; kms-alias retire disables, then deletes it, in stages)`,
     },
   ]
 }

@@ -277,7 +277,7 @@ describe('apply: what only the whole file tells (fake port)', () => {
       ['alias/c', ['PREVIOUS_KEY_ORPHANED']],
     ])
     expect(JSON.parse(r.stdout).changes[1].findings[0].message).toBe(
-      `after this run no alias points to ${k1.keyId} (lines 1, 2 move its last aliases away); keep that key enabled to decrypt or verify what was made with it`,
+      `after this run no alias points to ${k1.keyId} (lines 1, 2 move its last aliases away); keep that key enabled to decrypt or verify what was made with it (kms-alias usage shows who still uses it; kms-alias retire disables, then deletes it, in stages)`,
     )
   })
 

@@ -14,7 +14,7 @@ const GLOBALS = [
   '-V', '--version', '--region', '--profile', '--endpoint-url', '--max-attempts', '--timeout', '-o', '--output', '--json',
   '--no-color', '-q', '--quiet', '--debug', '--journal', '--no-journal', '--role-arn', '--role-session-name', '--external-id', '-h', '--help',
 ]
-const COMMANDS = ['list', 'show', 'create', 'update', 'rotate', 'delete', 'apply', 'compare', 'history', 'undo', 'demo', 'completion', 'audit', 'help']
+const COMMANDS = ['list', 'show', 'create', 'update', 'rotate', 'delete', 'apply', 'compare', 'history', 'undo', 'journal', 'usage', 'retire', 'demo', 'completion', 'audit', 'help']
 
 let script: string
 let cwd: string
@@ -51,6 +51,7 @@ describe('completion bash, sourced in bash', () => {
     ['kms-alias --output ', ['table', 'json', 'text']],
     ['kms-alias list -o j', ['json']],
     ['kms-alias completion ', ['bash', 'zsh', 'fish']],
+    ['kms-alias journal ', ['export', 'import']],
     ['kms-alias help de', ['delete', 'demo']],
     ['kms-alias apply rot', ['rotation.txt']],
     ['kms-alias apply rotation.txt --r', ['--rate', '--role-name', '--region', '--role-arn', '--role-session-name']],

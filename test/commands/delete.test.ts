@@ -52,7 +52,7 @@ describe('delete', () => {
     const r = await run(['delete', 'alias/old', '--yes'], { kms })
     expect(r.code).toBe(0)
     expect(r.stdout).toBe(line('deleted', 'alias/old', k.keyId, '-', 'true', 'true'))
-    expect(r.stderr).toBe(`! warn  PREVIOUS_KEY_ORPHANED after this change no alias points to ${k.keyId}; keep that key enabled to decrypt or verify what was made with it\n`)
+    expect(r.stderr).toBe(`! warn  PREVIOUS_KEY_ORPHANED after this change no alias points to ${k.keyId}; keep that key enabled to decrypt or verify what was made with it (kms-alias usage shows who still uses it; kms-alias retire disables, then deletes it, in stages)\n`)
   })
 
   it('on a terminal, deletes only after the name is typed', async () => {

@@ -37,6 +37,18 @@ describe('update: the use probe before the change', () => {
     expect(kms.aliases.get('alias/app')).toBe(old.keyId)
   })
 
+  // Found by the demo after the merge of issue 21: the refused step 3 probed its target, which then
+  // counted as used (GetKeyLastUsage) and could not be retired; this failed before.
+  it('a change the keys alone refuse (KEY_SPEC_MISMATCH) is not probed: a probe is a use CloudTrail records', async () => {
+    const old = key({ keySpec: 'RSA_4096', keyUsage: 'SIGN_VERIFY', encryptionAlgorithms: [], signingAlgorithms: ['RSASSA_PSS_SHA_256'] })
+    const next = key({ keySpec: 'RSA_2048', keyUsage: 'SIGN_VERIFY', encryptionAlgorithms: [], signingAlgorithms: ['RSASSA_PSS_SHA_256'] })
+    const kms = new UseFaultKms({ keys: [old, next], aliases: { 'alias/app': old.keyId }, answer: () => 'normal' })
+    const r = await run(['update', 'alias/app', '--to', next.keyId, '--json'], { kms })
+    expect(r.code).toBe(3)
+    expect(JSON.parse(r.stdout)).toMatchObject({ outcome: 'refused', probe: null })
+    expect(kms.calls.filter((c) => /^(Sign|Verify|Encrypt|Decrypt) /.test(c))).toEqual([])
+  })
+
   it('--dry-run probes too and exits 3 on USE_WOULD_FAIL', async () => {
     const { next, kms } = world((ref) => (ref === next.keyId ? denied(ref) : 'normal'))
     const r = await run(['update', 'alias/app', '--to', next.keyId, '--dry-run', '--json'], { kms })

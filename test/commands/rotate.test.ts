@@ -400,7 +400,7 @@ describe('undo of a rotate', () => {
     expect(r.code).toBe(0)
     expect(r.stdout).toBe(line('updated', 'alias/app', created.keyId, old.keyId, 'true', 'true'))
     expect(r.stderr).toBe(
-      `! warn  PREVIOUS_KEY_ORPHANED after this change no alias points to ${created.keyId}; keep that key enabled to decrypt or verify what was made with it\n` +
+      `! warn  PREVIOUS_KEY_ORPHANED after this change no alias points to ${created.keyId}; keep that key enabled to decrypt or verify what was made with it (kms-alias usage shows who still uses it; kms-alias retire disables, then deletes it, in stages)\n` +
         `undo leaves the key that rotate created (${created.keyId}) as it is; disable it or schedule its deletion yourself once nothing needs it\n`,
     )
     expect(kms.aliases.get('alias/app')).toBe(old.keyId)

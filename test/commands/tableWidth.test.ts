@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { createMemoryCloudTrail } from '../../src/cloudtrail/memory.js'
 import { createMemoryKms, MemoryKmsStore } from '../../src/kms/memory.js'
 import { appendJournal, type JournalLine } from '../../src/engine/journal.js'
 import { FakeKms, key } from '../helpers/fakeKms.js'
@@ -68,7 +69,9 @@ describe('a terminal that does not tell its width (0 columns)', () => {
 describe(`tables fit a ${COLUMNS}-column terminal`, () => {
   // Tried once with the demo's key table drawn by newTable (no fitting): 138 columns, and this failed.
   it('the demo fits every table it prints, its key table included', async () => {
-    const r = await run(['demo', '--no-journal'], { kms: createMemoryKms(new MemoryKmsStore()), ...terminal })
+    // Issue 21's act reads the in-memory KMS's trail: the same store's.
+    const store = new MemoryKmsStore()
+    const r = await run(['demo', '--no-journal'], { kms: createMemoryKms(store), cloudtrail: (config) => createMemoryCloudTrail(store.trail, config), ...terminal })
     expect(r.code).toBe(0)
     expect(widest(tableOf(r.stdout))).toBeLessThanOrEqual(COLUMNS)
   })

@@ -511,7 +511,7 @@ describe('--quiet keeps what warns or blocks (text view)', () => {
     expect(r.stdout).toBe(line('updated', 'alias/app', old.keyId, next.keyId, 'true', 'true'))
     expect(r.stderr).toBe(
       '! warn  KEY_SPEC_MISMATCH the key spec changes from RSA_4096 to RSA_2048; KMS allows this but callers may fail\n' +
-        `! warn  PREVIOUS_KEY_ORPHANED after this change no alias points to ${old.keyId}; keep that key enabled to decrypt or verify what was made with it\n` +
+        `! warn  PREVIOUS_KEY_ORPHANED after this change no alias points to ${old.keyId}; keep that key enabled to decrypt or verify what was made with it (kms-alias usage shows who still uses it; kms-alias retire disables, then deletes it, in stages)\n` +
         `! warn  OLD_ARTIFACTS_NEED_OLD_KEY Verify through the alias fails for signatures made under ${old.keyId}: callers must keep using that key ID for them\n`,
     )
   })

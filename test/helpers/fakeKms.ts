@@ -7,7 +7,7 @@
 import { defaultKeyPolicy } from '../../src/kms/keyPolicy.js'
 import { createMemoryKms, MemoryKmsStore, type MemoryKms } from '../../src/kms/memory.js'
 import { AwsError, NotFoundError } from '../../src/errors.js'
-import type { AliasEntry, GrantInfo, KeyInfo, KmsPort, NewKeyRequest } from '../../src/kms/port.js'
+import type { AliasEntry, GrantInfo, KeyInfo, KeyLastUsage, KmsPort, NewKeyRequest } from '../../src/kms/port.js'
 import type * as Crypto from '../../src/kms/port.js'
 
 export const REGION = 'us-east-1'
@@ -66,6 +66,8 @@ export interface FakeKmsOptions {
   rotation?: Record<string, boolean>
   /** The account's aliases-per-key quota (adjustable in KMS); default 50. */
   aliasesPerKey?: number
+  /** The store's clock (the trail's times, GetKeyLastUsage's tracking start); default the real one. */
+  now?: () => Date
 }
 
 /** The in-memory KMS of one Region, recording every call, with the faults of `options` injected. */
@@ -88,7 +90,11 @@ export class FakeKms implements KmsPort {
   constructor(private readonly options: FakeKmsOptions = {}) {
     this.regionName = typeof options.region === 'string' ? options.region : REGION
     this.accountName = typeof options.account === 'string' ? options.account : ACCOUNT
-    this.store = new MemoryKmsStore({ account: this.accountName, ...(options.aliasesPerKey === undefined ? {} : { aliasesPerKey: options.aliasesPerKey }) })
+    this.store = new MemoryKmsStore({
+      account: this.accountName,
+      ...(options.aliasesPerKey === undefined ? {} : { aliasesPerKey: options.aliasesPerKey }),
+      ...(options.now ? { now: options.now } : {}),
+    })
     const partition = this.store.partition(this.regionName)
     // A test's world holds what the test puts there: not the AWS managed key a Region starts with.
     partition.keys.clear()
@@ -197,6 +203,27 @@ export class FakeKms implements KmsPort {
   async disableKey(keyId: string): Promise<void> {
     this.calls.push(`DisableKey ${keyId}`)
     return this.memory.disableKey(keyId)
+  }
+
+  // Issue 21 (usage, retire).
+  async getKeyLastUsage(keyId: string): Promise<KeyLastUsage> {
+    this.calls.push(`GetKeyLastUsage ${keyId}`)
+    return this.memory.getKeyLastUsage(keyId)
+  }
+
+  async enableKey(keyId: string): Promise<void> {
+    this.calls.push(`EnableKey ${keyId}`)
+    return this.memory.enableKey(keyId)
+  }
+
+  async scheduleKeyDeletion(keyId: string, pendingWindowInDays: number): Promise<{ deletionDate?: Date }> {
+    this.calls.push(`ScheduleKeyDeletion ${keyId} ${pendingWindowInDays}`)
+    return this.memory.scheduleKeyDeletion(keyId, pendingWindowInDays)
+  }
+
+  async cancelKeyDeletion(keyId: string): Promise<void> {
+    this.calls.push(`CancelKeyDeletion ${keyId}`)
+    return this.memory.cancelKeyDeletion(keyId)
   }
 
   /** One `ListAliases (all)` call a page of `listPageSize` (default: every alias on one page). */

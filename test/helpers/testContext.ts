@@ -4,7 +4,9 @@ import { dirname, join } from 'node:path'
 import { PassThrough, Writable } from 'node:stream'
 import type { Context } from '../../src/cli/context.js'
 import type { IamConfig, IamPort } from '../../src/iam/port.js'
+import type { CloudTrailConfig, CloudTrailPort } from '../../src/cloudtrail/port.js'
 import type { KmsConfig, KmsPort } from '../../src/kms/port.js'
+import type { S3Config } from '../../src/s3/port.js'
 import type { Spinner } from '../../src/output/spinner.js'
 
 class Capture extends Writable {
@@ -20,6 +22,8 @@ export interface TestContextOptions {
   kms?: KmsPort | ((config: KmsConfig) => KmsPort)
   /** The IAM port --iam gets. */
   iam?: IamPort
+  /** The CloudTrail port (usage, retire, --callers), or a function of its config (which carries the run's clock). */
+  cloudtrail?: CloudTrailPort | ((config: CloudTrailConfig) => CloudTrailPort)
   /** Sets stdin, stdout and stderr TTY flags together; each can be overridden. */
   tty?: boolean
   stdinTTY?: boolean
@@ -53,6 +57,7 @@ export interface TestContext extends Context {
   spinners: string[]
   kmsConfigs: KmsConfig[]
   iamConfigs: IamConfig[]
+  trailConfigs: CloudTrailConfig[]
   abort(): void
 }
 
@@ -67,6 +72,7 @@ export function testContext(options: TestContextOptions = {}): TestContext {
   const spinners: string[] = []
   const kmsConfigs: KmsConfig[] = []
   const iamConfigs: IamConfig[] = []
+  const trailConfigs: CloudTrailConfig[] = []
   const interrupt = new AbortController()
   const answer = (question: string) => {
     prompts.push(question)
@@ -106,6 +112,16 @@ export function testContext(options: TestContextOptions = {}): TestContext {
       if (!options.iam) throw new Error('this test gave no IAM port')
       return options.iam
     },
+    // A team journal (--journal s3://…) in a test is moto's S3, reached by the real adapter.
+    async s3(config: S3Config) {
+      const { createS3Port } = await import('../../src/s3/client.js')
+      return createS3Port(config)
+    },
+    async cloudtrail(config) {
+      trailConfigs.push(config)
+      if (!options.cloudtrail) throw new Error('this test gave no CloudTrail port')
+      return typeof options.cloudtrail === 'function' ? options.cloudtrail(config) : options.cloudtrail
+    },
     prompt: {
       confirm: async (question) => /^(y|yes)$/i.test(answer(question)),
       confirmByName: async (question, expected) => answer(question) === expected,
@@ -122,6 +138,7 @@ export function testContext(options: TestContextOptions = {}): TestContext {
     spinners,
     kmsConfigs,
     iamConfigs,
+    trailConfigs,
     abort: () => interrupt.abort(),
   }
 }

@@ -198,6 +198,23 @@ describe.each(subjects)('KmsPort contract: %s', (_name, make) => {
     expect(await kms.listAliases({ keyId })).toEqual([])
   })
 
+  // Issue 21: the key-state calls retire and its undo make (real on moto too).
+  it('DisableKey, EnableKey, ScheduleKeyDeletion (answers the deletion date), CancelKeyDeletion (leaves the key Disabled)', async () => {
+    const { keyId } = await kms.createKey(symmetric)
+    const state = async () => (await kms.describeKey(keyId)).keyState
+    await kms.disableKey(keyId)
+    expect(await state()).toBe('Disabled')
+    await kms.enableKey(keyId)
+    expect(await state()).toBe('Enabled')
+    await kms.disableKey(keyId)
+    const { deletionDate } = await kms.scheduleKeyDeletion(keyId, 7)
+    expect(await state()).toBe('PendingDeletion')
+    const days = ((deletionDate?.getTime() ?? 0) - Date.now()) / 86_400_000
+    expect(Math.round(days)).toBe(7)
+    await kms.cancelKeyDeletion(keyId)
+    expect(await state()).toBe('Disabled')
+  })
+
   it('reads the key policy, tags, grants and rotation status, and turns rotation on', async () => {
     const policy = {
       Version: '2012-10-17',

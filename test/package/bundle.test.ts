@@ -49,13 +49,29 @@ describe('the bundle', () => {
     expect(entry).toBeDefined()
     const eager = eagerFiles(metafile, entry as string)
     const inputs = eager.flatMap((f) => Object.keys(metafile.outputs[f]?.inputs ?? {}))
-    const heavy = inputs.filter((i) => /node_modules\/(@aws-sdk|@smithy|ora|cli-table3)\/|src\/commands\/|src\/kms\/client\.ts/.test(i))
+    const heavy = inputs.filter((i) => /node_modules\/(@aws-sdk|@smithy|ora|cli-table3)\/|src\/commands\/|src\/(kms|cloudtrail)\/client\.ts/.test(i))
     expect(heavy).toEqual([])
     // What --help does load from node_modules: commander alone (chalk comes with the first output).
     const packages = new Set(inputs.flatMap((i) => /node_modules\/((@[^/]+\/)?[^/]+)\//.exec(i)?.[1] ?? []))
     expect([...packages]).toEqual(['commander'])
     // And in one file: the build merges what the entry shares with the lazy parts into it.
     expect(eager.map((f) => basename(f))).toEqual(['cli.js'])
+  })
+
+  // Issue 21 (tried once: a static import of src/cloudtrail/client.ts in usage.ts fails it): the
+  // CloudTrail SDK is loaded only by the commands that read CloudTrail, when they ask
+  // for it (import() in the Context): no command's own chunk, usage's included, pulls it in eagerly.
+  it('keeps the CloudTrail SDK out of every command chunk and of the KMS client chunk', () => {
+    const outputs = Object.keys(metafile.outputs)
+    const holding = (input: RegExp) => outputs.filter((f) => Object.keys(metafile.outputs[f]?.inputs ?? {}).some((i) => input.test(i)))
+    const trailChunks = holding(/node_modules\/@aws-sdk\/client-cloudtrail\//)
+    expect(trailChunks.length).toBeGreaterThan(0)
+    for (const source of [/src\/commands\/usage\.ts$/, /src\/commands\/show\.ts$/, /src\/commands\/update\.ts$/, /src\/kms\/client\.ts$/]) {
+      const [chunk] = holding(source)
+      expect(chunk, String(source)).toBeDefined()
+      const eager = eagerFiles(metafile, chunk as string)
+      expect(eager.filter((f) => trailChunks.includes(f)), String(source)).toEqual([])
+    }
   })
 
   // The lazy parts reach that shared code through small modules that re-export it from cli.js, so

@@ -5,6 +5,9 @@ export interface FaultProxy {
   before(operation: string, calls: number[] | undefined, run: (call: number) => Promise<void> | void): void
   /** `answer` and `request` are the parsed JSON bodies; the test's callback names the fields it reads. */
   rewrite<Answer, Request>(operation: string, options: { calls?: number[]; region?: string }, run: (answer: Answer, request: Request) => unknown): void
+  /** Answers `operation` itself (APIs moto lacks) instead of forwarding; a fault rule for the call still wins. */
+  serve<Request>(operation: string, run: (request: Request, call: number, region: string) => unknown): void
+  bodies(operation: string): Array<{ operation: string; call: number; region: string; body: Record<string, unknown> }>
   staleAfterMutations(ms: number, operations?: Array<'ListAliases' | 'DescribeKey'>): void
   /** perRegion: one bucket per Region the request was signed for. */
   limitRate(operations: string[], perSecond: number, options?: { perRegion?: boolean }): void

@@ -30,6 +30,8 @@ export async function startFaultProxy(target) {
   const rules = []
   const hooks = []
   const rewrites = []
+  const served = []
+  const bodies = []
   const listCache = new Map()
   let staleUntil = 0
   let staleForMs = 0
@@ -64,6 +66,13 @@ export async function startFaultProxy(target) {
     }
     const accessKey = accessKeyOf(req)
     const applies = (r) => (r.region === undefined || r.region === region) && (r.accessKey === undefined || r.accessKey(accessKey))
+    bodies.push({ operation, call, region, body: JSON.parse(body || '{}') })
+    const serve = served.find((s) => s.operation === operation)
+    if (serve && !rules.some((r) => r.operation === operation && matches(r.calls, call) && applies(r))) {
+      const text = JSON.stringify(await serve.run(JSON.parse(body || '{}'), call, region))
+      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1', 'content-length': Buffer.byteLength(text), 'x-amzn-requestid': 'fault-proxy' })
+      return res.end(text)
+    }
     const rule = rules.find((r) => r.operation === operation && matches(r.calls, call) && applies(r))
     if (rule?.kind === 'delay') await sleep(rule.ms)
     else if (rule?.kind === 'hang') return // never answer: the client's timeout must fire
@@ -119,6 +128,16 @@ export async function startFaultProxy(target) {
     rewrite(operation, options, run) {
       rewrites.push({ operation, calls: options.calls, region: options.region, run })
     },
+    /**
+     * Answers every call of `operation` with `run(request, call, region)` (parsed JSON in, JSON out)
+     * instead of forwarding it: the APIs moto lacks (GetKeyLastUsage, CloudTrail's LookupEvents),
+     * served with answers shaped as AWS's. A fault rule for the same call still wins.
+     */
+    serve(operation, run) {
+      served.push({ operation, run })
+    },
+    /** The parsed request bodies of `operation`, in arrival order. */
+    bodies: (operation) => bodies.filter((b) => b.operation === operation).map((b) => ({ ...b })),
     /** After each successful mutation, the reads in `operations` serve what they served before, for `ms`. */
     staleAfterMutations(ms, operations = ['ListAliases']) {
       staleForMs = ms
@@ -179,6 +198,8 @@ export async function startFaultProxy(target) {
       rules.length = 0
       hooks.length = 0
       rewrites.length = 0
+      served.length = 0
+      bodies.length = 0
       listCache.clear()
       staleUntil = 0
       staleForMs = 0

@@ -1,0 +1,303 @@
+// `kms-alias retire <key>`: a staged retirement (issue 21). --disable (refused while anything shows
+// the key in use), --check (who was refused since it was disabled), --schedule-deletion (only after
+// a clean soak). The steps that change the key go through the run engine and the Writer: gate
+// (refusal, dry run, --yes or the prompt), then a guarded, journaled write that `undo` reverts.
+import type { Context } from '../cli/context.js'
+import type { GlobalOptions } from '../cli/globalOptions.js'
+import { sessionOf, type Session } from '../cli/session.js'
+import { CliError, Exit, UsageError } from '../errors.js'
+import { journalPath, scanJournalNewestFirst } from '../engine/journal.js'
+import { canAsk, finish, runItems, settle, type RunView } from '../engine/run.js'
+import { readUsage } from '../engine/usageReads.js'
+import { Writer, type WriteOutcome } from '../engine/writePath.js'
+import type { KeyInfo, KmsPort } from '../kms/port.js'
+import { renderRetireJson, renderRetireTable, renderRetireText, type RetireReport, type RetireStep } from '../output/retireView.js'
+import { createUi, type Ui } from '../output/ui.js'
+import { hasBlock, refusedFindings, type Finding } from '../preflight/rules.js'
+import {
+  checkFindings,
+  DAY_MS,
+  disableFindings,
+  refusedCallers,
+  scheduleFindings,
+  soakFor,
+  type ReadResult,
+  type StillNeeded,
+} from '../preflight/usage.js'
+import { keyView, verdictOf } from './usage.js'
+
+export interface RetireOptions {
+  key: string
+  step: RetireStep
+  dryRun: boolean
+  yes: boolean
+  /** --disable: how long the key must have gone unused. */
+  idleForDays: number
+  allowUnknownUsage: boolean
+  /** --schedule-deletion: the waiting period (7 to 30 days). */
+  days: number
+  /** --schedule-deletion: how long the key must have been disabled. */
+  soakDays: number
+  maxEvents: number
+}
+
+// CloudTrail's event history: how far back a disable is looked for.
+const TRAIL_DAYS = 90
+
+export async function runRetire(options: RetireOptions, ctx: Context, globals: GlobalOptions): Promise<number> {
+  const ui = createUi(ctx, globals)
+  const report: RetireReport = {
+    step: options.step,
+    dryRun: options.dryRun,
+    key: null,
+    outcome: 'failed',
+    changed: false,
+    findings: [],
+    usage: null,
+    disabledAt: null,
+    disabledFrom: null,
+    soak: null,
+    refusedCallers: null,
+    deletionDate: null,
+    journalId: null,
+    undo: null,
+    error: null,
+    exitCode: Exit.Ok,
+  }
+  const view: RunView<RetireReport> = { json: renderRetireJson, text: renderRetireText, table: (r, u) => renderRetireTable(r, u.out) }
+  const changes = options.step !== 'check' && !options.dryRun
+  if (changes && !options.yes && !canAsk(ctx, globals.output)) {
+    const what = options.step === 'disable' ? 'disable a key' : 'schedule a key for deletion'
+    const failure = new UsageError(`--yes is required to ${what} when not running interactively`, 'pass --yes, or --dry-run to see what would be done')
+    return finish(ui, view, report, failure)
+  }
+  const outcome = await settle(ctx, async () => {
+    const session = sessionOf(ctx, globals, ui)
+    const kms = await session.kms()
+    const key = await ui.progress(`Describing ${options.key}`, () => kms.describeKey(options.key))
+    report.key = keyView(key)
+    // The key's own account (from its ARN): what the lock and the journal entry name.
+    const account = key.accountId || null
+    const writer = new Writer(ctx, ui, globals, kms)
+    if (options.step === 'disable') return disable(ctx, session, kms, key, options, report, ui, { writer, account })
+    const soak = await readSoak(ctx, globals, session, key, options, ui)
+    Object.assign(report, { disabledAt: soak.disabledAt?.toISOString() ?? null, disabledFrom: soak.from, refusedCallers: soak.refused.value ?? null })
+    if (soak.disabledAt) report.soak = soakFor(soak.disabledAt, ctx.now())
+    if (options.step === 'check') {
+      report.findings = checkFindings(key, soak.disabledAt, soak.refused)
+      report.outcome = hasBlock(report.findings) ? 'refused' : 'clean'
+      if (hasBlock(report.findings)) throw refusal(report.findings)
+      return
+    }
+    return schedule(ctx, session, kms, key, options, report, ui, { writer, account, soak })
+  })
+  return finish(ui, view, report, outcome.failure)
+}
+
+interface Writing {
+  writer: Writer
+  account: string | null
+}
+
+/** The other Regions of a multi-Region key (its primary's and replicas'), read for aliases and use. */
+function otherRegionsOf(key: KeyInfo): string[] {
+  const config = key.multiRegionConfiguration
+  if (!config) return []
+  return [...new Set([config.primary?.region, ...config.replicas.map((r) => r.region)].filter((r): r is string => !!r && r !== key.region))]
+}
+
+async function disable(
+  ctx: Context,
+  session: Session,
+  kms: KmsPort,
+  key: KeyInfo,
+  options: RetireOptions,
+  report: RetireReport,
+  ui: Ui,
+  w: Writing,
+): Promise<void> {
+  const reads = await ui.progress(`Reading the use of ${key.keyId}`, () =>
+    readUsage(ctx, session, kms, key, { sinceDays: options.idleForDays, maxEvents: options.maxEvents, otherRegions: otherRegionsOf(key) }),
+  )
+  const verdict = verdictOf(reads, ctx.now())
+  report.usage = { verdict: verdict.verdict, reasons: verdict.reasons }
+  const aliases = reads.regions.flatMap((r) => (r.aliases.value ?? []).map((a) => (reads.regions.length > 1 ? `${a} (${r.region})` : a)))
+  const grants = reads.grants.value?.length ?? 0
+  const findings = disableFindings({ key, aliases, grants }, verdict, { idleForDays: options.idleForDays, allowUnknownUsage: options.allowUnknownUsage })
+  await change(ctx, report, ui, options, findings, {
+    pending: key.keyState !== 'Disabled',
+    already: 'already-disabled',
+    dry: 'would-disable',
+    done: 'disabled',
+    question: `Disable ${key.keyId}? Every caller that still uses it fails until it is enabled again (kms-alias undo)`,
+    label: `Disabling ${key.keyId}`,
+    writer: w.writer,
+    write: () =>
+      w.writer.writeKeyState({
+        action: 'disable-key',
+        keyId: key.keyId,
+        region: key.region,
+        account: w.account,
+        expectedState: key.keyState ?? 'unknown',
+        wantedState: 'Disabled',
+        origin: { command: 'retire --disable', reverts: null, runId: null },
+        send: () => kms.disableKey(key.keyId),
+      }),
+  })
+}
+
+async function schedule(
+  ctx: Context,
+  session: Session,
+  kms: KmsPort,
+  key: KeyInfo,
+  options: RetireOptions,
+  report: RetireReport,
+  ui: Ui,
+  w: Writing & { soak: Soak },
+): Promise<void> {
+  const [aliases, grants] = await Promise.all([aliasesEverywhere(session, kms, key), kms.listGrants(key.keyId).catch(() => [])])
+  const pending = key.keyState !== 'PendingDeletion'
+  const facts = { key, aliases, grants: grants.length }
+  const findings = pending ? scheduleFindings(facts, w.soak.disabledAt, w.soak.refused, { soakDays: options.soakDays, now: ctx.now() }) : []
+  let deletionDate: Date | undefined
+  await change(ctx, report, ui, options, findings, {
+    pending,
+    already: 'already-pending-deletion',
+    dry: 'would-schedule',
+    done: 'scheduled',
+    question: `Schedule ${key.keyId} for deletion in ${options.days} days? Once deleted, what it encrypted cannot be decrypted`,
+    label: `Scheduling ${key.keyId} for deletion`,
+    writer: w.writer,
+    write: () =>
+      w.writer.writeKeyState({
+        action: 'schedule-key-deletion',
+        keyId: key.keyId,
+        region: key.region,
+        account: w.account,
+        expectedState: 'Disabled',
+        wantedState: 'PendingDeletion',
+        pendingWindowInDays: options.days,
+        origin: { command: 'retire --schedule-deletion', reverts: null, runId: null },
+        send: async () => {
+          deletionDate = (await kms.scheduleKeyDeletion(key.keyId, options.days)).deletionDate
+        },
+      }),
+  })
+  if (deletionDate) report.deletionDate = deletionDate.toISOString()
+}
+
+/** Every alias on the key, in each Region of a multi-Region key (named with its Region then). */
+async function aliasesEverywhere(session: Session, kms: KmsPort, key: KeyInfo): Promise<string[]> {
+  const others = otherRegionsOf(key)
+  const lists = await Promise.all([
+    kms.listAliases({ keyId: key.keyId }).then((a) => ({ region: key.region, names: a.map((x) => x.name) })),
+    ...others.map(async (region) => ({ region, names: (await (await session.kms({ region })).listAliases({ keyId: key.keyId })).map((x) => x.name) })),
+  ])
+  return lists.flatMap((l) => l.names.sort().map((n) => (lists.length > 1 ? `${n} (${l.region})` : n)))
+}
+
+interface Soak {
+  disabledAt: Date | null
+  from: 'journal' | 'cloudtrail' | null
+  refused: ReadResult<StillNeeded[]>
+}
+
+/**
+ * When the key was disabled (the later of the journal's disable entry and CloudTrail's DisableKey
+ * event) and who was refused since: CloudTrail from that entry, else over its 90 days.
+ */
+async function readSoak(ctx: Context, globals: GlobalOptions, session: Session, key: KeyInfo, options: RetireOptions, ui: Ui): Promise<Soak> {
+  const journaled = await lastDisable(ctx, globals, key)
+  const now = ctx.now()
+  const earliest = new Date(now.getTime() - TRAIL_DAYS * DAY_MS)
+  const start = journaled && journaled > earliest ? journaled : earliest
+  const trail = await settle(ctx, () =>
+    ui.progress(`Reading CloudTrail for ${key.keyId}`, async () =>
+      (await session.cloudtrail()).keyEvents({ resourceName: key.arn, start, end: now, maxEvents: options.maxEvents }),
+    ),
+  )
+  if (trail.failure) return { disabledAt: journaled, from: journaled ? 'journal' : null, refused: { error: trail.failure.message } }
+  const logged = trail.value.events.find((e) => e.eventName === 'DisableKey' && !e.errorCode)?.eventTime ?? null
+  const disabledAt = journaled && (!logged || journaled >= logged) ? journaled : logged
+  const from = disabledAt === null ? null : disabledAt === journaled ? 'journal' : 'cloudtrail'
+  if (trail.value.truncated && disabledAt && trail.value.events.at(-1)!.eventTime > disabledAt) {
+    return { disabledAt, from, refused: { error: `--max-events ${options.maxEvents} was reached before the time the key was disabled` } }
+  }
+  return { disabledAt, from, refused: { value: disabledAt ? refusedCallers(trail.value.events, disabledAt) : [] } }
+}
+
+/** The newest journaled disable of `key` that was made (or may have been), or null. */
+async function lastDisable(ctx: Context, globals: GlobalOptions, key: KeyInfo): Promise<Date | null> {
+  const path = journalPath(globals.journal, ctx.env, ctx.platform)
+  if (path === null) return null
+  let found: Date | null = null
+  await scanJournalNewestFirst(
+    path,
+    (entry) => {
+      if (entry.action !== 'disable-key' || entry.keyId !== key.keyId || entry.region !== key.region) return true
+      found = new Date(entry.time)
+      return false
+    },
+    { signal: ctx.signal },
+  ).catch(() => undefined)
+  return found
+}
+
+interface Change {
+  pending: boolean
+  already: RetireReport['outcome']
+  dry: RetireReport['outcome']
+  done: RetireReport['outcome']
+  question: string
+  label: string
+  writer: Writer
+  write: () => Promise<WriteOutcome>
+}
+
+/** One key's change through the run engine: refusal, nothing to do, dry run, prompt, the guarded write. */
+async function change(ctx: Context, report: RetireReport, ui: Ui, options: RetireOptions, findings: Finding[], c: Change): Promise<void> {
+  const blocked = c.pending && hasBlock(findings)
+  report.findings = blocked ? refusedFindings(findings) : findings
+  const { stage, traces, failure } = await runItems(ctx, {
+    items: [c],
+    blocked: () => blocked,
+    pending: () => c.pending,
+    dryRun: options.dryRun,
+    yes: options.yes,
+    format: ui.format,
+    refusal: () => refusal(findings),
+    question: () => c.question,
+    declined: 'cancelled at the prompt',
+    writer: () => c.writer,
+    write: () => ui.progress(c.label, c.write),
+  })
+  const write = traces.get(c)?.write
+  switch (stage) {
+    case 'refused':
+      report.outcome = 'refused'
+      break
+    case 'nothing-to-do':
+      report.outcome = c.already
+      break
+    case 'dry-run':
+      report.outcome = c.dry
+      break
+    case 'declined':
+      report.outcome = 'declined'
+      break
+    case 'written':
+      report.changed = write?.changed ?? false
+      report.journalId = write?.journalId ?? null
+      if (write?.status === 'written') {
+        report.outcome = c.done
+        if (write.journalId) report.undo = `kms-alias undo ${write.journalId}`
+      } else report.outcome = write?.status === 'conflict' ? 'conflict' : 'failed'
+  }
+  if (failure) throw failure
+}
+
+function refusal(findings: Finding[]): CliError {
+  const blocking = findings.filter((f) => f.severity === 'block').map((f) => f.code)
+  return new CliError(`refused: ${[...new Set(blocking)].join(', ')}`, Exit.Refused, 'see the findings; nothing was changed')
+}

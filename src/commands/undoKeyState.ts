@@ -1,0 +1,128 @@
+// `undo` of a key-state entry (issue 21: retire's writes): the inverse call through the same run
+// engine and Writer, guarded by the state the entry left the key in. A disable is undone by
+// EnableKey; a scheduled deletion by CancelKeyDeletion, which leaves the key Disabled (as KMS does);
+// an enable (an undo of a disable) by DisableKey. A cancelled deletion is not undone: undo never
+// schedules a deletion.
+import type { Context } from '../cli/context.js'
+import type { GlobalOptions } from '../cli/globalOptions.js'
+import { sessionOf } from '../cli/session.js'
+import { ConflictError, Exit, NotFoundError, UsageError } from '../errors.js'
+import { checkEntryAccount } from '../engine/account.js'
+import { clip, type JournalEntry, type KeyStateAction } from '../engine/journal.js'
+import { finish, runItems, settle, type RunView } from '../engine/run.js'
+import { Writer } from '../engine/writePath.js'
+import type { KmsPort } from '../kms/port.js'
+import { escapeControl } from '../output/escape.js'
+import { renderRetireJson, renderRetireTable, renderRetireText, type RetireReport } from '../output/retireView.js'
+import { createUi } from '../output/ui.js'
+import { keyView } from './usage.js'
+
+export interface KeyStateUndoOptions {
+  dryRun: boolean
+  yes: boolean
+}
+
+/** The call that reverts each action, and the state it leaves; none for a cancelled deletion. */
+const INVERSE: Record<KeyStateAction, { action: KeyStateAction; state: string; send: (kms: KmsPort, keyId: string) => Promise<void> } | undefined> = {
+  'disable-key': { action: 'enable-key', state: 'Enabled', send: (kms, keyId) => kms.enableKey(keyId) },
+  'schedule-key-deletion': { action: 'cancel-key-deletion', state: 'Disabled', send: (kms, keyId) => kms.cancelKeyDeletion(keyId) },
+  'enable-key': { action: 'disable-key', state: 'Disabled', send: (kms, keyId) => kms.disableKey(keyId) },
+  'cancel-key-deletion': undefined,
+}
+
+export async function runKeyStateUndo(entry: JournalEntry, options: KeyStateUndoOptions, ctx: Context, globals: GlobalOptions): Promise<number> {
+  const where: GlobalOptions = { ...globals, region: entry.region }
+  const ui = createUi(ctx, where)
+  // From the journal: escaped whole before it reaches a message.
+  const keyId = escapeControl(clip(entry.keyId ?? ''))
+  const report: RetireReport = {
+    step: 'undo',
+    dryRun: options.dryRun,
+    key: null,
+    outcome: 'failed',
+    changed: false,
+    findings: [],
+    usage: null,
+    disabledAt: null,
+    disabledFrom: null,
+    soak: null,
+    refusedCallers: null,
+    deletionDate: null,
+    journalId: null,
+    undo: null,
+    error: null,
+    exitCode: Exit.Ok,
+  }
+  const view: RunView<RetireReport> = { json: renderRetireJson, text: renderRetireText, table: (r, u) => renderRetireTable(r, u.out) }
+  const inverse = INVERSE[entry.action as KeyStateAction]
+  const outcome = await settle(ctx, async () => {
+    if (!inverse) {
+      throw new UsageError(
+        `journal entry ${entry.id} cancelled the deletion of ${keyId}; undo never schedules a deletion`,
+        `run kms-alias retire ${keyId} --schedule-deletion, which checks the soak first`,
+      )
+    }
+    const session = sessionOf(ctx, where, ui)
+    await checkEntryAccount({ ...entry, alias: `key ${keyId}` }, ctx.env, where, () => session.kms())
+    const kms = await session.kms()
+    const key = await kms.describeKey(entry.keyId ?? '').catch((error: unknown) => {
+      if (error instanceof NotFoundError) throw new NotFoundError(`journal entry ${entry.id} names ${keyId}, which does not exist in ${entry.region}; nothing was changed`)
+      throw error
+    })
+    // The journal is a file anyone who can write it can forge: the key must be the one it names, where it says.
+    if (key.keyId !== entry.keyId || (entry.account !== null && key.accountId !== entry.account)) {
+      throw new UsageError(`journal entry ${entry.id} names ${keyId}, which is not a key ID of account ${entry.account ?? '?'} in ${entry.region}; nothing was changed`)
+    }
+    report.key = keyView(key)
+    if (key.keyState !== entry.newState) {
+      report.outcome = 'conflict'
+      throw new ConflictError(
+        `${key.keyId} is ${key.keyState ?? 'in an unknown state'}, but journal entry ${entry.id} left it ${escapeControl(clip(entry.newState ?? '?'))}: it changed since; nothing was changed`,
+        'kms-alias history shows later changes; kms-alias usage tells its state',
+      )
+    }
+    const writer = new Writer(ctx, ui, where, kms)
+    const item = { key }
+    const { stage, traces, failure } = await runItems(ctx, {
+      items: [item],
+      blocked: () => false,
+      pending: () => true,
+      dryRun: options.dryRun,
+      yes: options.yes,
+      format: ui.format,
+      refusal: () => new UsageError('nothing refuses an undo of a key state'),
+      question: () => `${INVERSE_VERB[inverse.action]} ${key.keyId} (undo of ${entry.id})?`,
+      declined: 'cancelled at the prompt',
+      writer: () => writer,
+      write: () =>
+        ui.progress(`${INVERSE_VERB[inverse.action]} ${key.keyId}`, () =>
+          writer.writeKeyState({
+            action: inverse.action,
+            keyId: key.keyId,
+            region: entry.region,
+            account: entry.account,
+            expectedState: entry.newState ?? '',
+            wantedState: inverse.state,
+            origin: { command: 'undo', reverts: entry.id, runId: null },
+            send: () => inverse.send(kms, key.keyId),
+          }),
+        ),
+    })
+    const write = traces.get(item)?.write
+    report.outcome = stage === 'dry-run' ? 'would-revert' : stage === 'declined' ? 'declined' : write?.status === 'written' ? 'reverted' : write?.status === 'conflict' ? 'conflict' : 'failed'
+    report.changed = write?.changed ?? false
+    report.journalId = write?.journalId ?? null
+    if (failure) throw failure
+    if (write?.status === 'written' && inverse.action === 'cancel-key-deletion') {
+      ui.note(`${key.keyId} is no longer pending deletion and stays Disabled, as KMS leaves a key whose deletion is cancelled; kms-alias undo --last again enables it (it reverts the disable)`)
+    }
+  })
+  return finish(ui, view, report, outcome.failure)
+}
+
+const INVERSE_VERB: Record<KeyStateAction, string> = {
+  'enable-key': 'Enable',
+  'disable-key': 'Disable',
+  'cancel-key-deletion': 'Cancel the deletion of',
+  'schedule-key-deletion': 'Schedule the deletion of',
+}

@@ -1,0 +1,22 @@
+// KMS facts for usage and retire (issue 21; kms-facts.md section 16).
+
+/**
+ * The operations GetKeyLastUsage tracks: KMS's cryptographic operations (the KMS API reference's
+ * KeyLastUsageTrackingOperation values).
+ */
+export const CRYPTO_OPERATIONS: ReadonlySet<string> = new Set([
+  'Encrypt',
+  'Decrypt',
+  'ReEncrypt',
+  'GenerateDataKey',
+  'GenerateDataKeyPair',
+  'GenerateDataKeyPairWithoutPlaintext',
+  'GenerateDataKeyWithoutPlaintext',
+  'Sign',
+  'Verify',
+  'GenerateMac',
+  'VerifyMac',
+  'DeriveSharedSecret',
+  'Encapsulate',
+  'Decapsulate',
+])
