@@ -180,6 +180,8 @@ try {
     'alias/bench-direct',
     'alias/bench-latency',
     'alias/bench-sdk-latency',
+    'alias/bench-no-probe',
+    'alias/bench-latency-no-probe',
     'alias/bench-journal-local',
     'alias/bench-journal-s3',
   ])
@@ -202,7 +204,7 @@ try {
     ]
     return `set -e\n${calls.map((c) => `aws ${c.join(' ')} >/dev/null`).join('\n')}`
   }
-  const ours = (bin, name, i) => time(process.execPath, [bin, 'update', name, '--to', to(i), '--yes'], env)
+  const ours = (bin, name, i, extra = []) => time(process.execPath, [bin, 'update', name, '--to', to(i), '--yes', ...extra], env)
   const updateCases = [
     ...(awsCli
       ? [
@@ -223,14 +225,15 @@ try {
     },
     { name: '`kms-alias update`, tsc output (unbundled)', run: (i) => ours(unbundled.bin, 'alias/bench-tsc', i) },
     { name: '`kms-alias update`, esbuild bundle, not minified', run: (i) => ours(plain.bin, 'alias/bench-plain', i) },
-    { name: '`kms-alias update` (preflight, update, confirm)', run: (i) => ours(BIN, 'alias/bench-ours', i) },
+    { name: '`kms-alias update --no-probe` (preflight, update, confirm)', run: (i) => ours(BIN, 'alias/bench-no-probe', i, ['--no-probe']) },
+    { name: '`kms-alias update` (preflight with the use probe, update, confirm, the use probe after)', run: (i) => ours(BIN, 'alias/bench-ours', i) },
   ]
   const update = await measure(updateCases, UPDATE_RUNS)
 
   // Round trips (issue 18 item 7): the proxy adds LATENCY_MS to every KMS call, so each sequential
   // round trip costs that much more, and its log of when each call arrived and was answered counts
   // them (calls sent together overlap and count once). Each run starts the log afresh.
-  const levelsSeen = { ours: [], sdk: [] }
+  const levelsSeen = { ours: [], sdk: [], noProbe: [] }
   const throughLatency = (record, run) => async (i) => {
     proxy.reset()
     proxy.latency(LATENCY_MS)
@@ -248,6 +251,12 @@ try {
         run: throughLatency(levelsSeen.ours, (i) => time(process.execPath, [BIN, 'update', 'alias/bench-latency', '--to', to(i), '--yes'], viaProxy)),
       },
       {
+        name: `\`kms-alias update --yes --no-probe\` through the same proxy`,
+        run: throughLatency(levelsSeen.noProbe, (i) =>
+          time(process.execPath, [BIN, 'update', 'alias/bench-latency-no-probe', '--to', to(i), '--yes', '--no-probe'], viaProxy),
+        ),
+      },
+      {
         name: `floor: the SDK alone making the same 15 calls in 4 round trips, through the same proxy`,
         run: throughLatency(levelsSeen.sdk, (i) => time(process.execPath, [sdkAlone, 'same', 'alias/bench-sdk-latency', to(i)], viaProxy)),
       },
@@ -257,7 +266,7 @@ try {
   const spread = (all) => (Math.min(...all) === Math.max(...all) ? `${all[0]} in every run` : `${Math.min(...all)}–${Math.max(...all)}`)
   const latencyNotes = [
     `Sequential round trips of \`kms-alias update --yes\` counted from the proxy's log: ${spread(levelsSeen.ours)} ` +
-      `(the SDK-alone floor: ${spread(levelsSeen.sdk)}); from the medians, (through the proxy − direct) / ${LATENCY_MS} ms = ` +
+      `(with --no-probe: ${spread(levelsSeen.noProbe)}; the SDK-alone floor: ${spread(levelsSeen.sdk)}); from the medians, (through the proxy − direct) / ${LATENCY_MS} ms = ` +
       `${((latency[1].median - latency[0].median) / LATENCY_MS).toFixed(1)}. ` +
       'Before issue 18 item 7 (measured in the issue): 5.4 round trips, 463 ms against 194 ms without the delay.',
   ]
@@ -297,9 +306,10 @@ try {
     ['show alias/bench-ours', await callsOf(['show', 'alias/bench-ours'])],
     ['create', await callsOf(['create', 'alias/bench-created', '--to', keys[0]])],
     ['update', await callsOf(['update', 'alias/bench-ours', '--to', to(UPDATE_RUNS), '--yes'])],
+    ['update --no-probe', await callsOf(['update', 'alias/bench-ours', '--to', to(UPDATE_RUNS + 1), '--yes', '--no-probe'])],
     [
       'update --expect-current (re-reads before the write)',
-      await callsOf(['update', 'alias/bench-ours', '--to', to(UPDATE_RUNS + 1), '--expect-current', from(UPDATE_RUNS + 1), '--yes']),
+      await callsOf(['update', 'alias/bench-ours', '--to', to(UPDATE_RUNS + 2), '--expect-current', from(UPDATE_RUNS + 2), '--yes']),
     ],
     ['delete', await callsOf(['delete', 'alias/bench-created', '--yes'])],
     ['compare <key> <key>', await callsOf(['compare', keys[0], keys[1]])],
@@ -347,8 +357,12 @@ try {
   const applyQuota = await measure(
     [
       {
-        name: `\`apply\` of ${APPLY_SIZE} aliases through a proxy enforcing ${QUOTA}/s (ThrottlingException beyond), default --rate`,
+        name: `\`apply\` of ${APPLY_SIZE} aliases through a proxy enforcing ${QUOTA}/s (ThrottlingException beyond), default --rate, with the use probes`,
         run: applyRun({ AWS_ENDPOINT_URL_KMS: proxy.url }, []),
+      },
+      {
+        name: `\`apply --no-probe\` of ${APPLY_SIZE} aliases through the same proxy`,
+        run: applyRun({ AWS_ENDPOINT_URL_KMS: proxy.url }, ['--no-probe']),
       },
     ],
     1,

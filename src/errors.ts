@@ -9,6 +9,8 @@ export const Exit = {
   NotConfirmed: 6,
   Access: 7,
   Aws: 8,
+  /** The change was made and confirmed, but the use probe through the alias failed; it was rolled back. */
+  UseFailed: 9,
   /** SIGHUP: the terminal went away. */
   HangUp: 129,
   /** SIGINT (Ctrl-C), or a prompt declined. */
@@ -29,6 +31,7 @@ export const exitCodeNames: Record<ExitCode, string> = {
   6: 'NOT_CONFIRMED',
   7: 'ACCESS',
   8: 'AWS',
+  9: 'USE_FAILED',
   129: 'HANGUP',
   130: 'INTERRUPTED',
   143: 'TERMINATED',
@@ -82,6 +85,13 @@ export class AwsError extends CliError {
     hint?: string,
   ) {
     super(message, Exit.Aws, hint)
+  }
+}
+
+/** The change was made and confirmed, but using the alias afterwards failed (the use probe): exit 9. */
+export class UseFailedError extends CliError {
+  constructor(message: string, hint?: string) {
+    super(message, Exit.UseFailed, hint)
   }
 }
 

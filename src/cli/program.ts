@@ -16,6 +16,8 @@ import {
 import { parseRegions } from './regions.js'
 import { parseDuration } from './durations.js'
 import { escapeComposed } from '../output/escape.js'
+import type { ProbeSettings } from '../engine/probe.js'
+import type { AssumeRoleConfig } from '../kms/port.js'
 import { version } from '../version.js'
 
 const EXAMPLES = `
@@ -36,7 +38,8 @@ Examples:
   $ kms-alias demo                     # the whole tool on an in-memory KMS, no AWS account needed
 
 Exit codes: 0 ok, 1 internal error, 2 usage, 3 refused, 4 not found, 5 conflict,
-6 not confirmed, 7 access or configuration, 8 AWS or network failure, 129 hang-up (SIGHUP),
+6 not confirmed, 7 access or configuration, 8 AWS or network failure, 9 the alias could not
+be used after the change (rolled back), 129 hang-up (SIGHUP),
 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
 An option that takes a value may be given once (a repeated one is a usage error).`
 
@@ -151,6 +154,7 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
   addOverrideOptions(update)
   addCallersOption(update)
   addIamOption(update)
+  addProbeOptions(update)
     .addOption(
       new Option(
         '--regions <r1,r2,...>',
@@ -180,6 +184,7 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
         ...(raw.expectCurrent === undefined ? {} : { expectCurrent: raw.expectCurrent }),
         ...overrideFlags(raw),
         iam: raw.iam === true,
+        probe: await probeFlags(raw),
         ...(raw.callers === undefined ? {} : { callers: raw.callers }),
       }
       if (raw.regions !== undefined || raw.allRegions === true) {
@@ -204,6 +209,7 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
     .option('--no-copy-policy', "give the new key KMS's default key policy instead of a copy of the current one")
     .option('--no-copy-tags', `copy no tags (the new key still gets kms-alias:rotated-from)`)
   addOverrideOptions(rotate)
+  addProbeOptions(rotate)
   addVerifyOptions(rotate, 'the alias points to the new key')
     .addHelpText(
       'after',
@@ -225,6 +231,7 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
         verify: raw.verify,
         verifyTimeout: raw.verifyTimeout,
         ...(raw.description === undefined ? {} : { description: raw.description }),
+        probe: await probeFlags(raw),
       }
       await run(command, (globals) => runRotate(options, ctx, globals))
     })
@@ -271,6 +278,7 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
     .option('--no-rollback', 'on a failure, leave the entries already applied as they are')
     .option('-y, --yes', 'do not ask for confirmation on a terminal')
   addOverrideOptions(apply, 'for every entry: ')
+  addProbeOptions(apply)
   addCallersOption(apply)
   addIamOption(apply).option(
     '--role-name <name>',
@@ -307,6 +315,7 @@ ${examples('kms-alias apply aliases.txt --dry-run', 'generate-mapping | kms-alia
         iam: raw.iam === true,
         ...(raw.callers === undefined ? {} : { callers: raw.callers }),
         ...(roleName === undefined ? {} : { roleName }),
+        probe: await probeFlags(raw),
       }
       await run(command, (globals) => runApply(options, ctx, globals))
     })
@@ -372,6 +381,7 @@ ${examples('kms-alias apply aliases.txt --dry-run', 'generate-mapping | kms-alia
     .option('--dry-run', 'run the preflight and show the plan; change nothing')
     .option('-y, --yes', 'do not ask for confirmation on a terminal (needed to revert a create when not on one)')
   addOverrideOptions(undo)
+  addProbeOptions(undo)
   addVerifyOptions(undo, 'the revert is visible')
     .addHelpText('after', examples('kms-alias undo --last --dry-run', 'kms-alias undo 3f9c01ab --yes', 'kms-alias undo --run run-5e0c7a12 --dry-run'))
     .action(async (id: string | undefined, raw: Flags & { last?: boolean; run?: string }, command: Command) => {
@@ -385,6 +395,7 @@ ${examples('kms-alias apply aliases.txt --dry-run', 'generate-mapping | kms-alia
         verifyTimeout: raw.verifyTimeout,
         ...(id === undefined ? {} : { id }),
         ...(raw.run === undefined ? {} : { run: raw.run }),
+        probe: await probeFlags(raw),
       }
       await run(command, (globals) => runUndo(options, ctx, globals))
     })
@@ -632,7 +643,7 @@ function parseDays(value: string): number {
  */
 function refuseRepeatedOptions(command: Command): void {
   for (const option of command.options) {
-    if (!(option.required || option.optional) || option.variadic) continue
+    if (!(option.required || option.optional) || option.variadic || REPEATABLE.has(option.long ?? '')) continue
     const parse = option.parseArg
     let first: string | undefined
     option.argParser((value: string, previous: unknown) => {
@@ -644,6 +655,12 @@ function refuseRepeatedOptions(command: Command): void {
   for (const sub of command.commands) refuseRepeatedOptions(sub)
 }
 
+/** Options given once per value, collected in order (each has its own limit). */
+const REPEATABLE = new Set(['--probe-as'])
+
+const DEFAULT_PROBE_TIMEOUT_SECONDS = 60
+// Each role is a probe of its own before and after every change.
+const MAX_PROBE_ROLES = 5
 /** A whole number of days within [min, max] (retire --days: ScheduleKeyDeletion's PendingWindowInDays). */
 function parseWholeDays(flag: string, min: number, max: number) {
   return (value: string): number => {
@@ -665,7 +682,44 @@ interface Flags {
   iam?: boolean
   verify: boolean
   verifyTimeout: number
+  /** --no-probe sets it false. */
+  probe?: boolean
+  probeTimeout?: number
+  probeAs?: string[]
 }
+
+/**
+ * The use probe's options (issue 20), on every command that moves an alias to another key (update,
+ * --regions, apply, rotate, undo, undo --run).
+ */
+function addProbeOptions(command: Command): Command {
+  return command
+    .option('--no-probe', 'do not use the alias (Encrypt/Decrypt, Sign/Verify, ...) before and after the change')
+    .addOption(
+      new Option('--probe-timeout <seconds>', `how long to probe the alias after the change until the new key answers, at most ${VERIFY_TIMEOUT_LIMIT_SECONDS}`)
+        .default(DEFAULT_PROBE_TIMEOUT_SECONDS)
+        .argParser(parsePositiveSeconds('--probe-timeout', VERIFY_TIMEOUT_LIMIT_SECONDS)),
+    )
+    .addOption(
+      new Option('--probe-as <role-arn>', `also probe as this role (AssumeRole), as the application would; repeatable, at most ${MAX_PROBE_ROLES}`).argParser(
+        (value: string, previous: string[] | undefined) => {
+          const roles = [...(previous ?? []), value]
+          if (roles.length > MAX_PROBE_ROLES) throw new UsageError(`--probe-as was given ${roles.length} times; at most ${MAX_PROBE_ROLES} roles are probed`)
+          return roles
+        },
+      ),
+    )
+}
+
+/** The probe settings from the flags; a malformed role ARN is a usage error before anything runs. */
+async function probeFlags(raw: Pick<Flags, 'probe' | 'probeTimeout' | 'probeAs'>): Promise<ProbeSettings> {
+  const { parseRoleOptions } = await import('./roles.js')
+  const roles = (raw.probeAs ?? []).map((arn) => parseRoleOptions({ roleArn: arn, roleSessionName: PROBE_SESSION_NAME }) as AssumeRoleConfig)
+  return { enabled: raw.probe !== false, timeoutSeconds: raw.probeTimeout ?? DEFAULT_PROBE_TIMEOUT_SECONDS, roles }
+}
+
+// What CloudTrail shows as the session of a probe made as a --probe-as role.
+const PROBE_SESSION_NAME = 'kms-alias-probe'
 
 /**
  * The overrides of the preflight's blocking findings, the same three on every command that moves an

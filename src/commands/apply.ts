@@ -8,7 +8,7 @@ import { mapWithLimit, sharingListings } from '../kms/concurrency.js'
 import { confirmAliasGone, confirmAliasTarget } from '../kms/confirm.js'
 import type { DescribedKey } from '../kms/lookups.js'
 import { createPacer } from '../kms/pacer.js'
-import type { AssumeRoleConfig, KmsPort } from '../kms/port.js'
+import type { AssumeRoleConfig, KeyInfo, KmsPort } from '../kms/port.js'
 import {
   changeAfter,
   renderApplyJson,
@@ -31,6 +31,10 @@ import { Writer, type WriteOrigin, type WriteOutcome } from '../engine/writePath
 import { moveCall, rollBack } from '../engine/steps.js'
 import { pollTiming, finish, runItems, settle, type RunSpec, type RunView } from '../engine/run.js'
 import { sessionOf, type Session } from '../cli/session.js'
+import { probeAfter, probeBefore, probeCallers, type ProbeAfter, type ProbeCaller, type ProbeSettings } from '../engine/probe.js'
+import type { ProbeBefore } from '../preflight/probe.js'
+import { probeUse, type UseProbeResult } from '../kms/useProbe.js'
+import { probeReport } from '../output/probeView.js'
 
 export interface ApplyOptions {
   file: string
@@ -51,6 +55,8 @@ export interface ApplyOptions {
   callers?: number
   /** --role-name: assume a role of this name in each account the file names (other than the credentials'). */
   roleName?: RoleNameConfig
+  /** The use probe (--no-probe, --probe-timeout, --probe-as); absent: none. */
+  probe?: ProbeSettings
 }
 
 // Planning reads (DescribeKey, ListAliases) have far larger quotas; keep a few in flight.
@@ -105,6 +111,10 @@ interface PartitionRun {
   // Many entries share keys (a rotation points them all to one new key): each key is described,
   // its aliases listed and its access read once per partition.
   reads: RunReads
+  /** Who the probes run as in this partition (the operator, --probe-as roles), opened once. */
+  probers?: Promise<ProbeCaller[]>
+  /** The probe of each target key by ID, once per caller and key: entries share targets. */
+  targetProbes: Map<string, Promise<UseProbeResult>>
 }
 
 interface Planned {
@@ -113,6 +123,7 @@ interface Planned {
   partition: PartitionRun
   current?: DescribedKey
   target?: DescribedKey
+  probe?: ProbeBefore
 }
 
 class ApplyRun {
@@ -236,6 +247,7 @@ class ApplyRun {
           }
         : {}),
       ...(options.verify ? { confirm: this.confirmation(partitions) } : {}),
+      ...(options.probe?.enabled ? { probe: (p: Planned) => this.probeAfter(p) } : {}),
     })
     report.changes = planned.map((p) => changeAfter(p.change, result.traces.get(p), result.stopped))
     return result.failure
@@ -281,6 +293,7 @@ class ApplyRun {
       writer: new Writer(this.ctx, this.ui, this.globals, kms),
       pace: createPacer(this.options.rate, this.ctx.now, this.ctx.sleep, this.ctx.signal),
       reads: new RunReads(kms, this.options.iam ? () => this.session.iam(partition.role ? { role: partition.role } : {}) : undefined, aliasTable),
+      targetProbes: new Map(),
     }
   }
 
@@ -301,9 +314,11 @@ class ApplyRun {
       stateKnown: false,
       verified: false,
       journalId: null,
+      probe: null,
       error: null,
     }
     const { allowSpecChange, allowDisabled, allowAccessChange = false } = this.options
+    const probing = this.options.probe?.enabled ? this.options.probe : undefined
     const plan = await planMove(partition.reads, {
       aliasRef: entry.alias,
       targetRef: entry.target,
@@ -312,6 +327,16 @@ class ApplyRun {
       expectAccount: partition.account ?? undefined,
       overrides: { allowSpecChange, allowDisabled, allowAccessChange },
       targetNotFound: `${entry.alias.name}: key ${entry.target.input} not found in ${placeName(partition)}`,
+      ...(probing
+        ? {
+            probe: async (current: KeyInfo, target: KeyInfo, targetSkipped: string | null) => {
+              const place = { region: partition.region, ...(partition.role ? { role: partition.role } : {}) }
+              partition.probers ??= probeCallers(this.session, partition.kms, probing, place)
+              const what = { aliasName: entry.alias.name, current, target, runId: this.report.runId, targetSkipped }
+              return probeBefore(await partition.probers, what, probeUse, partition.targetProbes)
+            },
+          }
+        : {}),
       ...(this.options.callers
         ? { callers: callersOver(this.ctx, this.session, this.options.callers, { region, ...(partition.role ? { role: partition.role } : {}) }) }
         : {}),
@@ -325,7 +350,18 @@ class ApplyRun {
     change.action = plan.action === 'delete' ? 'unknown' : plan.action
     if (plan.action === 'no-op') change.status = 'no-op'
     else change.findings = plan.findings
-    return { change, entry, partition, ...(current ? { current } : {}), ...(target ? { target } : {}) }
+    if (plan.probe) change.probe = probeReport(plan.probe)
+    return { change, entry, partition, ...(current ? { current } : {}), ...(target ? { target } : {}), ...(plan.probe ? { probe: plan.probe } : {}) }
+  }
+
+  /** Uses the entry's alias after the change, as every caller it worked for before, until the new key answers. */
+  private async probeAfter(p: Planned): Promise<ProbeAfter | null> {
+    const { probe, target } = p
+    const settings = this.options.probe
+    if (!probe || !target || !settings) return null
+    const callers = await p.partition.probers
+    if (!callers) return null
+    return probeAfter(callers, probe, target.key, this.report.runId, pollTiming(this.ctx, settings.timeoutSeconds))
   }
 
   private accountOf(p: Planned): string | null {

@@ -48,8 +48,9 @@ const KEYS: readonly DemoKey[] = [
   { label: 'payments key 2027', spec: 'SYMMETRIC_DEFAULT', usage: 'ENCRYPT_DECRYPT', alias: 'alias/demo/payments-next' },
   { label: 'retired key', spec: 'SYMMETRIC_DEFAULT', usage: 'ENCRYPT_DECRYPT', disabled: true, alias: 'alias/demo/retired' },
 ]
-// Issue 21's act (usage and retire) is steps 7 to 9; issue 23's closing audit step 10.
-const STEPS = 10
+// Issue 21's act (usage and retire) is steps 7 to 9; issue 23's audit step 10; issue 20's use probe
+// after a change, rolled back by itself, step 11 (after the audit, so that it sees the store as before).
+const STEPS = 11
 
 /** Runs the tour; exit 0 when every step ended as the tour expects. */
 export async function runDemo(options: DemoOptions, ctx: Context, globals: GlobalOptions): Promise<number> {
@@ -180,6 +181,23 @@ class Tour {
       Exit.Refused,
     )
 
+    // The last act: the use probe after a change. Another team disables the new key just as the
+    // alias moves to it (the in-memory KMS then answers DisabledException, as KMS would), so using
+    // the alias fails after the change, and kms-alias puts it back by itself.
+    const payments = aliasKey(keys, 'alias/demo/payments')
+    const next = aliasKey(keys, 'alias/demo/payments-next')
+    await this.command(
+      11,
+      'After a change kms-alias uses the alias as its callers would (here Encrypt and Decrypt). In this act another team disables the new key just as the alias moves to it: using the alias fails, so kms-alias rolls the change back by itself and exits 9.',
+      ['update', 'alias/demo/payments', '--to', 'alias/demo/payments-next', '--yes'],
+      Exit.UseFailed,
+      (port) => disablingOnMove(port, next.keyId),
+    )
+    const back = await currentTarget(kms, 'alias/demo/payments')
+    if (back !== payments.keyId)
+      throw new CliError(`after the rollback alias/demo/payments points to ${back ?? 'nothing'}, not ${payments.keyId}`, Exit.Internal, 'this is a bug in kms-alias')
+    if (this.ui.format !== 'json') this.ui.note(`alias/demo/payments points to ${back} again (the rollback held).`)
+
     this.ui.note('')
     this.ui.note(
       this.ui.err.bold('That was the whole tool. The in-memory KMS is gone with this process; against AWS, start with: kms-alias list --region <your Region>'),
@@ -236,12 +254,20 @@ class Tour {
     await this.ctx.prompt.confirmByName(this.ui.err.dim('Press Enter for the next step (Ctrl-C stops).'), '')
   }
 
-  /** Runs `kms-alias <words>` through main() on this Context, in the current view. */
-  private async command(step: number, sentence: string, words: string[], expected: number): Promise<void> {
+  /**
+   * Runs `kms-alias <words>` through main() on this Context, in the current view; `meanwhile` wraps
+   * the in-memory KMS port with what another writer does during that command.
+   */
+  private async command(step: number, sentence: string, words: string[], expected: number, meanwhile?: (port: KmsPort) => KmsPort): Promise<void> {
     await this.introduce(step, sentence, words)
     const { main } = await import('../cli/main.js')
     const capture = this.ui.format === 'json' ? new Capture() : undefined
-    const ctx: Context = capture ? { ...this.ctx, io: { ...this.ctx.io, out: capture } } : this.ctx
+    const io = capture ? { ...this.ctx.io, out: capture } : this.ctx.io
+    const ctx: Context = meanwhile
+      ? { ...this.ctx, io, kms: async (config) => meanwhile(await this.ctx.kms(config)) }
+      : capture
+        ? { ...this.ctx, io }
+        : this.ctx
     const exitCode = await main([...words, ...this.plumbing()], ctx)
     // The signal's own error, so that SIGTERM and SIGHUP keep their exit codes (143, 129).
     if (this.ctx.signal.aborted) throw interruptedBy(this.ctx.signal)
@@ -308,6 +334,21 @@ async function createKeys(kms: KmsPort): Promise<CreatedKey[]> {
     created.push({ key, label: k.label, ...(k.alias ? { alias: k.alias } : {}) })
   }
   return created
+}
+
+/** The port, with another team disabling `keyId` right after an alias is moved to it. */
+function disablingOnMove(port: KmsPort, keyId: string): KmsPort {
+  return new Proxy(port, {
+    get(target, property, receiver) {
+      if (property === 'updateAlias')
+        return async (aliasName: string, targetKeyId: string) => {
+          await target.updateAlias(aliasName, targetKeyId)
+          if (targetKeyId === keyId) await target.disableKey(keyId)
+        }
+      const value: unknown = Reflect.get(target, property, receiver)
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value
+    },
+  })
 }
 
 function keyOf(keys: readonly CreatedKey[], spec: string): KeyInfo {

@@ -1,5 +1,6 @@
 import type { Context } from '../cli/context.js'
-import { CliError, UsageError } from '../errors.js'
+import { CliError, Exit, UsageError } from '../errors.js'
+import { newJournalId } from '../engine/journal.js'
 import type { GlobalOptions } from '../cli/globalOptions.js'
 import { confirmAliasTarget } from '../kms/confirm.js'
 import { parseAliasRef } from '../kms/identifiers.js'
@@ -16,6 +17,9 @@ import { hasBlock } from '../preflight/rules.js'
 import { applyChange, pollTiming, refuse, runChange, canAsk } from '../engine/run.js'
 import { kmsAliasCommand } from '../output/shell.js'
 import { createKey, readOldKeyAccess, setAside } from '../engine/rotation.js'
+import { probeAfter, probeBefore, probeCallers, type ProbeSettings } from '../engine/probe.js'
+import { probeFindings } from '../preflight/probe.js'
+import { probeReport } from '../output/probeView.js'
 
 export interface RotateOptions {
   alias: string
@@ -32,6 +36,8 @@ export interface RotateOptions {
   allowAccessChange: boolean
   verify: boolean
   verifyTimeout: number
+  /** The use probe (--no-probe, --probe-timeout, --probe-as); absent: none. */
+  probe?: ProbeSettings
 }
 
 /**
@@ -103,6 +109,9 @@ export async function runRotate(options: RotateOptions, ctx: Context, globals: G
         }),
       ]
       let created: KeyInfo | undefined
+      const probing = options.probe?.enabled ? options.probe : undefined
+      const probeRunId = `probe-${newJournalId()}`
+      let afterProbe: (() => ReturnType<typeof probeAfter>) | undefined
       try {
         return await applyChange(step, {
           findings: report.findings,
@@ -112,6 +121,7 @@ export async function runRotate(options: RotateOptions, ctx: Context, globals: G
           question: `Create a new ${planned.request.keySpec} key (a KMS key is billed monthly until it is deleted) and point ${name} to it?`,
           declined: 'cancelled at the prompt; no key was created',
           verify: options.verify,
+          ...(probing ? { probe: { after: () => (afterProbe ? afterProbe() : Promise.resolve(null)) } } : {}),
           // The key is created only once the gate has passed: a refused, dry or declined rotation bills nothing.
           move: async () => {
             // A key is billed from the moment it exists: a journal that could not record the move
@@ -123,6 +133,22 @@ export async function runRotate(options: RotateOptions, ctx: Context, globals: G
             rotation.createdKeyId = key.keyId
             report.target = toKeyView(key)
             if (planned.enableRotation) await ui.progress(`Enabling automatic rotation of ${key.keyId}`, () => kms.enableKeyRotation(key.keyId))
+            if (probing) {
+              // The new key exists only now: it is probed by its ID before the alias moves to it.
+              const callers = await probeCallers(step.session, kms, probing)
+              const before = await ui.progress(`Probing ${name} and ${key.keyId}`, () =>
+                probeBefore(callers, { aliasName: name, current: old, target: key, runId: probeRunId, targetSkipped: null }),
+              )
+              const found = probeFindings(before)
+              report.probe = probeReport(before)
+              report.findings = [...report.findings, ...found]
+              const blocking = found.filter((f) => f.severity === 'block').map((f) => f.code)
+              if (blocking.length > 0) {
+                report.outcome = 'refused'
+                throw new CliError(`refused by the use probe: ${blocking.join(', ')}; ${name} was not moved to the new key`, Exit.Refused, 'see the findings')
+              }
+              afterProbe = () => probeAfter(callers, before, key, probeRunId, pollTiming(ctx, probing.timeoutSeconds))
+            }
             return {
               label: `Pointing ${name} to ${key.keyId}`,
               write: { action: 'rotate', expected: old.keyId, wanted: key.keyId, createdKeyId: key.keyId, send: () => kms.updateAlias(name, key.keyId) },

@@ -10,6 +10,7 @@ import { runCreate } from './create.js'
 import { runDelete } from './delete.js'
 import { loadJournal, loadLastUndoable } from './history.js'
 import { runUpdate } from './update.js'
+import type { ProbeSettings } from '../engine/probe.js'
 import { sessionOf } from '../cli/session.js'
 
 export interface UndoOptions {
@@ -25,6 +26,8 @@ export interface UndoOptions {
   allowAccessChange: boolean
   verify: boolean
   verifyTimeout: number
+  /** The use probe (--no-probe, --probe-timeout, --probe-as); absent: none. */
+  probe?: ProbeSettings
 }
 
 /**
@@ -123,6 +126,7 @@ async function undoEntry(options: UndoOptions, ctx: Context, globals: GlobalOpti
           allowSpecChange: true,
           allowDisabled: options.allowDisabled,
           allowAccessChange: options.allowAccessChange,
+          ...(options.probe ? { probe: options.probe } : {}),
         },
         ctx,
         where,

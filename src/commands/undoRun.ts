@@ -6,7 +6,7 @@ import { CliError, ConflictError, Exit, NotFoundError, UsageError } from '../err
 import type { GlobalOptions } from '../cli/globalOptions.js'
 import { newJournalId, recheckEntry, type JournalEntry } from '../engine/journal.js'
 import { confirmAliasGone, confirmAliasTarget } from '../kms/confirm.js'
-import type { KmsPort } from '../kms/port.js'
+import type { KeyInfo, KmsPort } from '../kms/port.js'
 import { parseAliasRef, parseKeyRef } from '../kms/identifiers.js'
 import { createUi, type Ui } from '../output/ui.js'
 import { planMove } from '../engine/planner.js'
@@ -16,7 +16,10 @@ import { Writer, type PlannedWrite } from '../engine/writePath.js'
 import { moveCall } from '../engine/steps.js'
 import { canAsk, finish, runItems, settle, pollTiming } from '../engine/run.js'
 import { revertAfter, undoRunView, type Revert, type UndoRunReport } from '../output/undoRunView.js'
-import { sessionOf } from '../cli/session.js'
+import { sessionOf, type Session } from '../cli/session.js'
+import { probeAfter, probeBefore, probeCallers, type ProbeAfter, type ProbeCaller, type ProbeSettings } from '../engine/probe.js'
+import type { ProbeBefore } from '../preflight/probe.js'
+import { probeReport } from '../output/probeView.js'
 
 export interface UndoRunOptions {
   runId: string
@@ -26,6 +29,8 @@ export interface UndoRunOptions {
   allowAccessChange: boolean
   verify: boolean
   verifyTimeout: number
+  /** The use probe (--no-probe, --probe-timeout, --probe-as); absent: none. */
+  probe?: ProbeSettings
 }
 
 export async function runUndoRun(options: UndoRunOptions, entries: readonly JournalEntry[], ctx: Context, globals: GlobalOptions): Promise<number> {
@@ -71,6 +76,7 @@ function toRevertView(entry: JournalEntry): Revert {
     changed: false,
     verified: false,
     journalId: null,
+    probe: null,
     error: null,
   }
 }
@@ -81,6 +87,8 @@ interface Item {
   revert: Revert
   kms: KmsPort
   writer: Writer
+  /** The use probes before the revert, who made them, and the key it goes back to. */
+  probe?: { before: ProbeBefore; callers: ProbeCaller[]; target: KeyInfo }
 }
 
 async function execute(
@@ -114,7 +122,7 @@ async function execute(
   if (untrue) throw untrue
   // Plan: every alias must still be where the run left it, and every revert pass the preflight.
   await ui.progress(`Planning the undo of ${entries.length} changes`, () =>
-    Promise.all(items.map(async ({ entry, revert }) => plan(entry, revert, (await inRegion(entry.region)).reads, options))),
+    Promise.all(items.map(async (item) => plan(item, (await inRegion(item.entry.region)).reads, options, session))),
   )
   // A key another revert of this undo points an alias to is not left without one.
   const pointedTo = new Set(report.changes.map((c) => c.toKeyId))
@@ -171,6 +179,7 @@ async function execute(
           },
         }
       : {}),
+    ...(options.probe?.enabled ? { probe: (item: Item) => probeRevert(item, report.undoRunId, ctx, ui, options) } : {}),
     // No rollback: what was reverted stays reverted, the rest is reported.
   })
   report.changes = items.map((item) => revertAfter(item.revert, stage, traces.get(item)))
@@ -178,8 +187,11 @@ async function execute(
 }
 
 /** One revert's plan: where the alias is now, and the same preflight as a single undo, access included. */
-async function plan(entry: JournalEntry, revert: Revert, reads: RunReads, options: UndoRunOptions): Promise<void> {
+async function plan(item: Item, reads: RunReads, options: UndoRunOptions, session: Session): Promise<void> {
+  const { entry, revert } = item
   const wanted = revert.toKeyId ?? undefined
+  const probing = options.probe?.enabled ? options.probe : undefined
+  let callers: ProbeCaller[] = []
   const planned = await planMove(reads, {
     aliasRef: parseAliasRef(entry.alias, 'alias'),
     targetRef: wanted === undefined ? undefined : parseKeyRef(wanted, 'the previous key'),
@@ -189,6 +201,14 @@ async function plan(entry: JournalEntry, revert: Revert, reads: RunReads, option
     overrides: { allowSpecChange: true, allowDisabled: options.allowDisabled, allowAccessChange: options.allowAccessChange },
     targetNotFound: `key ${wanted} not found in ${entry.region}`,
     guard: (current) => current?.keyId === (revert.fromKeyId ?? undefined),
+    ...(probing
+      ? {
+          probe: async (current: KeyInfo, target: KeyInfo, targetSkipped: string | null) => {
+            callers = await probeCallers(session, item.kms, probing, { region: entry.region })
+            return probeBefore(callers, { aliasName: entry.alias, current, target, runId: options.runId, targetSkipped })
+          },
+        }
+      : {}),
   })
   if (planned.status === 'moved') {
     const now = planned.current?.keyId
@@ -200,5 +220,17 @@ async function plan(entry: JournalEntry, revert: Revert, reads: RunReads, option
     return
   }
   revert.findings = planned.findings
+  if (planned.status === 'planned' && planned.probe && planned.target) {
+    item.probe = { before: planned.probe, callers, target: planned.target.key }
+    revert.probe = probeReport(planned.probe)
+  }
+}
+
+/** The use probe after one revert: through the alias until the key it went back to answers. */
+function probeRevert(item: Item, runId: string, ctx: Context, ui: Ui, options: UndoRunOptions): Promise<ProbeAfter | null> {
+  const { probe } = item
+  if (!probe || !options.probe) return Promise.resolve(null)
+  const timing = pollTiming(ctx, options.probe.timeoutSeconds)
+  return ui.progress(`Probing ${item.entry.alias}: using it until ${probe.target.keyId} answers`, () => probeAfter(probe.callers, probe.before, probe.target, runId, timing))
 }
 

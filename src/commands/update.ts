@@ -12,6 +12,8 @@ import type { Finding } from '../preflight/rules.js'
 import { applyChange, canAsk, guardConflict, pollTiming, refuse, runChange, type ChangeOrigin, type RevertedBy } from '../engine/run.js'
 import { kmsAliasCommand } from '../output/shell.js'
 import { moveCall } from '../engine/steps.js'
+import { newJournalId } from '../engine/journal.js'
+import { probeAfter, probeBefore, probeCallers, type ProbeCaller, type ProbeSettings } from '../engine/probe.js'
 import { callersOver } from '../engine/usageReads.js'
 
 export interface UpdateOptions {
@@ -32,6 +34,8 @@ export interface UpdateOptions {
   allowAccessChange?: boolean
   /** Also read IAM identity policies (KEY_ARN_PINNED, alias conditions). */
   iam?: boolean
+  /** The use probe (--no-probe, --probe-timeout, --probe-as); absent: none. */
+  probe?: ProbeSettings
   /** --callers: check the current key's callers of the last this many days against the new key (issue 21). */
   callers?: number
 }
@@ -51,6 +55,10 @@ export async function runUpdate(options: UpdateOptions, ctx: Context, globals: G
     // reads; otherwise the guard reads after the answer, so that it is never older than the answer.
     const guard = expected && expectation(kms, expected)
     const writesUnasked = !options.dryRun && (options.yes || !canAsk(ctx, ui.format))
+    const probing = options.probe?.enabled ? options.probe : undefined
+    // The encryption context of the probes: CloudTrail shows it, so a probe can be told from a caller's use.
+    const probeRunId = step.origin.runId ?? `probe-${newJournalId()}`
+    let callers: ProbeCaller[] = []
     const planned = await ui.progress(`Preflight: describing ${aliasRef.name} and ${targetRef.input}`, (spinner) =>
       planMove(new RunReads(kms, options.iam ? () => session.iam() : undefined), {
         aliasRef,
@@ -64,6 +72,14 @@ export async function runUpdate(options: UpdateOptions, ctx: Context, globals: G
         ...(guard ? { guard: (key: KeyInfo | undefined) => key === undefined || guard(key) } : {}),
         onAccessReads: () => spinner.text('Preflight: reading key policies, grants and tags'),
         ...(writesUnasked ? { reserve: (key?: KeyInfo) => key && writer.reserve({ alias: aliasRef.name, region, account: writeAccount(key) }) } : {}),
+        ...(probing
+          ? {
+              probe: async (current: KeyInfo, target: KeyInfo, targetSkipped: string | null) => {
+                callers = await probeCallers(session, kms, probing)
+                return probeBefore(callers, { aliasName: aliasRef.name, current, target, runId: probeRunId, targetSkipped })
+              },
+            }
+          : {}),
       }),
     )
     const reservation = planned.status === 'planned' ? planned.reservation : undefined
@@ -80,6 +96,7 @@ export async function runUpdate(options: UpdateOptions, ctx: Context, globals: G
       report.target = toKeyView(target.key)
       const name = aliasRef.name
       const newKeyId = target.key.keyId
+      const before = planned.probe
       // Awaited here, so that the reservation is released only after the write has taken it.
       return await applyChange(step, {
         findings: planned.findings,
@@ -101,6 +118,14 @@ export async function runUpdate(options: UpdateOptions, ctx: Context, globals: G
             confirmAliasTarget(kms, { aliasName: name, expectedKeyId: newKeyId, previousKeyId: current.key.keyId, ...pollTiming(ctx, options.verifyTimeout) }),
           expectation: { operation: 'UpdateAlias', aliasName: name, expected: `${name} on ${newKeyId}`, timeoutSeconds: options.verifyTimeout },
         },
+        ...(probing && before
+          ? {
+              probe: {
+                before,
+                after: () => probeAfter(callers, before, target.key, probeRunId, pollTiming(ctx, probing.timeoutSeconds)),
+              },
+            }
+          : {}),
       })
     } finally {
       // A run that did not write (refused, already in place, declined, failed) gives the lock back.

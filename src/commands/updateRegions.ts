@@ -39,6 +39,10 @@ import { failureOf, finish, runItems, settle, type RunView, type Trace, pollTimi
 import { kmsAliasCommand } from '../output/shell.js'
 import type { UpdateOptions } from './update.js'
 import { sessionOf, type Session } from '../cli/session.js'
+import { probeAfter, probeBefore, probeCallers, type ProbeCaller } from '../engine/probe.js'
+import type { KeyInfo } from '../kms/port.js'
+import type { ProbeBefore } from '../preflight/probe.js'
+import { probeReport } from '../output/probeView.js'
 
 export interface RegionsUpdateOptions extends UpdateOptions {
   /** --regions, in the order given. */
@@ -55,6 +59,9 @@ interface RegionRun {
   report: RegionReport
   current?: DescribedKey
   target?: DescribedKey
+  /** The use probes before the change in this Region, and who made them. */
+  probe?: ProbeBefore
+  callers: ProbeCaller[]
   /** Why planning failed in this Region. */
   failure?: CliError
 }
@@ -152,6 +159,7 @@ class RegionsRun {
       throw inRegion(failed.region, failed.failure)
     }
     report.findings = await replicaSetFindings(this.session, this.ui, name, runs, regions)
+    const probing = options.probe?.enabled ? options.probe : undefined
 
     const { traces, stage, failure } = await runItems<RegionRun>(ctx, {
       items: runs,
@@ -191,6 +199,19 @@ class RegionsRun {
               stopWhenUnconfirmed: true,
               check: (r: RegionRun, _trace: Trace, step: 'write' | 'rollback') => this.confirm(r, step),
               unconfirmed: (items: RegionRun[]) => new CliError(`${items.map((r) => r.region).join(', ')}: the change was not confirmed`, Exit.NotConfirmed),
+            },
+          }
+        : {}),
+      ...(probing
+        ? {
+            probe: (r: RegionRun) => {
+              const { probe } = r
+              if (!probe || !r.target) return Promise.resolve(null)
+              const target = r.target.key
+              const timing = pollTiming(ctx, probing.timeoutSeconds)
+              return ui.progress(`Probing ${name} in ${r.region}: using it until the new key answers`, () =>
+                probeAfter(r.callers, probe, target, report.runId, timing),
+              )
             },
           }
         : {}),
@@ -261,9 +282,11 @@ class RegionsRun {
       changed: false,
       verified: false,
       journalId: null,
+      probe: null,
       error: null,
     }
-    const run: RegionRun = { region, kms, writer: new Writer(ctx, ui, globals, kms), report }
+    const run: RegionRun = { region, kms, writer: new Writer(ctx, ui, globals, kms), report, callers: [] }
+    const probing = options.probe?.enabled ? options.probe : undefined
     try {
       const targetRef = parseKeyRef(to, '--to')
       // The access preflight of a single update, in each Region (policies and grants are per Region);
@@ -279,6 +302,14 @@ class RegionsRun {
         mustExist: true,
         ...(options.callers ? { callers: callersOver(this.ctx, this.session, options.callers, { region }) } : {}),
         guard: (current) => expected === undefined || current === undefined || expected(current),
+        ...(probing
+          ? {
+              probe: async (current: KeyInfo, target: KeyInfo, targetSkipped: string | null) => {
+                run.callers = await probeCallers(this.session, kms, probing, { region })
+                return probeBefore(run.callers, { aliasName: this.aliasRef.name, current, target, runId: this.report.runId, targetSkipped })
+              },
+            }
+          : {}),
       })
       if (planned.status === 'refused') {
         report.findings = planned.findings
@@ -298,6 +329,10 @@ class RegionsRun {
       report.previous = toKeyView(current.key)
       report.target = toKeyView(target.key)
       report.findings = planned.findings
+      if (planned.probe) {
+        run.probe = planned.probe
+        report.probe = probeReport(planned.probe)
+      }
       if (planned.action === 'no-op') {
         report.outcome = 'already-in-place'
         report.verified = current.aliases.some((a) => a.name === this.aliasRef.name)

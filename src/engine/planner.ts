@@ -14,7 +14,8 @@ import type { KeyEvents } from '../cloudtrail/port.js'
 import { parseArn } from '../kms/identifiers.js'
 import { localRefusals } from '../preflight/local.js'
 import { createFindings, updateFindings } from '../preflight/plan.js'
-import { aliasAccountFindings, orphanFindings, type Finding, type Overrides } from '../preflight/rules.js'
+import { aliasAccountFindings, hasBlock, orphanFindings, type Finding, type Overrides } from '../preflight/rules.js'
+import { probeFindings, targetProbeSkip, type ProbeBefore } from '../preflight/probe.js'
 import type { RunReads } from './reads.js'
 import type { Reservation } from './writePath.js'
 
@@ -49,6 +50,12 @@ export interface MoveRequest {
    */
   reserve?: (current: KeyInfo | undefined) => Reservation | undefined
   /**
+   * The use probes before an update (engine/probe.ts), sent beside the access reads once both keys
+   * are described; `targetSkipped` says why the target is not probed (a state the user allowed).
+   * Absent: --no-probe.
+   */
+  probe?: (current: KeyInfo, target: KeyInfo, targetSkipped: string | null) => Promise<ProbeBefore>
+  /**
    * --callers (issue 21): CloudTrail's events for the current key (by its ARN) over the window,
    * whose callers are checked against the new key's policy and grants.
    */
@@ -69,6 +76,8 @@ export type PlannedMove =
       findings: Finding[]
       /** The write's lock and guard read, when the request reserved them: write with it, or release it. */
       reservation?: Reservation
+      /** The use probes before the change (update only, unless --no-probe). */
+      probe?: ProbeBefore
     }
 
 /** Plans one move; reads through `reads`, so items of one run share them. */
@@ -107,6 +116,17 @@ async function plan(reads: RunReads, request: MoveRequest, currentKey: Promise<K
     // accessPreflight reads nothing for the same key on both sides (ALREADY_TARGET).
     return accessPreflight(reads.kms, c, t, { aliasName: aliasRef.name, allowAccessChange: overrides.allowAccessChange, iam: reads.iam, cache: reads.access })
   })
+  const probed = Promise.all([currentKey, targetKey, guarded]).then(([c, t, holds]) => {
+    if (!request.probe || !holds || c === undefined || t === undefined || targetRef === undefined || c.keyId === t.keyId) return undefined
+    const skip = targetProbeSkip(t.keyState, overrides.allowDisabled)
+    if (skip === 'refused') return undefined
+    // A change the keys alone refuse (spec, usage, state, place) is not probed: a probe is a use of
+    // the key that CloudTrail and GetKeyLastUsage record, and it would tell nothing more. The keys'
+    // aliases only warn, so they are not waited for.
+    const keysOnly = { current: { key: c, aliases: [] }, target: { key: t, aliases: [] } }
+    const byKeys = updateFindings({ aliasRef, targetRef, ...keysOnly, expectAccount: request.expectAccount, overrides })
+    return hasBlock(byKeys) ? undefined : request.probe(c, t, skip)
+  })
   const callers = Promise.all([currentKey, targetKey, guarded]).then(async ([c, t, holds]) => {
     const check = request.callers
     if (!check || !holds || c === undefined || t === undefined || c.keyId === t.keyId) return []
@@ -127,13 +147,13 @@ async function plan(reads: RunReads, request: MoveRequest, currentKey: Promise<K
   })
   // Every read gets its handler now: one that fails while another is still awaited must not be an
   // unhandled rejection (Node ends the process on one).
-  const settled = Promise.allSettled([currentKey, targetKey, guarded, aliasesOf(currentKey), aliasesOf(targetKey), access, callers] as const)
+  const settled = Promise.allSettled([currentKey, targetKey, guarded, aliasesOf(currentKey), aliasesOf(targetKey), access, callers, probed] as const)
   // A missing alias is what a user must hear first, before anything about the target.
   if (request.mustExist && (await currentKey.catch(() => null)) === undefined) {
     await settled
     throw new NotFoundError(`alias ${aliasRef.name} not found in ${region}`)
   }
-  const [current, target, holds, currentAliases, targetAliases, accessFound, callersFound] = inOrder(await settled)
+  const [current, target, holds, currentAliases, targetAliases, accessFound, callersFound, probe] = inOrder(await settled)
   if (!holds) return { status: 'moved', current, target }
 
   const described = (key: KeyInfo | undefined, aliases: typeof currentAliases): DescribedKey | undefined => key && { key, aliases }
@@ -155,8 +175,9 @@ async function plan(reads: RunReads, request: MoveRequest, currentKey: Promise<K
     ...updateFindings({ aliasRef, targetRef, current: planned.current, target: planned.target, expectAccount, overrides }),
     ...accessFound,
     ...callersFound,
+    ...(probe ? probeFindings(probe) : []),
   ]
-  return { status: 'planned', action: planned.current.key.keyId === planned.target.key.keyId ? 'no-op' : 'update', ...planned, findings }
+  return { status: 'planned', action: planned.current.key.keyId === planned.target.key.keyId ? 'no-op' : 'update', ...planned, findings, ...(probe ? { probe } : {}) }
 }
 
 function describeTarget(reads: RunReads, ref: KeyRef, notFound: string): Promise<KeyInfo> {

@@ -7,15 +7,19 @@
 import type { Context } from '../cli/context.js'
 import type { GlobalOptions, OutputFormat } from '../cli/globalOptions.js'
 import { sessionOf, type Session } from '../cli/session.js'
-import { CliError, Exit, InterruptedError, type ExitCode } from '../errors.js'
+import { CliError, Exit, InterruptedError, UseFailedError, type ExitCode } from '../errors.js'
 import { mapWithLimit } from '../kms/concurrency.js'
-import type { Confirmation, PollTiming } from '../kms/confirm.js'
+import { confirmAliasTarget, type Confirmation, type PollTiming } from '../kms/confirm.js'
 import type { KmsPort } from '../kms/port.js'
 import { changeView, renderFinding, type AliasChangeReport, type ChangeAction, type ChangeOutcome, type ChangeView } from '../output/changeView.js'
 import { escapeDeep } from '../output/escape.js'
 import { createUi, errorSummary, type ErrorSummary, type Ui } from '../output/ui.js'
 import { hasBlock, refusedFindings, type Finding } from '../preflight/rules.js'
+import { probeReport, withAfter } from '../output/probeView.js'
+import { afterFindings, type ProbeBefore } from '../preflight/probe.js'
+import { rollBack, type MadeMove, type MoveAction } from './steps.js'
 import { failureOf, interruption, Writer, type PlannedWrite, type Reservation, type WriteOrigin, type WriteOutcome } from './writePath.js'
+import { useFailure, type ProbeAfter } from './probe.js'
 
 export { failureOf }
 
@@ -40,6 +44,8 @@ export type Check = { confirmation: Confirmation; error?: undefined } | { confir
 export interface Trace {
   write?: WriteOutcome
   check?: Check
+  /** The use probe after the confirmed write; null: it had no caller to compare (PROBE_UNAVAILABLE). */
+  probe?: ProbeAfter | null
   rollback?: WriteOutcome
   rollbackCheck?: Check
 }
@@ -90,7 +96,7 @@ export interface RunSpec<T> {
   writer: (item: T) => Writer
   write: (item: T) => Promise<WriteOutcome>
   /** Shown around a phase (a spinner); default: none. */
-  phase?: <R>(phase: 'write' | 'rollback' | 'confirm', items: T[], run: () => Promise<R>) => Promise<R>
+  phase?: <R>(phase: 'write' | 'rollback' | 'confirm' | 'probe', items: T[], run: () => Promise<R>) => Promise<R>
   onWritten?: (item: T) => void
   /** The error an item's failure is reported as (e.g. with its Region in front). */
   place?: (item: T, error: CliError) => CliError
@@ -105,8 +111,16 @@ export interface RunSpec<T> {
     unconfirmed: (items: T[]) => CliError
     concurrency?: number
   }
+  /**
+   * The use probe after a confirmed write (absent: --no-probe, or nothing to probe): through the alias
+   * until the new key answers. A failed one is a run failure like any other (exit 9): it stops the
+   * run and rolls back what the run changed. Runs after each confirmation, or after the run's (end).
+   */
+  probe?: (item: T) => Promise<ProbeAfter | null>
   /** Absent: what was written stays (undo --run). */
   rollback?: {
+    /** Which failures roll back (default: all); a single change rolls back only a failed use probe. */
+    on?: (failure: CliError) => boolean
     write: (item: T, written: WriteOutcome) => Promise<WriteOutcome>
     /** The error when another writer kept some items from being rolled back. */
     leftAlone: (failure: CliError, items: T[]) => CliError
@@ -153,38 +167,86 @@ export async function runItems<T>(ctx: Context, spec: RunSpec<T>): Promise<RunRe
           if (spec.confirm?.when !== 'each') continue
           trace.check = await check(ctx, spec, item, trace, 'write')
           if (!confirmed(trace.check) && spec.confirm.stopWhenUnconfirmed) return void (stop ??= unconfirmedStop(ctx, place(item, checkError(trace.check))))
+          if (spec.probe && confirmed(trace.check)) {
+            const failed = await useStep(ctx, spec, item, trace)
+            if (failed) return void (stop ??= failed instanceof InterruptedError ? failed : place(item, failed))
+          }
         }
       }),
     ),
   )
 
-  if (stop && spec.rollback && !ctx.signal.aborted) {
-    const back = written.map((lane) => [...lane].reverse()).filter((lane) => lane.length > 0)
-    if (back.length > 0) await phase('rollback', back.flat(), () => Promise.all(back.map((lane) => rollBackLane(ctx, spec, lane, traces))))
-  }
-
-  if (spec.confirm?.when === 'end' && !ctx.signal.aborted) {
-    const changed = pending.filter((item) => {
-      const trace = traces.get(item) as Trace
-      return trace.write?.status === 'written' && trace.rollback?.status !== 'conflict'
-    })
-    const { confirm } = spec
-    await phase('confirm', changed, () =>
-      mapWithLimit(changed, confirm.concurrency ?? 1, async (item) => {
-        const trace = traces.get(item) as Trace
-        trace.check = await check(ctx, spec, item, trace, 'write')
+  // With the probe, a run confirmed at the end (apply) is confirmed and probed before its rollback
+  // would run, so that a failed use rolls back the whole run.
+  let confirmedAtEnd = false
+  if (!stop && spec.probe && spec.confirm?.when === 'end' && !ctx.signal.aborted) {
+    const changed = await confirmAtEnd(ctx, spec, pending, traces, phase)
+    confirmedAtEnd = true
+    const probed = changed.filter((item) => confirmed(traces.get(item)?.check))
+    await phase('probe', probed, () =>
+      mapWithLimit(probed, spec.confirm?.concurrency ?? 1, async (item) => {
+        const failed = await useStep(ctx, spec, item, traces.get(item) as Trace)
+        if (failed) stop ??= failed instanceof InterruptedError ? failed : place(item, failed)
       }),
     )
   }
 
+  const rollsBack = stop !== undefined && spec.rollback !== undefined && (spec.rollback.on?.(stop) ?? true)
+  if (stop && spec.rollback && rollsBack && !ctx.signal.aborted) {
+    const back = written.map((lane) => [...lane].reverse()).filter((lane) => lane.length > 0)
+    if (back.length > 0) await phase('rollback', back.flat(), () => Promise.all(back.map((lane) => rollBackLane(ctx, spec, lane, traces))))
+    // Confirmed before the probe, the rolled-back items are confirmed again where they now are.
+    const rolled = pending.filter((item) => traces.get(item)?.rollback?.status === 'written')
+    if (confirmedAtEnd && rolled.length > 0 && !ctx.signal.aborted) await confirmAtEnd(ctx, spec, rolled, traces, phase)
+  }
+
+  if (spec.confirm?.when === 'end' && !confirmedAtEnd && !ctx.signal.aborted) await confirmAtEnd(ctx, spec, pending, traces, phase)
+
   if (ctx.signal.aborted) return result('written', interruption(ctx), true)
   if (stop) {
     const leftAlone = pending.filter((item) => traces.get(item)?.rollback?.status === 'conflict')
-    return result('written', leftAlone.length > 0 && spec.rollback ? spec.rollback.leftAlone(stop, leftAlone) : stop, true)
+    const failure = leftAlone.length > 0 && spec.rollback ? spec.rollback.leftAlone(stop, leftAlone) : stop
+    // By exit code: a Region's or a partition's failure is rewritten with its place in front.
+    if (stop.exitCode !== Exit.UseFailed) return result('written', failure, true)
+    // Exit 9 whatever the rollback did; the message says what that was.
+    const used = (message: string, hint: string | undefined) => new UseFailedError(message, hint)
+    if (!rollsBack) return result('written', used(`${stop.message}; nothing was rolled back`, 'the alias points to the new key; undo the change once you know why it cannot be used'), true)
+    if (leftAlone.length > 0) return result('written', used(failure.message, failure.hint), true)
+    return result('written', used(`${stop.message}; it was rolled back`, 'find out why the new key cannot be used (key policy, grants, key state) before retrying'), true)
   }
   const unconfirmed = spec.confirm ? pending.filter((item) => !confirmed(traces.get(item)?.check)) : []
   if (spec.confirm && unconfirmed.length > 0) return result('written', spec.confirm.unconfirmed(unconfirmed))
   return result('written')
+}
+
+/**
+ * The use probe after an item's confirmed write, into its trace: the failure it stops the run with
+ * (a failed use, exit 9; or what ended the probe, such as an interruption), or undefined.
+ */
+async function useStep<T>(ctx: Context, spec: RunSpec<T>, item: T, trace: Trace): Promise<CliError | undefined> {
+  const probe = spec.probe as NonNullable<RunSpec<T>['probe']>
+  try {
+    trace.probe = await probe(item)
+  } catch (error) {
+    return failureOf(ctx, error)
+  }
+  return trace.probe?.status === 'failed' ? useFailure(trace.probe) : undefined
+}
+
+/** Confirms at the end of the run every change that still stands; returns them. */
+async function confirmAtEnd<T>(ctx: Context, spec: RunSpec<T>, pending: T[], traces: Map<T, Trace>, phase: NonNullable<RunSpec<T>['phase']>): Promise<T[]> {
+  const confirm = spec.confirm as NonNullable<RunSpec<T>['confirm']>
+  const changed = pending.filter((item) => {
+    const trace = traces.get(item) as Trace
+    return trace.write?.status === 'written' && trace.rollback?.status !== 'conflict'
+  })
+  await phase('confirm', changed, () =>
+    mapWithLimit(changed, confirm.concurrency ?? 1, async (item) => {
+      const trace = traces.get(item) as Trace
+      trace.check = await check(ctx, spec, item, trace, 'write')
+    }),
+  )
+  return changed
 }
 
 async function rollBackLane<T>(ctx: Context, spec: RunSpec<T>, lane: T[], traces: Map<T, Trace>): Promise<void> {
@@ -363,6 +425,7 @@ export async function runChange(
     findings: [],
     undo: null,
     journalId: null,
+    probe: null,
     error: null,
     exitCode: Exit.Ok,
   }
@@ -416,6 +479,11 @@ export interface Application {
   verify: boolean
   /** The move, or how to make it once the gate is passed (rotate creates the key it moves to then). */
   move: Move | (() => Promise<Move>)
+  /**
+   * The use probes before the change (their findings are in `findings`; rotate's `move` probes its
+   * new key and sets report.probe itself) and the probe after it; absent: --no-probe.
+   */
+  probe?: { before?: ProbeBefore; after: () => Promise<ProbeAfter | null> }
 }
 
 export interface Move {
@@ -438,6 +506,8 @@ export async function applyChange(step: ChangeStep, application: Application): P
   const { ctx, ui, report, progress, writer } = step
   const blocked = application.already === undefined && hasBlock(application.findings)
   report.findings = blocked ? refusedFindings(application.findings) : application.findings
+  const { probe } = application
+  if (probe?.before && application.already === undefined) report.probe = probeReport(probe.before)
   let made: Move | undefined
   const { stage, traces, failure } = await runItems(ctx, {
     items: [application],
@@ -464,8 +534,9 @@ export async function applyChange(step: ChangeStep, application: Application): P
           confirm: {
             when: 'each' as const,
             stopWhenUnconfirmed: true,
-            check: async () => {
+            check: async (_item: Application, _trace: Trace, which: 'write' | 'rollback') => {
               const move = made as Move
+              if (which === 'rollback') return confirmRollback(step, move)
               const confirmation = await ui.progress(move.confirmLabel, move.confirm)
               requireConfirmed(confirmation, move.expectation)
               return confirmation
@@ -474,8 +545,33 @@ export async function applyChange(step: ChangeStep, application: Application): P
           },
         }
       : {}),
+    ...(probe ? { probe: () => ui.progress(`Probing ${report.alias}: using it until the new key answers`, probe.after) } : {}),
+    rollback: {
+      // A single change has nothing else to roll back: only a failed use of a change it confirmed.
+      on: (failure) => failure.exitCode === Exit.UseFailed,
+      write: (_item, written) => {
+        const move = made as Move
+        const rolled: MadeMove = {
+          action: move.write.action === 'rotate' ? 'update' : (move.write.action as MoveAction),
+          alias: report.alias,
+          region: step.region,
+          account: move.account,
+          before: move.write.expected,
+          after: move.write.wanted,
+        }
+        const origin: WriteOrigin = { command: `${step.origin.command} (rollback)`, reverts: written.journalId, runId: step.origin.runId }
+        return ui.progress(`Rolling back ${report.alias} to ${move.write.expected ?? '(nothing)'}`, () => rollBack(writer, step.kms, rolled, origin))
+      },
+      leftAlone: (failure) =>
+        new UseFailedError(`${failure.message}; it was not rolled back: another writer changed ${report.alias} since`, 'check the alias by hand; kms-alias history shows what this run did'),
+    },
   })
   const trace = traces.get(application)
+  if (probe && report.probe && trace?.write?.status === 'written') {
+    const rolledBack = trace.probe?.status === 'failed' ? trace.rollback?.status === 'written' : null
+    report.probe = withAfter(report.probe, trace.probe, rolledBack)
+    report.findings = [...report.findings, ...afterFindings(trace.probe, made?.write.wanted ?? '')]
+  }
   switch (stage) {
     case 'refused':
       report.outcome = 'refused'
@@ -507,10 +603,27 @@ export async function applyChange(step: ChangeStep, application: Application): P
       }
       report.verified = trace?.check !== undefined
       report.outcome = made?.outcome ?? report.outcome
+      if (trace?.rollback?.status === 'written') {
+        report.outcome = 'rolled-back'
+        report.changed = false
+        report.undo = null
+      }
     }
   }
   if (failure) throw failure
   return Exit.Ok
+}
+
+/** Confirms with ListAliases that a rolled-back update is on its old key again. */
+async function confirmRollback(step: ChangeStep, move: Move): Promise<Confirmation> {
+  const { alias } = step.report
+  const { expected, wanted } = move.write
+  const timeoutSeconds = move.expectation.timeoutSeconds
+  const confirmation = await step.ui.progress(`Confirming the rollback of ${alias} with ListAliases`, () =>
+    confirmAliasTarget(step.kms, { aliasName: alias, expectedKeyId: expected as string, previousKeyId: wanted, ...pollTiming(step.ctx, timeoutSeconds) }),
+  )
+  requireConfirmed(confirmation, { operation: 'UpdateAlias (rollback)', aliasName: alias, expected: `${alias} on ${expected ?? '(nothing)'}`, timeoutSeconds })
+  return confirmation
 }
 
 /** Prints the human plan once, as soon as it is known (before any prompt). */

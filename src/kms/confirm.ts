@@ -16,8 +16,9 @@ export interface PollTiming {
   signal?: AbortSignal
 }
 
-const FIRST_DELAY_MS = 250
-const MAX_DELAY_MS = 5_000
+// Exported for the use probe after a change, which waits with the same backoff.
+export const FIRST_DELAY_MS = 250
+export const MAX_DELAY_MS = 5_000
 
 type WithoutReads<T> = T extends unknown ? Omit<T, 'reads'> : never
 /** One read either settles the outcome or is stale: `stale` is where the alias pointed then. */

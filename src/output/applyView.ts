@@ -5,6 +5,8 @@ import { renderTable, type Fit } from './table.js'
 import type { Trace } from '../engine/run.js'
 import type { WriteOutcome } from '../engine/writePath.js'
 import { errorSummary, type ErrorSummary } from './ui.js'
+import { withAfter, type ProbeReport } from './probeView.js'
+import { afterFindings } from '../preflight/probe.js'
 
 export type PlannedAction = 'create' | 'update' | 'no-op' | 'unknown'
 /** `conflict`: the guard found the alias moved by another writer, so this run left it alone (its own change, or its rollback). */
@@ -28,6 +30,8 @@ export interface ApplyChange {
   stateKnown: boolean
   verified: boolean
   journalId: string | null
+  /** The use probe of an update entry (probeView.ts); null: --no-probe, a create, or nothing to probe. */
+  probe: ProbeReport | null
   error: ErrorSummary | null
   /** Set when the rollback left this entry alone because another writer had changed it since. */
   rollbackSkipped?: true
@@ -156,8 +160,17 @@ function renderApplyResult(report: ApplyReport, style: ChalkInstance, width?: nu
   const head = ['alias', ...placeHeads(report), 'action', 'status', 'verified']
   const table = renderTable(style, { head, rows, fit: ['id', ...placeFit(report), 'keep', 'keep', 'keep'] }, width)
   const s = summarize(report.changes)
+  const probes = probeSummary(report.changes)
   const line = `${s.applied} applied, ${s.noOp} already in place, ${s.rolledBack} rolled back, ${s.failed} failed, ${s.conflict > 0 ? `${s.conflict} left alone (another writer), ` : ''}${s.notAttempted} not attempted.`
-  return `${table}\n${report.error ? line : `${style.green('✓')} ${line}`}\n`
+  return `${table}\n${report.error ? line : `${style.green('✓')} ${line}`}\n${probes ? `${probes}\n` : ''}`
+}
+
+/** One line on the use probes after the changes, when any ran. */
+function probeSummary(changes: readonly ApplyChange[]): string | null {
+  const after = changes.map((c) => c.probe?.after).filter((a) => a === 'ok' || a === 'stale' || a === 'failed')
+  if (after.length === 0) return null
+  const count = (a: string) => after.filter((x) => x === a).length
+  return `Use probe: ${count('ok')} answered by the new key, ${count('stale')} still by the old key (PROBE_STALE), ${count('failed')} failed.`
 }
 
 /**
@@ -179,6 +192,11 @@ export function changeAfter(planned: ApplyChange, trace: Trace | undefined, stop
   if (write.status === 'written') {
     change.status = 'applied'
     change.nowKeyId = change.targetKeyId
+    if (change.probe) {
+      const rolledBack = trace?.probe?.status === 'failed' ? trace.rollback?.status === 'written' : null
+      change.probe = withAfter(change.probe, trace?.probe, rolledBack)
+      change.findings = [...change.findings, ...afterFindings(trace?.probe, change.targetKeyId ?? '')]
+    }
   } else {
     change.error = errorSummary(write.error)
     change.status = write.status

@@ -4,6 +4,7 @@ import type { Finding, FindingCode, Severity } from '../preflight/rules.js'
 import type { ErrorSummary } from './ui.js'
 import type { KeyView } from './keyView.js'
 import { renderTable } from './table.js'
+import { renderProbeLine, type ProbeReport } from './probeView.js'
 
 export type ChangeAction = 'update' | 'create' | 'delete' | 'rotate'
 
@@ -21,6 +22,8 @@ export type ChangeOutcome =
   | 'conflict'
   | 'declined'
   | 'not-confirmed'
+  /** Made and confirmed, then put back by itself because using the alias failed (exit 9). */
+  | 'rolled-back'
   | 'failed'
 
 /**
@@ -42,6 +45,8 @@ export interface AliasChangeReport {
   undo: string | null
   /** The journal entry of this change, for `kms-alias undo <id>`; null when nothing was journaled. */
   journalId: string | null
+  /** The use probe before and after the change (probeView.ts); null: --no-probe, or nothing to probe (create, delete). */
+  probe: ProbeReport | null
   error: ErrorSummary | null
   exitCode: number
   /** rotate only: the key it plans, made or left unused (rendered by rotateView.ts). */
@@ -61,11 +66,11 @@ export interface ChangeView {
 }
 
 export function renderChangeJson(report: AliasChangeReport): string {
-  const { action, alias, region, outcome, dryRun, changed, verified, previous, target, findings, undo, journalId, error, exitCode } = report
-  return `${JSON.stringify({ action, alias, region, outcome, dryRun, changed, verified, previous, target, findings, undo, journalId, error, exitCode }, null, 2)}\n`
+  const { action, alias, region, outcome, dryRun, changed, verified, previous, target, findings, undo, journalId, probe, error, exitCode } = report
+  return `${JSON.stringify({ action, alias, region, outcome, dryRun, changed, verified, previous, target, findings, undo, journalId, probe, error, exitCode }, null, 2)}\n`
 }
 
-/** One tab-separated line: outcome, alias, previous key, new key, changed, verified. */
+/** One tab-separated line: outcome, alias, previous key, new key, changed, verified (the probe speaks through its findings and the error). */
 export function renderChangeText(report: AliasChangeReport): string {
   const changed = report.changed === null ? 'unknown' : String(report.changed)
   const fields = [report.outcome, report.alias, report.previous?.keyId ?? '-', report.target?.keyId ?? '-', changed, String(report.verified)]
@@ -161,6 +166,12 @@ export function renderFinding(f: Finding, style: ChalkInstance): string {
 
 /** The closing line(s) of the human view for a run that did what was asked. */
 export function renderChangeSuccess(report: AliasChangeReport, style: ChalkInstance): string {
+  const probe = renderProbeLine(report.probe, style)
+  const line = changeSuccessLine(report, style)
+  return probe && report.probe?.after !== null ? `${line}${probe}\n` : line
+}
+
+function changeSuccessLine(report: AliasChangeReport, style: ChalkInstance): string {
   const { alias } = report
   const from = report.previous?.keyId ?? '?'
   const to = report.target?.keyId ?? '?'
@@ -187,6 +198,8 @@ export function renderChangeSuccess(report: AliasChangeReport, style: ChalkInsta
 /** Where the alias stands after a failed run, in words. */
 export function describeAliasState(report: AliasChangeReport): string {
   const { alias } = report
+  if (report.outcome === 'rolled-back')
+    return `${alias} was changed to ${report.target?.keyId ?? '?'} and confirmed, but using it failed: it was rolled back and points to ${report.previous?.keyId ?? '?'} again.`
   if (report.changed === null) return `Whether ${alias} changed is unknown; check it before retrying.`
   if (report.changed) {
     const now = report.action === 'delete' ? `${alias} was deleted.` : `${alias} was changed to ${report.target?.keyId ?? '?'}.`

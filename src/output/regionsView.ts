@@ -10,6 +10,8 @@ import { renderFindings, severityMark } from './changeView.js'
 import type { KeyView } from './keyView.js'
 import { newTable } from './table.js'
 import { errorSummary, type ErrorSummary } from './ui.js'
+import { renderProbeLine, withAfter, type ProbeReport } from './probeView.js'
+import { afterFindings } from '../preflight/probe.js'
 
 /** Where one Region ended; `rolled-back`: changed by this run, then put back after a failure elsewhere. */
 export type RegionOutcome =
@@ -27,6 +29,8 @@ export interface RegionReport {
   verified: boolean
   /** The journal entry of this Region's change (its rollback, if any, reverts it). */
   journalId: string | null
+  /** The use probe in this Region (probeView.ts); null: --no-probe, or nothing to probe. */
+  probe: ProbeReport | null
   error: ErrorSummary | null
 }
 
@@ -116,11 +120,12 @@ export function renderRegionsOutcome(report: RegionsUpdateReport, style: ChalkIn
   if (report.error) {
     const count = (o: RegionOutcome) => report.regions.filter((r) => r.outcome === o).length
     const left = count('conflict')
-    return `${table.toString()}\n${count('updated')} updated, ${count('rolled-back')} rolled back, ${count('failed')} failed, ${left > 0 ? `${left} left alone (another writer), ` : ''}${count('not-attempted')} not attempted.\n`
+    return `${table.toString()}\n${count('updated')} updated, ${count('rolled-back')} rolled back, ${count('failed')} failed, ${left > 0 ? `${left} left alone (another writer), ` : ''}${count('not-attempted')} not attempted.\n${probeLines(report, style)}`
   }
   const how = report.verified ? 'confirmed with ListAliases' : 'not verified (--no-verify)'
   const changed = report.regions.filter((r) => r.outcome === 'updated').length
-  return `${table.toString()}\n${style.green('✓')} Updated ${report.alias} in ${changed} of ${n} Regions (${how}).\n${report.undo ? `Undo: ${report.undo}\n` : ''}`
+  const probes = probeLines(report, style)
+  return `${table.toString()}\n${style.green('✓')} Updated ${report.alias} in ${changed} of ${n} Regions (${how}).\n${report.undo ? `Undo: ${report.undo}\n` : ''}${probes}`
 }
 
 /** The run's outcome, from how far the engine got and what it ended on. */
@@ -136,6 +141,7 @@ export function runOutcome(stage: Stage, failure: CliError | undefined): ChangeO
       return 'declined'
     case 'written':
       if (failure === undefined) return 'updated'
+      if (failure.exitCode === Exit.UseFailed) return 'rolled-back'
       return failure.exitCode === Exit.NotConfirmed ? 'not-confirmed' : failure.exitCode === Exit.Conflict ? 'conflict' : 'failed'
   }
 }
@@ -153,6 +159,11 @@ export function regionAfter(planned: RegionReport, stage: Stage, trace: Trace | 
   row.changed = write.changed
   if (write.status !== 'written') return { ...row, outcome: write.status, error: errorSummary(inRegion(row.region, write.error)) }
   row.outcome = 'updated'
+  if (row.probe) {
+    const rolledBack = trace?.probe?.status === 'failed' ? trace.rollback?.status === 'written' : null
+    row.probe = withAfter(row.probe, trace?.probe, rolledBack)
+    row.findings = [...row.findings, ...afterFindings(trace?.probe, row.target?.keyId ?? '')]
+  }
   if (trace?.check) {
     row.verified = trace.check.confirmation?.status === 'confirmed'
     if (!row.verified) {
@@ -176,4 +187,12 @@ export function regionAfter(planned: RegionReport, stage: Stage, trace: Trace | 
     row.error = { ...errorSummary(back.error), message: `rollback failed: ${back.error.message}` }
   }
   return row
+}
+
+/** Each Region's use probe after the change, one line each. */
+function probeLines(report: RegionsUpdateReport, style: ChalkInstance): string {
+  return report.regions
+    .map((r) => (r.probe?.after ? renderProbeLine(r.probe, style) : null))
+    .map((line, i) => (line ? `${report.regions[i]?.region}: ${line}\n` : ''))
+    .join('')
 }

@@ -2,6 +2,7 @@
 // update's (the created key in the target column); JSON adds createdKeyId, newKey and unusedKey;
 // the human plan adds the rows that say what the new key is made with.
 import type { ChalkInstance } from 'chalk'
+import { renderProbeLine } from './probeView.js'
 import { ROTATED_FROM_TAG, type RotationPlan } from '../preflight/rotate.js'
 import type { FindingCode } from '../preflight/rules.js'
 import {
@@ -64,11 +65,11 @@ export interface RotationReport {
 export const emptyRotation = (): RotationReport => ({ createdKeyId: null, newKey: null, unusedKey: null, planned: null, oldAccess: null })
 
 export function renderRotateJson(report: AliasChangeReport): string {
-  const { action, alias, region, outcome, dryRun, changed, verified, previous, target, findings, undo, journalId, error, exitCode } = report
+  const { action, alias, region, outcome, dryRun, changed, verified, previous, target, findings, undo, journalId, probe, error, exitCode } = report
   const { createdKeyId = null, newKey = null, unusedKey = null } = report.rotation ?? {}
   const doc = {
     ...{ action, alias, region, outcome, dryRun, changed, verified, previous, target },
-    ...{ createdKeyId, newKey, unusedKey, findings, undo, journalId, error, exitCode },
+    ...{ createdKeyId, newKey, unusedKey, findings, undo, journalId, probe, error, exitCode },
   }
   return `${JSON.stringify(doc, null, 2)}\n`
 }
@@ -129,10 +130,12 @@ export function renderRotateSuccess(report: AliasChangeReport, style: ChalkInsta
   if (report.outcome === 'would-rotate') {
     return `Would create a new ${spec} key and point ${alias} to it (now → ${from}). Nothing was created or changed (dry run).\n`
   }
+  const probe = report.probe?.after ? renderProbeLine(report.probe, style) : null
   return [
     `${ok} Rotated ${alias}: ${from} → ${to}, a new ${spec} key (${how}).`,
     keepOldKey(from),
     `Undo: ${report.undo}`,
+    ...(probe ? [probe] : []),
     '',
   ].join('\n')
 }
@@ -146,7 +149,7 @@ export function keepOldKey(keyId: string): string {
 export function describeRotateState(report: AliasChangeReport): string {
   const rotation = report.rotation
   const alias =
-    report.changed === false && report.previous ? `${report.alias} was not changed; it still points to ${report.previous.keyId}.` : describeAliasState(report)
+    report.changed === false && report.previous && report.outcome !== 'rolled-back' ? `${report.alias} was not changed; it still points to ${report.previous.keyId}.` : describeAliasState(report)
   if (report.changed === true) return `${alias} ${keepOldKey(report.previous?.keyId ?? '?')}`
   // A created key was already reported by a warning (unusedKeyNote).
   return rotation?.createdKeyId ? alias : `${alias} No key was created.`

@@ -1,6 +1,8 @@
 // The view of `undo --run`: every revert of one run, as a table, tab-separated text or JSON, and
 // each revert's row as the run engine's steps left it.
 import type { Stage, Trace, RunView } from '../engine/run.js'
+import { withAfter, type ProbeReport } from './probeView.js'
+import { afterFindings } from '../preflight/probe.js'
 import { hasBlock, type Finding } from '../preflight/rules.js'
 import { newTable } from './table.js'
 import { errorSummary, type ErrorSummary, type Ui } from './ui.js'
@@ -22,6 +24,8 @@ export interface Revert {
   changed: boolean | null
   verified: boolean
   journalId: string | null
+  /** The use probe of a revert that moves the alias to another key (probeView.ts); null: --no-probe, or none. */
+  probe: ProbeReport | null
   error: ErrorSummary | null
 }
 
@@ -57,7 +61,11 @@ export function revertAfter(revert: Revert, stage: Stage, trace: Trace | undefin
   const write = trace?.write
   if (write === undefined) return revert
   const after: Revert = { ...revert, changed: write.changed, journalId: write.journalId, verified: trace?.check?.confirmation?.status === 'confirmed' }
-  if (write.status === 'written') return { ...after, outcome: 'reverted' }
+  if (write.status === 'written') {
+    // No rollback in an undo of a run: a revert whose use failed stays reverted (rolledBack false).
+    const probe = after.probe && withAfter(after.probe, trace?.probe, trace?.probe?.status === 'failed' ? false : null)
+    return { ...after, outcome: 'reverted', probe, findings: [...after.findings, ...afterFindings(trace?.probe, after.toKeyId ?? '')] }
+  }
   return { ...after, outcome: write.status, error: errorSummary(write.error) }
 }
 

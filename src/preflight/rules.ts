@@ -43,6 +43,12 @@ export type FindingCode =
   | 'OLD_ARTIFACTS_NEED_OLD_KEY'
   | 'ACCESS_UNCHECKED'
   | 'KEY_ARN_PINNED'
+  // The use probe (probe.ts)
+  | 'USE_WOULD_FAIL'
+  | 'PROBE_UNAVAILABLE'
+  | 'CALLER_WOULD_BE_DENIED'
+  | 'PROBE_SKIPPED'
+  | 'PROBE_STALE'
   // usage, retire and --callers (issue 21: src/preflight/usage.ts, callers.ts)
   | 'KEY_AWS_MANAGED'
   | 'KEY_HAS_REPLICAS'

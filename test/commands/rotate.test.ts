@@ -50,10 +50,18 @@ describe('rotate, script views', () => {
       `ListGrants ${old.keyId}`,
       `ListResourceTags ${old.keyId}`,
       'CreateKey RSA_2048 SIGN_VERIFY',
+      // The use probes, once the new key exists: the alias as it is and the new key by its ID.
+      'Sign alias/app',
+      `Sign ${created.keyId}`,
+      'Verify alias/app',
+      `Verify ${created.keyId}`,
       // The guard's re-read, then the write, then the confirmation.
       'DescribeKey alias/app',
       `UpdateAlias alias/app ${created.keyId}`,
       `ListAliases ${created.keyId}`,
+      // The use probe through the alias after the move.
+      'Sign alias/app',
+      'Verify alias/app',
     ])
     // Policy, tags and description went in with CreateKey.
     expect(kms.policies.get(created.keyId)).toBe(POLICY)
@@ -90,6 +98,7 @@ describe('rotate, script views', () => {
       unusedKey: null,
       findings: [oldArtifacts(old)],
       undo: `kms-alias update alias/app --to ${old.keyId} --expect-current ${created.keyId} --region us-east-1`,
+      probe: expect.objectContaining({ operation: 'Sign/Verify', before: 'ok', after: 'ok', attempts: 1, keyIdSeen: created.keyId, rolledBack: null }),
       journalId: expect.stringMatching(/^[0-9a-f]{16}$/),
       error: null,
       exitCode: 0,
@@ -136,7 +145,7 @@ describe('rotate, script views', () => {
     const r = await run(['rotate', 'alias/app', '--yes', '--json'], { kms })
     expect(r.code).toBe(0)
     const created = createdKey(kms, old)!
-    expect(kms.calls.slice(kms.calls.indexOf('CreateKey SYMMETRIC_DEFAULT ENCRYPT_DECRYPT'), -3)).toEqual(['CreateKey SYMMETRIC_DEFAULT ENCRYPT_DECRYPT', `EnableKeyRotation ${created.keyId}`])
+    expect(kms.calls.slice(kms.calls.indexOf('CreateKey SYMMETRIC_DEFAULT ENCRYPT_DECRYPT'), -9)).toEqual(['CreateKey SYMMETRIC_DEFAULT ENCRYPT_DECRYPT', `EnableKeyRotation ${created.keyId}`])
     expect(kms.rotation.get(created.keyId)).toBe(true)
     expect(JSON.parse(r.stdout).newKey.automaticRotation).toBe(true)
   })
@@ -306,8 +315,10 @@ describe('rotate on a terminal', () => {
       'Preflight: describing alias/app',
       `Preflight: reading the key policy, tags, grants and rotation of ${old.keyId}`,
       'Creating a new RSA_2048 key',
+      `Probing alias/app and ${created.keyId}`,
       `Pointing alias/app to ${created.keyId}`,
       'Confirming alias/app with ListAliases',
+      'Probing alias/app: using it until the new key answers',
     ])
     expect(r.stdout.startsWith('rotate alias/app in us-east-1\n')).toBe(true)
     const rows = [
@@ -324,7 +335,8 @@ describe('rotate on a terminal', () => {
         `! warn  OLD_ARTIFACTS_NEED_OLD_KEY Verify through the alias fails for signatures made under ${old.keyId}: callers must keep using that key ID for them\n` +
         `✓ Rotated alias/app: ${old.keyId} → ${created.keyId}, a new RSA_2048 key (confirmed with ListAliases).\n` +
         `Keep ${old.keyId} enabled until nothing needs it (decrypting old data, verifying old signatures); kms-alias never disables or deletes it.\n` +
-        `Undo: kms-alias update alias/app --to ${old.keyId} --expect-current ${created.keyId} --region us-east-1\n`,
+        `Undo: kms-alias update alias/app --to ${old.keyId} --expect-current ${created.keyId} --region us-east-1\n` +
+        `✓ Use probe: Sign/Verify through the alias answered by ${created.keyId}, 1 attempt.\n`,
     )).toBe(true)
     expect(r.stderr).toBe('')
   })

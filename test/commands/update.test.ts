@@ -36,11 +36,20 @@ describe('update, script view (stdout not a TTY)', () => {
       `ListAliases ${old.keyId}`,
       ...['GetKeyPolicy', 'ListGrants', 'ListResourceTags', 'GetKeyRotationStatus'].map((op) => `${op} ${old.keyId}`),
       `GetKeyRotationStatus ${next.keyId}`,
+      // The use probes before the change, beside the access reads once both keys are known: the
+      // alias as it is, and the new key by its ID.
+      'Encrypt alias/app',
+      `Encrypt ${next.keyId}`,
+      'Decrypt alias/app',
+      `Decrypt ${next.keyId}`,
       // The guard's re-read, sent beside those as soon as the lock is taken (no prompt stands
       // between it and the write); the lock file comes after them here, against an instant KMS.
       'DescribeKey alias/app',
       `UpdateAlias alias/app ${next.keyId}`,
       `ListAliases ${next.keyId}`,
+      // The use probe after the confirmation: the new key answered at the first try.
+      'Encrypt alias/app',
+      'Decrypt alias/app',
     ])
     expect(r.ctx.prompts).toEqual([])
     expect(r.ctx.spinners).toEqual([])
@@ -65,6 +74,21 @@ describe('update, script view (stdout not a TTY)', () => {
       findings: [],
       undo: `kms-alias update alias/app --to ${old.keyId} --expect-current ${next.keyId} --region us-east-1`,
       journalId: expect.stringMatching(/^[0-9a-f]{16}$/),
+      probe: {
+        operation: 'Encrypt/Decrypt',
+        before: 'ok',
+        after: 'ok',
+        attempts: 1,
+        keyIdSeen: next.keyId,
+        rolledBack: null,
+        callers: [
+          {
+            caller: 'operator',
+            before: { alias: { ok: true, keyIdSeen: old.keyId, error: null }, target: { ok: true, keyIdSeen: next.keyId, error: null } },
+            after: { status: 'ok', attempts: 1, keyIdSeen: next.keyId, error: null },
+          },
+        ],
+      },
       error: null,
       exitCode: 0,
     })
@@ -136,7 +160,17 @@ describe('update, script view (stdout not a TTY)', () => {
     const r = await run(['update', 'alias/app', '--to', next.keyId, '--allow-disabled', '--json'], { kms })
     expect(r.code).toBe(0)
     const doc = JSON.parse(r.stdout)
-    expect(doc.findings).toEqual([{ code: 'TARGET_NOT_ENABLED', severity: 'warn', message: 'the new key is Disabled; callers fail until it is enabled' }])
+    // The user's flag wins over the use probe: a disabled key would only answer DisabledException.
+    expect(doc.findings).toEqual([
+      { code: 'TARGET_NOT_ENABLED', severity: 'warn', message: 'the new key is Disabled; callers fail until it is enabled' },
+      {
+        code: 'PROBE_SKIPPED',
+        severity: 'info',
+        message: `the new key ${next.keyId} was not probed (it is Disabled and --allow-disabled allows that), and no use probe runs after the change`,
+      },
+    ])
+    expect(doc.probe).toMatchObject({ before: 'skipped', after: 'not-run', attempts: 0 })
+    expect(kms.calls.filter((c) => c.startsWith('Encrypt'))).toEqual(['Encrypt alias/app'])
     expect(doc.undo).toBe(`kms-alias update alias/app --to ${old.keyId} --expect-current ${next.keyId} --region us-east-1`)
   })
 
@@ -368,11 +402,18 @@ describe('update, human view (TTY)', () => {
         `${table(old, next)}\n` +
         'No findings: the new key is a like-for-like replacement.\n' +
         `✓ Updated alias/app: ${old.keyId} → ${next.keyId} (confirmed with ListAliases).\n` +
-        `Undo: kms-alias update alias/app --to ${old.keyId} --expect-current ${next.keyId} --region us-east-1\n`,
+        `Undo: kms-alias update alias/app --to ${old.keyId} --expect-current ${next.keyId} --region us-east-1\n` +
+        `✓ Use probe: Encrypt/Decrypt through the alias answered by ${next.keyId}, 1 attempt.\n`,
     )
     expect(r.stderr).toBe('')
     expect(r.ctx.prompts).toEqual([`Point alias/app from ${old.keyId} to ${next.keyId}?`])
-    expect(r.ctx.spinners).toEqual([`Preflight: describing alias/app and ${next.keyId}`, 'Preflight: reading key policies, grants and tags', 'Updating alias/app', 'Confirming alias/app with ListAliases'])
+    expect(r.ctx.spinners).toEqual([
+      `Preflight: describing alias/app and ${next.keyId}`,
+      'Preflight: reading key policies, grants and tags',
+      'Updating alias/app',
+      'Confirming alias/app with ListAliases',
+      'Probing alias/app: using it until the new key answers',
+    ])
   })
 
   it('changes nothing and exits 130 when the answer is no', async () => {

@@ -66,6 +66,8 @@ describe('update --regions (fake KMS port per Region)', () => {
         changed: true,
         verified: true,
         journalId: journal[i]?.id,
+        // Each Region probed through its own port, before and after its change.
+        probe: expect.objectContaining({ before: 'ok', after: 'ok', attempts: 1, keyIdSeen: places[region]?.next.keyId, rolledBack: null }),
         error: null,
       })),
     )

@@ -36,11 +36,12 @@ describe('update: reads go out as early as they can (fault proxy: 100 ms added t
   // Tried once each: before this change (the target's reads sent once it was described, the guard
   // read made by the write) this counted 5; with update reserving no guard read, 5; with the
   // target's reads by ID not started early, 4 round trips but the grouping below fails.
-  it('update --yes --to <key ID>: 4 sequential round trips, confirmation included', async () => {
+  // --no-probe: the preflight's reads are counted here; the use probe's round trips in the test after.
+  it('update --yes --no-probe --to <key ID>: 4 sequential round trips, confirmation included', async () => {
     const { alias, keyId } = await aliasOnNewKey('levels-yes')
     const next = await createKey()
     proxy.latency(LATENCY_MS)
-    const r = await run(['update', alias, '--to', next, '--yes', '--json'], { kms: overProxy })
+    const r = await run(['update', alias, '--to', next, '--yes', '--no-probe', '--json'], { kms: overProxy })
     expect(r.code).toBe(0)
     expect(json(r.stdout)).toMatchObject({ outcome: 'updated', changed: true, verified: true })
     expect(proxy.levels()).toBe(4)
@@ -54,23 +55,23 @@ describe('update: reads go out as early as they can (fault proxy: 100 ms added t
     expect((await journalOf(r.ctx)).map((e) => [e.previousKeyId, e.newKeyId, e.changed, e.verified])).toEqual([[keyId, next, true, true]])
   })
 
-  it('update --to <key ARN>: the target is read at the start as with a key ID (4 round trips)', async () => {
+  it('update --no-probe --to <key ARN>: the target is read at the start as with a key ID (4 round trips)', async () => {
     const { alias } = await aliasOnNewKey('levels-arn')
     const next = await createKey()
     const arn = `arn:aws:kms:${REGION}:123456789012:key/${next}`
     proxy.latency(LATENCY_MS)
-    const r = await run(['update', alias, '--to', arn, '--yes'], { kms: overProxy })
+    const r = await run(['update', alias, '--to', arn, '--yes', '--no-probe'], { kms: overProxy })
     expect(r.code).toBe(0)
     expect(proxy.levels()).toBe(4)
     expect(await targetOf(alias)).toBe(next)
   })
 
-  it('update answered at a prompt: the guard read waits for the answer (5 round trips)', async () => {
+  it('update --no-probe answered at a prompt: the guard read waits for the answer (5 round trips)', async () => {
     const { alias } = await aliasOnNewKey('levels-prompt')
     const next = await createKey()
     proxy.latency(LATENCY_MS)
     let callsWhenAsked = -1
-    const r = await run(['update', alias, '--to', next], {
+    const r = await run(['update', alias, '--to', next, '--no-probe'], {
       kms: overProxy,
       tty: true,
       env: { NO_COLOR: '1' },
@@ -83,6 +84,29 @@ describe('update: reads go out as early as they can (fault proxy: 100 ms added t
     const afterAnswer = proxy.requests().sort((a, b) => a.start - b.start).slice(callsWhenAsked).map((c) => c.operation)
     expect(afterAnswer).toEqual(['DescribeKey', 'UpdateAlias', 'ListAliases'])
     expect(await targetOf(alias)).toBe(next)
+  })
+})
+
+describe('update with the use probe (fault proxy: 100 ms added to every call)', () => {
+  // The probes before go out with the access reads once both keys are described (Encrypt, then
+  // Decrypt: one round trip more); after the confirmation, Encrypt then Decrypt: two more.
+  it('update --yes: 7 sequential round trips, the probes before beside the access reads', async () => {
+    const { alias } = await aliasOnNewKey('levels-probe')
+    const next = await createKey()
+    proxy.latency(LATENCY_MS)
+    const r = await run(['update', alias, '--to', next, '--yes', '--json'], { kms: overProxy })
+    expect(r.code).toBe(0)
+    expect(json(r.stdout)).toMatchObject({ outcome: 'updated', probe: { before: 'ok', after: 'ok', attempts: 1 } })
+    expect(proxy.levels()).toBe(7)
+    expect(callsByLevel()).toEqual([
+      ['DescribeKey', 'DescribeKey', 'GetKeyPolicy', 'ListAliases', 'ListGrants', 'ListResourceTags'],
+      ['DescribeKey', 'Encrypt', 'Encrypt', 'GetKeyPolicy', 'GetKeyRotationStatus', 'GetKeyRotationStatus', 'ListAliases', 'ListGrants', 'ListResourceTags'],
+      ['Decrypt', 'Decrypt'],
+      ['UpdateAlias'],
+      ['ListAliases'],
+      ['Encrypt'],
+      ['Decrypt'],
+    ])
   })
 })
 

@@ -87,6 +87,12 @@ describe('update against moto_server', () => {
     expect(r.code).toBe(0)
     expect(JSON.parse(r.stdout).findings).toEqual([
       { code: 'TARGET_NOT_ENABLED', severity: 'warn', message: 'the new key is Disabled; callers fail until it is enabled' },
+      // The user's flag wins over the use probe, and the output says what was skipped.
+      {
+        code: 'PROBE_SKIPPED',
+        severity: 'info',
+        message: `the new key ${next} was not probed (it is Disabled and --allow-disabled allows that), and no use probe runs after the change`,
+      },
     ])
     expect(await targetOf(alias)).toBe(next)
   })
@@ -196,8 +202,10 @@ describe('update against moto_server', () => {
       .filter(Boolean)
       .map((l) => l.replace(/^debug: (\w+) .*$/, '$1'))
     const access = ['GetKeyPolicy', 'GetKeyRotationStatus', 'ListGrants', 'ListResourceTags'].flatMap((op) => [op, op])
+    // The use probes: Encrypt and Decrypt through the alias and on the new key before, through the alias after.
+    const probes = ['Encrypt', 'Decrypt'].flatMap((op) => [op, op, op])
     expect(operations.sort()).toEqual(
-      ['DescribeKey', 'DescribeKey', 'DescribeKey', ...access, 'ListAliases', 'ListAliases', 'ListAliases', 'UpdateAlias'].sort(),
+      ['DescribeKey', 'DescribeKey', 'DescribeKey', ...access, ...probes, 'ListAliases', 'ListAliases', 'ListAliases', 'UpdateAlias'].sort(),
     )
     expect(r.stdout + r.stderr).not.toContain(secret)
     expect(r.stdout + r.stderr).not.toContain('TOKEN-marker')

@@ -1,7 +1,7 @@
-export type FaultKind = 'throttle' | 'internal' | 'dependency-timeout' | 'access-denied' | 'delay' | 'hang' | 'drop' | 'lose-response'
+export type FaultKind = 'throttle' | 'internal' | 'dependency-timeout' | 'access-denied' | 'invalid-state' | 'delay' | 'hang' | 'drop' | 'lose-response'
 export interface FaultProxy {
   url: string
-  fault(operation: string, kind: FaultKind, options?: { calls?: number[]; ms?: number; region?: string }): void
+  fault(operation: string, kind: FaultKind, options?: { calls?: number[]; ms?: number; region?: string; accessKey?: (accessKeyId: string) => boolean }): void
   before(operation: string, calls: number[] | undefined, run: (call: number) => Promise<void> | void): void
   /** `answer` and `request` are the parsed JSON bodies; the test's callback names the fields it reads. */
   rewrite<Answer, Request>(operation: string, options: { calls?: number[]; region?: string }, run: (answer: Answer, request: Request) => unknown): void

@@ -15,6 +15,8 @@ const FAULTS = {
   internal: { status: 500, type: 'KMSInternalException', message: 'An internal error occurred.' },
   'dependency-timeout': { status: 503, type: 'DependencyTimeoutException', message: 'The system timed out while trying to fulfill the request.' },
   'access-denied': { status: 400, type: 'AccessDeniedException', message: 'User is not authorized to perform this operation.' },
+  // What KMS answers a cryptographic call on a key whose state does not allow it (moto never does).
+  'invalid-state': { status: 400, type: 'KMSInvalidStateException', message: 'The key is not in a valid state for this operation.' },
 }
 
 /**
@@ -62,14 +64,16 @@ export async function startFaultProxy(target) {
       throttled += 1
       return sendFault(res, 'throttle')
     }
+    const accessKey = accessKeyOf(req)
+    const applies = (r) => (r.region === undefined || r.region === region) && (r.accessKey === undefined || r.accessKey(accessKey))
     bodies.push({ operation, call, region, body: JSON.parse(body || '{}') })
     const serve = served.find((s) => s.operation === operation)
-    if (serve && !rules.some((r) => r.operation === operation && matches(r.calls, call))) {
+    if (serve && !rules.some((r) => r.operation === operation && matches(r.calls, call) && applies(r))) {
       const text = JSON.stringify(await serve.run(JSON.parse(body || '{}'), call, region))
       res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1', 'content-length': Buffer.byteLength(text), 'x-amzn-requestid': 'fault-proxy' })
       return res.end(text)
     }
-    const rule = rules.find((r) => r.operation === operation && matches(r.calls, call) && (r.region === undefined || r.region === region))
+    const rule = rules.find((r) => r.operation === operation && matches(r.calls, call) && applies(r))
     if (rule?.kind === 'delay') await sleep(rule.ms)
     else if (rule?.kind === 'hang') return // never answer: the client's timeout must fire
     else if (rule?.kind === 'drop') return req.socket.destroy()
@@ -104,10 +108,14 @@ export async function startFaultProxy(target) {
 
   return {
     url: `http://${HOST}:${port}`,
-    /** kind: throttle, internal, dependency-timeout, access-denied, delay, hang, drop, lose-response; `region`: only requests signed for it. */
+    /**
+     * kind: throttle, internal, dependency-timeout, access-denied, invalid-state, delay, hang, drop,
+     * lose-response; `region`: only requests signed for it; `accessKey`: only requests whose signing
+     * access key ID it accepts (an assumed role's credentials are told apart from the caller's).
+     */
     fault(operation, kind, options = {}) {
       if (!FAULTS[kind] && !['delay', 'hang', 'drop', 'lose-response'].includes(kind)) throw new Error(`unknown fault ${kind}`)
-      rules.push({ operation, kind, calls: options.calls, ms: options.ms ?? 0, region: options.region })
+      rules.push({ operation, kind, calls: options.calls, ms: options.ms ?? 0, region: options.region, accessKey: options.accessKey })
     },
     /** Runs `run` when the given call of `operation` arrives, before it is handled. */
     before(operation, calls, run) {
@@ -214,6 +222,11 @@ export async function startFaultProxy(target) {
 /** The Region a request was signed for (SigV4 credential scope: <key>/<date>/<region>/<service>/aws4_request). */
 function regionOf(req) {
   return /Credential=[^/]+\/\d{8}\/([^/]+)\//.exec(String(req.headers.authorization ?? ''))?.[1] ?? 'unknown'
+}
+
+/** The access key ID a request was signed with (SigV4: Credential=<key>/...). */
+function accessKeyOf(req) {
+  return /Credential=([^/]+)\//.exec(String(req.headers.authorization ?? ''))?.[1] ?? 'unknown'
 }
 
 const matches = (calls, call) => calls === undefined || calls.includes(call)
