@@ -182,6 +182,8 @@ export interface RetireKeyFacts {
   key: KeyInfo
   /** Aliases on the key, as "<Region>: alias/name" or "alias/name"; every Region of a multi-Region key. */
   aliases: readonly string[]
+  /** Why the aliases of a Region could not be read, one message per such Region. */
+  aliasesUnread: readonly string[]
   grants: number
 }
 
@@ -202,6 +204,14 @@ function keyFindings(facts: RetireKeyFacts): Finding[] {
       code: 'KEY_HAS_ALIASES',
       severity: 'block',
       message: `${facts.aliases.join(', ')} still point${facts.aliases.length === 1 ? 's' : ''} to ${key.keyId}: move or delete ${facts.aliases.length === 1 ? 'it' : 'them'} first (kms-alias update, delete)`,
+    })
+  // An alias read that failed may hide an alias on the key; no flag lifts this, since disabling or
+  // deleting a key an alias points at breaks every caller of the alias.
+  if (facts.aliasesUnread.length > 0)
+    findings.push({
+      code: 'ALIASES_UNKNOWN',
+      severity: 'block',
+      message: `whether an alias still points to ${key.keyId} cannot be told: ${facts.aliasesUnread.join('; ')}; try again when ListAliases answers`,
     })
   return findings
 }

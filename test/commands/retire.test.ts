@@ -4,7 +4,7 @@ import type { RecordedCall } from '../../src/kms/memoryTrail.js'
 import type { CloudTrailPort } from '../../src/cloudtrail/port.js'
 import { AccessError } from '../../src/errors.js'
 import { defaultJournal } from '../helpers/testContext.js'
-import { ACCOUNT, FakeKms, key, REGION } from '../helpers/fakeKms.js'
+import { ACCOUNT, FakeKms, key, REGION, throttled } from '../helpers/fakeKms.js'
 import { journalOf, run } from '../helpers/run.js'
 
 const DAY = 86_400_000
@@ -103,6 +103,27 @@ describe('retire --disable', () => {
     expect(code).toBe(0)
     expect(JSON.parse(stdout).findings.map((f: { code: string; severity: string }) => `${f.code}:${f.severity}`)).toEqual(['LAST_USE_UNKNOWN:warn'])
     expect(w.state()).toBe('Disabled')
+  })
+
+  // Failed before the fix (exit 0, key Disabled): the unread aliases were only a gap of the verdict,
+  // which --allow-unknown-usage lifts, and KEY_HAS_ALIASES saw an empty list.
+  it('ListAliases throttled (fake KMS fault) with --allow-unknown-usage: ALIASES_UNKNOWN, exit 3, the key stays Enabled', async () => {
+    const w = world({ aliases: { 'alias/app': '' } })
+    w.kms.listAliases = async () => {
+      throw throttled('ListAliases')
+    }
+    const { code, stdout, stderr } = await w.cli(['retire', w.k.keyId, '--disable', '--yes', '--allow-unknown-usage', '--json'])
+    expect(code).toBe(3)
+    expect(stderr).toContain('error: refused: ALIASES_UNKNOWN')
+    const report = JSON.parse(stdout)
+    expect(report.outcome).toBe('refused')
+    expect(report.findings.find((f: { code: string }) => f.code === 'ALIASES_UNKNOWN')).toEqual({
+      code: 'ALIASES_UNKNOWN',
+      severity: 'block',
+      message: `whether an alias still points to ${w.k.keyId} cannot be told: ListAliases failed: ListAliases failed (3 attempts): ThrottlingException: Rate exceeded; try again when ListAliases answers`,
+    })
+    expect(w.state()).toBe('Enabled')
+    expect(w.kms.calls.filter((c) => c.startsWith('DisableKey'))).toEqual([])
   })
 
   it('--dry-run: would-disable, no DisableKey; off a terminal without --yes: exit 2 before any call', async () => {
@@ -256,6 +277,21 @@ describe('retire --schedule-deletion', () => {
     expect(code).toBe(3)
     expect(JSON.parse(stdout).findings.map((f: { code: string }) => f.code)).toEqual([finding])
     expect(w.state()).toBe('Disabled')
+  })
+
+  // Failed before the fix: a failed ListAliases ended the run as an AWS error (not a refusal).
+  it('ListAliases throttled (fake KMS fault): ALIASES_UNKNOWN, exit 3, nothing scheduled', async () => {
+    const w = world()
+    await w.cli(['retire', w.k.keyId, '--disable', '--yes'])
+    w.later(8)
+    w.kms.listAliases = async () => {
+      throw throttled('ListAliases')
+    }
+    const { code, stdout } = await w.cli(['retire', w.k.keyId, '--schedule-deletion', '--yes', '--json'])
+    expect(code).toBe(3)
+    expect(JSON.parse(stdout).findings.map((f: { code: string }) => f.code)).toEqual(['ALIASES_UNKNOWN'])
+    expect(w.state()).toBe('Disabled')
+    expect(w.kms.calls.filter((c) => c.startsWith('ScheduleKeyDeletion'))).toEqual([])
   })
 
   it('not disabled: KEY_NOT_DISABLED, exit 3; a --days outside 7 to 30 is a usage error', async () => {

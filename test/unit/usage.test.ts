@@ -159,7 +159,7 @@ describe('usageVerdict', () => {
 })
 
 describe('retire refusals', () => {
-  const facts = (over: Partial<RetireKeyFacts> = {}, keyOver = {}): RetireKeyFacts => ({ key: key({ keyId: 'k1', ...keyOver }), aliases: [], grants: 0, ...over })
+  const facts = (over: Partial<RetireKeyFacts> = {}, keyOver = {}): RetireKeyFacts => ({ key: key({ keyId: 'k1', ...keyOver }), aliases: [], aliasesUnread: [], grants: 0, ...over })
   const idle = { used: [], gaps: [] }
   const options = { idleForDays: 30, allowUnknownUsage: false }
   const codes = (findings: { code: string; severity: string }[]) => findings.map((f) => `${f.code}:${f.severity}`)
@@ -171,6 +171,14 @@ describe('retire refusals', () => {
     ['used within --idle-for', facts(), { used: ['CloudTrail: 3 calls'], gaps: [] }, options, ['KEY_RECENTLY_USED:block']],
     ['use unknown', facts(), { used: [], gaps: ['GetKeyLastUsage: unknown'] }, options, ['LAST_USE_UNKNOWN:block']],
     ['use unknown with --allow-unknown-usage', facts(), { used: [], gaps: ['x'] }, { ...options, allowUnknownUsage: true }, ['LAST_USE_UNKNOWN:warn']],
+    // Failed before the fix: an unread alias list was only a gap, so this flag let the disable go ahead.
+    [
+      'aliases unread, even with --allow-unknown-usage: a block no flag lifts',
+      facts({ aliasesUnread: ['ListAliases failed: throttled'] }),
+      { used: [], gaps: ['the aliases could not be read: throttled'] },
+      { ...options, allowUnknownUsage: true },
+      ['ALIASES_UNKNOWN:block', 'LAST_USE_UNKNOWN:warn'],
+    ],
     [
       'a multi-Region primary with replicas',
       facts({}, { multiRegion: true, multiRegionConfiguration: { keyType: 'PRIMARY', replicas: [{ arn: 'arn:aws:kms:eu-west-1:111122223333:key/mrk-1', region: 'eu-west-1' }] } }),
@@ -206,6 +214,7 @@ describe('retire refusals', () => {
     ['disable time unknown', facts({}, disabled), null, { value: [] }, ['SOAK_UNKNOWN:block']],
     ['CloudTrail unreadable', facts({}, disabled), since, { error: 'denied' }, ['SOAK_UNCHECKED:block']],
     ['AWS managed', facts({}, { ...disabled, keyManager: 'AWS' }), since, { value: [] }, ['KEY_AWS_MANAGED:block']],
+    ['aliases unread', facts({ aliasesUnread: ['ListAliases in eu-west-1 failed: throttled'] }, disabled), since, { value: [] }, ['ALIASES_UNKNOWN:block']],
   ])('--schedule-deletion (soak 7d): %s', (_name, f, at, refused, expected) => {
     expect(codes(scheduleFindings(f, at, refused, { soakDays: 7, now: NOW }))).toEqual(expected)
   })
