@@ -3,7 +3,7 @@
 // returned (or the error a read ended on) and decide nothing by reading.
 import type { TrailEvent } from '../cloudtrail/port.js'
 import type { KeyInfo, KeyLastUsage } from '../kms/port.js'
-import { CRYPTO_OPERATIONS } from '../kms/usageFacts.js'
+import { CRYPTO_OPERATIONS, USE_OPERATIONS } from '../kms/usageFacts.js'
 import type { Finding } from './rules.js'
 
 export const DAY_MS = 86_400_000
@@ -127,7 +127,7 @@ export interface VerdictInput {
 }
 
 /**
- * in-use: any evidence of recent use (GetKeyLastUsage, a successful cryptographic call in CloudTrail,
+ * in-use: any evidence of recent use (GetKeyLastUsage, a successful cryptographic or GetPublicKey call in CloudTrail,
  * callers refused for a disabled key, an alias on it). idle: no such evidence and both reads
  * cover the window. unknown: no evidence, but a read failed or cannot see far enough back.
  */
@@ -159,13 +159,18 @@ export function usageVerdict(input: VerdictInput): VerdictResult {
   if (trail.error !== undefined) gaps.push(`CloudTrail could not be read: ${trail.error}`)
   else {
     const recent = trail.value.events.filter((e) => e.eventTime.getTime() >= input.since.getTime())
-    const used = recent.filter((e) => !e.errorCode && CRYPTO_OPERATIONS.has(e.eventName))
+    const used = recent.filter((e) => !e.errorCode && USE_OPERATIONS.has(e.eventName))
+    const crypto = used.filter((e) => CRYPTO_OPERATIONS.has(e.eventName))
+    const publicKey = used.filter((e) => !CRYPTO_OPERATIONS.has(e.eventName))
     const refused = recent.filter((e) => e.errorCode === 'DisabledException' || e.errorCode === 'KMSInvalidStateException')
-    if (used.length > 0) inUse.push(`CloudTrail: ${plural(used.length, 'successful cryptographic call')} by ${plural(new Set(used.map((e) => e.principal)).size, 'caller')} since ${day(input.since)}`)
+    const callers = (events: readonly TrailEvent[]) => plural(new Set(events.map((e) => e.principal)).size, 'caller')
+    if (crypto.length > 0) inUse.push(`CloudTrail: ${plural(crypto.length, 'successful cryptographic call')} by ${callers(crypto)} since ${day(input.since)}`)
+    if (publicKey.length > 0)
+      inUse.push(`CloudTrail: ${plural(publicKey.length, 'successful GetPublicKey call')} by ${callers(publicKey)} since ${day(input.since)}: the public key may be in use outside KMS`)
     if (refused.length > 0) inUse.push(`CloudTrail: ${plural(refused.length, 'call')} refused because the key is not enabled (${[...new Set(refused.map((e) => e.principal))].sort().join(', ')}): something still needs it`)
     if (used.length === 0 && refused.length === 0) {
       if (trail.value.truncated) gaps.push('CloudTrail: --max-events was reached before the start of the window; older events were not read')
-      else idle.push(`CloudTrail: no cryptographic call since ${day(input.since)}`)
+      else idle.push(`CloudTrail: no cryptographic or GetPublicKey call since ${day(input.since)}`)
     }
   }
   const used = [...inUse]

@@ -66,6 +66,8 @@ describe('retire --disable', () => {
   it.each([
     ['an alias points to it', (w: ReturnType<typeof world>) => void w.kms.aliases.set('alias/app', w.k.keyId), [], 'KEY_HAS_ALIASES'],
     ['CloudTrail shows a Decrypt yesterday', (w: ReturnType<typeof world>) => void w.call({}), [], 'KEY_RECENTLY_USED'],
+    // Failed before the fix (disabled): a GetPublicKey call was not counted as use.
+    ['CloudTrail shows a GetPublicKey yesterday', (w: ReturnType<typeof world>) => void w.call({ eventName: 'GetPublicKey' }), [], 'KEY_RECENTLY_USED'],
     [
       'a Decrypt 20 days ago, within --idle-for 30d',
       (w: ReturnType<typeof world>) => void w.call({ eventTime: new Date(w.now().getTime() - 20 * DAY) }),

@@ -92,7 +92,7 @@ describe('kms-alias usage', () => {
     const { code, stdout, stderr } = await run(['usage', k.keyId, '--output', 'text'], { kms, cloudtrail: trail, start: NOW })
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' })
     expect(stdout).toBe(
-      line('verdict', 'idle', 'GetKeyLastUsage: never used since it was created on 2026-06-01 (KMS tracks use since 2026-01-01); CloudTrail: no cryptographic call since 2026-10-30') +
+      line('verdict', 'idle', 'GetKeyLastUsage: never used since it was created on 2026-06-01 (KMS tracks use since 2026-01-01); CloudTrail: no cryptographic or GetPublicKey call since 2026-10-30') +
         line('last-use', REGION, 'never-used', '-', '-'),
     )
   })

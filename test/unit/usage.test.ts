@@ -119,22 +119,22 @@ describe('usageVerdict', () => {
       'in-use',
       ['GetKeyLastUsage: last used by Decrypt on 2026-11-25T00:00:00.000Z (4 days ago)'],
     ],
-    ['never used, CloudTrail quiet', never, quiet, [], 'idle', ['GetKeyLastUsage: never used since it was created on 2026-05-01 (KMS tracks use since 2026-01-01)', 'CloudTrail: no cryptographic call since 2026-10-30']],
+    ['never used, CloudTrail quiet', never, quiet, [], 'idle', ['GetKeyLastUsage: never used since it was created on 2026-05-01 (KMS tracks use since 2026-01-01)', 'CloudTrail: no cryptographic or GetPublicKey call since 2026-10-30']],
     [
       'used before the window only',
       used('2026-09-01T00:00:00Z'),
       quiet,
       [],
       'idle',
-      ['GetKeyLastUsage: last used by Decrypt on 2026-09-01T00:00:00.000Z (89 days ago), before the window', 'CloudTrail: no cryptographic call since 2026-10-30'],
+      ['GetKeyLastUsage: last used by Decrypt on 2026-09-01T00:00:00.000Z (89 days ago), before the window', 'CloudTrail: no cryptographic or GetPublicKey call since 2026-10-30'],
     ],
     ['older than tracking, tracking began before the window: the window is covered', olderThanTracking('2026-01-01T00:00:00Z'), quiet, [], 'idle', [
       'GetKeyLastUsage: no use since KMS began tracking on 2026-01-01',
-      'CloudTrail: no cryptographic call since 2026-10-30',
+      'CloudTrail: no cryptographic or GetPublicKey call since 2026-10-30',
     ]],
     ['older than tracking, tracking began inside the window: unknown', olderThanTracking('2026-11-15T00:00:00Z'), quiet, [], 'unknown', [
       'GetKeyLastUsage: not used since KMS began tracking on 2026-11-15, but the key is older (created 2025-01-01): earlier use is unknown',
-      'CloudTrail: no cryptographic call since 2026-10-30',
+      'CloudTrail: no cryptographic or GetPublicKey call since 2026-10-30',
     ]],
     ['CloudTrail unreadable, no use known: unknown', never, { error: 'denied' }, [], 'unknown', [
       'CloudTrail could not be read: denied',
@@ -151,6 +151,10 @@ describe('usageVerdict', () => {
       'GetKeyLastUsage: never used since it was created on 2026-05-01 (KMS tracks use since 2026-01-01)',
     ]],
     ['an alias on the key', never, quiet, ['alias/app'], 'in-use', ['alias/app points to the key: callers that name the alias use it']],
+    // Failed before the fix (idle): GetKeyLastUsage does not track GetPublicKey, and the verdict counted only cryptographic calls.
+    ['only GetPublicKey calls: in-use (the public key works outside KMS)', never, { value: { events: [event({ eventName: 'GetPublicKey' })], truncated: false } }, [], 'in-use', [
+      'CloudTrail: 1 successful GetPublicKey call by 1 caller since 2026-10-30: the public key may be in use outside KMS',
+    ]],
   ])('%s', (_name, lastUse, trail, aliases, verdict, reasons) => {
     const result = usageVerdict({ lastUse, trail, aliases, since, now: NOW })
     expect(result.verdict).toBe(verdict)
