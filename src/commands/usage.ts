@@ -95,7 +95,7 @@ function lastUseView(region: string, read: UsageReads['regions'][number]['lastUs
     region,
     answer: use.answer,
     operation: use.answer === 'used' ? use.operation : null,
-    at: use.answer === 'used' ? use.at.toISOString() : null,
+    at: use.answer === 'used' ? (use.at?.toISOString() ?? null) : null,
     cloudTrailEventId: use.answer === 'used' ? use.cloudTrailEventId : null,
     trackingStart: use.trackingStart?.toISOString() ?? null,
     text: describeLastUse(use, now),

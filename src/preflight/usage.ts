@@ -10,7 +10,8 @@ export const DAY_MS = 86_400_000
 
 /** GetKeyLastUsage in words (kms-facts.md section 16). */
 export type LastUse =
-  | { answer: 'used'; operation: string; at: Date; cloudTrailEventId: string | null; trackingStart: Date | null }
+  /** `at` null: KMS reported a use without its time. */
+  | { answer: 'used'; operation: string; at: Date | null; cloudTrailEventId: string | null; trackingStart: Date | null }
   /** No use since the key was created (tracking covers the key's whole life). */
   | { answer: 'never-used'; created: Date; trackingStart: Date }
   /** No use since tracking began, but the key is older than the tracking (or a date is missing). */
@@ -21,7 +22,7 @@ export function lastUseOf(usage: KeyLastUsage, keyCreated?: Date): LastUse {
   const trackingStart = usage.trackingStartDate ?? null
   if (usage.lastUsage) {
     const { operation, timestamp, cloudTrailEventId } = usage.lastUsage
-    return { answer: 'used', operation, at: timestamp, cloudTrailEventId: cloudTrailEventId ?? null, trackingStart }
+    return { answer: 'used', operation, at: timestamp ?? null, cloudTrailEventId: cloudTrailEventId ?? null, trackingStart }
   }
   const created = usage.keyCreationDate ?? keyCreated ?? null
   if (created && trackingStart && created.getTime() >= trackingStart.getTime()) return { answer: 'never-used', created, trackingStart }
@@ -38,7 +39,7 @@ const ago = (now: Date, then: Date): string => {
 export function describeLastUse(use: LastUse, now: Date): string {
   switch (use.answer) {
     case 'used':
-      return `last used by ${use.operation} on ${use.at.toISOString()} (${ago(now, use.at)})`
+      return use.at ? `last used by ${use.operation} on ${use.at.toISOString()} (${ago(now, use.at)})` : `last used by ${use.operation}, at a time KMS did not say`
     case 'never-used':
       return `never used since it was created on ${day(use.created)} (KMS tracks use since ${day(use.trackingStart)})`
     case 'unknown':
@@ -148,7 +149,8 @@ export function usageVerdict(input: VerdictInput): VerdictResult {
   if (lastUse.error !== undefined) gaps.push(`GetKeyLastUsage could not be read: ${lastUse.error}`)
   else if (lastUse.value.answer === 'used') {
     const sentence = describeLastUse(lastUse.value, input.now)
-    if (lastUse.value.at.getTime() >= input.since.getTime()) inUse.push(`GetKeyLastUsage: ${sentence}`)
+    // A use of unknown time may be recent: counted as use, never as idleness.
+    if (lastUse.value.at === null || lastUse.value.at.getTime() >= input.since.getTime()) inUse.push(`GetKeyLastUsage: ${sentence}`)
     else idle.push(`GetKeyLastUsage: ${sentence}, before the window`)
   } else if (lastUse.value.answer === 'never-used') idle.push(`GetKeyLastUsage: ${describeLastUse(lastUse.value, input.now)}`)
   else if (lastUse.value.trackingStart && lastUse.value.trackingStart.getTime() <= input.since.getTime()) {

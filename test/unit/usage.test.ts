@@ -52,6 +52,12 @@ describe('lastUseOf: GetKeyLastUsage in words', () => {
       'not used since KMS began tracking on 2026-01-01, but the key is older (created 2025-06-01): earlier use is unknown',
     ],
     ['empty, no tracking date: unknown', { keyId: 'k', keyCreationDate: d('2025-06-01T00:00:00Z') }, 'unknown', 'KMS did not say since when it tracks use: unknown'],
+    [
+      'KeyLastUsage present without a Timestamp: still used, time unknown',
+      { keyId: 'k', lastUsage: { operation: 'Sign' }, trackingStartDate: d('2026-01-01T00:00:00Z'), keyCreationDate: d('2026-03-01T00:00:00Z') },
+      'used',
+      'last used by Sign, at a time KMS did not say',
+    ],
   ])('%s', (_name, answer, expected, words) => {
     const use = lastUseOf(answer)
     expect(use.answer).toBe(expected)
@@ -151,6 +157,9 @@ describe('usageVerdict', () => {
       'GetKeyLastUsage: never used since it was created on 2026-05-01 (KMS tracks use since 2026-01-01)',
     ]],
     ['an alias on the key', never, quiet, ['alias/app'], 'in-use', ['alias/app points to the key: callers that name the alias use it']],
+    ['used at a time KMS did not say: in-use, never idle', { value: { answer: 'used', operation: 'Sign', at: null, cloudTrailEventId: null, trackingStart: null } }, quiet, [], 'in-use', [
+      'GetKeyLastUsage: last used by Sign, at a time KMS did not say',
+    ]],
     // Failed before the fix (idle): GetKeyLastUsage does not track GetPublicKey, and the verdict counted only cryptographic calls.
     ['only GetPublicKey calls: in-use (the public key works outside KMS)', never, { value: { events: [event({ eventName: 'GetPublicKey' })], truncated: false } }, [], 'in-use', [
       'CloudTrail: 1 successful GetPublicKey call by 1 caller since 2026-10-30: the public key may be in use outside KMS',
