@@ -234,6 +234,9 @@ async function readSoak(ctx: Context, globals: GlobalOptions, session: Session, 
   const logged = trail.value.events.find((e) => e.eventName === 'DisableKey' && !e.errorCode)?.eventTime ?? null
   const disabledAt = journaled && (!logged || journaled >= logged) ? journaled : logged
   const from = disabledAt === null ? null : disabledAt === journaled ? 'journal' : 'cloudtrail'
+  if (trail.value.truncated && disabledAt === null) {
+    return { disabledAt, from, refused: { error: `--max-events ${options.maxEvents} was reached before a DisableKey event was found; pass a larger --max-events` } }
+  }
   if (trail.value.truncated && disabledAt && trail.value.events.at(-1)!.eventTime > disabledAt) {
     return { disabledAt, from, refused: { error: `--max-events ${options.maxEvents} was reached before the time the key was disabled` } }
   }

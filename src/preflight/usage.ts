@@ -269,6 +269,9 @@ export function refusedCallers(events: readonly TrailEvent[], since: Date): Stil
 export function checkFindings(key: KeyInfo, disabledAt: Date | null, refused: ReadResult<StillNeeded[]>): Finding[] {
   if (key.keyState !== 'Disabled')
     return [{ code: 'KEY_NOT_DISABLED', severity: 'block', message: `${key.keyId} is ${key.keyState ?? 'in an unknown state'}, not Disabled: retire --disable comes first` }]
+  // A trail that was not read whole (failed, or cut by --max-events) may hold the DisableKey event.
+  if (disabledAt === null && refused.error !== undefined)
+    return [{ code: 'SOAK_UNCHECKED', severity: 'block', message: `when ${key.keyId} was disabled cannot be told: ${refused.error}` }]
   if (disabledAt === null)
     return [{ code: 'SOAK_UNKNOWN', severity: 'block', message: `when ${key.keyId} was disabled is known neither from the journal nor from CloudTrail (90 days)` }]
   if (refused.error !== undefined) return [{ code: 'SOAK_UNCHECKED', severity: 'block', message: `CloudTrail could not be read: ${refused.error}` }]

@@ -320,6 +320,23 @@ const deniedTrail: CloudTrailPort = {
 }
 
 describe('retire: the remaining refusals', () => {
+  // Failed before the fix: SOAK_UNKNOWN ("known neither from the journal nor from CloudTrail") although CloudTrail was not read whole.
+  it('--check when --max-events cut CloudTrail off before the DisableKey event: SOAK_UNCHECKED naming --max-events, exit 3', async () => {
+    const w = world()
+    w.kms.keys.set(w.k.keyId, { ...w.k, keyState: 'Disabled' })
+    w.call({ eventName: 'DisableKey', eventTime: new Date(w.now().getTime() - 20 * DAY) })
+    for (const days of [3, 2, 1]) w.call({ eventName: 'DescribeKey', eventTime: new Date(w.now().getTime() - days * DAY) })
+    const { code, stdout } = await w.cli(['retire', w.k.keyId, '--check', '--max-events', '2', '--no-journal', '--json'])
+    expect(code).toBe(3)
+    expect(JSON.parse(stdout).findings).toEqual([
+      {
+        code: 'SOAK_UNCHECKED',
+        severity: 'block',
+        message: `when ${w.k.keyId} was disabled cannot be told: --max-events 2 was reached before a DisableKey event was found; pass a larger --max-events`,
+      },
+    ])
+  })
+
   it('--check with CloudTrail denied: SOAK_UNCHECKED, exit 3', async () => {
     const w = world()
     await w.cli(['retire', w.k.keyId, '--disable', '--yes'])

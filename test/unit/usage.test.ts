@@ -214,6 +214,7 @@ describe('retire refusals', () => {
     ['not disabled', facts(), since, { value: [] }, ['KEY_NOT_DISABLED:block']],
     ['disable time unknown', facts({}, disabled), null, { value: [] }, ['SOAK_UNKNOWN:block']],
     ['CloudTrail unreadable', facts({}, disabled), since, { error: 'denied' }, ['SOAK_UNCHECKED:block']],
+    ['no disable time and CloudTrail not read whole (--max-events): unchecked, not unknown', facts({}, disabled), null, { error: '--max-events 10 was reached' }, ['SOAK_UNCHECKED:block']],
   ])('--check: %s', (_name, f, at, refused, expected) => {
     expect(codes(checkFindings(f.key, at, refused))).toEqual(expected)
   })
