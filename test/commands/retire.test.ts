@@ -256,8 +256,9 @@ describe('retire --schedule-deletion', () => {
     expect(w.kms.calls).toContain(`ScheduleKeyDeletion ${w.k.keyId} 7`)
     const undo = await w.cli(['undo', '--last', '--yes'])
     expect(undo.code).toBe(0)
+    const [disable] = await journalOf({ env: { KMS_ALIAS_JOURNAL: w.journal } })
     expect(undo.stderr).toBe(
-      `${w.k.keyId} is no longer pending deletion and stays Disabled, as KMS leaves a key whose deletion is cancelled; kms-alias undo --last again enables it (it reverts the disable)\n`,
+      `${w.k.keyId} is no longer pending deletion and stays Disabled, as KMS leaves a key whose deletion is cancelled; kms-alias undo ${disable?.id} enables it (it reverts the disable)\n`,
     )
     expect(w.state()).toBe('Disabled')
     expect((await w.cli(['undo', '--last', '--yes'])).code).toBe(0)
@@ -294,6 +295,20 @@ describe('retire --schedule-deletion', () => {
     expect(JSON.parse(stdout).findings.map((f: { code: string }) => f.code)).toEqual(['ALIASES_UNKNOWN'])
     expect(w.state()).toBe('Disabled')
     expect(w.kms.calls.filter((c) => c.startsWith('ScheduleKeyDeletion'))).toEqual([])
+  })
+
+  // Failed before the fix: the note said `undo --last` would enable the key, though the journal held no disable to undo.
+  it('undo of a deletion scheduled for a key disabled outside kms-alias: the note names aws kms enable-key, not undo', async () => {
+    const w = world()
+    w.kms.keys.set(w.k.keyId, { ...w.k, keyState: 'Disabled' })
+    w.call({ eventName: 'DisableKey', eventTime: new Date(w.now().getTime() - 20 * DAY) })
+    expect((await w.cli(['retire', w.k.keyId, '--schedule-deletion', '--yes'])).code).toBe(0)
+    const undo = await w.cli(['undo', '--last', '--yes'])
+    expect(undo.code).toBe(0)
+    expect(undo.stderr).toBe(
+      `${w.k.keyId} is no longer pending deletion and stays Disabled, as KMS leaves a key whose deletion is cancelled; no disable of it by kms-alias is left to undo in the journal: aws kms enable-key --key-id ${w.k.keyId} --region ${REGION} enables it\n`,
+    )
+    expect(w.state()).toBe('Disabled')
   })
 
   it('not disabled: KEY_NOT_DISABLED, exit 3; a --days outside 7 to 30 is a usage error', async () => {
