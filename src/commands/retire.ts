@@ -125,7 +125,7 @@ async function disable(
   const aliases = reads.regions.flatMap((r) => (r.aliases.value ?? []).map((a) => (several ? `${a} (${r.region})` : a)))
   const aliasesUnread = reads.regions.flatMap((r) => (r.aliases.error === undefined ? [] : [`ListAliases${several ? ` in ${r.region}` : ''} failed: ${r.aliases.error}`]))
   const grants = reads.grants.value?.length ?? 0
-  const facts = { key, aliases, aliasesUnread, grants }
+  const facts = { key, aliases, aliasesUnread, grants, ...(reads.grants.error !== undefined ? { grantsUnread: reads.grants.error } : {}) }
   const findings = disableFindings(facts, verdict, { idleForDays: options.idleForDays, allowUnknownUsage: options.allowUnknownUsage })
   await change(ctx, report, ui, options, findings, {
     pending: key.keyState !== 'Disabled',
@@ -159,9 +159,15 @@ async function schedule(
   ui: Ui,
   w: Writing & { soak: Soak },
 ): Promise<void> {
-  const [aliases, grants] = await Promise.all([aliasesEverywhere(ctx, session, kms, key), kms.listGrants(key.keyId).catch(() => [])])
+  const [aliases, grants] = await Promise.all([
+    aliasesEverywhere(ctx, session, kms, key),
+    kms.listGrants(key.keyId).then(
+      (list) => ({ count: list.length }),
+      (error: unknown) => ({ count: 0, grantsUnread: failureOf(ctx, error).message }),
+    ),
+  ])
   const pending = key.keyState !== 'PendingDeletion'
-  const facts = { key, aliases: aliases.names, aliasesUnread: aliases.unread, grants: grants.length }
+  const facts = { key, aliases: aliases.names, aliasesUnread: aliases.unread, grants: grants.count, ...('grantsUnread' in grants ? { grantsUnread: grants.grantsUnread } : {}) }
   const findings = pending ? scheduleFindings(facts, w.soak.disabledAt, w.soak.refused, { soakDays: options.soakDays, now: ctx.now() }) : []
   let deletionDate: Date | undefined
   await change(ctx, report, ui, options, findings, {

@@ -192,6 +192,8 @@ export interface RetireKeyFacts {
   /** Why the aliases of a Region could not be read, one message per such Region. */
   aliasesUnread: readonly string[]
   grants: number
+  /** Why ListGrants failed, when it did (`grants` is 0 then). */
+  grantsUnread?: string
 }
 
 /** Refusals shared by every step that changes a key's state: AWS managed, a primary with replicas, aliases still on it. */
@@ -220,6 +222,8 @@ function keyFindings(facts: RetireKeyFacts): Finding[] {
       severity: 'block',
       message: `whether an alias still points to ${key.keyId} cannot be told: ${facts.aliasesUnread.join('; ')}; try again when ListAliases answers`,
     })
+  if (facts.grantsUnread !== undefined)
+    findings.push({ code: 'GRANTS_UNKNOWN', severity: 'warn', message: `grants could not be read: ${facts.grantsUnread}; grantees, if any, lose use of the key too` })
   return findings
 }
 

@@ -128,6 +128,20 @@ describe('retire --disable', () => {
     expect(w.kms.calls.filter((c) => c.startsWith('DisableKey'))).toEqual([])
   })
 
+  // Failed before the fix: the failed read counted as no grant and nothing was said.
+  it('ListGrants denied (fake KMS fault): disabled with a GRANTS_UNKNOWN warning saying why', async () => {
+    const w = world()
+    w.kms.listGrants = async () => {
+      throw new AccessError('ListGrants was denied: AccessDeniedException: no')
+    }
+    const { code, stdout } = await w.cli(['retire', w.k.keyId, '--disable', '--yes', '--json'])
+    expect(code).toBe(0)
+    expect(JSON.parse(stdout).findings).toEqual([
+      { code: 'GRANTS_UNKNOWN', severity: 'warn', message: 'grants could not be read: ListGrants was denied: AccessDeniedException: no; grantees, if any, lose use of the key too' },
+    ])
+    expect(w.state()).toBe('Disabled')
+  })
+
   it('--dry-run: would-disable, no DisableKey; off a terminal without --yes: exit 2 before any call', async () => {
     const w = world()
     const dry = await w.cli(['retire', w.k.keyId, '--disable', '--dry-run', '--json'])

@@ -202,6 +202,8 @@ describe('retire refusals', () => {
     ['AWS managed', facts({}, { keyManager: 'AWS' }), idle, options, ['KEY_AWS_MANAGED:block']],
     ['pending deletion', facts({}, { keyState: 'PendingDeletion' }), idle, options, ['KEY_PENDING_DELETION:block']],
     ['grants: a warning', facts({ grants: 2 }), idle, options, ['KEY_HAS_GRANTS:warn']],
+    // Failed before the fix: a failed ListGrants read as no grant, silently.
+    ['grants unread: a warning', facts({ grantsUnread: 'denied' }), idle, options, ['GRANTS_UNKNOWN:warn']],
   ])('--disable: %s', (_name, f, evidence, opts, expected) => {
     expect(codes(disableFindings(f, evidence, opts))).toEqual(expected)
   })
