@@ -233,12 +233,12 @@ export function disableFindings(facts: RetireKeyFacts, evidence: Pick<VerdictRes
   if (facts.key.keyState === 'PendingDeletion' || facts.key.keyState === 'PendingReplicaDeletion')
     findings.push({ code: 'KEY_PENDING_DELETION', severity: 'block', message: `${facts.key.keyId} is already pending deletion` })
   if (evidence.used.length > 0) {
-    findings.push({ code: 'KEY_RECENTLY_USED', severity: 'block', message: `used within --idle-for ${options.idleForDays}d: ${evidence.used.join('; ')}` })
+    findings.push({ code: 'KEY_RECENTLY_USED', severity: 'block', message: `used within --idle-for ${formatDays(options.idleForDays)}: ${evidence.used.join('; ')}` })
   } else if (evidence.gaps.length > 0) {
     findings.push({
       code: 'LAST_USE_UNKNOWN',
       severity: options.allowUnknownUsage ? 'warn' : 'block',
-      message: `whether the key was used within --idle-for ${options.idleForDays}d cannot be told: ${evidence.gaps.join('; ')}${options.allowUnknownUsage ? '' : ' (pass --allow-unknown-usage to disable it anyway; kms-alias undo enables it again)'}`,
+      message: `whether the key was used within --idle-for ${formatDays(options.idleForDays)} cannot be told: ${evidence.gaps.join('; ')}${options.allowUnknownUsage ? '' : ' (pass --allow-unknown-usage to disable it anyway; kms-alias undo enables it again)'}`,
     })
   }
   if (facts.grants > 0)
@@ -302,10 +302,17 @@ export function scheduleFindings(
       findings.push({
         code: 'SOAK_TOO_SHORT',
         severity: 'block',
-        message: `${facts.key.keyId} was disabled on ${disabledAt.toISOString()}, ${Math.floor(soaked)} of the --soak ${options.soakDays}d ago: wait, then kms-alias retire --check`,
+        message: `${facts.key.keyId} was disabled on ${disabledAt.toISOString()}, ${formatDays(Math.floor(soaked * 24) / 24)} ago, less than the --soak ${formatDays(options.soakDays)}: wait, then kms-alias retire --check`,
       })
   }
   return findings
+}
+
+/** A number of days as the duration flags take it: "7d" when whole days, else hours ("1h", "36h", "0.5h"). */
+export function formatDays(days: number): string {
+  if (Number.isInteger(days)) return `${days}d`
+  // Hours rounded to a hundredth: a parsed "1h" is 1/24 of a day, not exactly representable.
+  return `${Math.round(days * 24 * 100) / 100}h`
 }
 
 /** How long the soak has lasted, in words. */

@@ -5,6 +5,7 @@ import {
   describeLastUse,
   disableFindings,
   lastUseOf,
+  formatDays,
   namedBy,
   refusedCallers,
   scheduleFindings,
@@ -233,6 +234,17 @@ describe('retire refusals', () => {
     ['aliases unread', facts({ aliasesUnread: ['ListAliases in eu-west-1 failed: throttled'] }, disabled), since, { value: [] }, ['ALIASES_UNKNOWN:block']],
   ])('--schedule-deletion (soak 7d): %s', (_name, f, at, refused, expected) => {
     expect(codes(scheduleFindings(f, at, refused, { soakDays: 7, now: NOW }))).toEqual(expected)
+  })
+
+  // Failed before the fix: "--soak 0.041666666666666664d".
+  it('SOAK_TOO_SHORT names the durations as the flags take them (1h, 7d), not as fractions of a day', () => {
+    const hour = 1 / 24
+    const at = new Date(NOW.getTime() - 30 * 60_000)
+    const [soakShort] = scheduleFindings(facts({}, disabled), at, { value: [] }, { soakDays: hour, now: NOW })
+    expect(soakShort?.message).toBe(`k1 was disabled on ${at.toISOString()}, 0d ago, less than the --soak 1h: wait, then kms-alias retire --check`)
+    const [daysShort] = scheduleFindings(facts({}, disabled), d('2026-11-24T00:00:00Z'), { value: [] }, { soakDays: 7, now: NOW })
+    expect(daysShort?.message).toBe('k1 was disabled on 2026-11-24T00:00:00.000Z, 5d ago, less than the --soak 7d: wait, then kms-alias retire --check')
+    expect([formatDays(hour), formatDays(36 / 24), formatDays(30), formatDays(0.5 / 24)]).toEqual(['1h', '36h', '30d', '0.5h'])
   })
 
   it('refusedCallers: only DisabledException at or after the disable time, by principal', () => {
