@@ -13,6 +13,7 @@ import { failureOf, Writer, type WriteOutcome } from '../engine/writePath.js'
 import type { KeyInfo, KmsPort } from '../kms/port.js'
 import { renderRetireJson, renderRetireTable, renderRetireText, type RetireReport, type RetireStep } from '../output/retireView.js'
 import { createUi, type Ui } from '../output/ui.js'
+import { usageKeyView } from '../output/usageView.js'
 import { hasBlock, refusedFindings, type Finding } from '../preflight/rules.js'
 import {
   checkFindings,
@@ -23,8 +24,8 @@ import {
   soakFor,
   type ReadResult,
   type StillNeeded,
+  verdictOf,
 } from '../preflight/usage.js'
-import { keyView, verdictOf } from './usage.js'
 
 export interface RetireOptions {
   key: string
@@ -75,7 +76,7 @@ export async function runRetire(options: RetireOptions, ctx: Context, globals: G
     const session = sessionOf(ctx, globals, ui)
     const kms = await session.kms()
     const key = await ui.progress(`Describing ${options.key}`, () => kms.describeKey(options.key))
-    report.key = keyView(key)
+    report.key = usageKeyView(key)
     // The key's own account (from its ARN): what the lock and the journal entry name.
     const account = key.accountId || null
     const writer = new Writer(ctx, ui, globals, kms)

@@ -15,7 +15,7 @@ import type { KmsPort } from '../kms/port.js'
 import { escapeControl } from '../output/escape.js'
 import { renderRetireJson, renderRetireTable, renderRetireText, type RetireReport } from '../output/retireView.js'
 import { createUi } from '../output/ui.js'
-import { keyView } from './usage.js'
+import { usageKeyView } from '../output/usageView.js'
 
 export interface KeyStateUndoOptions {
   dryRun: boolean
@@ -73,7 +73,7 @@ export async function runKeyStateUndo(entry: JournalEntry, options: KeyStateUndo
     if (key.keyId !== entry.keyId || (entry.account !== null && key.accountId !== entry.account)) {
       throw new UsageError(`journal entry ${entry.id} names ${keyId}, which is not a key ID of account ${entry.account ?? '?'} in ${entry.region}; nothing was changed`)
     }
-    report.key = keyView(key)
+    report.key = usageKeyView(key)
     if (key.keyState !== entry.newState) {
       report.outcome = 'conflict'
       throw new ConflictError(

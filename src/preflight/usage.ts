@@ -182,6 +182,31 @@ export function usageVerdict(input: VerdictInput): VerdictResult {
   return { verdict: 'idle', reasons: idle, used, gaps }
 }
 
+/** What the verdict needs of one Region's reads (the engine's RegionUsage has it). */
+export interface RegionEvidence {
+  region: string
+  aliases: ReadResult<readonly string[]>
+  lastUse: ReadResult<LastUse>
+  trail: ReadResult<{ events: readonly TrailEvent[]; truncated: boolean }>
+}
+
+/** The verdict over every Region read: in-use anywhere is in-use; with several Regions each reason names its own. */
+export function verdictOf(reads: { since: Date; regions: readonly RegionEvidence[] }, now: Date): VerdictResult {
+  const several = reads.regions.length > 1
+  const tag = (region: string) => (reasons: string[]) => (several ? reasons.map((r) => `${region}: ${r}`) : reasons)
+  const perRegion = reads.regions.map((r) => {
+    const v = usageVerdict({ lastUse: r.lastUse, trail: r.trail, aliases: r.aliases.value ?? [], since: reads.since, now })
+    const unread = r.aliases.error === undefined ? [] : [`the aliases could not be read: ${r.aliases.error}`]
+    const t = tag(r.region)
+    return { verdict: v.verdict, reasons: t([...unread, ...v.reasons]), used: t(v.used), gaps: t([...unread, ...v.gaps]) }
+  })
+  const used = perRegion.flatMap((v) => v.used)
+  const gaps = perRegion.flatMap((v) => v.gaps)
+  const verdict = perRegion.some((v) => v.verdict === 'in-use') ? 'in-use' : gaps.length > 0 ? 'unknown' : 'idle'
+  const reasons = perRegion.filter((v) => verdict !== 'in-use' || v.verdict === 'in-use').flatMap((v) => v.reasons)
+  return { verdict, reasons, used, gaps }
+}
+
 const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`
 
 /** What the retire steps need to know of the key, besides the evidence of use. */
