@@ -48,8 +48,8 @@ const KEYS: readonly DemoKey[] = [
   { label: 'payments key 2027', spec: 'SYMMETRIC_DEFAULT', usage: 'ENCRYPT_DECRYPT', alias: 'alias/demo/payments-next' },
   { label: 'retired key', spec: 'SYMMETRIC_DEFAULT', usage: 'ENCRYPT_DECRYPT', disabled: true, alias: 'alias/demo/retired' },
 ]
-// Issue 21's act (usage and retire) is steps 7 to 9; issue 23's closing audit step 10.
-const STEPS = 10
+// Issue 21's act (usage and retire) is steps 7 to 11; issue 23's closing audit step 12.
+const STEPS = 12
 
 /** Runs the tour; exit 0 when every step ended as the tour expects. */
 export async function runDemo(options: DemoOptions, ctx: Context, globals: GlobalOptions): Promise<number> {
@@ -174,7 +174,7 @@ class Tour {
 
     // issue 23: the tour ends with an audit of its own store.
     await this.command(
-      10,
+      12,
       '`audit` reads every alias, describes each key once and reports the aliases that will break: alias/demo/retired points to a disabled key, an error, so it exits 3 as a scheduled CI job would fail.',
       ['audit'],
       Exit.Refused,
@@ -210,9 +210,22 @@ class Tour {
     )
     await this.command(
       first + 2,
-      'The RSA_2048 key has no alias and was never used, so it is disabled: journaled, undone by `kms-alias undo`. Later, `retire --check` and `--schedule-deletion` finish the job.',
+      'The RSA_2048 key has no alias and was never used, so it is disabled: journaled, undone by `kms-alias undo`.',
       ['retire', idle.keyId, '--disable', '--yes'],
       Exit.Ok,
+    )
+    // The in-memory KMS runs on the real clock, so the soak honestly lasts moments here.
+    await this.command(
+      first + 3,
+      '`retire --check` lists every caller that KMS refused because the key is disabled, since it was disabled (the journal, or the DisableKey event in CloudTrail, says when). None yet: the soak is clean so far.',
+      ['retire', idle.keyId, '--check'],
+      Exit.Ok,
+    )
+    await this.command(
+      first + 4,
+      '`retire --schedule-deletion` waits for a soak of --soak (7 days) with a clean check; minutes are not enough, so even this --dry-run is refused. After the soak it schedules the deletion, which `undo` cancels.',
+      ['retire', idle.keyId, '--schedule-deletion', '--dry-run'],
+      Exit.Refused,
     )
   }
 
