@@ -494,10 +494,13 @@ function assumedRoleCredentials(role: AssumeRoleConfig, config: Pick<AwsSettings
     } catch (error) {
       config.debug?.(`AssumeRole ${role.arn}: ${nameOf(error)} in ${elapsed(started)}`)
       if (ACCESS_ERROR_NAMES.has(nameOf(error))) {
-        throw new AccessError(
+        const refused = new AccessError(
           `cannot assume ${role.arn}: ${nameOf(error)}: ${messageOf(error)}`,
           "check that the role's trust policy lets these credentials assume it (and the --external-id it asks for)",
         )
+        // STS answered: callers tell an answer from a setup failure (no credentials) by its name.
+        refused.awsCode = nameOf(error)
+        throw refused
       }
       throw translateError(error, { operation: 'AssumeRole', subject: role.arn, region: '' })
     }

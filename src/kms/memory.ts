@@ -414,12 +414,16 @@ export function createMemoryKms(store: MemoryKmsStore, config: Pick<KmsConfig, '
         }
       }),
     async *listAliasPages(beforePage) {
-      // KMS's page size; the store itself has no pages.
+      // KMS's page size; the store itself has no pages. Every page is one ListAliases call of a
+      // snapshot taken at the first: re-listing (and sorting) the store per page was quadratic, and
+      // an alias made between pages shifted the later ones.
+      let snapshot: AliasEntry[] = []
       for (let start = 0; ; start += 100) {
         await beforePage?.()
-        const all = await port.listAliases()
-        yield all.slice(start, start + 100)
-        if (start + 100 >= all.length) return
+        const from = start
+        const page = from === 0 ? (snapshot = await port.listAliases()).slice(0, 100) : await call('ListAliases', '(all)', () => snapshot.slice(from, from + 100))
+        yield page
+        if (start + 100 >= snapshot.length) return
       }
     },
     listKeys: () => call('ListKeys', '(all)', () => [...here().keys.keys()]),

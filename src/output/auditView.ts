@@ -10,6 +10,8 @@ export interface AuditPartition {
   readable: boolean
   aliases: number
   keys: number
+  /** Keys DescribeKey did not answer for: their aliases were not checked. */
+  unreadableKeys: number
 }
 
 export interface AuditSummary {
@@ -17,6 +19,7 @@ export interface AuditSummary {
   unreadable: number
   aliases: number
   keys: number
+  unreadableKeys: number
   findings: Record<AuditLevel, number>
 }
 
@@ -25,8 +28,11 @@ export interface AuditReport {
   findings: AuditFinding[]
   summary: AuditSummary
   failOn: FailOn
-  /** --fix-plan: where the apply file went, how many entries it holds, and the apply --dry-run to review it with. */
-  fixPlan: { file: string; entries: number; review: string } | null
+  /**
+   * --fix-plan: where the apply file went, how many entries it holds, the apply --dry-run to review
+   * it with, and the missing aliases left out of it because several keys claim them.
+   */
+  fixPlan: { file: string; entries: number; review: string; notFixable: NotFixable[] } | null
   exitCode: number
 }
 
@@ -38,6 +44,14 @@ export interface FixPlanEntry {
   account?: string
 }
 
+/** A missing replica alias that keys of several multi-Region keys claim: which one it should name is a person's call. */
+export interface NotFixable {
+  account: string | null
+  region: string
+  alias: string
+  keyIds: string[]
+}
+
 export function summaryOf(partitions: readonly AuditPartition[], findings: readonly AuditFinding[]): AuditSummary {
   const count = (level: AuditLevel) => findings.filter((f) => f.level === level).length
   return {
@@ -45,6 +59,7 @@ export function summaryOf(partitions: readonly AuditPartition[], findings: reado
     unreadable: partitions.filter((p) => !p.readable).length,
     aliases: partitions.reduce((n, p) => n + p.aliases, 0),
     keys: partitions.reduce((n, p) => n + p.keys, 0),
+    unreadableKeys: partitions.reduce((n, p) => n + p.unreadableKeys, 0),
     findings: { error: count('error'), warn: count('warn'), info: count('info') },
   }
 }
@@ -58,7 +73,11 @@ export function renderAuditText(findings: readonly AuditFinding[]): string {
 
 const HEADINGS: Record<AuditLevel, string> = { error: 'Errors', warn: 'Warnings', info: 'Info' }
 
-/** One table per level, errors first; the account column only when several accounts were read. */
+/**
+ * One table per level, errors first; the account column only when several accounts were read. On a
+ * narrow terminal the key column goes first (the detail names the key where it matters) and the
+ * detail wraps: it holds what the issue asks to see, such as the deletion date and days left.
+ */
 export function renderAuditTable(report: AuditReport, style: ChalkInstance, width?: number): string {
   const accounts = new Set(report.partitions.map((p) => p.account)).size > 1
   const paint: Record<AuditLevel, (t: string) => string> = { error: (t) => style.red(t), warn: (t) => style.yellow(t), info: (t) => style.dim(t) }
@@ -74,19 +93,27 @@ export function renderAuditTable(report: AuditReport, style: ChalkInstance, widt
       ...(accounts ? [f.account ?? ''] : []),
       f.region,
       f.keyId ?? '',
-      { text: f.message, fit: 'wrap' as const },
+      { text: detailOf(f), fit: 'wrap' as const },
     ])
-    blocks.push(`${style.bold(`${HEADINGS[level]} (${findings.length})`)}\n${renderTable(style, { head, rows, fit, min: [], optional: [accounts ? 5 : 4] }, width)}\n`)
+    const keyColumn = accounts ? 4 : 3
+    blocks.push(`${style.bold(`${HEADINGS[level]} (${findings.length})`)}\n${renderTable(style, { head, rows, fit, min: [], optional: [keyColumn] }, width)}\n`)
   }
   return blocks.join('\n')
 }
 
-/** "4 partitions (1 unreadable), 2000 aliases, 400 keys: 1 error, 3 warnings, 0 info". */
+/** The message without the alias it starts with: the alias column already shows it. */
+function detailOf(finding: AuditFinding): string {
+  const lead = finding.alias === null ? '' : `${finding.alias} `
+  return lead !== '' && finding.message.startsWith(`${lead}points to `) ? finding.message.slice(lead.length) : finding.message
+}
+
+/** "4 partitions (1 unreadable), 2000 aliases, 400 keys (2 unreadable): 1 error, 3 warnings, 0 info". */
 export function renderAuditSummary(summary: AuditSummary): string {
   const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`
   const unreadable = summary.unreadable > 0 ? ` (${summary.unreadable} unreadable)` : ''
+  const unreadableKeys = summary.unreadableKeys > 0 ? ` (${summary.unreadableKeys} unreadable)` : ''
   return (
-    `Audited ${plural(summary.partitions, 'partition')}${unreadable}, ${plural(summary.aliases, 'alias', 'aliases')}, ${plural(summary.keys, 'key')}: ` +
+    `Audited ${plural(summary.partitions, 'partition')}${unreadable}, ${plural(summary.aliases, 'alias', 'aliases')}, ${plural(summary.keys, 'key')}${unreadableKeys}: ` +
     `${plural(summary.findings.error, 'error')}, ${plural(summary.findings.warn, 'warning')}, ${summary.findings.info} info`
   )
 }
@@ -96,15 +123,31 @@ export function renderAuditSummary(summary: AuditSummary): string {
  * replica of the same multi-Region key (it has the same key ID in every Region). The account
  * column only when several accounts were read: apply then assumes --role-name there.
  */
-export function fixPlanEntries(findings: readonly AuditFinding[], withAccounts: boolean): FixPlanEntry[] {
-  return findings
-    .filter((f) => f.code === 'ALIAS_MISSING_IN_REPLICA_REGION' && f.alias !== null && f.keyId !== null)
-    .map((f) => ({
-      alias: f.alias as string,
-      to: f.keyId as string,
-      region: f.region,
-      ...(withAccounts && f.account !== null ? { account: f.account } : {}),
-    }))
+export function fixPlanEntries(findings: readonly AuditFinding[], withAccounts: boolean): { entries: FixPlanEntry[]; notFixable: NotFixable[] } {
+  // (account, Region, alias) -> the keys whose replicas there miss it. Two keys (each named by the
+  // alias in its own Region) would give two entries for one alias, which apply refuses as a whole.
+  const claims = new Map<string, NotFixable>()
+  for (const f of findings) {
+    if (f.code !== 'ALIAS_MISSING_IN_REPLICA_REGION' || f.alias === null || f.keyId === null) continue
+    const place = JSON.stringify([f.account, f.region, f.alias])
+    const claim = claims.get(place)
+    if (claim) {
+      if (!claim.keyIds.includes(f.keyId)) claim.keyIds.push(f.keyId)
+    } else claims.set(place, { account: f.account, region: f.region, alias: f.alias, keyIds: [f.keyId] })
+  }
+  const entries: FixPlanEntry[] = []
+  const notFixable: NotFixable[] = []
+  for (const claim of claims.values()) {
+    if (claim.keyIds.length > 1) notFixable.push({ ...claim, keyIds: [...claim.keyIds].sort() })
+    else
+      entries.push({
+        alias: claim.alias,
+        to: claim.keyIds[0] as string,
+        region: claim.region,
+        ...(withAccounts && claim.account !== null ? { account: claim.account } : {}),
+      })
+  }
+  return { entries, notFixable }
 }
 
 export const renderFixPlan = (entries: readonly FixPlanEntry[]): string => `${JSON.stringify(entries, null, 2)}\n`

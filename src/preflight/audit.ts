@@ -126,26 +126,31 @@ export function partitionFindings(partition: PartitionFacts, options: AuditRules
     return [{ code: 'PARTITION_UNREADABLE', level: 'error', ...at, alias: null, keyId: null, message: `${where(partition)} could not be read: ${partition.unreadable}` }]
   }
   const findings: AuditFinding[] = []
-  const reportedUnreadable = new Set<string>()
+  // One pass over the aliases for every unreadable key's names, not one pass per such key.
+  const namesOfUnreadable = new Map<string, string[]>()
   for (const [alias, keyId] of partition.aliases) {
     if (keyId === undefined) continue
     const key = partition.keys.get(keyId)
     if (key === undefined) continue
     if (!isReadableKey(key)) {
-      if (reportedUnreadable.has(keyId)) continue
-      reportedUnreadable.add(keyId)
-      const names = [...partition.aliases].filter(([, k]) => k === keyId).map(([name]) => name)
-      findings.push({
-        code: 'KEY_UNREADABLE',
-        level: 'warn',
-        ...at,
-        alias,
-        keyId,
-        message: `${keyId} (named by ${names.join(', ')}) could not be described: ${key.unreadable}; its aliases were not checked`,
-      })
+      const names = namesOfUnreadable.get(keyId)
+      if (names) names.push(alias)
+      else namesOfUnreadable.set(keyId, [alias])
       continue
     }
     findings.push(...keyStateFindings(alias, key, at, options))
+  }
+  for (const [keyId, names] of namesOfUnreadable) {
+    const key = partition.keys.get(keyId) as UnreadableKey
+    // An error: its aliases could be on a disabled or deleted key, and --fail-on error must not pass them.
+    findings.push({
+      code: 'KEY_UNREADABLE',
+      level: 'error',
+      ...at,
+      alias: names[0] as string,
+      keyId,
+      message: `${keyId} (named by ${names.join(', ')}) could not be described: ${key.unreadable}; its aliases were not checked`,
+    })
   }
   if (partition.allKeys) findings.push(...keyWithoutAliasFindings(partition))
   return findings
@@ -156,9 +161,12 @@ export function keyStateFindings(alias: string, key: AuditKey, at: { account: st
   const base = { ...at, alias, keyId: key.keyId }
   if (key.keyState === 'PendingDeletion') {
     const daysLeft = key.deletionDate ? Math.ceil((key.deletionDate.getTime() - options.now.getTime()) / DAY_MS) : null
-    const when = key.deletionDate
-      ? `on ${key.deletionDate.toISOString()} (${daysLeft} day${daysLeft === 1 ? '' : 's'} left)`
-      : 'on a date DescribeKey did not give'
+    // KMS deletes the key within a day after its deletion date: past it, "0 days left" would be false comfort.
+    const when = !key.deletionDate
+      ? 'on a date DescribeKey did not give'
+      : daysLeft !== null && daysLeft <= 0
+        ? `on ${key.deletionDate.toISOString()}: the deletion date has passed, and KMS deletes it within a day`
+        : `on ${key.deletionDate.toISOString()} (${daysLeft} day${daysLeft === 1 ? '' : 's'} left)`
     return [
       {
         code: 'ALIAS_ON_PENDING_DELETION',
@@ -275,11 +283,46 @@ export function regionSkewFindings(partitions: readonly PartitionFacts[]): Audit
   )
 }
 
-/** ALIAS_ACCOUNT_SKEW: with several accounts, an alias name whose keys differ in KeySpec or KeyUsage. */
+/**
+ * ALIAS_ACCOUNT_SKEW: with several accounts, an alias name whose keys are of one KeySpec and
+ * KeyUsage in some accounts and of another in others. Accounts are compared, not places: an account
+ * whose keys for the name are of several kinds is ALIAS_REGION_SKEW's, and is left out. The accounts
+ * reported are those that differ from the kind most accounts share; with no such majority, all.
+ */
 export function accountSkewFindings(partitions: readonly PartitionFacts[]): AuditFinding[] {
   const readable = partitions.filter((p) => p.unreadable === undefined)
   if (new Set(readable.map((p) => p.account)).size < 2) return []
-  return skewFindings(readable, { code: 'ALIAS_ACCOUNT_SKEW', what: 'keys of different KeySpec or KeyUsage in different accounts' }, (places) => kinds(places).size > 1, (e) => `${e.account ?? '?'}/${e.region}`)
+  const findings: AuditFinding[] = []
+  for (const [alias, places] of placesByAlias(readable)) {
+    // account -> the one kind of its keys for this name (null: several, so Region skew's).
+    const kindOfAccount = new Map<string | null, string | null>()
+    for (const place of places) {
+      if (!place.key) continue
+      const kind = kindOf(place.key)
+      const seen = kindOfAccount.get(place.account)
+      kindOfAccount.set(place.account, seen === undefined || seen === kind ? kind : null)
+    }
+    const accountsOfKind = new Map<string, (string | null)[]>()
+    for (const [account, kind] of kindOfAccount) if (kind !== null) accountsOfKind.set(kind, [...(accountsOfKind.get(kind) ?? []), account])
+    if (accountsOfKind.size < 2) continue
+    const sizes = [...accountsOfKind.values()].map((a) => a.length).sort((a, b) => b - a)
+    const majority = sizes[0] !== sizes[1] ? [...accountsOfKind].find(([, a]) => a.length === sizes[0])?.[0] : undefined
+    const all = [...accountsOfKind].map(([kind, accounts]) => `${accounts.map((a) => a ?? '?').join(', ')} (${kind})`).join('; ')
+    for (const place of places) {
+      const kind = kindOfAccount.get(place.account)
+      if (kind === null || kind === undefined || kind === majority) continue
+      findings.push({
+        code: 'ALIAS_ACCOUNT_SKEW',
+        level: 'warn',
+        account: place.account,
+        region: place.region,
+        alias,
+        keyId: place.keyId,
+        message: `${alias} resolves to keys of different KeySpec or KeyUsage in different accounts: ${all}`,
+      })
+    }
+  }
+  return findings
 }
 
 interface Place {
@@ -296,21 +339,29 @@ function skewFindings(
   partitions: readonly PartitionFacts[],
   { code, what }: { code: 'ALIAS_REGION_SKEW' | 'ALIAS_ACCOUNT_SKEW'; what: string },
   skewed: (places: Place[]) => boolean, label: (e: Place) => string): AuditFinding[] {
-  const byAlias = new Map<string, Place[]>()
-  for (const p of partitions) {
-    for (const [alias, keyId] of p.aliases) {
-      if (keyId === undefined || isReservedAlias(alias)) continue
-      const key = p.keys.get(keyId)
-      byAlias.set(alias, [...(byAlias.get(alias) ?? []), { account: p.account, region: p.region, keyId, key: isReadableKey(key) ? key : undefined }])
-    }
-  }
-  return [...byAlias].flatMap(([alias, places]) => {
+  return [...placesByAlias(partitions)].flatMap(([alias, places]) => {
     if (places.length < 2 || !skewed(places)) return []
     const all = places.map((e) => `${label(e)} ${e.keyId}${e.key ? ` (${kindOf(e.key)})` : ''}`).join(', ')
     return places.map(
       (e): AuditFinding => ({ code, level: 'warn', account: e.account, region: e.region, alias, keyId: e.keyId, message: `${alias} resolves to ${what}: ${all}` }),
     )
   })
+}
+
+/** Every place each alias name (not alias/aws/*) is found, with its key when it was described. */
+function placesByAlias(partitions: readonly PartitionFacts[]): Map<string, Place[]> {
+  const byAlias = new Map<string, Place[]>()
+  for (const p of partitions) {
+    for (const [alias, keyId] of p.aliases) {
+      if (keyId === undefined || isReservedAlias(alias)) continue
+      const key = p.keys.get(keyId)
+      const place = { account: p.account, region: p.region, keyId, key: isReadableKey(key) ? key : undefined }
+      const places = byAlias.get(alias)
+      if (places) places.push(place)
+      else byAlias.set(alias, [place])
+    }
+  }
+  return byAlias
 }
 
 /** Whether a finding at `level` fails the run under --fail-on `failOn`. */

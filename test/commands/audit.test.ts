@@ -4,9 +4,10 @@
 // that nothing is changed (the fake records no mutating call).
 import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { AccessError } from '../../src/errors.js'
+import { AccessError, AwsError } from '../../src/errors.js'
+import { translateError } from '../../src/kms/translate.js'
 import { createMemoryKms, MemoryKmsStore } from '../../src/kms/memory.js'
 import type { KeyInfo, KmsConfig } from '../../src/kms/port.js'
 import { ACCOUNT, FakeKms, key } from '../helpers/fakeKms.js'
@@ -41,6 +42,11 @@ function mrk(region: string, replicaRegions: string[], primary = 'us-east-1'): K
       replicas: replicaRegions.map((r) => ({ arn: arnIn(r), region: r })),
     },
   })
+}
+
+/** What the adapter throws when KMS or STS answers `name` (translateError keeps the name as awsCode). */
+function answered(name: string, message: string, operation = 'ListAliases'): unknown {
+  return translateError(Object.assign(new Error(message), { name, $fault: 'client', $metadata: {} }), { operation, subject: '(all)', region: 'us-east-1' })
 }
 
 const tempFile = (name: string) => join(mkdtempSync(join(tmpdir(), 'kms-alias-audit-')), name)
@@ -124,7 +130,7 @@ describe('audit, one Region', () => {
     expect(r.stderr).toBe('')
     const doc = JSON.parse(r.stdout)
     expect(doc).toEqual({
-      partitions: [{ account: ACCOUNT, region: 'us-east-1', readable: true, aliases: 4, keys: 3 }],
+      partitions: [{ account: ACCOUNT, region: 'us-east-1', readable: true, aliases: 4, keys: 3, unreadableKeys: 0 }],
       findings: [
         expect.objectContaining({ code: 'ALIAS_ON_DISABLED_KEY', level: 'error', account: ACCOUNT, region: 'us-east-1', alias: 'alias/off', keyId: disabled.keyId }),
         expect.objectContaining({
@@ -138,7 +144,7 @@ describe('audit, one Region', () => {
           daysLeft: 7,
         }),
       ],
-      summary: { partitions: 1, unreadable: 0, aliases: 4, keys: 3, findings: { error: 2, warn: 0, info: 0 } },
+      summary: { partitions: 1, unreadable: 0, aliases: 4, keys: 3, unreadableKeys: 0, findings: { error: 2, warn: 0, info: 0 } },
       failOn: 'error',
       fixPlan: null,
       exitCode: 3,
@@ -206,17 +212,116 @@ describe('audit, one Region', () => {
     expect(r.stderr).toBe('Audited 1 partition, 9 aliases, 3 keys: 0 errors, 0 warnings, 0 info\n')
   })
 
-  it('a key that cannot be described is KEY_UNREADABLE (warn); the rest go on', async () => {
+  // Failed before the fix: KEY_UNREADABLE was a warning, so the default --fail-on error passed
+  // (exit 0) with alias/hidden unchecked, and the summary did not count the unreadable key.
+  it.each([
+    ['denied (KMS answers AccessDeniedException)', () => answered('AccessDeniedException', 'not authorized', 'DescribeKey')],
+    ['throttled past the retries', () => answered('ThrottlingException', 'Rate exceeded', 'DescribeKey')],
+    ['the network dropped', () => new AwsError('cannot reach KMS (ECONNRESET) during DescribeKey', 'ECONNRESET')],
+  ])('a key that cannot be described (%s) is KEY_UNREADABLE, an error: exit 3 by default; the summary counts it; the rest go on', async (_, failure) => {
     const hidden = key()
     const ok = key({ keyState: 'Disabled' })
     const kms = new FakeKms({ keys: [hidden, ok], aliases: { 'alias/hidden': hidden.keyId, 'alias/off': ok.keyId } })
     const describeKey = kms.describeKey.bind(kms)
     kms.describeKey = async (ref) => {
-      if (ref === hidden.keyId) throw new AccessError(`DescribeKey ${ref}: AccessDeniedException: not authorized`)
+      if (ref === hidden.keyId) throw failure()
       return describeKey(ref)
     }
-    const r = await run(['audit', '--fail-on', 'never'], { kms })
-    expect(r.stdout.split('\n').filter(Boolean).map((l) => l.split('\t').slice(0, 2).join(' '))).toEqual(['error ALIAS_ON_DISABLED_KEY', 'warn KEY_UNREADABLE'])
+    const r = await run(['audit'], { kms })
+    expect(r.stdout.split('\n').filter(Boolean).map((l) => l.split('\t').slice(0, 2).join(' '))).toEqual(['error ALIAS_ON_DISABLED_KEY', 'error KEY_UNREADABLE'])
+    expect(r.stderr).toBe('Audited 1 partition, 2 aliases, 2 keys (1 unreadable): 2 errors, 0 warnings, 0 info\n')
+    expect(r.code).toBe(3)
+  })
+
+  it('only an unreadable key (throttled DescribeKey of a disabled key): --fail-on error fails the run', async () => {
+    const off = key({ keyState: 'Disabled' })
+    const kms = new FakeKms({ keys: [off], aliases: { 'alias/off': off.keyId } })
+    kms.describeKey = async () => {
+      throw answered('ThrottlingException', 'Rate exceeded', 'DescribeKey')
+    }
+    const r = await run(['audit', '--json'], { kms })
+    expect(JSON.parse(r.stdout).findings.map((f: { level: string; code: string }) => `${f.level} ${f.code}`)).toEqual(['error KEY_UNREADABLE'])
+    expect(r.code).toBe(3)
+  })
+})
+
+// Failed before the fix: every one of these became a PARTITION_UNREADABLE finding and exit 3 (0
+// with --fail-on never), where list fails with the error's own exit code and hint.
+describe('audit: a failure of the whole run ends it, as list does', () => {
+  const noCredentials = () =>
+    translateError(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }), {
+      operation: 'ListAliases',
+      subject: '(all)',
+      region: 'us-east-1',
+    })
+  const unreachable = () =>
+    translateError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }), {
+      operation: 'ListAliases',
+      subject: '(all)',
+      region: 'us-east-1',
+      endpoint: 'http://127.0.0.1:9',
+    })
+  const failing = (failure: () => unknown, region = 'us-east-1') => {
+    const port = new FakeKms({ region })
+    port.listAliasPages = () => {
+      throw failure()
+    }
+    return port
+  }
+
+  it.each([
+    ['no credentials', noCredentials, 7, 'no AWS credentials were found', 'set AWS_PROFILE or pass --profile'],
+    ['an unreachable endpoint', unreachable, 8, 'cannot reach KMS at http://127.0.0.1:9 (ECONNREFUSED)', 'check the endpoint'],
+  ])('%s: the error\'s own exit code, message and hint, even with --fail-on never; no finding', async (_, failure, code, message, hint) => {
+    for (const flags of [[], ['--fail-on', 'never']]) {
+      const r = await run(['audit', ...flags], { kms: failing(failure) })
+      expect(r.code).toBe(code)
+      expect(r.stdout).toBe('')
+      expect(r.stderr).toContain(message)
+      expect(r.stderr).toContain(hint)
+      expect(r.stderr).not.toContain('PARTITION_UNREADABLE')
+    }
+  })
+
+  it('no credentials with --regions: every Region fails the same way, exit 7 (not a finding per Region)', async () => {
+    const ports = { 'us-east-1': failing(noCredentials), 'eu-west-1': failing(noCredentials, 'eu-west-1') }
+    const r = await run(['audit', '--regions', 'us-east-1,eu-west-1', '--json'], { kms: regions(ports) })
+    expect(r.code).toBe(7)
+    expect(JSON.parse(r.stdout)).toMatchObject({ error: { code: 'ACCESS' }, exitCode: 7 })
+  })
+
+  it('an unreachable endpoint in one Region of two ends the run too (exit 8): it is not a refusal of that partition', async () => {
+    const ports = { 'us-east-1': new FakeKms({ region: 'us-east-1' }), 'eu-west-1': failing(unreachable, 'eu-west-1') }
+    const r = await run(['audit', '--regions', 'us-east-1,eu-west-1'], { kms: regions(ports) })
+    expect(r.code).toBe(8)
+  })
+
+  it('every partition denied: exit 7 with the denial, not an audit of nothing', async () => {
+    const denied = () => answered('AccessDeniedException', 'not authorized')
+    const ports = { 'us-east-1': failing(denied), 'eu-west-1': failing(denied, 'eu-west-1') }
+    const r = await run(['audit', '--regions', 'us-east-1,eu-west-1', '--fail-on', 'never'], { kms: regions(ports) })
+    expect(r.code).toBe(7)
+    expect(r.stderr).toContain('ListAliases was denied: AccessDeniedException: not authorized')
+  })
+
+  // Failed before the fix: audit resolved the client's Region first, so with none configured it
+  // exited 7 ("no AWS Region is configured") although --regions names every Region it reads.
+  it('--regions needs no client Region (as list): the client port is never asked for one', async () => {
+    const ok = key({ region: 'eu-west-1' })
+    const ports = { 'eu-west-1': new FakeKms({ region: 'eu-west-1', keys: [ok], aliases: { 'alias/ok': ok.keyId } }) }
+    const r = await run(['audit', '--regions', 'eu-west-1'], {
+      kms: (config: KmsConfig) => {
+        const port = ports[config.region as 'eu-west-1']
+        if (port) return port
+        const homeless = new FakeKms()
+        homeless.region = async () => {
+          throw new AccessError('no AWS Region is configured (Region is missing)')
+        }
+        return homeless
+      },
+    })
+    expect(r.stderr).toBe('Audited 1 partition, 1 alias, 1 key: 0 errors, 0 warnings, 0 info\n')
+    expect(r.code).toBe(0)
   })
 })
 
@@ -281,6 +386,7 @@ describe('audit, several Regions (in-memory: moto replicas share the primary ali
       file: plan,
       entries: 1,
       review: `kms-alias apply ${plan} --dry-run`,
+      notFixable: [],
     })
     for (const port of Object.values(ports)) expect(port.mutations()).toEqual([])
 
@@ -293,6 +399,48 @@ describe('audit, several Regions (in-memory: moto replicas share the primary ali
     const again = await run(['audit', '--regions', 'us-east-1,eu-west-1', '--fail-on', 'warn'], { kms })
     expect(again.stdout).toBe('')
     expect(again.code).toBe(0)
+  })
+
+  // Failed before the fix: the plan held alias/pay in eu-west-1 twice (once per key) and apply
+  // --dry-run refused the whole file ("appears twice", exit 2).
+  it('--fix-plan leaves out an alias two keys claim in one Region (not mechanically fixable) and apply --dry-run takes the rest', async () => {
+    const [A, B] = ['mrk-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 'mrk-bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb']
+    const replicaOf = (keyId: string, region: string, primary: string) => {
+      const arnIn = (r: string) => `arn:aws:kms:${r}:${ACCOUNT}:key/${keyId}`
+      return key({
+        keyId,
+        region,
+        arn: arnIn(region),
+        multiRegion: true,
+        multiRegionConfiguration: {
+          keyType: region === primary ? 'PRIMARY' : 'REPLICA',
+          primary: { arn: arnIn(primary), region: primary },
+          replicas: [{ arn: arnIn('eu-west-1'), region: 'eu-west-1' }],
+        },
+      })
+    }
+    const ports = {
+      'us-east-1': new FakeKms({ region: 'us-east-1', keys: [replicaOf(A, 'us-east-1', 'us-east-1')], aliases: { 'alias/pay': A, 'alias/web': A } }),
+      'ap-south-1': new FakeKms({ region: 'ap-south-1', keys: [replicaOf(B, 'ap-south-1', 'ap-south-1')], aliases: { 'alias/pay': B } }),
+      'eu-west-1': new FakeKms({ region: 'eu-west-1', keys: [replicaOf(A, 'eu-west-1', 'us-east-1'), replicaOf(B, 'eu-west-1', 'ap-south-1')] }),
+    }
+    const plan = tempFile('fix.json')
+    const where = ['--regions', 'us-east-1,ap-south-1,eu-west-1', '--fix-plan', plan]
+    const audit = await run(['audit', ...where], { kms: regions(ports) })
+    expect(audit.code).toBe(0)
+    expect(JSON.parse(readFileSync(plan, 'utf8'))).toEqual([{ alias: 'alias/web', to: A, region: 'eu-west-1' }])
+    expect(audit.stderr).toBe(
+      'Audited 3 partitions, 3 aliases, 2 keys: 0 errors, 5 warnings, 0 info\n' +
+        `Wrote 1 fix to ${plan}: review it, then run kms-alias apply ${plan} --dry-run\n` +
+        `Not in the plan (not mechanically fixable): alias/pay in eu-west-1 of account ${ACCOUNT} is missing for 2 keys (${A}, ${B}); choose one and create it by hand\n`,
+    )
+    const json = await run(['audit', ...where, '--json'], { kms: regions(ports) })
+    expect(JSON.parse(json.stdout).fixPlan.notFixable).toEqual([{ account: ACCOUNT, region: 'eu-west-1', alias: 'alias/pay', keyIds: [A, B] }])
+
+    const dry = await run(['apply', plan, '--dry-run', '--json'], { kms: regions(ports) })
+    expect(dry.code).toBe(0)
+    expect(JSON.parse(dry.stdout).changes).toEqual([expect.objectContaining({ alias: 'alias/web', region: 'eu-west-1', action: 'create', targetKeyId: A })])
+    for (const port of Object.values(ports)) expect(port.mutations()).toEqual([])
   })
 
   it('progress on a terminal: partitions done of all, aliases read', async () => {
@@ -317,7 +465,7 @@ describe('audit, several Regions (in-memory: moto replicas share the primary ali
       'eu-west-1': new FakeKms({ region: 'eu-west-1', keys: [disabled], aliases: { 'alias/off': disabled.keyId } }),
     }
     ports['us-east-1'].listAliasPages = () => {
-      throw new AccessError('ListAliases (all) in us-east-1: AccessDeniedException: not authorized')
+      throw answered('AccessDeniedException', 'not authorized')
     }
     const r = await run(['audit', '--regions', 'us-east-1,eu-west-1'], { kms: regions(ports) })
     expect(r.stdout.split('\n').filter(Boolean).map((l) => l.split('\t').slice(0, 5).join(' '))).toEqual([
@@ -327,6 +475,33 @@ describe('audit, several Regions (in-memory: moto replicas share the primary ali
     ])
     expect(r.stderr).toBe('Audited 2 partitions (1 unreadable), 1 alias, 1 key: 2 errors, 0 warnings, 0 info\n')
     expect(r.code).toBe(3)
+  })
+
+  // Tried once: with no bound on the partitions (the limit raised to 1000) all 10 are read at once and this fails.
+  it('partitions: at most 8 read at a time (10 Regions)', async () => {
+    const names = ['us-east-1', 'us-east-2', 'us-west-1', 'us-west-2', 'eu-west-1', 'eu-west-2', 'eu-west-3', 'eu-central-1', 'ap-south-1', 'ap-northeast-1']
+    let reading = 0
+    let most = 0
+    const ports = Object.fromEntries(
+      names.map((region) => {
+        const port = new FakeKms({ region })
+        const pages = port.listAliasPages.bind(port)
+        port.listAliasPages = (beforePage) =>
+          (async function* () {
+            reading += 1
+            most = Math.max(most, reading)
+            // Let every partition that may start, start, before this one ends.
+            for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve))
+            yield* pages(beforePage)
+            reading -= 1
+          })()
+        return [region, port]
+      }),
+    )
+    const r = await run(['audit', '--regions', names.join(',')], { kms: regions(ports) })
+    expect(r.stderr).toBe('Audited 10 partitions, 0 aliases, 0 keys: 0 errors, 0 warnings, 0 info\n')
+    expect(r.code).toBe(0)
+    expect(most).toBe(8)
   })
 
   /** Ports of `regions`, 9 keys each, that note the fake time of every call they receive. */
@@ -392,6 +567,26 @@ describe('audit: usage', () => {
   })
 })
 
+describe('audit --fix-plan: a file that cannot be written', () => {
+  // Failed before the fix: the whole fleet was read (ListAliases, DescribeKey) and the report thrown
+  // away before the write failed.
+  it.each([
+    ['a folder that does not exist', () => join(tempFile('x'), 'missing', 'fix.json'), 'cannot write --fix-plan', 'ENOENT'],
+    ['a directory', () => dirname(tempFile('x')), 'cannot write --fix-plan', 'it is a directory'],
+    ['- (stdout holds the report)', () => '-', '--fix-plan - is not supported: stdout holds the report', 'name a file'],
+  ])('%s: exit 2 before any KMS call', async (_, file, message, why) => {
+    const off = key({ keyState: 'Disabled' })
+    const kms = new FakeKms({ keys: [off], aliases: { 'alias/off': off.keyId } })
+    const plan = file()
+    const r = await run(['audit', '--fix-plan', plan], { kms })
+    expect(r.code).toBe(2)
+    expect(r.stdout).toBe('')
+    expect(r.stderr).toContain(message)
+    expect(r.stderr).toContain(why)
+    expect(kms.calls).toEqual([])
+  })
+})
+
 describe('audit, several accounts (--accounts, --role-name)', () => {
   const OTHER = '444455556666'
   const DENIED = '777788889999'
@@ -424,7 +619,12 @@ describe('audit, several accounts (--accounts, --role-name)', () => {
     at(OTHER, 'eu-west-1', { keys: [replica(OTHER, 'eu-west-1')] })
     const kms = (config: KmsConfig) => {
       const account = config.role ? (/::(\d{12}):/.exec(config.role.arn)?.[1] ?? '') : ACCOUNT
-      if (account === DENIED) throw new AccessError(`cannot assume ${config.role?.arn}: AccessDenied: not authorized to perform sts:AssumeRole`)
+      if (account === DENIED) {
+        // As the adapter's role provider throws it: STS's answer named in awsCode.
+        const refused = new AccessError(`cannot assume ${config.role?.arn}: AccessDenied: not authorized to perform sts:AssumeRole`)
+        refused.awsCode = 'AccessDenied'
+        throw refused
+      }
       const port = ports.get(`${account} ${config.region ?? 'us-east-1'}`)
       if (!port) throw new Error(`no fake for ${account} ${config.region}`)
       return port
@@ -447,8 +647,9 @@ describe('audit, several accounts (--accounts, --role-name)', () => {
     )
     expect(r.ctx.kmsConfigs.map((c) => `${c.region} ${c.role?.arn ?? '(credentials)'}`).sort()).toEqual(
       [
-        // The client's own port reads its Region (us-east-1): no second port for it.
+        // The client's own port only tells the account (--regions needs no client Region).
         'undefined (credentials)',
+        'us-east-1 (credentials)',
         'eu-west-1 (credentials)',
         `us-east-1 arn:aws:iam::${OTHER}:role/auditor`,
         `eu-west-1 arn:aws:iam::${OTHER}:role/auditor`,

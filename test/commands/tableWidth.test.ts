@@ -358,3 +358,28 @@ describe('exact tables at 60, 80 and 120 columns: list, show, compare', () => {
     expect(widest(expected.join('\n'))).toBeLessThanOrEqual(columns)
   })
 })
+
+describe('audit on an 80-column terminal', () => {
+  // Failed before the fix: the detail column was the one dropped, so the deletion date and the days
+  // left (what the issue asks the finding to give) were not on screen; the key column goes instead.
+  it('keeps the detail (wrapped), with the deletion date and days left; drops the key column; no alias twice in a row', async () => {
+    const pending = key({ keyId: '1234abcd-12ab-34cd-56ef-1234567890ab', keyState: 'PendingDeletion', deletionDate: new Date(Date.parse('2026-11-29T00:00:00Z') + 7 * 86_400_000) })
+    const kms = new FakeKms({ keys: [pending], aliases: { 'alias/payments/eu/settlement-signing': pending.keyId } })
+    const r = await run(['audit'], { kms, ...terminal })
+    expect(r.code).toBe(3)
+    const table = tableOf(r.stdout)
+    expect(widest(table)).toBeLessThanOrEqual(COLUMNS)
+    expect(table.split('\n')[1]).toMatch(/^│ code +│ alias +│ region +│ detail +│$/)
+    // The detail column's lines, joined (a line broken after '-', '/' or a time's ':' was one word): the
+    // whole message but the alias it began with.
+    const detail = table
+      .split('\n')
+      .slice(2, -1)
+      .map((line) => line.split('│').at(-2)?.trim() ?? '')
+      .reduce((text, part) => (text === '' ? part : /([-/]|\d:)$/.test(text) ? `${text}${part}` : `${text} ${part}`), '')
+    expect(detail).toBe(
+      `points to ${pending.keyId}, scheduled for deletion on 2026-12-06T00:00:00.000Z (7 days left): every call through alias/payments/eu/settlement-signing fails from then on`,
+    )
+    expectWholeKeyIds(table, pending.keyId)
+  })
+})

@@ -140,9 +140,48 @@ describe('audit against moto_server', () => {
     expect(brief(doc.findings)).toEqual(['error ALIAS_ON_DISABLED_KEY us-east-1 alias/off', 'error PARTITION_UNREADABLE eu-west-1 -'])
     expect(doc.findings[1].message).toMatch(/^eu-west-1 in account \d{12} could not be read: .*AccessDeniedException/)
     expect(doc.partitions).toEqual([
-      { account, region: 'us-east-1', readable: true, aliases: expect.any(Number), keys: 1 },
-      { account, region: 'eu-west-1', readable: false, aliases: 0, keys: 0 },
+      { account, region: 'us-east-1', readable: true, aliases: expect.any(Number), keys: 1, unreadableKeys: 0 },
+      { account, region: 'eu-west-1', readable: false, aliases: 0, keys: 0, unreadableKeys: 0 },
     ])
+  })
+})
+
+// Failed before the fix: both were a PARTITION_UNREADABLE finding, exit 3 (0 with --fail-on never).
+describe('audit: a failure of the whole run exits as list does', () => {
+  it.each([[[]], [['--fail-on', 'never']]])('no credentials, %j: exit 7 with the hint, as list', async (flags) => {
+    const env = cliEnv({ AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined })
+    const audit = await cli(['audit', ...flags], env)
+    const list = await cli(['list'], env)
+    expect([audit.code, list.code]).toEqual([7, 7])
+    expect(audit.stdout).toBe('')
+    expect(audit.stderr).toBe('error: no AWS credentials were found\nhint: set AWS_PROFILE or pass --profile, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY\n')
+  })
+
+  it('an endpoint nothing listens on: exit 8, as list', async () => {
+    // Port 9 (discard) on loopback: refused at once, no traffic leaves the machine.
+    const env = cliEnv({ AWS_ENDPOINT_URL_KMS: 'http://127.0.0.1:9', AWS_MAX_ATTEMPTS: '1' })
+    const audit = await cli(['audit', '--regions', 'us-east-1,eu-west-1', '--fail-on', 'never'], env)
+    const list = await cli(['list'], env)
+    expect([audit.code, list.code]).toEqual([8, 8])
+    expect(audit.stderr).toContain('cannot reach KMS at http://127.0.0.1:9 (ECONNREFUSED)')
+  })
+})
+
+describe('audit against moto_server: a key throttled past the retries', () => {
+  // Failed before the fix: KEY_UNREADABLE was a warning, so this audit of a disabled key exited 0.
+  it('KEY_UNREADABLE (fault proxy: every DescribeKey throttled) is an error: the disabled key behind it fails --fail-on error (exit 3)', async () => {
+    const account = newAccount()
+    const east = clientIn(account, 'us-east-1')
+    const off = await keyIn(east)
+    await aliasIn(east, 'alias/off', off)
+    await east.send(new DisableKeyCommand({ KeyId: off }))
+    proxy.fault('DescribeKey', 'throttle')
+    // One attempt: the SDK's retry backoff would only add real time, not change the outcome.
+    const r = await cli(['audit', '--region', 'us-east-1', '--role-arn', roleOf(account), '--json'], cliEnv({ AWS_ENDPOINT_URL_KMS: proxy.url, AWS_MAX_ATTEMPTS: '1' }))
+    const doc = JSON.parse(r.stdout)
+    expect(brief(doc.findings)).toEqual(['error KEY_UNREADABLE us-east-1 alias/off'])
+    expect(doc.summary).toMatchObject({ keys: 1, unreadableKeys: 1, findings: { error: 1, warn: 0, info: 0 } })
+    expect(r.code).toBe(3)
   })
 })
 
@@ -246,7 +285,12 @@ describe('audit pacing (fault proxy: 10 reads a second per Region, ThrottlingExc
     const account = await twoRegions()
     const r = await cli(['audit', '--regions', 'us-east-1,eu-west-1', '--role-arn', roleOf(account), '--rate', '500', '--json'], cliEnv({ AWS_ENDPOINT_URL_KMS: proxy.url }))
     expect(proxy.throttled()).toBeGreaterThan(0)
-    // The SDK's retries carry it through; a describe throttled past them would be KEY_UNREADABLE (warn).
-    expect(r.code).toBe(0)
+    // Either the SDK's retries carried every call through (exit 0, every key read), or a describe
+    // throttled past them is KEY_UNREADABLE, an error (exit 3): never exit 0 with a key unread.
+    const doc = JSON.parse(r.stdout)
+    const unread = doc.findings.filter((f: { code: string }) => f.code === 'KEY_UNREADABLE')
+    expect(unread.every((f: { level: string }) => f.level === 'error')).toBe(true)
+    expect(doc.summary.unreadableKeys).toBe(unread.length)
+    expect(r.code).toBe(unread.length === 0 ? 0 : 3)
   })
 })

@@ -195,3 +195,23 @@ describe('in-memory KMS: the store, the Region and the call wrapper', () => {
     expect(await kms.describeKey(created.keyId)).toMatchObject({ keyState: 'Enabled', encryptionAlgorithms: ['SYMMETRIC_DEFAULT'] })
   })
 })
+
+describe('in-memory KMS: ListAliases pages', () => {
+  // Failed before the fix: each page re-listed the store, so an alias made between pages shifted
+  // the next page and alias/a099 came twice.
+  it('pages come from one snapshot: an alias made between pages neither shifts nor joins them', async () => {
+    const kms = createMemoryKms(new MemoryKmsStore())
+    const keys = [await key(kms, 'SYMMETRIC_DEFAULT', 'ENCRYPT_DECRYPT'), await key(kms, 'SYMMETRIC_DEFAULT', 'ENCRYPT_DECRYPT'), await key(kms, 'SYMMETRIC_DEFAULT', 'ENCRYPT_DECRYPT'), await key(kms, 'SYMMETRIC_DEFAULT', 'ENCRYPT_DECRYPT')]
+    const names = Array.from({ length: 150 }, (_, i) => `alias/a${String(i).padStart(3, '0')}`)
+    for (const [i, name] of names.entries()) await kms.createAlias(name, keys[i % 4] as string)
+    const seen: string[] = []
+    let pages = 0
+    for await (const page of kms.listAliasPages()) {
+      if (pages++ === 0) await kms.createAlias('alias/a000-late', keys[0] as string)
+      seen.push(...page.map((a) => a.name))
+    }
+    expect(pages).toBe(2)
+    // The store's own alias/aws/ebs sorts after alias/a149.
+    expect(seen).toEqual([...names, 'alias/aws/ebs'])
+  })
+})
