@@ -132,6 +132,15 @@ function createSession(ctx: Context, options: GlobalOptions, log: Log): Session 
     },
     async cloudtrail(place = {}) {
       checkTrailEndpoint()
+      // --endpoint-url names the KMS endpoint only: with it and no CloudTrail endpoint, CloudTrail
+      // would answer about another KMS (AWS's), whose silence is no evidence of idleness here.
+      const trailEndpointSet = ctx.env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS !== 'true' && !!(ctx.env.AWS_ENDPOINT_URL_CLOUDTRAIL || ctx.env.AWS_ENDPOINT_URL)
+      if (options.endpointUrl && options.endpointUrl !== MEMORY_ENDPOINT && !trailEndpointSet) {
+        throw new UsageError(
+          `--endpoint-url ${options.endpointUrl} overrides KMS only, so CloudTrail's events would be about another KMS`,
+          'set AWS_ENDPOINT_URL_CLOUDTRAIL to the CloudTrail endpoint that logs that KMS',
+        )
+      }
       const config = {
         ...at(place),
         clock: { now: ctx.now, sleep: ctx.sleep },

@@ -4,7 +4,7 @@ import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrai
 import { AccessError, AwsError, CliError, interruptedBy } from '../errors.js'
 import { sdkClientConfig, sendOptions } from '../kms/client.js'
 import { createPacer } from '../kms/pacer.js'
-import { ACCESS_ERROR_NAMES, attemptsOf, messageOf, nameOf } from '../kms/translate.js'
+import { ACCESS_ERROR_NAMES, attemptsOf, messageOf, nameOf, NO_ERROR_NAME, unreadableAnswer } from '../kms/translate.js'
 import { lookUpKeyEvents, LOOKUPS_PER_SECOND } from './lookup.js'
 import type { CloudTrailConfig, CloudTrailPort } from './port.js'
 
@@ -27,7 +27,7 @@ export function createCloudTrailPort(config: CloudTrailConfig): CloudTrailPort {
             return out
           } catch (error) {
             config.debug?.(`LookupEvents ${subject}: ${nameOf(error)} in ${Math.round(performance.now() - started)} ms${attemptsOf(error)}`)
-            throw translate(error, config.signal)
+            throw translate(error, config.signal, subject)
           }
         },
         pace,
@@ -38,7 +38,7 @@ export function createCloudTrailPort(config: CloudTrailConfig): CloudTrailPort {
   }
 }
 
-function translate(error: unknown, signal: AbortSignal | undefined): unknown {
+function translate(error: unknown, signal: AbortSignal | undefined, subject: string): unknown {
   if (error instanceof CliError) return error
   if (!(error instanceof Error)) return error
   // The signal's own reason: SIGTERM and SIGHUP keep their exit codes (143, 129).
@@ -47,6 +47,17 @@ function translate(error: unknown, signal: AbortSignal | undefined): unknown {
   if (ACCESS_ERROR_NAMES.has(name) || name === 'AccessDenied')
     return new AccessError(`CloudTrail LookupEvents was denied: ${name}: ${messageOf(error)}`, 'the caller needs cloudtrail:LookupEvents')
   if (name === 'CredentialsProviderError') return new AccessError('no AWS credentials were found')
+  // Worded as the KMS adapter words it: the SDK's own message for such an answer is parser noise.
+  const answer = unreadableAnswer(error, name, messageOf(error))
+  if (answer) {
+    return new AwsError(
+      `CloudTrail answered LookupEvents ${subject} with HTTP ${answer.status ?? '(no status)'} and ${answer.body}${attemptsOf(error)}`,
+      undefined,
+      answer.status !== undefined && answer.status >= 500 && answer.body === NO_ERROR_NAME
+        ? 'the service failed without saying why; try again later, or check the endpoint'
+        : "check that the endpoint is a CloudTrail endpoint (AWS_ENDPOINT_URL_CLOUDTRAIL, AWS_ENDPOINT_URL or the profile's endpoint_url)",
+    )
+  }
   const code = (error as { code?: unknown }).code
   if ('$metadata' in error || typeof code === 'string' || name === 'TimeoutError') {
     return new AwsError(`CloudTrail LookupEvents failed: ${name}${error.message ? `: ${error.message}` : ''}`, name)

@@ -48,9 +48,9 @@ const KEYS: readonly DemoKey[] = [
   { label: 'payments key 2027', spec: 'SYMMETRIC_DEFAULT', usage: 'ENCRYPT_DECRYPT', alias: 'alias/demo/payments-next' },
   { label: 'retired key', spec: 'SYMMETRIC_DEFAULT', usage: 'ENCRYPT_DECRYPT', disabled: true, alias: 'alias/demo/retired' },
 ]
-// Issue 21's act (usage and retire) is steps 7 to 9; issue 23's audit step 10; issue 20's use probe
-// after a change, rolled back by itself, step 11 (after the audit, so that it sees the store as before).
-const STEPS = 11
+// Issue 21's act (usage and retire) is steps 7 to 11; issue 23's audit step 12; issue 20's use probe
+// after a change, rolled back by itself, step 13 (after the audit, so that it sees the store as before).
+const STEPS = 13
 
 /** Runs the tour; exit 0 when every step ended as the tour expects. */
 export async function runDemo(options: DemoOptions, ctx: Context, globals: GlobalOptions): Promise<number> {
@@ -175,7 +175,7 @@ class Tour {
 
     // issue 23: the tour ends with an audit of its own store.
     await this.command(
-      10,
+      12,
       '`audit` reads every alias, describes each key once and reports the aliases that will break: alias/demo/retired points to a disabled key, an error, so it exits 3 as a scheduled CI job would fail.',
       ['audit'],
       Exit.Refused,
@@ -187,7 +187,7 @@ class Tour {
     const payments = aliasKey(keys, 'alias/demo/payments')
     const next = aliasKey(keys, 'alias/demo/payments-next')
     await this.command(
-      11,
+      13,
       'After a change kms-alias uses the alias as its callers would (here Encrypt and Decrypt). In this act another team disables the new key just as the alias moves to it: using the alias fails, so kms-alias rolls the change back by itself and exits 9.',
       ['update', 'alias/demo/payments', '--to', 'alias/demo/payments-next', '--yes'],
       Exit.UseFailed,
@@ -228,9 +228,22 @@ class Tour {
     )
     await this.command(
       first + 2,
-      'The RSA_2048 key has no alias and was never used, so it is disabled: journaled, undone by `kms-alias undo`. Later, `retire --check` and `--schedule-deletion` finish the job.',
+      'The RSA_2048 key has no alias and was never used, so it is disabled: journaled, undone by `kms-alias undo`.',
       ['retire', idle.keyId, '--disable', '--yes'],
       Exit.Ok,
+    )
+    // The in-memory KMS runs on the real clock, so the soak honestly lasts moments here.
+    await this.command(
+      first + 3,
+      '`retire --check` lists every caller that KMS refused because the key is disabled, since it was disabled (the journal, or the DisableKey event in CloudTrail, says when). None yet: the soak is clean so far.',
+      ['retire', idle.keyId, '--check'],
+      Exit.Ok,
+    )
+    await this.command(
+      first + 4,
+      '`retire --schedule-deletion` waits for a soak of --soak (7 days) with a clean check; minutes are not enough, so even this --dry-run is refused. After the soak it schedules the deletion, which `undo` cancels.',
+      ['retire', idle.keyId, '--schedule-deletion', '--dry-run'],
+      Exit.Refused,
     )
   }
 

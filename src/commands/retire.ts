@@ -9,10 +9,11 @@ import { CliError, Exit, UsageError } from '../errors.js'
 import { journalPath, scanJournalNewestFirst } from '../engine/journal.js'
 import { canAsk, finish, runItems, settle, type RunView } from '../engine/run.js'
 import { readUsage } from '../engine/usageReads.js'
-import { Writer, type WriteOutcome } from '../engine/writePath.js'
+import { failureOf, Writer, type WriteOutcome } from '../engine/writePath.js'
 import type { KeyInfo, KmsPort } from '../kms/port.js'
 import { renderRetireJson, renderRetireTable, renderRetireText, type RetireReport, type RetireStep } from '../output/retireView.js'
 import { createUi, type Ui } from '../output/ui.js'
+import { usageKeyView } from '../output/usageView.js'
 import { hasBlock, refusedFindings, type Finding } from '../preflight/rules.js'
 import {
   checkFindings,
@@ -23,8 +24,8 @@ import {
   soakFor,
   type ReadResult,
   type StillNeeded,
+  verdictOf,
 } from '../preflight/usage.js'
-import { keyView, verdictOf } from './usage.js'
 
 export interface RetireOptions {
   key: string
@@ -75,7 +76,7 @@ export async function runRetire(options: RetireOptions, ctx: Context, globals: G
     const session = sessionOf(ctx, globals, ui)
     const kms = await session.kms()
     const key = await ui.progress(`Describing ${options.key}`, () => kms.describeKey(options.key))
-    report.key = keyView(key)
+    report.key = usageKeyView(key)
     // The key's own account (from its ARN): what the lock and the journal entry name.
     const account = key.accountId || null
     const writer = new Writer(ctx, ui, globals, kms)
@@ -121,9 +122,12 @@ async function disable(
   )
   const verdict = verdictOf(reads, ctx.now())
   report.usage = { verdict: verdict.verdict, reasons: verdict.reasons }
-  const aliases = reads.regions.flatMap((r) => (r.aliases.value ?? []).map((a) => (reads.regions.length > 1 ? `${a} (${r.region})` : a)))
+  const several = reads.regions.length > 1
+  const aliases = reads.regions.flatMap((r) => (r.aliases.value ?? []).map((a) => (several ? `${a} (${r.region})` : a)))
+  const aliasesUnread = reads.regions.flatMap((r) => (r.aliases.error === undefined ? [] : [`ListAliases${several ? ` in ${r.region}` : ''} failed: ${r.aliases.error}`]))
   const grants = reads.grants.value?.length ?? 0
-  const findings = disableFindings({ key, aliases, grants }, verdict, { idleForDays: options.idleForDays, allowUnknownUsage: options.allowUnknownUsage })
+  const facts = { key, aliases, aliasesUnread, grants, ...(reads.grants.error !== undefined ? { grantsUnread: reads.grants.error } : {}) }
+  const findings = disableFindings(facts, verdict, { idleForDays: options.idleForDays, allowUnknownUsage: options.allowUnknownUsage })
   await change(ctx, report, ui, options, findings, {
     pending: key.keyState !== 'Disabled',
     already: 'already-disabled',
@@ -156,9 +160,15 @@ async function schedule(
   ui: Ui,
   w: Writing & { soak: Soak },
 ): Promise<void> {
-  const [aliases, grants] = await Promise.all([aliasesEverywhere(session, kms, key), kms.listGrants(key.keyId).catch(() => [])])
+  const [aliases, grants] = await Promise.all([
+    aliasesEverywhere(ctx, session, kms, key),
+    kms.listGrants(key.keyId).then(
+      (list) => ({ count: list.length }),
+      (error: unknown) => ({ count: 0, grantsUnread: failureOf(ctx, error).message }),
+    ),
+  ])
   const pending = key.keyState !== 'PendingDeletion'
-  const facts = { key, aliases, grants: grants.length }
+  const facts = { key, aliases: aliases.names, aliasesUnread: aliases.unread, grants: grants.count, ...('grantsUnread' in grants ? { grantsUnread: grants.grantsUnread } : {}) }
   const findings = pending ? scheduleFindings(facts, w.soak.disabledAt, w.soak.refused, { soakDays: options.soakDays, now: ctx.now() }) : []
   let deletionDate: Date | undefined
   await change(ctx, report, ui, options, findings, {
@@ -187,14 +197,24 @@ async function schedule(
   if (deletionDate) report.deletionDate = deletionDate.toISOString()
 }
 
-/** Every alias on the key, in each Region of a multi-Region key (named with its Region then). */
-async function aliasesEverywhere(session: Session, kms: KmsPort, key: KeyInfo): Promise<string[]> {
+/** Every alias on the key, in each Region of a multi-Region key (named with its Region then), and why a Region's could not be read. */
+async function aliasesEverywhere(ctx: Context, session: Session, kms: KmsPort, key: KeyInfo): Promise<{ names: string[]; unread: string[] }> {
   const others = otherRegionsOf(key)
-  const lists = await Promise.all([
-    kms.listAliases({ keyId: key.keyId }).then((a) => ({ region: key.region, names: a.map((x) => x.name) })),
-    ...others.map(async (region) => ({ region, names: (await (await session.kms({ region })).listAliases({ keyId: key.keyId })).map((x) => x.name) })),
-  ])
-  return lists.flatMap((l) => l.names.sort().map((n) => (lists.length > 1 ? `${n} (${l.region})` : n)))
+  const read = async (region: string, port: () => Promise<KmsPort>) => {
+    try {
+      return { region, names: (await (await port()).listAliases({ keyId: key.keyId })).map((x) => x.name) }
+    } catch (error) {
+      return { region, names: [], error: failureOf(ctx, error).message }
+    }
+  }
+  const lists = await Promise.all([read(key.region, async () => kms), ...others.map((region) => read(region, () => session.kms({ region })))])
+  // An interruption while reading is the run's end, not a read that failed.
+  if (ctx.signal.aborted) throw failureOf(ctx, new Error('interrupted'))
+  const several = lists.length > 1
+  return {
+    names: lists.flatMap((l) => l.names.sort().map((n) => (several ? `${n} (${l.region})` : n))),
+    unread: lists.flatMap((l) => (l.error === undefined ? [] : [`ListAliases${several ? ` in ${l.region}` : ''} failed: ${l.error}`])),
+  }
 }
 
 interface Soak {
@@ -221,6 +241,9 @@ async function readSoak(ctx: Context, globals: GlobalOptions, session: Session, 
   const logged = trail.value.events.find((e) => e.eventName === 'DisableKey' && !e.errorCode)?.eventTime ?? null
   const disabledAt = journaled && (!logged || journaled >= logged) ? journaled : logged
   const from = disabledAt === null ? null : disabledAt === journaled ? 'journal' : 'cloudtrail'
+  if (trail.value.truncated && disabledAt === null) {
+    return { disabledAt, from, refused: { error: `--max-events ${options.maxEvents} was reached before a DisableKey event was found; pass a larger --max-events` } }
+  }
   if (trail.value.truncated && disabledAt && trail.value.events.at(-1)!.eventTime > disabledAt) {
     return { disabledAt, from, refused: { error: `--max-events ${options.maxEvents} was reached before the time the key was disabled` } }
   }

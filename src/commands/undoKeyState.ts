@@ -8,14 +8,14 @@ import type { GlobalOptions } from '../cli/globalOptions.js'
 import { sessionOf } from '../cli/session.js'
 import { ConflictError, Exit, NotFoundError, UsageError } from '../errors.js'
 import { checkEntryAccount } from '../engine/account.js'
-import { clip, type JournalEntry, type KeyStateAction } from '../engine/journal.js'
+import { clip, journalPath, scanJournalNewestFirst, type JournalEntry, type KeyStateAction } from '../engine/journal.js'
 import { finish, runItems, settle, type RunView } from '../engine/run.js'
 import { Writer } from '../engine/writePath.js'
 import type { KmsPort } from '../kms/port.js'
 import { escapeControl } from '../output/escape.js'
 import { renderRetireJson, renderRetireTable, renderRetireText, type RetireReport } from '../output/retireView.js'
 import { createUi } from '../output/ui.js'
-import { keyView } from './usage.js'
+import { usageKeyView } from '../output/usageView.js'
 
 export interface KeyStateUndoOptions {
   dryRun: boolean
@@ -73,7 +73,7 @@ export async function runKeyStateUndo(entry: JournalEntry, options: KeyStateUndo
     if (key.keyId !== entry.keyId || (entry.account !== null && key.accountId !== entry.account)) {
       throw new UsageError(`journal entry ${entry.id} names ${keyId}, which is not a key ID of account ${entry.account ?? '?'} in ${entry.region}; nothing was changed`)
     }
-    report.key = keyView(key)
+    report.key = usageKeyView(key)
     if (key.keyState !== entry.newState) {
       report.outcome = 'conflict'
       throw new ConflictError(
@@ -114,10 +114,34 @@ export async function runKeyStateUndo(entry: JournalEntry, options: KeyStateUndo
     report.journalId = write?.journalId ?? null
     if (failure) throw failure
     if (write?.status === 'written' && inverse.action === 'cancel-key-deletion') {
-      ui.note(`${key.keyId} is no longer pending deletion and stays Disabled, as KMS leaves a key whose deletion is cancelled; kms-alias undo --last again enables it (it reverts the disable)`)
+      const disable = await undoneDisableOf(ctx, globals, key.keyId, entry.region)
+      const enable = disable
+        ? `kms-alias undo ${disable} enables it (it reverts the disable)`
+        : `no disable of it by kms-alias is left to undo in the journal: aws kms enable-key --key-id ${key.keyId} --region ${entry.region} enables it`
+      ui.note(`${key.keyId} is no longer pending deletion and stays Disabled, as KMS leaves a key whose deletion is cancelled; ${enable}`)
     }
   })
   return finish(ui, view, report, outcome.failure)
+}
+
+/** The id of the newest journaled disable of the key that no later entry reverts, or null (disabled outside kms-alias, or already undone). */
+async function undoneDisableOf(ctx: Context, globals: GlobalOptions, keyId: string, region: string): Promise<string | null> {
+  const path = journalPath(globals.journal, ctx.env, ctx.platform)
+  if (path === null) return null
+  const reverted = new Set<string>()
+  let found: string | null = null
+  // Newest first: an undo is newer than the entry it reverts, so it is met first.
+  await scanJournalNewestFirst(
+    path,
+    (e) => {
+      if (e.reverts) reverted.add(e.reverts)
+      if (e.action !== 'disable-key' || e.keyId !== keyId || e.region !== region || reverted.has(e.id)) return true
+      found = e.id
+      return false
+    },
+    { signal: ctx.signal },
+  ).catch(() => undefined)
+  return found
 }
 
 const INVERSE_VERB: Record<KeyStateAction, string> = {

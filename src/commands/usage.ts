@@ -3,12 +3,11 @@ import type { GlobalOptions } from '../cli/globalOptions.js'
 import { sessionOf } from '../cli/session.js'
 import { Exit } from '../errors.js'
 import { readUsage, type UsageReads } from '../engine/usageReads.js'
-import type { KeyInfo } from '../kms/port.js'
 import { escapeDeep } from '../output/escape.js'
 import { withFailureDocument } from '../output/failureView.js'
 import { createUi } from '../output/ui.js'
-import { renderUsageJson, renderUsageTable, renderUsageText, type UsageReport } from '../output/usageView.js'
-import { describeLastUse, summarizeCallers, usageVerdict, type VerdictResult } from '../preflight/usage.js'
+import { renderUsageJson, renderUsageTable, renderUsageText, usageKeyView, type UsageReport } from '../output/usageView.js'
+import { describeLastUse, summarizeCallers, verdictOf } from '../preflight/usage.js'
 
 export interface UsageOptions {
   /** Key ID, key ARN, alias name or alias ARN. */
@@ -37,28 +36,11 @@ export async function runUsage(options: UsageOptions, ctx: Context, globals: Glo
   })
 }
 
-/** The verdict over every Region read: in-use anywhere is in-use; with several Regions each reason names its own. */
-export function verdictOf(reads: UsageReads, now: Date): VerdictResult {
-  const several = reads.regions.length > 1
-  const tag = (region: string) => (reasons: string[]) => (several ? reasons.map((r) => `${region}: ${r}`) : reasons)
-  const perRegion = reads.regions.map((r) => {
-    const v = usageVerdict({ lastUse: r.lastUse, trail: r.trail, aliases: r.aliases.value ?? [], since: reads.since, now })
-    const unread = r.aliases.error === undefined ? [] : [`the aliases could not be read: ${r.aliases.error}`]
-    const t = tag(r.region)
-    return { verdict: v.verdict, reasons: t([...unread, ...v.reasons]), used: t(v.used), gaps: t([...unread, ...v.gaps]) }
-  })
-  const used = perRegion.flatMap((v) => v.used)
-  const gaps = perRegion.flatMap((v) => v.gaps)
-  const verdict = perRegion.some((v) => v.verdict === 'in-use') ? 'in-use' : gaps.length > 0 ? 'unknown' : 'idle'
-  const reasons = perRegion.filter((v) => verdict !== 'in-use' || v.verdict === 'in-use').flatMap((v) => v.reasons)
-  return { verdict, reasons, used, gaps }
-}
-
 export function usageReport(reads: UsageReads, options: Pick<UsageOptions, 'sinceDays' | 'maxEvents'>, now: Date): UsageReport {
   const { verdict, reasons } = verdictOf(reads, now)
   const events = reads.regions.flatMap((r) => r.trail.value?.events ?? [])
   return {
-    key: keyView(reads.key),
+    key: usageKeyView(reads.key),
     window: { since: reads.since.toISOString(), until: reads.until.toISOString(), days: options.sinceDays },
     lastUse: reads.regions.map((r) => lastUseView(r.region, r.lastUse, now)),
     callers: summarizeCallers(events).map(({ cryptographic: _cryptographic, ...c }) => c),
@@ -79,15 +61,6 @@ export function usageReport(reads: UsageReads, options: Pick<UsageOptions, 'sinc
   }
 }
 
-export const keyView = (key: KeyInfo): NonNullable<UsageReport['key']> => ({
-  keyId: key.keyId,
-  arn: key.arn,
-  region: key.region,
-  keyState: key.keyState ?? null,
-  keyManager: key.keyManager ?? null,
-  creationDate: key.creationDate?.toISOString() ?? null,
-})
-
 function lastUseView(region: string, read: UsageReads['regions'][number]['lastUse'], now: Date): UsageReport['lastUse'][number] {
   if (read.error !== undefined) return { region, answer: null, operation: null, at: null, cloudTrailEventId: null, trackingStart: null, text: '', error: read.error }
   const use = read.value
@@ -95,7 +68,7 @@ function lastUseView(region: string, read: UsageReads['regions'][number]['lastUs
     region,
     answer: use.answer,
     operation: use.answer === 'used' ? use.operation : null,
-    at: use.answer === 'used' ? use.at.toISOString() : null,
+    at: use.answer === 'used' ? (use.at?.toISOString() ?? null) : null,
     cloudTrailEventId: use.answer === 'used' ? use.cloudTrailEventId : null,
     trackingStart: use.trackingStart?.toISOString() ?? null,
     text: describeLastUse(use, now),

@@ -276,11 +276,12 @@ export function createKmsPort(config: KmsConfig): KmsPort {
       const used = out.KeyLastUsage
       return {
         keyId: out.KeyId ?? keyId,
-        ...(used?.Timestamp
+        // A KeyLastUsage without a Timestamp (optional in the model) still says the key was used.
+        ...(used
           ? {
               lastUsage: {
                 operation: used.Operation ?? 'unknown',
-                timestamp: used.Timestamp,
+                ...(used.Timestamp ? { timestamp: used.Timestamp } : {}),
                 ...(used.CloudTrailEventId ? { cloudTrailEventId: used.CloudTrailEventId } : {}),
                 ...(used.KmsRequestId ? { kmsRequestId: used.KmsRequestId } : {}),
               },

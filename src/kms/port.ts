@@ -129,7 +129,8 @@ export interface KmsPort {
 export interface KeyLastUsage {
   keyId: string
   /** Absent: no successful cryptographic operation since `trackingStartDate`. */
-  lastUsage?: { operation: string; timestamp: Date; cloudTrailEventId?: string; kmsRequestId?: string }
+  /** Without `timestamp`: used, when unknown. */
+  lastUsage?: { operation: string; timestamp?: Date; cloudTrailEventId?: string; kmsRequestId?: string }
   trackingStartDate?: Date
   keyCreationDate?: Date
 }

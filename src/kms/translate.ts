@@ -106,7 +106,7 @@ const isStsOperation = (operation: string) => operation === 'GetCallerIdentity' 
 const endpointSettings = (operation: string) =>
   isStsOperation(operation) ? 'AWS_ENDPOINT_URL_STS or AWS_ENDPOINT_URL' : "--endpoint-url, AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL or the profile's endpoint_url"
 
-const NO_ERROR_NAME = 'no error name in its body'
+export const NO_ERROR_NAME = 'no error name in its body'
 // A media type only: the header is the server's text, and anything past the type is not needed.
 const MEDIA_TYPE = /^[\w.+-]+\/[\w.+-]+/
 
@@ -115,7 +115,7 @@ const MEDIA_TYPE = /^[\w.+-]+\/[\w.+-]+/
  * a proxy's text) fails deserialization as a SyntaxError; an error status whose body names no error
  * (an empty 503) becomes "Unknown: UnknownError". Neither says anything to a user but its status.
  */
-function unreadableAnswer(error: unknown, name: string, message: string): { status: number | undefined; body: string } | undefined {
+export function unreadableAnswer(error: unknown, name: string, message: string): { status: number | undefined; body: string } | undefined {
   if (typeof error !== 'object' || error === null || !('$response' in error)) return undefined
   const response = (error as { $response?: { statusCode?: number; headers?: Record<string, string | undefined> } }).$response
   const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? response?.statusCode

@@ -20,3 +20,10 @@ export const CRYPTO_OPERATIONS: ReadonlySet<string> = new Set([
   'Encapsulate',
   'Decapsulate',
 ])
+
+/**
+ * What counts as use of a key in CloudTrail: the cryptographic operations, and GetPublicKey, since
+ * whoever fetched an asymmetric key's public key can encrypt or verify with it outside KMS, where
+ * neither GetKeyLastUsage nor CloudTrail sees it.
+ */
+export const USE_OPERATIONS: ReadonlySet<string> = new Set([...CRYPTO_OPERATIONS, 'GetPublicKey'])

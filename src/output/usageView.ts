@@ -1,4 +1,5 @@
 import type { ChalkInstance } from 'chalk'
+import type { KeyInfo } from '../kms/port.js'
 import type { ErrorSummary } from './ui.js'
 import { renderTable } from './table.js'
 
@@ -100,3 +101,13 @@ export function renderUsageTable(r: UsageReport, style: ChalkInstance, width?: n
   for (const reason of r.reasons) out.push(`  - ${reason}`)
   return `${out.join('\n')}\n`
 }
+
+/** The key as usage, retire and undo of a key state report it. */
+export const usageKeyView = (key: KeyInfo): NonNullable<UsageReport['key']> => ({
+  keyId: key.keyId,
+  arn: key.arn,
+  region: key.region,
+  keyState: key.keyState ?? null,
+  keyManager: key.keyManager ?? null,
+  creationDate: key.creationDate?.toISOString() ?? null,
+})

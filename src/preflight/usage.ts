@@ -3,14 +3,15 @@
 // returned (or the error a read ended on) and decide nothing by reading.
 import type { TrailEvent } from '../cloudtrail/port.js'
 import type { KeyInfo, KeyLastUsage } from '../kms/port.js'
-import { CRYPTO_OPERATIONS } from '../kms/usageFacts.js'
+import { CRYPTO_OPERATIONS, USE_OPERATIONS } from '../kms/usageFacts.js'
 import type { Finding } from './rules.js'
 
 export const DAY_MS = 86_400_000
 
 /** GetKeyLastUsage in words (kms-facts.md section 16). */
 export type LastUse =
-  | { answer: 'used'; operation: string; at: Date; cloudTrailEventId: string | null; trackingStart: Date | null }
+  /** `at` null: KMS reported a use without its time. */
+  | { answer: 'used'; operation: string; at: Date | null; cloudTrailEventId: string | null; trackingStart: Date | null }
   /** No use since the key was created (tracking covers the key's whole life). */
   | { answer: 'never-used'; created: Date; trackingStart: Date }
   /** No use since tracking began, but the key is older than the tracking (or a date is missing). */
@@ -21,7 +22,7 @@ export function lastUseOf(usage: KeyLastUsage, keyCreated?: Date): LastUse {
   const trackingStart = usage.trackingStartDate ?? null
   if (usage.lastUsage) {
     const { operation, timestamp, cloudTrailEventId } = usage.lastUsage
-    return { answer: 'used', operation, at: timestamp, cloudTrailEventId: cloudTrailEventId ?? null, trackingStart }
+    return { answer: 'used', operation, at: timestamp ?? null, cloudTrailEventId: cloudTrailEventId ?? null, trackingStart }
   }
   const created = usage.keyCreationDate ?? keyCreated ?? null
   if (created && trackingStart && created.getTime() >= trackingStart.getTime()) return { answer: 'never-used', created, trackingStart }
@@ -38,7 +39,7 @@ const ago = (now: Date, then: Date): string => {
 export function describeLastUse(use: LastUse, now: Date): string {
   switch (use.answer) {
     case 'used':
-      return `last used by ${use.operation} on ${use.at.toISOString()} (${ago(now, use.at)})`
+      return use.at ? `last used by ${use.operation} on ${use.at.toISOString()} (${ago(now, use.at)})` : `last used by ${use.operation}, at a time KMS did not say`
     case 'never-used':
       return `never used since it was created on ${day(use.created)} (KMS tracks use since ${day(use.trackingStart)})`
     case 'unknown':
@@ -127,7 +128,7 @@ export interface VerdictInput {
 }
 
 /**
- * in-use: any evidence of recent use (GetKeyLastUsage, a successful cryptographic call in CloudTrail,
+ * in-use: any evidence of recent use (GetKeyLastUsage, a successful cryptographic or GetPublicKey call in CloudTrail,
  * callers refused for a disabled key, an alias on it). idle: no such evidence and both reads
  * cover the window. unknown: no evidence, but a read failed or cannot see far enough back.
  */
@@ -148,7 +149,8 @@ export function usageVerdict(input: VerdictInput): VerdictResult {
   if (lastUse.error !== undefined) gaps.push(`GetKeyLastUsage could not be read: ${lastUse.error}`)
   else if (lastUse.value.answer === 'used') {
     const sentence = describeLastUse(lastUse.value, input.now)
-    if (lastUse.value.at.getTime() >= input.since.getTime()) inUse.push(`GetKeyLastUsage: ${sentence}`)
+    // A use of unknown time may be recent: counted as use, never as idleness.
+    if (lastUse.value.at === null || lastUse.value.at.getTime() >= input.since.getTime()) inUse.push(`GetKeyLastUsage: ${sentence}`)
     else idle.push(`GetKeyLastUsage: ${sentence}, before the window`)
   } else if (lastUse.value.answer === 'never-used') idle.push(`GetKeyLastUsage: ${describeLastUse(lastUse.value, input.now)}`)
   else if (lastUse.value.trackingStart && lastUse.value.trackingStart.getTime() <= input.since.getTime()) {
@@ -159,13 +161,18 @@ export function usageVerdict(input: VerdictInput): VerdictResult {
   if (trail.error !== undefined) gaps.push(`CloudTrail could not be read: ${trail.error}`)
   else {
     const recent = trail.value.events.filter((e) => e.eventTime.getTime() >= input.since.getTime())
-    const used = recent.filter((e) => !e.errorCode && CRYPTO_OPERATIONS.has(e.eventName))
+    const used = recent.filter((e) => !e.errorCode && USE_OPERATIONS.has(e.eventName))
+    const crypto = used.filter((e) => CRYPTO_OPERATIONS.has(e.eventName))
+    const publicKey = used.filter((e) => !CRYPTO_OPERATIONS.has(e.eventName))
     const refused = recent.filter((e) => e.errorCode === 'DisabledException' || e.errorCode === 'KMSInvalidStateException')
-    if (used.length > 0) inUse.push(`CloudTrail: ${plural(used.length, 'successful cryptographic call')} by ${plural(new Set(used.map((e) => e.principal)).size, 'caller')} since ${day(input.since)}`)
+    const callers = (events: readonly TrailEvent[]) => plural(new Set(events.map((e) => e.principal)).size, 'caller')
+    if (crypto.length > 0) inUse.push(`CloudTrail: ${plural(crypto.length, 'successful cryptographic call')} by ${callers(crypto)} since ${day(input.since)}`)
+    if (publicKey.length > 0)
+      inUse.push(`CloudTrail: ${plural(publicKey.length, 'successful GetPublicKey call')} by ${callers(publicKey)} since ${day(input.since)}: the public key may be in use outside KMS`)
     if (refused.length > 0) inUse.push(`CloudTrail: ${plural(refused.length, 'call')} refused because the key is not enabled (${[...new Set(refused.map((e) => e.principal))].sort().join(', ')}): something still needs it`)
     if (used.length === 0 && refused.length === 0) {
       if (trail.value.truncated) gaps.push('CloudTrail: --max-events was reached before the start of the window; older events were not read')
-      else idle.push(`CloudTrail: no cryptographic call since ${day(input.since)}`)
+      else idle.push(`CloudTrail: no cryptographic or GetPublicKey call since ${day(input.since)}`)
     }
   }
   const used = [...inUse]
@@ -175,6 +182,31 @@ export function usageVerdict(input: VerdictInput): VerdictResult {
   return { verdict: 'idle', reasons: idle, used, gaps }
 }
 
+/** What the verdict needs of one Region's reads (the engine's RegionUsage has it). */
+export interface RegionEvidence {
+  region: string
+  aliases: ReadResult<readonly string[]>
+  lastUse: ReadResult<LastUse>
+  trail: ReadResult<{ events: readonly TrailEvent[]; truncated: boolean }>
+}
+
+/** The verdict over every Region read: in-use anywhere is in-use; with several Regions each reason names its own. */
+export function verdictOf(reads: { since: Date; regions: readonly RegionEvidence[] }, now: Date): VerdictResult {
+  const several = reads.regions.length > 1
+  const tag = (region: string) => (reasons: string[]) => (several ? reasons.map((r) => `${region}: ${r}`) : reasons)
+  const perRegion = reads.regions.map((r) => {
+    const v = usageVerdict({ lastUse: r.lastUse, trail: r.trail, aliases: r.aliases.value ?? [], since: reads.since, now })
+    const unread = r.aliases.error === undefined ? [] : [`the aliases could not be read: ${r.aliases.error}`]
+    const t = tag(r.region)
+    return { verdict: v.verdict, reasons: t([...unread, ...v.reasons]), used: t(v.used), gaps: t([...unread, ...v.gaps]) }
+  })
+  const used = perRegion.flatMap((v) => v.used)
+  const gaps = perRegion.flatMap((v) => v.gaps)
+  const verdict = perRegion.some((v) => v.verdict === 'in-use') ? 'in-use' : gaps.length > 0 ? 'unknown' : 'idle'
+  const reasons = perRegion.filter((v) => verdict !== 'in-use' || v.verdict === 'in-use').flatMap((v) => v.reasons)
+  return { verdict, reasons, used, gaps }
+}
+
 const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`
 
 /** What the retire steps need to know of the key, besides the evidence of use. */
@@ -182,7 +214,11 @@ export interface RetireKeyFacts {
   key: KeyInfo
   /** Aliases on the key, as "<Region>: alias/name" or "alias/name"; every Region of a multi-Region key. */
   aliases: readonly string[]
+  /** Why the aliases of a Region could not be read, one message per such Region. */
+  aliasesUnread: readonly string[]
   grants: number
+  /** Why ListGrants failed, when it did (`grants` is 0 then). */
+  grantsUnread?: string
 }
 
 /** Refusals shared by every step that changes a key's state: AWS managed, a primary with replicas, aliases still on it. */
@@ -203,6 +239,16 @@ function keyFindings(facts: RetireKeyFacts): Finding[] {
       severity: 'block',
       message: `${facts.aliases.join(', ')} still point${facts.aliases.length === 1 ? 's' : ''} to ${key.keyId}: move or delete ${facts.aliases.length === 1 ? 'it' : 'them'} first (kms-alias update, delete)`,
     })
+  // An alias read that failed may hide an alias on the key; no flag lifts this, since disabling or
+  // deleting a key an alias points at breaks every caller of the alias.
+  if (facts.aliasesUnread.length > 0)
+    findings.push({
+      code: 'ALIASES_UNKNOWN',
+      severity: 'block',
+      message: `whether an alias still points to ${key.keyId} cannot be told: ${facts.aliasesUnread.join('; ')}; try again when ListAliases answers`,
+    })
+  if (facts.grantsUnread !== undefined)
+    findings.push({ code: 'GRANTS_UNKNOWN', severity: 'warn', message: `grants could not be read: ${facts.grantsUnread}; grantees, if any, lose use of the key too` })
   return findings
 }
 
@@ -212,12 +258,12 @@ export function disableFindings(facts: RetireKeyFacts, evidence: Pick<VerdictRes
   if (facts.key.keyState === 'PendingDeletion' || facts.key.keyState === 'PendingReplicaDeletion')
     findings.push({ code: 'KEY_PENDING_DELETION', severity: 'block', message: `${facts.key.keyId} is already pending deletion` })
   if (evidence.used.length > 0) {
-    findings.push({ code: 'KEY_RECENTLY_USED', severity: 'block', message: `used within --idle-for ${options.idleForDays}d: ${evidence.used.join('; ')}` })
+    findings.push({ code: 'KEY_RECENTLY_USED', severity: 'block', message: `used within --idle-for ${formatDays(options.idleForDays)}: ${evidence.used.join('; ')}` })
   } else if (evidence.gaps.length > 0) {
     findings.push({
       code: 'LAST_USE_UNKNOWN',
       severity: options.allowUnknownUsage ? 'warn' : 'block',
-      message: `whether the key was used within --idle-for ${options.idleForDays}d cannot be told: ${evidence.gaps.join('; ')}${options.allowUnknownUsage ? '' : ' (pass --allow-unknown-usage to disable it anyway; kms-alias undo enables it again)'}`,
+      message: `whether the key was used within --idle-for ${formatDays(options.idleForDays)} cannot be told: ${evidence.gaps.join('; ')}${options.allowUnknownUsage ? '' : ' (pass --allow-unknown-usage to disable it anyway; kms-alias undo enables it again)'}`,
     })
   }
   if (facts.grants > 0)
@@ -252,6 +298,9 @@ export function refusedCallers(events: readonly TrailEvent[], since: Date): Stil
 export function checkFindings(key: KeyInfo, disabledAt: Date | null, refused: ReadResult<StillNeeded[]>): Finding[] {
   if (key.keyState !== 'Disabled')
     return [{ code: 'KEY_NOT_DISABLED', severity: 'block', message: `${key.keyId} is ${key.keyState ?? 'in an unknown state'}, not Disabled: retire --disable comes first` }]
+  // A trail that was not read whole (failed, or cut by --max-events) may hold the DisableKey event.
+  if (disabledAt === null && refused.error !== undefined)
+    return [{ code: 'SOAK_UNCHECKED', severity: 'block', message: `when ${key.keyId} was disabled cannot be told: ${refused.error}` }]
   if (disabledAt === null)
     return [{ code: 'SOAK_UNKNOWN', severity: 'block', message: `when ${key.keyId} was disabled is known neither from the journal nor from CloudTrail (90 days)` }]
   if (refused.error !== undefined) return [{ code: 'SOAK_UNCHECKED', severity: 'block', message: `CloudTrail could not be read: ${refused.error}` }]
@@ -278,10 +327,17 @@ export function scheduleFindings(
       findings.push({
         code: 'SOAK_TOO_SHORT',
         severity: 'block',
-        message: `${facts.key.keyId} was disabled on ${disabledAt.toISOString()}, ${Math.floor(soaked)} of the --soak ${options.soakDays}d ago: wait, then kms-alias retire --check`,
+        message: `${facts.key.keyId} was disabled on ${disabledAt.toISOString()}, ${formatDays(Math.floor(soaked * 24) / 24)} ago, less than the --soak ${formatDays(options.soakDays)}: wait, then kms-alias retire --check`,
       })
   }
   return findings
+}
+
+/** A number of days as the duration flags take it: "7d" when whole days, else hours ("1h", "36h", "0.5h"). */
+export function formatDays(days: number): string {
+  if (Number.isInteger(days)) return `${days}d`
+  // Hours rounded to a hundredth: a parsed "1h" is 1/24 of a day, not exactly representable.
+  return `${Math.round(days * 24 * 100) / 100}h`
 }
 
 /** How long the soak has lasted, in words. */

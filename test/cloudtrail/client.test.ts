@@ -2,6 +2,8 @@
 // with answers shaped as CloudTrail's (the API reference's LookupEvents response: Events with
 // EventId, EventName, ReadOnly, AccessKeyId, EventTime, EventSource, Username, Resources,
 // CloudTrailEvent as JSON text; NextToken). In-process, on a fake clock: nothing sleeps for real.
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest'
 import { createCloudTrailPort } from '../../src/cloudtrail/client.js'
 import { startFaultProxy, type FaultProxy } from '../support/faultProxy.js'
@@ -103,6 +105,27 @@ describe('CloudTrail adapter: LookupEvents', () => {
       message: 'CloudTrail LookupEvents was denied: AccessDeniedException: User is not authorized to perform this operation.',
       hint: 'the caller needs cloudtrail:LookupEvents',
     })
+  })
+
+  // Failed before the fix: the message was the SDK's deserialization noise.
+  it('an HTML 500 (a local server, not the fault proxy: it answers only JSON): worded as the KMS adapter words it', async () => {
+    const server = createServer((_req, res) => {
+      res.writeHead(500, { 'content-type': 'text/html' })
+      res.end('<html><body>Internal Server Error</body></html>')
+    })
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done))
+    vi.stubEnv('AWS_ENDPOINT_URL_CLOUDTRAIL', `http://127.0.0.1:${(server.address() as AddressInfo).port}`)
+    try {
+      const port = createCloudTrailPort({ region: REGION, maxAttempts: 1, clock: { now: () => new Date(0), sleep: async () => {} } })
+      await expect(port.keyEvents({ resourceName: KEY_ARN, start: new Date(0), end: new Date(1000), maxEvents: 10 })).rejects.toMatchObject({
+        exitCode: 8,
+        message: `CloudTrail answered LookupEvents ResourceName=${KEY_ARN} with HTTP 500 and a body that is not JSON (text/html) (1 attempt)`,
+        hint: "check that the endpoint is a CloudTrail endpoint (AWS_ENDPOINT_URL_CLOUDTRAIL, AWS_ENDPOINT_URL or the profile's endpoint_url)",
+      })
+    } finally {
+      vi.stubEnv('AWS_ENDPOINT_URL_CLOUDTRAIL', proxy.url)
+      await new Promise((done) => server.close(done))
+    }
   })
 
   it('throttled past the SDK attempts (fault proxy): an AWS error, exit 8', async () => {

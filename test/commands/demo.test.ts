@@ -71,6 +71,10 @@ describe('kms-alias demo', () => {
           'used within --idle-for 30d: GetKeyLastUsage: last used by Decrypt on 2026-11-29T00:00:00.000Z (less than a day ago); CloudTrail: 8 successful cryptographic calls by 1 caller since 2026-10-30',
         ) +
         line('disable', rsa2048, 'disabled', 'true', retireId) +
+        // retire --check: clean; --schedule-deletion --dry-run: the soak has only begun
+        line('check', rsa2048, 'clean', 'false', '-') +
+        line('schedule-deletion', rsa2048, 'refused', 'false', '-') +
+        line('finding', 'SOAK_TOO_SHORT', 'block', `${rsa2048} was disabled on 2026-11-29T00:00:00.000Z, 0d ago, less than the --soak 7d: wait, then kms-alias retire --check`) +
         // audit
         line(
           'error',
@@ -89,12 +93,12 @@ describe('kms-alias demo', () => {
         'kms-alias demo: a tour on an in-memory KMS in us-east-1. Nothing here reaches AWS, and nothing is kept after this process.',
         'Every command below runs with --endpoint-url memory: and a temporary journal.',
         '',
-        '[1/11] First, the demo creates five keys in the in-memory KMS (RSA_4096 and RSA_2048 signing keys, two symmetric keys and a disabled one) and puts aliases on four of them.',
+        '[1/13] First, the demo creates five keys in the in-memory KMS (RSA_4096 and RSA_2048 signing keys, two symmetric keys and a disabled one) and puts aliases on four of them.',
         '',
-        '[2/11] `list` shows every alias with the spec, usage, state and manager of its key.',
+        '[2/13] `list` shows every alias with the spec, usage, state and manager of its key.',
         '$ kms-alias list',
         '',
-        '[3/11] Moving alias/demo/signing from the RSA_4096 key to the RSA_2048 key is a change KMS itself accepts, but every signature made through the alias would change, so the preflight refuses it.',
+        '[3/13] Moving alias/demo/signing from the RSA_4096 key to the RSA_2048 key is a change KMS itself accepts, but every signature made through the alias would change, so the preflight refuses it.',
         `$ kms-alias update alias/demo/signing --to ${rsa2048} --yes`,
         '✗ block KEY_SPEC_MISMATCH the key spec changes from RSA_4096 to RSA_2048; KMS allows this but callers may fail (pass --allow-spec-change once callers are ready)',
         `! warn  OLD_ARTIFACTS_NEED_OLD_KEY Verify through the alias fails for signatures made under ${rsa4096}: callers must keep using that key ID for them`,
@@ -102,32 +106,40 @@ describe('kms-alias demo', () => {
         'hint: see the findings; nothing was changed',
         `alias/demo/signing still points to ${rsa4096} (RSA_4096): nothing was changed.`,
         '',
-        '[4/11] Moving alias/demo/payments to the next symmetric key is safe, so kms-alias makes the change, confirms it with ListAliases and records how to undo it.',
+        '[4/13] Moving alias/demo/payments to the next symmetric key is safe, so kms-alias makes the change, confirms it with ListAliases and records how to undo it.',
         '$ kms-alias update alias/demo/payments --to alias/demo/payments-next --yes',
         `! warn  PREVIOUS_KEY_ORPHANED after this change no alias points to ${payments}; keep that key enabled to decrypt or verify what was made with it (kms-alias usage shows who still uses it; kms-alias retire disables, then deletes it, in stages)`,
         '',
-        '[5/11] `history` lists the changes kms-alias made, newest first, from its journal.',
+        '[5/13] `history` lists the changes kms-alias made, newest first, from its journal.',
         '$ kms-alias history',
         '',
-        '[6/11] `undo` reverts the last change through the same preflight, and only if the alias has not moved since.',
+        '[6/13] `undo` reverts the last change through the same preflight, and only if the alias has not moved since.',
         '$ kms-alias undo --last --yes',
         '',
-        '[7/11] An application has just encrypted and decrypted through alias/demo/payments. `usage` gathers the evidence of use: GetKeyLastUsage, the callers CloudTrail logged, the aliases, and a verdict.',
+        '[7/13] An application has just encrypted and decrypted through alias/demo/payments. `usage` gathers the evidence of use: GetKeyLastUsage, the callers CloudTrail logged, the aliases, and a verdict.',
         '$ kms-alias usage alias/demo/payments',
         '',
-        '[8/11] `retire --disable` refuses a key that an alias points to or that was used within --idle-for (30 days): disabling it would break its callers.',
+        '[8/13] `retire --disable` refuses a key that an alias points to or that was used within --idle-for (30 days): disabling it would break its callers.',
         `$ kms-alias retire ${payments} --disable --yes`,
         'error: refused: KEY_HAS_ALIASES, KEY_RECENTLY_USED',
         'hint: see the findings; nothing was changed',
         '',
-        '[9/11] The RSA_2048 key has no alias and was never used, so it is disabled: journaled, undone by `kms-alias undo`. Later, `retire --check` and `--schedule-deletion` finish the job.',
+        '[9/13] The RSA_2048 key has no alias and was never used, so it is disabled: journaled, undone by `kms-alias undo`.',
         `$ kms-alias retire ${rsa2048} --disable --yes`,
         '',
-        '[10/11] `audit` reads every alias, describes each key once and reports the aliases that will break: alias/demo/retired points to a disabled key, an error, so it exits 3 as a scheduled CI job would fail.',
+        '[10/13] `retire --check` lists every caller that KMS refused because the key is disabled, since it was disabled (the journal, or the DisableKey event in CloudTrail, says when). None yet: the soak is clean so far.',
+        `$ kms-alias retire ${rsa2048} --check`,
+        '',
+        '[11/13] `retire --schedule-deletion` waits for a soak of --soak (7 days) with a clean check; minutes are not enough, so even this --dry-run is refused. After the soak it schedules the deletion, which `undo` cancels.',
+        `$ kms-alias retire ${rsa2048} --schedule-deletion --dry-run`,
+        'error: refused: SOAK_TOO_SHORT',
+        'hint: see the findings; nothing was changed',
+        '',
+        '[12/13] `audit` reads every alias, describes each key once and reports the aliases that will break: alias/demo/retired points to a disabled key, an error, so it exits 3 as a scheduled CI job would fail.',
         '$ kms-alias audit',
         'Audited 1 partition, 5 aliases, 4 keys: 1 error, 0 warnings, 0 info',
         '',
-        '[11/11] After a change kms-alias uses the alias as its callers would (here Encrypt and Decrypt). In this act another team disables the new key just as the alias moves to it: using the alias fails, so kms-alias rolls the change back by itself and exits 9.',
+        '[13/13] After a change kms-alias uses the alias as its callers would (here Encrypt and Decrypt). In this act another team disables the new key just as the alias moves to it: using the alias fails, so kms-alias rolls the change back by itself and exits 9.',
         '$ kms-alias update alias/demo/payments --to alias/demo/payments-next --yes',
         `! warn  PREVIOUS_KEY_ORPHANED after this change no alias points to ${payments}; keep that key enabled to decrypt or verify what was made with it (kms-alias usage shows who still uses it; kms-alias retire disables, then deletes it, in stages)`,
         `error: the change was made and confirmed, but using alias/demo/payments failed: Encrypt/Decrypt answered DisabledException (KMS refused Encrypt alias/demo/payments: DisabledException: arn:aws:kms:us-east-1:111122223333:key/${paymentsNext} is disabled.) after 1 attempt; it was rolled back`,
@@ -163,8 +175,10 @@ describe('kms-alias demo', () => {
       [7, 'kms-alias usage alias/demo/payments', 0],
       [8, `kms-alias retire ${payments} --disable --yes`, 3],
       [9, `kms-alias retire ${rsa2048} --disable --yes`, 0],
-      [10, 'kms-alias audit', 3],
-      [11, 'kms-alias update alias/demo/payments --to alias/demo/payments-next --yes', 9],
+      [10, `kms-alias retire ${rsa2048} --check`, 0],
+      [11, `kms-alias retire ${rsa2048} --schedule-deletion --dry-run`, 3],
+      [12, 'kms-alias audit', 3],
+      [13, 'kms-alias update alias/demo/payments --to alias/demo/payments-next --yes', 9],
     ])
     expect(doc.steps[6].output).toMatchObject({ verdict: 'in-use', lastUse: [{ answer: 'used', operation: 'Decrypt' }], aliases: [{ name: 'alias/demo/payments' }] })
     expect(doc.steps[7].output).toMatchObject({ step: 'disable', outcome: 'refused', exitCode: 3 })
@@ -182,11 +196,13 @@ describe('kms-alias demo', () => {
     expect(doc.steps[4].output).toMatchObject([{ action: 'update', alias: 'alias/demo/payments', previousKeyId: payments, newKeyId: paymentsNext }])
     expect(doc.steps[5].output).toMatchObject({ outcome: 'updated', previous: { keyId: paymentsNext }, target: { keyId: payments } })
     // The closing audit of the demo's own store: the retired key's alias, and nothing else.
-    expect(doc.steps[9].output).toMatchObject({ summary: { partitions: 1, aliases: 5, keys: 4, findings: { error: 1, warn: 0, info: 0 } }, exitCode: 3 })
-    expect(doc.steps[9].output.findings.map((f: { code: string; alias: string }) => `${f.code} ${f.alias}`)).toEqual(['ALIAS_ON_DISABLED_KEY alias/demo/retired'])
+    expect(doc.steps[9].output).toMatchObject({ step: 'check', outcome: 'clean', disabledFrom: 'journal', refusedCallers: [], exitCode: 0 })
+    expect(doc.steps[10].output).toMatchObject({ step: 'schedule-deletion', dryRun: true, outcome: 'refused', exitCode: 3 })
+    expect(doc.steps[11].output).toMatchObject({ summary: { partitions: 1, aliases: 5, keys: 4, findings: { error: 1, warn: 0, info: 0 } }, exitCode: 3 })
+    expect(doc.steps[11].output.findings.map((f: { code: string; alias: string }) => `${f.code} ${f.alias}`)).toEqual(['ALIAS_ON_DISABLED_KEY alias/demo/retired'])
     // The demo shows a probe, and a change whose probe fails and is rolled back by itself.
     expect(doc.steps[3].output.probe).toMatchObject({ operation: 'Encrypt/Decrypt', before: 'ok', after: 'ok', keyIdSeen: paymentsNext })
-    expect(doc.steps[10].output).toMatchObject({ outcome: 'rolled-back', changed: false, probe: { after: 'failed', rolledBack: true }, error: { code: 'USE_FAILED' } })
+    expect(doc.steps[12].output).toMatchObject({ outcome: 'rolled-back', changed: false, probe: { after: 'failed', rolledBack: true }, error: { code: 'USE_FAILED' } })
     expect((await kms.describeKey('alias/demo/signing')).keyId).toBe(rsa4096)
     expect((await kms.describeKey('alias/demo/payments')).keyId).toBe(payments)
   })
@@ -200,10 +216,10 @@ describe('kms-alias demo', () => {
     expect(r.stderr.endsWith('\nerror: interrupted\n')).toBe(true)
   })
 
-  it('table view on a terminal: the plan, the result with its undo command; --step waits for Enter before steps 2 to 11', async () => {
-    const { code, stdout, ctx, kms } = await demo(['--step'], { tty: true, env: { NO_COLOR: '1' }, answers: Array(10).fill('') })
+  it('table view on a terminal: the plan, the result with its undo command; --step waits for Enter before steps 2 to 13', async () => {
+    const { code, stdout, ctx, kms } = await demo(['--step'], { tty: true, env: { NO_COLOR: '1' }, answers: Array(12).fill('') })
     expect(code).toBe(0)
-    expect(ctx.prompts).toEqual(Array(10).fill('Press Enter for the next step (Ctrl-C stops).'))
+    expect(ctx.prompts).toEqual(Array(12).fill('Press Enter for the next step (Ctrl-C stops).'))
     const payments = (await kms.describeKey('alias/demo/payments')).keyId
     const paymentsNext = (await kms.describeKey('alias/demo/payments-next')).keyId
     expect(stdout).toContain(`│ key spec     │ RSA_4096                             │ RSA_2048                             │ ✗ blocked │`)
@@ -227,15 +243,18 @@ describe('kms-alias demo', () => {
     const [, , payments, paymentsNext] = keyIds(stdout)
     expect(stdout).toContain(line('updated', 'alias/demo/payments', payments, paymentsNext, 'true', 'true') + line('updated', 'alias/demo/payments', paymentsNext, payments, 'true', 'true'))
     // Without a journal retire still disables the idle key, and has no entry to name; the audit closes the tour.
-    const [, , , , retired] = keyIds(stdout)
+    const [, rsa2048, , , retired] = keyIds(stdout)
     expect(
       stdout.endsWith(
         `\tdisabled\ttrue\t-\n` +
+          `check\t${rsa2048}\tclean\tfalse\t-\n` +
+          `schedule-deletion\t${rsa2048}\trefused\tfalse\t-\n` +
+          `finding\tSOAK_TOO_SHORT\tblock\t${rsa2048} was disabled on 2026-11-29T00:00:00.000Z, 0d ago, less than the --soak 7d: wait, then kms-alias retire --check\n` +
           `error\tALIAS_ON_DISABLED_KEY\t111122223333\tus-east-1\talias/demo/retired\t${retired}\talias/demo/retired points to ${retired}, which is Disabled: every call through alias/demo/retired fails\n` +
           line('rolled-back', 'alias/demo/payments', payments, paymentsNext, 'false', 'true'),
       ),
     ).toBe(true)
-    expect(stderr).toContain('[5/11] With --no-journal there is no history to show, so the demo skips `history`.\n')
+    expect(stderr).toContain('[5/13] With --no-journal there is no history to show, so the demo skips `history`.\n')
     expect(stderr).toContain(`$ kms-alias update alias/demo/payments --to ${payments} --expect-current ${paymentsNext} --yes\n`)
     expect((await kms.describeKey('alias/demo/payments')).keyId).toBe(payments)
     expect(await journalOf(ctx)).toEqual([])

@@ -4,7 +4,7 @@ import type { RecordedCall } from '../../src/kms/memoryTrail.js'
 import type { CloudTrailPort } from '../../src/cloudtrail/port.js'
 import { AccessError } from '../../src/errors.js'
 import { defaultJournal } from '../helpers/testContext.js'
-import { ACCOUNT, FakeKms, key, REGION } from '../helpers/fakeKms.js'
+import { ACCOUNT, FakeKms, key, REGION, throttled } from '../helpers/fakeKms.js'
 import { journalOf, run } from '../helpers/run.js'
 
 const DAY = 86_400_000
@@ -66,6 +66,8 @@ describe('retire --disable', () => {
   it.each([
     ['an alias points to it', (w: ReturnType<typeof world>) => void w.kms.aliases.set('alias/app', w.k.keyId), [], 'KEY_HAS_ALIASES'],
     ['CloudTrail shows a Decrypt yesterday', (w: ReturnType<typeof world>) => void w.call({}), [], 'KEY_RECENTLY_USED'],
+    // Failed before the fix (disabled): a GetPublicKey call was not counted as use.
+    ['CloudTrail shows a GetPublicKey yesterday', (w: ReturnType<typeof world>) => void w.call({ eventName: 'GetPublicKey' }), [], 'KEY_RECENTLY_USED'],
     [
       'a Decrypt 20 days ago, within --idle-for 30d',
       (w: ReturnType<typeof world>) => void w.call({ eventTime: new Date(w.now().getTime() - 20 * DAY) }),
@@ -102,6 +104,41 @@ describe('retire --disable', () => {
     const { code, stdout } = await w.cli(['retire', w.k.keyId, '--disable', '--yes', '--allow-unknown-usage', '--json'])
     expect(code).toBe(0)
     expect(JSON.parse(stdout).findings.map((f: { code: string; severity: string }) => `${f.code}:${f.severity}`)).toEqual(['LAST_USE_UNKNOWN:warn'])
+    expect(w.state()).toBe('Disabled')
+  })
+
+  // Failed before the fix (exit 0, key Disabled): the unread aliases were only a gap of the verdict,
+  // which --allow-unknown-usage lifts, and KEY_HAS_ALIASES saw an empty list.
+  it('ListAliases throttled (fake KMS fault) with --allow-unknown-usage: ALIASES_UNKNOWN, exit 3, the key stays Enabled', async () => {
+    const w = world({ aliases: { 'alias/app': '' } })
+    w.kms.listAliases = async () => {
+      throw throttled('ListAliases')
+    }
+    const { code, stdout, stderr } = await w.cli(['retire', w.k.keyId, '--disable', '--yes', '--allow-unknown-usage', '--json'])
+    expect(code).toBe(3)
+    expect(stderr).toContain('error: refused: ALIASES_UNKNOWN')
+    const report = JSON.parse(stdout)
+    expect(report.outcome).toBe('refused')
+    expect(report.findings.find((f: { code: string }) => f.code === 'ALIASES_UNKNOWN')).toEqual({
+      code: 'ALIASES_UNKNOWN',
+      severity: 'block',
+      message: `whether an alias still points to ${w.k.keyId} cannot be told: ListAliases failed: ListAliases failed (3 attempts): ThrottlingException: Rate exceeded; try again when ListAliases answers`,
+    })
+    expect(w.state()).toBe('Enabled')
+    expect(w.kms.calls.filter((c) => c.startsWith('DisableKey'))).toEqual([])
+  })
+
+  // Failed before the fix: the failed read counted as no grant and nothing was said.
+  it('ListGrants denied (fake KMS fault): disabled with a GRANTS_UNKNOWN warning saying why', async () => {
+    const w = world()
+    w.kms.listGrants = async () => {
+      throw new AccessError('ListGrants was denied: AccessDeniedException: no')
+    }
+    const { code, stdout } = await w.cli(['retire', w.k.keyId, '--disable', '--yes', '--json'])
+    expect(code).toBe(0)
+    expect(JSON.parse(stdout).findings).toEqual([
+      { code: 'GRANTS_UNKNOWN', severity: 'warn', message: 'grants could not be read: ListGrants was denied: AccessDeniedException: no; grantees, if any, lose use of the key too' },
+    ])
     expect(w.state()).toBe('Disabled')
   })
 
@@ -233,8 +270,9 @@ describe('retire --schedule-deletion', () => {
     expect(w.kms.calls).toContain(`ScheduleKeyDeletion ${w.k.keyId} 7`)
     const undo = await w.cli(['undo', '--last', '--yes'])
     expect(undo.code).toBe(0)
+    const [disable] = await journalOf({ env: { KMS_ALIAS_JOURNAL: w.journal } })
     expect(undo.stderr).toBe(
-      `${w.k.keyId} is no longer pending deletion and stays Disabled, as KMS leaves a key whose deletion is cancelled; kms-alias undo --last again enables it (it reverts the disable)\n`,
+      `${w.k.keyId} is no longer pending deletion and stays Disabled, as KMS leaves a key whose deletion is cancelled; kms-alias undo ${disable?.id} enables it (it reverts the disable)\n`,
     )
     expect(w.state()).toBe('Disabled')
     expect((await w.cli(['undo', '--last', '--yes'])).code).toBe(0)
@@ -255,6 +293,35 @@ describe('retire --schedule-deletion', () => {
     const { code, stdout } = await w.cli(['retire', w.k.keyId, '--schedule-deletion', '--yes', '--json'])
     expect(code).toBe(3)
     expect(JSON.parse(stdout).findings.map((f: { code: string }) => f.code)).toEqual([finding])
+    expect(w.state()).toBe('Disabled')
+  })
+
+  // Failed before the fix: a failed ListAliases ended the run as an AWS error (not a refusal).
+  it('ListAliases throttled (fake KMS fault): ALIASES_UNKNOWN, exit 3, nothing scheduled', async () => {
+    const w = world()
+    await w.cli(['retire', w.k.keyId, '--disable', '--yes'])
+    w.later(8)
+    w.kms.listAliases = async () => {
+      throw throttled('ListAliases')
+    }
+    const { code, stdout } = await w.cli(['retire', w.k.keyId, '--schedule-deletion', '--yes', '--json'])
+    expect(code).toBe(3)
+    expect(JSON.parse(stdout).findings.map((f: { code: string }) => f.code)).toEqual(['ALIASES_UNKNOWN'])
+    expect(w.state()).toBe('Disabled')
+    expect(w.kms.calls.filter((c) => c.startsWith('ScheduleKeyDeletion'))).toEqual([])
+  })
+
+  // Failed before the fix: the note said `undo --last` would enable the key, though the journal held no disable to undo.
+  it('undo of a deletion scheduled for a key disabled outside kms-alias: the note names aws kms enable-key, not undo', async () => {
+    const w = world()
+    w.kms.keys.set(w.k.keyId, { ...w.k, keyState: 'Disabled' })
+    w.call({ eventName: 'DisableKey', eventTime: new Date(w.now().getTime() - 20 * DAY) })
+    expect((await w.cli(['retire', w.k.keyId, '--schedule-deletion', '--yes'])).code).toBe(0)
+    const undo = await w.cli(['undo', '--last', '--yes'])
+    expect(undo.code).toBe(0)
+    expect(undo.stderr).toBe(
+      `${w.k.keyId} is no longer pending deletion and stays Disabled, as KMS leaves a key whose deletion is cancelled; no disable of it by kms-alias is left to undo in the journal: aws kms enable-key --key-id ${w.k.keyId} --region ${REGION} enables it\n`,
+    )
     expect(w.state()).toBe('Disabled')
   })
 
@@ -282,6 +349,23 @@ const deniedTrail: CloudTrailPort = {
 }
 
 describe('retire: the remaining refusals', () => {
+  // Failed before the fix: SOAK_UNKNOWN ("known neither from the journal nor from CloudTrail") although CloudTrail was not read whole.
+  it('--check when --max-events cut CloudTrail off before the DisableKey event: SOAK_UNCHECKED naming --max-events, exit 3', async () => {
+    const w = world()
+    w.kms.keys.set(w.k.keyId, { ...w.k, keyState: 'Disabled' })
+    w.call({ eventName: 'DisableKey', eventTime: new Date(w.now().getTime() - 20 * DAY) })
+    for (const days of [3, 2, 1]) w.call({ eventName: 'DescribeKey', eventTime: new Date(w.now().getTime() - days * DAY) })
+    const { code, stdout } = await w.cli(['retire', w.k.keyId, '--check', '--max-events', '2', '--no-journal', '--json'])
+    expect(code).toBe(3)
+    expect(JSON.parse(stdout).findings).toEqual([
+      {
+        code: 'SOAK_UNCHECKED',
+        severity: 'block',
+        message: `when ${w.k.keyId} was disabled cannot be told: --max-events 2 was reached before a DisableKey event was found; pass a larger --max-events`,
+      },
+    ])
+  })
+
   it('--check with CloudTrail denied: SOAK_UNCHECKED, exit 3', async () => {
     const w = world()
     await w.cli(['retire', w.k.keyId, '--disable', '--yes'])

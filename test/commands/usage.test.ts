@@ -21,6 +21,19 @@ function world(options: { created?: string; trackingStart?: string; aliases?: Re
 }
 
 describe('kms-alias usage', () => {
+  // Failed before the fix (idle): AWS's CloudTrail, asked about the overridden KMS's key, answered nothing, read as no use.
+  it('--endpoint-url without a CloudTrail endpoint: CloudTrail unread (a gap saying why), the verdict unknown, not idle', async () => {
+    const { k, kms, trail } = world()
+    const { code, stdout } = await run(['usage', k.keyId, '--json', '--endpoint-url', 'http://127.0.0.1:4566'], { kms, cloudtrail: trail, start: NOW })
+    expect(code).toBe(0)
+    const report = JSON.parse(stdout)
+    expect(report.verdict).toBe('unknown')
+    expect(report.reasons).toEqual([
+      "CloudTrail could not be read: --endpoint-url http://127.0.0.1:4566 overrides KMS only, so CloudTrail's events would be about another KMS",
+      'GetKeyLastUsage: never used since it was created on 2026-06-01 (KMS tracks use since 2026-01-01)',
+    ])
+  })
+
   it('an aliased key with callers: GetKeyLastUsage, a row per caller, failures apart, the aliases, in-use (JSON)', async () => {
     const { k, kms, call, trail } = world({ aliases: { 'alias/app': '' } })
     kms.aliases.set('alias/app', k.keyId)
@@ -92,7 +105,7 @@ describe('kms-alias usage', () => {
     const { code, stdout, stderr } = await run(['usage', k.keyId, '--output', 'text'], { kms, cloudtrail: trail, start: NOW })
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' })
     expect(stdout).toBe(
-      line('verdict', 'idle', 'GetKeyLastUsage: never used since it was created on 2026-06-01 (KMS tracks use since 2026-01-01); CloudTrail: no cryptographic call since 2026-10-30') +
+      line('verdict', 'idle', 'GetKeyLastUsage: never used since it was created on 2026-06-01 (KMS tracks use since 2026-01-01); CloudTrail: no cryptographic or GetPublicKey call since 2026-10-30') +
         line('last-use', REGION, 'never-used', '-', '-'),
     )
   })

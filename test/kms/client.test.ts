@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { DescribeKeyCommand, KMSClient, KMSServiceException, ListAliasesCommand, ListKeysCommand, NotFoundException, UpdateAliasCommand } from '@aws-sdk/client-kms'
+import { DescribeKeyCommand, GetKeyLastUsageCommand, KMSClient, KMSServiceException, ListAliasesCommand, ListKeysCommand, NotFoundException, UpdateAliasCommand } from '@aws-sdk/client-kms'
 import { mockClient } from 'aws-sdk-client-mock'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createKmsPort } from '../../src/kms/client.js'
@@ -124,6 +124,14 @@ describe('KMS adapter (aws-sdk-client-mock)', () => {
     const failure = await port().describeKey('alias/app').catch((e: unknown) => e)
     expect(failure).toBeInstanceOf(type)
     expect(failure).toMatchObject({ exitCode, message })
+  })
+
+  // Failed before the fix: a KeyLastUsage without Timestamp was dropped, so a used key read as never used (idle).
+  it('GetKeyLastUsage: a KeyLastUsage without Timestamp (optional in the model) is still a use, its time unknown', async () => {
+    const tracking = new Date('2026-01-01T00:00:00Z')
+    const created = new Date('2026-03-01T00:00:00Z')
+    kmsMock.on(GetKeyLastUsageCommand).resolves({ KeyId: KEY, KeyLastUsage: { Operation: 'Sign', CloudTrailEventId: 'e-1' }, TrackingStartDate: tracking, KeyCreationDate: created })
+    expect(await port().getKeyLastUsage(KEY)).toEqual({ keyId: KEY, lastUsage: { operation: 'Sign', cloudTrailEventId: 'e-1' }, trackingStartDate: tracking, keyCreationDate: created })
   })
 
   it('lets a non-AWS error through unchanged (a bug stays a bug)', async () => {

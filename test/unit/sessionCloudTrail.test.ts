@@ -35,6 +35,21 @@ describe('Session: the CloudTrail port', () => {
     expect(ctx.trailConfigs.map((c) => c.inMemory)).toEqual([true])
   })
 
+  // Failed before the fix: the port was built for AWS's CloudTrail, whose empty answer read as idleness of the emulated KMS's key.
+  it('--endpoint-url without a CloudTrail endpoint: CloudTrail is not read (an error saying why), with one it is', async () => {
+    const bare = setUp({ region: 'us-east-1', endpointUrl: 'http://127.0.0.1:4566' })
+    await expect(bare.session.cloudtrail()).rejects.toMatchObject({
+      message: "--endpoint-url http://127.0.0.1:4566 overrides KMS only, so CloudTrail's events would be about another KMS",
+      hint: 'set AWS_ENDPOINT_URL_CLOUDTRAIL to the CloudTrail endpoint that logs that KMS',
+    })
+    expect(bare.ctx.trailConfigs).toEqual([])
+    const ignored = setUp({ region: 'us-east-1', endpointUrl: 'http://127.0.0.1:4566' }, { env: { AWS_ENDPOINT_URL_CLOUDTRAIL: 'http://127.0.0.1:4567', AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'true' } })
+    await expect(ignored.session.cloudtrail()).rejects.toMatchObject({ exitCode: 2 })
+    const set = setUp({ region: 'us-east-1', endpointUrl: 'http://127.0.0.1:4566' }, { env: { AWS_ENDPOINT_URL_CLOUDTRAIL: 'http://127.0.0.1:4567' } })
+    await set.session.cloudtrail()
+    expect(set.ctx.trailConfigs).toHaveLength(1)
+  })
+
   it.each([
     ['AWS_ENDPOINT_URL_CLOUDTRAIL', 'ftp://127.0.0.1:1', 'AWS_ENDPOINT_URL_CLOUDTRAIL "ftp://127.0.0.1:1" is not a CloudTrail endpoint: ftp is not http or https'],
     ['AWS_ENDPOINT_URL', 'http://127.0.0.1:1/path', 'AWS_ENDPOINT_URL "http://127.0.0.1:1/path" is not a CloudTrail endpoint: it has a path (/path); a KMS endpoint is a scheme, a host and a port'],

@@ -5,6 +5,7 @@ import {
   describeLastUse,
   disableFindings,
   lastUseOf,
+  formatDays,
   namedBy,
   refusedCallers,
   scheduleFindings,
@@ -52,6 +53,12 @@ describe('lastUseOf: GetKeyLastUsage in words', () => {
       'not used since KMS began tracking on 2026-01-01, but the key is older (created 2025-06-01): earlier use is unknown',
     ],
     ['empty, no tracking date: unknown', { keyId: 'k', keyCreationDate: d('2025-06-01T00:00:00Z') }, 'unknown', 'KMS did not say since when it tracks use: unknown'],
+    [
+      'KeyLastUsage present without a Timestamp: still used, time unknown',
+      { keyId: 'k', lastUsage: { operation: 'Sign' }, trackingStartDate: d('2026-01-01T00:00:00Z'), keyCreationDate: d('2026-03-01T00:00:00Z') },
+      'used',
+      'last used by Sign, at a time KMS did not say',
+    ],
   ])('%s', (_name, answer, expected, words) => {
     const use = lastUseOf(answer)
     expect(use.answer).toBe(expected)
@@ -119,22 +126,22 @@ describe('usageVerdict', () => {
       'in-use',
       ['GetKeyLastUsage: last used by Decrypt on 2026-11-25T00:00:00.000Z (4 days ago)'],
     ],
-    ['never used, CloudTrail quiet', never, quiet, [], 'idle', ['GetKeyLastUsage: never used since it was created on 2026-05-01 (KMS tracks use since 2026-01-01)', 'CloudTrail: no cryptographic call since 2026-10-30']],
+    ['never used, CloudTrail quiet', never, quiet, [], 'idle', ['GetKeyLastUsage: never used since it was created on 2026-05-01 (KMS tracks use since 2026-01-01)', 'CloudTrail: no cryptographic or GetPublicKey call since 2026-10-30']],
     [
       'used before the window only',
       used('2026-09-01T00:00:00Z'),
       quiet,
       [],
       'idle',
-      ['GetKeyLastUsage: last used by Decrypt on 2026-09-01T00:00:00.000Z (89 days ago), before the window', 'CloudTrail: no cryptographic call since 2026-10-30'],
+      ['GetKeyLastUsage: last used by Decrypt on 2026-09-01T00:00:00.000Z (89 days ago), before the window', 'CloudTrail: no cryptographic or GetPublicKey call since 2026-10-30'],
     ],
     ['older than tracking, tracking began before the window: the window is covered', olderThanTracking('2026-01-01T00:00:00Z'), quiet, [], 'idle', [
       'GetKeyLastUsage: no use since KMS began tracking on 2026-01-01',
-      'CloudTrail: no cryptographic call since 2026-10-30',
+      'CloudTrail: no cryptographic or GetPublicKey call since 2026-10-30',
     ]],
     ['older than tracking, tracking began inside the window: unknown', olderThanTracking('2026-11-15T00:00:00Z'), quiet, [], 'unknown', [
       'GetKeyLastUsage: not used since KMS began tracking on 2026-11-15, but the key is older (created 2025-01-01): earlier use is unknown',
-      'CloudTrail: no cryptographic call since 2026-10-30',
+      'CloudTrail: no cryptographic or GetPublicKey call since 2026-10-30',
     ]],
     ['CloudTrail unreadable, no use known: unknown', never, { error: 'denied' }, [], 'unknown', [
       'CloudTrail could not be read: denied',
@@ -151,6 +158,13 @@ describe('usageVerdict', () => {
       'GetKeyLastUsage: never used since it was created on 2026-05-01 (KMS tracks use since 2026-01-01)',
     ]],
     ['an alias on the key', never, quiet, ['alias/app'], 'in-use', ['alias/app points to the key: callers that name the alias use it']],
+    ['used at a time KMS did not say: in-use, never idle', { value: { answer: 'used', operation: 'Sign', at: null, cloudTrailEventId: null, trackingStart: null } }, quiet, [], 'in-use', [
+      'GetKeyLastUsage: last used by Sign, at a time KMS did not say',
+    ]],
+    // Failed before the fix (idle): GetKeyLastUsage does not track GetPublicKey, and the verdict counted only cryptographic calls.
+    ['only GetPublicKey calls: in-use (the public key works outside KMS)', never, { value: { events: [event({ eventName: 'GetPublicKey' })], truncated: false } }, [], 'in-use', [
+      'CloudTrail: 1 successful GetPublicKey call by 1 caller since 2026-10-30: the public key may be in use outside KMS',
+    ]],
   ])('%s', (_name, lastUse, trail, aliases, verdict, reasons) => {
     const result = usageVerdict({ lastUse, trail, aliases, since, now: NOW })
     expect(result.verdict).toBe(verdict)
@@ -159,7 +173,7 @@ describe('usageVerdict', () => {
 })
 
 describe('retire refusals', () => {
-  const facts = (over: Partial<RetireKeyFacts> = {}, keyOver = {}): RetireKeyFacts => ({ key: key({ keyId: 'k1', ...keyOver }), aliases: [], grants: 0, ...over })
+  const facts = (over: Partial<RetireKeyFacts> = {}, keyOver = {}): RetireKeyFacts => ({ key: key({ keyId: 'k1', ...keyOver }), aliases: [], aliasesUnread: [], grants: 0, ...over })
   const idle = { used: [], gaps: [] }
   const options = { idleForDays: 30, allowUnknownUsage: false }
   const codes = (findings: { code: string; severity: string }[]) => findings.map((f) => `${f.code}:${f.severity}`)
@@ -171,6 +185,14 @@ describe('retire refusals', () => {
     ['used within --idle-for', facts(), { used: ['CloudTrail: 3 calls'], gaps: [] }, options, ['KEY_RECENTLY_USED:block']],
     ['use unknown', facts(), { used: [], gaps: ['GetKeyLastUsage: unknown'] }, options, ['LAST_USE_UNKNOWN:block']],
     ['use unknown with --allow-unknown-usage', facts(), { used: [], gaps: ['x'] }, { ...options, allowUnknownUsage: true }, ['LAST_USE_UNKNOWN:warn']],
+    // Failed before the fix: an unread alias list was only a gap, so this flag let the disable go ahead.
+    [
+      'aliases unread, even with --allow-unknown-usage: a block no flag lifts',
+      facts({ aliasesUnread: ['ListAliases failed: throttled'] }),
+      { used: [], gaps: ['the aliases could not be read: throttled'] },
+      { ...options, allowUnknownUsage: true },
+      ['ALIASES_UNKNOWN:block', 'LAST_USE_UNKNOWN:warn'],
+    ],
     [
       'a multi-Region primary with replicas',
       facts({}, { multiRegion: true, multiRegionConfiguration: { keyType: 'PRIMARY', replicas: [{ arn: 'arn:aws:kms:eu-west-1:111122223333:key/mrk-1', region: 'eu-west-1' }] } }),
@@ -181,6 +203,8 @@ describe('retire refusals', () => {
     ['AWS managed', facts({}, { keyManager: 'AWS' }), idle, options, ['KEY_AWS_MANAGED:block']],
     ['pending deletion', facts({}, { keyState: 'PendingDeletion' }), idle, options, ['KEY_PENDING_DELETION:block']],
     ['grants: a warning', facts({ grants: 2 }), idle, options, ['KEY_HAS_GRANTS:warn']],
+    // Failed before the fix: a failed ListGrants read as no grant, silently.
+    ['grants unread: a warning', facts({ grantsUnread: 'denied' }), idle, options, ['GRANTS_UNKNOWN:warn']],
   ])('--disable: %s', (_name, f, evidence, opts, expected) => {
     expect(codes(disableFindings(f, evidence, opts))).toEqual(expected)
   })
@@ -193,6 +217,7 @@ describe('retire refusals', () => {
     ['not disabled', facts(), since, { value: [] }, ['KEY_NOT_DISABLED:block']],
     ['disable time unknown', facts({}, disabled), null, { value: [] }, ['SOAK_UNKNOWN:block']],
     ['CloudTrail unreadable', facts({}, disabled), since, { error: 'denied' }, ['SOAK_UNCHECKED:block']],
+    ['no disable time and CloudTrail not read whole (--max-events): unchecked, not unknown', facts({}, disabled), null, { error: '--max-events 10 was reached' }, ['SOAK_UNCHECKED:block']],
   ])('--check: %s', (_name, f, at, refused, expected) => {
     expect(codes(checkFindings(f.key, at, refused))).toEqual(expected)
   })
@@ -206,8 +231,20 @@ describe('retire refusals', () => {
     ['disable time unknown', facts({}, disabled), null, { value: [] }, ['SOAK_UNKNOWN:block']],
     ['CloudTrail unreadable', facts({}, disabled), since, { error: 'denied' }, ['SOAK_UNCHECKED:block']],
     ['AWS managed', facts({}, { ...disabled, keyManager: 'AWS' }), since, { value: [] }, ['KEY_AWS_MANAGED:block']],
+    ['aliases unread', facts({ aliasesUnread: ['ListAliases in eu-west-1 failed: throttled'] }, disabled), since, { value: [] }, ['ALIASES_UNKNOWN:block']],
   ])('--schedule-deletion (soak 7d): %s', (_name, f, at, refused, expected) => {
     expect(codes(scheduleFindings(f, at, refused, { soakDays: 7, now: NOW }))).toEqual(expected)
+  })
+
+  // Failed before the fix: "--soak 0.041666666666666664d".
+  it('SOAK_TOO_SHORT names the durations as the flags take them (1h, 7d), not as fractions of a day', () => {
+    const hour = 1 / 24
+    const at = new Date(NOW.getTime() - 30 * 60_000)
+    const [soakShort] = scheduleFindings(facts({}, disabled), at, { value: [] }, { soakDays: hour, now: NOW })
+    expect(soakShort?.message).toBe(`k1 was disabled on ${at.toISOString()}, 0d ago, less than the --soak 1h: wait, then kms-alias retire --check`)
+    const [daysShort] = scheduleFindings(facts({}, disabled), d('2026-11-24T00:00:00Z'), { value: [] }, { soakDays: 7, now: NOW })
+    expect(daysShort?.message).toBe('k1 was disabled on 2026-11-24T00:00:00.000Z, 5d ago, less than the --soak 7d: wait, then kms-alias retire --check')
+    expect([formatDays(hour), formatDays(36 / 24), formatDays(30), formatDays(0.5 / 24)]).toEqual(['1h', '36h', '30d', '0.5h'])
   })
 
   it('refusedCallers: only DisabledException at or after the disable time, by principal', () => {
