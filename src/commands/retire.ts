@@ -7,11 +7,11 @@ import type { GlobalOptions } from '../cli/globalOptions.js'
 import { sessionOf, type Session } from '../cli/session.js'
 import { CliError, Exit, UsageError } from '../errors.js'
 import { journalPath, scanJournalNewestFirst } from '../engine/journal.js'
-import { canAsk, finish, runItems, settle, type RunView } from '../engine/run.js'
+import { canAsk, finish, runItems, settle } from '../engine/run.js'
 import { readUsage } from '../engine/usageReads.js'
 import { failureOf, Writer, type WriteOutcome } from '../engine/writePath.js'
 import type { KeyInfo, KmsPort } from '../kms/port.js'
-import { renderRetireJson, renderRetireTable, renderRetireText, type RetireReport, type RetireStep } from '../output/retireView.js'
+import { newRetireReport, retireView, type RetireReport, type RetireStep } from '../output/retireView.js'
 import { createUi, type Ui } from '../output/ui.js'
 import { usageKeyView } from '../output/usageView.js'
 import { hasBlock, refusedFindings, type Finding } from '../preflight/rules.js'
@@ -47,30 +47,12 @@ const TRAIL_DAYS = 90
 
 export async function runRetire(options: RetireOptions, ctx: Context, globals: GlobalOptions): Promise<number> {
   const ui = createUi(ctx, globals)
-  const report: RetireReport = {
-    step: options.step,
-    dryRun: options.dryRun,
-    key: null,
-    outcome: 'failed',
-    changed: false,
-    findings: [],
-    usage: null,
-    disabledAt: null,
-    disabledFrom: null,
-    soak: null,
-    refusedCallers: null,
-    deletionDate: null,
-    journalId: null,
-    undo: null,
-    error: null,
-    exitCode: Exit.Ok,
-  }
-  const view: RunView<RetireReport> = { json: renderRetireJson, text: renderRetireText, table: (r, u) => renderRetireTable(r, u.out) }
+  const report = newRetireReport(options.step, options.dryRun)
   const changes = options.step !== 'check' && !options.dryRun
   if (changes && !options.yes && !canAsk(ctx, globals.output)) {
     const what = options.step === 'disable' ? 'disable a key' : 'schedule a key for deletion'
     const failure = new UsageError(`--yes is required to ${what} when not running interactively`, 'pass --yes, or --dry-run to see what would be done')
-    return finish(ui, view, report, failure)
+    return finish(ui, retireView, report, failure)
   }
   const outcome = await settle(ctx, async () => {
     const session = sessionOf(ctx, globals, ui)
@@ -92,7 +74,7 @@ export async function runRetire(options: RetireOptions, ctx: Context, globals: G
     }
     return schedule(ctx, session, kms, key, options, report, ui, { writer, account, soak })
   })
-  return finish(ui, view, report, outcome.failure)
+  return finish(ui, retireView, report, outcome.failure)
 }
 
 interface Writing {

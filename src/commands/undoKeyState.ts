@@ -6,14 +6,14 @@
 import type { Context } from '../cli/context.js'
 import type { GlobalOptions } from '../cli/globalOptions.js'
 import { sessionOf } from '../cli/session.js'
-import { ConflictError, Exit, NotFoundError, UsageError } from '../errors.js'
+import { ConflictError, NotFoundError, UsageError } from '../errors.js'
 import { checkEntryAccount } from '../engine/account.js'
 import { clip, journalPath, scanJournalNewestFirst, type JournalEntry, type KeyStateAction } from '../engine/journal.js'
-import { finish, runItems, settle, type RunView } from '../engine/run.js'
+import { finish, runItems, settle } from '../engine/run.js'
 import { Writer } from '../engine/writePath.js'
 import type { KmsPort } from '../kms/port.js'
 import { escapeControl } from '../output/escape.js'
-import { renderRetireJson, renderRetireTable, renderRetireText, type RetireReport } from '../output/retireView.js'
+import { newRetireReport, retireView } from '../output/retireView.js'
 import { createUi } from '../output/ui.js'
 import { usageKeyView } from '../output/usageView.js'
 
@@ -35,25 +35,7 @@ export async function runKeyStateUndo(entry: JournalEntry, options: KeyStateUndo
   const ui = createUi(ctx, where)
   // From the journal: escaped whole before it reaches a message.
   const keyId = escapeControl(clip(entry.keyId ?? ''))
-  const report: RetireReport = {
-    step: 'undo',
-    dryRun: options.dryRun,
-    key: null,
-    outcome: 'failed',
-    changed: false,
-    findings: [],
-    usage: null,
-    disabledAt: null,
-    disabledFrom: null,
-    soak: null,
-    refusedCallers: null,
-    deletionDate: null,
-    journalId: null,
-    undo: null,
-    error: null,
-    exitCode: Exit.Ok,
-  }
-  const view: RunView<RetireReport> = { json: renderRetireJson, text: renderRetireText, table: (r, u) => renderRetireTable(r, u.out) }
+  const report = newRetireReport('undo', options.dryRun)
   const inverse = INVERSE[entry.action as KeyStateAction]
   const outcome = await settle(ctx, async () => {
     if (!inverse) {
@@ -121,7 +103,7 @@ export async function runKeyStateUndo(entry: JournalEntry, options: KeyStateUndo
       ui.note(`${key.keyId} is no longer pending deletion and stays Disabled, as KMS leaves a key whose deletion is cancelled; ${enable}`)
     }
   })
-  return finish(ui, view, report, outcome.failure)
+  return finish(ui, retireView, report, outcome.failure)
 }
 
 /** The id of the newest journaled disable of the key that no later entry reverts, or null (disabled outside kms-alias, or already undone). */

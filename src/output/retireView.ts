@@ -2,6 +2,8 @@ import type { ChalkInstance } from 'chalk'
 import type { Finding } from '../preflight/rules.js'
 import type { StillNeeded } from '../preflight/usage.js'
 import { renderFinding } from './changeView.js'
+import { Exit } from '../errors.js'
+import type { RunView } from '../engine/run.js'
 import type { ErrorSummary } from './ui.js'
 import type { UsageReport } from './usageView.js'
 
@@ -90,3 +92,28 @@ export function renderRetireTable(r: RetireReport, style: ChalkInstance): string
   if (!r.error && r.undo) lines.push(`Undo: ${r.undo}`)
   return `${lines.join('\n')}\n`
 }
+
+/** A retire step's report before anything is known (retire, and undo of a key-state entry). */
+export function newRetireReport(step: RetireStep, dryRun: boolean): RetireReport {
+  return {
+    step,
+    dryRun,
+    key: null,
+    outcome: 'failed',
+    changed: false,
+    findings: [],
+    usage: null,
+    disabledAt: null,
+    disabledFrom: null,
+    soak: null,
+    refusedCallers: null,
+    deletionDate: null,
+    journalId: null,
+    undo: null,
+    error: null,
+    exitCode: Exit.Ok,
+  }
+}
+
+/** How retire's report is shown in each format, for the one finisher. */
+export const retireView: RunView<RetireReport> = { json: renderRetireJson, text: renderRetireText, table: (r, u) => renderRetireTable(r, u.out) }
