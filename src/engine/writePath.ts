@@ -178,14 +178,7 @@ export class Writer {
       // Write-ahead: a change whose previous key cannot be recorded first is not made.
       const recorded = await this.journal([this.intent(w)])
       if (recorded instanceof CliError && !w.restores) {
-        // Refusals of the journal itself (not a regular file, another user's) say what to fix; a write that failed says what it left.
-        const refused =
-          recorded instanceof AccessError
-            ? new AccessError(`${recorded.message}; nothing was changed`, recorded.hint)
-            : recorded instanceof AwsError // a team journal's S3 out of reach
-              ? new AwsError(`${recorded.message}; nothing was changed`, recorded.awsCode, recorded.hint)
-              : recorded
-        return { status: 'failed', changed: false, journalId: null, error: refused }
+        return { status: 'failed', changed: false, journalId: null, error: journalRefusal(recorded) }
       }
       if (recorded instanceof CliError) this.log.warn(`the rollback of ${w.alias} in ${w.region} is made without its journal line: ${recorded.message}`)
       journalId = recorded instanceof CliError ? null : recorded
@@ -248,10 +241,7 @@ export class Writer {
         )
       }
       const recorded = await this.journal([this.keyIntent(w)])
-      if (recorded instanceof CliError) {
-        const refused = recorded instanceof AccessError ? new AccessError(`${recorded.message}; nothing was changed`, recorded.hint) : recorded
-        return { status: 'failed', changed: false, journalId: null, error: refused }
-      }
+      if (recorded instanceof CliError) return { status: 'failed', changed: false, journalId: null, error: journalRefusal(recorded) }
       journalId = recorded
       const lost = await release?.stillHeld?.()
       if (lost) {
@@ -465,6 +455,17 @@ export class Writer {
       throw store.team && error instanceof CliError ? lockFailure(w, error) : error
     }
   }
+}
+
+/**
+ * The error of a change not made because its intent could not be recorded first. Refusals of the
+ * journal itself (not a regular file, another user's) and a team journal's S3 out of reach say
+ * that nothing was changed; a write that failed otherwise says what it left.
+ */
+function journalRefusal(recorded: CliError): CliError {
+  if (recorded instanceof AccessError) return new AccessError(`${recorded.message}; nothing was changed`, recorded.hint)
+  if (recorded instanceof AwsError) return new AwsError(`${recorded.message}; nothing was changed`, recorded.awsCode, recorded.hint)
+  return recorded
 }
 
 const JOURNAL_HINT = 'free space or fix the permissions, pass --journal <path> to record elsewhere, or --no-journal to change without a record'
