@@ -15,7 +15,7 @@ import { changeView, renderFinding, type AliasChangeReport, type ChangeAction, t
 import { escapeDeep } from '../output/escape.js'
 import { createUi, errorSummary, type ErrorSummary, type Ui } from '../output/ui.js'
 import { hasBlock, refusedFindings, type Finding } from '../preflight/rules.js'
-import { probeReport, withAfter } from '../output/probeView.js'
+import { probeReport, rollbackState, withAfter } from '../output/probeView.js'
 import { afterFindings, type ProbeBefore } from '../preflight/probe.js'
 import { rollBack, type MadeMove, type MoveAction } from './steps.js'
 import { failureOf, interruption, Writer, type PlannedWrite, type Reservation, type WriteOrigin, type WriteOutcome } from './writePath.js'
@@ -124,7 +124,11 @@ export interface RunSpec<T> {
     write: (item: T, written: WriteOutcome) => Promise<WriteOutcome>
     /** The error when another writer kept some items from being rolled back. */
     leftAlone: (failure: CliError, items: T[]) => CliError
+    /** The hint when some rollbacks failed (unknown: it could not be told whether they went through). */
+    failedHint?: (items: T[], unknown: boolean) => string
   }
+  /** The hint of a failed use in a run without a rollback; written: the items whose writes went out. */
+  noRollbackHint?: (written: T[]) => string
 }
 
 /** Runs planned items through gate, writes, rollback and confirmation; returns what happened. */
@@ -210,8 +214,21 @@ export async function runItems<T>(ctx: Context, spec: RunSpec<T>): Promise<RunRe
     if (stop.exitCode !== Exit.UseFailed) return result('written', failure, true)
     // Exit 9 whatever the rollback did; the message says what that was.
     const used = (message: string, hint: string | undefined) => new UseFailedError(message, hint)
-    if (!rollsBack) return result('written', used(`${stop.message}; nothing was rolled back`, 'the alias points to the new key; undo the change once you know why it cannot be used'), true)
+    if (!rollsBack) {
+      const hint = spec.noRollbackHint?.(written.flat()) ?? 'the alias points to the new key; undo the change once you know why it cannot be used'
+      return result('written', used(`${stop.message}; nothing was rolled back`, hint), true)
+    }
     if (leftAlone.length > 0) return result('written', used(failure.message, failure.hint), true)
+    // A rollback whose own UpdateAlias failed left the new key in place: saying "rolled back" would hide it.
+    const unsent = (item: T) => rollbackState(traces.get(item)?.rollback, false)
+    const unrolled = pending.filter((item) => unsent(item) === 'failed' || unsent(item) === 'unknown')
+    const firstBack = unrolled.length > 0 ? traces.get(unrolled[0] as T)?.rollback : undefined
+    if (firstBack?.status === 'failed') {
+      const unknown = unrolled.some((item) => unsent(item) === 'unknown')
+      const how = unknown ? 'it could not be told whether the rollback went through' : 'the rollback failed'
+      const hint = spec.rollback?.failedHint?.(unrolled, unknown) ?? 'the alias may still point to the new key; check it, and undo the change by hand (kms-alias history shows what this run did)'
+      return result('written', used(`${stop.message}; ${how}: ${firstBack.error.message}`, hint), true)
+    }
     return result('written', used(`${stop.message}; it was rolled back`, 'find out why the new key cannot be used (key policy, grants, key state) before retrying'), true)
   }
   const unconfirmed = spec.confirm ? pending.filter((item) => !confirmed(traces.get(item)?.check)) : []
@@ -564,12 +581,16 @@ export async function applyChange(step: ChangeStep, application: Application): P
       },
       leftAlone: (failure) =>
         new UseFailedError(`${failure.message}; it was not rolled back: another writer changed ${report.alias} since`, 'check the alias by hand; kms-alias history shows what this run did'),
+      failedHint: (_items, unknown) => {
+        const where = unknown ? `${report.alias} may still point to the new key ${(made as Move).write.wanted}` : `${report.alias} points to the new key ${(made as Move).write.wanted}`
+        return `${where}; once you know why it cannot be used, undo the change: ${made?.undo ?? 'kms-alias undo'}`
+      },
     },
   })
   const trace = traces.get(application)
   if (probe && report.probe && trace?.write?.status === 'written') {
-    const rolledBack = trace.probe?.status === 'failed' ? trace.rollback?.status === 'written' : null
-    report.probe = withAfter(report.probe, trace.probe, rolledBack)
+    const rollback = trace.probe?.status === 'failed' ? rollbackState(trace.rollback, confirmed(trace.rollbackCheck)) : null
+    report.probe = withAfter(report.probe, trace.probe, rollback)
     report.findings = [...report.findings, ...afterFindings(trace.probe, made?.write.wanted ?? '')]
   }
   switch (stage) {

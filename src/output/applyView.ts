@@ -5,7 +5,7 @@ import { renderTable, type Fit } from './table.js'
 import type { Trace } from '../engine/run.js'
 import type { WriteOutcome } from '../engine/writePath.js'
 import { errorSummary, type ErrorSummary } from './ui.js'
-import { withAfter, type ProbeReport } from './probeView.js'
+import { rollbackState, withAfter, type ProbeReport } from './probeView.js'
 import { afterFindings } from '../preflight/probe.js'
 
 export type PlannedAction = 'create' | 'update' | 'no-op' | 'unknown'
@@ -193,8 +193,9 @@ export function changeAfter(planned: ApplyChange, trace: Trace | undefined, stop
     change.status = 'applied'
     change.nowKeyId = change.targetKeyId
     if (change.probe) {
-      const rolledBack = trace?.probe?.status === 'failed' ? trace.rollback?.status === 'written' : null
-      change.probe = withAfter(change.probe, trace?.probe, rolledBack)
+      // The run confirms its rolled-back entries again at the end, into the same check.
+      const rollback = trace?.probe?.status === 'failed' ? rollbackState(trace.rollback, trace.check?.confirmation?.status === 'confirmed') : null
+      change.probe = withAfter(change.probe, trace?.probe, rollback)
       change.findings = [...change.findings, ...afterFindings(trace?.probe, change.targetKeyId ?? '')]
     }
   } else {

@@ -198,8 +198,14 @@ function changeSuccessLine(report: AliasChangeReport, style: ChalkInstance): str
 /** Where the alias stands after a failed run, in words. */
 export function describeAliasState(report: AliasChangeReport): string {
   const { alias } = report
+  const used = `${alias} was changed to ${report.target?.keyId ?? '?'} and confirmed, but using it failed`
   if (report.outcome === 'rolled-back')
-    return `${alias} was changed to ${report.target?.keyId ?? '?'} and confirmed, but using it failed: it was rolled back and points to ${report.previous?.keyId ?? '?'} again.`
+    return report.probe?.rollback === 'not-confirmed'
+      ? `${used}: it was rolled back to ${report.previous?.keyId ?? '?'}, not confirmed by ListAliases; check it with kms-alias describe.`
+      : `${used}: it was rolled back and points to ${report.previous?.keyId ?? '?'} again.`
+  // The rollback after a failed use did not go out: the alias is where the change put it.
+  if (report.probe?.after === 'failed' && (report.probe.rollback === 'failed' || report.probe.rollback === 'unknown'))
+    return `${used}; ${report.probe.rollback === 'failed' ? 'the rollback failed' : 'it could not be told whether the rollback went through'}: ${alias} ${report.probe.rollback === 'failed' ? 'points' : 'may still point'} to the new key ${report.target?.keyId ?? '?'}.${report.undo ? ` Undo: ${report.undo}` : ''}`
   if (report.changed === null) return `Whether ${alias} changed is unknown; check it before retrying.`
   if (report.changed) {
     const now = report.action === 'delete' ? `${alias} was deleted.` : `${alias} was changed to ${report.target?.keyId ?? '?'}.`

@@ -2,6 +2,7 @@
 // keyIdSeen, rolledBack, callers}`, in every command's JSON, a line in the table and text views.
 import type { ChalkInstance } from 'chalk'
 import type { ProbeOperation, UseProbeResult } from '../kms/useProbe.js'
+import type { WriteOutcome } from '../engine/writePath.js'
 import { callersToProbeAfter, OPERATOR, probeFindings, probeOperation, type CallerAfter, type ProbeAfter, type ProbeBefore } from '../preflight/probe.js'
 
 export interface ProbeResultView {
@@ -30,9 +31,27 @@ export interface ProbeReport {
   /** Probes through the alias after the change (the caller that needed most). */
   attempts: number
   keyIdSeen: string | null
-  /** After a failed probe: whether the rollback held (null: no rollback was needed or possible). */
+  /** After a failed probe: true only when the rollback was written and ListAliases confirmed it (null: no rollback was needed or possible). */
   rolledBack: boolean | null
+  /** What the rollback after a failed probe came to (null: none was tried). */
+  rollback: RollbackState | null
   callers: ProbeCallerView[]
+}
+
+/**
+ * confirmed: written and confirmed by ListAliases; not-confirmed: written, ListAliases did not
+ * confirm it; failed: its UpdateAlias failed and the alias stayed on the new key; unknown: it could
+ * not be told whether it went through; left-alone: another writer had moved the alias since.
+ */
+export type RollbackState = 'confirmed' | 'not-confirmed' | 'failed' | 'unknown' | 'left-alone'
+
+/** What a rollback's write and its confirmation came to (null: no rollback was tried). */
+export function rollbackState(back: WriteOutcome | undefined, confirmed: boolean): RollbackState | null {
+  if (back === undefined) return null
+  if (back.status === 'conflict') return 'left-alone'
+  // A failed call that KMS carried out anyway is a rollback like any other.
+  if (back.status === 'failed' && back.changed !== true) return back.changed === null ? 'unknown' : 'failed'
+  return confirmed ? 'confirmed' : 'not-confirmed'
 }
 
 const resultView = (r: UseProbeResult): ProbeResultView => ({ ok: r.ok, keyIdSeen: r.keyIdSeen, error: r.error })
@@ -54,13 +73,15 @@ export function probeReport(before: ProbeBefore): ProbeReport {
     attempts: 0,
     keyIdSeen: null,
     rolledBack: null,
+    rollback: null,
     callers: before.callers.map((c) => ({ caller: c.caller, before: { alias: resultView(c.alias), target: c.target && resultView(c.target) }, after: null })),
   }
 }
 
 /** The report of a change that was made: what the probe after it saw (null: it had no caller, or did not run). */
-export function withAfter(report: ProbeReport, after: ProbeAfter | null | undefined, rolledBack: boolean | null): ProbeReport {
-  if (!after) return { ...report, after: 'not-run', rolledBack }
+export function withAfter(report: ProbeReport, after: ProbeAfter | null | undefined, rollback: RollbackState | null): ProbeReport {
+  const rolledBack = rollback === null ? null : rollback === 'confirmed'
+  if (!after) return { ...report, after: 'not-run', rolledBack, rollback }
   const byCaller = new Map(after.callers.map((c) => [c.caller, c]))
   return {
     ...report,
@@ -68,6 +89,7 @@ export function withAfter(report: ProbeReport, after: ProbeAfter | null | undefi
     attempts: after.attempts,
     keyIdSeen: after.keyIdSeen,
     rolledBack,
+    rollback,
     callers: report.callers.map((c) => {
       const a = byCaller.get(c.caller)
       return { ...c, after: a ? { status: a.status, attempts: a.attempts, keyIdSeen: a.keyIdSeen, error: a.error } : null }
@@ -77,6 +99,15 @@ export function withAfter(report: ProbeReport, after: ProbeAfter | null | undefi
 
 /** Whether a probe after the change is to run at all (some caller can compare). */
 export const probesAfter = (before: ProbeBefore): boolean => callersToProbeAfter(before).length > 0
+
+const ROLLBACK_SAYS: Record<RollbackState | 'none', string> = {
+  confirmed: 'it was rolled back',
+  'not-confirmed': 'it was rolled back, not confirmed by ListAliases',
+  failed: 'the rollback failed; the alias points to the new key',
+  unknown: 'it could not be told whether the rollback went through',
+  'left-alone': 'it was not rolled back: another writer changed the alias since',
+  none: 'nothing was rolled back',
+}
 
 /** One line for the human views: what the probe showed, or why it did not run. */
 export function renderProbeLine(probe: ProbeReport | null, style: ChalkInstance): string | null {
@@ -91,7 +122,7 @@ export function renderProbeLine(probe: ProbeReport | null, style: ChalkInstance)
     case 'stale':
       return `${style.yellow('!')} Use probe: the old key ${probe.keyIdSeen ?? ''} still answered ${op} after ${times}; the control plane is confirmed (PROBE_STALE).`
     case 'failed':
-      return `${style.red('✗')} Use probe: ${op} through the alias failed after the change${as}; ${probe.rolledBack ? 'it was rolled back' : probe.rolledBack === false ? 'the rollback did not hold' : 'nothing was rolled back'}.`
+      return `${style.red('✗')} Use probe: ${op} through the alias failed after the change${as}; ${ROLLBACK_SAYS[probe.rollback ?? 'none']}.`
     case 'not-run':
       return `Use probe: not run after the change (${probe.before === 'ok' ? 'not confirmed with ListAliases' : `before: ${probe.before}`}).`
     default:

@@ -10,7 +10,7 @@ import { renderFindings, severityMark } from './changeView.js'
 import type { KeyView } from './keyView.js'
 import { newTable } from './table.js'
 import { errorSummary, type ErrorSummary } from './ui.js'
-import { renderProbeLine, withAfter, type ProbeReport } from './probeView.js'
+import { renderProbeLine, rollbackState, withAfter, type ProbeReport } from './probeView.js'
 import { afterFindings } from '../preflight/probe.js'
 
 /** Where one Region ended; `rolled-back`: changed by this run, then put back after a failure elsewhere. */
@@ -160,8 +160,8 @@ export function regionAfter(planned: RegionReport, stage: Stage, trace: Trace | 
   if (write.status !== 'written') return { ...row, outcome: write.status, error: errorSummary(inRegion(row.region, write.error)) }
   row.outcome = 'updated'
   if (row.probe) {
-    const rolledBack = trace?.probe?.status === 'failed' ? trace.rollback?.status === 'written' : null
-    row.probe = withAfter(row.probe, trace?.probe, rolledBack)
+    const rollback = trace?.probe?.status === 'failed' ? rollbackState(trace.rollback, trace.rollbackCheck?.confirmation?.status === 'confirmed') : null
+    row.probe = withAfter(row.probe, trace?.probe, rollback)
     row.findings = [...row.findings, ...afterFindings(trace?.probe, row.target?.keyId ?? '')]
   }
   if (trace?.check) {

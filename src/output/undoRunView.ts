@@ -62,8 +62,9 @@ export function revertAfter(revert: Revert, stage: Stage, trace: Trace | undefin
   if (write === undefined) return revert
   const after: Revert = { ...revert, changed: write.changed, journalId: write.journalId, verified: trace?.check?.confirmation?.status === 'confirmed' }
   if (write.status === 'written') {
-    // No rollback in an undo of a run: a revert whose use failed stays reverted (rolledBack false).
-    const probe = after.probe && withAfter(after.probe, trace?.probe, trace?.probe?.status === 'failed' ? false : null)
+    // An undo of a run never rolls back (by design: going back is the safe direction), so a revert
+    // whose use failed stays reverted and says no rollback was tried (rolledBack null).
+    const probe = after.probe && withAfter(after.probe, trace?.probe, null)
     return { ...after, outcome: 'reverted', probe, findings: [...after.findings, ...afterFindings(trace?.probe, after.toKeyId ?? '')] }
   }
   return { ...after, outcome: write.status, error: errorSummary(write.error) }

@@ -180,6 +180,41 @@ describe('update: the use probe after the change', () => {
     expect(r.stderr).toContain(`alias/app was changed to ${next.keyId} and confirmed, but using it failed: it was rolled back and points to ${old.keyId} again.`)
   })
 
+  // Issue 20 review, item 1: failed before (exit 9 said "it was rolled back" and the table "was
+  // changed to <new>" alone). The rollback's UpdateAlias is answered AccessDenied by the FakeKms.
+  function rollbackDenied() {
+    const w = world((ref, after) => (ref === 'alias/app' && after ? denied(ref) : 'normal'))
+    const update = w.kms.updateAlias.bind(w.kms)
+    let updates = 0
+    w.kms.updateAlias = async (alias, target) => {
+      if (++updates === 2) throw kmsAnswer('AccessDeniedException', 'UpdateAlias', alias, 'not authorized to update the alias')
+      await update(alias, target)
+    }
+    return w
+  }
+
+  it('a rollback whose UpdateAlias is denied: exit 9 says the rollback failed and the alias points to the new key (FakeKms fault)', async () => {
+    const { old, next, kms } = rollbackDenied()
+    const r = await run(['update', 'alias/app', '--to', next.keyId, '--probe-timeout', '1', '--json'], { kms })
+    expect(r.code).toBe(9)
+    const doc = JSON.parse(r.stdout)
+    expect(doc.probe).toMatchObject({ after: 'failed', rolledBack: false, rollback: 'failed' })
+    expect(doc.error.message).toMatch(/; the rollback failed: .*not authorized to update the alias/)
+    expect(doc.error.message).not.toMatch(/it was rolled back/)
+    expect(doc.error.hint).toBe(`alias/app points to the new key ${next.keyId}; once you know why it cannot be used, undo the change: ${doc.undo}`)
+    expect(kms.aliases.get('alias/app')).toBe(next.keyId)
+    expect(old.keyId).not.toBe(next.keyId)
+  })
+
+  it('a rollback whose UpdateAlias is denied: the table says the rollback failed (FakeKms fault)', async () => {
+    const { next, kms } = rollbackDenied()
+    const r = await run(['update', 'alias/app', '--to', next.keyId, '--probe-timeout', '1', '--yes'], { kms, tty: true, env: { NO_COLOR: '1' } })
+    expect(r.code).toBe(9)
+    expect(r.stderr).toContain('; the rollback failed: UpdateAlias was denied: AccessDeniedException: not authorized to update the alias\n')
+    expect(r.stderr).toContain(`alias/app was changed to ${next.keyId} and confirmed, but using it failed; the rollback failed: alias/app points to the new key ${next.keyId}.`)
+    expect(r.stderr).not.toContain('it was rolled back')
+  })
+
   it('another writer moving the alias before the rollback: it is left alone, exit 9 says so, rolledBack false', async () => {
     const { next, kms } = world((ref, after, nth) => {
       if (ref === 'alias/app' && after) {
@@ -438,7 +473,8 @@ describe('undo and undo --run probe the key they go back to', () => {
     // Newest first: alias/b is reverted first, its use fails, alias/a is not attempted.
     type Revert = { alias: string; outcome: string; probe: { after: string | null; rolledBack: boolean | null } }
     expect(doc.changes.map((c: Revert) => [c.alias, c.outcome, c.probe.after, c.probe.rolledBack])).toEqual([
-      ['alias/b', 'reverted', 'failed', false],
+      // Issue 20 review, item 3: was false ("the rollback did not hold") though undo --run never rolls back.
+      ['alias/b', 'reverted', 'failed', null],
       ['alias/a', 'not-attempted', null, null],
     ])
     expect([kms.aliases.get('alias/a'), kms.aliases.get('alias/b')]).toEqual([next.keyId, old.keyId])

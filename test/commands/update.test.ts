@@ -81,6 +81,7 @@ describe('update, script view (stdout not a TTY)', () => {
         attempts: 1,
         keyIdSeen: next.keyId,
         rolledBack: null,
+        rollback: null,
         callers: [
           {
             caller: 'operator',
