@@ -215,6 +215,41 @@ describe('update: the use probe after the change', () => {
     expect(r.stderr).not.toContain('it was rolled back')
   })
 
+  // Issue 20 review, item 2: failed before (rolledBack true and "points to <old> again" with the
+  // rollback never confirmed). ListAliases after the rollback is answered AccessDenied by the FakeKms.
+  function rollbackUnconfirmed() {
+    const w = world((ref, after) => (ref === 'alias/app' && after ? denied(ref) : 'normal'))
+    const update = w.kms.updateAlias.bind(w.kms)
+    const list = w.kms.listAliases.bind(w.kms)
+    let updates = 0
+    w.kms.updateAlias = async (alias, target) => {
+      updates += 1
+      await update(alias, target)
+    }
+    w.kms.listAliases = async (filter) => {
+      if (updates >= 2) throw kmsAnswer('AccessDeniedException', 'ListAliases', 'alias/app', 'not authorized to list aliases')
+      return list(filter)
+    }
+    return w
+  }
+
+  it('a rollback ListAliases does not confirm: rolledBack false, rollback not-confirmed (FakeKms fault)', async () => {
+    const { old, next, kms } = rollbackUnconfirmed()
+    const r = await run(['update', 'alias/app', '--to', next.keyId, '--probe-timeout', '1', '--json'], { kms })
+    expect(r.code).toBe(9)
+    const doc = JSON.parse(r.stdout)
+    expect(doc.probe).toMatchObject({ after: 'failed', rolledBack: false, rollback: 'not-confirmed' })
+    expect(kms.aliases.get('alias/app')).toBe(old.keyId)
+  })
+
+  it('a rollback ListAliases does not confirm: the table does not say the alias points to the old key again (FakeKms fault)', async () => {
+    const { old, next, kms } = rollbackUnconfirmed()
+    const r = await run(['update', 'alias/app', '--to', next.keyId, '--probe-timeout', '1', '--yes'], { kms, tty: true, env: { NO_COLOR: '1' } })
+    expect(r.code).toBe(9)
+    expect(r.stderr).toContain(`alias/app was changed to ${next.keyId} and confirmed, but using it failed: it was rolled back to ${old.keyId}, not confirmed by ListAliases; check it with kms-alias describe.`)
+    expect(r.stderr).not.toContain('again.')
+  })
+
   it('another writer moving the alias before the rollback: it is left alone, exit 9 says so, rolledBack false', async () => {
     const { next, kms } = world((ref, after, nth) => {
       if (ref === 'alias/app' && after) {
