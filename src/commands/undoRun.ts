@@ -181,6 +181,8 @@ async function execute(
       : {}),
     ...(options.probe?.enabled ? { probe: (item: Item) => probeRevert(item, report.undoRunId, ctx, ui, options) } : {}),
     // No rollback: what was reverted stays reverted, the rest is reported.
+    noRollbackHint: (written: Item[]) =>
+      `${written.length} of ${items.length} reverted; undo --run never rolls back, so those stay reverted (the one whose use failed too) and the rest were not attempted; find out why its key cannot be used, then run undo --run again for the rest (reverted entries are skipped)`,
   })
   report.changes = items.map((item) => revertAfter(item.revert, stage, traces.get(item)))
   return failure

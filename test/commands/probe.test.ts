@@ -505,6 +505,10 @@ describe('undo and undo --run probe the key they go back to', () => {
     expect(r.code).toBe(9)
     const doc = JSON.parse(r.stdout)
     expect(doc.error.message).toMatch(/using alias\/b failed: .*; nothing was rolled back$/)
+    // Issue 20 review, item 3: the hint said "the alias points to the new key" before (wrong for an undo).
+    expect(doc.error.hint).toBe(
+      '1 of 2 reverted; undo --run never rolls back, so those stay reverted (the one whose use failed too) and the rest were not attempted; find out why its key cannot be used, then run undo --run again for the rest (reverted entries are skipped)',
+    )
     // Newest first: alias/b is reverted first, its use fails, alias/a is not attempted.
     type Revert = { alias: string; outcome: string; probe: { after: string | null; rolledBack: boolean | null } }
     expect(doc.changes.map((c: Revert) => [c.alias, c.outcome, c.probe.after, c.probe.rolledBack])).toEqual([
