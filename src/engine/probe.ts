@@ -2,10 +2,10 @@
 // the wait after it, through the alias, until the new key answers. The round trip itself is
 // kms/useProbe.ts; what the probes before mean is preflight/probe.ts.
 import type { Place, Session } from '../cli/session.js'
-import { UseFailedError } from '../errors.js'
+import { InterruptedError, UseFailedError } from '../errors.js'
 import { FIRST_DELAY_MS, MAX_DELAY_MS, type PollTiming } from '../kms/confirm.js'
 import type { AssumeRoleConfig, KeyInfo, KmsPort } from '../kms/port.js'
-import { probeUse, type UseProbeResult } from '../kms/useProbe.js'
+import { probeOperationOf, probeUse, type UseProbeResult } from '../kms/useProbe.js'
 import { callersToProbeAfter, OPERATOR, type CallerAfter, type ProbeAfter, type ProbeBefore } from '../preflight/probe.js'
 
 export type { CallerAfter, ProbeAfter }
@@ -78,7 +78,8 @@ export async function probeAfter(
   const probing = callers.filter((c) => names.has(c.caller))
   if (probing.length === 0) return null
   const results = await Promise.all(probing.map((c) => untilNewKey(c, before.aliasName, target, runId, timing, prober)))
-  const status = results.some((r) => r.status === 'failed') ? 'failed' : results.some((r) => r.status === 'stale') ? 'stale' : 'ok'
+  const worst = (['interrupted', 'failed', 'stale'] as const).find((s) => results.some((r) => r.status === s))
+  const status = worst ?? 'ok'
   return {
     aliasName: before.aliasName,
     status,
@@ -92,8 +93,20 @@ export async function probeAfter(
 async function untilNewKey(caller: ProbeCaller, aliasName: string, target: KeyInfo, runId: string, timing: PollTiming, prober: Prober): Promise<CallerAfter> {
   const deadline = timing.now().getTime() + timing.timeoutMs
   let delay = FIRST_DELAY_MS
+  let last: UseProbeResult | undefined
+  // Ctrl-C mid-wait: the views say how far the probe got, since the alias stays on the new key unverified.
+  const cut = (attempts: number, error: unknown): CallerAfter => {
+    if (!(error instanceof InterruptedError || timing.signal?.aborted)) throw error
+    return { caller: caller.caller, status: 'interrupted', attempts, keyIdSeen: last?.keyIdSeen ?? null, operation: last?.operation ?? probeOperationOf(target) ?? 'Encrypt/Decrypt', error: last?.error ?? null }
+  }
   for (let attempts = 1; ; attempts++) {
-    const r = await prober(caller.kms, aliasName, target, runId)
+    let r: UseProbeResult
+    try {
+      r = await prober(caller.kms, aliasName, target, runId)
+    } catch (error) {
+      return cut(attempts, error)
+    }
+    last = r
     const after = (status: CallerAfter['status']): CallerAfter => ({
       caller: caller.caller,
       status,
@@ -105,9 +118,15 @@ async function untilNewKey(caller: ProbeCaller, aliasName: string, target: KeyIn
     // An answer without a key ID (none of KMS's does) cannot be told stale: it worked.
     if (r.ok && (r.keyIdSeen === null || r.keyIdSeen === target.keyId)) return after('ok')
     if (!r.ok && r.lasting) return after('failed')
+    // A prober answers a cut request as a failed result; the signal says it was Ctrl-C, not KMS.
+    if (timing.signal?.aborted) return cut(attempts, new InterruptedError())
     const remaining = deadline - timing.now().getTime()
     if (remaining <= 0) return after(r.ok ? 'stale' : 'failed')
-    await timing.sleep(Math.min(delay, remaining), timing.signal)
+    try {
+      await timing.sleep(Math.min(delay, remaining), timing.signal)
+    } catch (error) {
+      return cut(attempts, error)
+    }
     delay = Math.min(delay * 2, MAX_DELAY_MS)
   }
 }

@@ -247,6 +247,7 @@ async function useStep<T>(ctx: Context, spec: RunSpec<T>, item: T, trace: Trace)
   } catch (error) {
     return failureOf(ctx, error)
   }
+  if (trace.probe?.status === 'interrupted') return interruption(ctx)
   return trace.probe?.status === 'failed' ? useFailure(trace.probe) : undefined
 }
 

@@ -87,6 +87,9 @@ export async function probeUse(kms: KmsPort, keyRef: string, key: KeyInfo, runId
   }
 }
 
+/** The probe a key's KeyUsage takes (undefined: none). */
+export const probeOperationOf = (key: KeyInfo): ProbeOperation | undefined => OPERATION_BY_USAGE[key.keyUsage ?? 'ENCRYPT_DECRYPT']
+
 const OPERATION_BY_USAGE: Readonly<Record<string, ProbeOperation>> = {
   ENCRYPT_DECRYPT: 'Encrypt/Decrypt',
   SIGN_VERIFY: 'Sign/Verify',

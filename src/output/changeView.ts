@@ -206,6 +206,11 @@ export function describeAliasState(report: AliasChangeReport): string {
   // The rollback after a failed use did not go out: the alias is where the change put it.
   if (report.probe?.after === 'failed' && (report.probe.rollback === 'failed' || report.probe.rollback === 'unknown'))
     return `${used}; ${report.probe.rollback === 'failed' ? 'the rollback failed' : 'it could not be told whether the rollback went through'}: ${alias} ${report.probe.rollback === 'failed' ? 'points' : 'may still point'} to the new key ${report.target?.keyId ?? '?'}.${report.undo ? ` Undo: ${report.undo}` : ''}`
+  if (report.changed && report.probe?.after === 'interrupted') {
+    const error = report.probe.callers.find((c) => c.after?.error)?.after?.error
+    const last = error ? ` (last: ${error.code}: ${error.message})` : ''
+    return `${alias} was changed to ${report.target?.keyId ?? '?'} and confirmed; the use probe was interrupted${last}; ${alias} points to the new key, its use not verified.${report.undo ? ` Undo: ${report.undo}` : ''}`
+  }
   if (report.changed === null) return `Whether ${alias} changed is unknown; check it before retrying.`
   if (report.changed) {
     const now = report.action === 'delete' ? `${alias} was deleted.` : `${alias} was changed to ${report.target?.keyId ?? '?'}.`

@@ -24,10 +24,11 @@ export interface ProbeReport {
   before: 'ok' | 'would-fail' | 'unavailable' | 'skipped'
   /**
    * ok: the new key answered through the alias; stale: the old key still did at --probe-timeout
-   * (PROBE_STALE); failed: using it failed (exit 9); not-run: no caller to compare, or --no-verify;
+   * (PROBE_STALE); failed: using it failed (exit 9); interrupted: Ctrl-C cut the wait short (exit
+   * 130, no rollback; attempts and the callers' last error as far as it got); not-run: no caller to compare, or --no-verify;
    * null: no change was made (dry run, refused, failed before).
    */
-  after: 'ok' | 'stale' | 'failed' | 'not-run' | null
+  after: 'ok' | 'stale' | 'failed' | 'interrupted' | 'not-run' | null
   /** Probes through the alias after the change (the caller that needed most). */
   attempts: number
   keyIdSeen: string | null
@@ -123,6 +124,10 @@ export function renderProbeLine(probe: ProbeReport | null, style: ChalkInstance)
       return `${style.yellow('!')} Use probe: the old key ${probe.keyIdSeen ?? ''} still answered ${op} after ${times}; the control plane is confirmed (PROBE_STALE).`
     case 'failed':
       return `${style.red('✗')} Use probe: ${op} through the alias failed after the change${as}; ${ROLLBACK_SAYS[probe.rollback ?? 'none']}.`
+    case 'interrupted': {
+      const last = probe.callers.find((c) => c.after?.error)?.after?.error
+      return `${style.yellow('!')} Use probe: interrupted after ${times}${last ? ` (last: ${last.code}: ${last.message})` : ''}; the alias points to the new key, its use not verified.`
+    }
     case 'not-run':
       return `Use probe: not run after the change (${probe.before === 'ok' ? 'not confirmed with ListAliases' : `before: ${probe.before}`}).`
     default:

@@ -34,8 +34,11 @@ function failure(r: UseProbeResult): string {
 /** One caller's probes after the change. */
 export interface CallerAfter {
   caller: string
-  /** ok: the new key answered; stale: the old key still answered when time ran out; failed: the use failed. */
-  status: 'ok' | 'stale' | 'failed'
+  /**
+   * ok: the new key answered; stale: the old key still answered when time ran out; failed: the use
+   * failed; interrupted: a signal ended the wait (attempts and error: as far as it got).
+   */
+  status: 'ok' | 'stale' | 'failed' | 'interrupted'
   attempts: number
   keyIdSeen: string | null
   operation: UseProbeResult['operation']
@@ -44,7 +47,7 @@ export interface CallerAfter {
 
 export interface ProbeAfter {
   aliasName: string
-  /** The worst of the callers': failed, then stale, then ok. */
+  /** The worst of the callers': interrupted, then failed, then stale, then ok. */
   status: CallerAfter['status']
   /** The most any caller needed. */
   attempts: number

@@ -538,4 +538,42 @@ describe('interrupted while probing after the change', () => {
     expect(JSON.parse(ctx.stdout())).toMatchObject({ changed: true, verified: true, error: { code: 'INTERRUPTED' } })
     expect(kms.aliases.get('alias/app')).toBe(next.keyId)
   })
+
+  // Issue 20 review, item 4: failed before (after 'not-run', attempts 0, though two probes had failed).
+  it("Ctrl-C in the wait between failing probes: after 'interrupted' with the attempts and the last error, no rollback", async () => {
+    const { main } = await import('../../src/cli/main.js')
+    const { testContext } = await import('../helpers/testContext.js')
+    let ctx: ReturnType<typeof testContext> | undefined
+    const { next, kms } = world((ref, after, nth) => {
+      if (ref !== 'alias/app' || !after) return 'normal'
+      // The second failed probe's moment: Ctrl-C, which the backoff's sleep then answers.
+      if (nth === 1) ctx?.abort()
+      return denied(ref)
+    })
+    ctx = testContext({ kms })
+    const code = await main(['update', 'alias/app', '--to', next.keyId, '--json'], ctx)
+    expect(code).toBe(130)
+    const doc = JSON.parse(ctx.stdout())
+    expect(doc.probe).toMatchObject({ after: 'interrupted', attempts: 2, rolledBack: null, rollback: null })
+    expect(doc.probe.callers[0].after).toMatchObject({ status: 'interrupted', attempts: 2, error: { code: 'AccessDeniedException' } })
+    expect(kms.aliases.get('alias/app')).toBe(next.keyId)
+    expect(kms.mutations()).toHaveLength(1)
+  })
+
+  it('Ctrl-C in the wait: the table says the probe was interrupted and the alias points to the new key', async () => {
+    const { main } = await import('../../src/cli/main.js')
+    const { testContext } = await import('../helpers/testContext.js')
+    let ctx: ReturnType<typeof testContext> | undefined
+    const { next, kms } = world((ref, after, nth) => {
+      if (ref !== 'alias/app' || !after) return 'normal'
+      if (nth === 1) ctx?.abort()
+      return denied(ref)
+    })
+    ctx = testContext({ kms, tty: true, env: { NO_COLOR: '1' } })
+    const code = await main(['update', 'alias/app', '--to', next.keyId, '--yes'], ctx)
+    expect(code).toBe(130)
+    expect(ctx.stderr()).toContain(
+      `alias/app was changed to ${next.keyId} and confirmed; the use probe was interrupted (last: AccessDeniedException: Encrypt was denied: AccessDeniedException: not authorized by the key policy); alias/app points to the new key, its use not verified. Undo: `,
+    )
+  })
 })
