@@ -135,6 +135,21 @@ describe('kms-alias usage', () => {
     expect(report.reasons[0]).toBe('CloudTrail could not be read: CloudTrail LookupEvents was denied: AccessDeniedException: no')
   })
 
+  // Failed before the fix: the table said "Callers (CloudTrail): none in the window" above "CloudTrail in us-east-1 could not be read".
+  it('table view with CloudTrail denied: the callers section says not read and why, never "none"', async () => {
+    const { k, kms } = world()
+    const denied: CloudTrailPort = {
+      keyEvents: async () => {
+        throw new AccessError('CloudTrail LookupEvents was denied: AccessDeniedException: no', 'the caller needs cloudtrail:LookupEvents')
+      },
+    }
+    const { code, stdout } = await run(['usage', k.keyId], { kms, cloudtrail: denied, start: NOW, tty: true, columns: 200, env: { NO_COLOR: '1' } })
+    expect(code).toBe(0)
+    expect(stdout).toContain('\nCallers (CloudTrail): not read: CloudTrail LookupEvents was denied: AccessDeniedException: no\n\nAliases: none\n')
+    expect(stdout).not.toContain('none in the window')
+    expect(stdout).not.toContain('CloudTrail in us-east-1 could not be read')
+  })
+
   it('stops at --max-events and says so; pages of 50, paced at 2 a second on the injected clock', async () => {
     const { k, kms, call, trail } = world()
     for (let i = 0; i < 120; i++) call({ eventName: 'DescribeKey', eventTime: new Date(Date.parse('2026-11-01T00:00:00Z') + i * 60_000) })
