@@ -69,7 +69,7 @@ export async function runRetire(options: RetireOptions, ctx: Context, globals: G
     if (options.step === 'check') {
       report.findings = checkFindings(key, soak.disabledAt, soak.refused)
       report.outcome = hasBlock(report.findings) ? 'refused' : 'clean'
-      if (hasBlock(report.findings)) throw refusal(report.findings)
+      if (hasBlock(report.findings)) throw refusal(report.findings, 'check')
       return
     }
     return schedule(ctx, session, kms, key, options, report, ui, { writer, account, soak })
@@ -271,7 +271,7 @@ async function change(ctx: Context, report: RetireReport, ui: Ui, options: Retir
     dryRun: options.dryRun,
     yes: options.yes,
     format: ui.format,
-    refusal: () => refusal(findings),
+    refusal: () => refusal(findings, options.step),
     question: () => c.question,
     declined: 'cancelled at the prompt',
     writer: () => c.writer,
@@ -302,7 +302,24 @@ async function change(ctx: Context, report: RetireReport, ui: Ui, options: Retir
   if (failure) throw failure
 }
 
-function refusal(findings: Finding[]): CliError {
-  const blocking = findings.filter((f) => f.severity === 'block').map((f) => f.code)
-  return new CliError(`refused: ${[...new Set(blocking)].join(', ')}`, Exit.Refused, 'see the findings; nothing was changed')
+// Blocks that say the evidence was missing, not that it showed use.
+const UNCHECKABLE = new Set(['SOAK_UNCHECKED', 'SOAK_UNKNOWN', 'LAST_USE_UNKNOWN'])
+const NEEDS_TRAIL =
+  'it needs CloudTrail (cloudtrail:LookupEvents) and when the key was disabled (the journal\'s disable-key entry, or the DisableKey event in CloudTrail\'s 90 days)'
+const EMULATORS = 'where CloudTrail or GetKeyLastUsage is missing (as on KMS emulators) it cannot pass'
+
+/** Exit 3 for a step the findings block; a read-only --check is "not clean", not "refused". */
+function refusal(findings: Finding[], step: RetireStep): CliError {
+  const blocking = [...new Set(findings.filter((f) => f.severity === 'block').map((f) => f.code))]
+  const uncheckable = blocking.some((c) => UNCHECKABLE.has(c))
+  if (step === 'check') {
+    if (uncheckable) return new CliError(`not clean: the soak cannot be checked (${blocking.join(', ')})`, Exit.Refused, `${NEEDS_TRAIL}; ${EMULATORS}`)
+    return new CliError(`not clean: ${blocking.join(', ')}`, Exit.Refused, 'see the findings')
+  }
+  if (!uncheckable) return new CliError(`refused: ${blocking.join(', ')}`, Exit.Refused, 'see the findings; nothing was changed')
+  const needs =
+    step === 'disable'
+      ? 'GetKeyLastUsage and CloudTrail (kms:GetKeyLastUsage, cloudtrail:LookupEvents) must show the key idle, or pass --allow-unknown-usage'
+      : `--schedule-deletion needs a clean --check: ${NEEDS_TRAIL}`
+  return new CliError(`refused: ${blocking.join(', ')}`, Exit.Refused, `see the findings; nothing was changed. ${needs}; ${EMULATORS}`)
 }

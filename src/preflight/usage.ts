@@ -300,10 +300,10 @@ export function checkFindings(key: KeyInfo, disabledAt: Date | null, refused: Re
     return [{ code: 'KEY_NOT_DISABLED', severity: 'block', message: `${key.keyId} is ${key.keyState ?? 'in an unknown state'}, not Disabled: retire --disable comes first` }]
   // A trail that was not read whole (failed, or cut by --max-events) may hold the DisableKey event.
   if (disabledAt === null && refused.error !== undefined)
-    return [{ code: 'SOAK_UNCHECKED', severity: 'block', message: `when ${key.keyId} was disabled cannot be told: ${refused.error}` }]
+    return [{ code: 'SOAK_UNCHECKED', severity: 'block', message: `the soak cannot be checked: when ${key.keyId} was disabled cannot be told: ${refused.error}` }]
   if (disabledAt === null)
     return [{ code: 'SOAK_UNKNOWN', severity: 'block', message: `when ${key.keyId} was disabled is known neither from the journal nor from CloudTrail (90 days)` }]
-  if (refused.error !== undefined) return [{ code: 'SOAK_UNCHECKED', severity: 'block', message: `CloudTrail could not be read: ${refused.error}` }]
+  if (refused.error !== undefined) return [{ code: 'SOAK_UNCHECKED', severity: 'block', message: `the soak cannot be checked: CloudTrail could not be read: ${refused.error}` }]
   return refused.value.map((r) => ({
     code: 'KEY_STILL_NEEDED' as const,
     severity: 'block' as const,

@@ -361,7 +361,7 @@ describe('retire: the remaining refusals', () => {
       {
         code: 'SOAK_UNCHECKED',
         severity: 'block',
-        message: `when ${w.k.keyId} was disabled cannot be told: --max-events 2 was reached before a DisableKey event was found; pass a larger --max-events`,
+        message: `the soak cannot be checked: when ${w.k.keyId} was disabled cannot be told: --max-events 2 was reached before a DisableKey event was found; pass a larger --max-events`,
       },
     ])
   })
@@ -372,7 +372,40 @@ describe('retire: the remaining refusals', () => {
     w.later(8)
     const { code, stdout } = await w.cli(['retire', w.k.keyId, '--check', '--json'], { cloudtrail: deniedTrail })
     expect(code).toBe(3)
-    expect(JSON.parse(stdout).findings).toEqual([{ code: 'SOAK_UNCHECKED', severity: 'block', message: 'CloudTrail could not be read: CloudTrail LookupEvents was denied: AccessDeniedException: no' }])
+    expect(JSON.parse(stdout).findings).toEqual([
+      { code: 'SOAK_UNCHECKED', severity: 'block', message: 'the soak cannot be checked: CloudTrail could not be read: CloudTrail LookupEvents was denied: AccessDeniedException: no' },
+    ])
+  })
+
+  // Failed before the fix: a read-only check said "refused: SOAK_UNCHECKED" and "hint: see the findings; nothing was changed".
+  it('--check with CloudTrail denied says "not clean: the soak cannot be checked" and what would make it checkable, exit 3', async () => {
+    const w = world()
+    await w.cli(['retire', w.k.keyId, '--disable', '--yes'])
+    w.later(8)
+    const { code, stderr } = await w.cli(['retire', w.k.keyId, '--check'], { cloudtrail: deniedTrail })
+    expect(code).toBe(3)
+    expect(stderr).toContain(
+      'error: not clean: the soak cannot be checked (SOAK_UNCHECKED)\n' +
+        "hint: it needs CloudTrail (cloudtrail:LookupEvents) and when the key was disabled (the journal's disable-key entry, or the DisableKey event in CloudTrail's 90 days); " +
+        'where CloudTrail or GetKeyLastUsage is missing (as on KMS emulators) it cannot pass\n',
+    )
+    expect(stderr).not.toContain('refused')
+    expect(stderr).not.toContain('nothing was changed')
+  })
+
+  // Failed before the fix: the hint did not say that missing evidence, not use, blocked the step.
+  it('--schedule-deletion with CloudTrail denied: refused, and the hint says it needs CloudTrail and cannot pass on emulators, exit 3', async () => {
+    const w = world()
+    await w.cli(['retire', w.k.keyId, '--disable', '--yes'])
+    w.later(8)
+    const { code, stderr } = await w.cli(['retire', w.k.keyId, '--schedule-deletion', '--yes'], { cloudtrail: deniedTrail })
+    expect(code).toBe(3)
+    expect(stderr).toContain(
+      'error: refused: SOAK_UNCHECKED\n' +
+        "hint: see the findings; nothing was changed. --schedule-deletion needs a clean --check: it needs CloudTrail (cloudtrail:LookupEvents) and when the key was disabled (the journal's disable-key entry, or the DisableKey event in CloudTrail's 90 days); " +
+        'where CloudTrail or GetKeyLastUsage is missing (as on KMS emulators) it cannot pass\n',
+    )
+    expect(w.kms.keys.get(w.k.keyId)?.keyState).toBe('Disabled')
   })
 
   it.each([
