@@ -221,11 +221,13 @@ export interface RetireKeyFacts {
   grantsUnread?: string
 }
 
+const awsManaged = (key: KeyInfo): Finding => ({ code: 'KEY_AWS_MANAGED', severity: 'block', message: `${key.keyId} is an AWS managed key: AWS disables and deletes it, not you` })
+
 /** Refusals shared by every step that changes a key's state: AWS managed, a primary with replicas, aliases still on it. */
 function keyFindings(facts: RetireKeyFacts): Finding[] {
   const findings: Finding[] = []
   const { key } = facts
-  if (key.keyManager === 'AWS') findings.push({ code: 'KEY_AWS_MANAGED', severity: 'block', message: `${key.keyId} is an AWS managed key: AWS disables and deletes it, not you` })
+  if (key.keyManager === 'AWS') findings.push(awsManaged(key))
   const replicas = key.multiRegionConfiguration?.keyType === 'PRIMARY' ? key.multiRegionConfiguration.replicas : []
   if (replicas.length > 0)
     findings.push({
@@ -296,6 +298,8 @@ export function refusedCallers(events: readonly TrailEvent[], since: Date): Stil
 
 /** `retire --check`: any caller refused since the key was disabled still needs it. */
 export function checkFindings(key: KeyInfo, disabledAt: Date | null, refused: ReadResult<StillNeeded[]>): Finding[] {
+  // An AWS managed key can never be disabled: "--disable comes first" would send the user nowhere.
+  if (key.keyManager === 'AWS') return [awsManaged(key)]
   if (key.keyState !== 'Disabled')
     return [{ code: 'KEY_NOT_DISABLED', severity: 'block', message: `${key.keyId} is ${key.keyState ?? 'in an unknown state'}, not Disabled: retire --disable comes first` }]
   // A trail that was not read whole (failed, or cut by --max-events) may hold the DisableKey event.
@@ -320,14 +324,14 @@ export function scheduleFindings(
 ): Finding[] {
   const findings = keyFindings(facts)
   const check = checkFindings(facts.key, disabledAt, refused)
-  findings.push(...check)
+  findings.push(...check.filter((f) => !findings.some((seen) => seen.code === f.code)))
   if (facts.key.keyState === 'Disabled' && disabledAt !== null) {
     const soaked = (options.now.getTime() - disabledAt.getTime()) / DAY_MS
     if (soaked < options.soakDays)
       findings.push({
         code: 'SOAK_TOO_SHORT',
         severity: 'block',
-        message: `${facts.key.keyId} was disabled on ${disabledAt.toISOString()}, ${formatDays(Math.floor(soaked * 24) / 24)} ago, less than the --soak ${formatDays(options.soakDays)}: wait, then kms-alias retire --check`,
+        message: `${facts.key.keyId} was disabled on ${disabledAt.toISOString()}, ${formatDays(Math.floor(soaked * 24) / 24)} ago, less than the --soak ${formatDays(options.soakDays)}: wait, then kms-alias retire ${facts.key.keyId} --check`,
       })
   }
   return findings

@@ -237,6 +237,17 @@ describe('retire --check', () => {
     ])
   })
 
+  // Failed before the fix: "(…, from the cloudtrail)", the JSON value put in prose.
+  it('disabled outside kms-alias, on a terminal: the source is named "CloudTrail"', async () => {
+    const w = world()
+    await w.kms.disableKey(w.k.keyId)
+    w.later(8)
+    const { code, stdout, stderr } = await w.cli(['retire', w.k.keyId, '--check', '--no-journal'], { tty: true })
+    expect(code).toBe(0)
+    expect(`${stdout}${stderr}`).toContain(`${w.k.keyId} was disabled 8 days ago (2026-11-29T00:00:00.000Z, from CloudTrail).`)
+    expect(`${stdout}${stderr}`).toContain('Disabled since 2026-11-29T00:00:00.000Z (8 days; from CloudTrail)')
+  })
+
   it('disabled outside kms-alias: the time comes from CloudTrail (--no-journal)', async () => {
     const w = world()
     await w.kms.disableKey(w.k.keyId)
@@ -249,6 +260,8 @@ describe('retire --check', () => {
   it.each([
     ['not disabled', (_w: ReturnType<typeof world>) => undefined, 'KEY_NOT_DISABLED'],
     ['disabled, but when is known neither from the journal nor CloudTrail', (w: ReturnType<typeof world>) => void w.kms.keys.set(w.k.keyId, { ...w.k, keyState: 'Disabled' }), 'SOAK_UNKNOWN'],
+    // Failed before the fix: KEY_NOT_DISABLED, "retire --disable comes first", for a key that can never be disabled.
+    ['AWS managed (as alias/aws/ebs)', (w: ReturnType<typeof world>) => void w.kms.keys.set(w.k.keyId, { ...w.k, keyManager: 'AWS' }), 'KEY_AWS_MANAGED'],
   ])('refused (exit 3) when %s', async (_name, setup, finding) => {
     const w = world()
     setup(w)
