@@ -10,6 +10,7 @@ import { journalPath, scanJournalNewestFirst } from '../engine/journal.js'
 import { canAsk, finish, runItems, settle } from '../engine/run.js'
 import { readUsage } from '../engine/usageReads.js'
 import { failureOf, Writer, type WriteOutcome } from '../engine/writePath.js'
+import { parseKeyRef, shown } from '../kms/identifiers.js'
 import type { KeyInfo, KmsPort } from '../kms/port.js'
 import { newRetireReport, retireView, type RetireReport, type RetireStep } from '../output/retireView.js'
 import { createUi, type Ui } from '../output/ui.js'
@@ -55,6 +56,7 @@ export async function runRetire(options: RetireOptions, ctx: Context, globals: G
     return finish(ui, retireView, report, failure)
   }
   const outcome = await settle(ctx, async () => {
+    retiredKeyRef(options.key)
     const session = sessionOf(ctx, globals, ui)
     const kms = await session.kms()
     const key = await ui.progress(`Describing ${options.key}`, () => kms.describeKey(options.key))
@@ -75,6 +77,18 @@ export async function runRetire(options: RetireOptions, ctx: Context, globals: G
     return schedule(ctx, session, kms, key, options, report, ui, { writer, account, soak })
   })
   return finish(ui, retireView, report, outcome.failure)
+}
+
+/**
+ * The key to retire, named as itself: an alias that points to the key blocks every step
+ * (KEY_HAS_ALIASES), so an alias could only name a key that is not ready to retire.
+ */
+function retiredKeyRef(input: string): void {
+  if (parseKeyRef(input).kind === 'alias')
+    throw new UsageError(
+      `retire takes the key itself (key ID, mrk- ID or key ARN), not an alias: ${shown(input)}`,
+      `an alias that still points to the key blocks every step; kms-alias usage ${shown(input)} names the key and its aliases`,
+    )
 }
 
 interface Writing {

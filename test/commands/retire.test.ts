@@ -355,6 +355,33 @@ describe('retire --schedule-deletion', () => {
   })
 })
 
+describe('retire: the key identifier', () => {
+  // Failed before the fix: exit 4, "nope not found (Invalid keyId nope)", where update --to nope is exit 2 with the forms.
+  it('a malformed key identifier is a usage error (exit 2), before any KMS call', async () => {
+    const w = world()
+    const { code, stderr } = await w.cli(['retire', 'nope', '--check'])
+    expect(code).toBe(2)
+    expect(stderr).toBe(
+      'error: key "nope" is not a key identifier\nhint: give a key ID (1234abcd-12ab-34cd-56ef-1234567890ab or mrk-…), a key ARN, alias/<name> or an alias ARN\n',
+    )
+    expect(w.kms.calls).toEqual([])
+  })
+
+  // Failed before the fix: the alias was described and retired through, though --help says key ID, mrk- ID or key ARN.
+  it('an alias is refused as a usage error (exit 2): an alias on the key blocks every step; the key stays Enabled', async () => {
+    const w = world()
+    w.kms.aliases.set('alias/app', w.k.keyId)
+    const { code, stderr } = await w.cli(['retire', 'alias/app', '--disable', '--yes'])
+    expect(code).toBe(2)
+    expect(stderr).toBe(
+      'error: retire takes the key itself (key ID, mrk- ID or key ARN), not an alias: "alias/app"\n' +
+        'hint: an alias that still points to the key blocks every step; kms-alias usage "alias/app" names the key and its aliases\n',
+    )
+    expect(w.kms.calls).toEqual([])
+    expect(w.state()).toBe('Enabled')
+  })
+})
+
 const deniedTrail: CloudTrailPort = {
   keyEvents: async () => {
     throw new AccessError('CloudTrail LookupEvents was denied: AccessDeniedException: no')

@@ -170,6 +170,17 @@ describe('kms-alias usage', () => {
     expect(stderr).toMatch(/alias\/nope/)
   })
 
+  // Failed before the fix: exit 4, "nope not found (Invalid keyId nope)", where update --to nope is exit 2 with the forms.
+  it('a malformed key identifier is a usage error (exit 2, the forms in the hint), before any KMS call', async () => {
+    const { kms, trail } = world()
+    const { code, stderr } = await run(['usage', 'nope'], { kms, cloudtrail: trail, start: NOW })
+    expect(code).toBe(2)
+    expect(stderr).toBe(
+      'error: key "nope" is not a key identifier\nhint: give a key ID (1234abcd-12ab-34cd-56ef-1234567890ab or mrk-…), a key ARN, alias/<name> or an alias ARN\n',
+    )
+    expect(kms.calls).toEqual([])
+  })
+
   it.each([
     ['--since 91d', ['--since', '91d'], '--since must be a duration such as 7d, 2w or 36h, above 0 and at most 90 days, not "91d"'],
     ['--since 0', ['--since', '0'], '--since must be a duration such as 7d, 2w or 36h, above 0 and at most 90 days, not "0"'],
