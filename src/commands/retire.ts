@@ -320,20 +320,20 @@ async function change(ctx: Context, report: RetireReport, ui: Ui, options: Retir
 const UNCHECKABLE = new Set(['SOAK_UNCHECKED', 'SOAK_UNKNOWN', 'LAST_USE_UNKNOWN'])
 const NEEDS_TRAIL =
   'it needs CloudTrail (cloudtrail:LookupEvents) and when the key was disabled (the journal\'s disable-key entry, or the DisableKey event in CloudTrail\'s 90 days)'
-const EMULATORS = 'where CloudTrail or GetKeyLastUsage is missing (as on KMS emulators) it cannot pass'
+const TRAIL_MISSING = 'where CloudTrail LookupEvents is missing (as on KMS emulators) it cannot pass'
 
 /** Exit 3 for a step the findings block; a read-only --check is "not clean", not "refused". */
 function refusal(findings: Finding[], step: RetireStep): CliError {
   const blocking = [...new Set(findings.filter((f) => f.severity === 'block').map((f) => f.code))]
   const uncheckable = blocking.some((c) => UNCHECKABLE.has(c))
   if (step === 'check') {
-    if (uncheckable) return new CliError(`not clean: the soak cannot be checked (${blocking.join(', ')})`, Exit.Refused, `${NEEDS_TRAIL}; ${EMULATORS}`)
+    if (uncheckable) return new CliError(`not clean: the soak cannot be checked (${blocking.join(', ')})`, Exit.Refused, `${NEEDS_TRAIL}; ${TRAIL_MISSING}`)
     return new CliError(`not clean: ${blocking.join(', ')}`, Exit.Refused, 'see the findings')
   }
   if (!uncheckable) return new CliError(`refused: ${blocking.join(', ')}`, Exit.Refused, 'see the findings; nothing was changed')
   const needs =
     step === 'disable'
-      ? 'GetKeyLastUsage and CloudTrail (kms:GetKeyLastUsage, cloudtrail:LookupEvents) must show the key idle, or pass --allow-unknown-usage'
-      : `--schedule-deletion needs a clean --check: ${NEEDS_TRAIL}`
-  return new CliError(`refused: ${blocking.join(', ')}`, Exit.Refused, `see the findings; nothing was changed. ${needs}; ${EMULATORS}`)
+      ? 'GetKeyLastUsage and CloudTrail (kms:GetKeyLastUsage, cloudtrail:LookupEvents) must show the key idle; where either is missing (as on KMS emulators) its use cannot be told, and only --allow-unknown-usage disables it'
+      : `--schedule-deletion needs a clean --check: ${NEEDS_TRAIL}; ${TRAIL_MISSING}`
+  return new CliError(`refused: ${blocking.join(', ')}`, Exit.Refused, `see the findings; nothing was changed. ${needs}`)
 }

@@ -98,6 +98,20 @@ describe('retire --disable', () => {
     expect(await journalOf({ env: { KMS_ALIAS_JOURNAL: w.journal } })).toEqual([])
   })
 
+  // Failed before the fix: the hint was "see the findings; nothing was changed", silent on why use could not be told.
+  it('--disable refused for unknown use: the hint says GetKeyLastUsage and CloudTrail are needed, and that only --allow-unknown-usage gets past their absence', async () => {
+    const w = world()
+    trackFrom(w, '2026-11-20T00:00:00Z')
+    const { code, stderr } = await w.cli(['retire', w.k.keyId, '--disable', '--yes'])
+    expect(code).toBe(3)
+    expect(stderr).toContain(
+      'error: refused: LAST_USE_UNKNOWN\n' +
+        'hint: see the findings; nothing was changed. GetKeyLastUsage and CloudTrail (kms:GetKeyLastUsage, cloudtrail:LookupEvents) must show the key idle; ' +
+        'where either is missing (as on KMS emulators) its use cannot be told, and only --allow-unknown-usage disables it\n',
+    )
+    expect(w.state()).toBe('Enabled')
+  })
+
   it('--allow-unknown-usage turns LAST_USE_UNKNOWN into a warning: disabled', async () => {
     const w = world()
     trackFrom(w, '2026-11-20T00:00:00Z')
@@ -427,7 +441,7 @@ describe('retire: the remaining refusals', () => {
     expect(stderr).toContain(
       'error: not clean: the soak cannot be checked (SOAK_UNCHECKED)\n' +
         "hint: it needs CloudTrail (cloudtrail:LookupEvents) and when the key was disabled (the journal's disable-key entry, or the DisableKey event in CloudTrail's 90 days); " +
-        'where CloudTrail or GetKeyLastUsage is missing (as on KMS emulators) it cannot pass\n',
+        'where CloudTrail LookupEvents is missing (as on KMS emulators) it cannot pass\n',
     )
     expect(stderr).not.toContain('refused')
     expect(stderr).not.toContain('nothing was changed')
@@ -443,7 +457,7 @@ describe('retire: the remaining refusals', () => {
     expect(stderr).toContain(
       'error: refused: SOAK_UNCHECKED\n' +
         "hint: see the findings; nothing was changed. --schedule-deletion needs a clean --check: it needs CloudTrail (cloudtrail:LookupEvents) and when the key was disabled (the journal's disable-key entry, or the DisableKey event in CloudTrail's 90 days); " +
-        'where CloudTrail or GetKeyLastUsage is missing (as on KMS emulators) it cannot pass\n',
+        'where CloudTrail LookupEvents is missing (as on KMS emulators) it cannot pass\n',
     )
     expect(w.kms.keys.get(w.k.keyId)?.keyState).toBe('Disabled')
   })
