@@ -420,6 +420,33 @@ describe('apply: a failed use of one entry rolls back the whole run', () => {
       ['alias/a', 'apply (rollback)', 'back', true],
     ])
   })
+
+  // Issue 20 review, item 1, in apply: failed before (the message ended "it was rolled back" though
+  // alias/b stayed on the new key). alias/b's rollback UpdateAlias is answered AccessDenied by the FakeKms.
+  it('exit 9 says the rollback failed when one entry could not be rolled back (FakeKms fault)', async () => {
+    const old = key()
+    const next = key()
+    const kms = new UseFaultKms({
+      keys: [old, next],
+      aliases: { 'alias/a': old.keyId, 'alias/b': old.keyId },
+      answer: (ref, after) => (ref === 'alias/b' && after ? kmsAnswer('KMSInvalidStateException', 'Encrypt', ref, 'key is pending import') : 'normal'),
+    })
+    const update = kms.updateAlias.bind(kms)
+    kms.updateAlias = async (alias, target) => {
+      if (alias === 'alias/b' && target === old.keyId) throw kmsAnswer('AccessDeniedException', 'UpdateAlias', alias, 'not authorized to update the alias')
+      await update(alias, target)
+    }
+    const r = await run(['apply', '-', '--yes', '--json'], { kms, stdin: `alias/a ${next.keyId}\nalias/b ${next.keyId}` })
+    expect(r.code).toBe(9)
+    const doc = JSON.parse(r.stdout)
+    expect(doc.error.message).toMatch(/using alias\/b failed: .*; the rollback failed: .*not authorized to update the alias$/)
+    type Change = { alias: string; probe: { after: string; rolledBack: boolean | null; rollback: string | null } }
+    expect(doc.changes.map((c: Change) => [c.alias, c.probe.after, c.probe.rolledBack, c.probe.rollback])).toEqual([
+      ['alias/a', 'ok', null, null],
+      ['alias/b', 'failed', false, 'failed'],
+    ])
+    expect([kms.aliases.get('alias/a'), kms.aliases.get('alias/b')]).toEqual([old.keyId, next.keyId])
+  })
 })
 
 describe('rotate: the new key probed by ID before the move, the alias after', () => {
