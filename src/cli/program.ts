@@ -714,7 +714,12 @@ function addProbeOptions(command: Command): Command {
 /** The probe settings from the flags; a malformed role ARN is a usage error before anything runs. */
 async function probeFlags(raw: Pick<Flags, 'probe' | 'probeTimeout' | 'probeAs'>): Promise<ProbeSettings> {
   const { parseRoleOptions } = await import('./roles.js')
-  const roles = (raw.probeAs ?? []).map((arn) => parseRoleOptions({ roleArn: arn, roleSessionName: PROBE_SESSION_NAME }) as AssumeRoleConfig)
+  if (raw.probe === false && raw.probeAs !== undefined) {
+    throw new UsageError('--no-probe and --probe-as cannot be used together', '--no-probe turns off every probe, the roles\' too; drop one of them')
+  }
+  // The same role twice is the same probe: it runs once (a role named again is no second caller).
+  const arns = [...new Set(raw.probeAs ?? [])]
+  const roles = arns.map((arn) => parseRoleOptions({ roleArn: arn, roleSessionName: PROBE_SESSION_NAME }, '--probe-as') as AssumeRoleConfig)
   return { enabled: raw.probe !== false, timeoutSeconds: raw.probeTimeout ?? DEFAULT_PROBE_TIMEOUT_SECONDS, roles }
 }
 

@@ -2,10 +2,10 @@
 // the wait after it, through the alias, until the new key answers. The round trip itself is
 // kms/useProbe.ts; what the probes before mean is preflight/probe.ts.
 import type { Place, Session } from '../cli/session.js'
-import { UseFailedError } from '../errors.js'
+import { CliError, UseFailedError } from '../errors.js'
 import { FIRST_DELAY_MS, MAX_DELAY_MS, type PollTiming } from '../kms/confirm.js'
 import type { AssumeRoleConfig, KeyInfo, KmsPort } from '../kms/port.js'
-import { probeUse, type UseProbeResult } from '../kms/useProbe.js'
+import { OPERATION_BY_USAGE, probeUse, type UseProbeResult } from '../kms/useProbe.js'
 import { callersToProbeAfter, OPERATOR, type CallerAfter, type ProbeAfter, type ProbeBefore } from '../preflight/probe.js'
 
 export type { CallerAfter, ProbeAfter }
@@ -53,11 +53,27 @@ export async function probeBefore(
   const results = await Promise.all(
     callers.map(async (c) => {
       const { caller, kms } = c
-      const [alias, probed] = await Promise.all([prober(kms, aliasName, current, runId), targetSkipped === null ? probeTarget(c) : Promise.resolve(null)])
+      const probes = Promise.all([prober(kms, aliasName, current, runId), targetSkipped === null ? probeTarget(c) : Promise.resolve(null)])
+      const [alias, probed] = await probes.catch((error: unknown) => {
+        throw unassumable(error)
+      })
       return { caller, alias, target: probed }
     }),
   )
   return { aliasName, targetKeyId: target.keyId, callers: results, targetSkipped }
+}
+
+/**
+ * A --probe-as role that cannot be assumed ends the run before any write, with AssumeRole's own exit
+ * code and hint: the user asked for that probe, and "the alias does not work for the role" would be
+ * a guess about a caller nobody could speak for.
+ */
+function unassumable(error: unknown): unknown {
+  if (!(error instanceof CliError) || error.assumingRole === undefined) return error
+  const named = new CliError(`--probe-as ${error.assumingRole}: ${error.message}`, error.exitCode, error.hint)
+  named.awsCode = error.awsCode
+  named.assumingRole = error.assumingRole
+  return named
 }
 
 /**
@@ -93,7 +109,7 @@ async function untilNewKey(caller: ProbeCaller, aliasName: string, target: KeyIn
   const deadline = timing.now().getTime() + timing.timeoutMs
   let delay = FIRST_DELAY_MS
   for (let attempts = 1; ; attempts++) {
-    const r = await prober(caller.kms, aliasName, target, runId)
+    const r = await probeAfterChange(prober, caller.kms, aliasName, target, runId)
     const after = (status: CallerAfter['status']): CallerAfter => ({
       caller: caller.caller,
       status,
@@ -109,6 +125,21 @@ async function untilNewKey(caller: ProbeCaller, aliasName: string, target: KeyIn
     if (remaining <= 0) return after(r.ok ? 'stale' : 'failed')
     await timing.sleep(Math.min(delay, remaining), timing.signal)
     delay = Math.min(delay * 2, MAX_DELAY_MS)
+  }
+}
+
+/**
+ * After the change a role's credentials failing to refresh is a use that fails (and time may heal
+ * it): the change is already made, so the run goes on to the probe's verdict and its rollback.
+ */
+async function probeAfterChange(prober: Prober, kms: KmsPort, aliasName: string, target: KeyInfo, runId: string): Promise<UseProbeResult> {
+  try {
+    return await prober(kms, aliasName, target, runId)
+  } catch (error) {
+    if (!(error instanceof CliError) || error.assumingRole === undefined) throw error
+    const usage = target.keyUsage ?? 'ENCRYPT_DECRYPT'
+    const operation = OPERATION_BY_USAGE[usage] ?? 'Encrypt/Decrypt'
+    return { operation, ok: false, keyIdSeen: null, error: { code: error.awsCode ?? error.name, message: error.message }, lasting: false }
   }
 }
 
