@@ -314,6 +314,18 @@ describe('update --probe-as', () => {
     expect(kms.aliases.get('alias/app')).toBe(old.keyId)
   })
 
+  // Failed before the fix: apply planned the entries with PROBE_UNAVAILABLE and wrote them, exit 0.
+  it('apply: a --probe-as role whose AssumeRole is denied ends the run while planning, exit 7, nothing written', async () => {
+    const { old, next, kms } = world()
+    const error = Object.assign(new AccessError(`cannot assume ${APP}: AccessDenied: not trusted`, "check the role's trust policy"), { assumingRole: APP })
+    const stdin = ['alias/app', 'alias/keep'].map((a) => `${a} ${next.keyId}`).join('\n')
+    const r = await run(['apply', '-', '--yes', '--probe-as', APP], { kms: asRoles(kms, () => error), stdin })
+    expect(r.code).toBe(7)
+    expect(r.stderr).toBe(`error: --probe-as ${APP}: cannot assume ${APP}: AccessDenied: not trusted\nhint: check the role's trust policy\n`)
+    expect(kms.mutations()).toEqual([])
+    expect([kms.aliases.get('alias/app'), kms.aliases.get('alias/keep')]).toEqual([old.keyId, old.keyId])
+  })
+
   // Failed before the fix: probe.before was "unavailable" although the operator's own probe was ok.
   it("probe.before is the operator's verdict; a role the alias does not work for now shows in its callers entry", async () => {
     const { next, kms } = world()
