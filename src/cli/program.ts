@@ -76,7 +76,10 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
 
   /** Resolves the global options of the command that runs, and reports its exit code. */
   const run = async (command: Command, work: (globals: GlobalOptions) => Promise<number>) => {
-    setExitCode(await work(resolveGlobalOptions(command.optsWithGlobals(), ctx)))
+    const globals = resolveGlobalOptions(command.optsWithGlobals(), ctx)
+    const { checkJournalLocation } = await import('../engine/store.js')
+    await checkJournalLocation(ctx, globals)
+    setExitCode(await work(globals))
   }
 
   program
