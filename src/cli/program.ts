@@ -466,7 +466,7 @@ ${examples('kms-alias apply aliases.txt --dry-run', 'generate-mapping | kms-alia
   program
     .command('retire')
     .description('retire a key in stages, each journaled and undone by undo: --disable (refused while it is in use), --check, --schedule-deletion')
-    .argument('<key>', 'key ID, mrk- ID or key ARN')
+    .argument('<key>', 'key ID, mrk- ID or key ARN; not an alias (an alias on the key blocks every step)')
     .option('--disable', 'disable the key: refused while an alias points to it or anything shows use within --idle-for (undo: EnableKey)')
     .option('--check', 'since the key was disabled, every caller refused with DisabledException: any is KEY_STILL_NEEDED (exit 3); read-only')
     .option('--schedule-deletion', 'schedule the key for deletion: only a key disabled for --soak with a clean check and no alias (undo: CancelKeyDeletion)')

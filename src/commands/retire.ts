@@ -10,6 +10,7 @@ import { journalPath, scanJournalNewestFirst } from '../engine/journal.js'
 import { canAsk, finish, runItems, settle } from '../engine/run.js'
 import { readUsage } from '../engine/usageReads.js'
 import { failureOf, Writer, type WriteOutcome } from '../engine/writePath.js'
+import { parseKeyRef, shown } from '../kms/identifiers.js'
 import type { KeyInfo, KmsPort } from '../kms/port.js'
 import { newRetireReport, retireView, type RetireReport, type RetireStep } from '../output/retireView.js'
 import { createUi, type Ui } from '../output/ui.js'
@@ -55,6 +56,7 @@ export async function runRetire(options: RetireOptions, ctx: Context, globals: G
     return finish(ui, retireView, report, failure)
   }
   const outcome = await settle(ctx, async () => {
+    retiredKeyRef(options.key)
     const session = sessionOf(ctx, globals, ui)
     const kms = await session.kms()
     const key = await ui.progress(`Describing ${options.key}`, () => kms.describeKey(options.key))
@@ -69,12 +71,24 @@ export async function runRetire(options: RetireOptions, ctx: Context, globals: G
     if (options.step === 'check') {
       report.findings = checkFindings(key, soak.disabledAt, soak.refused)
       report.outcome = hasBlock(report.findings) ? 'refused' : 'clean'
-      if (hasBlock(report.findings)) throw refusal(report.findings)
+      if (hasBlock(report.findings)) throw refusal(report.findings, 'check')
       return
     }
     return schedule(ctx, session, kms, key, options, report, ui, { writer, account, soak })
   })
   return finish(ui, retireView, report, outcome.failure)
+}
+
+/**
+ * The key to retire, named as itself: an alias that points to the key blocks every step
+ * (KEY_HAS_ALIASES), so an alias could only name a key that is not ready to retire.
+ */
+function retiredKeyRef(input: string): void {
+  if (parseKeyRef(input).kind === 'alias')
+    throw new UsageError(
+      `retire takes the key itself (key ID, mrk- ID or key ARN), not an alias: ${shown(input)}`,
+      `an alias that still points to the key blocks every step; kms-alias usage ${shown(input)} names the key and its aliases`,
+    )
 }
 
 interface Writing {
@@ -271,7 +285,7 @@ async function change(ctx: Context, report: RetireReport, ui: Ui, options: Retir
     dryRun: options.dryRun,
     yes: options.yes,
     format: ui.format,
-    refusal: () => refusal(findings),
+    refusal: () => refusal(findings, options.step),
     question: () => c.question,
     declined: 'cancelled at the prompt',
     writer: () => c.writer,
@@ -302,7 +316,24 @@ async function change(ctx: Context, report: RetireReport, ui: Ui, options: Retir
   if (failure) throw failure
 }
 
-function refusal(findings: Finding[]): CliError {
-  const blocking = findings.filter((f) => f.severity === 'block').map((f) => f.code)
-  return new CliError(`refused: ${[...new Set(blocking)].join(', ')}`, Exit.Refused, 'see the findings; nothing was changed')
+// Blocks that say the evidence was missing, not that it showed use.
+const UNCHECKABLE = new Set(['SOAK_UNCHECKED', 'SOAK_UNKNOWN', 'LAST_USE_UNKNOWN'])
+const NEEDS_TRAIL =
+  'it needs CloudTrail (cloudtrail:LookupEvents) and when the key was disabled (the journal\'s disable-key entry, or the DisableKey event in CloudTrail\'s 90 days)'
+const TRAIL_MISSING = 'where CloudTrail LookupEvents is missing (as on KMS emulators) it cannot pass'
+
+/** Exit 3 for a step the findings block; a read-only --check is "not clean", not "refused". */
+function refusal(findings: Finding[], step: RetireStep): CliError {
+  const blocking = [...new Set(findings.filter((f) => f.severity === 'block').map((f) => f.code))]
+  const uncheckable = blocking.some((c) => UNCHECKABLE.has(c))
+  if (step === 'check') {
+    if (uncheckable) return new CliError(`not clean: the soak cannot be checked (${blocking.join(', ')})`, Exit.Refused, `${NEEDS_TRAIL}; ${TRAIL_MISSING}`)
+    return new CliError(`not clean: ${blocking.join(', ')}`, Exit.Refused, 'see the findings')
+  }
+  if (!uncheckable) return new CliError(`refused: ${blocking.join(', ')}`, Exit.Refused, 'see the findings; nothing was changed')
+  const needs =
+    step === 'disable'
+      ? 'GetKeyLastUsage and CloudTrail (kms:GetKeyLastUsage, cloudtrail:LookupEvents) must show the key idle; where either is missing (as on KMS emulators) its use cannot be told, and only --allow-unknown-usage disables it'
+      : `--schedule-deletion needs a clean --check: ${NEEDS_TRAIL}; ${TRAIL_MISSING}`
+  return new CliError(`refused: ${blocking.join(', ')}`, Exit.Refused, `see the findings; nothing was changed. ${needs}`)
 }

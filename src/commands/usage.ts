@@ -8,6 +8,7 @@ import { withFailureDocument } from '../output/failureView.js'
 import { createUi } from '../output/ui.js'
 import { renderUsageJson, renderUsageTable, renderUsageText, usageKeyView, type UsageReport } from '../output/usageView.js'
 import { describeLastUse, summarizeCallers, verdictOf } from '../preflight/usage.js'
+import { parseKeyRef } from '../kms/identifiers.js'
 
 export interface UsageOptions {
   /** Key ID, key ARN, alias name or alias ARN. */
@@ -22,6 +23,8 @@ export interface UsageOptions {
 export async function runUsage(options: UsageOptions, ctx: Context, globals: GlobalOptions): Promise<number> {
   const ui = createUi(ctx, globals)
   return withFailureDocument(ui, ctx.signal, async () => {
+    // A malformed identifier is the user's typo (exit 2 with the forms), not a key KMS lacks (exit 4).
+    parseKeyRef(options.key)
     const session = sessionOf(ctx, globals, ui)
     const kms = await session.kms()
     const key = await ui.progress(`Describing ${options.key}`, () => kms.describeKey(options.key))

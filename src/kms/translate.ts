@@ -84,6 +84,13 @@ function translateAnswer(error: unknown, site: CallSite): unknown {
     )
   }
   const answer = unreadableAnswer(error, name, message)
+  if (answer && LATER_OPERATIONS.has(site.operation) && lacksOperation(answer)) {
+    return new AwsError(
+      `KMS${site.endpoint ? ` at ${site.endpoint}` : ''} does not seem to implement ${site.operation} (it answered HTTP ${answer.status} and ${answer.body}; an emulator?): when the key was last used is unknown`,
+      undefined,
+      `AWS KMS has ${site.operation}; against an endpoint without it, what depends on last use cannot be told`,
+    )
+  }
   if (answer) {
     const service = isStsOperation(site.operation) ? 'STS' : 'KMS'
     const request = `${site.operation}${site.subject ? ` ${site.subject}` : ''}`
@@ -107,6 +114,12 @@ const endpointSettings = (operation: string) =>
   isStsOperation(operation) ? 'AWS_ENDPOINT_URL_STS or AWS_ENDPOINT_URL' : "--endpoint-url, AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL or the profile's endpoint_url"
 
 export const NO_ERROR_NAME = 'no error name in its body'
+
+// KMS operations added late (GetKeyLastUsage in 2025): KMS emulators may lack them and answer
+// with their own HTML error page, which says "not implemented" better than any status could.
+const LATER_OPERATIONS = new Set(['GetKeyLastUsage'])
+const lacksOperation = (answer: { status: number | undefined; body: string }) =>
+  answer.status !== undefined && (answer.status === 404 || answer.status >= 500) && answer.body.startsWith('a body that is not JSON')
 // A media type only: the header is the server's text, and anything past the type is not needed.
 const MEDIA_TYPE = /^[\w.+-]+\/[\w.+-]+/
 

@@ -71,7 +71,7 @@ const SUCCESS: Partial<Record<RetireOutcome, (r: RetireReport) => string>> = {
   'already-pending-deletion': (r) => `${r.key?.keyId} is already pending deletion; nothing to change.`,
   reverted: (r) => `${r.key?.keyId} is back to ${r.step === 'undo' ? 'its state before the entry' : '?'}.`,
   'would-revert': (r) => `Would revert the entry on ${r.key?.keyId}. Nothing was changed (dry run).`,
-  clean: (r) => `No caller was refused since ${r.key?.keyId} was disabled ${r.soak ? `${r.soak} ago` : ''} (${r.disabledAt ?? '?'}, from the ${r.disabledFrom ?? '?'}).`,
+  clean: (r) => `No caller was refused since ${r.key?.keyId} was disabled ${r.soak ? `${r.soak} ago` : ''} (${r.disabledAt ?? '?'}, from ${disabledSource(r)}).`,
 }
 
 export function renderRetireTable(r: RetireReport, style: ChalkInstance): string {
@@ -81,7 +81,7 @@ export function renderRetireTable(r: RetireReport, style: ChalkInstance): string
     lines.push(`Use over --idle-for: ${r.usage.verdict ?? 'unknown'}`)
     for (const reason of r.usage.reasons) lines.push(`  - ${reason}`)
   }
-  if (r.disabledAt) lines.push(`Disabled since ${r.disabledAt} (${r.soak ?? '?'}; from the ${r.disabledFrom ?? '?'})`)
+  if (r.disabledAt) lines.push(`Disabled since ${r.disabledAt} (${r.soak ?? '?'}; from ${disabledSource(r)})`)
   if (r.refusedCallers && r.refusedCallers.length > 0) {
     lines.push('Refused since (DisabledException):')
     for (const c of r.refusedCallers) lines.push(`  ${c.principal}: ${c.count} × ${c.operations.join(', ')}, last ${c.lastSeen}`)
@@ -117,3 +117,6 @@ export function newRetireReport(step: RetireStep, dryRun: boolean): RetireReport
 
 /** How retire's report is shown in each format, for the one finisher. */
 export const retireView: RunView<RetireReport> = { json: renderRetireJson, text: renderRetireText, table: (r, u) => renderRetireTable(r, u.out) }
+
+// The JSON keeps the lowercase value; prose names the source as people write it.
+const disabledSource = (r: RetireReport) => (r.disabledFrom === 'cloudtrail' ? 'CloudTrail' : r.disabledFrom === 'journal' ? 'the journal' : '?')

@@ -71,7 +71,12 @@ export function renderUsageTable(r: UsageReport, style: ChalkInstance, width?: n
   out.push(style.bold('Last use (GetKeyLastUsage)'))
   for (const u of r.lastUse) out.push(`  ${u.region}: ${u.error ? style.red(`could not be read: ${u.error}`) : u.text}`)
   out.push('')
-  if (r.callers.length === 0) out.push(style.bold('Callers (CloudTrail): none in the window'))
+  const unread = r.events.filter((e) => e.error !== null)
+  const where = (e: UsageReport['events'][number]) => (r.events.length > 1 ? `${e.region}: ${e.error}` : `${e.error}`)
+  // "none" would contradict the read that failed: no caller was seen because none could be.
+  if (r.callers.length === 0 && unread.length > 0 && unread.length === r.events.length)
+    out.push(`${style.bold('Callers (CloudTrail)')}: ${style.red(`not read: ${unread.map(where).join('; ')}`)}`)
+  else if (r.callers.length === 0) out.push(style.bold(`Callers (CloudTrail): none in the window${unread.length > 0 ? ' where CloudTrail was read' : ''}`))
   else {
     out.push(style.bold('Callers (CloudTrail)'))
     const rows = r.callers.map((c) => [
@@ -87,6 +92,7 @@ export function renderUsageTable(r: UsageReport, style: ChalkInstance, width?: n
     out.push(renderTable(style, { head, rows, fit: ['id', 'wrap', 'keep', 'keep', 'keep', 'wrap', 'wrap'], optional: [3, 6] }, width))
   }
   for (const e of r.events) {
+    if (e.error && unread.length === r.events.length && r.callers.length === 0) continue
     if (e.error) out.push(style.red(`  CloudTrail in ${e.region} could not be read: ${e.error}`))
     else if (e.truncated) out.push(style.yellow(`  ${e.region}: stopped at --max-events ${e.maxEvents}; older events were not read`))
   }

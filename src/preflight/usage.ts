@@ -221,11 +221,13 @@ export interface RetireKeyFacts {
   grantsUnread?: string
 }
 
+const awsManaged = (key: KeyInfo): Finding => ({ code: 'KEY_AWS_MANAGED', severity: 'block', message: `${key.keyId} is an AWS managed key: AWS disables and deletes it, not you` })
+
 /** Refusals shared by every step that changes a key's state: AWS managed, a primary with replicas, aliases still on it. */
 function keyFindings(facts: RetireKeyFacts): Finding[] {
   const findings: Finding[] = []
   const { key } = facts
-  if (key.keyManager === 'AWS') findings.push({ code: 'KEY_AWS_MANAGED', severity: 'block', message: `${key.keyId} is an AWS managed key: AWS disables and deletes it, not you` })
+  if (key.keyManager === 'AWS') findings.push(awsManaged(key))
   const replicas = key.multiRegionConfiguration?.keyType === 'PRIMARY' ? key.multiRegionConfiguration.replicas : []
   if (replicas.length > 0)
     findings.push({
@@ -296,14 +298,16 @@ export function refusedCallers(events: readonly TrailEvent[], since: Date): Stil
 
 /** `retire --check`: any caller refused since the key was disabled still needs it. */
 export function checkFindings(key: KeyInfo, disabledAt: Date | null, refused: ReadResult<StillNeeded[]>): Finding[] {
+  // An AWS managed key can never be disabled: "--disable comes first" would send the user nowhere.
+  if (key.keyManager === 'AWS') return [awsManaged(key)]
   if (key.keyState !== 'Disabled')
     return [{ code: 'KEY_NOT_DISABLED', severity: 'block', message: `${key.keyId} is ${key.keyState ?? 'in an unknown state'}, not Disabled: retire --disable comes first` }]
   // A trail that was not read whole (failed, or cut by --max-events) may hold the DisableKey event.
   if (disabledAt === null && refused.error !== undefined)
-    return [{ code: 'SOAK_UNCHECKED', severity: 'block', message: `when ${key.keyId} was disabled cannot be told: ${refused.error}` }]
+    return [{ code: 'SOAK_UNCHECKED', severity: 'block', message: `the soak cannot be checked: when ${key.keyId} was disabled cannot be told: ${refused.error}` }]
   if (disabledAt === null)
     return [{ code: 'SOAK_UNKNOWN', severity: 'block', message: `when ${key.keyId} was disabled is known neither from the journal nor from CloudTrail (90 days)` }]
-  if (refused.error !== undefined) return [{ code: 'SOAK_UNCHECKED', severity: 'block', message: `CloudTrail could not be read: ${refused.error}` }]
+  if (refused.error !== undefined) return [{ code: 'SOAK_UNCHECKED', severity: 'block', message: `the soak cannot be checked: CloudTrail could not be read: ${refused.error}` }]
   return refused.value.map((r) => ({
     code: 'KEY_STILL_NEEDED' as const,
     severity: 'block' as const,
@@ -320,14 +324,14 @@ export function scheduleFindings(
 ): Finding[] {
   const findings = keyFindings(facts)
   const check = checkFindings(facts.key, disabledAt, refused)
-  findings.push(...check)
+  findings.push(...check.filter((f) => !findings.some((seen) => seen.code === f.code)))
   if (facts.key.keyState === 'Disabled' && disabledAt !== null) {
     const soaked = (options.now.getTime() - disabledAt.getTime()) / DAY_MS
     if (soaked < options.soakDays)
       findings.push({
         code: 'SOAK_TOO_SHORT',
         severity: 'block',
-        message: `${facts.key.keyId} was disabled on ${disabledAt.toISOString()}, ${formatDays(Math.floor(soaked * 24) / 24)} ago, less than the --soak ${formatDays(options.soakDays)}: wait, then kms-alias retire --check`,
+        message: `${facts.key.keyId} was disabled on ${disabledAt.toISOString()}, ${formatDays(Math.floor(soaked * 24) / 24)} ago, less than the --soak ${formatDays(options.soakDays)}: wait, then kms-alias retire ${facts.key.keyId} --check`,
       })
   }
   return findings

@@ -74,7 +74,7 @@ describe('kms-alias demo', () => {
         // retire --check: clean; --schedule-deletion --dry-run: the soak has only begun
         line('check', rsa2048, 'clean', 'false', '-') +
         line('schedule-deletion', rsa2048, 'refused', 'false', '-') +
-        line('finding', 'SOAK_TOO_SHORT', 'block', `${rsa2048} was disabled on 2026-11-29T00:00:00.000Z, 0d ago, less than the --soak 7d: wait, then kms-alias retire --check`) +
+        line('finding', 'SOAK_TOO_SHORT', 'block', `${rsa2048} was disabled on 2026-11-29T00:00:00.000Z, 0d ago, less than the --soak 7d: wait, then kms-alias retire ${rsa2048} --check`) +
         // audit
         line(
           'error',
@@ -249,7 +249,7 @@ describe('kms-alias demo', () => {
         `\tdisabled\ttrue\t-\n` +
           `check\t${rsa2048}\tclean\tfalse\t-\n` +
           `schedule-deletion\t${rsa2048}\trefused\tfalse\t-\n` +
-          `finding\tSOAK_TOO_SHORT\tblock\t${rsa2048} was disabled on 2026-11-29T00:00:00.000Z, 0d ago, less than the --soak 7d: wait, then kms-alias retire --check\n` +
+          `finding\tSOAK_TOO_SHORT\tblock\t${rsa2048} was disabled on 2026-11-29T00:00:00.000Z, 0d ago, less than the --soak 7d: wait, then kms-alias retire ${rsa2048} --check\n` +
           `error\tALIAS_ON_DISABLED_KEY\t111122223333\tus-east-1\talias/demo/retired\t${retired}\talias/demo/retired points to ${retired}, which is Disabled: every call through alias/demo/retired fails\n` +
           line('rolled-back', 'alias/demo/payments', payments, paymentsNext, 'false', 'true'),
       ),

@@ -98,6 +98,20 @@ describe('retire --disable', () => {
     expect(await journalOf({ env: { KMS_ALIAS_JOURNAL: w.journal } })).toEqual([])
   })
 
+  // Failed before the fix: the hint was "see the findings; nothing was changed", silent on why use could not be told.
+  it('--disable refused for unknown use: the hint says GetKeyLastUsage and CloudTrail are needed, and that only --allow-unknown-usage gets past their absence', async () => {
+    const w = world()
+    trackFrom(w, '2026-11-20T00:00:00Z')
+    const { code, stderr } = await w.cli(['retire', w.k.keyId, '--disable', '--yes'])
+    expect(code).toBe(3)
+    expect(stderr).toContain(
+      'error: refused: LAST_USE_UNKNOWN\n' +
+        'hint: see the findings; nothing was changed. GetKeyLastUsage and CloudTrail (kms:GetKeyLastUsage, cloudtrail:LookupEvents) must show the key idle; ' +
+        'where either is missing (as on KMS emulators) its use cannot be told, and only --allow-unknown-usage disables it\n',
+    )
+    expect(w.state()).toBe('Enabled')
+  })
+
   it('--allow-unknown-usage turns LAST_USE_UNKNOWN into a warning: disabled', async () => {
     const w = world()
     trackFrom(w, '2026-11-20T00:00:00Z')
@@ -237,6 +251,17 @@ describe('retire --check', () => {
     ])
   })
 
+  // Failed before the fix: "(…, from the cloudtrail)", the JSON value put in prose.
+  it('disabled outside kms-alias, on a terminal: the source is named "CloudTrail"', async () => {
+    const w = world()
+    await w.kms.disableKey(w.k.keyId)
+    w.later(8)
+    const { code, stdout, stderr } = await w.cli(['retire', w.k.keyId, '--check', '--no-journal'], { tty: true })
+    expect(code).toBe(0)
+    expect(`${stdout}${stderr}`).toContain(`${w.k.keyId} was disabled 8 days ago (2026-11-29T00:00:00.000Z, from CloudTrail).`)
+    expect(`${stdout}${stderr}`).toContain('Disabled since 2026-11-29T00:00:00.000Z (8 days; from CloudTrail)')
+  })
+
   it('disabled outside kms-alias: the time comes from CloudTrail (--no-journal)', async () => {
     const w = world()
     await w.kms.disableKey(w.k.keyId)
@@ -249,6 +274,8 @@ describe('retire --check', () => {
   it.each([
     ['not disabled', (_w: ReturnType<typeof world>) => undefined, 'KEY_NOT_DISABLED'],
     ['disabled, but when is known neither from the journal nor CloudTrail', (w: ReturnType<typeof world>) => void w.kms.keys.set(w.k.keyId, { ...w.k, keyState: 'Disabled' }), 'SOAK_UNKNOWN'],
+    // Failed before the fix: KEY_NOT_DISABLED, "retire --disable comes first", for a key that can never be disabled.
+    ['AWS managed (as alias/aws/ebs)', (w: ReturnType<typeof world>) => void w.kms.keys.set(w.k.keyId, { ...w.k, keyManager: 'AWS' }), 'KEY_AWS_MANAGED'],
   ])('refused (exit 3) when %s', async (_name, setup, finding) => {
     const w = world()
     setup(w)
@@ -342,6 +369,33 @@ describe('retire --schedule-deletion', () => {
   })
 })
 
+describe('retire: the key identifier', () => {
+  // Failed before the fix: exit 4, "nope not found (Invalid keyId nope)", where update --to nope is exit 2 with the forms.
+  it('a malformed key identifier is a usage error (exit 2), before any KMS call', async () => {
+    const w = world()
+    const { code, stderr } = await w.cli(['retire', 'nope', '--check'])
+    expect(code).toBe(2)
+    expect(stderr).toBe(
+      'error: key "nope" is not a key identifier\nhint: give a key ID (1234abcd-12ab-34cd-56ef-1234567890ab or mrk-…), a key ARN, alias/<name> or an alias ARN\n',
+    )
+    expect(w.kms.calls).toEqual([])
+  })
+
+  // Failed before the fix: the alias was described and retired through, though --help says key ID, mrk- ID or key ARN.
+  it('an alias is refused as a usage error (exit 2): an alias on the key blocks every step; the key stays Enabled', async () => {
+    const w = world()
+    w.kms.aliases.set('alias/app', w.k.keyId)
+    const { code, stderr } = await w.cli(['retire', 'alias/app', '--disable', '--yes'])
+    expect(code).toBe(2)
+    expect(stderr).toBe(
+      'error: retire takes the key itself (key ID, mrk- ID or key ARN), not an alias: "alias/app"\n' +
+        'hint: an alias that still points to the key blocks every step; kms-alias usage "alias/app" names the key and its aliases\n',
+    )
+    expect(w.kms.calls).toEqual([])
+    expect(w.state()).toBe('Enabled')
+  })
+})
+
 const deniedTrail: CloudTrailPort = {
   keyEvents: async () => {
     throw new AccessError('CloudTrail LookupEvents was denied: AccessDeniedException: no')
@@ -361,7 +415,7 @@ describe('retire: the remaining refusals', () => {
       {
         code: 'SOAK_UNCHECKED',
         severity: 'block',
-        message: `when ${w.k.keyId} was disabled cannot be told: --max-events 2 was reached before a DisableKey event was found; pass a larger --max-events`,
+        message: `the soak cannot be checked: when ${w.k.keyId} was disabled cannot be told: --max-events 2 was reached before a DisableKey event was found; pass a larger --max-events`,
       },
     ])
   })
@@ -372,7 +426,40 @@ describe('retire: the remaining refusals', () => {
     w.later(8)
     const { code, stdout } = await w.cli(['retire', w.k.keyId, '--check', '--json'], { cloudtrail: deniedTrail })
     expect(code).toBe(3)
-    expect(JSON.parse(stdout).findings).toEqual([{ code: 'SOAK_UNCHECKED', severity: 'block', message: 'CloudTrail could not be read: CloudTrail LookupEvents was denied: AccessDeniedException: no' }])
+    expect(JSON.parse(stdout).findings).toEqual([
+      { code: 'SOAK_UNCHECKED', severity: 'block', message: 'the soak cannot be checked: CloudTrail could not be read: CloudTrail LookupEvents was denied: AccessDeniedException: no' },
+    ])
+  })
+
+  // Failed before the fix: a read-only check said "refused: SOAK_UNCHECKED" and "hint: see the findings; nothing was changed".
+  it('--check with CloudTrail denied says "not clean: the soak cannot be checked" and what would make it checkable, exit 3', async () => {
+    const w = world()
+    await w.cli(['retire', w.k.keyId, '--disable', '--yes'])
+    w.later(8)
+    const { code, stderr } = await w.cli(['retire', w.k.keyId, '--check'], { cloudtrail: deniedTrail })
+    expect(code).toBe(3)
+    expect(stderr).toContain(
+      'error: not clean: the soak cannot be checked (SOAK_UNCHECKED)\n' +
+        "hint: it needs CloudTrail (cloudtrail:LookupEvents) and when the key was disabled (the journal's disable-key entry, or the DisableKey event in CloudTrail's 90 days); " +
+        'where CloudTrail LookupEvents is missing (as on KMS emulators) it cannot pass\n',
+    )
+    expect(stderr).not.toContain('refused')
+    expect(stderr).not.toContain('nothing was changed')
+  })
+
+  // Failed before the fix: the hint did not say that missing evidence, not use, blocked the step.
+  it('--schedule-deletion with CloudTrail denied: refused, and the hint says it needs CloudTrail and cannot pass on emulators, exit 3', async () => {
+    const w = world()
+    await w.cli(['retire', w.k.keyId, '--disable', '--yes'])
+    w.later(8)
+    const { code, stderr } = await w.cli(['retire', w.k.keyId, '--schedule-deletion', '--yes'], { cloudtrail: deniedTrail })
+    expect(code).toBe(3)
+    expect(stderr).toContain(
+      'error: refused: SOAK_UNCHECKED\n' +
+        "hint: see the findings; nothing was changed. --schedule-deletion needs a clean --check: it needs CloudTrail (cloudtrail:LookupEvents) and when the key was disabled (the journal's disable-key entry, or the DisableKey event in CloudTrail's 90 days); " +
+        'where CloudTrail LookupEvents is missing (as on KMS emulators) it cannot pass\n',
+    )
+    expect(w.kms.keys.get(w.k.keyId)?.keyState).toBe('Disabled')
   })
 
   it.each([

@@ -135,6 +135,21 @@ describe('kms-alias usage', () => {
     expect(report.reasons[0]).toBe('CloudTrail could not be read: CloudTrail LookupEvents was denied: AccessDeniedException: no')
   })
 
+  // Failed before the fix: the table said "Callers (CloudTrail): none in the window" above "CloudTrail in us-east-1 could not be read".
+  it('table view with CloudTrail denied: the callers section says not read and why, never "none"', async () => {
+    const { k, kms } = world()
+    const denied: CloudTrailPort = {
+      keyEvents: async () => {
+        throw new AccessError('CloudTrail LookupEvents was denied: AccessDeniedException: no', 'the caller needs cloudtrail:LookupEvents')
+      },
+    }
+    const { code, stdout } = await run(['usage', k.keyId], { kms, cloudtrail: denied, start: NOW, tty: true, columns: 200, env: { NO_COLOR: '1' } })
+    expect(code).toBe(0)
+    expect(stdout).toContain('\nCallers (CloudTrail): not read: CloudTrail LookupEvents was denied: AccessDeniedException: no\n\nAliases: none\n')
+    expect(stdout).not.toContain('none in the window')
+    expect(stdout).not.toContain('CloudTrail in us-east-1 could not be read')
+  })
+
   it('stops at --max-events and says so; pages of 50, paced at 2 a second on the injected clock', async () => {
     const { k, kms, call, trail } = world()
     for (let i = 0; i < 120; i++) call({ eventName: 'DescribeKey', eventTime: new Date(Date.parse('2026-11-01T00:00:00Z') + i * 60_000) })
@@ -153,6 +168,17 @@ describe('kms-alias usage', () => {
     expect(code).toBe(4)
     expect(JSON.parse(stdout)).toMatchObject({ error: { code: 'NOT_FOUND' }, exitCode: 4 })
     expect(stderr).toMatch(/alias\/nope/)
+  })
+
+  // Failed before the fix: exit 4, "nope not found (Invalid keyId nope)", where update --to nope is exit 2 with the forms.
+  it('a malformed key identifier is a usage error (exit 2, the forms in the hint), before any KMS call', async () => {
+    const { kms, trail } = world()
+    const { code, stderr } = await run(['usage', 'nope'], { kms, cloudtrail: trail, start: NOW })
+    expect(code).toBe(2)
+    expect(stderr).toBe(
+      'error: key "nope" is not a key identifier\nhint: give a key ID (1234abcd-12ab-34cd-56ef-1234567890ab or mrk-…), a key ARN, alias/<name> or an alias ARN\n',
+    )
+    expect(kms.calls).toEqual([])
   })
 
   it.each([

@@ -218,6 +218,8 @@ describe('retire refusals', () => {
     ['disable time unknown', facts({}, disabled), null, { value: [] }, ['SOAK_UNKNOWN:block']],
     ['CloudTrail unreadable', facts({}, disabled), since, { error: 'denied' }, ['SOAK_UNCHECKED:block']],
     ['no disable time and CloudTrail not read whole (--max-events): unchecked, not unknown', facts({}, disabled), null, { error: '--max-events 10 was reached' }, ['SOAK_UNCHECKED:block']],
+    // Failed before the fix: KEY_NOT_DISABLED ("retire --disable comes first"), though an AWS managed key can never be disabled.
+    ['AWS managed, enabled: the --disable refusal, not "--disable comes first"', facts({}, { keyManager: 'AWS' }), null, { value: [] }, ['KEY_AWS_MANAGED:block']],
   ])('--check: %s', (_name, f, at, refused, expected) => {
     expect(codes(checkFindings(f.key, at, refused))).toEqual(expected)
   })
@@ -241,9 +243,9 @@ describe('retire refusals', () => {
     const hour = 1 / 24
     const at = new Date(NOW.getTime() - 30 * 60_000)
     const [soakShort] = scheduleFindings(facts({}, disabled), at, { value: [] }, { soakDays: hour, now: NOW })
-    expect(soakShort?.message).toBe(`k1 was disabled on ${at.toISOString()}, 0d ago, less than the --soak 1h: wait, then kms-alias retire --check`)
+    expect(soakShort?.message).toBe(`k1 was disabled on ${at.toISOString()}, 0d ago, less than the --soak 1h: wait, then kms-alias retire k1 --check`)
     const [daysShort] = scheduleFindings(facts({}, disabled), d('2026-11-24T00:00:00Z'), { value: [] }, { soakDays: 7, now: NOW })
-    expect(daysShort?.message).toBe('k1 was disabled on 2026-11-24T00:00:00.000Z, 5d ago, less than the --soak 7d: wait, then kms-alias retire --check')
+    expect(daysShort?.message).toBe('k1 was disabled on 2026-11-24T00:00:00.000Z, 5d ago, less than the --soak 7d: wait, then kms-alias retire k1 --check')
     expect([formatDays(hour), formatDays(36 / 24), formatDays(30), formatDays(0.5 / 24)]).toEqual(['1h', '36h', '30d', '0.5h'])
   })
 
