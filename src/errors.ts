@@ -41,6 +41,11 @@ export const exitCodeNames: Record<ExitCode, string> = {
 export class CliError extends Error {
   /** The error name AWS answered with (AccessDeniedException, DisabledException, ...), whatever the exit code; set by translateError. */
   awsCode?: string | undefined
+  /**
+   * The role whose AssumeRole failed (denied, STS unreachable): no credentials to call with, which
+   * says nothing about the call that needed them.
+   */
+  assumingRole?: string | undefined
 
   constructor(
     message: string,

@@ -76,7 +76,10 @@ export function createProgram(ctx: Context, setExitCode: SetExitCode): Command {
 
   /** Resolves the global options of the command that runs, and reports its exit code. */
   const run = async (command: Command, work: (globals: GlobalOptions) => Promise<number>) => {
-    setExitCode(await work(resolveGlobalOptions(command.optsWithGlobals(), ctx)))
+    const globals = resolveGlobalOptions(command.optsWithGlobals(), ctx)
+    const { checkJournalLocation } = await import('../engine/store.js')
+    await checkJournalLocation(ctx, globals)
+    setExitCode(await work(globals))
   }
 
   program
@@ -406,10 +409,10 @@ ${examples('kms-alias apply aliases.txt --dry-run', 'generate-mapping | kms-alia
     .command('journal')
     .description('move a local journal into a team one: export it as JSON lines, import such a file into --journal s3://<bucket>/<prefix>')
     .addArgument(new Argument('<action>', 'export: print the journal as JSON lines, oldest first; import: store the lines of <file> in the team journal (idempotent by entry id)').choices(['export', 'import']))
-    .argument('[file]', 'import: a journal file, or the output of journal export')
+    .argument('[file]', 'import: a journal file, or the output of journal export; - reads stdin')
     .addHelpText(
       'after',
-      examples('kms-alias journal export > mine.jsonl', 'kms-alias journal import mine.jsonl --journal s3://team-kms/prod', 'kms-alias journal export --journal s3://team-kms/prod > prod.jsonl'),
+      examples('kms-alias journal export > mine.jsonl', 'kms-alias journal import mine.jsonl --journal s3://team-kms/prod', 'kms-alias journal export | kms-alias journal import - --journal s3://team-kms/prod', 'kms-alias journal export --journal s3://team-kms/prod > prod.jsonl'),
     )
     .action(async (action: 'export' | 'import', file: string | undefined, _raw: unknown, command: Command) => {
       if (action === 'import' && file === undefined) throw new UsageError('journal import needs the file to import', 'kms-alias journal import <file> --journal s3://<bucket>/<prefix>')
@@ -714,7 +717,12 @@ function addProbeOptions(command: Command): Command {
 /** The probe settings from the flags; a malformed role ARN is a usage error before anything runs. */
 async function probeFlags(raw: Pick<Flags, 'probe' | 'probeTimeout' | 'probeAs'>): Promise<ProbeSettings> {
   const { parseRoleOptions } = await import('./roles.js')
-  const roles = (raw.probeAs ?? []).map((arn) => parseRoleOptions({ roleArn: arn, roleSessionName: PROBE_SESSION_NAME }) as AssumeRoleConfig)
+  if (raw.probe === false && raw.probeAs !== undefined) {
+    throw new UsageError('--no-probe and --probe-as cannot be used together', '--no-probe turns off every probe, the roles\' too; drop one of them')
+  }
+  // The same role twice is the same probe: it runs once (a role named again is no second caller).
+  const arns = [...new Set(raw.probeAs ?? [])]
+  const roles = arns.map((arn) => parseRoleOptions({ roleArn: arn, roleSessionName: PROBE_SESSION_NAME }, '--probe-as') as AssumeRoleConfig)
   return { enabled: raw.probe !== false, timeoutSeconds: raw.probeTimeout ?? DEFAULT_PROBE_TIMEOUT_SECONDS, roles }
 }
 

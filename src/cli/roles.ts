@@ -17,12 +17,16 @@ export function roleAccount(roleArn: string): string | undefined {
 }
 
 /** The role to assume, or undefined when --role-arn is not given; companions alone are usage errors. */
-export function parseRoleOptions(raw: {
-  roleArn?: string | undefined
-  roleSessionName?: string | undefined
-  externalId?: string | undefined
-  roleName?: string | undefined
-}): AssumeRoleConfig | undefined {
+export function parseRoleOptions(
+  raw: {
+    roleArn?: string | undefined
+    roleSessionName?: string | undefined
+    externalId?: string | undefined
+    roleName?: string | undefined
+  },
+  /** The option the role ARN came from, for the usage error. */
+  flag = '--role-arn',
+): AssumeRoleConfig | undefined {
   if (raw.roleArn === undefined) {
     // apply's --role-name takes the companions for the role it assumes in each account.
     if (raw.roleName !== undefined) return undefined
@@ -31,7 +35,7 @@ export function parseRoleOptions(raw: {
     return undefined
   }
   if (!ROLE_ARN.test(raw.roleArn)) {
-    throw new UsageError(`--role-arn "${raw.roleArn}" is not an IAM role ARN`, 'a role ARN looks like arn:aws:iam::111122223333:role/kms-alias-operator')
+    throw new UsageError(`${flag} "${raw.roleArn}" is not an IAM role ARN`, 'a role ARN looks like arn:aws:iam::111122223333:role/kms-alias-operator')
   }
   const sessionName = raw.roleSessionName ?? DEFAULT_ROLE_SESSION_NAME
   if (!SESSION_NAME.test(sessionName)) {

@@ -4,7 +4,8 @@
 // id, so that importing the same file again (or a longer one) adds only what is not there yet.
 import type { Context } from '../cli/context.js'
 import type { GlobalOptions } from '../cli/globalOptions.js'
-import { Exit, UsageError } from '../errors.js'
+import { createInterface } from 'node:readline'
+import { Exit, interruptedBy, UsageError } from '../errors.js'
 import { clip, fileSource, type JournalLine } from '../engine/journal.js'
 import { stateStoreOf, type ImportedLine, type JournalStore } from '../engine/store.js'
 import { escapeControl } from '../output/escape.js'
@@ -49,34 +50,55 @@ export async function runJournalImport(options: JournalImportOptions, ctx: Conte
       'pass --journal s3://<bucket>/<prefix> (or set KMS_ALIAS_JOURNAL) naming the team journal to import into',
     )
   }
-  const source = await fileSource(options.file)()
-  if (!source) throw new UsageError(`${options.file} does not exist`, 'kms-alias journal export > journal.jsonl writes one')
+  const name = options.file === '-' ? 'stdin' : options.file
   const lines: ImportedLine[] = []
   const seen = new Map<string, number>()
   let skipped = 0
-  try {
-    for await (const batch of source.fromStart(ctx.signal)) {
-      for (const line of batch) {
-        const record = recordOf(line)
-        if (!record) {
-          if (line.trim() !== '') skipped += 1
-          continue
-        }
-        const ordinal = seen.get(record.id) ?? 0
-        seen.set(record.id, ordinal + 1)
-        lines.push({ record, ordinal })
+  for await (const batch of linesOf(options.file, ctx)) {
+    for (const line of batch) {
+      const record = recordOf(line)
+      if (!record) {
+        if (line.trim() !== '') skipped += 1
+        continue
       }
+      const ordinal = seen.get(record.id) ?? 0
+      seen.set(record.id, ordinal + 1)
+      lines.push({ record, ordinal })
     }
-  } finally {
-    await source.close()
   }
+  // A file without one journal line is the wrong file (a log, an apply file), not an empty import.
+  if (lines.length === 0) throw new UsageError(`no journal line in ${escapeControl(name)}`, 'kms-alias journal export > journal.jsonl writes one')
   const { written, present } = await journal.importLines(lines, ctx.signal)
-  if (skipped > 0) ui.warn(`skipped ${skipped} line${skipped === 1 ? '' : 's'} of ${escapeControl(clip(options.file))} that ${skipped === 1 ? 'is not a journal line' : 'are not journal lines'}`)
+  if (skipped > 0) ui.warn(`skipped ${skipped} line${skipped === 1 ? '' : 's'} of ${escapeControl(clip(name))} that ${skipped === 1 ? 'is not a journal line' : 'are not journal lines'}`)
   const result = { into: journal.location, lines: lines.length, written, present, skipped }
   if (ui.format === 'json') ui.write(`${JSON.stringify(result, null, 2)}\n`)
   else if (ui.format === 'text') ui.write(`${[journal.location, lines.length, written, present, skipped].join('\t')}\n`)
   else ui.write(`${written} of ${lines.length} line${lines.length === 1 ? '' : 's'} imported into ${escapeControl(journal.location)}; ${present} ${present === 1 ? 'was' : 'were'} there already\n`)
   return Exit.Ok
+}
+
+/** The lines of the file to import, in batches; `-` is stdin, as for apply. */
+async function* linesOf(file: string, ctx: Context): AsyncGenerator<readonly string[]> {
+  if (file === '-') {
+    // The signal ends a read from a pipe whose writer never closes it (Ctrl-C, SIGTERM).
+    const reader = createInterface({ input: ctx.io.in, crlfDelay: Infinity, signal: ctx.signal })
+    try {
+      for await (const line of reader) yield [line]
+    } catch (error) {
+      if (ctx.signal.aborted) throw interruptedBy(ctx.signal)
+      throw error
+    } finally {
+      reader.close()
+    }
+    return
+  }
+  const source = await fileSource(file)()
+  if (!source) throw new UsageError(`${file} does not exist`, 'kms-alias journal export > journal.jsonl writes one')
+  try {
+    yield* source.fromStart(ctx.signal)
+  } finally {
+    await source.close()
+  }
 }
 
 async function journalOf(ctx: Context, globals: GlobalOptions, ui: ReturnType<typeof createUi>): Promise<JournalStore> {

@@ -195,6 +195,17 @@ export class JournalFileError extends UsageError {
   }
 }
 
+/**
+ * Throws JournalFileError when the path names something other than a regular file (a missing one is
+ * fine: the first write creates it): the refusal a read or an append would make, made before any call.
+ */
+export async function checkJournalFile(path: string): Promise<void> {
+  // Only what is there is judged here; a path that cannot be looked at (ENOTDIR, EACCES) is the
+  // write's to refuse, with its cause and the exit code of a journal that cannot be written.
+  const stats = await lstat(path).catch(() => undefined)
+  if (stats && !stats.isFile()) throw new JournalFileError(path, fileKind(stats))
+}
+
 /** Opens the journal (undefined when reading one that does not exist); throws JournalFileError for anything but a regular file. */
 async function openJournal(path: string, flags: number): Promise<FileHandle>
 async function openJournal(path: string, flags: number, missingOk: true): Promise<FileHandle | undefined>

@@ -2,10 +2,10 @@
 // the wait after it, through the alias, until the new key answers. The round trip itself is
 // kms/useProbe.ts; what the probes before mean is preflight/probe.ts.
 import type { Place, Session } from '../cli/session.js'
-import { InterruptedError, UseFailedError } from '../errors.js'
+import { CliError, InterruptedError, UseFailedError } from '../errors.js'
 import { FIRST_DELAY_MS, MAX_DELAY_MS, type PollTiming } from '../kms/confirm.js'
 import type { AssumeRoleConfig, KeyInfo, KmsPort } from '../kms/port.js'
-import { probeOperationOf, probeUse, type UseProbeResult } from '../kms/useProbe.js'
+import { OPERATION_BY_USAGE, probeUse, type UseProbeResult } from '../kms/useProbe.js'
 import { callersToProbeAfter, OPERATOR, type CallerAfter, type ProbeAfter, type ProbeBefore } from '../preflight/probe.js'
 
 export type { CallerAfter, ProbeAfter }
@@ -53,11 +53,27 @@ export async function probeBefore(
   const results = await Promise.all(
     callers.map(async (c) => {
       const { caller, kms } = c
-      const [alias, probed] = await Promise.all([prober(kms, aliasName, current, runId), targetSkipped === null ? probeTarget(c) : Promise.resolve(null)])
+      const probes = Promise.all([prober(kms, aliasName, current, runId), targetSkipped === null ? probeTarget(c) : Promise.resolve(null)])
+      const [alias, probed] = await probes.catch((error: unknown) => {
+        throw unassumable(error)
+      })
       return { caller, alias, target: probed }
     }),
   )
   return { aliasName, targetKeyId: target.keyId, callers: results, targetSkipped }
+}
+
+/**
+ * A --probe-as role that cannot be assumed ends the run before any write, with AssumeRole's own exit
+ * code and hint: the user asked for that probe, and "the alias does not work for the role" would be
+ * a guess about a caller nobody could speak for.
+ */
+function unassumable(error: unknown): unknown {
+  if (!(error instanceof CliError) || error.assumingRole === undefined) return error
+  const named = new CliError(`--probe-as ${error.assumingRole}: ${error.message}`, error.exitCode, error.hint)
+  named.awsCode = error.awsCode
+  named.assumingRole = error.assumingRole
+  return named
 }
 
 /**
@@ -97,12 +113,12 @@ async function untilNewKey(caller: ProbeCaller, aliasName: string, target: KeyIn
   // Ctrl-C mid-wait: the views say how far the probe got, since the alias stays on the new key unverified.
   const cut = (attempts: number, error: unknown): CallerAfter => {
     if (!(error instanceof InterruptedError || timing.signal?.aborted)) throw error
-    return { caller: caller.caller, status: 'interrupted', attempts, keyIdSeen: last?.keyIdSeen ?? null, operation: last?.operation ?? probeOperationOf(target) ?? 'Encrypt/Decrypt', error: last?.error ?? null }
+    return { caller: caller.caller, status: 'interrupted', attempts, keyIdSeen: last?.keyIdSeen ?? null, operation: last?.operation ?? OPERATION_BY_USAGE[target.keyUsage ?? 'ENCRYPT_DECRYPT'] ?? 'Encrypt/Decrypt', error: last?.error ?? null }
   }
   for (let attempts = 1; ; attempts++) {
     let r: UseProbeResult
     try {
-      r = await prober(caller.kms, aliasName, target, runId)
+      r = await probeAfterChange(prober, caller.kms, aliasName, target, runId)
     } catch (error) {
       return cut(attempts, error)
     }
@@ -128,6 +144,21 @@ async function untilNewKey(caller: ProbeCaller, aliasName: string, target: KeyIn
       return cut(attempts, error)
     }
     delay = Math.min(delay * 2, MAX_DELAY_MS)
+  }
+}
+
+/**
+ * After the change a role's credentials failing to refresh is a use that fails (and time may heal
+ * it): the change is already made, so the run goes on to the probe's verdict and its rollback.
+ */
+async function probeAfterChange(prober: Prober, kms: KmsPort, aliasName: string, target: KeyInfo, runId: string): Promise<UseProbeResult> {
+  try {
+    return await prober(kms, aliasName, target, runId)
+  } catch (error) {
+    if (!(error instanceof CliError) || error.assumingRole === undefined) throw error
+    const usage = target.keyUsage ?? 'ENCRYPT_DECRYPT'
+    const operation = OPERATION_BY_USAGE[usage] ?? 'Encrypt/Decrypt'
+    return { operation, ok: false, keyIdSeen: null, error: { code: error.awsCode ?? error.name, message: error.message }, lasting: false }
   }
 }
 

@@ -11,7 +11,7 @@ import { sessionOf } from '../cli/session.js'
 import { UsageError } from '../errors.js'
 import type { Log } from '../output/ui.js'
 import type { S3Location } from '../s3/port.js'
-import { appendJournal, fileSource, journalPath, probeJournal, stateDirectory, type JournalAuthor, type JournalLine, type JournalSource } from './journal.js'
+import { appendJournal, checkJournalFile, fileSource, journalPath, probeJournal, stateDirectory, type JournalAuthor, type JournalLine, type JournalSource } from './journal.js'
 import { acquireLock, currentUid, ensurePrivateDirectory, type Release } from './lock.js'
 
 /** Where a write goes: the lock is per (account, Region, alias). */
@@ -64,17 +64,49 @@ export interface StateStore {
   lock(place: LockPlace, options: LockOptions): Promise<Release>
 }
 
-/** `s3://bucket/prefix` split, or undefined for anything that is not an s3:// URL (a local path). */
+/** `s3://bucket/prefix` split, or undefined for anything that is not an s3: location (a local path). */
 export function parseS3Location(raw: string): S3Location | undefined {
-  if (!/^s3:\/\//i.test(raw)) return undefined
+  if (!/^s3:/i.test(raw)) return undefined
+  // s3:/bucket or s3:bucket is a team journal with a slash missing: taken as a local path it would
+  // quietly keep the team's changes in a file of this machine.
+  if (!/^s3:\/\//i.test(raw)) {
+    throw new UsageError(`${raw} is not an s3:// location`, `a team journal is s3://<bucket>/<prefix>; a local journal path that starts with "s3:" can be written ./${raw}`)
+  }
   const rest = raw.slice('s3://'.length)
   const slash = rest.indexOf('/')
   const bucket = slash === -1 ? rest : rest.slice(0, slash)
   const prefix = slash === -1 ? '' : rest.slice(slash + 1).replace(/^\/+/, '')
-  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
+  if (!isBucketName(bucket)) {
     throw new UsageError(`${raw} does not name an S3 bucket`, 'a team journal is s3://<bucket>/<prefix>, the bucket 3 to 63 lowercase letters, digits, dots and hyphens')
   }
   return { bucket, prefix: prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/` }
+}
+
+// S3's general purpose bucket naming rules: a name S3 would refuse is a typo, told before any call.
+function isBucketName(name: string): boolean {
+  return (
+    /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name) &&
+    !/\.\.|\.-|-\./.test(name) &&
+    !/^\d+\.\d+\.\d+\.\d+$/.test(name) &&
+    !/^(xn--|sthree-|amzn-s3-demo-)/.test(name) &&
+    !/(-s3alias|--ol-s3|--x-s3|--table-s3)$/.test(name)
+  )
+}
+
+/**
+ * Refuses (exit 2) a journal location that no read or write could use: a local path naming a
+ * directory, FIFO, device or symbolic link, or a malformed s3:// location. Run before each command,
+ * so that a typo is told before the preflight's calls rather than at the first write.
+ */
+export async function checkJournalLocation(ctx: Pick<Context, 'env' | 'platform'>, globals: Pick<GlobalOptions, 'journal'>): Promise<void> {
+  const path = journalPath(globals.journal, ctx.env, ctx.platform)
+  if (globals.journal === false) {
+    // --no-journal still takes the team's lock (stateStoreOf), so the team location must be sound.
+    if (ctx.env.KMS_ALIAS_JOURNAL) parseS3Location(ctx.env.KMS_ALIAS_JOURNAL)
+    return
+  }
+  if (path === null || parseS3Location(path)) return
+  await checkJournalFile(path)
 }
 
 const stores = new WeakMap<Context, Map<string, Promise<StateStore>>>()

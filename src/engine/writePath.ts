@@ -173,7 +173,7 @@ export class Writer {
       } catch (error) {
         return { status: 'failed', changed: false, journalId: null, error: this.failure(error) }
       }
-      if (seen !== w.expected) return conflict(seen, movedError(w, seen))
+      if (seen !== w.expected) return conflict(seen, movedError(w, seen, await this.store().then((store) => store.team, () => false)))
 
       // Write-ahead: a change whose previous key cannot be recorded first is not made.
       const recorded = await this.journal([this.intent(w)])
@@ -516,13 +516,15 @@ function conflict(seen: string | undefined | null, error: CliError): WriteOutcom
   return { status: 'conflict', changed: false, seen, journalId: null, error }
 }
 
-function movedError(w: PlannedWrite, seen: string | undefined): ConflictError {
+function movedError(w: PlannedWrite, seen: string | undefined, team: boolean): ConflictError {
   const now = seen === undefined ? 'does not exist' : `points to ${seen}`
   const planned = w.expected === undefined ? 'did not exist' : `pointed to ${w.expected}`
-  return new ConflictError(
-    `${w.alias} ${now}, but when this run planned the change it ${planned}: another writer changed it; nothing was changed`,
-    'find out who else changes this alias, then plan again',
-  )
+  // A kms-alias run of the team journals its change (with who made it) before sending it, so the
+  // newest entry names that writer; a writer outside kms-alias (the console) is not in it.
+  const hint = team
+    ? `kms-alias history ${w.alias} shows who, if it was a kms-alias run (the newest entry); else find out who else changes this alias, then plan again`
+    : 'find out who else changes this alias, then plan again'
+  return new ConflictError(`${w.alias} ${now}, but when this run planned the change it ${planned}: another writer changed it; nothing was changed`, hint)
 }
 
 function withObservation(failure: CliError, w: PlannedWrite, changed: boolean | null, readable: boolean): CliError {

@@ -45,7 +45,7 @@ import {
 import type { fromTemporaryCredentials } from '@aws-sdk/credential-providers'
 import { loadConfig } from '@smithy/core/config'
 import { ConfiguredRetryStrategy, NODE_MAX_ATTEMPT_CONFIG_OPTIONS } from '@smithy/core/retry'
-import { AccessError, AwsError, interruptedBy } from '../errors.js'
+import { AccessError, AwsError, CliError, interruptedBy } from '../errors.js'
 import { parseArn, REGION_NAME } from './identifiers.js'
 import { profileDefined, profileFiles } from './profiles.js'
 import type { AliasEntry, AssumeRoleConfig, AwsSettings, GrantInfo, KeyInfo, KmsConfig, KmsPort, MultiRegionConfiguration } from './port.js'
@@ -500,9 +500,12 @@ function assumedRoleCredentials(role: AssumeRoleConfig, config: Pick<AwsSettings
         )
         // STS answered: callers tell an answer from a setup failure (no credentials) by its name.
         refused.awsCode = nameOf(error)
+        refused.assumingRole = role.arn
         throw refused
       }
-      throw translateError(error, { operation: 'AssumeRole', subject: role.arn, region: '' })
+      const translated = translateError(error, { operation: 'AssumeRole', subject: role.arn, region: '' })
+      if (translated instanceof CliError) translated.assumingRole = role.arn
+      throw translated
     }
   }
   const provider: CredentialsProvider = async (properties) => {

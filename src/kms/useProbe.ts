@@ -62,7 +62,8 @@ class ProbeFailure extends Error {
  * Performs through `keyRef` (an alias name, or a key ID/ARN) the smallest round trip that `key`'s
  * KeyUsage allows (the issue's table), the encryption context {"kms-alias:probe": runId} where the
  * operation takes one. Never throws for a KMS or network failure (that is a result with ok false);
- * throws only the run's interruption (InterruptedError) and bugs.
+ * throws only the run's interruption (InterruptedError), a role that could not be assumed (a
+ * CliError with `assumingRole`) and bugs.
  */
 export async function probeUse(kms: KmsPort, keyRef: string, key: KeyInfo, runId: string): Promise<UseProbeResult> {
   // moto leaves KeyUsage out unless CreateKey named it; KMS's default is ENCRYPT_DECRYPT.
@@ -79,6 +80,8 @@ export async function probeUse(kms: KmsPort, keyRef: string, key: KeyInfo, runId
   } catch (error) {
     if (error instanceof InterruptedError) throw error
     if (error instanceof ProbeFailure) return failed(operation, keyIdSeen, error.code, error.message, error.lasting)
+    // Credentials that could not be had are not an answer about the alias: the caller decides.
+    if (error instanceof CliError && error.assumingRole !== undefined) throw error
     if (error instanceof CliError) {
       const code = error.awsCode ?? error.name
       return failed(operation, keyIdSeen, code, error.message, LASTING.has(code))
@@ -87,10 +90,8 @@ export async function probeUse(kms: KmsPort, keyRef: string, key: KeyInfo, runId
   }
 }
 
-/** The probe a key's KeyUsage takes (undefined: none). */
-export const probeOperationOf = (key: KeyInfo): ProbeOperation | undefined => OPERATION_BY_USAGE[key.keyUsage ?? 'ENCRYPT_DECRYPT']
-
-const OPERATION_BY_USAGE: Readonly<Record<string, ProbeOperation>> = {
+/** The round trip each KeyUsage allows (the issue's table). */
+export const OPERATION_BY_USAGE: Readonly<Record<string, ProbeOperation>> = {
   ENCRYPT_DECRYPT: 'Encrypt/Decrypt',
   SIGN_VERIFY: 'Sign/Verify',
   GENERATE_VERIFY_MAC: 'GenerateMac/VerifyMac',

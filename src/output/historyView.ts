@@ -25,10 +25,29 @@ const subject = (e: JournalEntry): string => e.alias || (e.keyId ? `key ${e.keyI
 const before = (e: JournalEntry): string => e.previousKeyId ?? e.previousState ?? '-'
 const after = (e: JournalEntry): string => e.newKeyId ?? e.newState ?? '-'
 
-/** Tab-separated, no header: id, time, action, alias, previous key, new key, verified, region, by (last, so older scripts' columns hold). */
+/**
+ * Who made an entry, for the table: the caller's IAM name (the ARN's resource without its type:
+ * `alice`, `ci-deployer/run-42`) and the host. A team journal writes it; a local one does not.
+ */
+export const whoMade = (e: JournalEntry): string => {
+  if (!e.by) return ''
+  const resource = e.by.identity?.split(':').slice(5).join(':') ?? ''
+  const name = resource.includes('/') ? resource.slice(resource.indexOf('/') + 1) : resource
+  // No identity: STS did not answer the writer.
+  return `${name === '' ? 'unknown' : name} on ${e.by.host}`
+}
+
+/**
+ * Tab-separated, no header: id, time, action, alias, previous key, new key, verified, region, by,
+ * and for an entry that says who made it, the identity (ARN, `-` when STS did not say) and the host
+ * (after the rest, so that older scripts' columns hold).
+ */
 export function renderHistoryText(entries: readonly JournalEntry[]): string {
   return entries
-    .map((e) => `${[e.id, e.time, e.action, subject(e), before(e), after(e), String(e.verified), e.region, madeBy(e)].join('\t')}\n`)
+    .map((e) => {
+      const author = e.by ? [e.by.identity ?? '-', e.by.host] : []
+      return `${[e.id, e.time, e.action, subject(e), before(e), after(e), String(e.verified), e.region, madeBy(e), ...author].join('\t')}\n`
+    })
     .join('')
 }
 
@@ -36,8 +55,12 @@ export function renderHistoryTable(entries: readonly JournalEntry[], style: Chal
   const rows = entries.map((e) => {
     const verified = e.certain ? (e.verified ? style.green('yes') : style.yellow('no')) : style.red('unknown')
     const by = madeBy(e)
-    return [e.id, e.time.replace('T', ' ').replace(/\.\d+Z$/, 'Z'), e.action, subject(e), before(e), after(e), verified, by]
+    return [e.id, e.time.replace('T', ' ').replace(/\.\d+Z$/, 'Z'), e.action, subject(e), before(e), after(e), verified, by, whoMade(e) === '' ? '' : `by ${whoMade(e)}`]
   })
-  const head = ['id', 'time', 'action', 'alias', 'previous key', 'new key', 'verified', 'by']
-  return `${renderTable(style, { head, rows, fit: ['keep', 'wrap', 'keep', 'id', 'id', 'id', 'keep', 'wrap'], min: [undefined, 10], optional: [7] }, width)}\n`
+  // Only a journal that says who made its entries (a team one) gets the column. Where it does not
+  // fit, what it says goes under the alias: who changed an alias is what a team reads history for.
+  const who = entries.some((e) => e.by)
+  const head = ['id', 'time', 'action', 'alias', 'previous key', 'new key', 'verified', 'by', ...(who ? ['who'] : [])]
+  const fit = ['keep', 'wrap', 'keep', 'id', 'id', 'id', 'keep', 'wrap', 'wrap'] as const
+  return `${renderTable(style, { head, rows: who ? rows : rows.map((row) => row.slice(0, 8)), fit: fit.slice(0, head.length), min: [undefined, 10], optional: who ? [7, 8] : [7], foldInto: { 8: 3 } }, width)}\n`
 }

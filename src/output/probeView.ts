@@ -20,7 +20,10 @@ export interface ProbeCallerView {
 
 export interface ProbeReport {
   operation: ProbeOperation | null
-  /** ok; would-fail (USE_WOULD_FAIL, CALLER_WOULD_BE_DENIED); unavailable (PROBE_UNAVAILABLE for a caller); skipped (PROBE_SKIPPED). */
+  /**
+   * ok; would-fail (USE_WOULD_FAIL, CALLER_WOULD_BE_DENIED); unavailable (PROBE_UNAVAILABLE for the
+   * operator: a --probe-as role's shows in its `callers` entry); skipped (PROBE_SKIPPED).
+   */
   before: 'ok' | 'would-fail' | 'unavailable' | 'skipped'
   /**
    * ok: the new key answered through the alias; stale: the old key still did at --probe-timeout
@@ -64,7 +67,7 @@ export function probeReport(before: ProbeBefore): ProbeReport {
     ? 'would-fail'
     : before.targetSkipped !== null
       ? 'skipped'
-      : findings.some((f) => f.code === 'PROBE_UNAVAILABLE')
+      : before.callers[0]?.alias.ok === false
         ? 'unavailable'
         : 'ok'
   return {

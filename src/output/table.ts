@@ -46,6 +46,11 @@ export interface TableSpec {
    * with nothing in its body goes before any of them.
    */
   optional?: readonly number[]
+  /**
+   * Per optional column, the column that takes its text (as lines below its own) when it is left
+   * out: what it says stays on screen, only its header goes.
+   */
+  foldInto?: Readonly<Record<number, number>>
 }
 
 // 8 columns hold a word of most messages.
@@ -89,11 +94,32 @@ export function renderTable(style: ChalkInstance, spec: TableSpec, width?: numbe
     ...shapes.filter((shape) => shape.columns === smallest).map((shape) => ({ ...shape, level: 2 as const })),
   ]
   for (const { columns, boxed, level } of attempts) {
-    const widths = fitWidths(spec, columns, width, boxed, level)
-    if (widths) return draw(style, spec, { columns, widths, boxed, level }, true)
+    const shaped = folded(spec, columns)
+    const widths = fitWidths(shaped, columns, width, boxed, level)
+    if (widths) return draw(style, shaped, { columns, widths, boxed, level }, true)
   }
-  const widths = smallest.map((i) => minWidth(spec, i, 2))
-  return draw(style, spec, { columns: smallest, widths, boxed: false, level: 2 }, true)
+  const shaped = folded(spec, smallest)
+  const widths = smallest.map((i) => minWidth(shaped, i, 2))
+  return draw(style, shaped, { columns: smallest, widths, boxed: false, level: 2 }, true)
+}
+
+/** The spec with the text of each left-out column that folds into a shown one added below that one's. */
+function folded(spec: TableSpec, columns: readonly number[]): TableSpec {
+  const moves = Object.entries(spec.foldInto ?? {})
+    .map(([gone, into]) => [Number(gone), into] as const)
+    .filter(([gone, into]) => !columns.includes(gone) && columns.includes(into))
+  if (moves.length === 0) return spec
+  const rows = spec.rows.map((row) => {
+    const out = [...row]
+    for (const [gone, into] of moves) {
+      const extra = textOf(row[gone])
+      if (extra.trim() === '') continue
+      const target = row[into]
+      out[into] = typeof target === 'object' ? { ...target, text: `${target.text}\n${extra}` } : `${textOf(target)}\n${extra}`
+    }
+    return out
+  })
+  return { ...spec, rows }
 }
 
 /**

@@ -7,7 +7,7 @@ import { key } from '../helpers/fakeKms.js'
 import { journalOf, run } from '../helpers/run.js'
 import { kmsAnswer, UseFaultKms, type UseAnswer } from '../helpers/useFaults.js'
 import type { KmsConfig, KmsPort } from '../../src/kms/port.js'
-import { InterruptedError } from '../../src/errors.js'
+import { AccessError, AwsError, InterruptedError } from '../../src/errors.js'
 
 function world(answer: (keyRef: string, afterUpdate: boolean, nth: number) => UseAnswer = () => 'normal') {
   const old = key()
@@ -342,11 +342,74 @@ describe('update --probe-as', () => {
     expect(kms.calls).toEqual([])
   })
 
-  it('a --probe-as that is not a role ARN is a usage error', async () => {
+  // Failed before the fix: the error named --role-arn, a flag the user had not given.
+  it('a --probe-as that is not a role ARN is a usage error naming --probe-as', async () => {
     const { next, kms } = world()
     const r = await run(['update', 'alias/app', '--to', next.keyId, '--probe-as', 'app-role'], { kms })
     expect(r.code).toBe(2)
-    expect(r.stderr).toMatch(/^error: --role-arn "app-role" is not an IAM role ARN/)
+    expect(r.stderr).toBe('error: --probe-as "app-role" is not an IAM role ARN\nhint: a role ARN looks like arn:aws:iam::111122223333:role/kms-alias-operator\n')
+  })
+
+  // Failed before the fix: --no-probe silently dropped the roles the user asked to probe as.
+  it('--no-probe with --probe-as is a usage error naming both, before any call', async () => {
+    const { next, kms } = world()
+    const r = await run(['update', 'alias/app', '--to', next.keyId, '--no-probe', '--probe-as', APP], { kms })
+    expect(r.code).toBe(2)
+    expect(r.stderr).toBe("error: --no-probe and --probe-as cannot be used together\nhint: --no-probe turns off every probe, the roles' too; drop one of them\n")
+    expect(kms.calls).toEqual([])
+  })
+
+  // Failed before the fix: the role was assumed and probed twice (three callers).
+  it('the same role given twice is probed once', async () => {
+    const { next, kms } = world()
+    const r = await run(['update', 'alias/app', '--to', next.keyId, '--probe-as', APP, '--probe-as', APP, '--json'], { kms: asRoles(kms, () => undefined) })
+    expect(r.code).toBe(0)
+    expect(JSON.parse(r.stdout).probe.callers.map((c: { caller: string }) => c.caller)).toEqual(['operator', APP])
+    expect(r.ctx.kmsConfigs.map((c) => c.role ?? null)).toEqual([null, { arn: APP, sessionName: 'kms-alias-probe' }])
+  })
+
+  // Failed before the fix: the unassumable role became PROBE_UNAVAILABLE and the update went through, exit 0.
+  it.each([
+    ['denied by the trust policy (exit 7)', () => new AccessError(`cannot assume ${APP}: AccessDenied: not trusted`, "check that the role's trust policy lets these credentials assume it")],
+    ['STS unreachable (exit 8)', () => new AwsError('cannot reach STS at http://127.0.0.1:9 (ECONNREFUSED) during AssumeRole', 'ECONNREFUSED', 'check the endpoint (AWS_ENDPOINT_URL_STS or AWS_ENDPOINT_URL), the Region and the network')],
+  ])('a --probe-as role whose AssumeRole fails, %s, ends the run before any write with its own exit code and hint', async (_, failure) => {
+    const { old, next, kms } = world()
+    const error = Object.assign(failure(), { assumingRole: APP })
+    const r = await run(['update', 'alias/app', '--to', next.keyId, '--probe-as', APP], { kms: asRoles(kms, () => error) })
+    expect(r.code).toBe(error.exitCode)
+    expect(r.stderr).toBe(`error: --probe-as ${APP}: ${error.message}\nhint: ${error.hint}\n`)
+    // The failed report (text view, piped): not changed, not confirmed.
+    expect(r.stdout).toBe('failed\talias/app\t-\t-\tfalse\tfalse\n')
+    expect(kms.mutations()).toEqual([])
+    expect(kms.aliases.get('alias/app')).toBe(old.keyId)
+  })
+
+  // Failed before the fix: apply planned the entries with PROBE_UNAVAILABLE and wrote them, exit 0.
+  it('apply: a --probe-as role whose AssumeRole is denied ends the run while planning, exit 7, nothing written', async () => {
+    const { old, next, kms } = world()
+    const error = Object.assign(new AccessError(`cannot assume ${APP}: AccessDenied: not trusted`, "check the role's trust policy"), { assumingRole: APP })
+    const stdin = ['alias/app', 'alias/keep'].map((a) => `${a} ${next.keyId}`).join('\n')
+    const r = await run(['apply', '-', '--yes', '--probe-as', APP], { kms: asRoles(kms, () => error), stdin })
+    expect(r.code).toBe(7)
+    expect(r.stderr).toBe(`error: --probe-as ${APP}: cannot assume ${APP}: AccessDenied: not trusted\nhint: check the role's trust policy\n`)
+    expect(kms.mutations()).toEqual([])
+    expect([kms.aliases.get('alias/app'), kms.aliases.get('alias/keep')]).toEqual([old.keyId, old.keyId])
+  })
+
+  // Failed before the fix: probe.before was "unavailable" although the operator's own probe was ok.
+  it("probe.before is the operator's verdict; a role the alias does not work for now shows in its callers entry", async () => {
+    const { next, kms } = world()
+    const r = await run(['update', 'alias/app', '--to', next.keyId, '--probe-as', APP, '--json'], {
+      kms: asRoles(kms, (_role, ref) => (ref === 'alias/app' ? denied(ref) : undefined)),
+    })
+    expect(r.code).toBe(0)
+    const doc = JSON.parse(r.stdout)
+    expect(doc.findings.map((f: { code: string }) => f.code)).toEqual(['PROBE_UNAVAILABLE'])
+    expect(doc.probe.before).toBe('ok')
+    expect(doc.probe.callers.map((c: { caller: string; before: { alias: { ok: boolean } } }) => [c.caller, c.before.alias.ok])).toEqual([
+      ['operator', true],
+      [APP, false],
+    ])
   })
 })
 

@@ -46,4 +46,26 @@ describe('update --probe-as (moto STS credentials, fault proxy)', () => {
     expect(await targetOf(alias)).toBe(keyId)
     expect((await journalOf(r.ctx)).map((e) => e.command)).toEqual(['update', 'update (rollback)'])
   })
+
+  // Failed before the fix (PROBE_UNAVAILABLE, exit 0, the alias moved). moto's STS always lets the
+  // role be assumed, so the failure is STS unreachable: a closed port on 127.0.0.1.
+  it('a --probe-as role whose STS is unreachable ends the run before any write: exit 8, the hint names AWS_ENDPOINT_URL_STS', async () => {
+    const { alias, keyId } = await aliasOnNewKey('probe-as-sts-down')
+    const next = await createKey()
+    // A role of its own: the run's AssumeRole providers are cached by role, and the other tests' work.
+    const unreachable = `arn:aws:iam::${MOTO_ACCOUNT}:role/sts-down`
+    process.env.AWS_ENDPOINT_URL_STS = 'http://127.0.0.1:9'
+    try {
+      const r = await run(['update', alias, '--to', next, '--probe-as', unreachable, '--max-attempts', '1'], { kms: overProxy })
+      expect(r.code).toBe(8)
+      expect(r.stderr).toBe(
+        `error: --probe-as ${unreachable}: cannot reach STS (ECONNREFUSED) during AssumeRole\nhint: check the endpoint (AWS_ENDPOINT_URL_STS or AWS_ENDPOINT_URL), the Region and the network\n`,
+      )
+      expect(proxy.calls('UpdateAlias')).toBe(0)
+      expect(await targetOf(alias)).toBe(keyId)
+      expect(await journalOf(r.ctx)).toEqual([])
+    } finally {
+      process.env.AWS_ENDPOINT_URL_STS = motoUrl()
+    }
+  })
 })
