@@ -182,11 +182,8 @@ export class Writer {
       }
       if (recorded instanceof CliError) this.log.warn(`the rollback of ${w.alias} in ${w.region} is made without its journal line: ${recorded.message}`)
       journalId = recorded instanceof CliError ? null : recorded
-      const lost = await release?.stillHeld?.()
-      if (lost) {
-        await this.journalOutcome(journalId, false, false)
-        return conflict(null, lockLostError(w.alias, lost))
-      }
+      const lost = await this.lockLost(release, journalId, w.alias)
+      if (lost) return lost
       sent = true
       await w.send()
     } catch (error) {
@@ -243,11 +240,8 @@ export class Writer {
       const recorded = await this.journal([this.keyIntent(w)])
       if (recorded instanceof CliError) return { status: 'failed', changed: false, journalId: null, error: journalRefusal(recorded) }
       journalId = recorded
-      const lost = await release?.stillHeld?.()
-      if (lost) {
-        await this.journalOutcome(journalId, false, false)
-        return conflict(null, lockLostError(w.keyId, lost))
-      }
+      const lost = await this.lockLost(release, journalId, w.keyId)
+      if (lost) return lost
       sent = true
       await w.send()
     } catch (error) {
@@ -289,6 +283,18 @@ export class Writer {
     } catch {
       return null
     }
+  }
+
+  /**
+   * Right before a mutating call: whether this run still holds its lock (a team lock may have been
+   * taken over by a waiter that judged it stale). When it does not, nothing is sent, and the intent
+   * already recorded is closed as not changed.
+   */
+  private async lockLost(release: Release | undefined, journalId: string | null, subject: string): Promise<WriteOutcome | undefined> {
+    const lost = await release?.stillHeld?.()
+    if (!lost) return undefined
+    await this.journalOutcome(journalId, false, false)
+    return conflict(null, lockLostError(subject, lost))
   }
 
   private keyIntent(w: PlannedKeyStateWrite): JournalLine {
