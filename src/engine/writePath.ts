@@ -158,11 +158,7 @@ export class Writer {
         return { status: 'failed', changed: false, journalId: null, error: cause }
       }
       if (!(error instanceof LockTimeoutError)) throw error
-      // A team lock names its holder (who, where); a local one its process.
-      const who = error.description
-        ? `another kms-alias run (${error.description})`
-        : `another kms-alias run on this machine${error.holder?.pid ? ` (process ${error.holder.pid})` : ''}`
-      return conflict(null, new ConflictError(`${who} is changing ${w.alias}; nothing was changed`, 'wait for it to finish, then run again (the plan may no longer hold)'))
+      return conflict(null, new ConflictError(`${lockHolder(error)} is changing ${w.alias}; nothing was changed`, 'wait for it to finish, then run again (the plan may no longer hold)'))
     }
     let journalId: string | null = null
     let sent = false
@@ -216,7 +212,7 @@ export class Writer {
       if (error instanceof CliError) return { status: 'failed', changed: false, journalId: null, error }
       if (isFileSystemError(error)) return { status: 'failed', changed: false, journalId: null, error: new AccessError(`cannot take the lock for ${w.keyId}: ${error.message}; nothing was changed`, LOCK_HINT) }
       if (!(error instanceof LockTimeoutError)) throw error
-      return conflict(null, new ConflictError(`another kms-alias run on this machine is changing ${w.keyId}; nothing was changed`, 'wait for it to finish, then run again'))
+      return conflict(null, new ConflictError(`${lockHolder(error)} is changing ${w.keyId}; nothing was changed`, 'wait for it to finish, then run again'))
     }
     let journalId: string | null = null
     let sent = false
@@ -461,6 +457,12 @@ export class Writer {
       throw store.team && error instanceof CliError ? lockFailure(w, error) : error
     }
   }
+}
+
+/** Who held the lock a run waited for in vain: a team lock names its holder (who, where); a local one its process. */
+function lockHolder(error: LockTimeoutError): string {
+  if (error.description) return `another kms-alias run (${error.description})`
+  return `another kms-alias run on this machine${error.holder?.pid ? ` (process ${error.holder.pid})` : ''}`
 }
 
 /**

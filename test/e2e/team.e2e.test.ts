@@ -7,10 +7,11 @@ import { randomUUID } from 'node:crypto'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { DescribeKeyCommand } from '@aws-sdk/client-kms'
 import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import { lockName } from '../../src/engine/store.js'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { aliasOnNewKey, BIN, cli, cliEnv, createKey, mappingFile, MOTO_ACCOUNT, motoUrl, REGION, targetOf, useFaultProxy } from './harness.js'
+import { aliasOnNewKey, BIN, cli, cliEnv, createKey, mappingFile, moto, MOTO_ACCOUNT, motoUrl, REGION, targetOf, useFaultProxy } from './harness.js'
 
 const proxy = useFaultProxy()
 const bucket = `kms-alias-team-${randomUUID().slice(0, 8)}`
@@ -124,6 +125,19 @@ describe('a lock another machine holds', () => {
     }
     expect(proxy.calls('UpdateAlias')).toBe(0)
     expect(await targetOf(alias)).toBe(keyId)
+  })
+
+  // Failed before: a key-state write said "another kms-alias run on this machine" whoever held it.
+  it('retire --disable waits for a team lock on the key, then exits 5 naming the holder; the key stays Enabled', async () => {
+    const prefix = freshPrefix('held-key')
+    const keyId = await createKey()
+    const holder = { alias: `key/${keyId}`, region: REGION, account: MOTO_ACCOUNT, host: 'ci-runner-4', pid: 778, identity: 'arn:aws:iam::123456789012:user/carol', token: 't', leaseSeconds: 60, renewed: new Date().toISOString(), expires: Date.now() + 60_000 }
+    await s3().send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}/locks/${lockName(holder)}.json`, Body: JSON.stringify(holder) }))
+    const r = await cli(['retire', keyId, '--disable', '--yes', '--allow-unknown-usage'], machine(prefix, { KMS_ALIAS_LOCK_WAIT: '0.5' }))
+    expect(r.code).toBe(5)
+    expect(r.stderr).toContain(`error: another kms-alias run (arn:aws:iam::123456789012:user/carol on ci-runner-4, process 778) is changing ${keyId}; nothing was changed\n`)
+    expect(proxy.calls('DisableKey')).toBe(0)
+    expect((await moto().send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata?.KeyState).toBe('Enabled')
   })
 })
 
