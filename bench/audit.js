@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
 import { CreateAliasCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms'
+import { benchEnv } from './env.js'
 
 // Regions no other row of the bench writes to, so that their listings hold only these aliases
 // (and moto's 14 alias/aws/* entries).
@@ -144,15 +145,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const proxy = await startFaultProxy(moto.url)
   const scratch = mkdtempSync(join(tmpdir(), 'kms-alias-bench-'))
   try {
-    const env = {
-      PATH: process.env.PATH,
-      HOME: scratch,
-      AWS_ACCESS_KEY_ID: 'testing',
-      AWS_SECRET_ACCESS_KEY: 'testing',
-      AWS_REGION: 'us-east-1',
-      AWS_EC2_METADATA_DISABLED: 'true',
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    }
+    const env = benchEnv(scratch)
     const lines = await auditRows({ motoUrl: moto.url, proxy, env })
     const text = [`audit rows, ${new Date().toISOString().slice(0, 10)}: node ${process.version}; moto ${moto.version} on loopback.`, '', ...lines].join('\n')
     console.log(text)

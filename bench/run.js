@@ -15,6 +15,7 @@ import { startFaultProxy } from '../test/support/faultProxy.js'
 import { startMoto } from '../test/support/moto.js'
 import { auditRows } from './audit.js'
 import { teamHistoryRows } from './teamHistory.js'
+import { benchEnv } from './env.js'
 
 // The benchmark's own SDK client (fixtures) must not print the Node 20 notice either.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
@@ -152,13 +153,8 @@ const moto = await startMoto()
 const proxy = await startFaultProxy(moto.url)
 try {
   const env = {
-    PATH: process.env.PATH,
-    HOME: scratch,
-    AWS_ACCESS_KEY_ID: 'testing',
-    AWS_SECRET_ACCESS_KEY: 'testing',
-    AWS_REGION: REGION,
+    ...benchEnv(scratch, REGION),
     AWS_DEFAULT_REGION: REGION,
-    AWS_EC2_METADATA_DISABLED: 'true',
     AWS_ENDPOINT_URL_KMS: moto.url,
     KMS_ALIAS_JOURNAL: join(scratch, 'journal.jsonl'),
   }

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
+import { benchEnv } from './env.js'
 
 const ENTRIES = 1000
 const RUNS = 5
@@ -91,15 +92,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const moto = await startMoto()
   const scratch = mkdtempSync(join(tmpdir(), 'kms-alias-bench-'))
   try {
-    const env = {
-      PATH: process.env.PATH,
-      HOME: scratch,
-      AWS_ACCESS_KEY_ID: 'testing',
-      AWS_SECRET_ACCESS_KEY: 'testing',
-      AWS_REGION: 'us-east-1',
-      AWS_EC2_METADATA_DISABLED: 'true',
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    }
+    const env = benchEnv(scratch)
     const lines = await teamHistoryRows({ motoUrl: moto.url, env })
     const text = [`team history rows, ${new Date().toISOString().slice(0, 10)}: node ${process.version}; moto ${moto.version} on loopback.`, '', ...lines].join('\n')
     console.log(text)
